@@ -1,0 +1,47 @@
+package bot
+
+import "time"
+
+// Address names one conversation on one channel.
+type Address struct {
+	// Channel is the adapter's name: console, web, slack, telegram, discord, test.
+	Channel string `json:"channel"`
+	// Conversation is the platform's id of the chat (a DM, a chat id, a web session).
+	Conversation string `json:"conversation"`
+}
+
+// String formats a as channel:conversation.
+func (a Address) String() string { return a.Channel + ":" + a.Conversation }
+
+// Message is a customer's message as an adapter hands it to the engine.
+type Message struct {
+	Address Address `json:"address"`
+	// ID is the platform's message id, unique per channel; a message whose
+	// ID was already stored is a redelivery and is ignored. Empty IDs are
+	// never deduplicated.
+	ID string `json:"id,omitempty"`
+	// Text is what the customer wrote.
+	Text string `json:"text"`
+	// Locale is the language the platform reports for the customer
+	// (Telegram's language_code, a browser's Accept-Language), or "".
+	Locale string `json:"locale,omitempty"`
+	// At is when the platform received the message.
+	At time.Time `json:"at"`
+}
+
+// Reply is a message from the bot to a customer.
+type Reply struct {
+	Address Address `json:"address"`
+	// Text is the rendered message in the conversation's language and channel variant.
+	Text string `json:"text"`
+	// Choices are the options the reply offers, in order; empty when none.
+	Choices []Choice `json:"choices,omitempty"`
+	// OutboxID identifies the reply in the store's outbox; 0 before it is committed.
+	OutboxID int64 `json:"-"`
+}
+
+// Choice is an option offered to the customer.
+type Choice struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
+}

@@ -1,0 +1,152 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned by a Store for a conversation it does not hold.
+var ErrNotFound = errors.New("not found")
+
+// Status is where a conversation stands.
+type Status string
+
+// Conversation statuses.
+const (
+	StatusBot   Status = "bot"   // the bot is talking
+	StatusHuman Status = "human" // handed off: waiting for or talking with a human
+	StatusEnded Status = "ended" // finished; the next message starts again
+)
+
+// Snapshot is the durable state of a conversation: everything the engine
+// needs to carry on exactly where it was after a restart.
+type Snapshot struct {
+	Address Address `json:"address"`
+	Status  Status  `json:"status"`
+	// Lang is the conversation's language.
+	Lang string `json:"lang"`
+	// FlowsVersion is the hash of the flow file the conversation runs on.
+	FlowsVersion string `json:"flows_version"`
+	// Flow and State locate the conversation; both empty before a flow started.
+	Flow  string `json:"flow,omitempty"`
+	State string `json:"state,omitempty"`
+	// Attempts counts failed de-escalation attempts in the current flow.
+	Attempts int `json:"attempts,omitempty"`
+	// Unclear counts replies in a row the bot did not understand.
+	Unclear int `json:"unclear,omitempty"`
+	// Offered are the ids of the options last offered; Chosen the one agreed.
+	Offered []string `json:"offered,omitempty"`
+	Chosen  string   `json:"chosen,omitempty"`
+	// Visited counts entries per state in this flow (for `again` texts).
+	Visited map[string]int `json:"visited,omitempty"`
+	// Seq is the sequence number of the conversation's last stored message
+	// (both directions); Processed is the last inbound one the bot has answered.
+	Seq       int64 `json:"seq"`
+	Processed int64 `json:"processed"`
+	// RecentIDs are the platform ids of the latest inbound messages, newest
+	// last, for cheap redelivery checks.
+	RecentIDs []string  `json:"recent_ids,omitempty"`
+	Started   time.Time `json:"started"`
+	Updated   time.Time `json:"updated"`
+}
+
+// Direction tells who wrote a transcript entry.
+type Direction string
+
+// Directions of transcript entries.
+const (
+	Inbound  Direction = "in"  // from the customer
+	Outbound Direction = "out" // from the bot (or, later, an agent)
+)
+
+// Entry is one message of a conversation's transcript.
+type Entry struct {
+	Seq       int64     `json:"seq"`
+	Direction Direction `json:"direction"`
+	// PlatformID is the inbound message's platform id.
+	PlatformID string    `json:"platform_id,omitempty"`
+	Text       string    `json:"text"`
+	At         time.Time `json:"at"`
+	// Analysis is the bot's reading of an inbound message, when it was analysed.
+	Analysis *Analysis `json:"analysis,omitempty"`
+	// Flow and State are where the conversation was when the entry was written.
+	Flow  string `json:"flow,omitempty"`
+	State string `json:"state,omitempty"`
+	// Choices are the options an outbound message offered.
+	Choices []Choice `json:"choices,omitempty"`
+	// OutboxID is set on outbound entries; Sent once they were delivered.
+	OutboxID int64 `json:"outbox_id,omitempty"`
+	Sent     bool  `json:"sent,omitempty"`
+}
+
+// HandoffRecord says why a conversation went to a human.
+type HandoffRecord struct {
+	Address Address `json:"address"`
+	// Reason is a code: customer_request, negative_sentiment, not_calmed,
+	// not_understood, out_of_scope, human_only, option_needs_human.
+	Reason string `json:"reason"`
+	// Evidence holds the scores and facts behind the decision.
+	Evidence map[string]any `json:"evidence,omitempty"`
+	Skill    string         `json:"skill,omitempty"`
+	Priority string         `json:"priority,omitempty"`
+	Flow     string         `json:"flow,omitempty"`
+	State    string         `json:"state,omitempty"`
+	Lang     string         `json:"lang"`
+	At       time.Time      `json:"at"`
+}
+
+// Turn is what one engine step writes, atomically: the customer messages it
+// read, the bot's replies (into the outbox), the new state, and a handoff.
+type Turn struct {
+	Address Address
+	// Inbound are new customer messages to store, with Seq assigned by the engine.
+	Inbound []Entry
+	// Analysed updates the Analysis of already stored inbound entries, by Seq.
+	Analysed map[int64]*Analysis
+	// Outbound are the replies to store and put in the outbox, with Seq assigned.
+	Outbound []Entry
+	// State is the conversation's new snapshot; nil keeps the stored one.
+	State *Snapshot
+	// Handoff, when set, is stored with the turn.
+	Handoff *HandoffRecord
+}
+
+// CommitResult reports what a commit did.
+type CommitResult struct {
+	// Duplicate is true when every inbound message of the turn was already
+	// stored (a redelivery): then nothing at all was written.
+	Duplicate bool
+	// OutboxIDs are the ids given to the turn's outbound entries, in order.
+	OutboxIDs []int64
+}
+
+// Outgoing is an undelivered reply in the outbox.
+type Outgoing struct {
+	ID      int64
+	Address Address
+	Text    string
+	Choices []Choice
+}
+
+// Store keeps conversations durably. Implementations must be safe for
+// concurrent use; Commit must not return before the turn is durable.
+type Store interface {
+	// Load returns a conversation's snapshot, or ErrNotFound.
+	Load(ctx context.Context, addr Address) (*Snapshot, error)
+	// Commit writes a turn atomically and durably.
+	Commit(ctx context.Context, t *Turn) (CommitResult, error)
+	// Transcript returns a conversation's messages in order.
+	Transcript(ctx context.Context, addr Address) ([]Entry, error)
+	// Pending returns the outbox: replies not yet delivered, oldest first.
+	Pending(ctx context.Context, limit int) ([]Outgoing, error)
+	// MarkSent records that outbox entries were delivered.
+	MarkSent(ctx context.Context, ids []int64) error
+	// Unanswered returns conversations with stored inbound messages the bot
+	// has not answered yet (Processed < last inbound Seq), to resume after a restart.
+	Unanswered(ctx context.Context) ([]Address, error)
+	// SaveFlows stores a flow file's source under its hash (idempotent).
+	SaveFlows(ctx context.Context, hash string, source []byte) error
+	// Flows returns the source stored under hash, or ErrNotFound.
+	Flows(ctx context.Context, hash string) ([]byte, error)
+}
