@@ -16,9 +16,10 @@ func (a Address) String() string { return a.Channel + ":" + a.Conversation }
 // Message is a customer's message as an adapter hands it to the engine.
 type Message struct {
 	Address Address `json:"address"`
-	// ID is the platform's message id, unique per channel; a message whose
-	// ID was already stored is a redelivery and is ignored. Empty IDs are
-	// never deduplicated.
+	// ID is the platform's message id, unique within the conversation
+	// (Telegram's message_id, Slack's ts); a message whose ID was already
+	// stored for the same Address is a redelivery and is ignored. Empty IDs
+	// are never deduplicated.
 	ID string `json:"id,omitempty"`
 	// Text is what the customer wrote.
 	Text string `json:"text"`
@@ -36,6 +37,10 @@ type Reply struct {
 	Text string `json:"text"`
 	// Choices are the options the reply offers, in order; empty when none.
 	Choices []Choice `json:"choices,omitempty"`
+	// Lang, Flow and State say where the conversation was when the reply was made.
+	Lang  string `json:"lang,omitempty"`
+	Flow  string `json:"flow,omitempty"`
+	State string `json:"state,omitempty"`
 	// OutboxID identifies the reply in the store's outbox; 0 before it is committed.
 	OutboxID int64 `json:"-"`
 }

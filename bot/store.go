@@ -46,9 +46,11 @@ type Snapshot struct {
 	Processed int64 `json:"processed"`
 	// RecentIDs are the platform ids of the latest inbound messages, newest
 	// last, for cheap redelivery checks.
-	RecentIDs []string  `json:"recent_ids,omitempty"`
-	Started   time.Time `json:"started"`
-	Updated   time.Time `json:"updated"`
+	RecentIDs []string `json:"recent_ids,omitempty"`
+	// Handoff is the latest handoff while Status is StatusHuman.
+	Handoff *HandoffRecord `json:"handoff,omitempty"`
+	Started time.Time      `json:"started"`
+	Updated time.Time      `json:"updated"`
 }
 
 // Direction tells who wrote a transcript entry.

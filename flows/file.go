@@ -248,6 +248,8 @@ type Flow struct {
 	States map[string]*State `yaml:"states" json:"states"`
 
 	Name string `yaml:"-" json:"-"`
+
+	rank map[string]int // source order of the states
 }
 
 // State is one step of a flow.
@@ -273,6 +275,8 @@ type State struct {
 	Handoff *Handoff `yaml:"handoff,omitempty" json:"handoff,omitempty"`
 
 	Name string `yaml:"-" json:"-"`
+
+	rank map[string]int // source order of the events in On
 }
 
 // Choice is an option offered in a choices state.
@@ -322,6 +326,9 @@ type Test struct {
 	// File is where the test was read from; Pos where it starts.
 	File string `yaml:"-" json:"-"`
 	Pos  Pos    `yaml:"-" json:"-"`
+
+	src  *File  // the file the test was read from, for positions
+	path string // the test's path in src, e.g. tests.3
 }
 
 // TestTurn is one customer message and what must hold after the bot's answer.

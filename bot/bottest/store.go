@@ -1,0 +1,216 @@
+package bottest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/calmbot/calmbot/bot"
+)
+
+// Store is an in-memory bot.Store for tests. FailCommits makes Commit fail
+// while it is set.
+type Store struct {
+	mu       sync.Mutex
+	convs    map[bot.Address]*bot.Snapshot
+	entries  map[bot.Address][]bot.Entry
+	seen     map[string]bool // dedupeKey
+	handoffs map[bot.Address][]bot.HandoffRecord
+	outbox   map[int64]bot.Outgoing
+	nextID   int64
+	flows    map[string][]byte
+	commits  int
+
+	// FailCommits, while non-nil, is returned by Commit, which then writes nothing.
+	FailCommits error
+}
+
+var _ bot.Store = (*Store)(nil)
+
+// NewStore returns an empty Store.
+func NewStore() *Store {
+	return &Store{
+		convs:    map[bot.Address]*bot.Snapshot{},
+		entries:  map[bot.Address][]bot.Entry{},
+		seen:     map[string]bool{},
+		handoffs: map[bot.Address][]bot.HandoffRecord{},
+		outbox:   map[int64]bot.Outgoing{},
+		flows:    map[string][]byte{},
+	}
+}
+
+// Load implements bot.Store.
+func (s *Store) Load(_ context.Context, addr bot.Address) (*bot.Snapshot, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	snap, ok := s.convs[addr]
+	if !ok {
+		return nil, fmt.Errorf("conversation %s: %w", addr, bot.ErrNotFound)
+	}
+	c := *snap
+	c.Offered = slices.Clone(snap.Offered)
+	c.RecentIDs = slices.Clone(snap.RecentIDs)
+	if snap.Visited != nil {
+		c.Visited = map[string]int{}
+		for k, v := range snap.Visited {
+			c.Visited[k] = v
+		}
+	}
+	return &c, nil
+}
+
+// Commit implements bot.Store.
+func (s *Store) Commit(_ context.Context, t *bot.Turn) (bot.CommitResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.FailCommits != nil {
+		return bot.CommitResult{}, s.FailCommits
+	}
+	var fresh []bot.Entry
+	for _, en := range t.Inbound {
+		if en.PlatformID != "" && s.seen[dedupeKey(t.Address, en.PlatformID)] {
+			continue
+		}
+		fresh = append(fresh, en)
+	}
+	if len(t.Inbound) > 0 && len(fresh) == 0 {
+		return bot.CommitResult{Duplicate: true}, nil
+	}
+	s.commits++
+	for _, en := range fresh {
+		if en.PlatformID != "" {
+			s.seen[dedupeKey(t.Address, en.PlatformID)] = true
+		}
+		s.entries[t.Address] = append(s.entries[t.Address], en)
+	}
+	for seq, a := range t.Analysed {
+		es := s.entries[t.Address]
+		for i := range es {
+			if es[i].Seq == seq && es[i].Direction == bot.Inbound {
+				es[i].Analysis = a
+			}
+		}
+	}
+	var res bot.CommitResult
+	for _, en := range t.Outbound {
+		s.nextID++
+		en.OutboxID = s.nextID
+		s.entries[t.Address] = append(s.entries[t.Address], en)
+		s.outbox[s.nextID] = bot.Outgoing{ID: s.nextID, Address: t.Address, Text: en.Text, Choices: en.Choices}
+		res.OutboxIDs = append(res.OutboxIDs, s.nextID)
+	}
+	if t.State != nil {
+		c := *t.State
+		s.convs[t.Address] = &c
+	}
+	if t.Handoff != nil {
+		s.handoffs[t.Address] = append(s.handoffs[t.Address], *t.Handoff)
+	}
+	return res, nil
+}
+
+// dedupeKey identifies a platform message: platform ids are unique within
+// a conversation (Telegram's message_id, Slack's ts), not across them.
+func dedupeKey(a bot.Address, id string) string {
+	return a.Channel + "\x00" + a.Conversation + "\x00" + id
+}
+
+// Transcript implements bot.Store.
+func (s *Store) Transcript(_ context.Context, addr bot.Address) ([]bot.Entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := slices.Clone(s.entries[addr])
+	for i := range out {
+		if out[i].OutboxID != 0 {
+			_, pending := s.outbox[out[i].OutboxID]
+			out[i].Sent = !pending
+		}
+	}
+	return out, nil
+}
+
+// Pending implements bot.Store.
+func (s *Store) Pending(_ context.Context, limit int) ([]bot.Outgoing, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []bot.Outgoing
+	for _, o := range s.outbox {
+		out = append(out, o)
+	}
+	slices.SortFunc(out, func(a, b bot.Outgoing) int { return int(a.ID - b.ID) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// MarkSent implements bot.Store.
+func (s *Store) MarkSent(_ context.Context, ids []int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range ids {
+		delete(s.outbox, id)
+	}
+	return nil
+}
+
+// Unanswered implements bot.Store.
+func (s *Store) Unanswered(_ context.Context) ([]bot.Address, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []bot.Address
+	for addr, snap := range s.convs {
+		for _, en := range s.entries[addr] {
+			if en.Direction == bot.Inbound && en.Seq > snap.Processed {
+				out = append(out, addr)
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// SaveFlows implements bot.Store.
+func (s *Store) SaveFlows(_ context.Context, hash string, source []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.flows[hash] = slices.Clone(source)
+	return nil
+}
+
+// Flows implements bot.Store.
+func (s *Store) Flows(_ context.Context, hash string) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	src, ok := s.flows[hash]
+	if !ok {
+		return nil, fmt.Errorf("flows %s: %w", hash, bot.ErrNotFound)
+	}
+	return src, nil
+}
+
+// Handoffs returns the handoffs stored for addr.
+func (s *Store) Handoffs(addr bot.Address) []bot.HandoffRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.handoffs[addr])
+}
+
+// Commits counts the commits that wrote something.
+func (s *Store) Commits() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.commits
+}
+
+// ErrInjected is a ready-made error for FailCommits.
+var ErrInjected = errors.New("injected store failure")
+
+// SetFailCommits sets or clears FailCommits safely.
+func (s *Store) SetFailCommits(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.FailCommits = err
+}

@@ -1,0 +1,573 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/looplab/fsm"
+
+	"github.com/calmbot/calmbot/flows"
+)
+
+// Errors returned by the Engine.
+var (
+	// ErrClosed is returned by Handle after Close.
+	ErrClosed = errors.New("engine closed")
+	// ErrBadAddress is returned for a message without channel or conversation.
+	ErrBadAddress = errors.New("message address needs a channel and a conversation")
+)
+
+// MaxStoredBytes caps the text stored for one message; the rest is cut.
+// Messages over the flows' policy.max_message_bytes (far smaller) are stored
+// but answered with texts.too_long instead of being read.
+const MaxStoredBytes = 64 << 10
+
+// recentIDs is how many platform ids a snapshot keeps for redelivery checks.
+const recentIDs = 16
+
+// Engine runs conversations: it stores each customer message, reads it,
+// moves the conversation's state machine, stores the new state with the
+// replies, then delivers them. Messages of one conversation are handled one
+// at a time and in order; different conversations run in parallel.
+type Engine struct {
+	store       Store
+	newAnalyzer AnalyzerFactory
+	escalator   Escalator
+	log         *slog.Logger
+	clock       Clock
+	idleTTL     time.Duration
+	maxBurst    time.Duration
+	quiet       *time.Duration
+
+	prog     atomic.Pointer[program]
+	versions sync.Map // flows hash -> *program, for conversations on older versions
+
+	mu      sync.Mutex // guards convs, closed and the workers' Add
+	convs   map[Address]*conv
+	closed  bool
+	workers sync.WaitGroup
+
+	out *outbox
+}
+
+// Option configures an Engine.
+type Option func(*Engine)
+
+// WithEscalator sets who receives handoffs; by default a handoff only marks
+// the conversation as waiting for a human and stores why.
+func WithEscalator(x Escalator) Option { return func(e *Engine) { e.escalator = x } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.log = l } }
+
+// WithClock replaces the wall clock (tests use a fake one).
+func WithClock(c Clock) Option { return func(e *Engine) { e.clock = c } }
+
+// WithIdleTTL sets how long an idle conversation stays in memory (default
+// 10 minutes); it is loaded from the store again when the customer returns.
+func WithIdleTTL(d time.Duration) Option { return func(e *Engine) { e.idleTTL = d } }
+
+// WithQuietWindow overrides the flows' policy.quiet_window.
+func WithQuietWindow(d time.Duration) Option { return func(e *Engine) { e.quiet = &d } }
+
+// New returns an engine running flows f on store. newAnalyzer builds the
+// Analyzer for f and for every version reloaded later. The flow file must be
+// valid (flows.File.Validate); New stores its source so conversations can
+// finish on it after it has been replaced.
+func New(ctx context.Context, store Store, f *flows.File, newAnalyzer AnalyzerFactory, opts ...Option) (*Engine, error) {
+	e := &Engine{
+		store:       store,
+		newAnalyzer: newAnalyzer,
+		log:         slog.Default(),
+		clock:       realClock{},
+		idleTTL:     10 * time.Minute,
+		convs:       map[Address]*conv{},
+	}
+	for _, o := range opts {
+		o(e)
+	}
+	e.out = newOutbox(e)
+	if err := e.Reload(ctx, f); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Reload validates f and makes it the flows of new conversations. A file
+// with errors is refused and the running flows stay. Conversations in
+// progress move on to f when their state still exists in it, and otherwise
+// finish their flow on the version they started with.
+func (e *Engine) Reload(ctx context.Context, f *flows.File) error {
+	if ds := f.Validate(); len(ds) > 0 {
+		return fmt.Errorf("flows %s not loaded: %w", f.Name, ds)
+	}
+	p, err := compile(f, e.newAnalyzer)
+	if err != nil {
+		return fmt.Errorf("flows %s not loaded: %w", f.Name, err)
+	}
+	if err := e.store.SaveFlows(ctx, p.hash, f.Source); err != nil {
+		return fmt.Errorf("flows %s not loaded: save version: %w", f.Name, err)
+	}
+	e.versions.Store(p.hash, p)
+	if old := e.prog.Swap(p); old != nil && old.hash != p.hash {
+		e.log.Info("flows reloaded", "file", f.Name, "version", short(p.hash), "previous", short(old.hash))
+	}
+	return nil
+}
+
+// Flows returns the flow file new conversations run on.
+func (e *Engine) Flows() *flows.File { return e.prog.Load().file }
+
+// Register makes s deliver the replies of channel.
+func (e *Engine) Register(channel string, s Sender) { e.out.register(channel, s) }
+
+// Handle takes a customer message. It returns once the message is durably
+// stored (a redelivered message returns nil at once); the reply follows
+// asynchronously through the channel's Sender. With a quiet window the
+// reply waits until the customer has finished their burst of messages.
+func (e *Engine) Handle(ctx context.Context, m Message) error {
+	if m.Address.Channel == "" || m.Address.Conversation == "" {
+		return ErrBadAddress
+	}
+	m.Text = cleanText(m.Text)
+	if m.At.IsZero() {
+		m.At = e.clock.Now()
+	}
+	p := &pending{msg: m, done: make(chan error, 1)}
+	if err := e.enqueue(m.Address, p); err != nil {
+		return err
+	}
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Flush waits until every reply the engine has committed for addr so far
+// has been delivered (or given up on for now and left in the outbox).
+func (e *Engine) Flush(ctx context.Context, addr Address) error { return e.out.flush(ctx, addr) }
+
+// Conversation returns the stored state of a conversation.
+func (e *Engine) Conversation(ctx context.Context, addr Address) (*Snapshot, error) {
+	return e.store.Load(ctx, addr)
+}
+
+// conv is a conversation's mailbox and, for its worker, its live state.
+type conv struct {
+	addr Address
+
+	mu      sync.Mutex // guards the fields up to `last`
+	inbox   []*pending
+	due     bool // the quiet window has passed: answer the burst
+	running bool // a worker goroutine is on it
+	timer   Timer
+	last    time.Time
+
+	// Owned by the one running worker.
+	loaded     bool
+	snap       *Snapshot
+	prog       *program
+	m          *fsm.FSM
+	burst      []Entry // stored inbound messages not answered yet
+	burstStart time.Time
+	locale     string
+}
+
+type pending struct {
+	msg  Message
+	done chan error
+}
+
+// enqueue puts p (or, when p is nil, a "quiet window passed" tick) in the
+// conversation's mailbox and starts its worker if none runs.
+func (e *Engine) enqueue(addr Address, p *pending) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return ErrClosed
+	}
+	c := e.convs[addr]
+	if c == nil {
+		c = &conv{addr: addr}
+		e.convs[addr] = c
+	}
+	c.mu.Lock()
+	if p != nil {
+		c.inbox = append(c.inbox, p)
+	} else {
+		c.due = true
+	}
+	c.last = e.clock.Now()
+	start := !c.running
+	c.running = true
+	c.mu.Unlock()
+	if start {
+		e.workers.Add(1)
+		go e.work(c)
+	}
+	return nil
+}
+
+// work drains a conversation's mailbox, one step at a time, and ends when
+// the mailbox is empty.
+func (e *Engine) work(c *conv) {
+	defer e.workers.Done()
+	ctx := context.Background()
+	for {
+		c.mu.Lock()
+		batch, due := c.inbox, c.due
+		c.inbox, c.due = nil, false
+		if len(batch) == 0 && !due {
+			c.running = false
+			c.last = e.clock.Now()
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		e.step(ctx, c, batch, due)
+	}
+}
+
+// step handles what a conversation's mailbox held: it stores new messages
+// and, unless a quiet window holds the answer back, answers them.
+func (e *Engine) step(ctx context.Context, c *conv, batch []*pending, due bool) {
+	if err := e.load(ctx, c); err != nil {
+		err = fmt.Errorf("load conversation %s: %w", c.addr, err)
+		e.log.Error("conversation not loaded", "addr", c.addr.String(), "err", err)
+		for _, p := range batch {
+			p.done <- err
+		}
+		return
+	}
+	fresh := e.dedupe(c, batch)
+	if len(fresh) == 0 && (!due || len(c.burst) == 0) {
+		return
+	}
+	now := e.clock.Now()
+	if len(fresh) > 0 {
+		c.locale = fresh[len(fresh)-1].msg.Locale
+	}
+	quiet := e.quietWindow(c.prog)
+	switch {
+	case c.snap.Status == StatusHuman:
+		e.storeOnly(ctx, c, fresh, false)
+		return
+	case len(fresh) > 0 && quiet > 0:
+		if len(c.burst) == 0 {
+			c.burstStart = now
+		}
+		if now.Sub(c.burstStart) < e.burstCap(quiet) {
+			e.storeOnly(ctx, c, fresh, true)
+			return
+		}
+	}
+	e.answer(ctx, c, fresh, now)
+}
+
+// quietWindow is the wait for the end of a burst.
+func (e *Engine) quietWindow(p *program) time.Duration {
+	if e.quiet != nil {
+		return *e.quiet
+	}
+	return time.Duration(p.file.Policy.QuietWindow)
+}
+
+// burstCap is the longest a burst is held back: a customer who never stops
+// typing still gets an answer.
+func (e *Engine) burstCap(quiet time.Duration) time.Duration {
+	if e.maxBurst > 0 {
+		return e.maxBurst
+	}
+	return 8 * quiet
+}
+
+// dedupe acknowledges redelivered messages at once and returns the rest.
+func (e *Engine) dedupe(c *conv, batch []*pending) []*pending {
+	fresh := batch[:0]
+	for _, p := range batch {
+		id := p.msg.ID
+		if id != "" && (slices.Contains(c.snap.RecentIDs, id) || slices.ContainsFunc(fresh, func(q *pending) bool { return q.msg.ID == id })) {
+			p.done <- nil
+			continue
+		}
+		fresh = append(fresh, p)
+	}
+	return fresh
+}
+
+// inbound turns messages into transcript entries of snap, numbering them.
+func inbound(snap *Snapshot, ps []*pending) []Entry {
+	out := make([]Entry, len(ps))
+	for i, p := range ps {
+		snap.Seq++
+		out[i] = Entry{Seq: snap.Seq, Direction: Inbound, PlatformID: p.msg.ID, Text: p.msg.Text, At: p.msg.At, Flow: snap.Flow, State: snap.State}
+		if p.msg.ID != "" {
+			snap.RecentIDs = append(snap.RecentIDs, p.msg.ID)
+		}
+	}
+	if n := len(snap.RecentIDs); n > recentIDs {
+		snap.RecentIDs = slices.Clone(snap.RecentIDs[n-recentIDs:])
+	}
+	return out
+}
+
+// storeOnly commits new messages without answering them: the customer is
+// talking to a human, or still typing (then the quiet window timer is armed).
+func (e *Engine) storeOnly(ctx context.Context, c *conv, fresh []*pending, hold bool) {
+	snap := c.snap.clone()
+	entries := inbound(snap, fresh)
+	snap.Updated = e.clock.Now()
+	if !hold {
+		snap.Processed = snap.Seq
+	}
+	res, err := e.store.Commit(ctx, &Turn{Address: c.addr, Inbound: entries, State: snap})
+	if err == nil && !res.Duplicate {
+		c.snap = snap
+		if hold {
+			c.burst = append(c.burst, entries...)
+			e.arm(c)
+		}
+	}
+	for _, p := range fresh {
+		p.done <- err
+	}
+}
+
+// arm (re)starts the conversation's quiet window timer.
+func (e *Engine) arm(c *conv) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	addr := c.addr
+	c.timer = e.clock.AfterFunc(e.quietWindow(c.prog), func() {
+		// A closed engine resumes the burst at its next start.
+		_ = e.enqueue(addr, nil)
+	})
+}
+
+// answer reads the burst and the fresh messages as one turn, runs it
+// through the conversation's flow, commits everything the turn wrote, and
+// only then acknowledges the messages and delivers the replies.
+func (e *Engine) answer(ctx context.Context, c *conv, fresh []*pending, now time.Time) {
+	c.mu.Lock()
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+	c.mu.Unlock()
+
+	snap := c.snap.clone()
+	t := &Turn{Address: c.addr, Inbound: inbound(snap, fresh)}
+	var text strings.Builder
+	for _, en := range c.burst {
+		appendLine(&text, en.Text)
+	}
+	for _, en := range t.Inbound {
+		appendLine(&text, en.Text)
+	}
+
+	s := e.session(c, snap, now)
+	s.run(ctx, text.String(), c.locale)
+
+	if s.analysis != nil {
+		if n := len(t.Inbound); n > 0 {
+			t.Inbound[n-1].Analysis = s.analysis
+		} else if n := len(c.burst); n > 0 {
+			t.Analysed = map[int64]*Analysis{c.burst[n-1].Seq: s.analysis}
+		}
+	}
+	t.Outbound = make([]Entry, len(s.replies))
+	for i, r := range s.replies {
+		snap.Seq++
+		t.Outbound[i] = Entry{Seq: snap.Seq, Direction: Outbound, Text: r.Text, At: now, Flow: r.Flow, State: r.State, Choices: r.Choices}
+	}
+	snap.Processed = snap.Seq
+	snap.Updated = now
+	snap.FlowsVersion = s.prog.hash
+	t.State = snap
+	t.Handoff = s.handoff
+
+	res, err := e.store.Commit(ctx, t)
+	if err != nil || res.Duplicate {
+		// Nothing was written: forget what the turn did to the machine.
+		c.m = nil
+		for _, p := range fresh {
+			p.done <- err
+		}
+		return
+	}
+	c.snap, c.prog, c.m, c.burst = snap, s.prog, s.m, nil
+	for i := range s.replies {
+		if i < len(res.OutboxIDs) {
+			s.replies[i].OutboxID = res.OutboxIDs[i]
+		}
+	}
+	// Deliveries are queued and the handoff passed on before the messages
+	// are acknowledged, so whoever waits on Handle and then Flush sees them.
+	e.out.enqueue(c.addr, s.replies)
+	if s.handoff != nil && e.escalator != nil {
+		if err := e.escalator.Escalate(ctx, *s.handoff); err != nil {
+			e.log.Error("escalate", "addr", c.addr.String(), "reason", s.handoff.Reason, "err", err)
+		}
+	}
+	for _, p := range fresh {
+		p.done <- nil
+	}
+}
+
+func appendLine(b *strings.Builder, s string) {
+	if b.Len() > 0 {
+		b.WriteByte('\n')
+	}
+	b.WriteString(s)
+}
+
+// load reads a conversation from the store the first time its worker needs
+// it, and picks the flows version it runs on.
+func (e *Engine) load(ctx context.Context, c *conv) error {
+	if !c.loaded {
+		snap, err := e.store.Load(ctx, c.addr)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			now := e.clock.Now()
+			snap = &Snapshot{Address: c.addr, Status: StatusBot, Started: now, Updated: now}
+		case err != nil:
+			return err
+		}
+		c.snap = snap
+		c.burst = nil
+		if snap.Processed < snap.Seq {
+			if err := e.loadBurst(ctx, c); err != nil {
+				return err
+			}
+		}
+		c.prog = e.version(ctx, snap)
+		c.m = nil
+		c.loaded = true
+	}
+	// Move to the newest flows when the conversation's place exists there.
+	if cur := e.prog.Load(); c.prog != cur && cur.has(c.snap.Flow, c.snap.State) {
+		c.prog, c.m = cur, nil
+	}
+	if c.m == nil && c.snap.Flow != "" && c.snap.Status == StatusBot {
+		c.m = c.prog.newMachine(c.snap.Flow, c.snap.State)
+	}
+	return nil
+}
+
+// loadBurst reads the stored messages the bot has not answered yet.
+func (e *Engine) loadBurst(ctx context.Context, c *conv) error {
+	tr, err := e.store.Transcript(ctx, c.addr)
+	if err != nil {
+		return err
+	}
+	for _, en := range tr {
+		if en.Direction == Inbound && en.Seq > c.snap.Processed {
+			c.burst = append(c.burst, en)
+		}
+	}
+	if len(c.burst) > 0 {
+		c.burstStart = c.burst[0].At
+	}
+	return nil
+}
+
+// version returns the program a stored conversation continues on: the
+// current flows when its state exists there, else the version it started on.
+func (e *Engine) version(ctx context.Context, snap *Snapshot) *program {
+	cur := e.prog.Load()
+	if snap.FlowsVersion == "" || snap.FlowsVersion == cur.hash || cur.has(snap.Flow, snap.State) {
+		return cur
+	}
+	if p, ok := e.versions.Load(snap.FlowsVersion); ok {
+		return p.(*program)
+	}
+	p, err := e.loadVersion(ctx, snap.FlowsVersion)
+	if err != nil || !p.has(snap.Flow, snap.State) {
+		e.log.Warn("conversation's flow version is gone; starting over", "addr", snap.Address.String(), "version", short(snap.FlowsVersion), "err", err)
+		snap.Flow, snap.State = "", ""
+		return cur
+	}
+	e.versions.Store(p.hash, p)
+	return p
+}
+
+func (e *Engine) loadVersion(ctx context.Context, hash string) (*program, error) {
+	src, err := e.store.Flows(ctx, hash)
+	if err != nil {
+		return nil, err
+	}
+	f, err := flows.Parse("flows@"+short(hash), src)
+	if err != nil {
+		return nil, err
+	}
+	return compile(f, e.newAnalyzer)
+}
+
+func short(hash string) string {
+	if len(hash) > 12 {
+		return hash[:12]
+	}
+	return hash
+}
+
+// clone returns a deep copy of s that a turn may change freely.
+func (s *Snapshot) clone() *Snapshot {
+	c := *s
+	c.Offered = slices.Clone(s.Offered)
+	c.RecentIDs = slices.Clone(s.RecentIDs)
+	if s.Visited != nil {
+		c.Visited = make(map[string]int, len(s.Visited))
+		for k, v := range s.Visited {
+			c.Visited[k] = v
+		}
+	}
+	return &c
+}
+
+// cleanText makes a message safe to store and read: valid UTF-8, no control
+// characters but newlines and tabs, at most MaxStoredBytes.
+func cleanText(s string) string {
+	if len(s) > MaxStoredBytes {
+		s = s[:MaxStoredBytes]
+		// Drop a rune the cut split in two.
+		for len(s) > 0 {
+			if r, size := utf8.DecodeLastRuneInString(s); r != utf8.RuneError || size != 1 {
+				break
+			}
+			s = s[:len(s)-1]
+		}
+	}
+	clean := utf8.ValidString(s)
+	for i := 0; clean && i < len(s); i++ {
+		if b := s[i]; b < 0x20 && b != '\n' && b != '\t' || b == 0x7f {
+			clean = false
+		}
+	}
+	if clean {
+		return s
+	}
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' || !unicode.IsControl(r) {
+			return r
+		}
+		if r == '\r' {
+			return '\n'
+		}
+		return -1
+	}, s)
+}

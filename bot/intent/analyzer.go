@@ -1,0 +1,135 @@
+// Package intent is calmbot's rule-based bot.Analyzer: it reads a customer
+// turn's language, sentiment, intent (matched against the flow file's
+// examples), yes/no answer, chosen option and explicit request for a person.
+//
+// Everything is built from the flow file and the per-language tables in
+// tables.go when the Analyzer is made; Analyze itself allocates little and
+// takes a few microseconds.
+package intent
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/bot/language"
+	"github.com/calmbot/calmbot/bot/sentiment"
+	"github.com/calmbot/calmbot/flows"
+)
+
+// strongLanguage is the detection confidence at which a turn's own language
+// overrides the conversation's.
+const strongLanguage = 0.5
+
+// maxTokens bounds the tokens of one turn kept on the stack; longer turns
+// still work, on the heap.
+const maxTokens = 96
+
+var _ bot.Analyzer = (*Analyzer)(nil)
+
+// Analyzer reads customer turns against one flow file. It is safe for
+// concurrent use.
+type Analyzer struct {
+	threshold   float64
+	langs       []string
+	declared    map[string]bool
+	defaultLang string
+	detector    *language.Detector
+	scorer      *sentiment.Scorer
+	tables      map[string]*tables
+	index       *index
+	choices     map[string][]variant // choice id -> labels and aliases in every language
+}
+
+// New builds an Analyzer for f: its languages, intents' examples, choices'
+// labels and aliases, and policy.intent_threshold.
+func New(f *flows.File) (*Analyzer, error) {
+	if f == nil {
+		return nil, fmt.Errorf("intent: no flow file")
+	}
+	if len(f.Languages) == 0 {
+		return nil, fmt.Errorf("intent: flow file %q declares no languages", f.Name)
+	}
+	a := &Analyzer{
+		threshold: f.Policy.IntentThreshold,
+		declared:  map[string]bool{},
+		detector:  language.NewDetector(f.Languages),
+		scorer:    sentiment.New(),
+		tables:    map[string]*tables{},
+	}
+	for _, l := range f.Languages {
+		l = strings.ToLower(l)
+		a.langs = append(a.langs, l)
+		a.declared[l] = true
+		a.tables[l] = newTables(l)
+	}
+	a.defaultLang = strings.ToLower(f.DefaultLanguage)
+	if !a.declared[a.defaultLang] {
+		a.defaultLang = a.langs[0]
+	}
+	a.index = newIndex(f, a.tables, a.scorer)
+	a.choices = buildChoices(f, a.tables, a.index)
+	return a, nil
+}
+
+// Languages returns the languages the Analyzer reads, in the file's order.
+func (a *Analyzer) Languages() []string { return append([]string(nil), a.langs...) }
+
+// Analyze reads one customer turn.
+func (a *Analyzer) Analyze(_ context.Context, in bot.AnalyzeInput) bot.Analysis {
+	var buf [maxTokens]language.Token
+	toks := language.Split(buf[:0], in.Text)
+
+	var out bot.Analysis
+	out.Lang = a.pickLanguage(toks, in)
+	t := a.tables[out.Lang]
+	out.Sentiment, out.Label = a.scorer.ScoreTokens(toks, in.Text, out.Lang)
+	out.Intent, out.IntentScore = a.index.match(toks, out.Lang, t)
+	out.InScope = out.Intent != "" && out.IntentScore >= a.threshold
+	out.HumanRequest = t.humanRequest(toks)
+	out.Answer = a.answer(toks, out.Lang)
+	if len(in.Choices) > 0 {
+		out.Choice = a.choose(toks, out.Lang, in.Choices)
+		if out.Choice != "" {
+			out.Answer = bot.AnswerNone // "no, the second one" picks the second
+		}
+	}
+	return out
+}
+
+// pickLanguage applies the language rule: strong evidence in the text for a
+// declared language, else the conversation's language, else the platform
+// locale, else whatever the text suggests, else the file's default.
+func (a *Analyzer) pickLanguage(toks []language.Token, in bot.AnalyzeInput) string {
+	detected, conf := a.detector.DetectTokens(toks, in.Text)
+	if detected != "" && conf >= strongLanguage {
+		return detected
+	}
+	if l := a.declaredLanguage(in.Lang); l != "" {
+		return l
+	}
+	if l := a.declaredLanguage(in.Locale); l != "" {
+		return l
+	}
+	if detected != "" {
+		return detected
+	}
+	return a.defaultLang
+}
+
+// declaredLanguage maps a language tag ("de", "de-AT", "pt_BR") to a declared
+// language, or "".
+func (a *Analyzer) declaredLanguage(tag string) string {
+	if tag == "" {
+		return ""
+	}
+	tag = strings.ToLower(tag)
+	if i := strings.IndexAny(tag, "-_"); i > 0 {
+		tag = tag[:i]
+	}
+	if a.declared[tag] {
+		return tag
+	}
+	return ""
+}

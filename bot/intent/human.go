@@ -1,0 +1,72 @@
+package intent
+
+import "github.com/calmbot/calmbot/bot/language"
+
+// Requests for a person.
+const (
+	cueSpan = 6 // words before a person word searched for a cue ("I want to talk to a")
+)
+
+// humanRequest reports whether toks ask for a person: a word for a person
+// after a cue in the same clause ("I want to talk to a human", "vorrei un
+// operatore"), or with no other content word ("agent!", "real person please").
+// A negator in the clause ("I'm not asking for a human") or no cue ("the
+// agent who delivered it was rude") is no request.
+func (t *tables) humanRequest(toks []language.Token) bool {
+	// A message of person words only ("human please") is a request by itself.
+	onlyPersons := true
+	for _, tk := range toks {
+		if s, w := t.personWord(tk.Text); t.isContent(tk) && !s && !w {
+			onlyPersons = false
+			break
+		}
+	}
+	for i, tk := range toks {
+		if tk.Kind != language.Word {
+			continue
+		}
+		strong, weak := t.personWord(tk.Text)
+		if !strong && !weak {
+			continue
+		}
+		cue, talk, neg := false, false, false
+		persons := 1
+		for k := i - 1; k >= 0 && i-k <= cueSpan; k-- {
+			if toks[k+1].Break {
+				break
+			}
+			w := toks[k].Text
+			cue = cue || t.cues[w]
+			talk = talk || t.talkCues[w]
+			neg = neg || t.negated(toks, k+1, 1)
+			if s, w := t.personWord(w); s || w {
+				persons++
+			}
+		}
+		// After the word: "a person to talk to", "ihmisen kanssa", "someone real".
+		for k := i + 1; k < len(toks) && k-i <= 2 && !toks[k].Break; k++ {
+			w := toks[k].Text
+			talk = talk || t.talkCues[w]
+			if s, w := t.personWord(w); s || w {
+				persons++
+			}
+		}
+		if neg {
+			continue
+		}
+		if persons > 1 {
+			strong = true // "someone real", "live agent", "echten Menschen"
+		}
+		if (strong && (cue || talk || onlyPersons)) || (weak && talk) {
+			return true
+		}
+	}
+	return false
+}
+
+// personWord reports whether w names a person to talk to, strongly
+// ("human", "Mitarbeiter") or weakly ("someone", "real").
+func (t *tables) personWord(w string) (strong, weak bool) {
+	st := language.Stem(t.lang, w)
+	return t.humanStrong[w] || t.humanStrong[st], t.humanWeak[w] || t.humanWeak[st]
+}

@@ -1,0 +1,138 @@
+package intent
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/bot/language"
+)
+
+// phrase is a yes, no or unsure wording as folded tokens.
+type phrase struct {
+	toks   []string
+	answer bot.Answer // AnswerNone for unsure
+	unsure bool
+}
+
+// tables are one language's lexicon, folded and indexed.
+type tables struct {
+	lang     string
+	phrases  map[string][]phrase // first token -> phrases, longest first
+	negators map[string]bool
+	fillers  map[string]bool
+	ordinals map[string]int
+	cardinal map[string]int
+	option   map[string]bool
+	stop     map[string]bool // stopwords and noise: never content
+	// Stems of the words about asking for a person.
+	humanStrong, humanWeak, cues, talkCues map[string]bool
+}
+
+func newTables(lang string) *tables {
+	lx := lexicons[lang]
+	t := &tables{
+		lang:        lang,
+		phrases:     map[string][]phrase{},
+		negators:    words(lx.negators, false, lang),
+		fillers:     words(lx.fillers, false, lang),
+		ordinals:    map[string]int{},
+		cardinal:    map[string]int{},
+		option:      words(lx.optionWords, false, lang),
+		stop:        words(lx.noise, false, lang),
+		humanStrong: words(lx.humanStrong, true, lang),
+		humanWeak:   words(lx.humanWeak, true, lang),
+		cues:        words(lx.cues, false, lang),
+		talkCues:    words(lx.talkCues, false, lang),
+	}
+	for _, w := range language.Stopwords(lang) {
+		t.stop[w] = true
+	}
+	t.addPhrases(lx.yes, bot.AnswerYes, false)
+	t.addPhrases(neutralYes, bot.AnswerYes, false)
+	t.addPhrases(lx.no, bot.AnswerNo, false)
+	t.addPhrases(neutralNo, bot.AnswerNo, false)
+	t.addPhrases(lx.unsure, bot.AnswerNone, true)
+	for _, list := range t.phrases {
+		sort.SliceStable(list, func(i, j int) bool { return len(list[i].toks) > len(list[j].toks) })
+	}
+	for i, item := range lx.ordinals {
+		ws := strings.Fields(item)
+		for k, w := range ws {
+			w = language.Fold(w)
+			if k == len(ws)-1 {
+				t.cardinal[w] = i + 1
+			} else {
+				t.ordinals[w] = i + 1
+			}
+		}
+	}
+	return t
+}
+
+// words folds a space-separated list into a set, stemmed when stem is true.
+func words(list string, stem bool, lang string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(list) {
+		w = language.Fold(w)
+		if stem {
+			w = language.Stem(lang, w)
+		}
+		m[w] = true
+	}
+	return m
+}
+
+func (t *tables) addPhrases(list string, answer bot.Answer, unsure bool) {
+	for _, item := range strings.Split(list, ",") {
+		toks := language.Split(nil, item)
+		if len(toks) == 0 {
+			continue
+		}
+		p := phrase{answer: answer, unsure: unsure}
+		for _, tk := range toks {
+			p.toks = append(p.toks, tk.Text)
+		}
+		t.phrases[p.toks[0]] = append(t.phrases[p.toks[0]], p)
+	}
+}
+
+// phraseAt returns the longest phrase that starts at toks[i].
+func (t *tables) phraseAt(toks []language.Token, i int) (phrase, bool) {
+	for _, p := range t.phrases[toks[i].Text] {
+		if i+len(p.toks) > len(toks) {
+			continue
+		}
+		ok := true
+		for k := 1; k < len(p.toks); k++ {
+			if toks[i+k].Text != p.toks[k] || toks[i+k].Break {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return p, true
+		}
+	}
+	return phrase{}, false
+}
+
+// isContent reports whether a token can carry an intent or a label's meaning.
+func (t *tables) isContent(tk language.Token) bool {
+	return tk.Kind == language.Word && len(tk.Text) > 1 && !t.stop[tk.Text] && !t.negators[tk.Text]
+}
+
+// negated reports whether a negator precedes toks[i] within its clause, at
+// most span words back.
+func (t *tables) negated(toks []language.Token, i, span int) bool {
+	for k := 1; k <= span && i-k >= 0; k++ {
+		if toks[i-k+1].Break {
+			return false
+		}
+		w := toks[i-k].Text
+		if t.negators[w] || strings.HasSuffix(w, "n't") || (t.lang == "de" && strings.HasPrefix(w, "kein")) {
+			return true
+		}
+	}
+	return false
+}

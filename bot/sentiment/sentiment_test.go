@@ -1,0 +1,126 @@
+package sentiment
+
+import (
+	"testing"
+)
+
+func TestScoreDirection(t *testing.T) {
+	s := New()
+	tests := []struct {
+		lang, text, want string
+	}{
+		{"en", "This is terrible, I am really angry", Negative},
+		{"en", "Thank you so much, that was very helpful!", Positive},
+		{"en", "My order number is 12345", Neutral},
+		{"en", "The service is not good", Negative},
+		{"en", "It isn't bad at all", Positive},
+		{"en", "no problem", Positive},
+		{"en", "The delivery was fast but the product is awful", Negative},
+		{"en", "The product is awful but the staff were great", Positive},
+		{"en", "😡😡", Negative},
+		{"en", "great :)", Positive},
+		{"it", "Che schifo, è una vergogna!", Negative},
+		{"it", "Grazie mille, siete stati gentilissimi", Positive},
+		{"it", "Il mio ordine è il numero 12345", Neutral},
+		{"it", "Il servizio non è buono", Negative},
+		{"it", "Sono molto arrabbiato", Negative},
+		{"it", "Il pacco è arrivato rotto ma il rimborso è stato perfetto", Positive},
+		{"de", "Das ist eine Frechheit!", Negative},
+		{"de", "So eine Katastrophe, ich bin total enttäuscht", Negative},
+		{"de", "Unverschämt, wie man hier behandelt wird", Negative},
+		{"de", "Super, vielen Dank!", Positive},
+		{"de", "Meine Bestellnummer ist 12345", Neutral},
+		{"de", "Das ist nicht gut", Negative},
+		{"de", "Das war gar keine schlechte Lösung", Positive},
+		{"de", "Was für eine Servicekatastrophe", Negative},
+		{"de", "Die Lieferung war schnell, aber die Ware ist kaputt", Negative},
+		{"de", "Ich bin ärgerlich", Negative},
+		{"fi", "Tämä on surkeaa palvelua", Negative},
+		{"fi", "Kiitos, tosi hyvä palvelu!", Positive},
+		{"fi", "Tilausnumeroni on 12345", Neutral},
+		{"fi", "Palvelu ei ole hyvä", Negative},
+		{"fi", "Olen todella pettynyt", Negative},
+		{"xx", "👍", Positive},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang+"/"+tt.text, func(t *testing.T) {
+			v, got := s.Score(tt.text, tt.lang)
+			if got != tt.want {
+				t.Errorf("Score(%q, %s) = %.3f %s, want %s", tt.text, tt.lang, v, got, tt.want)
+			}
+			if v < -1 || v > 1 {
+				t.Errorf("Score(%q) = %f, outside [-1, 1]", tt.text, v)
+			}
+		})
+	}
+}
+
+// TestScoreEmphasis checks that capitals, exclamation marks and boosters
+// make a text more intense and dampeners less.
+func TestScoreEmphasis(t *testing.T) {
+	s := New()
+	tests := []struct {
+		lang, plain, stronger string
+	}{
+		{"en", "this is bad", "this is BAD"},
+		{"en", "this is bad", "this is bad!!!"},
+		{"en", "this is bad", "this is very bad"},
+		{"en", "this is slightly bad", "this is bad"},
+		{"en", "is it bad?", "is it bad???"},
+		{"it", "è brutto", "è molto brutto"},
+		{"de", "das ist schlecht", "das ist SCHLECHT"},
+		{"de", "das ist schlecht", "das ist echt schlecht"},
+		{"fi", "tämä on huono", "tämä on todella huono"},
+		{"en", "this is good", "this is good!!"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang+"/"+tt.stronger, func(t *testing.T) {
+			p, _ := s.Score(tt.plain, tt.lang)
+			q, _ := s.Score(tt.stronger, tt.lang)
+			if p == 0 || (p < 0) != (q < 0) || abs(q) <= abs(p) {
+				t.Errorf("Score(%q) = %.3f, Score(%q) = %.3f: want the second stronger, same sign", tt.plain, p, tt.stronger, q)
+			}
+		})
+	}
+}
+
+func TestValence(t *testing.T) {
+	s := New()
+	tests := []struct {
+		lang, word string
+		neg        bool
+	}{
+		{"en", "terrible", true},
+		{"de", "verargerten", true}, // verärgerten, folded
+		{"de", "riesenfrechheit", true},
+		{"it", "arrabbiati", true},
+		{"fi", "surkeaa", true},
+		{"it", "gentilissimi", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang+"/"+tt.word, func(t *testing.T) {
+			v, ok := s.Valence(tt.word, tt.lang)
+			if !ok || (v < 0) != tt.neg {
+				t.Errorf("Valence(%q, %s) = %.2f, %v", tt.word, tt.lang, v, ok)
+			}
+		})
+	}
+	if _, ok := s.Valence("parcel", "en"); ok {
+		t.Error("Valence(parcel) has a valence")
+	}
+}
+
+func abs(f float64) float64 {
+	if f < 0 {
+		return -f
+	}
+	return f
+}
+
+func BenchmarkScore(b *testing.B) {
+	s := New()
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Score("My parcel still hasn't arrived and nobody tells me why, this is really ridiculous!!", "en")
+	}
+}

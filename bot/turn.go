@@ -1,0 +1,422 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/looplab/fsm"
+
+	"github.com/calmbot/calmbot/flows"
+)
+
+// Handoff reason codes.
+const (
+	ReasonCustomerRequest   = "customer_request"   // the customer asked for a person
+	ReasonNegativeSentiment = "negative_sentiment" // a turn was very negative after the bot acknowledged
+	ReasonNotCalmed         = "not_calmed"         // max_attempts de-escalation attempts failed
+	ReasonNotUnderstood     = "not_understood"     // max_unclear replies in a row were not understood
+	ReasonOutOfScope        = "out_of_scope"       // no flow covers the request
+	ReasonHumanOnly         = "human_only"         // the intent is marked for humans only
+	ReasonOptionNeedsHuman  = "option_needs_human" // the chosen option needs a person
+	ReasonFlowHandoff       = "flow_handoff"       // a handoff state or $handoff target
+)
+
+// maxSteps bounds the states one turn may pass through (next chains).
+const maxSteps = 64
+
+// session is one turn of one conversation: it reads the customer's text,
+// moves the state machine and collects replies. It works on a copy of the
+// conversation's snapshot; the engine adopts the result only after the
+// store committed it.
+type session struct {
+	prog     *program
+	snap     *Snapshot
+	m        *fsm.FSM
+	channel  string
+	now      time.Time
+	analysis *Analysis
+	replies  []Reply
+	handoff  *HandoffRecord
+	leaving  *flows.State // the state a transition leaves, for the close's farewell
+}
+
+func (e *Engine) session(c *conv, snap *Snapshot, now time.Time) *session {
+	return &session{prog: c.prog, snap: snap, m: c.m, channel: c.addr.Channel, now: now}
+}
+
+func (s *session) file() *flows.File { return s.prog.file }
+
+// run is the policy: what a customer turn does to the conversation.
+func (s *session) run(ctx context.Context, text, locale string) {
+	f, pol := s.file(), s.file().Policy
+	if s.snap.Status == StatusEnded {
+		s.startOver()
+	}
+	if s.snap.Status != StatusBot || strings.TrimSpace(text) == "" {
+		return
+	}
+	if s.snap.Lang == "" {
+		s.snap.Lang = f.Language(locale)
+	}
+	if len(text) > pol.MaxMessageBytes {
+		s.say(f.Texts.TooLong, nil)
+		return
+	}
+	a := s.prog.analyzer.Analyze(ctx, AnalyzeInput{Text: text, Lang: s.snap.Lang, Locale: locale, Choices: s.offered()})
+	s.analysis = &a
+	if a.Lang != "" {
+		s.snap.Lang = f.Language(a.Lang)
+	}
+	if a.HumanRequest {
+		s.handOff(ReasonCustomerRequest, nil)
+		return
+	}
+	if s.snap.Flow != "" && a.Sentiment < pol.SentimentHandoffBelow {
+		s.handOff(ReasonNegativeSentiment, nil)
+		return
+	}
+	if s.snap.Flow == "" {
+		s.pick(ctx, a, text)
+		return
+	}
+	st := s.prog.state(s.snap.Flow, s.snap.State)
+	ev := event(st, a)
+	if ev == "" && a.InScope && s.prog.intentFlow[a.Intent] != s.snap.Flow {
+		// The reply answers nothing but names another concern: follow it.
+		s.pick(ctx, a, text)
+		return
+	}
+	if ev == "" {
+		ev = flows.EventUnclear
+		if a.Sentiment < pol.StillUpsetBelow {
+			ev = flows.EventStillUpset
+		}
+	}
+	if st.Kind == flows.KindClose && ev == flows.EventAnythingElseYes && a.InScope {
+		s.pick(ctx, a, text)
+		return
+	}
+	s.handle(ctx, st, ev)
+}
+
+// event reads the analysis as an answer to the state's question.
+func event(st *flows.State, a Analysis) string {
+	switch st.Kind {
+	case flows.KindChoices:
+		if a.Choice != "" {
+			return flows.EventChose + ":" + a.Choice
+		}
+		if a.Answer == AnswerNo {
+			return flows.EventDenied
+		}
+	case flows.KindClose:
+		switch {
+		case a.Answer == AnswerYes, a.InScope:
+			return flows.EventAnythingElseYes
+		case a.Answer == AnswerNo, a.Label == "positive":
+			return flows.EventAnythingElseNo
+		}
+	default:
+		switch a.Answer {
+		case AnswerYes:
+			return flows.EventConfirmed
+		case AnswerNo:
+			return flows.EventDenied
+		}
+	}
+	return ""
+}
+
+// handle applies an event in the current state: counting failed attempts
+// and unclear replies, and handing off when they run out.
+func (s *session) handle(ctx context.Context, st *flows.State, ev string) {
+	pol := s.file().Policy
+	switch {
+	case ev == flows.EventUnclear:
+		s.snap.Unclear++
+		if s.snap.Unclear >= pol.MaxUnclear {
+			s.handOff(ReasonNotUnderstood, nil)
+			return
+		}
+		if st.On[flows.EventUnclear] == "" {
+			s.sayJoined(s.file().Texts.Unclear, s.stateText(st), st)
+			return
+		}
+	case ev == flows.EventStillUpset, ev == flows.EventDenied && (st.Kind == flows.KindChoices || st.Kind == flows.KindAgree):
+		s.snap.Unclear = 0
+		s.snap.Attempts++
+		if s.snap.Attempts >= pol.MaxAttempts {
+			s.handOff(ReasonNotCalmed, nil)
+			return
+		}
+	default:
+		s.snap.Unclear = 0
+	}
+	if id, ok := strings.CutPrefix(ev, flows.EventChose+":"); ok {
+		c := s.prog.choices[s.snap.Flow][id]
+		if c == nil {
+			s.handle(ctx, st, flows.EventUnclear)
+			return
+		}
+		s.snap.Chosen = id
+		if c.Handoff != nil && st.On[ev] == "" {
+			s.handOff(ReasonOptionNeedsHuman, c.Handoff)
+			return
+		}
+	}
+	s.fire(ctx, ev)
+}
+
+// fire moves the state machine on ev and enters where it lands.
+func (s *session) fire(ctx context.Context, ev string) {
+	s.leaving = s.prog.state(s.snap.Flow, s.snap.State)
+	if err := s.m.Event(ctx, ev); err != nil {
+		var nt fsm.NoTransitionError
+		if !errors.As(err, &nt) {
+			// Validated flows have a transition for every event the engine
+			// fires; treat a gap as a reply not understood.
+			s.sayJoined(s.file().Texts.Unclear, s.stateText(s.leaving), s.leaving)
+			return
+		}
+	}
+	s.enter(ctx, s.m.Current())
+}
+
+// pick starts the flow of the turn's intent, hands off a human-only
+// intent, or asks what the concern is.
+func (s *session) pick(ctx context.Context, a Analysis, text string) {
+	f := s.file()
+	if a.InScope {
+		if flow, ok := s.prog.intentFlow[a.Intent]; ok {
+			if flow == "" {
+				s.handOff(ReasonHumanOnly, f.Intents[a.Intent].Handoff)
+				return
+			}
+			s.startFlow(ctx, flow)
+			return
+		}
+	}
+	if s.snap.Flow != "" {
+		s.snap.Flow, s.snap.State, s.m = "", "", nil
+	}
+	if s.firstContact() && len(strings.Fields(text)) <= 4 {
+		s.say(f.Texts.Welcome, nil)
+		return
+	}
+	s.snap.Unclear++
+	if s.snap.Unclear >= f.Policy.MaxUnclear {
+		s.handOff(ReasonOutOfScope, nil)
+		return
+	}
+	s.say(f.Texts.Clarify, nil)
+}
+
+// firstContact reports whether the bot has not said anything yet.
+func (s *session) firstContact() bool {
+	return s.snap.Processed == 0
+}
+
+// startFlow begins a flow at its start state.
+func (s *session) startFlow(ctx context.Context, name string) {
+	fl := s.file().Flows[name]
+	s.snap.Flow, s.snap.State = name, fl.Start
+	s.snap.Attempts, s.snap.Unclear = 0, 0
+	s.snap.Offered, s.snap.Chosen, s.snap.Visited = nil, "", nil
+	s.m = s.prog.newMachine(name, fl.Start)
+	s.leaving = nil
+	s.enter(ctx, fl.Start)
+}
+
+// startOver turns an ended conversation into a fresh one on the same address.
+func (s *session) startOver() {
+	s.snap.Status = StatusBot
+	s.snap.Flow, s.snap.State, s.m = "", "", nil
+	s.snap.Attempts, s.snap.Unclear = 0, 0
+	s.snap.Offered, s.snap.Chosen, s.snap.Visited, s.snap.Handoff = nil, "", nil, nil
+}
+
+// enter says what the state says and follows `next` until a state waits,
+// the flow ends or the conversation goes to a human.
+func (s *session) enter(ctx context.Context, target string) {
+	f := s.file()
+	for range maxSteps {
+		switch target {
+		case flows.TargetEnd:
+			farewell := f.Texts.Farewell
+			if s.leaving != nil && len(s.leaving.Farewell) > 0 {
+				farewell = s.leaving.Farewell
+			}
+			s.say(farewell, nil)
+			s.snap.Status = StatusEnded
+			s.snap.State = target
+			s.m = nil
+			return
+		case flows.TargetRestart:
+			s.say(f.Texts.Restart, nil)
+			s.snap.Flow, s.snap.State, s.m = "", "", nil
+			s.snap.Attempts, s.snap.Unclear, s.snap.Offered, s.snap.Visited = 0, 0, nil, nil
+			return
+		case flows.TargetHandoff:
+			s.handOff(ReasonFlowHandoff, nil)
+			return
+		}
+		st := s.prog.state(s.snap.Flow, target)
+		if st == nil {
+			s.handOff(ReasonFlowHandoff, nil)
+			return
+		}
+		if s.snap.Visited == nil {
+			s.snap.Visited = map[string]int{}
+		}
+		s.snap.State = target
+		s.snap.Visited[target]++
+		if st.Kind == flows.KindHandoff {
+			if len(st.Say) > 0 {
+				s.say(st.Say, nil)
+			}
+			s.handOffQuiet(ReasonFlowHandoff, st.Handoff)
+			return
+		}
+		if st.Kind == flows.KindChoices {
+			s.snap.Offered = s.snap.Offered[:0]
+			for _, c := range st.Choices {
+				s.snap.Offered = append(s.snap.Offered, c.ID)
+			}
+		}
+		s.say(s.stateText(st), st)
+		if st.Next == "" {
+			return
+		}
+		s.leaving = st
+		if err := s.m.Event(ctx, eventNext); err != nil {
+			s.handOff(ReasonFlowHandoff, nil)
+			return
+		}
+		target = s.m.Current()
+	}
+	s.handOff(ReasonFlowHandoff, nil)
+}
+
+// stateText is what the current state says: its `again` text from the
+// second visit on, when it has one.
+func (s *session) stateText(st *flows.State) flows.Text {
+	if len(st.Again) > 0 && s.snap.Visited[s.snap.State] > 1 {
+		return st.Again
+	}
+	return st.Say
+}
+
+// offered are the options on the table, labelled in the conversation's language.
+func (s *session) offered() []Choice {
+	if len(s.snap.Offered) == 0 || s.snap.Flow == "" {
+		return nil
+	}
+	idx := s.prog.choices[s.snap.Flow]
+	out := make([]Choice, 0, len(s.snap.Offered))
+	for _, id := range s.snap.Offered {
+		if c := idx[id]; c != nil {
+			out = append(out, Choice{ID: id, Label: s.prog.text(c.Label, s.lang(), s.channel)})
+		}
+	}
+	return out
+}
+
+func (s *session) lang() string {
+	if s.snap.Lang != "" {
+		return s.snap.Lang
+	}
+	return s.file().DefaultLanguage
+}
+
+func (s *session) renderer() *renderer {
+	r := &renderer{p: s.prog, lang: s.lang(), channel: s.channel}
+	if s.snap.Chosen != "" && s.snap.Flow != "" {
+		r.choice = s.prog.choices[s.snap.Flow][s.snap.Chosen]
+	}
+	return r
+}
+
+// say adds a reply; a choices state's reply carries its options.
+func (s *session) say(t flows.Text, st *flows.State) {
+	if len(t) == 0 {
+		return
+	}
+	r := s.renderer()
+	var choices []Choice
+	if st != nil && st.Kind == flows.KindChoices {
+		choices = s.offered()
+		r.offered = choices
+	}
+	s.reply(r.render(t), choices)
+}
+
+// sayJoined says a and then b (a state's question) as one message.
+func (s *session) sayJoined(a, b flows.Text, st *flows.State) {
+	r := s.renderer()
+	var choices []Choice
+	if st != nil && st.Kind == flows.KindChoices {
+		choices = s.offered()
+		r.offered = choices
+	}
+	text := strings.TrimSpace(r.render(a) + " " + r.render(b))
+	s.reply(text, choices)
+}
+
+func (s *session) reply(text string, choices []Choice) {
+	if text == "" {
+		return
+	}
+	s.replies = append(s.replies, Reply{
+		Address: s.snap.Address, Text: text, Choices: choices,
+		Lang: s.lang(), Flow: s.snap.Flow, State: s.snap.State,
+	})
+}
+
+// handOff tells the customer a person takes over and records why.
+func (s *session) handOff(reason string, h *flows.Handoff) {
+	s.say(s.file().Texts.Handoff, nil)
+	s.handOffQuiet(reason, h)
+}
+
+// handOffQuiet records a handoff without saying anything.
+func (s *session) handOffQuiet(reason string, h *flows.Handoff) {
+	rec := &HandoffRecord{
+		Address:  s.snap.Address,
+		Reason:   reason,
+		Priority: "normal",
+		Flow:     s.snap.Flow,
+		State:    s.snap.State,
+		Lang:     s.lang(),
+		At:       s.now,
+		Evidence: map[string]any{"attempts": s.snap.Attempts, "unclear": s.snap.Unclear},
+	}
+	if fl := s.file().Flows[s.snap.Flow]; fl != nil {
+		rec.Skill = fl.Skill
+	}
+	if h != nil {
+		if h.Skill != "" {
+			rec.Skill = h.Skill
+		}
+		if h.Priority != "" {
+			rec.Priority = h.Priority
+		}
+	}
+	if a := s.analysis; a != nil {
+		rec.Evidence["sentiment"] = a.Sentiment
+		rec.Evidence["label"] = a.Label
+		rec.Evidence["human_request"] = a.HumanRequest
+		if a.Intent != "" {
+			rec.Evidence["intent"] = a.Intent
+			rec.Evidence["intent_score"] = a.IntentScore
+		}
+	}
+	if s.snap.Chosen != "" {
+		rec.Evidence["chosen"] = s.snap.Chosen
+	}
+	s.snap.Status = StatusHuman
+	s.snap.Handoff = rec
+	s.handoff = rec
+	s.m = nil
+}

@@ -1,0 +1,83 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/calmbot/calmbot/flows"
+)
+
+// reloadDebounce lets an editor finish writing before the file is read.
+const reloadDebounce = 150 * time.Millisecond
+
+// Watch reloads the flow file at path whenever it changes on disk and
+// whenever trigger fires (the server wires SIGHUP to it), until ctx is done.
+// The new file is validated first: a broken file keeps the running flows and
+// the reason is logged, with file:line:col. Every attempt is reported on
+// the optional reloaded channel (nil error for a successful reload).
+func (e *Engine) Watch(ctx context.Context, path string, trigger <-chan struct{}, reloaded chan<- error) error {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("watch %s: %w", path, err)
+	}
+	defer w.Close()
+	// Editors often replace the file: watch its directory.
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("watch %s: %w", path, err)
+	}
+	if err := w.Add(filepath.Dir(abs)); err != nil {
+		return fmt.Errorf("watch %s: %w", path, err)
+	}
+	var debounce <-chan time.Time
+	reload := func() {
+		err := e.reloadFile(ctx, path)
+		if err != nil {
+			e.log.Error("flows not reloaded; the running flows stay", "file", path, "err", err)
+		}
+		if reloaded != nil {
+			select {
+			case reloaded <- err:
+			case <-ctx.Done():
+			}
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-w.Events:
+			if !ok {
+				return nil
+			}
+			if filepath.Clean(ev.Name) == abs && ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Rename) != 0 {
+				debounce = time.After(reloadDebounce)
+			}
+		case err, ok := <-w.Errors:
+			if !ok {
+				return nil
+			}
+			e.log.Warn("watching flows", "file", path, "err", err)
+		case <-debounce:
+			debounce = nil
+			reload()
+		case <-trigger:
+			reload()
+		}
+	}
+}
+
+func (e *Engine) reloadFile(ctx context.Context, path string) error {
+	f, err := flows.Load(path)
+	if err != nil {
+		return err
+	}
+	if f.Hash() == e.prog.Load().hash {
+		return nil
+	}
+	return e.Reload(ctx, f)
+}

@@ -1,0 +1,121 @@
+// Command calmbot runs calmbot: chat with the bot in a terminal, check, test
+// and draw flow files. Run `calmbot help` for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitError carries an exit code; its message, if any, was already printed.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+// exitCode prints err (unless it was printed already) and returns the code.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.msg != "" {
+			fmt.Fprintln(stderr, "calmbot:", ee.msg)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "calmbot:", err)
+	return 1
+}
+
+const usage = `calmbot: customer-service chatbots that calm angry customers down and hand
+them to a person at the right moment.
+
+Usage:
+  calmbot <command> [flags] [arguments]
+
+Commands:
+  chat           talk to the bot in this terminal (every turn is stored)
+  flows check    validate and lint a flow file: file:line:col: rule: message
+  flows test     run a flow file's conversation tests
+  flows graph    draw the flows as Mermaid or Graphviz DOT
+  help           show help for a command: calmbot help flows test
+  version        print the version
+
+The server (web chat, agent desk, chat platforms) is not part of this build
+yet: run "calmbot chat" to talk to the bot.
+
+Environment:
+  CALMBOT_FLOWS  flow file used when --flows is not given
+  CALMBOT_DB     SQLite database used when --db is not given
+
+Run "calmbot help <command>" for a command's flags.
+`
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// run is the whole program; main only wires it to the process.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	env := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	switch args[0] {
+	case "chat":
+		return env.chat(ctx, args[1:])
+	case "flows":
+		return env.flows(ctx, args[1:])
+	case "help", "-h", "-help", "--help":
+		return env.help(args[1:])
+	case "version", "--version":
+		fmt.Fprintln(stdout, "calmbot", version)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return &exitError{code: 2, msg: fmt.Sprintf("unknown command %q", args[0])}
+	}
+}
+
+// env is the process's outside world, as run received it.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+func (e *env) help(args []string) error {
+	switch {
+	case len(args) == 0:
+		fmt.Fprint(e.stdout, usage)
+		return nil
+	case args[0] == "chat":
+		fs := e.chatFlags(&chatOptions{})
+		fs.SetOutput(e.stdout)
+		fs.Usage()
+		return nil
+	case args[0] == "flows":
+		sub := ""
+		if len(args) > 1 {
+			sub = args[1]
+		}
+		return e.flowsHelp(sub)
+	}
+	return &exitError{code: 2, msg: fmt.Sprintf("no help for %q; commands: chat, flows", args[0])}
+}

@@ -1,0 +1,449 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/calmbot/calmbot/bot"
+)
+
+// The writer goroutine works on its connection at the driver level: its
+// statements are prepared once and keep their argument slices, which saves
+// database/sql's per-call locking and conversions on the hot path.
+
+// dstmt is a statement prepared on the writer's connection.
+type dstmt struct {
+	st    driver.Stmt
+	exec  driver.StmtExecContext
+	query driver.StmtQueryContext
+	args  []driver.NamedValue
+	dest  []driver.Value
+}
+
+func prepareDriver(ctx context.Context, conn driver.ConnPrepareContext, query string) (*dstmt, error) {
+	st, err := conn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("prepare %q: %w", query, err)
+	}
+	exec, ok1 := st.(driver.StmtExecContext)
+	q, ok2 := st.(driver.StmtQueryContext)
+	if !ok1 || !ok2 {
+		_ = st.Close()
+		return nil, errors.New("driver statements lack ExecContext or QueryContext")
+	}
+	return &dstmt{st: st, exec: exec, query: q, dest: make([]driver.Value, 1)}, nil
+}
+
+// set binds vals, which must be driver.Value types (int64, string, []byte
+// or nil), in order.
+func (d *dstmt) set(vals []any) []driver.NamedValue {
+	for len(d.args) < len(vals) {
+		d.args = append(d.args, driver.NamedValue{Ordinal: len(d.args) + 1})
+	}
+	for i, v := range vals {
+		d.args[i].Value = v
+	}
+	return d.args[:len(vals)]
+}
+
+// unset drops the references to the last arguments.
+func (d *dstmt) unset() {
+	for i := range d.args {
+		d.args[i].Value = nil
+	}
+}
+
+func (d *dstmt) Exec(ctx context.Context, vals ...any) (driver.Result, error) {
+	defer d.unset()
+	return d.exec.ExecContext(ctx, d.set(vals))
+}
+
+// QueryInt64 runs a statement that returns one integer, such as an
+// INSERT ... RETURNING id.
+func (d *dstmt) QueryInt64(ctx context.Context, vals ...any) (int64, error) {
+	defer d.unset()
+	rows, err := d.query.QueryContext(ctx, d.set(vals))
+	if err != nil {
+		return 0, err
+	}
+	err = rows.Next(d.dest)
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, io.EOF) {
+		return 0, errors.New("no row returned")
+	}
+	if err != nil {
+		return 0, err
+	}
+	v := d.dest[0]
+	d.dest[0] = nil
+	n, ok := v.(int64)
+	if !ok {
+		return 0, fmt.Errorf("got %T, want an integer", v)
+	}
+	return n, nil
+}
+
+// maxKnown bounds the writer's map of conversation ids; past it the map
+// starts afresh.
+const maxKnown = 1 << 17
+
+// writer holds the writer goroutine's connection and statements.
+type writer struct {
+	begin driver.ConnBeginTx
+
+	// known maps committed conversations to their ids, so that a turn
+	// updates its conversation by id rather than by an upsert on the
+	// address. added holds the ids learnt in the current transaction, and
+	// turnID the one learnt by the current turn: each is kept only once the
+	// turn, then the transaction, is written.
+	known  map[bot.Address]int64
+	added  map[bot.Address]int64
+	turnID int64
+
+	// written counts requests committed since the checkpointer was woken.
+	written int
+
+	savepoint, release, rollbackTo *dstmt
+	upsertSnapshot, touch          *dstmt
+	updateSnapshot, raiseLastIn    *dstmt
+	insertIn, analysed, insertOut  *dstmt
+	insertHandoff                  *dstmt
+	markSent, saveFlows            *dstmt
+}
+
+func newWriter(ctx context.Context, dc any) (*writer, error) {
+	prep, ok1 := dc.(driver.ConnPrepareContext)
+	begin, ok2 := dc.(driver.ConnBeginTx)
+	if !ok1 || !ok2 {
+		return nil, fmt.Errorf("driver connection %T lacks PrepareContext or BeginTx", dc)
+	}
+	w := &writer{begin: begin, known: make(map[bot.Address]int64), added: make(map[bot.Address]int64)}
+	for _, p := range []struct {
+		dst   **dstmt
+		query string
+	}{
+		{&w.savepoint, sqlSavepoint}, {&w.release, sqlRelease}, {&w.rollbackTo, sqlRollbackTo},
+		{&w.upsertSnapshot, sqlUpsertSnapshot}, {&w.touch, sqlTouch},
+		{&w.updateSnapshot, sqlUpdateSnapshot}, {&w.raiseLastIn, sqlRaiseLastIn},
+		{&w.insertIn, sqlInsertIn}, {&w.analysed, sqlAnalysed}, {&w.insertOut, sqlInsertOut},
+		{&w.insertHandoff, sqlInsertHandoff},
+		{&w.markSent, sqlMarkSent}, {&w.saveFlows, sqlSaveFlows},
+	} {
+		d, err := prepareDriver(ctx, prep, p.query)
+		if err != nil {
+			w.close()
+			return nil, err
+		}
+		*p.dst = d
+	}
+	return w, nil
+}
+
+func (w *writer) close() {
+	for _, d := range []*dstmt{w.savepoint, w.release, w.rollbackTo, w.upsertSnapshot, w.touch,
+		w.updateSnapshot, w.raiseLastIn,
+		w.insertIn, w.analysed, w.insertOut, w.insertHandoff, w.markSent, w.saveFlows} {
+		if d != nil {
+			_ = d.st.Close()
+		}
+	}
+}
+
+// run is the writer goroutine. It owns conn for the store's life; ready
+// receives the outcome of preparing its statements. It returns when Close
+// closed reqs and the last batch was written.
+func (s *Store) run(ctx context.Context, conn *sql.Conn, ready chan<- error) {
+	defer close(s.stopped)
+	started := false
+	err := conn.Raw(func(dc any) error {
+		w, err := newWriter(ctx, dc)
+		started = true
+		ready <- err
+		if err != nil {
+			return err
+		}
+		defer w.close()
+		s.loop(ctx, w)
+		return nil
+	})
+	if !started {
+		ready <- err
+	}
+}
+
+// loop takes what is queued, up to a batch, writes it in one transaction
+// and answers every request of the batch.
+func (s *Store) loop(ctx context.Context, w *writer) {
+	batch := make([]*request, 0, s.cfg.maxBatch)
+	for r := range s.reqs {
+		batch = append(batch[:0], r)
+	drain:
+		for len(batch) < s.cfg.maxBatch {
+			select {
+			case r, ok := <-s.reqs:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		if h := s.cfg.hooks.beforeBatch; h != nil {
+			h(len(batch))
+		}
+		s.writeBatch(ctx, w, batch)
+		clear(batch)
+	}
+}
+
+// errAbort marks an error after which the transaction cannot go on.
+type errAbort struct{ err error }
+
+func (e *errAbort) Error() string { return e.err.Error() }
+func (e *errAbort) Unwrap() error { return e.err }
+
+// writeBatch writes the requests of batch whose callers still wait in one
+// transaction, and answers them.
+func (s *Store) writeBatch(ctx context.Context, w *writer, batch []*request) {
+	live := batch[:0]
+	for _, r := range batch {
+		if r.state.CompareAndSwap(statePending, stateClaimed) {
+			live = append(live, r)
+		}
+	}
+	if len(live) == 0 {
+		return
+	}
+	if err := s.writeTx(ctx, w, live); err != nil {
+		s.cfg.logger.ErrorContext(ctx, "sqlite batch failed", slog.Int("requests", len(live)), slog.Any("error", err))
+		err = fmt.Errorf("sqlite: write: %w", err)
+		for _, r := range live {
+			r.res, r.err = bot.CommitResult{}, err
+		}
+	}
+	for _, r := range live {
+		r.done <- struct{}{}
+	}
+}
+
+// writeTx runs the transaction of one batch. Each request gets its own
+// result; an error returned fails the whole batch.
+func (s *Store) writeTx(ctx context.Context, w *writer, live []*request) error {
+	clear(w.added)
+	tx, err := w.begin.BeginTx(ctx, driver.TxOptions{})
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	for _, r := range live {
+		r.err = s.apply(ctx, w, r)
+		var abort *errAbort
+		if errors.As(r.err, &abort) {
+			_ = tx.Rollback()
+			return abort.err
+		}
+	}
+	if err := tx.Commit(); err != nil { // the driver rolls back a failed commit
+		return fmt.Errorf("commit: %w", err)
+	}
+	if len(w.known)+len(w.added) > maxKnown {
+		clear(w.known)
+	}
+	for a, id := range w.added {
+		w.known[a] = id
+	}
+	if w.written += len(live); w.written >= ckptEvery {
+		w.written = 0
+		select {
+		case s.ckpt <- struct{}{}:
+		default: // already woken
+		}
+	}
+	return nil
+}
+
+// apply writes one request inside a savepoint, so that its failure undoes
+// it alone. It returns an *errAbort when the transaction is lost.
+func (s *Store) apply(ctx context.Context, w *writer, r *request) error {
+	if _, err := w.savepoint.Exec(ctx); err != nil {
+		return &errAbort{fmt.Errorf("savepoint: %w", err)}
+	}
+	var err error
+	undo := false
+	switch r.kind {
+	case kindTurn:
+		w.turnID = 0
+		r.res, err = s.applyTurn(ctx, w, r)
+		undo = err != nil || r.res.Duplicate
+		if err != nil {
+			r.res = bot.CommitResult{}
+			err = fmt.Errorf("sqlite: commit %s: %w", r.turn.Address, err)
+		}
+		if !undo && w.turnID != 0 {
+			w.added[r.turn.Address] = w.turnID
+		}
+	case kindMarkSent:
+		for _, id := range r.ids {
+			if _, err = w.markSent.Exec(ctx, id); err != nil {
+				err = fmt.Errorf("sqlite: mark sent %d: %w", id, err)
+				break
+			}
+		}
+		undo = err != nil
+	case kindSaveFlows:
+		if _, err = w.saveFlows.Exec(ctx, r.hash, r.source, time.Now().UnixNano()); err != nil {
+			err = fmt.Errorf("sqlite: save flows %s: %w", r.hash, err)
+		}
+		undo = err != nil
+	}
+	if undo {
+		if _, rerr := w.rollbackTo.Exec(ctx); rerr != nil {
+			return &errAbort{errors.Join(fmt.Errorf("rollback to savepoint: %w", rerr), err)}
+		}
+	}
+	if _, rerr := w.release.Exec(ctx); rerr != nil {
+		return &errAbort{fmt.Errorf("release savepoint: %w", rerr)}
+	}
+	return err
+}
+
+// applyTurn writes a turn's rows. apply undoes a duplicate.
+func (s *Store) applyTurn(ctx context.Context, w *writer, r *request) (bot.CommitResult, error) {
+	t := r.turn
+	var res bot.CommitResult
+	convID, err := conversation(ctx, w, r)
+	if err != nil {
+		return res, err
+	}
+	ch := t.Address.Channel
+	if len(t.Inbound) > 0 {
+		stored := int64(0)
+		for i := range t.Inbound {
+			e := &t.Inbound[i]
+			out, err := w.insertIn.Exec(ctx, convID, ch, e.Seq, e.PlatformID, e.Text, nanos(e.At), nullString(r.analysis[i]))
+			if err != nil {
+				return res, fmt.Errorf("inbound %d: %w", e.Seq, err)
+			}
+			n, err := out.RowsAffected()
+			if err != nil {
+				return res, fmt.Errorf("inbound %d: %w", e.Seq, err)
+			}
+			stored += n
+		}
+		if stored == 0 {
+			res.Duplicate = true
+			return res, nil
+		}
+	}
+	for _, a := range r.analysed {
+		out, err := w.analysed.Exec(ctx, a.json, convID, a.seq)
+		if err != nil {
+			return res, fmt.Errorf("analysis of %d: %w", a.seq, err)
+		}
+		if n, err := out.RowsAffected(); err != nil || n == 0 {
+			return res, fmt.Errorf("analysis of %d: no inbound message with that seq", a.seq)
+		}
+	}
+	if len(t.Outbound) > 0 {
+		res.OutboxIDs = make([]int64, len(t.Outbound))
+		for i := range t.Outbound {
+			e := &t.Outbound[i]
+			out, err := w.insertOut.Exec(ctx, convID, ch, e.Seq, e.Text, nanos(e.At), e.Flow, e.State, nullString(r.choices[i]))
+			if err != nil {
+				return res, fmt.Errorf("outbound %d: %w", e.Seq, err)
+			}
+			if res.OutboxIDs[i], err = out.LastInsertId(); err != nil {
+				return res, fmt.Errorf("outbound %d: %w", e.Seq, err)
+			}
+		}
+	}
+	if h := t.Handoff; h != nil {
+		if _, err := w.insertHandoff.Exec(ctx, convID, h.Reason, nullString(r.evidence),
+			h.Skill, h.Priority, h.Flow, h.State, h.Lang, nanos(h.At)); err != nil {
+			return res, fmt.Errorf("handoff: %w", err)
+		}
+	}
+	if h := s.cfg.hooks.inTurn; h != nil {
+		if err := h(t); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// conversation writes the turn's snapshot, or makes sure the conversation
+// exists, and returns its id. It updates a conversation the writer knows by
+// id; otherwise it upserts it by address and sets w.turnID.
+func conversation(ctx context.Context, w *writer, r *request) (int64, error) {
+	t := r.turn
+	sn := t.State
+	id, ok := w.added[t.Address]
+	if !ok {
+		id, ok = w.known[t.Address]
+	}
+	if ok {
+		var res driver.Result
+		var err error
+		switch {
+		case sn != nil:
+			res, err = w.updateSnapshot.Exec(ctx, string(sn.Status), sn.Lang, sn.FlowsVersion, sn.Flow, sn.State,
+				r.snapshot, sn.Seq, sn.Processed, nanos(sn.Started), nanos(sn.Updated), r.lastIn, id)
+		case len(t.Inbound) > 0:
+			res, err = w.raiseLastIn.Exec(ctx, r.lastIn, id)
+		default:
+			return id, nil
+		}
+		if err != nil {
+			return 0, fmt.Errorf("conversation: %w", err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 1 {
+			return id, nil
+		}
+		delete(w.known, t.Address) // not there any more: look it up again
+		delete(w.added, t.Address)
+	}
+	var err error
+	if sn != nil {
+		id, err = w.upsertSnapshot.QueryInt64(ctx, t.Address.Channel, t.Address.Conversation,
+			string(sn.Status), sn.Lang, sn.FlowsVersion, sn.Flow, sn.State, r.snapshot,
+			sn.Seq, sn.Processed, r.lastIn, nanos(sn.Started), nanos(sn.Updated))
+	} else {
+		id, err = w.touch.QueryInt64(ctx, t.Address.Channel, t.Address.Conversation, r.lastIn)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("conversation: %w", err)
+	}
+	w.turnID = id
+	return id, nil
+}
+
+// nanos stores a time as Unix nanoseconds, the zero time as NULL.
+func nanos(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixNano()
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// scanTime reads what nanos stored.
+func scanTime(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, n.Int64).UTC()
+}

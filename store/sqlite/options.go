@@ -1,0 +1,106 @@
+package sqlite
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/calmbot/calmbot/bot"
+)
+
+// Option configures a Store.
+type Option func(*config)
+
+type config struct {
+	logger      *slog.Logger
+	maxBatch    int
+	synchronous string
+	readers     int
+	busyTimeout time.Duration
+	cacheKiB    int
+	hooks       hooks
+}
+
+// hooks let tests stop the writer and fail a turn from inside its
+// transaction; both are nil in production.
+type hooks struct {
+	// beforeBatch runs in the writer goroutine with the size of each batch
+	// before it is written.
+	beforeBatch func(n int)
+	// inTurn runs after a turn's rows are written, before its savepoint is
+	// released; an error fails the turn.
+	inTurn func(t *bot.Turn) error
+}
+
+func defaultConfig() config {
+	return config{
+		logger:      slog.New(slog.DiscardHandler),
+		maxBatch:    512,
+		synchronous: "FULL",
+		readers:     4,
+		busyTimeout: 5 * time.Second,
+		cacheKiB:    32 << 10,
+	}
+}
+
+func (c *config) validate() error {
+	switch c.synchronous {
+	case "FULL", "NORMAL", "EXTRA":
+	default:
+		return fmt.Errorf("synchronous %q: want FULL, NORMAL or EXTRA", c.synchronous)
+	}
+	if c.maxBatch < 1 {
+		return fmt.Errorf("max batch %d: want at least 1", c.maxBatch)
+	}
+	if c.readers < 1 {
+		return fmt.Errorf("readers %d: want at least 1", c.readers)
+	}
+	if c.busyTimeout < 0 {
+		return fmt.Errorf("busy timeout %v: want >= 0", c.busyTimeout)
+	}
+	return nil
+}
+
+// WithLogger sets the logger for write failures and lifecycle events; by
+// default the store logs nothing.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) {
+		if l != nil {
+			c.logger = l
+		}
+	}
+}
+
+// WithMaxBatch caps how many queued requests (commits, MarkSent, SaveFlows)
+// the writer puts into one transaction; the default is 512.
+func WithMaxBatch(n int) Option {
+	return func(c *config) { c.maxBatch = n }
+}
+
+// WithSynchronous sets PRAGMA synchronous: "FULL" (the default), "NORMAL" or
+// "EXTRA". With FULL, the WAL is synced at every commit, so every turn that
+// Commit acknowledged survives a power loss. NORMAL syncs only at
+// checkpoints: faster, still safe against a crash of the process, but the
+// last commits before a power loss or kernel crash can be lost, which breaks
+// calmbot's promise that an acknowledged message is never lost.
+func WithSynchronous(mode string) Option {
+	return func(c *config) { c.synchronous = strings.ToUpper(mode) }
+}
+
+// WithReaders sets the size of the read connection pool (Load, Transcript,
+// Pending, ...); the default is 4. Writes always use one connection.
+func WithReaders(n int) Option {
+	return func(c *config) { c.readers = n }
+}
+
+// WithBusyTimeout sets how long a statement waits for a lock held by another
+// process before failing; the default is 5s.
+func WithBusyTimeout(d time.Duration) Option {
+	return func(c *config) { c.busyTimeout = d }
+}
+
+// withHooks installs test hooks.
+func withHooks(h hooks) Option {
+	return func(c *config) { c.hooks = h }
+}

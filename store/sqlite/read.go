@@ -1,0 +1,177 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/calmbot/calmbot/bot"
+)
+
+// Load returns the conversation's latest snapshot, or an error wrapping
+// bot.ErrNotFound when no snapshot was committed for addr.
+func (s *Store) Load(ctx context.Context, addr bot.Address) (*bot.Snapshot, error) {
+	var js sql.NullString
+	err := s.rd.load.QueryRowContext(ctx, addr.Channel, addr.Conversation).Scan(&js)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !js.Valid) {
+		return nil, fmt.Errorf("sqlite: load %s: %w", addr, bot.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: load %s: %w", addr, err)
+	}
+	sn := new(bot.Snapshot)
+	if err := json.Unmarshal([]byte(js.String), sn); err != nil {
+		return nil, fmt.Errorf("sqlite: load %s: snapshot: %w", addr, err)
+	}
+	return sn, nil
+}
+
+// Transcript returns the conversation's messages in seq order, outbound
+// ones with their outbox id and whether they were sent. An unknown
+// conversation has an empty transcript.
+func (s *Store) Transcript(ctx context.Context, addr bot.Address) ([]bot.Entry, error) {
+	rows, err := s.rd.transcript.QueryContext(ctx, addr.Channel, addr.Conversation)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: transcript %s: %w", addr, err)
+	}
+	defer rows.Close()
+	var out []bot.Entry
+	for rows.Next() {
+		var (
+			e                 bot.Entry
+			dir               string
+			at                sql.NullInt64
+			analysis, choices sql.RawBytes
+			id                int64
+			sent              bool
+		)
+		if err := rows.Scan(&e.Seq, &dir, &e.PlatformID, &e.Text, &at, &analysis,
+			&e.Flow, &e.State, &choices, &id, &sent); err != nil {
+			return nil, fmt.Errorf("sqlite: transcript %s: %w", addr, err)
+		}
+		e.Direction, e.At = bot.Direction(dir), scanTime(at)
+		if len(analysis) > 0 {
+			e.Analysis = new(bot.Analysis)
+			if err := json.Unmarshal(analysis, e.Analysis); err != nil {
+				return nil, fmt.Errorf("sqlite: transcript %s: analysis of %d: %w", addr, e.Seq, err)
+			}
+		}
+		if len(choices) > 0 {
+			if err := json.Unmarshal(choices, &e.Choices); err != nil {
+				return nil, fmt.Errorf("sqlite: transcript %s: choices of %d: %w", addr, e.Seq, err)
+			}
+		}
+		if e.Direction == bot.Outbound {
+			e.OutboxID, e.Sent = id, sent
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: transcript %s: %w", addr, err)
+	}
+	return out, nil
+}
+
+// Pending returns up to limit undelivered replies, oldest first; limit <= 0
+// returns them all.
+func (s *Store) Pending(ctx context.Context, limit int) ([]bot.Outgoing, error) {
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	rows, err := s.rd.pending.QueryContext(ctx, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: pending: %w", err)
+	}
+	defer rows.Close()
+	var out []bot.Outgoing
+	for rows.Next() {
+		var (
+			o       bot.Outgoing
+			choices sql.RawBytes
+		)
+		if err := rows.Scan(&o.ID, &o.Address.Channel, &o.Address.Conversation, &o.Text, &choices); err != nil {
+			return nil, fmt.Errorf("sqlite: pending: %w", err)
+		}
+		if len(choices) > 0 {
+			if err := json.Unmarshal(choices, &o.Choices); err != nil {
+				return nil, fmt.Errorf("sqlite: pending: choices of %d: %w", o.ID, err)
+			}
+		}
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: pending: %w", err)
+	}
+	return out, nil
+}
+
+// Unanswered returns the conversations whose last stored inbound message
+// comes after the last one the bot processed, in the order they were first
+// stored.
+func (s *Store) Unanswered(ctx context.Context) ([]bot.Address, error) {
+	rows, err := s.rd.unanswered.QueryContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: unanswered: %w", err)
+	}
+	defer rows.Close()
+	var out []bot.Address
+	for rows.Next() {
+		var a bot.Address
+		if err := rows.Scan(&a.Channel, &a.Conversation); err != nil {
+			return nil, fmt.Errorf("sqlite: unanswered: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: unanswered: %w", err)
+	}
+	return out, nil
+}
+
+// Flows returns the flow file source stored under hash, or an error
+// wrapping bot.ErrNotFound.
+func (s *Store) Flows(ctx context.Context, hash string) ([]byte, error) {
+	var src []byte
+	err := s.rd.flows.QueryRowContext(ctx, hash).Scan(&src)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite: flows %s: %w", hash, bot.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: flows %s: %w", hash, err)
+	}
+	return src, nil
+}
+
+// Handoffs returns the handoffs stored for a conversation, oldest first.
+// Evidence numbers come back as float64, as encoding/json decodes them.
+func (s *Store) Handoffs(ctx context.Context, addr bot.Address) ([]bot.HandoffRecord, error) {
+	rows, err := s.rd.handoffs.QueryContext(ctx, addr.Channel, addr.Conversation)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: handoffs %s: %w", addr, err)
+	}
+	defer rows.Close()
+	var out []bot.HandoffRecord
+	for rows.Next() {
+		var (
+			h        = bot.HandoffRecord{Address: addr}
+			evidence sql.RawBytes
+			at       sql.NullInt64
+		)
+		if err := rows.Scan(&h.Reason, &evidence, &h.Skill, &h.Priority, &h.Flow, &h.State, &h.Lang, &at); err != nil {
+			return nil, fmt.Errorf("sqlite: handoffs %s: %w", addr, err)
+		}
+		h.At = scanTime(at)
+		if len(evidence) > 0 {
+			if err := json.Unmarshal(evidence, &h.Evidence); err != nil {
+				return nil, fmt.Errorf("sqlite: handoffs %s: evidence: %w", addr, err)
+			}
+		}
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: handoffs %s: %w", addr, err)
+	}
+	return out, nil
+}

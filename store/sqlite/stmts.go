@@ -1,0 +1,123 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// The writer's statements. They use plain ? parameters, bound in order,
+// which the driver binds without looking up names.
+const (
+	sqlSavepoint  = `SAVEPOINT turn`
+	sqlRelease    = `RELEASE turn`
+	sqlRollbackTo = `ROLLBACK TO turn`
+
+	// sqlUpsertSnapshot writes a turn's new snapshot and returns the
+	// conversation's id; last_in is the turn's highest inbound seq.
+	sqlUpsertSnapshot = `INSERT INTO conversations
+	(channel, conversation, status, lang, flows_version, flow, state, snapshot, seq, processed, last_in, started, updated)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (channel, conversation) DO UPDATE SET
+		status = excluded.status, lang = excluded.lang, flows_version = excluded.flows_version,
+		flow = excluded.flow, state = excluded.state, snapshot = excluded.snapshot,
+		seq = excluded.seq, processed = excluded.processed, last_in = max(last_in, excluded.last_in),
+		started = excluded.started, updated = excluded.updated
+	RETURNING id`
+
+	// sqlTouch finds or creates the conversation of a turn without a
+	// snapshot, raising last_in to the turn's highest inbound seq.
+	sqlTouch = `INSERT INTO conversations (channel, conversation, last_in) VALUES (?, ?, ?)
+	ON CONFLICT (channel, conversation) DO UPDATE SET last_in = max(last_in, excluded.last_in)
+	RETURNING id`
+
+	// sqlUpdateSnapshot is sqlUpsertSnapshot for a conversation whose id
+	// the writer knows: last_in, then the id, come last.
+	sqlUpdateSnapshot = `UPDATE conversations SET
+		status = ?, lang = ?, flows_version = ?, flow = ?, state = ?, snapshot = ?,
+		seq = ?, processed = ?, started = ?, updated = ?, last_in = max(last_in, ?)
+	WHERE id = ?`
+
+	// sqlRaiseLastIn is sqlTouch for a conversation whose id the writer knows.
+	sqlRaiseLastIn = `UPDATE conversations SET last_in = max(last_in, ?) WHERE id = ?`
+
+	// sqlInsertIn stores a customer message; a redelivery changes nothing.
+	sqlInsertIn = `INSERT INTO messages (conv_id, channel, seq, direction, platform_id, text, at, analysis)
+	VALUES (?, ?, ?, 'in', ?, ?, ?, ?)
+	ON CONFLICT (channel, platform_id) WHERE direction = 'in' AND platform_id <> '' DO NOTHING`
+
+	sqlAnalysed = `UPDATE messages SET analysis = ? WHERE conv_id = ? AND seq = ? AND direction = 'in'`
+
+	sqlInsertOut = `INSERT INTO messages (conv_id, channel, seq, direction, text, at, flow, state, choices)
+	VALUES (?, ?, ?, 'out', ?, ?, ?, ?, ?)`
+
+	sqlInsertHandoff = `INSERT INTO handoffs (conv_id, reason, evidence, skill, priority, flow, state, lang, at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+	sqlMarkSent = `UPDATE messages SET sent = 1 WHERE id = ? AND direction = 'out'`
+
+	sqlSaveFlows = `INSERT INTO flows_versions (hash, source, at) VALUES (?, ?, ?)
+	ON CONFLICT (hash) DO NOTHING`
+)
+
+// The readers' statements.
+const (
+	sqlLoad = `SELECT snapshot FROM conversations WHERE channel = ?1 AND conversation = ?2`
+
+	sqlTranscript = `SELECT m.seq, m.direction, m.platform_id, m.text, m.at, m.analysis,
+		m.flow, m.state, m.choices, m.id, m.sent
+	FROM messages m JOIN conversations c ON c.id = m.conv_id
+	WHERE c.channel = ?1 AND c.conversation = ?2
+	ORDER BY m.seq`
+
+	sqlPending = `SELECT m.id, c.channel, c.conversation, m.text, m.choices
+	FROM messages m JOIN conversations c ON c.id = m.conv_id
+	WHERE m.direction = 'out' AND m.sent = 0
+	ORDER BY m.id LIMIT ?1`
+
+	sqlUnanswered = `SELECT channel, conversation FROM conversations WHERE last_in > processed ORDER BY id`
+
+	sqlFlows = `SELECT source FROM flows_versions WHERE hash = ?1`
+
+	sqlHandoffs = `SELECT h.reason, h.evidence, h.skill, h.priority, h.flow, h.state, h.lang, h.at
+	FROM handoffs h JOIN conversations c ON c.id = h.conv_id
+	WHERE c.channel = ?1 AND c.conversation = ?2
+	ORDER BY h.id`
+)
+
+// readStmts are prepared on the read pool.
+type readStmts struct {
+	load, transcript, pending, unanswered, flows, handoffs *sql.Stmt
+}
+
+func (r *readStmts) list() []**sql.Stmt {
+	return []**sql.Stmt{&r.load, &r.transcript, &r.pending, &r.unanswered, &r.flows, &r.handoffs}
+}
+
+func (r *readStmts) prepare(ctx context.Context, db *sql.DB) error {
+	return prepareAll(ctx, db, r.list(), []string{sqlLoad, sqlTranscript, sqlPending, sqlUnanswered, sqlFlows, sqlHandoffs})
+}
+
+func (r *readStmts) close() error { return closeAll(r.list()) }
+
+func prepareAll(ctx context.Context, db *sql.DB, dst []**sql.Stmt, queries []string) error {
+	for i, q := range queries {
+		st, err := db.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare %q: %w", q, err)
+		}
+		*dst[i] = st
+	}
+	return nil
+}
+
+func closeAll(list []**sql.Stmt) error {
+	var errs []error
+	for _, p := range list {
+		if *p != nil {
+			errs = append(errs, (*p).Close())
+		}
+	}
+	return errors.Join(errs...)
+}

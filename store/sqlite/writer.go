@@ -1,0 +1,244 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/calmbot/calmbot/bot"
+)
+
+// kind is what a request asks the writer to do.
+type kind uint8
+
+const (
+	kindTurn kind = iota + 1
+	kindMarkSent
+	kindSaveFlows
+)
+
+// Request states: a request is pending until the writer claims it, or until
+// its caller gives up on it.
+const (
+	statePending int32 = iota
+	stateClaimed
+	stateCancelled
+)
+
+// request is one write waiting for the writer. The caller fills it, sends
+// it on Store.reqs and waits on done; the writer claims it, writes it, sets
+// res and err and signals done, after which it no longer touches it.
+type request struct {
+	kind kind
+
+	// kindTurn: the turn and its JSON, encoded by the caller so that the
+	// writer only binds values.
+	turn     *bot.Turn
+	snapshot string   // "" when turn.State is nil
+	analysis []string // per turn.Inbound entry, "" for none
+	analysed []analysed
+	choices  []string // per turn.Outbound entry, "" for none
+	evidence string
+	lastIn   int64 // the highest inbound seq of the turn
+
+	ids    []int64 // kindMarkSent
+	hash   string  // kindSaveFlows
+	source []byte
+
+	state atomic.Int32
+	done  chan struct{}
+	res   bot.CommitResult
+	err   error
+
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+type analysed struct {
+	seq  int64
+	json string
+}
+
+func newRequest() *request {
+	r := &request{done: make(chan struct{}, 1)}
+	r.enc = json.NewEncoder(&r.buf)
+	r.enc.SetEscapeHTML(false)
+	return r
+}
+
+// reset clears r for reuse, keeping its buffers.
+func (r *request) reset() {
+	r.kind = 0
+	r.turn = nil
+	r.snapshot, r.evidence, r.hash = "", "", ""
+	clear(r.analysis)
+	r.analysis = r.analysis[:0]
+	clear(r.analysed)
+	r.analysed = r.analysed[:0]
+	clear(r.choices)
+	r.choices = r.choices[:0]
+	r.lastIn = 0
+	r.ids, r.source = nil, nil
+	r.state.Store(statePending)
+	r.res, r.err = bot.CommitResult{}, nil
+}
+
+// json encodes v, or returns "" for nil.
+func (r *request) json(v any) (string, error) {
+	r.buf.Reset()
+	if err := r.enc.Encode(v); err != nil {
+		return "", err
+	}
+	return string(bytes.TrimSuffix(r.buf.Bytes(), []byte{'\n'})), nil
+}
+
+// encodeTurn encodes the JSON columns of t.
+func (r *request) encodeTurn(t *bot.Turn) error {
+	r.kind, r.turn = kindTurn, t
+	var err error
+	if t.State != nil {
+		if r.snapshot, err = r.json(t.State); err != nil {
+			return fmt.Errorf("snapshot: %w", err)
+		}
+	}
+	for i := range t.Inbound {
+		e := &t.Inbound[i]
+		r.lastIn = max(r.lastIn, e.Seq)
+		s := ""
+		if e.Analysis != nil {
+			if s, err = r.json(e.Analysis); err != nil {
+				return fmt.Errorf("inbound %d analysis: %w", e.Seq, err)
+			}
+		}
+		r.analysis = append(r.analysis, s)
+	}
+	for seq, a := range t.Analysed {
+		if a == nil {
+			continue
+		}
+		s, err := r.json(a)
+		if err != nil {
+			return fmt.Errorf("analysis of %d: %w", seq, err)
+		}
+		r.analysed = append(r.analysed, analysed{seq: seq, json: s})
+	}
+	for i := range t.Outbound {
+		e := &t.Outbound[i]
+		s := ""
+		if len(e.Choices) > 0 {
+			if s, err = r.json(e.Choices); err != nil {
+				return fmt.Errorf("outbound %d choices: %w", e.Seq, err)
+			}
+		}
+		r.choices = append(r.choices, s)
+	}
+	if h := t.Handoff; h != nil && len(h.Evidence) > 0 {
+		if r.evidence, err = r.json(h.Evidence); err != nil {
+			return fmt.Errorf("handoff evidence: %w", err)
+		}
+	}
+	return nil
+}
+
+func checkTurn(t *bot.Turn) error {
+	if t == nil {
+		return errors.New("nil turn")
+	}
+	if t.Address.Channel == "" || t.Address.Conversation == "" {
+		return fmt.Errorf("incomplete address %q", t.Address)
+	}
+	if t.State != nil && t.State.Address != (bot.Address{}) && t.State.Address != t.Address {
+		return fmt.Errorf("snapshot address %s differs from turn address %s", t.State.Address, t.Address)
+	}
+	if t.Handoff != nil && t.Handoff.Address != (bot.Address{}) && t.Handoff.Address != t.Address {
+		return fmt.Errorf("handoff address %s differs from turn address %s", t.Handoff.Address, t.Address)
+	}
+	return nil
+}
+
+// Commit writes t in one transaction with the other turns queued at the
+// same time, and returns once that transaction is durable. When t has
+// inbound entries and all of them were already stored (a redelivery),
+// nothing is written and the result says Duplicate. A Commit whose ctx ends
+// before the writer took the turn returns ctx.Err() and writes nothing; once
+// taken, the turn's real outcome is returned.
+func (s *Store) Commit(ctx context.Context, t *bot.Turn) (bot.CommitResult, error) {
+	if err := checkTurn(t); err != nil {
+		return bot.CommitResult{}, fmt.Errorf("sqlite: commit: %w", err)
+	}
+	r := s.pool.Get().(*request)
+	if err := r.encodeTurn(t); err != nil {
+		s.put(r)
+		return bot.CommitResult{}, fmt.Errorf("sqlite: commit %s: %w", t.Address, err)
+	}
+	return s.do(ctx, r)
+}
+
+// MarkSent records that the outbox entries ids were delivered. Unknown ids
+// are ignored.
+func (s *Store) MarkSent(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	r := s.pool.Get().(*request)
+	r.kind, r.ids = kindMarkSent, ids
+	_, err := s.do(ctx, r)
+	return err
+}
+
+// SaveFlows stores a flow file's source under its hash; saving a hash again
+// keeps the first source.
+func (s *Store) SaveFlows(ctx context.Context, hash string, source []byte) error {
+	if hash == "" {
+		return errors.New("sqlite: save flows: empty hash")
+	}
+	r := s.pool.Get().(*request)
+	r.kind, r.hash, r.source = kindSaveFlows, hash, source
+	_, err := s.do(ctx, r)
+	return err
+}
+
+func (s *Store) put(r *request) {
+	r.reset()
+	s.pool.Put(r)
+}
+
+// do queues r and waits for the writer's answer.
+func (s *Store) do(ctx context.Context, r *request) (bot.CommitResult, error) {
+	if err := s.enqueue(ctx, r); err != nil {
+		s.put(r)
+		return bot.CommitResult{}, err
+	}
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		if r.state.CompareAndSwap(statePending, stateCancelled) {
+			// The writer will skip r; it may still hold it, so r is not reused.
+			return bot.CommitResult{}, ctx.Err()
+		}
+		<-r.done // claimed: the writer answers within this batch
+	}
+	res, err := r.res, r.err
+	s.put(r)
+	return res, err
+}
+
+func (s *Store) enqueue(ctx context.Context, r *request) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	select {
+	case s.reqs <- r:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
