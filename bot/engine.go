@@ -56,7 +56,8 @@ type Engine struct {
 	closed  bool
 	workers sync.WaitGroup
 
-	out *outbox
+	out     *outbox
+	resumed chan struct{}
 }
 
 // Option configures an Engine.
@@ -91,6 +92,7 @@ func New(ctx context.Context, store Store, f *flows.File, newAnalyzer AnalyzerFa
 		clock:       realClock{},
 		idleTTL:     10 * time.Minute,
 		convs:       map[Address]*conv{},
+		resumed:     make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(e)

@@ -13,8 +13,13 @@ const resendEvery = time.Minute
 // messages, undelivered replies), evicts idle conversations from memory and
 // retries undelivered replies until ctx is done; then it closes the engine.
 func (e *Engine) Run(ctx context.Context) error {
-	if err := e.resume(ctx); err != nil {
-		_ = e.Close()
+	err := e.resume(ctx)
+	close(e.resumed)
+	if err != nil {
+		cerr := e.Close()
+		if ctx.Err() != nil {
+			return cerr // stopped while resuming: nothing is lost, it resumes next time
+		}
 		return err
 	}
 	tick := make(chan struct{}, 1)
@@ -49,6 +54,11 @@ func (e *Engine) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// Resumed is closed once Run has queued what the previous run left
+// undone; adapters that want old replies delivered before new turns wait
+// for it before taking messages.
+func (e *Engine) Resumed() <-chan struct{} { return e.resumed }
 
 // resume restarts conversations that have unanswered messages and delivers
 // replies that were committed but not sent.

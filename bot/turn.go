@@ -35,6 +35,7 @@ type session struct {
 	snap     *Snapshot
 	m        *fsm.FSM
 	channel  string
+	locale   string
 	now      time.Time
 	analysis *Analysis
 	replies  []Reply
@@ -43,7 +44,7 @@ type session struct {
 }
 
 func (e *Engine) session(c *conv, snap *Snapshot, now time.Time) *session {
-	return &session{prog: c.prog, snap: snap, m: c.m, channel: c.addr.Channel, now: now}
+	return &session{prog: c.prog, snap: snap, m: c.m, channel: c.addr.Channel, locale: c.locale, now: now}
 }
 
 func (s *session) file() *flows.File { return s.prog.file }
@@ -56,9 +57,6 @@ func (s *session) run(ctx context.Context, text, locale string) {
 	}
 	if s.snap.Status != StatusBot || strings.TrimSpace(text) == "" {
 		return
-	}
-	if s.snap.Lang == "" {
-		s.snap.Lang = f.Language(locale)
 	}
 	if len(text) > pol.MaxMessageBytes {
 		s.say(f.Texts.TooLong, nil)
@@ -112,10 +110,14 @@ func event(st *flows.State, a Analysis) string {
 			return flows.EventDenied
 		}
 	case flows.KindClose:
+		// "No, that's all" ends the conversation even when a word of it
+		// resembles a concern; a concern named with a yes goes on.
 		switch {
+		case a.Answer == AnswerNo:
+			return flows.EventAnythingElseNo
 		case a.Answer == AnswerYes, a.InScope:
 			return flows.EventAnythingElseYes
-		case a.Answer == AnswerNo, a.Label == "positive":
+		case a.Label == "positive":
 			return flows.EventAnythingElseNo
 		}
 	default:
@@ -323,11 +325,13 @@ func (s *session) offered() []Choice {
 	return out
 }
 
+// lang is the conversation's language: what the analyzer read, else what
+// the platform reports, else the flows' default.
 func (s *session) lang() string {
 	if s.snap.Lang != "" {
 		return s.snap.Lang
 	}
-	return s.file().DefaultLanguage
+	return s.file().Language(s.locale)
 }
 
 func (s *session) renderer() *renderer {

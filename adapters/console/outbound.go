@@ -21,8 +21,11 @@ func (a *Adapter) Send(_ context.Context, r bot.Reply) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "bot> %s\n", indent(r.Text))
-	for i, c := range r.Choices {
-		fmt.Fprintf(&b, "       %d. %s\n", i+1, c.Label)
+	// A flow author may have listed the options in the text with {choices}.
+	if len(r.Choices) > 0 && !strings.Contains(r.Text, r.Choices[0].Label) {
+		for i, c := range r.Choices {
+			fmt.Fprintf(&b, "     %d. %s\n", i+1, c.Label)
+		}
 	}
 	return a.write(b.String())
 }

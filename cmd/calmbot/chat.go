@@ -128,6 +128,10 @@ func (e *env) chat(ctx context.Context, args []string) error {
 			}
 		}()
 	}
+	select {
+	case <-eng.Resumed():
+	case <-ctx.Done():
+	}
 	if !o.jsonl {
 		fmt.Fprintf(e.stderr, "calmbot chat: flows %s (%s), conversation %s:%s stored in %s\nType as the customer; Ctrl-D ends.\n",
 			displayName(path), strings.Join(f.Languages, ", "), console.Channel, conv, e.dbPath(o.db))

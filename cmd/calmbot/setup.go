@@ -78,6 +78,10 @@ func displayName(path string) string {
 
 func (e *env) printDiagnostics(ds flows.Diagnostics) {
 	for _, d := range ds.Sort() {
+		if d.Severity == flows.SeverityWarning {
+			fmt.Fprintln(e.stderr, d.String()+" [warning]")
+			continue
+		}
 		fmt.Fprintln(e.stderr, d.String())
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"time"
+	"sync/atomic"
 
 	"github.com/calmbot/calmbot/bot"
 )
@@ -223,7 +224,10 @@ func (s *Store) writeBatch(ctx context.Context, w *writer, batch []*request) {
 	if len(live) == 0 {
 		return
 	}
-	if err := s.writeTx(ctx, w, live); err != nil {
+	t0 := time.Now()
+	err0 := s.writeTx(ctx, w, live)
+	dbgN.Add(1); dbgReq.Add(int64(len(live))); dbgT.Add(int64(time.Since(t0)))
+	if err := err0; err != nil {
 		s.cfg.logger.ErrorContext(ctx, "sqlite batch failed", slog.Int("requests", len(live)), slog.Any("error", err))
 		err = fmt.Errorf("sqlite: write: %w", err)
 		for _, r := range live {
@@ -239,6 +243,7 @@ func (s *Store) writeBatch(ctx context.Context, w *writer, batch []*request) {
 // result; an error returned fails the whole batch.
 func (s *Store) writeTx(ctx context.Context, w *writer, live []*request) error {
 	clear(w.added)
+	tstart := time.Now()
 	tx, err := w.begin.BeginTx(ctx, driver.TxOptions{})
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -251,6 +256,9 @@ func (s *Store) writeTx(ctx context.Context, w *writer, live []*request) error {
 			return abort.err
 		}
 	}
+	dbgApply.Add(int64(time.Since(tstart)))
+	tc := time.Now()
+	defer func() { dbgCommit.Add(int64(time.Since(tc))) }()
 	if err := tx.Commit(); err != nil { // the driver rolls back a failed commit
 		return fmt.Errorf("commit: %w", err)
 	}
@@ -446,4 +454,12 @@ func scanTime(n sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, n.Int64).UTC()
+}
+
+var dbgN, dbgReq, dbgT, dbgApply, dbgCommit atomic.Int64
+
+func DebugStats() string {
+	n := dbgN.Load()
+	return fmt.Sprintf("batches=%d avg=%.1f avgTx=%v apply/req=%v commit/batch=%v", n, float64(dbgReq.Load())/float64(n),
+		time.Duration(dbgT.Load()/n), time.Duration(dbgApply.Load()/dbgReq.Load()), time.Duration(dbgCommit.Load()/n))
 }

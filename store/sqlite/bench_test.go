@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"os"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -79,3 +80,9 @@ func benchCommit(b *testing.B, conversations, replies int) {
 }
 
 func testingProcs() int { return runtime.GOMAXPROCS(0) }
+
+func TestMain(m *testing.M) {
+	c := m.Run()
+	fmt.Println(DebugStats())
+	os.Exit(c)
+}
