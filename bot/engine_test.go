@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/bot/bottest"
 	"github.com/calmbot/calmbot/flows"
+	"github.com/calmbot/calmbot/store/sqlite"
 )
 
 // keywords is a deterministic Analyzer for engine tests: it reads marker
@@ -357,8 +359,31 @@ func waitReplies(t *testing.T, c *bottest.Chat, n int) []bot.Reply {
 }
 
 func TestRestartResumesBurstAndOutbox(t *testing.T) {
+	t.Run("memory", func(t *testing.T) {
+		store := bottest.NewStore()
+		testRestart(t, func() bot.Store { return store })
+	})
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "restart.db")
+		testRestart(t, func() bot.Store {
+			st, err := sqlite.Open(context.Background(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = st.Close() })
+			return st
+		})
+	})
+}
+
+// closer is a store that can be closed like a stopped process's.
+type closer interface{ Close() error }
+
+// testRestart stops an engine (and its store) in the middle of things and
+// checks that a new one, on a store opened again, loses nothing.
+func testRestart(t *testing.T, open func() bot.Store) {
 	f := loadTestFlows(t)
-	store := bottest.NewStore()
+	store := open()
 	ctx := context.Background()
 	addr := bot.Address{Channel: bottest.Channel, Conversation: "r1"}
 
@@ -394,6 +419,12 @@ func TestRestartResumesBurstAndOutbox(t *testing.T) {
 	if s, _ := store.Load(ctx, addr); s.State != "confirm" || s.Processed == s.Seq {
 		t.Fatalf("second message should be stored, unanswered: %+v", s)
 	}
+	if c, ok := store.(closer); ok {
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store = open()
 
 	// Second run: everything comes back.
 	e2, err := bot.New(ctx, store, f, keywordAnalyzer, bot.WithQuietWindow(0))

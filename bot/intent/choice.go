@@ -100,7 +100,7 @@ func newVariant(text string, t *tables, alias bool, ix *index) variant {
 	}
 	for _, s := range v.stems {
 		w := 1.0
-		if _, ok := ix.vocab[s]; ok {
+		if ix.has(s) {
 			w = topicWeight
 		}
 		v.weights = append(v.weights, w)

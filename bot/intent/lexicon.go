@@ -25,6 +25,10 @@ type tables struct {
 	cardinal map[string]int
 	option   map[string]bool
 	stop     map[string]bool // stopwords and noise: never content
+	// weak are words (folded, and their stems) that say too little to
+	// name an intent by themselves: the words of answers, numbers, and the
+	// lexicon's weak words.
+	weak map[string]bool
 	// Stems of the words about asking for a person.
 	humanStrong, humanWeak, cues, talkCues map[string]bool
 }
@@ -40,6 +44,7 @@ func newTables(lang string) *tables {
 		cardinal:    map[string]int{},
 		option:      words(lx.optionWords, false, lang),
 		stop:        words(lx.noise, false, lang),
+		weak:        map[string]bool{},
 		humanStrong: words(lx.humanStrong, true, lang),
 		humanWeak:   words(lx.humanWeak, true, lang),
 		cues:        words(lx.cues, false, lang),
@@ -55,6 +60,14 @@ func newTables(lang string) *tables {
 	t.addPhrases(lx.unsure, bot.AnswerNone, true)
 	for _, list := range t.phrases {
 		sort.SliceStable(list, func(i, j int) bool { return len(list[i].toks) > len(list[j].toks) })
+	}
+	for _, list := range []string{lx.yes, lx.no, lx.unsure, lx.fillers, lx.weak, strings.Join(lx.ordinals, " ")} {
+		for _, tk := range language.Split(nil, list) {
+			if tk.Kind == language.Word {
+				t.weak[tk.Text] = true
+				t.weak[language.Stem(lang, tk.Text)] = true
+			}
+		}
 	}
 	for i, item := range lx.ordinals {
 		ws := strings.Fields(item)
@@ -121,6 +134,9 @@ func (t *tables) phraseAt(toks []language.Token, i int) (phrase, bool) {
 func (t *tables) isContent(tk language.Token) bool {
 	return tk.Kind == language.Word && len(tk.Text) > 1 && !t.stop[tk.Text] && !t.negators[tk.Text]
 }
+
+// isWeak reports whether the folded word w, or its stem, is a weak word.
+func (t *tables) isWeak(w, stem string) bool { return t.weak[w] || t.weak[stem] }
 
 // negated reports whether a negator precedes toks[i] within its clause, at
 // most span words back.

@@ -11,8 +11,10 @@ import (
 )
 
 // Intent scoring. A turn's content words (stopwords and noise removed,
-// stemmed) are weighed by how specific they are to one intent (idf over
-// intents). The score of an intent is the mean of
+// stemmed) are looked up among the examples of the turn's language first;
+// a word found only among another language's examples counts for less.
+// Each word is weighed by how specific it is to one intent (idf over
+// intents). The base score of an intent is the mean of
 //   - coverage: the share of the turn's weight that the intent's examples
 //     explain, and
 //   - similarity: the best cosine between the turn and one example,
@@ -20,20 +22,40 @@ import (
 // so a turn made of an intent's words scores near 1, and one with a single
 // shared word among many unknown ones stays under the threshold. Unknown
 // words weigh less than known ones, and emotional unknown words ("annoyed")
-// less still: they say how the customer feels, not what they want.
+// less still: they say how the customer feels, not what they want. For the
+// same reason the lexicon lists complaint words ("ridiculous", "Frechheit")
+// as weak.
+//
+// The base score is then scaled by the intent's evidence: the specificity
+// of the distinctive words it matched, where a word unique to one intent in
+// the turn's language counts 1. Weak words (the words of yes and no answers,
+// numbers, "same", "all", "else") are little evidence, so "two", "wrong" or
+// "nothing else" alone match nothing, and one word shared by several
+// intents, matched loosely or matched in another language is not enough by
+// itself.
 const (
-	unknownWeight   = 0.4  // weight of a word no example has, relative to the most specific word
-	emotionalWeight = 0.15 // the same, for a word with a sentiment valence
-	fuzzySim        = 0.8  // credit of a word matched by a shared prefix (Finnish, German inflection)
 	fuzzyMinPrefix  = 5    // shortest shared prefix for a fuzzy match
 	fuzzyMinShare   = 0.75 // shared prefix / length of the shorter word
+	crossMinLen     = 4    // shortest word matched across languages
 	prefixKey       = 4    // bytes of the prefix index key
 	maxQueryTerms   = 48
 )
 
+var (
+	unknownWeight   = 0.4  // weight of a word no example has, relative to the most specific word
+	emotionalWeight = 0.15 // the same, for a word with a sentiment valence
+	weakKnown       = 0.5  // weight factor of a weak word
+	weakEvidence    = 0.4  // evidence factor of a weak word the examples have
+	fuzzySim        = 0.8  // credit of a word matched by a shared prefix (Finnish, German inflection)
+	crossSim        = 0.5  // credit of a word matched only in another language's examples
+	minEvidence     = 1.0  // evidence for an intent's full score: one word unique to it
+	gamma = 1.0
+)
+
 type index struct {
-	vocab    map[string]int32   // stem -> term
-	byPrefix map[string][]int32 // first prefixKey bytes -> terms, for fuzzy matches
+	langs    []string             // languages with examples, sorted
+	vocab    []map[string]int32   // per language: stem -> term
+	byPrefix []map[string][]int32 // per language: first prefixKey bytes -> terms, for fuzzy matches
 	terms    []string
 	idf      []float64
 	maxIDF   float64
@@ -53,10 +75,16 @@ type example struct {
 }
 
 func newIndex(f *flows.File, tabs map[string]*tables, scorer *sentiment.Scorer) *index {
-	ix := &index{vocab: map[string]int32{}, byPrefix: map[string][]int32{}, scorer: scorer}
+	ix := &index{scorer: scorer}
 	names := make([]string, 0, len(f.Intents))
-	for name := range f.Intents {
+	for name, in := range f.Intents {
 		names = append(names, name)
+		if in == nil {
+			continue
+		}
+		for l := range in.Examples {
+			ix.langIndex(strings.ToLower(l))
+		}
 	}
 	sort.Strings(names)
 	for _, name := range names {
@@ -71,17 +99,16 @@ func newIndex(f *flows.File, tabs map[string]*tables, scorer *sentiment.Scorer) 
 		}
 		sort.Strings(langs)
 		for _, l := range langs {
-			t := tabs[strings.ToLower(l)]
-			if t == nil {
-				t = newTables(strings.ToLower(l))
-			}
+			lang := strings.ToLower(l)
+			t := tablesFor(tabs, lang)
+			li := ix.langIndex(lang)
 			for _, text := range in.Examples[l] {
 				var ex example
 				for _, tk := range language.Split(nil, text) {
 					if !t.isContent(tk) {
 						continue
 					}
-					ex.terms = append(ex.terms, ix.term(language.Stem(t.lang, tk.Text)))
+					ex.terms = append(ex.terms, ix.term(li, language.Stem(lang, tk.Text)))
 				}
 				ex.terms = uniq(ex.terms)
 				if len(ex.terms) > 0 {
@@ -121,17 +148,51 @@ func newIndex(f *flows.File, tabs map[string]*tables, scorer *sentiment.Scorer) 
 	return ix
 }
 
-func (ix *index) term(stem string) int32 {
-	if id, ok := ix.vocab[stem]; ok {
+// langIndex returns the position of lang among the index's languages,
+// adding it when new.
+func (ix *index) langIndex(lang string) int {
+	for i, l := range ix.langs {
+		if l == lang {
+			return i
+		}
+	}
+	ix.langs = append(ix.langs, lang)
+	ix.vocab = append(ix.vocab, map[string]int32{})
+	ix.byPrefix = append(ix.byPrefix, map[string][]int32{})
+	return len(ix.langs) - 1
+}
+
+// find returns the position of lang among the index's languages, or -1.
+func (ix *index) find(lang string) int {
+	for i, l := range ix.langs {
+		if l == lang {
+			return i
+		}
+	}
+	return -1
+}
+
+func (ix *index) term(li int, stem string) int32 {
+	if id, ok := ix.vocab[li][stem]; ok {
 		return id
 	}
 	id := int32(len(ix.terms))
-	ix.vocab[stem] = id
+	ix.vocab[li][stem] = id
 	ix.terms = append(ix.terms, stem)
 	if len(stem) >= fuzzyMinPrefix {
-		ix.byPrefix[stem[:prefixKey]] = append(ix.byPrefix[stem[:prefixKey]], id)
+		ix.byPrefix[li][stem[:prefixKey]] = append(ix.byPrefix[li][stem[:prefixKey]], id)
 	}
 	return id
+}
+
+// has reports whether stem is a word of the examples in any language.
+func (ix *index) has(stem string) bool {
+	for _, v := range ix.vocab {
+		if _, ok := v[stem]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 func uniq(s []int32) []int32 {
@@ -146,34 +207,56 @@ func uniq(s []int32) []int32 {
 }
 
 // queryTerm is a content word of a turn: the term it matched (-1: none),
-// how well, and its weight.
+// how well, its weight and the evidence it gives for the term's intents.
 type queryTerm struct {
-	term   int32
-	sim    float64
-	weight float64
+	term     int32
+	sim      float64
+	weight   float64
+	evidence float64
 }
 
-// lookup finds the term for a stem: exact, else the vocabulary word sharing
-// the longest long-enough prefix.
-func (ix *index) lookup(stem string) (int32, float64) {
-	if id, ok := ix.vocab[stem]; ok {
-		return id, 1
+// lookup finds the term for the folded word w of a turn, stem in the
+// turn's language (index language li, -1 when it has no examples): stem
+// among that language's examples, else the word of lang's examples sharing the longest
+// long-enough prefix, else its stem in another language's examples.
+func (ix *index) lookup(w, stem string, li int) (int32, float64) {
+	if li >= 0 {
+		if id, ok := ix.vocab[li][stem]; ok {
+			return id, 1
+		}
+		if id := ix.fuzzy(li, stem); id >= 0 {
+			return id, fuzzySim
+		}
 	}
-	if len(stem) < fuzzyMinPrefix {
+	if len(w) < crossMinLen {
 		return -1, 0
 	}
+	for k, l := range ix.langs {
+		if k == li {
+			continue
+		}
+		if id, ok := ix.vocab[k][language.Stem(l, w)]; ok {
+			return id, crossSim
+		}
+	}
+	return -1, 0
+}
+
+// fuzzy returns the term of language li sharing the longest long-enough
+// prefix with stem, or -1.
+func (ix *index) fuzzy(li int, stem string) int32 {
+	if len(stem) < fuzzyMinPrefix {
+		return -1
+	}
 	best, bestLen := int32(-1), 0
-	for _, id := range ix.byPrefix[stem[:prefixKey]] {
+	for _, id := range ix.byPrefix[li][stem[:prefixKey]] {
 		v := ix.terms[id]
 		n := commonPrefix(stem, v)
 		if n >= fuzzyMinPrefix && float64(n) >= fuzzyMinShare*float64(min(len(stem), len(v))) && n > bestLen {
 			best, bestLen = id, n
 		}
 	}
-	if best < 0 {
-		return -1, 0
-	}
-	return best, fuzzySim
+	return best
 }
 
 func commonPrefix(a, b string) int {
@@ -189,6 +272,7 @@ func (ix *index) match(toks []language.Token, lang string, t *tables) (string, f
 	if len(ix.intents) == 0 || ix.maxIDF == 0 {
 		return "", 0
 	}
+	li := ix.find(lang)
 	var qbuf [maxQueryTerms]queryTerm
 	q := qbuf[:0]
 	total := 0.0
@@ -200,12 +284,21 @@ func (ix *index) match(toks []language.Token, lang string, t *tables) (string, f
 			continue
 		}
 		qt := queryTerm{term: -1}
-		qt.term, qt.sim = ix.lookup(language.Stem(lang, tk.Text))
+		stem := language.Stem(lang, tk.Text)
+		qt.term, qt.sim = ix.lookup(tk.Text, stem, li)
+		weak := t.isWeak(tk.Text, stem)
 		switch {
 		case qt.term >= 0:
 			qt.weight = ix.idf[qt.term]
+			qt.evidence = qt.sim * ix.idf[qt.term] / ix.maxIDF
+			if weak {
+				qt.weight *= weakKnown
+				qt.evidence *= weakEvidence
+			}
 		case ix.emotional(tk.Text, lang):
 			qt.weight = emotionalWeight * ix.maxIDF
+		case weak:
+			qt.weight = weakKnown * unknownWeight * ix.maxIDF
 		default:
 			qt.weight = unknownWeight * ix.maxIDF
 		}
@@ -221,12 +314,12 @@ func (ix *index) match(toks []language.Token, lang string, t *tables) (string, f
 		sumWeight += qt.weight
 	}
 
-	var covBuf [64]float64
-	var cov []float64
+	var covBuf, evBuf [64]float64
+	var cov, ev []float64
 	if len(ix.intents) <= len(covBuf) {
-		cov = covBuf[:len(ix.intents)]
+		cov, ev = covBuf[:len(ix.intents)], evBuf[:len(ix.intents)]
 	} else {
-		cov = make([]float64, len(ix.intents))
+		cov, ev = make([]float64, len(ix.intents)), make([]float64, len(ix.intents))
 	}
 	for _, qt := range q {
 		if qt.term < 0 {
@@ -234,11 +327,12 @@ func (ix *index) match(toks []language.Token, lang string, t *tables) (string, f
 		}
 		for _, in := range ix.postings[qt.term] {
 			cov[in] += qt.weight * qt.sim
+			ev[in] += qt.evidence
 		}
 	}
 	best, bestScore := -1, 0.0
 	for i, c := range cov {
-		if c == 0 {
+		if c == 0 || ev[i] == 0 {
 			continue
 		}
 		coverage := min(1, c/sumWeight)
@@ -254,7 +348,7 @@ func (ix *index) match(toks []language.Token, lang string, t *tables) (string, f
 				sim = math.Max(sim, dot/(qnorm*ex.norm))
 			}
 		}
-		score := (coverage + min(1, sim)) / 2
+		score := (coverage + min(1, sim)) / 2 * math.Pow(min(1, ev[i]/minEvidence), gamma)
 		if score > bestScore {
 			best, bestScore = i, score
 		}
@@ -265,7 +359,7 @@ func (ix *index) match(toks []language.Token, lang string, t *tables) (string, f
 	return ix.intents[best].name, bestScore
 }
 
-// emotional reports whether an unknown word carries sentiment.
+// emotional reports whether a word carries sentiment.
 func (ix *index) emotional(w, lang string) bool {
 	_, ok := ix.scorer.Valence(w, lang)
 	return ok

@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"time"
-	"sync/atomic"
 
 	"github.com/calmbot/calmbot/bot"
 )
@@ -60,6 +60,7 @@ func (d *dstmt) unset() {
 	}
 }
 
+// Exec runs the statement with vals.
 func (d *dstmt) Exec(ctx context.Context, vals ...any) (driver.Result, error) {
 	defer d.unset()
 	return d.exec.ExecContext(ctx, d.set(vals))
@@ -184,7 +185,13 @@ func (s *Store) run(ctx context.Context, conn *sql.Conn, ready chan<- error) {
 // and answers every request of the batch.
 func (s *Store) loop(ctx context.Context, w *writer) {
 	batch := make([]*request, 0, s.cfg.maxBatch)
+	last := 0 // size of the previous batch
 	for r := range s.reqs {
+		if last > 1 {
+			// Under load, the callers just answered are about to queue
+			// their next requests: let them, for a fuller batch.
+			runtime.Gosched()
+		}
 		batch = append(batch[:0], r)
 	drain:
 		for len(batch) < s.cfg.maxBatch {
@@ -202,6 +209,7 @@ func (s *Store) loop(ctx context.Context, w *writer) {
 			h(len(batch))
 		}
 		s.writeBatch(ctx, w, batch)
+		last = len(batch)
 		clear(batch)
 	}
 }
@@ -224,10 +232,7 @@ func (s *Store) writeBatch(ctx context.Context, w *writer, batch []*request) {
 	if len(live) == 0 {
 		return
 	}
-	t0 := time.Now()
-	err0 := s.writeTx(ctx, w, live)
-	dbgN.Add(1); dbgReq.Add(int64(len(live))); dbgT.Add(int64(time.Since(t0)))
-	if err := err0; err != nil {
+	if err := s.writeTx(ctx, w, live); err != nil {
 		s.cfg.logger.ErrorContext(ctx, "sqlite batch failed", slog.Int("requests", len(live)), slog.Any("error", err))
 		err = fmt.Errorf("sqlite: write: %w", err)
 		for _, r := range live {
@@ -243,7 +248,6 @@ func (s *Store) writeBatch(ctx context.Context, w *writer, batch []*request) {
 // result; an error returned fails the whole batch.
 func (s *Store) writeTx(ctx context.Context, w *writer, live []*request) error {
 	clear(w.added)
-	tstart := time.Now()
 	tx, err := w.begin.BeginTx(ctx, driver.TxOptions{})
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -256,9 +260,6 @@ func (s *Store) writeTx(ctx context.Context, w *writer, live []*request) error {
 			return abort.err
 		}
 	}
-	dbgApply.Add(int64(time.Since(tstart)))
-	tc := time.Now()
-	defer func() { dbgCommit.Add(int64(time.Since(tc))) }()
 	if err := tx.Commit(); err != nil { // the driver rolls back a failed commit
 		return fmt.Errorf("commit: %w", err)
 	}
@@ -454,12 +455,4 @@ func scanTime(n sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, n.Int64).UTC()
-}
-
-var dbgN, dbgReq, dbgT, dbgApply, dbgCommit atomic.Int64
-
-func DebugStats() string {
-	n := dbgN.Load()
-	return fmt.Sprintf("batches=%d avg=%.1f avgTx=%v apply/req=%v commit/batch=%v", n, float64(dbgReq.Load())/float64(n),
-		time.Duration(dbgT.Load()/n), time.Duration(dbgApply.Load()/dbgReq.Load()), time.Duration(dbgCommit.Load()/n))
 }

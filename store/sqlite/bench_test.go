@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
-	"os"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -37,7 +36,7 @@ func benchCommit(b *testing.B, conversations, replies int) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	b.SetParallelism(max(1, conversations/max(1, testingProcs())))
+	b.SetParallelism(max(1, conversations/runtime.GOMAXPROCS(0)))
 	var next atomic.Int64
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	b.ReportAllocs()
@@ -77,12 +76,4 @@ func benchCommit(b *testing.B, conversations, replies int) {
 	})
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "commits/s")
-}
-
-func testingProcs() int { return runtime.GOMAXPROCS(0) }
-
-func TestMain(m *testing.M) {
-	c := m.Run()
-	fmt.Println(DebugStats())
-	os.Exit(c)
 }

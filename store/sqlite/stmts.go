@@ -45,7 +45,7 @@ const (
 	// sqlInsertIn stores a customer message; a redelivery changes nothing.
 	sqlInsertIn = `INSERT INTO messages (conv_id, channel, seq, direction, platform_id, text, at, analysis)
 	VALUES (?, ?, ?, 'in', ?, ?, ?, ?)
-	ON CONFLICT (channel, platform_id) WHERE direction = 'in' AND platform_id <> '' DO NOTHING`
+	ON CONFLICT (conv_id, platform_id) WHERE direction = 'in' AND platform_id <> '' DO NOTHING`
 
 	sqlAnalysed = `UPDATE messages SET analysis = ? WHERE conv_id = ? AND seq = ? AND direction = 'in'`
 

@@ -26,9 +26,10 @@ CREATE TABLE conversations (
 CREATE INDEX conversations_unanswered ON conversations (id) WHERE last_in > processed;
 
 -- The transcript, both directions. The id of an outbound row is its outbox
--- id; sent = 0 marks it undelivered. channel repeats the conversation's so
--- that a redelivered inbound message (same channel and platform id) hits
--- messages_redelivery and is ignored.
+-- id; sent = 0 marks it undelivered. A redelivered inbound message (same
+-- conversation and platform id: platform ids such as Telegram's message_id
+-- or Slack's ts are unique only within a chat) hits messages_redelivery and
+-- is ignored.
 CREATE TABLE messages (
 	id          INTEGER PRIMARY KEY,
 	conv_id     INTEGER NOT NULL REFERENCES conversations (id),
@@ -46,7 +47,7 @@ CREATE TABLE messages (
 	UNIQUE (conv_id, seq)
 ) STRICT;
 
-CREATE UNIQUE INDEX messages_redelivery ON messages (channel, platform_id)
+CREATE UNIQUE INDEX messages_redelivery ON messages (conv_id, platform_id)
 	WHERE direction = 'in' AND platform_id <> '';
 
 -- The outbox: undelivered replies, oldest first.
