@@ -409,6 +409,13 @@ func (e *Engine) answer(ctx context.Context, c *conv, fresh []*pending, now time
 		for _, p := range fresh {
 			p.done <- err
 		}
+		if err != nil {
+			e.log.Error("turn not committed", "addr", c.addr.String(), "err", err)
+			if len(c.burst) > 0 {
+				// Already acknowledged messages wait for an answer: try again.
+				e.arm(c)
+			}
+		}
 		return
 	}
 	c.snap, c.prog, c.m, c.burst = snap, s.prog, s.m, nil

@@ -669,3 +669,17 @@ func pollUntil(t *testing.T, cond func() bool) {
 
 // pause is the polling interval of pollUntil and waitReplies.
 func pause() { time.Sleep(time.Millisecond) }
+
+func TestFailedCommitOfBurstIsRetried(t *testing.T) {
+	h := newHarness(t, bot.WithQuietWindow(time.Second))
+	c := h.Chat("en")
+	c.Say("intent:late")
+	h.Store.SetFailCommits(bottest.ErrInjected)
+	h.Clock.Advance(time.Second) // the answer's commit fails
+	pollUntil(t, func() bool { return h.Clock.Pending() > 0 })
+	h.Store.SetFailCommits(nil)
+	h.Clock.Advance(time.Second)
+	if rs := waitReplies(t, c, 2); rs[1].Text != "Is it your latest order?" {
+		t.Errorf("replies %q", texts(rs))
+	}
+}

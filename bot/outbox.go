@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -140,14 +141,14 @@ func (o *outbox) deliver(addr Address) {
 // send delivers one reply, retrying with backoff.
 func (o *outbox) send(s Sender, r Reply) {
 	defer o.done(r.OutboxID)
-	log := o.e.log.With("addr", r.Address.String(), "outbox_id", r.OutboxID)
+	log := func() *slog.Logger { return o.e.log.With("addr", r.Address.String(), "outbox_id", r.OutboxID) }
 	if s == nil {
 		o.mu.Lock()
 		first := !o.warned[r.Address.Channel]
 		o.warned[r.Address.Channel] = true
 		o.mu.Unlock()
 		if first {
-			log.Warn("no sender registered for channel; replies stay in the outbox", "channel", r.Address.Channel)
+			log().Warn("no sender registered for channel; replies stay in the outbox", "channel", r.Address.Channel)
 		}
 		return
 	}
@@ -162,12 +163,12 @@ func (o *outbox) send(s Sender, r Reply) {
 		}
 		var perm *PermanentError
 		if errors.As(err, &perm) {
-			log.Error("reply dropped: the platform refused it for good", "err", err)
+			log().Error("reply dropped: the platform refused it for good", "err", err)
 			o.markSent(r.OutboxID)
 			return
 		}
 		if attempt >= sendAttempts {
-			log.Warn("reply not delivered; it stays in the outbox", "attempts", attempt, "err", err)
+			log().Warn("reply not delivered; it stays in the outbox", "attempts", attempt, "err", err)
 			return
 		}
 		wait := backoff
@@ -176,7 +177,7 @@ func (o *outbox) send(s Sender, r Reply) {
 			wait = ra.RetryAfter()
 		}
 		backoff = min(2*backoff, backoffMax)
-		log.Debug("send failed; retrying", "attempt", attempt, "wait", wait, "err", err)
+		log().Debug("send failed; retrying", "attempt", attempt, "wait", wait, "err", err)
 		if !o.sleep(wait) {
 			return
 		}

@@ -38,6 +38,7 @@ const (
 	fuzzyMinShare   = 0.75 // shared prefix / length of the shorter word
 	crossMinLen     = 4    // shortest word matched across languages
 	prefixKey       = 4    // bytes of the prefix index key
+	typoMinLen      = 5    // shortest word of the examples matched with a typo ("stok" for "stock")
 	maxQueryTerms   = 48
 )
 
@@ -56,6 +57,7 @@ type index struct {
 	langs    []string             // languages with examples, sorted
 	vocab    []map[string]int32   // per language: stem -> term
 	byPrefix []map[string][]int32 // per language: first prefixKey bytes -> terms, for fuzzy matches
+	byShape  []map[shape][]int32  // per language: first byte and length -> terms, for typos
 	terms    []string
 	idf      []float64
 	maxIDF   float64
@@ -159,6 +161,7 @@ func (ix *index) langIndex(lang string) int {
 	ix.langs = append(ix.langs, lang)
 	ix.vocab = append(ix.vocab, map[string]int32{})
 	ix.byPrefix = append(ix.byPrefix, map[string][]int32{})
+	ix.byShape = append(ix.byShape, map[shape][]int32{})
 	return len(ix.langs) - 1
 }
 
@@ -182,7 +185,58 @@ func (ix *index) term(li int, stem string) int32 {
 	if len(stem) >= fuzzyMinPrefix {
 		ix.byPrefix[li][stem[:prefixKey]] = append(ix.byPrefix[li][stem[:prefixKey]], id)
 	}
+	if len(stem) >= typoMinLen {
+		k := shape{stem[0], len(stem)}
+		ix.byShape[li][k] = append(ix.byShape[li][k], id)
+	}
 	return id
+}
+
+// shape is what a typo keeps of a word: its first byte and about its length.
+type shape struct {
+	first byte
+	n     int
+}
+
+// typo returns a term of language li one edit (a letter added, dropped,
+// changed or two swapped) away from stem, with the same first letter, or -1.
+func (ix *index) typo(li int, stem string) int32 {
+	if len(stem) < typoMinLen-1 {
+		return -1
+	}
+	for n := len(stem) - 1; n <= len(stem)+1; n++ {
+		for _, id := range ix.byShape[li][shape{stem[0], n}] {
+			if oneEdit(stem, ix.terms[id]) {
+				return id
+			}
+		}
+	}
+	return -1
+}
+
+// oneEdit reports whether a and b differ by exactly one insertion,
+// deletion, substitution or transposition of adjacent bytes.
+func oneEdit(a, b string) bool {
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	i := 0
+	for i < len(a) && a[i] == b[i] {
+		i++
+	}
+	switch len(b) - len(a) {
+	case 0:
+		if i == len(a) {
+			return false // equal
+		}
+		if a[i+1:] == b[i+1:] {
+			return true // substitution
+		}
+		return i+1 < len(a) && a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:]
+	case 1:
+		return a[i:] == b[i+1:]
+	}
+	return false
 }
 
 // has reports whether stem is a word of the examples in any language.
@@ -215,16 +269,20 @@ type queryTerm struct {
 	evidence float64
 }
 
-// lookup finds the term for the folded word w of a turn, stem in the
-// turn's language (index language li, -1 when it has no examples): stem
-// among that language's examples, else the word of lang's examples sharing the longest
-// long-enough prefix, else its stem in another language's examples.
+// lookup finds the term for the folded word w of a turn, stem being its
+// stem in the turn's language (index language li, -1 when that language
+// has no examples): stem among that language's examples, else the word of
+// those examples sharing the longest long-enough prefix, else one a typo
+// away, else w's stem among another language's examples.
 func (ix *index) lookup(w, stem string, li int) (int32, float64) {
 	if li >= 0 {
 		if id, ok := ix.vocab[li][stem]; ok {
 			return id, 1
 		}
 		if id := ix.fuzzy(li, stem); id >= 0 {
+			return id, fuzzySim
+		}
+		if id := ix.typo(li, stem); id >= 0 {
 			return id, fuzzySim
 		}
 	}
