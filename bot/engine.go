@@ -56,8 +56,9 @@ type Engine struct {
 	closed  bool
 	workers sync.WaitGroup
 
-	out     *outbox
-	resumed chan struct{}
+	out       *outbox
+	resumed   chan struct{}
+	listeners []Listener
 }
 
 // Option configures an Engine.
@@ -186,8 +187,11 @@ type conv struct {
 	locale     string
 }
 
+// pending is a customer message, or (act != nil) a person's action, for
+// the conversation's worker.
 type pending struct {
 	msg  Message
+	act  func(ctx context.Context, c *conv) error
 	done chan error
 }
 
@@ -237,7 +241,30 @@ func (e *Engine) work(c *conv) {
 			return
 		}
 		c.mu.Unlock()
-		e.step(ctx, c, batch, due)
+		e.process(ctx, c, batch, due)
+	}
+}
+
+// process handles a mailbox's contents in order: runs of messages go
+// through step, actions run between them.
+func (e *Engine) process(ctx context.Context, c *conv, batch []*pending, due bool) {
+	start := 0
+	for i, p := range batch {
+		if p.act == nil {
+			continue
+		}
+		if i > start {
+			e.step(ctx, c, batch[start:i], false)
+		}
+		start = i + 1
+		if err := e.load(ctx, c); err != nil {
+			p.done <- fmt.Errorf("load conversation %s: %w", c.addr, err)
+			continue
+		}
+		p.done <- p.act(ctx, c)
+	}
+	if start < len(batch) || due {
+		e.step(ctx, c, batch[start:], due)
 	}
 }
 
@@ -333,12 +360,16 @@ func (e *Engine) storeOnly(ctx context.Context, c *conv, fresh []*pending, hold 
 	if !hold {
 		snap.Processed = snap.Seq
 	}
-	res, err := e.store.Commit(ctx, &Turn{Address: c.addr, Inbound: entries, State: snap})
+	before := c.snap
+	t := &Turn{Address: c.addr, Inbound: entries, State: snap}
+	res, err := e.store.Commit(ctx, t)
 	if err == nil && !res.Duplicate {
 		c.snap = snap
 		if hold {
 			c.burst = append(c.burst, entries...)
 			e.arm(c)
+		} else {
+			e.notify(ctx, before, t, snap)
 		}
 	}
 	for _, p := range fresh {
@@ -391,34 +422,50 @@ func (e *Engine) answer(ctx context.Context, c *conv, fresh []*pending, now time
 			t.Analysed = map[int64]*Analysis{c.burst[n-1].Seq: s.analysis}
 		}
 	}
+	err := e.commit(ctx, c, s, t)
+	if err != nil {
+		e.log.Error("turn not committed", "addr", c.addr.String(), "err", err)
+		if len(c.burst) > 0 {
+			// Already acknowledged messages wait for an answer: try again.
+			e.arm(c)
+		}
+	}
+	for _, p := range fresh {
+		p.done <- err
+	}
+}
+
+// commit writes what session s did (with t's inbound messages) in one
+// transaction, then adopts the new state, queues the replies, passes a
+// handoff on and notifies listeners. A redelivered turn changes nothing.
+func (e *Engine) commit(ctx context.Context, c *conv, s *session, t *Turn) error {
+	snap := s.snap
 	t.Outbound = make([]Entry, len(s.replies))
 	for i, r := range s.replies {
 		snap.Seq++
-		t.Outbound[i] = Entry{Seq: snap.Seq, Direction: Outbound, Text: r.Text, At: now, Flow: r.Flow, State: r.State, Choices: r.Choices}
+		t.Outbound[i] = Entry{Seq: snap.Seq, Direction: Outbound, Author: s.author, Text: r.Text, At: s.now, Flow: r.Flow, State: r.State, Choices: r.Choices}
 	}
-	snap.Processed = snap.Seq
-	snap.Updated = now
+	// A person's action in the middle of a held burst leaves the burst unanswered.
+	if !s.action || len(c.burst) == 0 {
+		snap.Processed = snap.Seq
+	}
+	snap.Updated = s.now
 	snap.FlowsVersion = s.prog.hash
 	t.State = snap
 	t.Handoff = s.handoff
+	t.Rating = s.rating
 
 	res, err := e.store.Commit(ctx, t)
 	if err != nil || res.Duplicate {
 		// Nothing was written: forget what the turn did to the machine.
 		c.m = nil
-		for _, p := range fresh {
-			p.done <- err
-		}
-		if err != nil {
-			e.log.Error("turn not committed", "addr", c.addr.String(), "err", err)
-			if len(c.burst) > 0 {
-				// Already acknowledged messages wait for an answer: try again.
-				e.arm(c)
-			}
-		}
-		return
+		return err
 	}
-	c.snap, c.prog, c.m, c.burst = snap, s.prog, s.m, nil
+	before := c.snap
+	c.snap, c.prog, c.m = snap, s.prog, s.m
+	if snap.Processed == snap.Seq {
+		c.burst = nil
+	}
 	for i := range s.replies {
 		if i < len(res.OutboxIDs) {
 			s.replies[i].OutboxID = res.OutboxIDs[i]
@@ -432,9 +479,8 @@ func (e *Engine) answer(ctx context.Context, c *conv, fresh []*pending, now time
 			e.log.Error("escalate", "addr", c.addr.String(), "reason", s.handoff.Reason, "err", err)
 		}
 	}
-	for _, p := range fresh {
-		p.done <- nil
-	}
+	e.notify(ctx, before, t, snap)
+	return nil
 }
 
 func appendLine(b *strings.Builder, s string) {

@@ -163,6 +163,7 @@ type renderer struct {
 	channel string
 	choice  *flows.Choice
 	offered []Choice
+	vars    map[string]string
 }
 
 // render returns t with its placeholders filled.
@@ -196,6 +197,9 @@ func (r *renderer) render(t flows.Text) string {
 }
 
 func (r *renderer) value(name string) (string, bool) {
+	if v, ok := r.vars[name]; ok {
+		return v, true
+	}
 	switch name {
 	case "channels":
 		return r.p.text(r.p.file.Texts.Channels, r.lang, r.channel), true

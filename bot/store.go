@@ -17,6 +17,9 @@ const (
 	StatusBot   Status = "bot"   // the bot is talking
 	StatusHuman Status = "human" // handed off: waiting for or talking with a human
 	StatusEnded Status = "ended" // finished; the next message starts again
+	// StatusRating: a person closed the conversation and the customer is
+	// asked to rate the help; any other answer starts a new conversation.
+	StatusRating Status = "rating"
 )
 
 // Snapshot is the durable state of a conversation: everything the engine
@@ -49,8 +52,13 @@ type Snapshot struct {
 	RecentIDs []string `json:"recent_ids,omitempty"`
 	// Handoff is the latest handoff while Status is StatusHuman.
 	Handoff *HandoffRecord `json:"handoff,omitempty"`
-	Started time.Time      `json:"started"`
-	Updated time.Time      `json:"updated"`
+	// RatingStep is 1 while the score is asked and 2 while the comment is;
+	// Score and RatedAt keep the score given at step 1.
+	RatingStep int       `json:"rating_step,omitempty"`
+	Score      int       `json:"score,omitempty"`
+	RatedAt    time.Time `json:"rated_at,omitzero"`
+	Started    time.Time `json:"started"`
+	Updated    time.Time `json:"updated"`
 }
 
 // Direction tells who wrote a transcript entry.
@@ -66,6 +74,9 @@ const (
 type Entry struct {
 	Seq       int64     `json:"seq"`
 	Direction Direction `json:"direction"`
+	// Author is who wrote an outbound entry: "" for the bot, else the
+	// person (an agent's id). Inbound entries are the customer's.
+	Author string `json:"author,omitempty"`
 	// PlatformID is the inbound message's platform id.
 	PlatformID string    `json:"platform_id,omitempty"`
 	Text       string    `json:"text"`
@@ -112,6 +123,20 @@ type Turn struct {
 	State *Snapshot
 	// Handoff, when set, is stored with the turn.
 	Handoff *HandoffRecord
+	// Rating, when set, is stored with the turn.
+	Rating *Rating
+}
+
+// Rating is a customer's rating of the help a person gave. The score comes
+// first; a Rating with the same Address and At as a stored one carries the
+// optional comment that followed and replaces it.
+type Rating struct {
+	Address Address `json:"address"`
+	// Score is 1 (poor) to 5 (excellent).
+	Score int `json:"score"`
+	// Comment is the optional answer to "what could be better?".
+	Comment string    `json:"comment,omitempty"`
+	At      time.Time `json:"at"`
 }
 
 // CommitResult reports what a commit did.

@@ -40,6 +40,9 @@ type session struct {
 	analysis *Analysis
 	replies  []Reply
 	handoff  *HandoffRecord
+	rating   *Rating
+	author   string       // who speaks: "" for the bot, else a person
+	action   bool         // a person's action, not a customer turn
 	leaving  *flows.State // the state a transition leaves, for the close's farewell
 }
 
@@ -52,7 +55,10 @@ func (s *session) file() *flows.File { return s.prog.file }
 // run is the policy: what a customer turn does to the conversation.
 func (s *session) run(ctx context.Context, text, locale string) {
 	f, pol := s.file(), s.file().Policy
-	if s.snap.Status == StatusEnded {
+	if s.snap.Status == StatusRating && s.rate(text) {
+		return
+	}
+	if s.snap.Status == StatusEnded || s.snap.Status == StatusRating {
 		s.startOver()
 	}
 	if s.snap.Status != StatusBot || strings.TrimSpace(text) == "" {
@@ -237,6 +243,7 @@ func (s *session) startOver() {
 	s.snap.Flow, s.snap.State, s.m = "", "", nil
 	s.snap.Attempts, s.snap.Unclear = 0, 0
 	s.snap.Offered, s.snap.Chosen, s.snap.Visited, s.snap.Handoff = nil, "", nil, nil
+	s.snap.RatingStep, s.snap.Score, s.snap.RatedAt = 0, 0, time.Time{}
 }
 
 // enter says what the state says and follows `next` until a state waits,

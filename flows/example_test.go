@@ -39,6 +39,6 @@ flows:
 	// Output:
 	// quiet window: 2s
 	// flows.yaml:13:3: no-close: flow late has no path to a close state, $end or $restart
-	// flows.yaml:18:15: unknown-placeholder: unknown placeholder {order} in flows.late.states.ack.say.en: want one of solution, time_frame, next_steps, choice, choices, channels, position, wait
+	// flows.yaml:18:15: unknown-placeholder: unknown placeholder {order} in flows.late.states.ack.say.en: want one of solution, time_frame, next_steps, choice, choices, channels, position, wait, opens
 	// flows.yaml:19:9: unknown-target: "confrim" is not a state of flow late nor $end, $restart or $handoff
 }

@@ -84,6 +84,8 @@ type File struct {
 	Policy Policy `yaml:"policy" json:"policy"`
 	// Texts are the bot's messages that belong to no single flow.
 	Texts Texts `yaml:"texts" json:"texts"`
+	// Service configures the handoff to people: hours, targets, incentive.
+	Service Service `yaml:"service,omitempty" json:"service,omitempty"`
 	// Intents are what customers ask for, with example utterances per language.
 	Intents map[string]*Intent `yaml:"intents" json:"intents"`
 	// Flows are the conversation state machines, by name.
@@ -169,6 +171,44 @@ type Texts struct {
 	// Ended answers a customer who writes after the conversation ended; the
 	// message then starts a new conversation.
 	Ended Text `yaml:"ended,omitempty" json:"ended,omitempty"`
+	// Busy tells a waiting customer the service is unusually busy, with
+	// {position} and an honest {wait}.
+	Busy Text `yaml:"busy,omitempty" json:"busy,omitempty"`
+	// AfterHours tells a customer that people answer again at {opens}.
+	AfterHours Text `yaml:"after_hours,omitempty" json:"after_hours,omitempty"`
+	// Incentive is offered once to a customer who has waited longer than
+	// service.incentive_after.
+	Incentive Text `yaml:"incentive,omitempty" json:"incentive,omitempty"`
+	// Rating asks for a score from 1 to 5 after a person closed the
+	// conversation; without it no rating is asked.
+	Rating Text `yaml:"rating,omitempty" json:"rating,omitempty"`
+	// RatingComment asks, optionally, what could be better.
+	RatingComment Text `yaml:"rating_comment,omitempty" json:"rating_comment,omitempty"`
+	// RatingThanks thanks the customer for the rating.
+	RatingThanks Text `yaml:"rating_thanks,omitempty" json:"rating_thanks,omitempty"`
+}
+
+// Service says when people answer and what the handoff queue promises.
+type Service struct {
+	// Hours are when agents answer; none means always.
+	Hours *Hours `yaml:"hours,omitempty" json:"hours,omitempty"`
+	// FirstResponse is the first-response target per priority (low,
+	// normal, high, urgent); 60s for any priority it does not name.
+	FirstResponse map[string]Duration `yaml:"first_response,omitempty" json:"first_response,omitempty"`
+	// IncentiveAfter offers texts.incentive to a customer who has waited
+	// this long; 0 never does.
+	IncentiveAfter Duration `yaml:"incentive_after,omitempty" json:"incentive_after,omitempty"`
+}
+
+// Hours are a service's opening hours.
+type Hours struct {
+	// Timezone is an IANA name such as Europe/Rome.
+	Timezone string `yaml:"timezone" json:"timezone"`
+	// Days are the open days: mon, tue, wed, thu, fri, sat, sun.
+	Days []string `yaml:"days" json:"days"`
+	// Open and Close are "HH:MM" in Timezone.
+	Open  string `yaml:"open" json:"open"`
+	Close string `yaml:"close" json:"close"`
 }
 
 // Text is a message in every language: language code -> text, with optional
@@ -219,8 +259,9 @@ func (t Text) All(lang string) []string {
 // Placeholders are the names a text may use in braces, e.g. {time_frame}.
 // {solution}, {time_frame} and {next_steps} come from the chosen option's
 // agreement; {choices} is the numbered list of options; {channels} is
-// texts.channels; {position} and {wait} are for waiting-for-a-human texts.
-var Placeholders = []string{"solution", "time_frame", "next_steps", "choice", "choices", "channels", "position", "wait"}
+// texts.channels; {position}, {wait} and {opens} are for texts shown while
+// a customer waits for a person.
+var Placeholders = []string{"solution", "time_frame", "next_steps", "choice", "choices", "channels", "position", "wait", "opens"}
 
 // Intent is something customers ask for.
 type Intent struct {

@@ -146,6 +146,12 @@ func (f *File) allTexts() []textRef {
 		{path: "texts.too_long", text: t.TooLong},
 		{path: "texts.waiting", text: t.Waiting},
 		{path: "texts.ended", text: t.Ended},
+		{path: "texts.busy", text: t.Busy},
+		{path: "texts.after_hours", text: t.AfterHours},
+		{path: "texts.incentive", text: t.Incentive},
+		{path: "texts.rating", text: t.Rating},
+		{path: "texts.rating_comment", text: t.RatingComment},
+		{path: "texts.rating_thanks", text: t.RatingThanks},
 	}
 	for _, fname := range f.FlowNames() {
 		fl := f.Flows[fname]

@@ -18,6 +18,7 @@ type Store struct {
 	entries  map[bot.Address][]bot.Entry
 	seen     map[string]bool // dedupeKey
 	handoffs map[bot.Address][]bot.HandoffRecord
+	ratings  map[bot.Address][]bot.Rating
 	outbox   map[int64]bot.Outgoing
 	nextID   int64
 	flows    map[string][]byte
@@ -36,6 +37,7 @@ func NewStore() *Store {
 		entries:  map[bot.Address][]bot.Entry{},
 		seen:     map[string]bool{},
 		handoffs: map[bot.Address][]bot.HandoffRecord{},
+		ratings:  map[bot.Address][]bot.Rating{},
 		outbox:   map[int64]bot.Outgoing{},
 		flows:    map[string][]byte{},
 	}
@@ -107,6 +109,15 @@ func (s *Store) Commit(_ context.Context, t *bot.Turn) (bot.CommitResult, error)
 	}
 	if t.Handoff != nil {
 		s.handoffs[t.Address] = append(s.handoffs[t.Address], *t.Handoff)
+	}
+	if r := t.Rating; r != nil {
+		rs := s.ratings[t.Address]
+		i := slices.IndexFunc(rs, func(x bot.Rating) bool { return x.At.Equal(r.At) })
+		if i >= 0 {
+			rs[i] = *r
+		} else {
+			s.ratings[t.Address] = append(rs, *r)
+		}
 	}
 	return res, nil
 }
@@ -196,6 +207,13 @@ func (s *Store) Handoffs(addr bot.Address) []bot.HandoffRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.handoffs[addr])
+}
+
+// Ratings returns the ratings stored for addr.
+func (s *Store) Ratings(addr bot.Address) []bot.Rating {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.ratings[addr])
 }
 
 // Commits counts the commits that wrote something.

@@ -22,6 +22,10 @@ import (
 // overrides the conversation's.
 const strongLanguage = 0.5
 
+// langLead is how much better the examples of another language must match a
+// turn whose language is unsure for that language to be taken instead.
+const langLead = 0.1
+
 // maxTokens bounds the tokens of one turn kept on the stack; longer turns
 // still work, on the heap.
 const maxTokens = 96
@@ -82,10 +86,23 @@ func (a *Analyzer) Analyze(_ context.Context, in bot.AnalyzeInput) bot.Analysis 
 	toks := language.Split(buf[:0], in.Text)
 
 	var out bot.Analysis
-	out.Lang = a.pickLanguage(toks, in)
+	var sure bool
+	out.Lang, sure = a.pickLanguage(toks, in)
+	out.Intent, out.IntentScore = a.index.match(toks, out.Lang, a.tables[out.Lang])
+	if !sure {
+		// Nothing tells the language for sure: the language whose examples
+		// the text matches best is likelier than a weak guess.
+		for _, l := range a.langs {
+			if l == out.Lang {
+				continue
+			}
+			if name, score := a.index.match(toks, l, a.tables[l]); score > out.IntentScore+langLead {
+				out.Lang, out.Intent, out.IntentScore = l, name, score
+			}
+		}
+	}
 	t := a.tables[out.Lang]
 	out.Sentiment, out.Label = a.scorer.ScoreTokens(toks, in.Text, out.Lang)
-	out.Intent, out.IntentScore = a.index.match(toks, out.Lang, t)
 	out.InScope = out.Intent != "" && out.IntentScore >= a.threshold
 	out.HumanRequest = t.humanRequest(toks)
 	out.Answer = a.answer(toks, out.Lang)
@@ -100,22 +117,23 @@ func (a *Analyzer) Analyze(_ context.Context, in bot.AnalyzeInput) bot.Analysis 
 
 // pickLanguage applies the language rule: strong evidence in the text for a
 // declared language, else the conversation's language, else the platform
-// locale, else whatever the text suggests, else the file's default.
-func (a *Analyzer) pickLanguage(toks []language.Token, in bot.AnalyzeInput) string {
+// locale, else whatever the text suggests, else the file's default. sure is
+// false for the last two.
+func (a *Analyzer) pickLanguage(toks []language.Token, in bot.AnalyzeInput) (lang string, sure bool) {
 	detected, conf := a.detector.DetectTokens(toks, in.Text)
 	if detected != "" && conf >= strongLanguage {
-		return detected
+		return detected, true
 	}
 	if l := a.declaredLanguage(in.Lang); l != "" {
-		return l
+		return l, true
 	}
 	if l := a.declaredLanguage(in.Locale); l != "" {
-		return l
+		return l, true
 	}
 	if detected != "" {
-		return detected
+		return detected, false
 	}
-	return a.defaultLang
+	return a.defaultLang, false
 }
 
 // declaredLanguage maps a language tag ("de", "de-AT", "pt_BR") to a declared

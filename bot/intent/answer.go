@@ -6,8 +6,15 @@ import (
 )
 
 // shortReply is the length (in tokens) up to which a yes or no anywhere in
-// the reply counts; in longer replies it must open the reply or a clause.
+// the reply counts; in longer replies it must open the reply or a short
+// clause ("I see. Yes.").
 const shortReply = 4
+
+// shortClause is the length (in tokens) up to which a clause of a longer
+// reply can be an answer by itself. Words that are also adverbs
+// ("absolutely", "right") answer only leading a reply, or in a short one,
+// and only with no other content word in their clause.
+const shortClause = 3
 
 // answer reads toks as yes or no in lang. A reply that says nothing else in
 // lang is also read with the other declared languages' wording, whole ("si"
@@ -35,13 +42,17 @@ func (t *tables) answer(toks []language.Token) (bot.Answer, bool) {
 		start++
 	}
 	for i := start; i < len(toks); i++ {
-		counts := i <= start+2 || toks[i].Break || len(toks) <= shortReply
+		short := len(toks) <= shortReply
+		counts := i <= start+2 || short || (toks[i].Break && clauseLen(toks, i) <= shortClause)
 		if !counts {
 			continue
 		}
 		p, ok := t.phraseAt(toks, i)
 		if !ok {
 			continue
+		}
+		if t.leadOnly[p.toks[0]] && (!(i == start || short) || !t.alone(toks, i+len(p.toks))) {
+			continue // "absolutely useless", "..., absolutely useless"
 		}
 		if p.unsure {
 			return bot.AnswerNone, true
@@ -52,6 +63,26 @@ func (t *tables) answer(toks []language.Token) (bot.Answer, bool) {
 		return p.answer, true
 	}
 	return bot.AnswerNone, false
+}
+
+// clauseLen is the number of tokens from toks[i] to the end of its clause.
+func clauseLen(toks []language.Token, i int) int {
+	n := 1
+	for i+n < len(toks) && !toks[i+n].Break {
+		n++
+	}
+	return n
+}
+
+// alone reports whether the clause goes on from toks[i] with no content
+// word ("perfect, thanks", "right!", not "absolutely useless").
+func (t *tables) alone(toks []language.Token, i int) bool {
+	for ; i < len(toks) && !toks[i].Break; i++ {
+		if t.isContent(toks[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // wholeAnswer reads toks as yes or no only when a phrase is the whole reply.

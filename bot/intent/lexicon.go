@@ -21,6 +21,7 @@ type tables struct {
 	phrases  map[string][]phrase // first token -> phrases, longest first
 	negators map[string]bool
 	fillers  map[string]bool
+	leadOnly map[string]bool // first words of phrases that answer only leading a reply
 	ordinals map[string]int
 	cardinal map[string]int
 	option   map[string]bool
@@ -40,6 +41,7 @@ func newTables(lang string) *tables {
 		phrases:     map[string][]phrase{},
 		negators:    words(lx.negators, false, lang),
 		fillers:     words(lx.fillers, false, lang),
+		leadOnly:    words(lx.leadOnly, false, lang),
 		ordinals:    map[string]int{},
 		cardinal:    map[string]int{},
 		option:      words(lx.optionWords, false, lang),

@@ -34,23 +34,23 @@ import (
 // intents, matched loosely or matched in another language is not enough by
 // itself.
 const (
-	fuzzyMinPrefix  = 5    // shortest shared prefix for a fuzzy match
-	fuzzyMinShare   = 0.75 // shared prefix / length of the shorter word
-	crossMinLen     = 4    // shortest word matched across languages
-	prefixKey       = 4    // bytes of the prefix index key
-	typoMinLen      = 5    // shortest word of the examples matched with a typo ("stok" for "stock")
-	maxQueryTerms   = 48
+	fuzzyMinPrefix = 5    // shortest shared prefix for a fuzzy match
+	fuzzyMinShare  = 0.75 // shared prefix / length of the shorter word
+	crossMinLen    = 4    // shortest word matched across languages
+	prefixKey      = 4    // bytes of the prefix index key
+	typoMinLen     = 5    // shortest word of the examples matched with a typo ("stok" for "stock")
+	maxQueryTerms  = 48
 )
 
 var (
 	unknownWeight   = 0.4  // weight of a word no example has, relative to the most specific word
 	emotionalWeight = 0.15 // the same, for a word with a sentiment valence
-	weakKnown       = 0.5  // weight factor of a weak word
+	weakKnown       = 0.5  // weight factor of a weak word no example has
 	weakEvidence    = 0.4  // evidence factor of a weak word the examples have
 	fuzzySim        = 0.8  // credit of a word matched by a shared prefix (Finnish, German inflection)
 	crossSim        = 0.5  // credit of a word matched only in another language's examples
 	minEvidence     = 1.0  // evidence for an intent's full score: one word unique to it
-	gamma = 1.0
+	gamma           = 1.0
 )
 
 type index struct {
@@ -350,7 +350,6 @@ func (ix *index) match(toks []language.Token, lang string, t *tables) (string, f
 			qt.weight = ix.idf[qt.term]
 			qt.evidence = qt.sim * ix.idf[qt.term] / ix.maxIDF
 			if weak {
-				qt.weight *= weakKnown
 				qt.evidence *= weakEvidence
 			}
 		case ix.emotional(tk.Text, lang):

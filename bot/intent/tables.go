@@ -9,6 +9,10 @@ type lexicon struct {
 	// yes, no and unsure are phrases, one per comma-separated item. The
 	// longest phrase at a position wins, so "no problem" (yes) beats "no".
 	yes, no, unsure string
+	// leadOnly are words that also work as adverbs and adjectives
+	// ("absolutely useless", "the address is right"): a phrase they open
+	// answers only when it leads the reply, or opens a clause of a short one.
+	leadOnly string
 	// negators turn a following yes into a no ("not right") and stop a
 	// request for a person ("I'm not asking for a human").
 	negators string
@@ -45,6 +49,7 @@ var lexicons = map[string]lexicon{
 			all good, none, none of these, none of them, neither, neither of them, not interested, i don't think so, never, negative,
 			no it isn't, no it's not, that's not right`,
 		unsure:   `not sure, i'm not sure, maybe, perhaps, i don't know, dunno, no idea, not yet, good morning, good afternoon, good evening, good day`,
+		leadOnly: `absolutely definitely certainly sure indeed exactly right correct fine good great perfect true wrong incorrect never`,
 		negators: `not no never isn't wasn't don't doesn't didn't ain't hardly`,
 		fillers:  `well oh ah um uhm hmm so uh er`,
 		ordinals: []string{
@@ -67,6 +72,7 @@ var lexicons = map[string]lexicon{
 			è tutto, tutto qui, non proprio, sbagliato, non è così, nessuna, nessuna di queste, nessuno, nessuno dei due, nessuna delle due,
 			neanche, per niente, assolutamente no, macché, non è giusto`,
 		unsure:   `non so, non lo so, forse, boh, non sono sicuro, non sono sicura`,
+		leadOnly: `assolutamente certamente certo esattamente esatto giusto corretto perfetto ottimo benissimo sbagliato mai`,
 		negators: `non mai`,
 		fillers:  `beh be allora mah ah oh ehm mmm`,
 		ordinals: []string{
@@ -89,6 +95,7 @@ var lexicons = map[string]lexicon{
 			falsch, stimmt nicht, das stimmt nicht, nicht richtig, auf keinen fall, keine davon, keins davon, keines davon, keine, keiner, weder noch,
 			nicht wirklich, eher nicht, gar nicht, nicht so`,
 		unsure:   `weiß nicht, weiss nicht, ich weiß nicht, keine ahnung, vielleicht, mal sehen, bin nicht sicher`,
+		leadOnly: `absolut sicher natürlich selbstverständlich genau richtig korrekt gut super perfekt klar falsch gern gerne`,
 		negators: `nicht nie kein keine`,
 		fillers:  `also naja na ach oh äh ähm hm`,
 		ordinals: []string{
@@ -113,6 +120,7 @@ var lexicons = map[string]lexicon{
 			ei ole, ei se ole, ei käy, ei sovi, ei mikään, ei mikään näistä, kumpikaan, ei kumpikaan, en halua, ei todellakaan, tämä oli tässä,
 			siinä kaikki, ei muuta kiitos`,
 		unsure:   `en tiedä, en ole varma, ehkä, kenties, katsotaan`,
+		leadOnly: `aivan just oikein totta hyvä hienoa mahtavaa tietysti tottakai väärin ilman`,
 		negators: `ei en et emme ette eivät`,
 		fillers:  `no tota öö hmm ai aa`,
 		ordinals: []string{

@@ -117,7 +117,7 @@ type writer struct {
 	upsertSnapshot, touch          *dstmt
 	updateSnapshot, raiseLastIn    *dstmt
 	insertIn, analysed, insertOut  *dstmt
-	insertHandoff                  *dstmt
+	insertHandoff, upsertRating    *dstmt
 	markSent, saveFlows            *dstmt
 }
 
@@ -136,7 +136,7 @@ func newWriter(ctx context.Context, dc any) (*writer, error) {
 		{&w.upsertSnapshot, sqlUpsertSnapshot}, {&w.touch, sqlTouch},
 		{&w.updateSnapshot, sqlUpdateSnapshot}, {&w.raiseLastIn, sqlRaiseLastIn},
 		{&w.insertIn, sqlInsertIn}, {&w.analysed, sqlAnalysed}, {&w.insertOut, sqlInsertOut},
-		{&w.insertHandoff, sqlInsertHandoff},
+		{&w.insertHandoff, sqlInsertHandoff}, {&w.upsertRating, sqlUpsertRating},
 		{&w.markSent, sqlMarkSent}, {&w.saveFlows, sqlSaveFlows},
 	} {
 		d, err := prepareDriver(ctx, prep, p.query)
@@ -152,7 +152,7 @@ func newWriter(ctx context.Context, dc any) (*writer, error) {
 func (w *writer) close() {
 	for _, d := range []*dstmt{w.savepoint, w.release, w.rollbackTo, w.upsertSnapshot, w.touch,
 		w.updateSnapshot, w.raiseLastIn,
-		w.insertIn, w.analysed, w.insertOut, w.insertHandoff, w.markSent, w.saveFlows} {
+		w.insertIn, w.analysed, w.insertOut, w.insertHandoff, w.upsertRating, w.markSent, w.saveFlows} {
 		if d != nil {
 			_ = d.st.Close()
 		}
@@ -365,7 +365,7 @@ func (s *Store) applyTurn(ctx context.Context, w *writer, r *request) (bot.Commi
 		res.OutboxIDs = make([]int64, len(t.Outbound))
 		for i := range t.Outbound {
 			e := &t.Outbound[i]
-			out, err := w.insertOut.Exec(ctx, convID, ch, e.Seq, e.Text, nanos(e.At), e.Flow, e.State, nullString(r.choices[i]))
+			out, err := w.insertOut.Exec(ctx, convID, ch, e.Seq, e.Author, e.Text, nanos(e.At), e.Flow, e.State, nullString(r.choices[i]))
 			if err != nil {
 				return res, fmt.Errorf("outbound %d: %w", e.Seq, err)
 			}
@@ -378,6 +378,11 @@ func (s *Store) applyTurn(ctx context.Context, w *writer, r *request) (bot.Commi
 		if _, err := w.insertHandoff.Exec(ctx, convID, h.Reason, nullString(r.evidence),
 			h.Skill, h.Priority, h.Flow, h.State, h.Lang, nanos(h.At)); err != nil {
 			return res, fmt.Errorf("handoff: %w", err)
+		}
+	}
+	if rt := t.Rating; rt != nil {
+		if _, err := w.upsertRating.Exec(ctx, convID, int64(rt.Score), rt.Comment, nanos(rt.At)); err != nil {
+			return res, fmt.Errorf("rating: %w", err)
 		}
 	}
 	if h := s.cfg.hooks.inTurn; h != nil {

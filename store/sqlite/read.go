@@ -47,7 +47,7 @@ func (s *Store) Transcript(ctx context.Context, addr bot.Address) ([]bot.Entry, 
 			id                int64
 			sent              bool
 		)
-		if err := rows.Scan(&e.Seq, &dir, &e.PlatformID, &e.Text, &at, &analysis,
+		if err := rows.Scan(&e.Seq, &dir, &e.Author, &e.PlatformID, &e.Text, &at, &analysis,
 			&e.Flow, &e.State, &choices, &id, &sent); err != nil {
 			return nil, fmt.Errorf("sqlite: transcript %s: %w", addr, err)
 		}
@@ -172,6 +172,31 @@ func (s *Store) Handoffs(ctx context.Context, addr bot.Address) ([]bot.HandoffRe
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: handoffs %s: %w", addr, err)
+	}
+	return out, nil
+}
+
+// Ratings returns the ratings given in a conversation, oldest first.
+func (s *Store) Ratings(ctx context.Context, addr bot.Address) ([]bot.Rating, error) {
+	rows, err := s.rd.ratings.QueryContext(ctx, addr.Channel, addr.Conversation)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: ratings %s: %w", addr, err)
+	}
+	defer rows.Close()
+	var out []bot.Rating
+	for rows.Next() {
+		var (
+			r  = bot.Rating{Address: addr}
+			at sql.NullInt64
+		)
+		if err := rows.Scan(&r.Score, &r.Comment, &at); err != nil {
+			return nil, fmt.Errorf("sqlite: ratings %s: %w", addr, err)
+		}
+		r.At = scanTime(at)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: ratings %s: %w", addr, err)
 	}
 	return out, nil
 }

@@ -49,8 +49,11 @@ const (
 
 	sqlAnalysed = `UPDATE messages SET analysis = ? WHERE conv_id = ? AND seq = ? AND direction = 'in'`
 
-	sqlInsertOut = `INSERT INTO messages (conv_id, channel, seq, direction, text, at, flow, state, choices)
-	VALUES (?, ?, ?, 'out', ?, ?, ?, ?, ?)`
+	sqlInsertOut = `INSERT INTO messages (conv_id, channel, seq, direction, author, text, at, flow, state, choices)
+	VALUES (?, ?, ?, 'out', ?, ?, ?, ?, ?, ?)`
+
+	sqlUpsertRating = `INSERT INTO ratings (conv_id, score, comment, at) VALUES (?, ?, ?, ?)
+	ON CONFLICT (conv_id, at) DO UPDATE SET score = excluded.score, comment = excluded.comment`
 
 	sqlInsertHandoff = `INSERT INTO handoffs (conv_id, reason, evidence, skill, priority, flow, state, lang, at)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
@@ -65,7 +68,7 @@ const (
 const (
 	sqlLoad = `SELECT snapshot FROM conversations WHERE channel = ?1 AND conversation = ?2`
 
-	sqlTranscript = `SELECT m.seq, m.direction, m.platform_id, m.text, m.at, m.analysis,
+	sqlTranscript = `SELECT m.seq, m.direction, m.author, m.platform_id, m.text, m.at, m.analysis,
 		m.flow, m.state, m.choices, m.id, m.sent
 	FROM messages m JOIN conversations c ON c.id = m.conv_id
 	WHERE c.channel = ?1 AND c.conversation = ?2
@@ -84,19 +87,24 @@ const (
 	FROM handoffs h JOIN conversations c ON c.id = h.conv_id
 	WHERE c.channel = ?1 AND c.conversation = ?2
 	ORDER BY h.id`
+
+	sqlRatings = `SELECT r.score, r.comment, r.at
+	FROM ratings r JOIN conversations c ON c.id = r.conv_id
+	WHERE c.channel = ?1 AND c.conversation = ?2
+	ORDER BY r.id`
 )
 
 // readStmts are prepared on the read pool.
 type readStmts struct {
-	load, transcript, pending, unanswered, flows, handoffs *sql.Stmt
+	load, transcript, pending, unanswered, flows, handoffs, ratings *sql.Stmt
 }
 
 func (r *readStmts) list() []**sql.Stmt {
-	return []**sql.Stmt{&r.load, &r.transcript, &r.pending, &r.unanswered, &r.flows, &r.handoffs}
+	return []**sql.Stmt{&r.load, &r.transcript, &r.pending, &r.unanswered, &r.flows, &r.handoffs, &r.ratings}
 }
 
 func (r *readStmts) prepare(ctx context.Context, db *sql.DB) error {
-	return prepareAll(ctx, db, r.list(), []string{sqlLoad, sqlTranscript, sqlPending, sqlUnanswered, sqlFlows, sqlHandoffs})
+	return prepareAll(ctx, db, r.list(), []string{sqlLoad, sqlTranscript, sqlPending, sqlUnanswered, sqlFlows, sqlHandoffs, sqlRatings})
 }
 
 func (r *readStmts) close() error { return closeAll(r.list()) }

@@ -574,3 +574,33 @@ func TestClose(t *testing.T) {
 		}
 	})
 }
+
+func TestAuthorAndRating(t *testing.T) {
+	s, _ := openStore(t)
+	ctx := context.Background()
+	a := addr("r")
+	tr := turn(a, 1, "m1", "bot reply")
+	tr.Outbound = append(tr.Outbound, bot.Entry{Seq: 3, Direction: bot.Outbound, Author: "agent:ada", Text: "Hi, Ada here", At: time.Unix(100, 0)})
+	tr.State.Seq = 3
+	at := time.Unix(200, 0)
+	tr.Rating = &bot.Rating{Address: a, Score: 4, At: at}
+	mustCommit(t, s, tr)
+	// The comment follows and replaces the row.
+	mustCommit(t, s, &bot.Turn{Address: a, Rating: &bot.Rating{Address: a, Score: 4, Comment: "quicker, please", At: at}})
+
+	got := mustTranscript(t, s, a)
+	if len(got) != 3 || got[1].Author != "" || got[2].Author != "agent:ada" {
+		t.Errorf("authors: %+v", got)
+	}
+	rs, err := s.Ratings(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 1 || rs[0].Score != 4 || rs[0].Comment != "quicker, please" || !rs[0].At.Equal(at) {
+		t.Errorf("ratings = %+v", rs)
+	}
+	// A score out of range fails the turn and writes nothing.
+	if _, err := s.Commit(ctx, &bot.Turn{Address: a, Rating: &bot.Rating{Address: a, Score: 9, At: time.Unix(300, 0)}}); err == nil {
+		t.Error("score 9 was stored")
+	}
+}

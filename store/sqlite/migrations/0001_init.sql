@@ -36,6 +36,7 @@ CREATE TABLE messages (
 	channel     TEXT    NOT NULL,
 	seq         INTEGER NOT NULL,
 	direction   TEXT    NOT NULL CHECK (direction IN ('in', 'out')),
+	author      TEXT    NOT NULL DEFAULT '',
 	platform_id TEXT    NOT NULL DEFAULT '',
 	text        TEXT    NOT NULL,
 	at          INTEGER,
@@ -67,6 +68,17 @@ CREATE TABLE handoffs (
 ) STRICT;
 
 CREATE INDEX handoffs_conv ON handoffs (conv_id, id);
+
+-- Customers' ratings of the help a person gave: the score first, then
+-- the optional comment replaces the row (same conversation and time).
+CREATE TABLE ratings (
+	id      INTEGER PRIMARY KEY,
+	conv_id INTEGER NOT NULL REFERENCES conversations (id),
+	score   INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+	comment TEXT    NOT NULL DEFAULT '',
+	at      INTEGER NOT NULL,
+	UNIQUE (conv_id, at)
+) STRICT;
 
 -- Flow files by hash, so that a conversation can finish on the flows it started with.
 CREATE TABLE flows_versions (

@@ -1,0 +1,210 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/calmbot/calmbot/flows"
+)
+
+// Errors of the actions people take on conversations.
+var (
+	// ErrNotWithHuman is returned when an action needs a conversation that
+	// a person holds (after a handoff) and the bot holds it.
+	ErrNotWithHuman = errors.New("the conversation is not with a person")
+	// ErrEmptyText is returned for a message with nothing to say.
+	ErrEmptyText = errors.New("empty message")
+	// ErrUnknownState is returned by Release for a flow or state that does not exist.
+	ErrUnknownState = errors.New("unknown flow or state")
+)
+
+// maxCommentBytes caps a rating comment.
+const maxCommentBytes = 2000
+
+// act runs f on the conversation's worker, in order with its messages,
+// and returns f's error.
+func (e *Engine) act(ctx context.Context, addr Address, f func(ctx context.Context, c *conv) error) error {
+	if addr.Channel == "" || addr.Conversation == "" {
+		return ErrBadAddress
+	}
+	p := &pending{act: f, done: make(chan error, 1)}
+	if err := e.enqueue(addr, p); err != nil {
+		return err
+	}
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// action starts a session for a person's action on the conversation.
+func (e *Engine) action(c *conv) *session {
+	s := e.session(c, c.snap.clone(), e.clock.Now())
+	s.action = true
+	return s
+}
+
+// known fails for a conversation that has never had a message.
+func known(c *conv) error {
+	if c.snap.Seq == 0 {
+		return fmt.Errorf("conversation %s: %w", c.addr, ErrNotFound)
+	}
+	return nil
+}
+
+// Transcript returns a conversation's messages, both directions, in order.
+func (e *Engine) Transcript(ctx context.Context, addr Address) ([]Entry, error) {
+	return e.store.Transcript(ctx, addr)
+}
+
+// Post sends a person's message to the customer, on the customer's own
+// channel: it is stored in the transcript with author as its author, then
+// delivered through the outbox like the bot's replies.
+func (e *Engine) Post(ctx context.Context, addr Address, author, text string) error {
+	text = strings.TrimSpace(cleanText(text))
+	if text == "" {
+		return ErrEmptyText
+	}
+	return e.act(ctx, addr, func(ctx context.Context, c *conv) error {
+		if err := known(c); err != nil {
+			return err
+		}
+		s := e.action(c)
+		s.author = author
+		s.reply(text, nil)
+		return e.commit(ctx, c, s, &Turn{Address: c.addr})
+	})
+}
+
+// Tell sends the customer one of the flows' texts as the bot, in the
+// conversation's language and channel variant, with vars filling its
+// placeholders ({position}, {wait}, {opens}, ...).
+func (e *Engine) Tell(ctx context.Context, addr Address, t func(*flows.Texts) flows.Text, vars map[string]string) error {
+	return e.act(ctx, addr, func(ctx context.Context, c *conv) error {
+		if err := known(c); err != nil {
+			return err
+		}
+		s := e.action(c)
+		text := t(&s.file().Texts)
+		if len(text) == 0 {
+			return nil
+		}
+		r := s.renderer()
+		r.vars = vars
+		s.reply(r.render(text), nil)
+		return e.commit(ctx, c, s, &Turn{Address: c.addr})
+	})
+}
+
+// Release gives a conversation a person holds back to the bot at state of
+// flow (flow "" means the conversation's flow). The bot enters the state and
+// says what it says, so a person can hand back at "agree and repeat" or at
+// the close. With state "" the bot asks what else it can do.
+func (e *Engine) Release(ctx context.Context, addr Address, flow, state string) error {
+	return e.act(ctx, addr, func(ctx context.Context, c *conv) error {
+		if c.snap.Status != StatusHuman {
+			return ErrNotWithHuman
+		}
+		snap := c.snap
+		if flow == "" {
+			flow = snap.Flow
+		}
+		if state != "" && c.prog.state(flow, state) == nil {
+			return fmt.Errorf("release to %s/%s: %w", flow, state, ErrUnknownState)
+		}
+		s := e.action(c)
+		snap = s.snap
+		snap.Status, snap.Handoff = StatusBot, nil
+		snap.Attempts, snap.Unclear = 0, 0
+		if state == "" {
+			s.enter(ctx, flows.TargetRestart)
+		} else {
+			snap.Flow, snap.State = flow, state
+			s.m = c.prog.newMachine(flow, state)
+			s.leaving = nil
+			s.enter(ctx, state)
+		}
+		return e.commit(ctx, c, s, &Turn{Address: c.addr})
+	})
+}
+
+// Finish ends a conversation a person holds. With rate, and when the flows
+// have texts.rating, the customer is first asked for an optional rating
+// (a score, then, with texts.rating_comment, what could be better: at most
+// two questions); otherwise the bot says the farewell.
+func (e *Engine) Finish(ctx context.Context, addr Address, rate bool) error {
+	return e.act(ctx, addr, func(ctx context.Context, c *conv) error {
+		if c.snap.Status != StatusHuman {
+			return ErrNotWithHuman
+		}
+		s := e.action(c)
+		s.snap.Handoff = nil
+		texts := s.file().Texts
+		if rate && len(texts.Rating) > 0 {
+			s.say(texts.Rating, nil)
+			s.snap.Status, s.snap.RatingStep = StatusRating, 1
+		} else {
+			s.say(texts.Farewell, nil)
+			s.snap.Status = StatusEnded
+		}
+		s.m = nil
+		return e.commit(ctx, c, s, &Turn{Address: c.addr})
+	})
+}
+
+// rate reads the customer's answer to a rating question. It returns false
+// when the text is no rating: the conversation then starts over with it.
+func (s *session) rate(text string) bool {
+	texts := s.file().Texts
+	switch s.snap.RatingStep {
+	case 1:
+		score := parseScore(text)
+		if score == 0 {
+			s.snap.RatingStep = 0
+			return false
+		}
+		s.snap.Score, s.snap.RatedAt = score, s.now
+		s.rating = &Rating{Address: s.snap.Address, Score: score, At: s.now}
+		if len(texts.RatingComment) > 0 {
+			s.say(texts.RatingComment, nil)
+			s.snap.RatingStep = 2
+			return true
+		}
+	case 2:
+		comment := strings.TrimSpace(text)
+		if len(comment) > maxCommentBytes {
+			comment = strings.ToValidUTF8(comment[:maxCommentBytes], "")
+		}
+		s.rating = &Rating{Address: s.snap.Address, Score: s.snap.Score, Comment: comment, At: s.snap.RatedAt}
+	default:
+		return false
+	}
+	s.say(texts.RatingThanks, nil)
+	s.snap.Status, s.snap.RatingStep = StatusEnded, 0
+	return true
+}
+
+// parseScore reads a score from 1 to 5: a digit ("4", "4/5", "5 stars")
+// or a row of stars. It returns 0 when the text holds no score.
+func parseScore(text string) int {
+	stars := strings.Count(text, "★") + strings.Count(text, "⭐")
+	if stars >= 1 && stars <= 5 {
+		return stars
+	}
+	fields := strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	if len(fields) == 0 || len(fields) > 4 {
+		return 0
+	}
+	for _, f := range fields {
+		if utf8.RuneCountInString(f) == 1 && f[0] >= '1' && f[0] <= '5' {
+			return int(f[0] - '0')
+		}
+	}
+	return 0
+}

@@ -1,0 +1,77 @@
+package bot
+
+import "context"
+
+// EventKind names what happened in a conversation.
+type EventKind string
+
+// Event kinds, in the order they happen within one turn.
+const (
+	EventStarted  EventKind = "started"  // a conversation began (or began again after it ended)
+	EventMessage  EventKind = "message"  // a customer message was stored: Entry
+	EventReply    EventKind = "reply"    // a bot or agent message was stored: Entry
+	EventHandoff  EventKind = "handoff"  // the conversation went to a person: Handoff
+	EventReleased EventKind = "released" // a person gave the conversation back to the bot
+	EventEnded    EventKind = "ended"    // the conversation ended
+	EventRated    EventKind = "rated"    // the customer rated the help: Rating
+)
+
+// Event is something that happened in a conversation, after it was
+// committed. Snapshot is the conversation's state after the turn; listeners
+// must not change anything they are given.
+type Event struct {
+	Kind     EventKind
+	Address  Address
+	Entry    *Entry
+	Handoff  *HandoffRecord
+	Rating   *Rating
+	Snapshot *Snapshot
+}
+
+// Listener hears a conversation's events (the handoff queue relays customer
+// messages to agents; metrics count). Notify is called on the conversation's
+// worker, in order, after the turn is committed: it must be quick and not
+// block (hand slow work to a goroutine of its own).
+type Listener interface {
+	Notify(ctx context.Context, ev Event)
+}
+
+// WithListener adds a listener of conversation events.
+func WithListener(l Listener) Option { return func(e *Engine) { e.listeners = append(e.listeners, l) } }
+
+// notify tells the listeners what a committed turn did; before is the
+// conversation's snapshot before the turn.
+func (e *Engine) notify(ctx context.Context, before *Snapshot, t *Turn, snap *Snapshot) {
+	if len(e.listeners) == 0 {
+		return
+	}
+	emit := func(ev Event) {
+		ev.Address, ev.Snapshot = t.Address, snap
+		for _, l := range e.listeners {
+			l.Notify(ctx, ev)
+		}
+	}
+	fresh := before.Seq == 0 || before.Status == StatusEnded || before.Status == StatusRating && snap.Status == StatusBot
+	if len(t.Inbound) > 0 && fresh {
+		emit(Event{Kind: EventStarted})
+	}
+	for i := range t.Inbound {
+		emit(Event{Kind: EventMessage, Entry: &t.Inbound[i]})
+	}
+	for i := range t.Outbound {
+		emit(Event{Kind: EventReply, Entry: &t.Outbound[i]})
+	}
+	if t.Handoff != nil {
+		emit(Event{Kind: EventHandoff, Handoff: t.Handoff})
+	}
+	if before.Status == StatusHuman && snap.Status == StatusBot {
+		emit(Event{Kind: EventReleased})
+	}
+	// The score arrives at the first rating step; a comment only adds to it.
+	if t.Rating != nil && before.RatingStep == 1 {
+		emit(Event{Kind: EventRated, Rating: t.Rating})
+	}
+	if snap.Status == StatusEnded && before.Status != StatusEnded {
+		emit(Event{Kind: EventEnded})
+	}
+}
