@@ -37,6 +37,8 @@ type Reply struct {
 	Text string `json:"text"`
 	// Choices are the options the reply offers, in order; empty when none.
 	Choices []Choice `json:"choices,omitempty"`
+	// Author is "" for the bot, else the person who wrote the reply (an agent's id).
+	Author string `json:"author,omitempty"`
 	// Lang, Flow and State say where the conversation was when the reply was made.
 	Lang  string `json:"lang,omitempty"`
 	Flow  string `json:"flow,omitempty"`

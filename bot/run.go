@@ -95,7 +95,7 @@ func (e *Engine) resend(ctx context.Context) error {
 		if _, ok := byAddr[it.Address]; !ok {
 			order = append(order, it.Address)
 		}
-		byAddr[it.Address] = append(byAddr[it.Address], Reply{Address: it.Address, Text: it.Text, Choices: it.Choices, OutboxID: it.ID})
+		byAddr[it.Address] = append(byAddr[it.Address], Reply{Address: it.Address, Author: it.Author, Text: it.Text, Choices: it.Choices, OutboxID: it.ID})
 	}
 	for _, a := range order {
 		e.out.enqueue(a, byAddr[a])

@@ -152,6 +152,7 @@ type CommitResult struct {
 type Outgoing struct {
 	ID      int64
 	Address Address
+	Author  string
 	Text    string
 	Choices []Choice
 }

@@ -380,7 +380,7 @@ func (s *session) reply(text string, choices []Choice) {
 		return
 	}
 	s.replies = append(s.replies, Reply{
-		Address: s.snap.Address, Text: text, Choices: choices,
+		Address: s.snap.Address, Text: text, Choices: choices, Author: s.author,
 		Lang: s.lang(), Flow: s.snap.Flow, State: s.snap.State,
 	})
 }

@@ -100,7 +100,7 @@ func (s *Store) Commit(_ context.Context, t *bot.Turn) (bot.CommitResult, error)
 		s.nextID++
 		en.OutboxID = s.nextID
 		s.entries[t.Address] = append(s.entries[t.Address], en)
-		s.outbox[s.nextID] = bot.Outgoing{ID: s.nextID, Address: t.Address, Text: en.Text, Choices: en.Choices}
+		s.outbox[s.nextID] = bot.Outgoing{ID: s.nextID, Address: t.Address, Author: en.Author, Text: en.Text, Choices: en.Choices}
 		res.OutboxIDs = append(res.OutboxIDs, s.nextID)
 	}
 	if t.State != nil {

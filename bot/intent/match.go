@@ -40,17 +40,14 @@ const (
 	prefixKey      = 4    // bytes of the prefix index key
 	typoMinLen     = 5    // shortest word of the examples matched with a typo ("stok" for "stock")
 	maxQueryTerms  = 48
-)
 
-var (
 	unknownWeight   = 0.4  // weight of a word no example has, relative to the most specific word
 	emotionalWeight = 0.15 // the same, for a word with a sentiment valence
-	weakKnown       = 0.5  // weight factor of a weak word no example has
+	weakUnknown     = 0.5  // weight factor of a weak word no example has
 	weakEvidence    = 0.4  // evidence factor of a weak word the examples have
-	fuzzySim        = 0.8  // credit of a word matched by a shared prefix (Finnish, German inflection)
+	fuzzySim        = 0.8  // credit of a word matched by a shared prefix or a typo
 	crossSim        = 0.5  // credit of a word matched only in another language's examples
 	minEvidence     = 1.0  // evidence for an intent's full score: one word unique to it
-	gamma           = 1.0
 )
 
 type index struct {
@@ -355,7 +352,7 @@ func (ix *index) match(toks []language.Token, lang string, t *tables) (string, f
 		case ix.emotional(tk.Text, lang):
 			qt.weight = emotionalWeight * ix.maxIDF
 		case weak:
-			qt.weight = weakKnown * unknownWeight * ix.maxIDF
+			qt.weight = weakUnknown * unknownWeight * ix.maxIDF
 		default:
 			qt.weight = unknownWeight * ix.maxIDF
 		}
@@ -405,7 +402,7 @@ func (ix *index) match(toks []language.Token, lang string, t *tables) (string, f
 				sim = math.Max(sim, dot/(qnorm*ex.norm))
 			}
 		}
-		score := (coverage + min(1, sim)) / 2 * math.Pow(min(1, ev[i]/minEvidence), gamma)
+		score := (coverage + min(1, sim)) / 2 * min(1, ev[i]/minEvidence)
 		if score > bestScore {
 			best, bestScore = i, score
 		}

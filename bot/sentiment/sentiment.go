@@ -15,6 +15,7 @@ import (
 	"embed"
 	"math"
 	"path"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -58,13 +59,21 @@ const (
 	roleBooster
 	roleDampener
 	roleContrast
+	roleCourtesy
 )
+
+// idiom is a fixed phrase with its own valence.
+type idiom struct {
+	toks    []string // folded
+	valence float64
+}
 
 type langData struct {
 	words     map[string]float64 // folded word -> valence (-4..4)
 	stems     map[string]float64 // stem of a lexicon word -> mean valence
 	roles     map[string]uint8
 	negPrefix []string
+	idioms    map[string][]idiom // first token -> idioms, longest first
 	compounds bool
 }
 
@@ -98,7 +107,7 @@ func New() *Scorer {
 	for lang, r := range languageRules {
 		d := s.lang(lang)
 		d.compounds = r.compounds
-		for role, words := range map[uint8]string{roleNegator: r.negators, roleBooster: r.boosters, roleDampener: r.dampeners, roleContrast: r.contrast} {
+		for role, words := range map[uint8]string{roleNegator: r.negators, roleBooster: r.boosters, roleDampener: r.dampeners, roleContrast: r.contrast, roleCourtesy: r.courtesy} {
 			for _, w := range strings.Fields(words) {
 				d.roles[language.Fold(w)] |= role
 			}
@@ -106,6 +115,7 @@ func New() *Scorer {
 		for _, p := range strings.Fields(r.negatorPrefixes) {
 			d.negPrefix = append(d.negPrefix, language.Fold(p))
 		}
+		d.addIdioms(r.idioms)
 	}
 	for lang, d := range s.langs {
 		sum := map[string]float64{}
@@ -125,6 +135,55 @@ func New() *Scorer {
 		}
 	}
 	return s
+}
+
+// addIdioms parses "phrase=valence" items separated by commas.
+func (d *langData) addIdioms(list string) {
+	for _, item := range strings.Split(list, ",") {
+		phrase, val, ok := strings.Cut(item, "=")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+		if err != nil {
+			panic("sentiment: bad idiom valence in " + item) // a constant table: a programming error
+		}
+		var id idiom
+		for _, tk := range language.Split(nil, phrase) {
+			id.toks = append(id.toks, tk.Text)
+		}
+		if len(id.toks) == 0 {
+			continue
+		}
+		id.valence = v
+		if d.idioms == nil {
+			d.idioms = map[string][]idiom{}
+		}
+		list := append(d.idioms[id.toks[0]], id)
+		sort.SliceStable(list, func(i, j int) bool { return len(list[i].toks) > len(list[j].toks) })
+		d.idioms[id.toks[0]] = list
+	}
+}
+
+// idiomAt returns the longest idiom starting at toks[i]; punctuation
+// inside it does not matter ("no, thanks").
+func (d *langData) idiomAt(toks []language.Token, i int) (idiom, bool) {
+	for _, id := range d.idioms[toks[i].Text] {
+		if i+len(id.toks) > len(toks) {
+			continue
+		}
+		ok := true
+		for k := 1; k < len(id.toks); k++ {
+			if toks[i+k].Text != id.toks[k] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return id, true
+		}
+	}
+	return idiom{}, false
 }
 
 func (s *Scorer) lang(l string) *langData {
@@ -266,8 +325,18 @@ func (s *Scorer) ScoreTokens(toks []language.Token, text, lang string) (value fl
 	}
 
 	sum := 0.0
+	skip := 0 // tokens of an idiom still to pass
 	for i, t := range toks {
-		if d.roles[t.Text] != 0 || d.isNegator(t.Text) {
+		if skip > 0 {
+			skip--
+			continue
+		}
+		if id, ok := d.idiomAt(toks, i); ok {
+			skip = len(id.toks) - 1
+			sum += contrastWeight(id.valence, i, but)
+			continue
+		}
+		if d.roles[t.Text]&^roleCourtesy != 0 || d.isNegator(t.Text) {
 			continue
 		}
 		v := d.valence(lang, t.Text)
@@ -297,16 +366,12 @@ func (s *Scorer) ScoreTokens(toks []language.Token, text, lang string) (value fl
 			}
 		}
 		if negated {
+			if d.roles[t.Text]&roleCourtesy != 0 {
+				continue // "no thanks": a polite refusal
+			}
 			v *= negScale
 		}
-		switch {
-		case but < 0:
-		case i < but:
-			v *= beforeBut
-		case i > but:
-			v *= afterBut
-		}
-		sum += v
+		sum += contrastWeight(v, i, but)
 	}
 	if sum != 0 {
 		sum += math.Copysign(punctuationEmphasis(text), sum)
@@ -319,6 +384,19 @@ func (s *Scorer) ScoreTokens(toks []language.Token, text, lang string) (value fl
 		return value, Negative
 	}
 	return value, Neutral
+}
+
+// contrastWeight weighs the valence v of the token at i by its side of the
+// contrast word at but (-1: none).
+func contrastWeight(v float64, i, but int) float64 {
+	switch {
+	case but < 0:
+	case i < but:
+		v *= beforeBut
+	case i > but:
+		v *= afterBut
+	}
+	return v
 }
 
 // punctuationEmphasis is the extra intensity of repeated ! and ?.

@@ -91,7 +91,7 @@ func (s *Store) Pending(ctx context.Context, limit int) ([]bot.Outgoing, error) 
 			o       bot.Outgoing
 			choices sql.RawBytes
 		)
-		if err := rows.Scan(&o.ID, &o.Address.Channel, &o.Address.Conversation, &o.Text, &choices); err != nil {
+		if err := rows.Scan(&o.ID, &o.Address.Channel, &o.Address.Conversation, &o.Author, &o.Text, &choices); err != nil {
 			return nil, fmt.Errorf("sqlite: pending: %w", err)
 		}
 		if len(choices) > 0 {

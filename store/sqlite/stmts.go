@@ -74,7 +74,7 @@ const (
 	WHERE c.channel = ?1 AND c.conversation = ?2
 	ORDER BY m.seq`
 
-	sqlPending = `SELECT m.id, c.channel, c.conversation, m.text, m.choices
+	sqlPending = `SELECT m.id, c.channel, c.conversation, m.author, m.text, m.choices
 	FROM messages m JOIN conversations c ON c.id = m.conv_id
 	WHERE m.direction = 'out' AND m.sent = 0
 	ORDER BY m.id LIMIT ?1`
