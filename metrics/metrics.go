@@ -1,0 +1,188 @@
+// Package metrics exports calmbot's service measures to Prometheus:
+// conversations, handoffs by reason, containment, the handoff queue, wait
+// and first human response times against their targets, sentiment change
+// from a conversation's first to its last customer message, and ratings.
+//
+// It hears the engine as a bot.Listener; the handoff queue reports its own
+// measures through the Observe* methods.
+package metrics
+
+import (
+	"context"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/calmbot/calmbot/bot"
+)
+
+// Metrics records calmbot's measures. It is safe for concurrent use.
+type Metrics struct {
+	conversations *prometheus.CounterVec
+	messages      *prometheus.CounterVec
+	handoffs      *prometheus.CounterVec
+	ended         *prometheus.CounterVec
+	sentiment     prometheus.Histogram
+	ratings       prometheus.Histogram
+	wait          *prometheus.HistogramVec
+	firstResponse *prometheus.HistogramVec
+	onTarget      *prometheus.CounterVec
+
+	mu    sync.Mutex
+	moods map[bot.Address]*mood // sentiment of conversations in progress
+}
+
+// mood is a conversation's first and latest customer sentiment.
+type mood struct {
+	first, last float64
+	handedOff   bool
+}
+
+// maxTracked bounds the conversations whose sentiment is followed; past it
+// the oldest are forgotten (a conversation idle that long has ended).
+const maxTracked = 1 << 18
+
+var _ bot.Listener = (*Metrics)(nil)
+
+// New registers calmbot's metrics with reg.
+func New(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		conversations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "calmbot_conversations_started_total",
+			Help: "Conversations started, by channel.",
+		}, []string{"channel"}),
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "calmbot_messages_total",
+			Help: "Messages stored, by channel and author (customer, bot, agent).",
+		}, []string{"channel", "author"}),
+		handoffs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "calmbot_handoffs_total",
+			Help: "Conversations handed to a person, by reason.",
+		}, []string{"reason"}),
+		ended: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "calmbot_conversations_ended_total",
+			Help: "Conversations ended, by outcome: contained (the bot finished alone) or handed_off.",
+		}, []string{"outcome"}),
+		sentiment: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "calmbot_sentiment_change",
+			Help:    "Change of customer sentiment (-2..2) from the first to the last customer message of a conversation, observed when it ends.",
+			Buckets: []float64{-1.5, -1, -0.5, -0.25, 0, 0.25, 0.5, 1, 1.5},
+		}),
+		ratings: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "calmbot_rating_score",
+			Help:    "Customers' ratings of the help a person gave, 1 to 5.",
+			Buckets: []float64{1, 2, 3, 4, 5},
+		}),
+		wait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "calmbot_queue_wait_seconds",
+			Help:    "Time customers waited in the handoff queue until an agent took the conversation, by priority.",
+			Buckets: []float64{5, 15, 30, 60, 120, 300, 600, 1800, 3600},
+		}, []string{"priority"}),
+		firstResponse: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "calmbot_first_response_seconds",
+			Help:    "Time from a handoff to the first message of a person, by priority.",
+			Buckets: []float64{5, 15, 30, 60, 120, 300, 600, 1800, 3600},
+		}, []string{"priority"}),
+		onTarget: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "calmbot_first_responses_total",
+			Help: "First human responses after a handoff, by priority and whether they met the first-response target.",
+		}, []string{"priority", "within_target"}),
+		moods: map[bot.Address]*mood{},
+	}
+	reg.MustRegister(m.conversations, m.messages, m.handoffs, m.ended, m.sentiment, m.ratings, m.wait, m.firstResponse, m.onTarget)
+	return m
+}
+
+// QueueLength registers a gauge that reads the handoff queue's length.
+func (m *Metrics) QueueLength(reg prometheus.Registerer, length func() int) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "calmbot_queue_length",
+		Help: "Conversations waiting in the handoff queue for a person.",
+	}, func() float64 { return float64(length()) }))
+}
+
+// ObserveWait records how long a customer waited until an agent took the conversation.
+func (m *Metrics) ObserveWait(priority string, d time.Duration) {
+	m.wait.WithLabelValues(priority).Observe(d.Seconds())
+}
+
+// ObserveFirstResponse records the first human response after a handoff
+// against its target.
+func (m *Metrics) ObserveFirstResponse(priority string, d, target time.Duration) {
+	m.firstResponse.WithLabelValues(priority).Observe(d.Seconds())
+	within := "false"
+	if d <= target {
+		within = "true"
+	}
+	m.onTarget.WithLabelValues(priority, within).Inc()
+}
+
+// Notify implements bot.Listener.
+func (m *Metrics) Notify(_ context.Context, ev bot.Event) {
+	switch ev.Kind {
+	case bot.EventStarted:
+		m.conversations.WithLabelValues(ev.Address.Channel).Inc()
+	case bot.EventMessage:
+		m.messages.WithLabelValues(ev.Address.Channel, "customer").Inc()
+		if a := ev.Entry.Analysis; a != nil {
+			m.track(ev.Address, a.Sentiment)
+		}
+	case bot.EventReply:
+		author := "bot"
+		if ev.Entry.Author != "" {
+			author = "agent"
+		}
+		m.messages.WithLabelValues(ev.Address.Channel, author).Inc()
+	case bot.EventHandoff:
+		m.handoffs.WithLabelValues(ev.Handoff.Reason).Inc()
+		m.mu.Lock()
+		if md := m.moods[ev.Address]; md != nil {
+			md.handedOff = true
+		} else {
+			m.moods[ev.Address] = &mood{first: math.NaN(), last: math.NaN(), handedOff: true}
+		}
+		m.mu.Unlock()
+	case bot.EventRated:
+		m.ratings.Observe(float64(ev.Rating.Score))
+	case bot.EventEnded:
+		m.mu.Lock()
+		md := m.moods[ev.Address]
+		delete(m.moods, ev.Address)
+		m.mu.Unlock()
+		outcome := "contained"
+		if md != nil && md.handedOff {
+			outcome = "handed_off"
+		}
+		m.ended.WithLabelValues(outcome).Inc()
+		if md != nil && !math.IsNaN(md.first) {
+			m.sentiment.Observe(md.last - md.first)
+		}
+	}
+}
+
+func (m *Metrics) track(a bot.Address, s float64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	md := m.moods[a]
+	if md == nil {
+		if len(m.moods) >= maxTracked {
+			for k := range m.moods { // forget one at random: map order
+				delete(m.moods, k)
+				break
+			}
+		}
+		md = &mood{first: s}
+		m.moods[a] = md
+	}
+	if math.IsNaN(md.first) {
+		md.first = s
+	}
+	md.last = s
+}
+
+// Messages returns the counter of messages stored on channel by author, for tests and dashboards.
+func (m *Metrics) Messages(channel, author string) prometheus.Counter {
+	return m.messages.WithLabelValues(channel, author)
+}

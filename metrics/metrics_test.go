@@ -1,0 +1,100 @@
+package metrics_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/bot/bottest"
+	"github.com/calmbot/calmbot/metrics"
+)
+
+func TestConversationsAndHandoffs(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	h := bottest.New(t, bottest.LoadFlows(t, "../flows.yaml"), bot.WithListener(m))
+
+	// A calm customer the bot helps alone.
+	calm := h.Chat("en")
+	for _, s := range []string{"my parcel still has not arrived, this is so annoying", "yes", "1", "yes, that works", "no thanks, that's all"} {
+		calm.Say(s)
+	}
+	if st := calm.Snapshot().Status; st != bot.StatusEnded {
+		t.Fatalf("calm conversation status %s", st)
+	}
+	// A customer who asks for a person, whom an agent then closes.
+	asks := h.Chat("en")
+	asks.Say("my order is late")
+	asks.Say("I want to talk to a human")
+	if err := h.Engine.Finish(context.Background(), asks.Addr, false); err != nil {
+		t.Fatal(err)
+	}
+	asks.Replies()
+
+	want := `
+# HELP calmbot_conversations_ended_total Conversations ended, by outcome: contained (the bot finished alone) or handed_off.
+# TYPE calmbot_conversations_ended_total counter
+calmbot_conversations_ended_total{outcome="contained"} 1
+calmbot_conversations_ended_total{outcome="handed_off"} 1
+# HELP calmbot_conversations_started_total Conversations started, by channel.
+# TYPE calmbot_conversations_started_total counter
+calmbot_conversations_started_total{channel="test"} 2
+# HELP calmbot_handoffs_total Conversations handed to a person, by reason.
+# TYPE calmbot_handoffs_total counter
+calmbot_handoffs_total{reason="customer_request"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want),
+		"calmbot_conversations_ended_total", "calmbot_conversations_started_total", "calmbot_handoffs_total"); err != nil {
+		t.Error(err)
+	}
+	if n := testutil.ToFloat64(m.Messages("test", "customer")); n != 7 {
+		t.Errorf("customer messages %v, want 7", n)
+	}
+	// The calm customer ended happier than they started.
+	if n := testutil.CollectAndCount(reg, "calmbot_sentiment_change"); n != 1 {
+		t.Errorf("sentiment change series %d", n)
+	}
+	mf, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range mf {
+		if f.GetName() == "calmbot_sentiment_change" {
+			hg := f.GetMetric()[0].GetHistogram()
+			if hg.GetSampleCount() != 2 || hg.GetSampleSum() <= 0 {
+				t.Errorf("sentiment change: %d samples, sum %v; want 2 samples, the calm one improving", hg.GetSampleCount(), hg.GetSampleSum())
+			}
+		}
+	}
+}
+
+func TestQueueMeasures(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	length := 3
+	m.QueueLength(reg, func() int { return length })
+	m.ObserveWait("high", 20*time.Second)
+	m.ObserveFirstResponse("high", 45*time.Second, time.Minute)
+	m.ObserveFirstResponse("high", 90*time.Second, time.Minute)
+	want := `
+# HELP calmbot_first_responses_total First human responses after a handoff, by priority and whether they met the first-response target.
+# TYPE calmbot_first_responses_total counter
+calmbot_first_responses_total{priority="high",within_target="false"} 1
+calmbot_first_responses_total{priority="high",within_target="true"} 1
+# HELP calmbot_queue_length Conversations waiting in the handoff queue for a person.
+# TYPE calmbot_queue_length gauge
+calmbot_queue_length 3
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "calmbot_first_responses_total", "calmbot_queue_length"); err != nil {
+		t.Error(err)
+	}
+	problems, err := testutil.GatherAndLint(reg)
+	if err != nil || len(problems) > 0 {
+		t.Errorf("metric names break Prometheus conventions: %v %+v", err, problems)
+	}
+}
