@@ -54,6 +54,8 @@ Commands:
   flows check    validate and lint a flow file: file:line:col: rule: message
   flows test     run a flow file's conversation tests
   flows graph    draw the flows as Mermaid or Graphviz DOT
+  analyze        read JSON lines of customer messages, write their language,
+                 sentiment, intent, scope and "a human please" as JSON lines
   help           show help for a command: calmbot help flows test
   version        print the version
 
@@ -82,6 +84,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return env.chat(ctx, args[1:])
 	case "flows":
 		return env.flows(ctx, args[1:])
+	case "analyze":
+		return env.analyze(ctx, args[1:])
 	case "help", "-h", "-help", "--help":
 		return env.help(args[1:])
 	case "version", "--version":
@@ -110,6 +114,8 @@ func (e *env) help(args []string) error {
 		fs.SetOutput(e.stdout)
 		fs.Usage()
 		return nil
+	case args[0] == "analyze":
+		return e.analyze(context.Background(), []string{"-h"})
 	case args[0] == "flows":
 		sub := ""
 		if len(args) > 1 {
