@@ -88,15 +88,16 @@ func (a *Analyzer) Analyze(_ context.Context, in bot.AnalyzeInput) bot.Analysis 
 	var out bot.Analysis
 	var sure bool
 	out.Lang, sure = a.pickLanguage(toks, in)
-	out.Intent, out.IntentScore = a.index.match(toks, out.Lang, a.tables[out.Lang])
-	if !sure {
-		// Nothing tells the language for sure: the language whose examples
-		// the text matches best is likelier than a weak guess.
+	out.Intent, out.IntentScore = a.index.match(toks, out.Lang, a.tables[out.Lang], true)
+	if !sure && out.IntentScore < a.threshold {
+		// Nothing tells the language for sure and the guess matches no
+		// intent: a language whose own examples the text matches is
+		// likelier than a weak guess.
 		for _, l := range a.langs {
 			if l == out.Lang {
 				continue
 			}
-			if name, score := a.index.match(toks, l, a.tables[l]); score > out.IntentScore+langLead {
+			if name, score := a.index.match(toks, l, a.tables[l], false); score > out.IntentScore+langLead {
 				out.Lang, out.Intent, out.IntentScore = l, name, score
 			}
 		}

@@ -57,12 +57,18 @@ func (t *tables) answer(toks []language.Token) (bot.Answer, bool) {
 		if p.unsure {
 			return bot.AnswerNone, true
 		}
-		if p.answer == bot.AnswerYes && t.negated(toks, i, 2) {
-			return bot.AnswerNo, true // "not right", "that's not correct"
+		if p.answer == bot.AnswerYes && (t.negated(toks, i, 2) || t.negatorAt(toks, i+len(p.toks))) {
+			return bot.AnswerNo, true // "not right", "that's not correct", "definitely not"
 		}
 		return p.answer, true
 	}
 	return bot.AnswerNone, false
+}
+
+// negatorAt reports whether toks[i] is a negator in the clause of the
+// token before it.
+func (t *tables) negatorAt(toks []language.Token, i int) bool {
+	return i < len(toks) && !toks[i].Break && t.negators[toks[i].Text]
 }
 
 // clauseLen is the number of tokens from toks[i] to the end of its clause.

@@ -30,6 +30,8 @@ type tables struct {
 	// name an intent by themselves: the words of answers, numbers, and the
 	// lexicon's weak words.
 	weak map[string]bool
+	// complaint are the lexicon's complaint words, folded, and their stems.
+	complaint map[string]bool
 	// Stems of the words about asking for a person.
 	humanStrong, humanWeak, cues, talkCues map[string]bool
 }
@@ -47,6 +49,7 @@ func newTables(lang string) *tables {
 		option:      words(lx.optionWords, false, lang),
 		stop:        words(lx.noise, false, lang),
 		weak:        map[string]bool{},
+		complaint:   map[string]bool{},
 		humanStrong: words(lx.humanStrong, true, lang),
 		humanWeak:   words(lx.humanWeak, true, lang),
 		cues:        words(lx.cues, false, lang),
@@ -70,6 +73,11 @@ func newTables(lang string) *tables {
 				t.weak[language.Stem(lang, tk.Text)] = true
 			}
 		}
+	}
+	for _, w := range strings.Fields(lx.complaints) {
+		w = language.Fold(w)
+		t.complaint[w] = true
+		t.complaint[language.Stem(lang, w)] = true
 	}
 	for i, item := range lx.ordinals {
 		ws := strings.Fields(item)
@@ -139,6 +147,10 @@ func (t *tables) isContent(tk language.Token) bool {
 
 // isWeak reports whether the folded word w, or its stem, is a weak word.
 func (t *tables) isWeak(w, stem string) bool { return t.weak[w] || t.weak[stem] }
+
+// isComplaint reports whether the folded word w, or its stem, is a
+// complaint word.
+func (t *tables) isComplaint(w, stem string) bool { return t.complaint[w] || t.complaint[stem] }
 
 // negated reports whether a negator precedes toks[i] within its clause, at
 // most span words back.

@@ -23,8 +23,8 @@ import (
 // shared word among many unknown ones stays under the threshold. Unknown
 // words weigh less than known ones, and emotional unknown words ("annoyed")
 // less still: they say how the customer feels, not what they want. For the
-// same reason the lexicon lists complaint words ("ridiculous", "Frechheit")
-// as weak.
+// same reason the complaint words of the lexicon ("ridiculous",
+// "Frechheit") weigh little even when the examples have them.
 //
 // The base score is then scaled by the intent's evidence: the specificity
 // of the distinctive words it matched, where a word unique to one intent in
@@ -43,6 +43,7 @@ const (
 
 	unknownWeight   = 0.4  // weight of a word no example has, relative to the most specific word
 	emotionalWeight = 0.15 // the same, for a word with a sentiment valence
+	complaintKnown  = 0.25 // weight factor of a complaint word the examples have; it is no evidence
 	weakUnknown     = 0.5  // weight factor of a weak word no example has
 	weakEvidence    = 0.4  // evidence factor of a weak word the examples have
 	fuzzySim        = 0.8  // credit of a word matched by a shared prefix or a typo
@@ -54,7 +55,7 @@ type index struct {
 	langs    []string             // languages with examples, sorted
 	vocab    []map[string]int32   // per language: stem -> term
 	byPrefix []map[string][]int32 // per language: first prefixKey bytes -> terms, for fuzzy matches
-	byShape  []map[shape][]int32  // per language: first byte and length -> terms, for typos
+	byShape  []map[uint32][]int32 // per language: shape -> terms, for typos
 	terms    []string
 	idf      []float64
 	maxIDF   float64
@@ -158,7 +159,7 @@ func (ix *index) langIndex(lang string) int {
 	ix.langs = append(ix.langs, lang)
 	ix.vocab = append(ix.vocab, map[string]int32{})
 	ix.byPrefix = append(ix.byPrefix, map[string][]int32{})
-	ix.byShape = append(ix.byShape, map[shape][]int32{})
+	ix.byShape = append(ix.byShape, map[uint32][]int32{})
 	return len(ix.langs) - 1
 }
 
@@ -183,17 +184,15 @@ func (ix *index) term(li int, stem string) int32 {
 		ix.byPrefix[li][stem[:prefixKey]] = append(ix.byPrefix[li][stem[:prefixKey]], id)
 	}
 	if len(stem) >= typoMinLen {
-		k := shape{stem[0], len(stem)}
+		k := shape(stem[0], len(stem))
 		ix.byShape[li][k] = append(ix.byShape[li][k], id)
 	}
 	return id
 }
 
-// shape is what a typo keeps of a word: its first byte and about its length.
-type shape struct {
-	first byte
-	n     int
-}
+// shape is what a typo keeps of a word: its first byte and about its
+// length, as a map key.
+func shape(first byte, n int) uint32 { return uint32(first)<<24 | uint32(n) }
 
 // typo returns a term of language li one edit (a letter added, dropped,
 // changed or two swapped) away from stem, with the same first letter, or -1.
@@ -202,7 +201,7 @@ func (ix *index) typo(li int, stem string) int32 {
 		return -1
 	}
 	for n := len(stem) - 1; n <= len(stem)+1; n++ {
-		for _, id := range ix.byShape[li][shape{stem[0], n}] {
+		for _, id := range ix.byShape[li][shape(stem[0], n)] {
 			if oneEdit(stem, ix.terms[id]) {
 				return id
 			}
@@ -269,15 +268,19 @@ type queryTerm struct {
 // lookup finds the term for the folded word w of a turn, stem being its
 // stem in the turn's language (index language li, -1 when that language
 // has no examples): stem among that language's examples, else the word of
-// those examples sharing the longest long-enough prefix, else one a typo
-// away, else w's stem among another language's examples.
-func (ix *index) lookup(w, stem string, li int) (int32, float64) {
+// those examples sharing the longest long-enough prefix, else, when
+// primary, one a typo away, else w's stem among another language's
+// examples.
+func (ix *index) lookup(w, stem string, li int, primary bool) (int32, float64) {
 	if li >= 0 {
 		if id, ok := ix.vocab[li][stem]; ok {
 			return id, 1
 		}
 		if id := ix.fuzzy(li, stem); id >= 0 {
 			return id, fuzzySim
+		}
+		if !primary {
+			return -1, 0
 		}
 		if id := ix.typo(li, stem); id >= 0 {
 			return id, fuzzySim
@@ -322,8 +325,11 @@ func commonPrefix(a, b string) int {
 	return n
 }
 
-// match returns the best intent for toks and its score in [0, 1].
-func (ix *index) match(toks []language.Token, lang string, t *tables) (string, float64) {
+// match returns the best intent for toks read in lang and its score in
+// [0, 1]. A turn read in a language other than its likeliest one (primary
+// false) is matched quicker and more strictly: among lang's examples only,
+// with no typos, and its unknown words all weigh as unknown.
+func (ix *index) match(toks []language.Token, lang string, t *tables, primary bool) (string, float64) {
 	if len(ix.intents) == 0 || ix.maxIDF == 0 {
 		return "", 0
 	}
@@ -340,16 +346,19 @@ func (ix *index) match(toks []language.Token, lang string, t *tables) (string, f
 		}
 		qt := queryTerm{term: -1}
 		stem := language.Stem(lang, tk.Text)
-		qt.term, qt.sim = ix.lookup(tk.Text, stem, li)
+		qt.term, qt.sim = ix.lookup(tk.Text, stem, li, primary)
 		weak := t.isWeak(tk.Text, stem)
+		complaint := t.isComplaint(tk.Text, stem)
 		switch {
+		case qt.term >= 0 && complaint:
+			qt.weight = complaintKnown * ix.idf[qt.term]
 		case qt.term >= 0:
 			qt.weight = ix.idf[qt.term]
 			qt.evidence = qt.sim * ix.idf[qt.term] / ix.maxIDF
 			if weak {
 				qt.evidence *= weakEvidence
 			}
-		case ix.emotional(tk.Text, lang):
+		case complaint, primary && ix.emotional(tk.Text, lang):
 			qt.weight = emotionalWeight * ix.maxIDF
 		case weak:
 			qt.weight = weakUnknown * unknownWeight * ix.maxIDF

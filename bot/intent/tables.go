@@ -30,6 +30,9 @@ type lexicon struct {
 	// others ("same", "again", "else"); the words of yes, no and unsure
 	// phrases, fillers and ordinals are weak too.
 	weak string
+	// complaints are words that say how the customer feels about any
+	// concern ("ridiculous", "Frechheit"), not which one it is.
+	complaints string
 	// humanStrong name a person to talk to; they request one after a cue
 	// or alone in a short message. humanWeak ("someone") need a talk cue.
 	humanStrong, humanWeak string
@@ -57,8 +60,8 @@ var lexicons = map[string]lexicon{
 		},
 		optionWords: `option options number no nr choice`,
 		noise:       `question questions help hello hi hey please thanks thank want wanted would like need needs needed ask asking good morning afternoon evening day something problem issue way`,
-		weak: `same other others else all again still new different thing things stuff anything everything got get getting just now even ever really already
-			ridiculous unacceptable outrageous disgrace disgraceful shame joke terrible awful horrible useless pathetic scandal unbelievable seriously`,
+		weak:        `same other others else all again still new different thing things stuff anything everything got get getting just now even ever really already`,
+		complaints:  `ridiculous unacceptable outrageous disgrace disgraceful shame joke terrible awful horrible useless pathetic scandal unbelievable seriously`,
 		humanStrong: `human humans person persons agent agents operator operators representative rep reps manager supervisor employee staff member advisor consultant`,
 		humanWeak:   `someone somebody anyone anybody people real live`,
 		cues:        `want wanna need talk speak connect transfer get give put chat reach contact like prefer request ask asking escalate let can could may`,
@@ -80,8 +83,8 @@ var lexicons = map[string]lexicon{
 		},
 		optionWords: `opzione numero scelta`,
 		noise:       `domanda domande aiuto ciao salve buongiorno buonasera grazie prego vorrei voglio volevo avrei bisogno serve sapere problema favore qualcosa`,
-		weak: `stesso stessa stessi stesse altro altra altri altre tutto tutti tutte ancora nuovo nuova nuovi cosa cose roba sempre adesso ora già gia solo proprio
-			assurdo assurda ridicolo ridicola inaccettabile vergogna vergognoso schifo scandalo pazzesco incredibile vergognosa`,
+		weak:        `stesso stessa stessi stesse altro altra altri altre tutto tutti tutte ancora nuovo nuova nuovi cosa cose roba sempre adesso ora già gia solo proprio`,
+		complaints:  `assurdo assurda ridicolo ridicola inaccettabile vergogna vergognoso schifo scandalo pazzesco incredibile vergognosa`,
 		humanStrong: `operatore operatrice operatori persona persone umano umana addetto addetta responsabile consulente impiegato dipendente`,
 		humanWeak:   `qualcuno reale vera vero`,
 		cues:        `voglio vorrei volevo parlare parlarne passare passami passarmi mettere mettermi chiedo serve bisogno contattare avere posso potrei`,
@@ -104,8 +107,8 @@ var lexicons = map[string]lexicon{
 		},
 		optionWords: `option nummer nr variante möglichkeit`,
 		noise:       `frage fragen hilfe hallo guten tag morgen abend servus moin danke bitte möchte möchten hätte würde brauche brauchen wissen problem etwas`,
-		weak: `gleiche gleichen gleicher gleiches selbe selben dieselbe derselbe dasselbe andere anderen anderer anderes anderem alles alle noch wieder neu neue neuen neuer sache sachen ding dinge immer jetzt schon nur einfach bekommen
-			frechheit unverschämt unverschämtheit unmöglich zumutung skandal lächerlich inakzeptabel katastrophe unglaublich`,
+		weak:        `gleiche gleichen gleicher gleiches selbe selben dieselbe derselbe dasselbe andere anderen anderer anderes anderem alles alle noch wieder neu neue neuen neuer sache sachen ding dinge immer jetzt schon nur einfach bekommen`,
+		complaints:  `frechheit unverschämt unverschämtheit unmöglich zumutung skandal lächerlich inakzeptabel katastrophe unglaublich`,
 		humanStrong: `mensch menschen person personen mitarbeiter mitarbeiterin mitarbeitern kundenberater berater beraterin sachbearbeiter
 			agent operator vorgesetzten vorgesetzter chef servicemitarbeiter kundendienstmitarbeiter`,
 		humanWeak: `jemand jemandem jemanden echten echter echte richtigen`,
@@ -129,8 +132,8 @@ var lexicons = map[string]lexicon{
 		},
 		optionWords: `vaihtoehto vaihtoehtoa numero nro`,
 		noise:       `kysymys kysyä kysyisin apua auttaa hei moi terve huomenta päivää iltaa kiitos haluaisin haluan tarvitsen voisitteko ongelma jotain`,
-		weak: `sama saman samaa samat muu muuta muut muita toinen toisen toista kaikki kaiken kaikkea taas uudestaan uusi uuden uutta asia asiaa asian juttu jutun nyt jo aina vielä vain saada sain
-			naurettavaa naurettava hyväksyttävää hyväksyttävä törkeää törkeä skandaali uskomatonta uskomaton järkyttävää järkyttävä`,
+		weak:        `sama saman samaa samat muu muuta muut muita toinen toisen toista kaikki kaiken kaikkea taas uudestaan uusi uuden uutta asia asiaa asian juttu jutun nyt jo aina vielä vain saada sain`,
+		complaints:  `naurettavaa naurettava hyväksyttävää hyväksyttävä törkeää törkeä skandaali uskomatonta uskomaton järkyttävää järkyttävä`,
 		humanStrong: `ihminen ihmisen ihmistä ihmiselle ihmisten ihmisiä asiakaspalvelija asiakaspalvelijan asiakaspalvelijalle asiakaspalvelijaa
 			henkilö henkilön henkilölle henkilöä työntekijä työntekijän työntekijälle virkailija virkailijan virkailijalle asiantuntija
 			asiantuntijan asiantuntijalle esimies esimiehen esimiehelle operaattori`,

@@ -124,3 +124,39 @@ func BenchmarkScore(b *testing.B) {
 		s.Score("My parcel still hasn't arrived and nobody tells me why, this is really ridiculous!!", "en")
 	}
 }
+
+// TestPolite checks that polite refusals are neutral, not negated thanks,
+// and that "no problem" idioms are mildly positive.
+func TestPolite(t *testing.T) {
+	s := New()
+	tests := []struct {
+		lang, text, want string
+	}{
+		{"en", "no thanks", Neutral},
+		{"en", "no thanks, that's all", Neutral},
+		{"en", "no, thank you", Neutral},
+		{"it", "no grazie", Neutral},
+		{"it", "no, grazie", Neutral},
+		{"de", "nein danke", Neutral},
+		{"fi", "ei kiitos", Neutral},
+		{"fi", "ei kiitos, ei muuta", Neutral},
+		{"en", "no problem", Positive},
+		{"en", "no worries", Positive},
+		{"it", "nessun problema", Positive},
+		{"de", "kein Problem", Positive},
+		{"fi", "ei hätää", Positive},
+		{"fi", "ei se mitään", Positive},
+		{"en", "I have a problem", Negative},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang+"/"+tt.text, func(t *testing.T) {
+			v, got := s.Score(tt.text, tt.lang)
+			if got != tt.want {
+				t.Errorf("Score(%q, %s) = %.3f %s, want %s", tt.text, tt.lang, v, got, tt.want)
+			}
+			if got == Positive && v > 0.5 {
+				t.Errorf("Score(%q, %s) = %.3f, want mildly positive (<= 0.5)", tt.text, tt.lang, v)
+			}
+		})
+	}
+}

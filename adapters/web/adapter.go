@@ -1,0 +1,176 @@
+// Package web is calmbot's customer web chat: a chat page and the JSON +
+// server-sent events API behind it, for the page and for simple
+// integrations.
+//
+// A conversation is created with POST /api/conversations, which returns its
+// id and a secret token (an HMAC of the id with the server's key: nothing is
+// stored until the customer writes). Messages are posted to
+// /api/conversations/{id}/messages and stored by the engine before the
+// request is answered; the bot's and agents' messages stream from
+// /api/conversations/{id}/events. The stream is a projection of the stored
+// transcript: an event's id is the entry's sequence number, so a client that
+// reconnects with Last-Event-ID gets exactly what it missed.
+// docs/http-api.md documents the API.
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/calmbot/calmbot/bot"
+)
+
+// Channel is the web chat's channel name.
+const Channel = "web"
+
+// Defaults of the options.
+const (
+	DefaultMaxBody      = 64 << 10
+	DefaultWait         = 10 * time.Second
+	DefaultMaxWait      = 30 * time.Second
+	DefaultHeartbeat    = 15 * time.Second
+	DefaultWriteTimeout = 30 * time.Second
+	// DefaultMaxSubscribers caps the event streams open on one conversation
+	// (browser tabs); one more is refused with 429.
+	DefaultMaxSubscribers = 16
+)
+
+// Engine is what the web chat needs of the conversation engine.
+type Engine interface {
+	bot.Handler
+	// Flush waits until the replies committed for addr were delivered.
+	Flush(ctx context.Context, addr bot.Address) error
+	// Transcript returns a conversation's messages in order.
+	Transcript(ctx context.Context, addr bot.Address) ([]bot.Entry, error)
+}
+
+// stater is an optional capability of an Engine: the stored state of a
+// conversation. With it the adapter streams typing and status events and
+// knows at once when a message gets no answer from the bot (a person holds
+// the conversation); *bot.Engine has it.
+type stater interface {
+	Conversation(ctx context.Context, addr bot.Address) (*bot.Snapshot, error)
+}
+
+//go:embed assets
+var assets embed.FS
+
+// Adapter is the web chat: an http.Handler for the page and the API, and the
+// bot.Sender of the "web" channel.
+type Adapter struct {
+	engine Engine
+	state  stater // nil when the engine cannot tell
+	log    *slog.Logger
+	key    []byte
+	prefix string
+
+	maxBody        int64
+	wait, maxWait  time.Duration
+	heartbeat      time.Duration
+	writeTimeout   time.Duration
+	maxSubscribers int
+
+	hub    hub
+	files  map[string]asset
+	routes *http.ServeMux
+}
+
+var _ bot.Sender = (*Adapter)(nil)
+
+// Option configures an Adapter.
+type Option func(*Adapter)
+
+// WithKey sets the secret that conversation tokens are signed with. Give
+// the same key after a restart so customers' tokens stay valid; without it
+// a random key is made and tokens last as long as the process.
+func WithKey(key []byte) Option { return func(a *Adapter) { a.key = key } }
+
+// WithPrefix mounts the page and the API under prefix ("/chat" serves the
+// page at /chat/ and the API at /chat/api/...); the default is the root.
+func WithPrefix(prefix string) Option {
+	return func(a *Adapter) { a.prefix = "/" + strings.Trim(prefix, "/") }
+}
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(a *Adapter) { a.log = l } }
+
+// WithMaxBody sets the largest request body accepted (default 64 KiB);
+// larger ones are refused with 413.
+func WithMaxBody(n int64) Option { return func(a *Adapter) { a.maxBody = n } }
+
+// WithWait sets how long a message posted with ?wait=1 waits for the bot's
+// answer (default 10 s), and the most a client may ask for with
+// "Prefer: wait=N" (default 30 s).
+func WithWait(def, limit time.Duration) Option {
+	return func(a *Adapter) { a.wait, a.maxWait = def, limit }
+}
+
+// WithHeartbeat sets how often an idle event stream gets a comment line
+// that keeps proxies from closing it (default 15 s).
+func WithHeartbeat(d time.Duration) Option { return func(a *Adapter) { a.heartbeat = d } }
+
+// WithWriteTimeout sets how long one write to an event stream may take
+// before the client is dropped as stuck (default 30 s); it reconnects and
+// resumes with Last-Event-ID.
+func WithWriteTimeout(d time.Duration) Option { return func(a *Adapter) { a.writeTimeout = d } }
+
+// WithMaxSubscribers caps the event streams open on one conversation
+// (default 16).
+func WithMaxSubscribers(n int) Option { return func(a *Adapter) { a.maxSubscribers = n } }
+
+// New returns the web chat for engine e. Register it as the sender of
+// Channel: e.Register(web.Channel, a).
+func New(e Engine, opts ...Option) *Adapter {
+	a := &Adapter{
+		engine:         e,
+		log:            slog.Default(),
+		maxBody:        DefaultMaxBody,
+		wait:           DefaultWait,
+		maxWait:        DefaultMaxWait,
+		heartbeat:      DefaultHeartbeat,
+		writeTimeout:   DefaultWriteTimeout,
+		maxSubscribers: DefaultMaxSubscribers,
+		hub:            hub{topics: map[string]*topic{}},
+	}
+	for _, o := range opts {
+		o(a)
+	}
+	if a.prefix == "/" {
+		a.prefix = ""
+	}
+	if s, ok := e.(stater); ok {
+		a.state = s
+	}
+	if len(a.key) == 0 {
+		a.key = make([]byte, 32)
+		_, _ = rand.Read(a.key) // never fails (crypto/rand panics instead)
+		a.log.Warn("web chat: no key given; conversation tokens end with this process")
+	}
+	a.files = loadAssets()
+	a.routes = a.mux()
+	return a
+}
+
+// Handler returns the page and the API, with their routes under the prefix.
+func (a *Adapter) Handler() http.Handler { return a.routes }
+
+func (a *Adapter) mux() *http.ServeMux {
+	p := a.prefix
+	m := http.NewServeMux()
+	m.HandleFunc("GET "+p+"/{$}", a.serveAsset("index.html"))
+	m.HandleFunc("GET "+p+"/assets/chat.js", a.serveAsset("chat.js"))
+	m.HandleFunc("GET "+p+"/assets/chat.css", a.serveAsset("chat.css"))
+	m.HandleFunc("POST "+p+"/api/conversations", a.create)
+	m.HandleFunc("POST "+p+"/api/conversations/{id}/messages", a.authed(a.post))
+	m.HandleFunc("GET "+p+"/api/conversations/{id}/events", a.authed(a.events))
+	m.HandleFunc("GET "+p+"/api/conversations/{id}/transcript", a.authed(a.transcript))
+	return m
+}
+
+// address is the bot address of the web conversation id.
+func address(id string) bot.Address { return bot.Address{Channel: Channel, Conversation: id} }

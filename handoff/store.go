@@ -1,0 +1,66 @@
+package handoff
+
+import (
+	"context"
+	"errors"
+)
+
+// Errors of the handoff service. Actions wrap them, so test with errors.Is.
+var (
+	// ErrNotFound is returned for an unknown ticket or agent.
+	ErrNotFound = errors.New("not found")
+	// ErrForbidden is returned when an agent may not act on a ticket: they
+	// neither hold it nor were invited, or its skill is not theirs.
+	ErrForbidden = errors.New("not allowed")
+	// ErrClosed is returned for an action on a closed ticket.
+	ErrClosed = errors.New("ticket is closed")
+	// ErrTaken is returned by Claim for a ticket another agent holds.
+	ErrTaken = errors.New("ticket is already assigned")
+	// ErrNoCapacity is returned when an agent already holds as many
+	// conversations as their capacity allows.
+	ErrNoCapacity = errors.New("agent has no free capacity")
+	// ErrUnavailable is returned for a transfer or invitation to an agent
+	// who is offline.
+	ErrUnavailable = errors.New("agent is offline")
+	// ErrEmptyQueue is returned by Next when no queued ticket fits the agent.
+	ErrEmptyQueue = errors.New("no ticket waiting for this agent")
+	// ErrUnknownStage is returned by Release for a stage the ticket's flow lacks.
+	ErrUnknownStage = errors.New("unknown stage")
+	// ErrAgentExists is returned by AddAgent for a name already taken.
+	ErrAgentExists = errors.New("agent already exists")
+	// ErrBadCredentials is returned by Authenticate for a wrong name or password.
+	ErrBadCredentials = errors.New("wrong name or password")
+	// ErrInvalid is returned for bad input: an empty text, a bad name, a
+	// short password, a capacity below 1, an unknown presence.
+	ErrInvalid = errors.New("invalid input")
+	// ErrNoEngine is returned by actions before SetEngine.
+	ErrNoEngine = errors.New("handoff service has no engine")
+)
+
+// Store keeps tickets and agents durably. Implementations must be safe
+// for concurrent use and return only after the write is durable.
+type Store interface {
+	// CreateTicket stores a new ticket and sets its ID.
+	CreateTicket(ctx context.Context, t *Ticket) error
+	// UpdateTicket stores t over the ticket with its ID, unless the stored
+	// one has a Version at least as high (an older write arriving late
+	// changes nothing). It returns an error wrapping ErrNotFound for an
+	// unknown ID.
+	UpdateTicket(ctx context.Context, t *Ticket) error
+	// Ticket returns one ticket, or an error wrapping ErrNotFound.
+	Ticket(ctx context.Context, id int64) (*Ticket, error)
+	// OpenTickets returns every ticket that is queued or assigned.
+	OpenTickets(ctx context.Context) ([]*Ticket, error)
+	// RecentTickets returns up to limit closed tickets, the latest closed first.
+	RecentTickets(ctx context.Context, limit int) ([]*Ticket, error)
+	// SaveAgent creates or replaces the account with a.ID.
+	SaveAgent(ctx context.Context, a Account) error
+	// Accounts returns every agent account.
+	Accounts(ctx context.Context) ([]Account, error)
+}
+
+// Account is an agent as stored: the agent and their password's bcrypt hash.
+type Account struct {
+	Agent
+	PasswordHash []byte `json:"-"`
+}
