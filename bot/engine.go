@@ -583,6 +583,7 @@ func short(hash string) string {
 func (s *Snapshot) clone() *Snapshot {
 	c := *s
 	c.Offered = slices.Clone(s.Offered)
+	c.Moods = slices.Clone(s.Moods)
 	c.RecentIDs = slices.Clone(s.RecentIDs)
 	if s.Visited != nil {
 		c.Visited = make(map[string]int, len(s.Visited))

@@ -41,6 +41,8 @@ func (keywords) Analyze(_ context.Context, in bot.AnalyzeInput) bot.Analysis {
 			a.Sentiment, a.Label = -0.5, "negative"
 		case w == "furious":
 			a.Sentiment, a.Label = -0.9, "negative"
+		case strings.HasPrefix(w, "mood:"):
+			fmt.Sscan(strings.TrimPrefix(w, "mood:"), &a.Sentiment)
 		case w == "thanks":
 			a.Sentiment, a.Label = 0.6, "positive"
 		case strings.HasPrefix(w, "pick:"):
@@ -124,6 +126,8 @@ func TestHandoffs(t *testing.T) {
 		{"still upset twice", []string{"intent:late", "yes", "angry", "angry"}, bot.ReasonNotCalmed, "delivery"},
 		{"rejects agreement then options", []string{"intent:late", "yes", "pick:track", "no", "no"}, bot.ReasonNotCalmed, "delivery"},
 		{"not understood twice", []string{"intent:late", "hmm", "what"}, bot.ReasonNotUnderstood, "delivery"},
+		{"sentiment worsening", []string{"intent:late", "yes mood:-0.1", "pick:track mood:-0.2", "hmm mood:-0.35"}, bot.ReasonWorsening, "delivery"},
+		{"one bad turn is no trend", []string{"intent:late", "yes mood:0.4", "pick:track", "no mood:-0.5", "no mood:-0.6"}, bot.ReasonNotCalmed, "delivery"},
 		{"out of scope", []string{"tell me about the weather today please", "and the football results of yesterday"}, bot.ReasonOutOfScope, ""},
 		{"human-only intent", []string{"intent:legal"}, bot.ReasonHumanOnly, "legal"},
 		{"option needs a person", []string{"intent:late", "yes", "pick:refund"}, bot.ReasonOptionNeedsHuman, "billing"},

@@ -41,6 +41,9 @@ type Snapshot struct {
 	// Offered are the ids of the options last offered; Chosen the one agreed.
 	Offered []string `json:"offered,omitempty"`
 	Chosen  string   `json:"chosen,omitempty"`
+	// Moods are the sentiment scores of the latest customer turns of this
+	// flow, oldest first (at most policy.worsening_turns).
+	Moods []float64 `json:"moods,omitempty"`
 	// Visited counts entries per state in this flow (for `again` texts).
 	Visited map[string]int `json:"visited,omitempty"`
 	// Seq is the sequence number of the conversation's last stored message

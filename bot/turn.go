@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,14 +14,15 @@ import (
 
 // Handoff reason codes.
 const (
-	ReasonCustomerRequest   = "customer_request"   // the customer asked for a person
-	ReasonNegativeSentiment = "negative_sentiment" // a turn was very negative after the bot acknowledged
-	ReasonNotCalmed         = "not_calmed"         // max_attempts de-escalation attempts failed
-	ReasonNotUnderstood     = "not_understood"     // max_unclear replies in a row were not understood
-	ReasonOutOfScope        = "out_of_scope"       // no flow covers the request
-	ReasonHumanOnly         = "human_only"         // the intent is marked for humans only
-	ReasonOptionNeedsHuman  = "option_needs_human" // the chosen option needs a person
-	ReasonFlowHandoff       = "flow_handoff"       // a handoff state or $handoff target
+	ReasonCustomerRequest   = "customer_request"    // the customer asked for a person
+	ReasonNegativeSentiment = "negative_sentiment"  // a turn was very negative after the bot acknowledged
+	ReasonWorsening         = "sentiment_worsening" // sentiment fell turn after turn despite de-escalation
+	ReasonNotCalmed         = "not_calmed"          // max_attempts de-escalation attempts failed
+	ReasonNotUnderstood     = "not_understood"      // max_unclear replies in a row were not understood
+	ReasonOutOfScope        = "out_of_scope"        // no flow covers the request
+	ReasonHumanOnly         = "human_only"          // the intent is marked for humans only
+	ReasonOptionNeedsHuman  = "option_needs_human"  // the chosen option needs a person
+	ReasonFlowHandoff       = "flow_handoff"        // a handoff state or $handoff target
 )
 
 // maxSteps bounds the states one turn may pass through (next chains).
@@ -81,6 +83,10 @@ func (s *session) run(ctx context.Context, text, locale string) {
 		s.handOff(ReasonNegativeSentiment, nil)
 		return
 	}
+	if s.snap.Flow != "" && s.worsening(a.Sentiment, pol.WorseningTurns) {
+		s.handOff(ReasonWorsening, nil)
+		return
+	}
 	if s.snap.Flow == "" {
 		s.pick(ctx, a, text)
 		return
@@ -103,6 +109,33 @@ func (s *session) run(ctx context.Context, text, locale string) {
 		return
 	}
 	s.handle(ctx, st, ev)
+}
+
+// worseningDrop is the least fall from the first to the last of the
+// worsening turns that counts as a trend rather than noise.
+const worseningDrop = 0.15
+
+// worsening records the turn's sentiment and reports whether the last n
+// turns of the flow were all negative, each lower than the one before, by
+// at least worseningDrop in all: de-escalation is not working.
+func (s *session) worsening(score float64, n int) bool {
+	if n < 2 {
+		return false
+	}
+	m := append(s.snap.Moods, score)
+	if len(m) > n {
+		m = m[len(m)-n:]
+	}
+	s.snap.Moods = m
+	if len(m) < n || m[0]-score < worseningDrop {
+		return false
+	}
+	for i, v := range m {
+		if v >= 0 || i > 0 && v >= m[i-1] {
+			return false
+		}
+	}
+	return true
 }
 
 // event reads the analysis as an answer to the state's question.
@@ -231,7 +264,7 @@ func (s *session) startFlow(ctx context.Context, name string) {
 	fl := s.file().Flows[name]
 	s.snap.Flow, s.snap.State = name, fl.Start
 	s.snap.Attempts, s.snap.Unclear = 0, 0
-	s.snap.Offered, s.snap.Chosen, s.snap.Visited = nil, "", nil
+	s.snap.Offered, s.snap.Chosen, s.snap.Visited, s.snap.Moods = nil, "", nil, nil
 	s.m = s.prog.newMachine(name, fl.Start)
 	s.leaving = nil
 	s.enter(ctx, fl.Start)
@@ -418,6 +451,9 @@ func (s *session) handOffQuiet(reason string, h *flows.Handoff) {
 		rec.Evidence["sentiment"] = a.Sentiment
 		rec.Evidence["label"] = a.Label
 		rec.Evidence["human_request"] = a.HumanRequest
+		if reason == ReasonWorsening {
+			rec.Evidence["sentiments"] = slices.Clone(s.snap.Moods)
+		}
 		if a.Intent != "" {
 			rec.Evidence["intent"] = a.Intent
 			rec.Evidence["intent_score"] = a.IntentScore

@@ -116,6 +116,9 @@ type Policy struct {
 	// MaxUnclear is how many replies in a row the bot may fail to understand
 	// before it hands off.
 	MaxUnclear int `yaml:"max_unclear" json:"max_unclear"`
+	// WorseningTurns hands off when the customer's sentiment fell turn after
+	// turn for this many turns of a flow, ending negative; 0 turns it off.
+	WorseningTurns int `yaml:"worsening_turns" json:"worsening_turns"`
 	// IntentThreshold is the lowest intent score that counts as a match (0..1).
 	IntentThreshold float64 `yaml:"intent_threshold" json:"intent_threshold"`
 	// QuietWindow is how long the bot waits for a burst of messages to end
@@ -133,6 +136,7 @@ func DefaultPolicy() Policy {
 		StillUpsetBelow:       -0.3,
 		MaxAttempts:           2,
 		MaxUnclear:            2,
+		WorseningTurns:        3,
 		IntentThreshold:       0.5,
 		QuietWindow:           Duration(2 * time.Second),
 		MaxMessageBytes:       4096,

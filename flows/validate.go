@@ -114,6 +114,9 @@ func (v *validator) file() {
 	if p.QuietWindow < 0 {
 		v.errorf("policy.quiet_window", "policy", "quiet_window must not be negative")
 	}
+	if p.WorseningTurns != 0 && p.WorseningTurns < 2 {
+		v.errorf("policy.worsening_turns", "policy", "worsening_turns must be 0 (off) or at least 2")
+	}
 	if p.MaxMessageBytes < 1 {
 		v.errorf("policy.max_message_bytes", "policy", "max_message_bytes must be at least 1")
 	}
