@@ -277,6 +277,7 @@ func (s *session) startOver() {
 	s.snap.Attempts, s.snap.Unclear = 0, 0
 	s.snap.Offered, s.snap.Chosen, s.snap.Visited, s.snap.Handoff = nil, "", nil, nil
 	s.snap.RatingStep, s.snap.Score, s.snap.RatedAt = 0, 0, time.Time{}
+	s.snap.Moods, s.snap.Started = nil, s.now
 }
 
 // enter says what the state says and follows `next` until a state waits,

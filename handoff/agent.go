@@ -41,8 +41,8 @@ type Agent struct {
 	// tickets without a skill, and tickets whose skill no agent has.
 	Skills []string `json:"skills"`
 	// Capacity is how many conversations the agent holds at once.
-	Capacity int      `json:"capacity"`
-	Presence Presence `json:"presence"`
+	Capacity int       `json:"capacity"`
+	Presence Presence  `json:"presence"`
 	Created  time.Time `json:"created"`
 	// Active is how many open tickets the agent holds now (not stored).
 	Active int `json:"active"`

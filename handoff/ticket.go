@@ -66,9 +66,11 @@ type Ticket struct {
 	Notes []Note `json:"notes,omitempty"`
 	// Transfers are the ticket's moves between agents and skills, oldest first.
 	Transfers []Transfer `json:"transfers,omitempty"`
-	// FromSeq is the first transcript entry of the conversation the ticket
-	// is about (earlier ones belong to older conversations at the address).
-	FromSeq int64 `json:"from_seq,omitempty"`
+	// Seq is the conversation's last transcript entry when the bot handed
+	// off: later customer messages were written to people.
+	Seq int64 `json:"seq,omitempty"`
+	// Assigned is when the current owner took the ticket.
+	Assigned time.Time `json:"assigned,omitzero"`
 	// Closed is when the ticket closed, with Outcome saying how.
 	Closed  time.Time `json:"closed,omitzero"`
 	Outcome string    `json:"outcome,omitempty"`

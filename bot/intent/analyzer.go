@@ -3,14 +3,17 @@
 // examples), yes/no answer, chosen option and explicit request for a person.
 //
 // Everything is built from the flow file and the per-language tables in
-// tables.go when the Analyzer is made; Analyze itself allocates little and
-// takes a few microseconds.
+// tables.go when the Analyzer is made: the intents are read by a linear
+// classifier trained then on the examples (classify.go), in milliseconds
+// for a flow file and seconds for thousands of examples. Analyze itself
+// allocates little and takes a few microseconds.
 package intent
 
 import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/bot/language"
@@ -43,6 +46,7 @@ type Analyzer struct {
 	scorer      *sentiment.Scorer
 	tables      map[string]*tables
 	index       *index
+	clf         *classifier
 	choices     map[string][]variant // choice id -> labels and aliases in every language
 }
 
@@ -72,10 +76,15 @@ func New(f *flows.File) (*Analyzer, error) {
 	if !a.declared[a.defaultLang] {
 		a.defaultLang = a.langs[0]
 	}
-	a.index = newIndex(f, a.tables, a.scorer)
+	a.index = newIndex(f, a.tables)
+	a.clf = newClassifier(f, a.tables, a.scorer)
 	a.choices = buildChoices(f, a.tables, a.index)
 	return a, nil
 }
+
+// TrainTime returns how long New took to train the intent classifier on
+// the flow file's examples.
+func (a *Analyzer) TrainTime() time.Duration { return a.clf.trainTime }
 
 // Languages returns the languages the Analyzer reads, in the file's order.
 func (a *Analyzer) Languages() []string { return append([]string(nil), a.langs...) }
@@ -88,7 +97,7 @@ func (a *Analyzer) Analyze(_ context.Context, in bot.AnalyzeInput) bot.Analysis 
 	var out bot.Analysis
 	var sure bool
 	out.Lang, sure = a.pickLanguage(toks, in)
-	out.Intent, out.IntentScore = a.index.match(toks, out.Lang, a.tables[out.Lang], true)
+	out.Intent, out.IntentScore = a.clf.classify(toks, out.Lang, a.tables[out.Lang])
 	if !sure && out.IntentScore < a.threshold {
 		// Nothing tells the language for sure and the guess matches no
 		// intent: a language whose own examples the text matches is
@@ -97,7 +106,7 @@ func (a *Analyzer) Analyze(_ context.Context, in bot.AnalyzeInput) bot.Analysis 
 			if l == out.Lang {
 				continue
 			}
-			if name, score := a.index.match(toks, l, a.tables[l], false); score > out.IntentScore+langLead {
+			if name, score := a.clf.classify(toks, l, a.tables[l]); score > out.IntentScore+langLead {
 				out.Lang, out.Intent, out.IntentScore = l, name, score
 			}
 		}

@@ -205,27 +205,6 @@ func TestFirstMessageLanguage(t *testing.T) {
 	}
 }
 
-func TestOneEdit(t *testing.T) {
-	tests := []struct {
-		a, b string
-		want bool
-	}{
-		{"stok", "stock", true},
-		{"packg", "packag", true},
-		{"twis", "twic", true},
-		{"recieve", "receive", true},
-		{"parcel", "parcel", false},
-		{"parcel", "pencil", false},
-		{"abc", "abcde", false},
-		{"", "a", true},
-	}
-	for _, tt := range tests {
-		if got := oneEdit(tt.a, tt.b); got != tt.want {
-			t.Errorf("oneEdit(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
-		}
-	}
-}
-
 // BenchmarkAnalyzeUnsureLanguage is the worst case: a first message with no
 // locale whose language the detector is unsure of and that matches no
 // intent, so it is matched in every language.

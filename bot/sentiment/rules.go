@@ -20,6 +20,20 @@ type rules struct {
 	// separated by commas: "no problem" is mildly positive, whatever
 	// "problem" means alone.
 	idioms string
+	// expectations are words that are neutral alone and negative when
+	// negated: "doesn't work", "nobody answers", "kommt nicht", "ei toimi".
+	// They are matched by stem.
+	expectations string
+	// accented are "word=valence" items of words that fold to a neutral
+	// word (German schön and schon): the valence applies when the text has
+	// the accented form.
+	accented string
+	// concord marks negative concord: several negators in a row are one
+	// negation (Italian "non è mai arrivato"), not a double negation.
+	concord bool
+	// postNegation makes a clause-final negator negate the words before
+	// it (German "das gefällt mir nicht").
+	postNegation bool
 	// compounds enables matching lexicon words as the head or the first part
 	// of an unknown long word (German, Finnish).
 	compounds bool
@@ -28,24 +42,53 @@ type rules struct {
 // languageRules are the rules per language.
 var languageRules = map[string]rules{
 	"en": {
-		courtesy:  "thanks thank thx ty cheers",
-		idioms:    "no thanks=0, no thank you=0, no problem=1.2, no problem at all=1.5, no worries=1.2, not a problem=1.2, no harm done=1",
+		courtesy: "thanks thank thx ty cheers",
+		idioms: "no thanks=0, no thank you=0, no problem=1.2, no problem at all=1.5, no worries=1.2, not a problem=1.2, no harm done=1," +
+			"still waiting=-2.2, still haven't=-2, still hasn't=-2, still didn't=-2, still don't=-1.6, still doesn't=-1.8," +
+			"third time=-2, fourth time=-2.2, second time=-1.2, how many times=-2.2, again and again=-2, over and over=-1.8, yet again=-1.6," +
+			"nobody answers=-2.4, nobody answered=-2.4, nobody replies=-2.4, nobody replied=-2.4, nobody responds=-2.4, nobody helps=-2.4, nobody cares=-2.6," +
+			"no one answers=-2.4, no one answered=-2.4, no one replies=-2.4, no one replied=-2.4, no one responds=-2.4, no one helps=-2.4, no one cares=-2.6," +
+			"no answer=-1.8, no reply=-1.8, no response=-1.8, no help=-1.8, no refund=-1.8," +
+			"waste of time=-2.6, waste of money=-2.6, fed up=-2.6, sick of=-2.4, sick and tired=-2.8, had enough=-2.2, enough is enough=-2.6," +
+			"not acceptable=-2.4, what a joke=-2.4, rip off=-2.8, ripped off=-2.8, money back=-1.2, give up=-1.4, let down=-2, sort it out=-1," +
+			"you people=-1.6, are you kidding=-2.2, you kidding me=-2.2, are you serious=-1.8, for god's sake=-2.4, for crying out loud=-2.4",
+		expectations: "work working worked works arrive arrived arrives arriving come came answer answered answers respond responded responds reply replied " +
+			"help helped helps fix fixed solve solved resolve resolved refund refunded deliver delivered load loads loading call called " +
+			"get got receive received turn turned open opened charge",
 		negators:  "not never no nobody nothing none neither nor cannot without aint ain't nowhere hardly barely",
 		boosters:  "very really so too extremely absolutely completely totally utterly incredibly highly super most such so much fucking freaking damn deeply entirely especially exceptionally fully hugely particularly quite remarkably seriously terribly thoroughly truly",
 		dampeners: "slightly somewhat little bit kinda sorta barely hardly partly marginally occasionally almost",
 		contrast:  "but however although though yet",
 	},
 	"it": {
-		courtesy:  "grazie",
-		idioms:    "no grazie=0, nessun problema=1.2, non c'è problema=1.2, non ce problema=1.2, non fa niente=0.8, non c'è di che=1",
+		courtesy: "grazie",
+		idioms: "no grazie=0, nessun problema=1.2, non c'è problema=1.2, non ce problema=1.2, non fa niente=0.8, non c'è di che=1," +
+			"sono stufo=-2.8, sono stufa=-2.8, sono stanco=-2, sono stanca=-2, ne ho abbastanza=-2.6, non ne posso più=-2.8, non ne posso piu=-2.8, basta così=-1.6," +
+			"ancora niente=-2.2, ancora nulla=-2.2, ancora nessuna=-1.8, ancora nessun=-1.8, ancora in attesa=-2.2, sto ancora aspettando=-2.2, aspetto ancora=-2.2," +
+			"terza volta=-2, quarta volta=-2.2, seconda volta=-1.2, per l'ennesima volta=-2.4, ennesima volta=-2.4, ogni volta=-0.8, quante volte=-2," +
+			"nessuno risponde=-2.4, nessuno mi risponde=-2.6, nessuno ha risposto=-2.4, nessuno mi ha risposto=-2.6, nessuna risposta=-2, nessun aiuto=-2," +
+			"presa in giro=-2.8, prendete in giro=-2.8, perdita di tempo=-2.6, tempo perso=-2.2, non è accettabile=-2.6, non e accettabile=-2.6, soldi indietro=-1.4," +
+			"che schifo=-3.2, che vergogna=-3, che palle=-2.4, mi fa schifo=-3, fa schifo=-3, va bene=1, tutto bene=1.4",
+		expectations: "funziona funzionare funzionano funzionato arriva arrivare arrivato arrivata risponde rispondere rispondono risposto " +
+			"aiuta aiutare aiutato risolve risolvere risolto consegnato consegna rimborsato rimborsare richiamato richiama carica caricare attivato",
 		negators:  "non mai nessuno nessuna nessun niente nulla né neanche nemmeno neppure senza",
 		boosters:  "molto tanto troppo veramente davvero proprio assolutamente completamente totalmente estremamente super così cosi sempre particolarmente",
 		dampeners: "poco abbastanza leggermente quasi piuttosto",
 		contrast:  "ma però pero tuttavia invece eppure",
+		concord:   true,
 	},
 	"de": {
-		courtesy:        "danke dank dankeschön",
-		idioms:          "nein danke=0, kein problem=1.2, keine sorge=1, kein thema=1, macht nichts=0.8, nichts zu danken=1",
+		courtesy: "danke dank dankeschön",
+		idioms: "nein danke=0, kein problem=1.2, keine sorge=1, kein thema=1, macht nichts=0.8, nichts zu danken=1, guten tag=0, guten abend=0, guten morgen=0.4," +
+			"immer noch nicht=-2.4, immer noch kein=-2.2, immer noch keine=-2.2, noch immer nicht=-2.4, noch immer kein=-2.2, noch immer keine=-2.2, warte immer noch=-2.4, warten immer noch=-2.4," +
+			"schon wieder=-1.6, zum dritten mal=-2.2, zum zweiten mal=-1.2, zum x-ten mal=-2.4, zum x ten mal=-2.4, zum wiederholten mal=-2.4, wie oft noch=-2.4, jedes mal=-1," +
+			"niemand antwortet=-2.4, niemand meldet sich=-2.4, niemand hilft=-2.4, keine antwort=-2, keine rückmeldung=-2, keine reaktion=-2, keine hilfe=-2, keine ahnung=-0.8," +
+			"es reicht=-2.4, mir reicht's=-2.6, mir reicht es=-2.6, die nase voll=-2.8, nicht akzeptabel=-2.6, nicht hinnehmbar=-2.6, geht gar nicht=-2.6, das geht nicht=-1.8," +
+			"zu spät=-1.8, zu spat=-1.8, fällt aus=-1.8, fallt aus=-1.8, fiel aus=-1.8, fallen aus=-1.8, außer betrieb=-1.8, ausser betrieb=-1.8, geld zurück=-1.2, wo bleibt=-1.4, wo bleibst=-1.4, keine manieren=-2, keine klimaanlage=-1.8, ohne klimaanlage=-1.8, klimaanlage ausgefallen=-2.2, in den arsch=-2.6, im arsch=-2.8, für'n arsch=-2.8",
+		expectations: "funktioniert funktionieren funktionierte klappt klappen geklappt kommt kommen gekommen angekommen antwortet antworten geantwortet meldet gemeldet " +
+			"hilft helfen geholfen erstattet gelöst löst fährt fahren gefahren erreicht erreichbar reagiert reagieren geht gehen läuft lauft möglich stimmt stimmen funzt",
+		postNegation:    true,
+		accented:        "schön=2.2",
 		negators:        "nicht nie niemals nichts niemand ohne weder kaum",
 		negatorPrefixes: "kein",
 		boosters:        "sehr so total extrem absolut völlig komplett wirklich echt richtig besonders ziemlich unglaublich äußerst höchst mega voll zu wahnsinnig",
@@ -54,8 +97,14 @@ var languageRules = map[string]rules{
 		compounds:       true,
 	},
 	"fi": {
-		courtesy:  "kiitos kiitti kiitoksia",
-		idioms:    "ei kiitos=0, ei hätää=1.2, ei se mitään=1, ei ongelmaa=1.2, ei haittaa=0.8",
+		courtesy: "kiitos kiitti kiitoksia",
+		idioms: "ei kiitos=0, ei hätää=1.2, ei se mitään=1, ei ongelmaa=1.2, ei haittaa=0.8," +
+			"vieläkään ei=-2.4, ei vieläkään=-2.4, ei vielakaan=-2.4, vielakaan ei=-2.4, ei edelleenkään=-2.4, edelleen ei=-2, vieläkin odotan=-2.2, odotan edelleen=-2.2, odotan vieläkin=-2.2, edelleen odotan=-2.2," +
+			"kolmas kerta=-2, kolmatta kertaa=-2, neljättä kertaa=-2.2, taas kerran=-1.6, jo toista kertaa=-1.6, monta kertaa=-1.2," +
+			"kukaan ei vastaa=-2.4, ei kukaan vastaa=-2.4, kukaan ei ole vastannut=-2.4, ei vastausta=-2, ei mitään vastausta=-2.2, ei apua=-2," +
+			"ei hyväksyttävää=-2.6, ei ole hyväksyttävää=-2.6, ei käy=-1.8, en hyväksy=-2, riittää jo=-2.4, nyt riittää=-2.4, ajan haaskausta=-2.6, rahat takaisin=-1.4",
+		expectations: "toimi toimii toimia toiminut tule tullut tullu saapunut saapui vastaa vastannut vastaus vastata auta auttanut auttaa " +
+			"onnistu onnistunut korjattu korjaa palauta palautettu soittanut soita näy lataudu",
 		negators:  "ei en et emme ette eivät älä älkää ilman eikä enkä",
 		boosters:  "todella tosi erittäin aivan ihan täysin hyvin niin liian aika tosissaan kauhean hirveän superi super",
 		dampeners: "melko hieman vähän jonkin verran hiukan lähes",
@@ -67,12 +116,14 @@ var languageRules = map[string]rules{
 		negators: "ne pas jamais rien personne aucun aucune sans ni",
 		boosters: "très tres vraiment trop tellement absolument complètement totalement super",
 		contrast: "mais pourtant cependant",
+		concord:  true,
 	},
 	"es": {
 		courtesy: "gracias",
 		negators: "no nunca nada nadie ningún ninguno ninguna sin ni tampoco",
 		boosters: "muy realmente demasiado totalmente absolutamente super tan",
 		contrast: "pero sin embargo",
+		concord:  true,
 	},
 	"da": {
 		courtesy:  "tak",
@@ -93,6 +144,7 @@ var languageRules = map[string]rules{
 		negators: "nie nigdy nic nikt bez żaden",
 		boosters: "bardzo naprawdę totalnie zupełnie",
 		contrast: "ale jednak",
+		concord:  true,
 	},
 	"tr": {
 		courtesy: "teşekkürler teşekkür sağol",
@@ -114,5 +166,9 @@ var emoticonValence = map[string]float64{
 	":)": 2, ":-)": 2, ":))": 2.4, ":-))": 2.4, ":)))": 2.8, ":-)))": 2.8, ":D": 2.6, ":-D": 2.6, ";)": 1.6, ";-)": 1.6,
 	"=)": 1.8, "^_^": 2, ":P": 1, ":-P": 1, ":p": 1, ":-p": 1, "<3": 2.8,
 	":(": -2, ":-(": -2, ":((": -2.4, ":-((": -2.4, ":'(": -2.4, ":'-(": -2.4, ">:(": -2.8, ">:-(": -2.8, "=(": -1.8,
+	"^^": 1.8, ":-*": 2.2, ":*": 2.2, ":')": 2, ":'D": 2.4, ":-[": -1.8, ":[": -1.8, ";(": -1.8, ";-(": -1.8, "-.-": -1.4,
+	"😅": 0.8, "😆": 2, "😜": 1.4, "😋": 2, "😇": 2, "🤗": 2.2, "💪": 1.8, "✨": 1.4, "💙": 2.6, "💚": 2.6, "💛": 2.6,
+	"💜": 2.6, "🧡": 2.6, "♥": 2.6, "😚": 2, "😙": 2, "🌞": 1.4, "☀": 1.2, "🙌": 2.2, "😻": 2.6,
+	"😬": -1, "😓": -1.6, "😥": -1.8, "😰": -2, "😨": -2, "😖": -2.2, "😣": -2, "🤢": -2.4, "😪": -1.2, "🖕": -3, "😾": -2,
 	":/": -1.2, ":-/": -1.2, ":|": -0.6, ":-|": -0.6, "-_-": -1.2, "</3": -2.4, ":@": -2.6,
 }

@@ -1,7 +1,10 @@
 // Package sentiment scores how positive or negative a customer's message is,
-// in several languages, with embedded lexicons and rules: negation,
-// intensifiers and dampeners, "but" contrast, words in capitals, repeated
-// exclamation and question marks, emoticons and emoji.
+// in several languages, with embedded lexicons and rules: negation (with
+// negative concord in Romance languages and clause-final German "nicht"),
+// negated expectations ("doesn't work", "kommt nicht"), complaint idioms,
+// intensifiers and dampeners, "but" contrast, words in capitals, elongated
+// words, laughter, repeated exclamation and question marks, questions,
+// emoticons and emoji, and a neutral band per language.
 //
 // The method follows VADER (Hutto and Gilbert, 2014): word valences on a
 // -4..4 scale are adjusted by the words around them, summed and normalised
@@ -29,25 +32,24 @@ const (
 	Positive = "positive"
 )
 
-// Tuning constants (VADER's where it has one).
+// Rule constants (VADER's where it has one); the weights fitted on data
+// are in params.go.
 const (
 	boostIncr     = 0.293 // booster or dampener before a word
 	capsIncr      = 0.733 // a word in capitals among words that are not
-	negScale      = -0.74 // a negated word
+	elongIncr     = 0.3   // an elongated word (sooo, niiicht)
 	negScope      = 3     // words after a negator that it flips
-	beforeBut     = 0.5   // weight of the clause before a contrast word
-	afterBut      = 1.5   // and of the clause after it
+	postNegScope  = 3     // words before a clause-final negator it flips (German "gefällt mir nicht")
 	exclaimIncr   = 0.292 // per !, at most maxExclaim
 	maxExclaim    = 4
 	questionIncr  = 0.18 // per ? when there are two or more, at most maxQuestion
 	maxQuestion   = 3
-	normAlpha     = 15  // compound = s / sqrt(s^2 + alpha)
-	labelBoundary = 0.1 // |value| below it is neutral (VADER: 0.05; wider for weak words like "number")
-	minStem       = 4   // shortest stem looked up
-	maxStrip      = 3   // longest ending a lexicon word's stem may drop
-	minPrefixPart = 7   // shortest lexicon word matched as the first part of a compound
-	minCompound   = 5   // shortest lexicon word matched inside a compound
-	minCompoundW  = 8   // shortest word searched for compound parts
+	minWord       = 3 // shortest stripped form looked up in the lexicon
+	minStem       = 4 // shortest stem looked up
+	maxStrip      = 3 // longest ending a lexicon word's stem may drop
+	minPrefixPart = 7 // shortest lexicon word matched as the first part of a compound
+	minCompound   = 5 // shortest lexicon word matched inside a compound
+	minCompoundW  = 8 // shortest word searched for compound parts
 )
 
 //go:embed lexicons/*.tsv
@@ -68,23 +70,44 @@ type idiom struct {
 	valence float64
 }
 
+// accent is a word whose valence depends on its accents.
+type accent struct {
+	forms   [3]string // lower case, title case, upper case
+	valence float64
+}
+
 type langData struct {
 	words     map[string]float64 // folded word -> valence (-4..4)
 	stems     map[string]float64 // stem of a lexicon word -> mean valence
 	roles     map[string]uint8
 	negPrefix []string
 	idioms    map[string][]idiom // first token -> idioms, longest first
+	// expect holds the stems of expectation words, neutral alone and
+	// negative when negated ("doesn't work", "non risponde").
+	expect map[string]bool
+	// accented maps a folded word to the accented word that folds to the
+	// same letters and carries sentiment (German schon "already", schön
+	// "beautiful"): it applies when the text has the accented form.
+	accented  map[string]accent
 	compounds bool
+	postNeg   bool
+	concord   bool
 }
 
 // Scorer scores the sentiment of texts. It is safe for concurrent use.
 type Scorer struct {
 	langs map[string]*langData
+	p     params
 }
 
 // New returns a Scorer with the embedded lexicons and rules.
 func New() *Scorer {
-	s := &Scorer{langs: map[string]*langData{}}
+	return newScorer(defaultParams)
+}
+
+// newScorer returns a Scorer with the rule weights p.
+func newScorer(p params) *Scorer {
+	s := &Scorer{langs: map[string]*langData{}, p: p}
 	entries, err := lexiconFS.ReadDir("lexicons")
 	if err != nil {
 		panic("sentiment: embedded lexicons: " + err.Error()) // cannot happen: go:embed
@@ -107,6 +130,11 @@ func New() *Scorer {
 	for lang, r := range languageRules {
 		d := s.lang(lang)
 		d.compounds = r.compounds
+		d.postNeg = r.postNegation
+		d.concord = r.concord
+		for _, w := range strings.Fields(r.expectations) {
+			d.expect[language.Stem(lang, language.Fold(w))] = true
+		}
 		for role, words := range map[uint8]string{roleNegator: r.negators, roleBooster: r.boosters, roleDampener: r.dampeners, roleContrast: r.contrast, roleCourtesy: r.courtesy} {
 			for _, w := range strings.Fields(words) {
 				d.roles[language.Fold(w)] |= role
@@ -116,6 +144,7 @@ func New() *Scorer {
 			d.negPrefix = append(d.negPrefix, language.Fold(p))
 		}
 		d.addIdioms(r.idioms)
+		d.addAccented(r.accented)
 	}
 	for lang, d := range s.langs {
 		sum := map[string]float64{}
@@ -165,6 +194,43 @@ func (d *langData) addIdioms(list string) {
 	}
 }
 
+// addAccented parses "word=valence" items separated by commas.
+func (d *langData) addAccented(list string) {
+	for _, item := range strings.Split(list, ",") {
+		w, val, ok := strings.Cut(strings.TrimSpace(item), "=")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(val, 64)
+		if err != nil {
+			panic("sentiment: bad accented valence in " + item) // a constant table: a programming error
+		}
+		if d.accented == nil {
+			d.accented = map[string]accent{}
+		}
+		lower := strings.ToLower(w)
+		d.accented[language.Fold(w)] = accent{
+			forms:   [3]string{lower, strings.ToUpper(lower[:1]) + lower[1:], strings.ToUpper(lower)},
+			valence: v,
+		}
+	}
+}
+
+// accentValence is the valence of the folded word w when text has it with
+// its accents.
+func (d *langData) accentValence(w, text string) float64 {
+	a, ok := d.accented[w]
+	if !ok {
+		return 0
+	}
+	for _, f := range a.forms {
+		if strings.Contains(text, f) {
+			return a.valence
+		}
+	}
+	return 0
+}
+
 // idiomAt returns the longest idiom starting at toks[i]; punctuation
 // inside it does not matter ("no, thanks").
 func (d *langData) idiomAt(toks []language.Token, i int) (idiom, bool) {
@@ -189,7 +255,7 @@ func (d *langData) idiomAt(toks []language.Token, i int) (idiom, bool) {
 func (s *Scorer) lang(l string) *langData {
 	d, ok := s.langs[l]
 	if !ok {
-		d = &langData{words: map[string]float64{}, stems: map[string]float64{}, roles: map[string]uint8{}}
+		d = &langData{words: map[string]float64{}, stems: map[string]float64{}, roles: map[string]uint8{}, expect: map[string]bool{}}
 		s.langs[l] = d
 	}
 	return d
@@ -246,36 +312,62 @@ func (d *langData) valence(lang, w string) float64 {
 	if v, ok := emoticonValence[w]; ok {
 		return v
 	}
+	if _, ok := d.accented[w]; ok {
+		return 0 // schon: its valence depends on the accents (accentValence)
+	}
 	// Strip endings one at a time: an inflected form may be in the lexicon
-	// (surkeaa -> surkea) or share its stem with a lexicon word.
+	// (surkeaa -> surkea, gute -> gut) or share its stem with a lexicon word.
+	stripped := w
 	for st := w; ; {
 		next := language.StripSuffix(lang, st)
-		if next == st || len(next) < minStem {
+		if next == st || len(next) < minWord {
 			break
 		}
 		st = next
 		if v, ok := d.words[st]; ok {
 			return v
 		}
+		if len(st) < minStem {
+			break
+		}
+		stripped = st
 		if v, ok := d.stems[st]; ok {
 			return v
 		}
 	}
 	if d.compounds && len(w) >= minCompoundW {
-		// The head of a compound carries its meaning (Servicekatastrophe);
-		// then try the first part (Katastrophenservice).
-		for i := 1; len(w)-i >= minCompound; i++ {
-			if v, ok := d.words[w[i:]]; ok {
-				return v
-			}
+		if v := d.compound(w); v != 0 {
+			return v
 		}
-		for j := len(w) - 1; j >= minPrefixPart; j-- {
-			if v, ok := d.words[w[:j]]; ok {
-				return v
-			}
+		if stripped != w && len(stripped) >= minCompoundW {
+			return d.compound(stripped) // Zugausfälle -> zugausfall
 		}
 	}
 	return 0
+}
+
+// compound returns the valence of the head of the compound w
+// (Servicekatastrophe), else of its first part (Katastrophenservice).
+func (d *langData) compound(w string) float64 {
+	for i := 1; len(w)-i >= minCompound; i++ {
+		if v, ok := d.words[w[i:]]; ok {
+			return v
+		}
+	}
+	for j := len(w) - 1; j >= minPrefixPart; j-- {
+		if v, ok := d.words[w[:j]]; ok {
+			return v
+		}
+	}
+	return 0
+}
+
+// expects reports whether w is an expectation word ("work", "answer").
+func (d *langData) expects(lang, w string) bool {
+	if len(d.expect) == 0 {
+		return false
+	}
+	return d.expect[w] || d.expect[language.Stem(lang, w)]
 }
 
 func (d *langData) isNegator(w string) bool {
@@ -305,13 +397,24 @@ func (s *Scorer) ScoreTokens(toks []language.Token, text, lang string) (value fl
 	if d == nil {
 		d = &langData{}
 	}
+	p := &s.p
 	words, caps := 0, 0
-	for _, t := range toks {
-		if t.Kind == language.Word {
-			words++
-			if t.Caps {
-				caps++
+	var elongated []bool // set only when a word is elongated (sooo)
+	for i, t := range toks {
+		if t.Kind != language.Word {
+			continue
+		}
+		words++
+		if t.Caps {
+			caps++
+		}
+		if w, ok := d.unelongate(lang, t.Text); ok {
+			if elongated == nil {
+				elongated = make([]bool, len(toks))
+				toks = append([]language.Token(nil), toks...) // the caller's slice stays as it was
 			}
+			elongated[i] = true
+			toks[i].Text = w
 		}
 	}
 	capsDiffer := caps > 0 && caps < words
@@ -333,68 +436,202 @@ func (s *Scorer) ScoreTokens(toks []language.Token, text, lang string) (value fl
 		}
 		if id, ok := d.idiomAt(toks, i); ok {
 			skip = len(id.toks) - 1
-			sum += contrastWeight(id.valence, i, but)
+			sum += p.contrastWeight(id.valence, i, but)
 			continue
 		}
 		if d.roles[t.Text]&^roleCourtesy != 0 || d.isNegator(t.Text) {
 			continue
 		}
 		v := d.valence(lang, t.Text)
-		if v == 0 {
+		if v == 0 && d.accented != nil {
+			v = d.accentValence(t.Text, text)
+		}
+		if v == 0 && t.Kind == language.Word && isLaugh(t.Text) {
+			v = p.laugh
+		}
+		expectation := v == 0 && t.Kind == language.Word && d.expects(lang, t.Text)
+		if v == 0 && !expectation {
 			continue
 		}
 		if capsDiffer && t.Caps {
 			v += math.Copysign(capsIncr, v)
 		}
+		if elongated != nil && elongated[i] {
+			v += math.Copysign(elongIncr, v)
+		}
 		// Boosters, dampeners and negators among the words before, within the clause.
 		negated := false
+		boost := 0.0
 		for k := 1; k <= negScope && i-k >= 0; k++ {
 			if toks[i-k+1].Break {
 				break
 			}
-			p := toks[i-k].Text
-			r := d.roles[p]
+			w := toks[i-k].Text
+			r := d.roles[w]
 			scale := 1 - 0.05*float64(k-1)
 			if r&roleBooster != 0 {
-				v += math.Copysign(boostIncr*scale, v)
+				boost += boostIncr * scale
 			}
 			if r&roleDampener != 0 {
-				v -= math.Copysign(boostIncr*scale, v)
+				boost -= boostIncr * scale
 			}
-			if d.isNegator(p) {
-				negated = !negated
+			if d.isNegator(w) {
+				// "not bad" is positive; "non è mai arrivato" is one negation.
+				negated = d.concord || !negated
 			}
 		}
-		if negated {
-			if d.roles[t.Text]&roleCourtesy != 0 {
-				continue // "no thanks": a polite refusal
-			}
-			v *= negScale
+		if !negated && d.postNeg && d.negatedAfter(toks, i) {
+			negated = true
 		}
-		sum += contrastWeight(v, i, but)
+		if expectation {
+			if !negated {
+				continue
+			}
+			v = p.expect // "nobody answers", "kommt nicht"
+		} else {
+			if v < 0 {
+				boost = -boost
+			}
+			v += boost
+			if negated {
+				if d.roles[t.Text]&roleCourtesy != 0 {
+					continue // "no thanks": a polite refusal
+				}
+				v *= p.negScale
+			}
+		}
+		if v > 0 && !negated {
+			v *= p.posScale // negativity bias: praise weighs less than complaints
+		}
+		sum += p.contrastWeight(v, i, but)
 	}
 	if sum != 0 {
 		sum += math.Copysign(punctuationEmphasis(text), sum)
+		if isQuestion(text) {
+			sum *= p.question
+		}
+		if n := float64(words); n > p.lengthRef {
+			sum /= math.Pow(n/p.lengthRef, p.lengthExp)
+		}
 	}
-	value = sum / math.Sqrt(sum*sum+normAlpha)
+	value = sum / math.Sqrt(sum*sum+p.normAlpha)
+	b := p.bound(lang)
 	switch {
-	case value >= labelBoundary:
+	case value >= b:
 		return value, Positive
-	case value <= -labelBoundary:
+	case value <= -b:
 		return value, Negative
 	}
 	return value, Neutral
 }
 
+// negatedAfter reports whether a negator closes the clause of toks[i]
+// within postNegScope words: German "das gefällt mir nicht".
+func (d *langData) negatedAfter(toks []language.Token, i int) bool {
+	for k := 1; k <= postNegScope && i+k < len(toks); k++ {
+		t := toks[i+k]
+		if t.Break {
+			return false
+		}
+		if d.isNegator(t.Text) {
+			return i+k+1 == len(toks) || toks[i+k+1].Break
+		}
+	}
+	return false
+}
+
+// unelongate returns w with letters repeated three or more times
+// shortened ("soooo" -> "so", "niiicht" -> "nicht", "goood" -> "good"),
+// preferring the form the lexicon or the rules know; ok is false when w is
+// not elongated.
+func (d *langData) unelongate(lang, w string) (string, bool) {
+	run, long := 1, false
+	for i := 1; i < len(w); i++ {
+		if w[i] == w[i-1] && w[i] < 0x80 {
+			run++
+			if run >= 3 {
+				long = true
+				break
+			}
+		} else {
+			run = 1
+		}
+	}
+	if !long {
+		return w, false
+	}
+	two, one := squeeze(w, 2), squeeze(w, 1)
+	for _, c := range []string{two, one} {
+		if d.roles[c] != 0 || d.valence(lang, c) != 0 {
+			return c, true
+		}
+	}
+	return one, true
+}
+
+// squeeze shortens runs of the same ASCII letter in w to at most n.
+func squeeze(w string, n int) string {
+	b := make([]byte, 0, len(w))
+	run := 0
+	for i := 0; i < len(w); i++ {
+		if i > 0 && w[i] == w[i-1] && w[i] < 0x80 {
+			run++
+		} else {
+			run = 1
+		}
+		if run <= n {
+			b = append(b, w[i])
+		}
+	}
+	return string(b)
+}
+
+// isLaugh reports whether the folded word w is written laughter: haha,
+// ahahah, hehe, hihi, jaja, xd, lol.
+func isLaugh(w string) bool {
+	switch w {
+	case "xd", "xdd", "lol", "lool", "lmao", "rofl", "asd", "asdasd":
+		return true
+	}
+	if len(w) < 4 {
+		return false
+	}
+	h, vowels := 0, 0
+	for i := 0; i < len(w); i++ {
+		switch w[i] {
+		case 'h', 'j':
+			if i > 0 && w[i-1] == w[i] {
+				return false
+			}
+			h++
+		case 'a', 'e', 'i':
+			vowels++
+		default:
+			return false
+		}
+	}
+	return h >= 2 && vowels >= 2
+}
+
+// isQuestion reports whether text ends in a question (its last ! ? or .
+// is a ?) and has no exclamation mark.
+func isQuestion(text string) bool {
+	if strings.IndexByte(text, '!') >= 0 {
+		return false
+	}
+	i := strings.LastIndexAny(text, "?.")
+	return i >= 0 && text[i] == '?'
+}
+
 // contrastWeight weighs the valence v of the token at i by its side of the
 // contrast word at but (-1: none).
-func contrastWeight(v float64, i, but int) float64 {
+func (p *params) contrastWeight(v float64, i, but int) float64 {
 	switch {
 	case but < 0:
 	case i < but:
-		v *= beforeBut
+		v *= p.beforeBut
 	case i > but:
-		v *= afterBut
+		v *= p.afterBut
 	}
 	return v
 }

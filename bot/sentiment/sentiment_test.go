@@ -160,3 +160,95 @@ func TestPolite(t *testing.T) {
 		})
 	}
 }
+
+// TestComplaints checks that typical customer-service complaints score
+// clearly negative in every language: the engine hands off on them.
+func TestComplaints(t *testing.T) {
+	s := New()
+	tests := []struct{ lang, text string }{
+		{"en", "This is the third time I write to you"},
+		{"en", "Nobody answers my emails"},
+		{"en", "I'm still waiting for my refund"},
+		{"en", "This is unacceptable"},
+		{"en", "It still doesn't work"},
+		{"en", "My parcel never arrived"},
+		{"en", "I'm fed up with this"},
+		{"en", "what a waste of time"},
+		{"en", "this sooo sucks"},
+		{"it", "Sono stufo"},
+		{"it", "È la terza volta che scrivo"},
+		{"it", "Nessuno mi risponde"},
+		{"it", "Sto ancora aspettando il rimborso"},
+		{"it", "Non funziona niente"},
+		{"it", "Il pacco non è mai arrivato"},
+		{"it", "Mi prendete in giro?"},
+		{"it", "Inaccettabile!"},
+		{"de", "Immer noch nicht angekommen"},
+		{"de", "Das funktioniert nicht"},
+		{"de", "Niemand antwortet mir"},
+		{"de", "Ich schreibe zum dritten Mal"},
+		{"de", "Schon wieder Verspätung"},
+		{"de", "Der Zug ist ausgefallen"},
+		{"de", "Klimaanlage ausgefallen, der Zug ist überfüllt"},
+		{"de", "Das ist inakzeptabel"},
+		{"de", "Es reicht!"},
+		{"de", "Streik, Chaos am Bahnhof"},
+		{"fi", "Vieläkään ei ole tullut mitään"},
+		{"fi", "Kukaan ei vastaa"},
+		{"fi", "Tämä ei toimi"},
+		{"fi", "Odotan edelleen vastausta"},
+		{"fi", "Tämä on jo kolmas kerta"},
+		{"fi", "Tämä ei ole hyväksyttävää"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang+"/"+tt.text, func(t *testing.T) {
+			v, got := s.Score(tt.text, tt.lang)
+			if got != Negative || v > -0.25 {
+				t.Errorf("Score(%q, %s) = %.3f %s, want negative <= -0.25", tt.text, tt.lang, v, got)
+			}
+		})
+	}
+}
+
+// TestTweetRules checks laughter, elongation, emoticons, German post-negation
+// and schön, which folds to schon ("already").
+func TestTweetRules(t *testing.T) {
+	s := New()
+	tests := []struct {
+		lang, text, want string
+	}{
+		{"en", "hahaha", Positive},
+		{"it", "ahahahah", Positive},
+		{"de", "hehe", Positive},
+		{"en", "goooood", Positive},
+		{"de", "Das ist nicht schön", Negative},
+		{"de", "Das ist schön", Positive},
+		{"de", "Ich bin schon da", Neutral},
+		{"de", "Das gefällt mir nicht", Negative},
+		{"de", "Keine gute Nachricht", Negative},
+		{"de", "Die Bahn ist pünktlich, aber das Essen ist kaputt ^^", Negative},
+		{"it", "bellissimo ^^", Positive},
+		{"en", "Where is my order?", Neutral},
+		{"de", "Wo ist der Bahnhof?", Neutral},
+		{"de", "Der Zug fährt um 8 Uhr ab", Neutral},
+		{"de", "Die Fahrkarte habe ich am Automaten gekauft", Neutral},
+		{"it", "Il treno parte alle 8", Neutral},
+		{"fi", "Juna lähtee kahdeksalta", Neutral},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang+"/"+tt.text, func(t *testing.T) {
+			v, got := s.Score(tt.text, tt.lang)
+			if got != tt.want {
+				t.Errorf("Score(%q, %s) = %.3f %s, want %s", tt.text, tt.lang, v, got, tt.want)
+			}
+		})
+	}
+}
+
+func BenchmarkScoreGerman(b *testing.B) {
+	s := New()
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Score("Schon wieder Verspätung, die Klimaanlage ist ausgefallen und niemand antwortet. Unzumutbar!!", "de")
+	}
+}

@@ -100,6 +100,7 @@ const maxKnown = 1 << 17
 // writer holds the writer goroutine's connection and statements.
 type writer struct {
 	begin driver.ConnBeginTx
+	exec  driver.ExecerContext // for kindExec; nil when the driver lacks it
 
 	// known maps committed conversations to their ids, so that a turn
 	// updates its conversation by id rather than by an upsert on the
@@ -128,6 +129,7 @@ func newWriter(ctx context.Context, dc any) (*writer, error) {
 		return nil, fmt.Errorf("driver connection %T lacks PrepareContext or BeginTx", dc)
 	}
 	w := &writer{begin: begin, known: make(map[bot.Address]int64), added: make(map[bot.Address]int64)}
+	w.exec, _ = dc.(driver.ExecerContext)
 	for _, p := range []struct {
 		dst   **dstmt
 		query string
@@ -311,6 +313,9 @@ func (s *Store) apply(ctx context.Context, w *writer, r *request) error {
 		if _, err = w.saveFlows.Exec(ctx, r.hash, r.source, time.Now().UnixNano()); err != nil {
 			err = fmt.Errorf("sqlite: save flows %s: %w", r.hash, err)
 		}
+		undo = err != nil
+	case kindExec:
+		r.result, err = w.execAll(ctx, r.execs)
 		undo = err != nil
 	}
 	if undo {

@@ -200,3 +200,35 @@ func (s *Store) Ratings(ctx context.Context, addr bot.Address) ([]bot.Rating, er
 	}
 	return out, nil
 }
+
+// HandedOff returns the latest handoff of every conversation a person
+// holds, oldest first: what a handoff queue recovers after a crash.
+func (s *Store) HandedOff(ctx context.Context) ([]bot.HandoffRecord, error) {
+	rows, err := s.rd.handedOff.QueryContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: handed off: %w", err)
+	}
+	defer rows.Close()
+	var out []bot.HandoffRecord
+	for rows.Next() {
+		var (
+			h        bot.HandoffRecord
+			evidence sql.RawBytes
+			at       sql.NullInt64
+		)
+		if err := rows.Scan(&h.Address.Channel, &h.Address.Conversation, &h.Reason, &evidence, &h.Skill, &h.Priority, &h.Flow, &h.State, &h.Lang, &at); err != nil {
+			return nil, fmt.Errorf("sqlite: handed off: %w", err)
+		}
+		h.At = scanTime(at)
+		if len(evidence) > 0 {
+			if err := json.Unmarshal(evidence, &h.Evidence); err != nil {
+				return nil, fmt.Errorf("sqlite: handed off %s: evidence: %w", h.Address, err)
+			}
+		}
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: handed off: %w", err)
+	}
+	return out, nil
+}

@@ -88,6 +88,12 @@ const (
 	WHERE c.channel = ?1 AND c.conversation = ?2
 	ORDER BY h.id`
 
+	// sqlHandedOff lists the conversations a person holds with their latest handoff.
+	sqlHandedOff = `SELECT c.channel, c.conversation, h.reason, h.evidence, h.skill, h.priority, h.flow, h.state, h.lang, h.at
+	FROM conversations c JOIN handoffs h ON h.id = (SELECT max(id) FROM handoffs WHERE conv_id = c.id)
+	WHERE c.status = 'human'
+	ORDER BY h.id`
+
 	sqlRatings = `SELECT r.score, r.comment, r.at
 	FROM ratings r JOIN conversations c ON c.id = r.conv_id
 	WHERE c.channel = ?1 AND c.conversation = ?2
@@ -96,15 +102,15 @@ const (
 
 // readStmts are prepared on the read pool.
 type readStmts struct {
-	load, transcript, pending, unanswered, flows, handoffs, ratings *sql.Stmt
+	load, transcript, pending, unanswered, flows, handoffs, ratings, handedOff *sql.Stmt
 }
 
 func (r *readStmts) list() []**sql.Stmt {
-	return []**sql.Stmt{&r.load, &r.transcript, &r.pending, &r.unanswered, &r.flows, &r.handoffs, &r.ratings}
+	return []**sql.Stmt{&r.load, &r.transcript, &r.pending, &r.unanswered, &r.flows, &r.handoffs, &r.ratings, &r.handedOff}
 }
 
 func (r *readStmts) prepare(ctx context.Context, db *sql.DB) error {
-	return prepareAll(ctx, db, r.list(), []string{sqlLoad, sqlTranscript, sqlPending, sqlUnanswered, sqlFlows, sqlHandoffs, sqlRatings})
+	return prepareAll(ctx, db, r.list(), []string{sqlLoad, sqlTranscript, sqlPending, sqlUnanswered, sqlFlows, sqlHandoffs, sqlRatings, sqlHandedOff})
 }
 
 func (r *readStmts) close() error { return closeAll(r.list()) }

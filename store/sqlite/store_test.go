@@ -604,3 +604,24 @@ func TestAuthorAndRating(t *testing.T) {
 		t.Error("score 9 was stored")
 	}
 }
+
+func TestHandedOff(t *testing.T) {
+	s, _ := openStore(t)
+	ctx := context.Background()
+	held, released := addr("held"), addr("released")
+	for _, a := range []bot.Address{held, released} {
+		tr := turn(a, 1, "m1", "a colleague takes over")
+		tr.State.Status = bot.StatusHuman
+		tr.Handoff = &bot.HandoffRecord{Address: a, Reason: "customer_request", Skill: "billing", Priority: "high", Lang: "en", At: time.Unix(50, 0)}
+		mustCommit(t, s, tr)
+	}
+	back := turn(released, 3, "m2", "what else can I do?")
+	mustCommit(t, s, back) // status bot again
+	got, err := s.HandedOff(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Address != held || got[0].Reason != "customer_request" || got[0].Skill != "billing" {
+		t.Errorf("HandedOff = %+v, want the held conversation only", got)
+	}
+}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"bytes"
 	"context"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ const (
 	kindTurn kind = iota + 1
 	kindMarkSent
 	kindSaveFlows
+	kindExec // statements on other tables than the bot's (handoff.go)
 )
 
 // Request states: a request is pending until the writer claims it, or until
@@ -44,8 +46,10 @@ type request struct {
 	evidence string
 	lastIn   int64 // the highest inbound seq of the turn
 
-	ids    []int64 // kindMarkSent
-	hash   string  // kindSaveFlows
+	ids    []int64       // kindMarkSent
+	execs  []execStmt    // kindExec
+	result driver.Result // kindExec: the last statement's result
+	hash   string        // kindSaveFlows
 	source []byte
 
 	state atomic.Int32
@@ -82,6 +86,7 @@ func (r *request) reset() {
 	r.choices = r.choices[:0]
 	r.lastIn = 0
 	r.ids, r.source = nil, nil
+	r.execs, r.result = nil, nil
 	r.state.Store(statePending)
 	r.res, r.err = bot.CommitResult{}, nil
 }

@@ -1,0 +1,342 @@
+package desk
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"math"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/calmbot/calmbot/handoff"
+)
+
+// Cookie names.
+const (
+	sessionCookie = "calmbot_desk"
+	// preCookie holds the random value the login form's CSRF token is
+	// derived from, before there is a session.
+	preCookie  = "calmbot_desk_login"
+	csrfHeader = "X-CSRF-Token"
+	csrfField  = "csrf"
+)
+
+// session is a logged-in agent's request context.
+type session struct {
+	agent handoff.Agent
+	nonce string
+	exp   time.Time
+	csrf  string
+}
+
+// sign returns the base64url HMAC of parts under the desk's key, the
+// parts' purpose first so a token of one kind never passes for another.
+func (d *Desk) sign(purpose string, parts ...string) string {
+	m := hmac.New(sha256.New, d.key)
+	m.Write([]byte(purpose))
+	for _, p := range parts {
+		m.Write([]byte{0})
+		m.Write([]byte(p))
+	}
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// newToken returns a session token for agent: id.expiry.nonce.signature.
+func (d *Desk) newToken(agent string, exp time.Time) string {
+	nonce := randomString(12)
+	id := base64.RawURLEncoding.EncodeToString([]byte(agent))
+	e := strconv.FormatInt(exp.Unix(), 10)
+	return id + "." + e + "." + nonce + "." + d.sign("session", id, e, nonce)
+}
+
+// parseToken checks a session token's signature and expiry.
+func (d *Desk) parseToken(tok string) (agent, nonce string, exp time.Time, ok bool) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 4 {
+		return "", "", time.Time{}, false
+	}
+	id, e, nonce, sig := parts[0], parts[1], parts[2], parts[3]
+	if !hmac.Equal([]byte(sig), []byte(d.sign("session", id, e, nonce))) {
+		return "", "", time.Time{}, false
+	}
+	sec, err := strconv.ParseInt(e, 10, 64)
+	if err != nil {
+		return "", "", time.Time{}, false
+	}
+	exp = time.Unix(sec, 0)
+	if !d.clock.Now().Before(exp) {
+		return "", "", time.Time{}, false
+	}
+	name, err := base64.RawURLEncoding.DecodeString(id)
+	if err != nil {
+		return "", "", time.Time{}, false
+	}
+	d.revokedMu.Lock()
+	_, gone := d.revoked[nonce]
+	d.revokedMu.Unlock()
+	if gone {
+		return "", "", time.Time{}, false
+	}
+	return string(name), nonce, exp, true
+}
+
+// session returns the request's session, when its cookie is valid and the
+// agent still exists.
+func (d *Desk) session(r *http.Request) (*session, bool) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil, false
+	}
+	id, nonce, exp, ok := d.parseToken(c.Value)
+	if !ok {
+		return nil, false
+	}
+	a, err := d.svc.Agent(id)
+	if err != nil {
+		return nil, false
+	}
+	return &session{agent: a, nonce: nonce, exp: exp, csrf: d.sign("csrf", nonce)}, true
+}
+
+// revoke ends a session before its expiry (logout). Revocations are kept in
+// memory until the session would have expired.
+func (d *Desk) revoke(s *session) {
+	now := d.clock.Now()
+	d.revokedMu.Lock()
+	defer d.revokedMu.Unlock()
+	for n, exp := range d.revoked {
+		if !now.Before(exp) {
+			delete(d.revoked, n)
+		}
+	}
+	d.revoked[s.nonce] = s.exp
+}
+
+// checkCSRF reports whether a state-changing request carries the session's
+// CSRF token (header, or form field for plain form posts).
+func checkCSRF(r *http.Request, want string) bool {
+	got := r.Header.Get(csrfHeader)
+	if got == "" && isForm(r) {
+		got = r.PostFormValue(csrfField)
+	}
+	return got != "" && hmac.Equal([]byte(got), []byte(want))
+}
+
+func isForm(r *http.Request) bool {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt == "application/x-www-form-urlencoded"
+}
+
+func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead }
+
+// api wraps an API handler: 401 without a session, 403 without the CSRF
+// token on a state-changing request.
+func (d *Desk) api(h func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s, ok := d.session(r)
+		if !ok {
+			writeError(w, http.StatusUnauthorized, "not logged in")
+			return
+		}
+		if !safeMethod(r.Method) && !checkCSRF(r, s.csrf) {
+			writeError(w, http.StatusForbidden, "missing or wrong CSRF token (header "+csrfHeader+")")
+			return
+		}
+		h(w, r, s)
+	}
+}
+
+// page wraps a page handler: without a session the browser goes to the
+// login page, and comes back after it.
+func (d *Desk) page(h func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s, ok := d.session(r)
+		if !ok {
+			to := d.prefix + "/login"
+			if safeMethod(r.Method) {
+				to += "?next=" + url.QueryEscape(r.URL.Path)
+			}
+			http.Redirect(w, r, to, http.StatusSeeOther)
+			return
+		}
+		if !safeMethod(r.Method) && !checkCSRF(r, s.csrf) {
+			http.Error(w, "missing or wrong CSRF token", http.StatusForbidden)
+			return
+		}
+		h(w, r, s)
+	}
+}
+
+// setSession starts a session for agent: the cookie, and its CSRF token.
+func (d *Desk) setSession(w http.ResponseWriter, r *http.Request, agent string) string {
+	exp := d.clock.Now().Add(d.ttl)
+	tok := d.newToken(agent, exp)
+	d.setCookie(w, r, sessionCookie, tok, exp)
+	_, nonce, _, _ := d.parseToken(tok)
+	return d.sign("csrf", nonce)
+}
+
+func (d *Desk) setCookie(w http.ResponseWriter, r *http.Request, name, value string, exp time.Time) {
+	c := &http.Cookie{
+		Name: name, Value: value, Path: d.prefix + "/",
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
+	}
+	if exp.IsZero() {
+		c.MaxAge = -1
+	} else {
+		c.Expires = exp
+		c.MaxAge = int(math.Ceil(exp.Sub(d.clock.Now()).Seconds()))
+	}
+	http.SetCookie(w, c)
+}
+
+// errRateLimited is returned by login while a name or address is blocked.
+var errRateLimited = errors.New("too many failed logins")
+
+// login checks a name and password under the rate limits. On success it
+// starts the session and returns its CSRF token; the agent comes online.
+func (d *Desk) login(w http.ResponseWriter, r *http.Request, name, password string) (handoff.Agent, string, time.Duration, error) {
+	name = strings.ToLower(strings.TrimSpace(name))
+	keys := []string{"name:" + name, "ip:" + clientIP(r)}
+	if wait := d.limiter.wait(d.clock.Now(), keys...); wait > 0 {
+		d.log.WarnContext(r.Context(), "desk: login refused, rate limited", "agent", name, "ip", clientIP(r))
+		return handoff.Agent{}, "", wait, errRateLimited
+	}
+	a, err := d.svc.Authenticate(r.Context(), name, password)
+	if err != nil {
+		d.limiter.fail(d.clock.Now(), keys...)
+		// The password is never logged.
+		d.log.WarnContext(r.Context(), "desk: failed login", "agent", name, "ip", clientIP(r))
+		return handoff.Agent{}, "", 0, err
+	}
+	if a.Presence == handoff.PresenceOffline {
+		if b, err := d.svc.SetPresence(r.Context(), a.ID, handoff.PresenceOnline); err == nil {
+			a = b
+		} else {
+			d.log.ErrorContext(r.Context(), "desk: set presence at login", "agent", a.ID, "err", err)
+		}
+	}
+	d.log.InfoContext(r.Context(), "desk: agent logged in", "agent", a.ID, "ip", clientIP(r))
+	return a, d.setSession(w, r, a.ID), 0, nil
+}
+
+// logout ends s: the cookie is cleared, the token revoked, the agent offline.
+func (d *Desk) logout(w http.ResponseWriter, r *http.Request, s *session) {
+	d.revoke(s)
+	d.setCookie(w, r, sessionCookie, "", time.Time{})
+	if _, err := d.svc.SetPresence(r.Context(), s.agent.ID, handoff.PresenceOffline); err != nil {
+		d.log.ErrorContext(r.Context(), "desk: set presence at logout", "agent", s.agent.ID, "err", err)
+	}
+	d.log.InfoContext(r.Context(), "desk: agent logged out", "agent", s.agent.ID)
+}
+
+// loginToken returns the login form's CSRF token for the pre-session
+// cookie, setting one when the browser has none.
+func (d *Desk) loginToken(w http.ResponseWriter, r *http.Request) string {
+	pre := ""
+	if c, err := r.Cookie(preCookie); err == nil && len(c.Value) >= 16 {
+		pre = c.Value
+	} else {
+		pre = randomString(16)
+		d.setCookie(w, r, preCookie, pre, d.clock.Now().Add(24*time.Hour))
+	}
+	return d.sign("login", pre)
+}
+
+// checkLoginToken checks the login form's CSRF field against its cookie.
+func (d *Desk) checkLoginToken(r *http.Request) bool {
+	c, err := r.Cookie(preCookie)
+	if err != nil || c.Value == "" {
+		return false
+	}
+	got := r.PostFormValue(csrfField)
+	return got != "" && hmac.Equal([]byte(got), []byte(d.sign("login", c.Value)))
+}
+
+// clientIP is the request's peer address without the port.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // never fails
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// limiter is a set of token buckets, one per key: each failure takes a
+// token; a key with no token left is refused until one grows back.
+type limiter struct {
+	burst  float64
+	refill time.Duration
+	mu     sync.Mutex
+	bucket map[string]*bucket
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+// maxBuckets bounds the limiter's memory; past it full buckets are dropped.
+const maxBuckets = 10000
+
+func newLimiter(burst int, refill time.Duration) *limiter {
+	return &limiter{burst: float64(burst), refill: max(refill, time.Millisecond), bucket: map[string]*bucket{}}
+}
+
+// level returns key's bucket refilled up to now. l.mu is held.
+func (l *limiter) level(now time.Time, key string) *bucket {
+	b := l.bucket[key]
+	if b == nil {
+		return &bucket{tokens: l.burst, at: now}
+	}
+	if el := now.Sub(b.at); el > 0 {
+		b.tokens = min(l.burst, b.tokens+float64(el)/float64(l.refill))
+		b.at = now
+	}
+	return b
+}
+
+// wait returns how long until every key has a token again (0: now).
+func (l *limiter) wait(now time.Time, keys ...string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var w time.Duration
+	for _, k := range keys {
+		if b := l.level(now, k); b.tokens < 1 {
+			w = max(w, time.Duration((1-b.tokens)*float64(l.refill)))
+		}
+	}
+	return w
+}
+
+// fail takes a token from every key.
+func (l *limiter) fail(now time.Time, keys ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.bucket) >= maxBuckets {
+		for k := range l.bucket {
+			if l.level(now, k).tokens >= l.burst {
+				delete(l.bucket, k)
+			}
+		}
+	}
+	for _, k := range keys {
+		b := l.level(now, k)
+		b.tokens = max(b.tokens-1, 0)
+		l.bucket[k] = b
+	}
+}

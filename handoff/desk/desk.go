@@ -1,0 +1,236 @@
+// Package desk is calmbot's web agent desk: the pages and the JSON +
+// server-sent events API with which support staff take handed-off
+// conversations in a browser.
+//
+// Agents log in with their name and password (handoff.Service.Authenticate).
+// A session is a cookie holding an HMAC-signed token (agent, expiry and a
+// random nonce), so sessions survive a restart when the key is kept
+// (WithKey). Every state-changing request carries a CSRF token derived from
+// the session (header X-CSRF-Token, or the form field "csrf" for the
+// logout form); the login form carries one derived from a pre-session
+// cookie. Failed logins are rate limited per name and per client address.
+//
+// The pages are a server-rendered shell (html/template) with embedded
+// JavaScript and CSS, no CDN and no build step: the queue, the agent's
+// conversations, a conversation with its summary, transcript, notes and
+// actions, and a small dashboard. They talk to the API under
+// <prefix>/api/, documented in docs/http-api.md ("Agent desk API"). The
+// customer's words are never parsed as HTML: the templates escape them and
+// the script sets them with textContent.
+package desk
+
+import (
+	"context"
+	"crypto/rand"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/handoff"
+)
+
+// Service is what the desk uses of *handoff.Service.
+type Service interface {
+	Authenticate(ctx context.Context, name, password string) (handoff.Agent, error)
+	Agent(id string) (handoff.Agent, error)
+	Agents() []handoff.Agent
+	SetPresence(ctx context.Context, id string, p handoff.Presence) (handoff.Agent, error)
+
+	Queue(agent string) ([]*handoff.Ticket, error)
+	Mine(agent string) []*handoff.Ticket
+	Tickets() []*handoff.Ticket
+	RecentTickets(ctx context.Context, limit int) ([]*handoff.Ticket, error)
+	Ticket(ctx context.Context, id int64) (*handoff.Ticket, error)
+	Estimate(id int64) (handoff.Estimate, error)
+	Summary(ctx context.Context, id int64) (handoff.Summary, error)
+	Transcript(ctx context.Context, id int64) ([]bot.Entry, error)
+	Stages(ctx context.Context, id int64) ([]handoff.Stage, error)
+
+	Claim(ctx context.Context, agent string, id int64) (*handoff.Ticket, error)
+	Next(ctx context.Context, agent string) (*handoff.Ticket, error)
+	Reply(ctx context.Context, agent string, id int64, text string) error
+	Note(ctx context.Context, agent string, id int64, text string) (handoff.Note, error)
+	Invite(ctx context.Context, agent string, id int64, colleague string) (*handoff.Ticket, error)
+	Leave(ctx context.Context, agent string, id int64) error
+	Transfer(ctx context.Context, agent string, id int64, to handoff.Target, note string) (*handoff.Ticket, error)
+	Release(ctx context.Context, agent string, id int64, flow, state string) error
+	Close(ctx context.Context, agent string, id int64) error
+
+	Subscribe(agent string) (<-chan handoff.Update, func())
+}
+
+var _ Service = (*handoff.Service)(nil)
+
+// Counts are figures about the bot's own work that the desk cannot compute
+// from the handoff service: it sees only the conversations handed to people.
+type Counts struct {
+	// Conversations counts conversations started.
+	Conversations int64 `json:"conversations"`
+	// Contained counts conversations the bot finished alone, HandedOff
+	// those that ended after a handoff.
+	Contained int64 `json:"contained"`
+	HandedOff int64 `json:"handed_off"`
+}
+
+// Stats is an optional source of Counts for the dashboard (the server's
+// metrics, say). Without it the dashboard shows no containment.
+type Stats interface {
+	Counts(ctx context.Context) (Counts, error)
+}
+
+// Defaults of the options.
+const (
+	DefaultPrefix     = "/desk"
+	DefaultSessionTTL = 12 * time.Hour
+	DefaultHeartbeat  = 15 * time.Second
+	// DefaultLoginBurst failed logins are allowed per name and per client
+	// address; then one more each DefaultLoginRefill.
+	DefaultLoginBurst  = 5
+	DefaultLoginRefill = 30 * time.Second
+	// DefaultRecent is how many closed tickets the dashboard reads.
+	DefaultRecent = 200
+	maxBody       = 64 << 10
+)
+
+// Option configures a Desk.
+type Option func(*Desk)
+
+// WithPrefix mounts the desk under prefix (default "/desk": pages at
+// /desk/, the API at /desk/api/...).
+func WithPrefix(prefix string) Option {
+	return func(d *Desk) { d.prefix = "/" + strings.Trim(prefix, "/") }
+}
+
+// WithKey sets the secret that sessions and CSRF tokens are signed with.
+// Keep it across restarts so agents stay logged in; without it a random
+// key is made and sessions end with the process.
+func WithKey(key []byte) Option { return func(d *Desk) { d.key = key } }
+
+// WithSessionTTL sets how long a login lasts (default 12 hours).
+func WithSessionTTL(ttl time.Duration) Option { return func(d *Desk) { d.ttl = ttl } }
+
+// WithLoginLimit allows burst failed logins per name and per client
+// address, then one more every refill (default 5, then one each 30 s).
+func WithLoginLimit(burst int, refill time.Duration) Option {
+	return func(d *Desk) { d.limiter = newLimiter(max(burst, 1), refill) }
+}
+
+// WithStats gives the dashboard the figures the desk cannot compute itself
+// (conversations, containment).
+func WithStats(s Stats) Option { return func(d *Desk) { d.stats = s } }
+
+// WithClock replaces the wall clock (sessions, rate limits, wait times).
+func WithClock(c bot.Clock) Option { return func(d *Desk) { d.clock = c } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(d *Desk) { d.log = l } }
+
+// WithHeartbeat sets how often an idle event stream gets a comment line
+// (default 15 s).
+func WithHeartbeat(h time.Duration) Option { return func(d *Desk) { d.heartbeat = h } }
+
+// Desk is the web agent desk, an http.Handler factory.
+type Desk struct {
+	svc       Service
+	stats     Stats
+	log       *slog.Logger
+	clock     bot.Clock
+	key       []byte
+	prefix    string
+	ttl       time.Duration
+	heartbeat time.Duration
+	limiter   *limiter
+
+	revokedMu sync.Mutex
+	revoked   map[string]time.Time // logged-out session nonces, until they expire
+
+	pages  *pages
+	routes http.Handler
+}
+
+// New returns the desk of svc.
+func New(svc Service, opts ...Option) *Desk {
+	d := &Desk{
+		svc:       svc,
+		log:       slog.Default(),
+		clock:     wallClock{},
+		prefix:    DefaultPrefix,
+		ttl:       DefaultSessionTTL,
+		heartbeat: DefaultHeartbeat,
+		limiter:   newLimiter(DefaultLoginBurst, DefaultLoginRefill),
+		revoked:   map[string]time.Time{},
+	}
+	for _, o := range opts {
+		o(d)
+	}
+	if d.prefix == "/" {
+		d.prefix = ""
+	}
+	if len(d.key) == 0 {
+		d.key = make([]byte, 32)
+		_, _ = rand.Read(d.key) // never fails (crypto/rand panics instead)
+		d.log.Warn("desk: no key given; agents' sessions end with this process")
+	}
+	d.pages = loadPages()
+	d.routes = d.mux()
+	return d
+}
+
+// Handler returns the pages and the API, with their routes under the
+// prefix; mount it at the prefix and below ("/desk" and "/desk/").
+func (d *Desk) Handler() http.Handler { return d.routes }
+
+// Prefix returns the path the desk is mounted under.
+func (d *Desk) Prefix() string { return d.prefix }
+
+func (d *Desk) mux() *http.ServeMux {
+	p := d.prefix
+	m := http.NewServeMux()
+	if p != "" {
+		m.Handle("GET "+p, http.RedirectHandler(p+"/", http.StatusMovedPermanently))
+	}
+	// Pages.
+	m.HandleFunc("GET "+p+"/login", d.loginPage)
+	m.HandleFunc("POST "+p+"/login", d.loginForm)
+	m.HandleFunc("POST "+p+"/logout", d.page(d.logoutForm))
+	m.HandleFunc("GET "+p+"/{$}", d.page(d.queuePage))
+	m.HandleFunc("GET "+p+"/tickets/{id}", d.page(d.ticketPage))
+	m.HandleFunc("GET "+p+"/dashboard", d.page(d.dashboardPage))
+	for _, name := range assetNames {
+		m.HandleFunc("GET "+p+"/assets/"+name, d.serveAsset(name))
+	}
+	// API.
+	a := p + "/api"
+	m.HandleFunc("POST "+a+"/login", d.apiLogin)
+	m.HandleFunc("POST "+a+"/logout", d.api(d.apiLogout))
+	m.HandleFunc("GET "+a+"/me", d.api(d.apiMe))
+	m.HandleFunc("PUT "+a+"/me/presence", d.api(d.apiPresence))
+	m.HandleFunc("GET "+a+"/agents", d.api(d.apiAgents))
+	m.HandleFunc("GET "+a+"/queue", d.api(d.apiQueue))
+	m.HandleFunc("POST "+a+"/queue/next", d.api(d.apiNext))
+	m.HandleFunc("GET "+a+"/mine", d.api(d.apiMine))
+	m.HandleFunc("GET "+a+"/tickets/{id}", d.api(d.apiTicket))
+	m.HandleFunc("POST "+a+"/tickets/{id}/claim", d.api(d.apiClaim))
+	m.HandleFunc("POST "+a+"/tickets/{id}/reply", d.api(d.apiReply))
+	m.HandleFunc("POST "+a+"/tickets/{id}/notes", d.api(d.apiNote))
+	m.HandleFunc("POST "+a+"/tickets/{id}/invite", d.api(d.apiInvite))
+	m.HandleFunc("POST "+a+"/tickets/{id}/leave", d.api(d.apiLeave))
+	m.HandleFunc("POST "+a+"/tickets/{id}/transfer", d.api(d.apiTransfer))
+	m.HandleFunc("POST "+a+"/tickets/{id}/release", d.api(d.apiRelease))
+	m.HandleFunc("POST "+a+"/tickets/{id}/close", d.api(d.apiClose))
+	m.HandleFunc("GET "+a+"/events", d.api(d.apiEvents))
+	m.HandleFunc("GET "+a+"/dashboard", d.api(d.apiDashboard))
+	m.HandleFunc(a+"/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such path: "+r.URL.Path)
+	})
+	return m
+}
+
+// wallClock is the real clock.
+type wallClock struct{}
+
+func (wallClock) Now() time.Time                                { return time.Now() }
+func (wallClock) AfterFunc(d time.Duration, f func()) bot.Timer { return time.AfterFunc(d, f) }

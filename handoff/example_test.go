@@ -1,0 +1,77 @@
+package handoff_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/bot/bottest"
+	"github.com/calmbot/calmbot/flows"
+	"github.com/calmbot/calmbot/handoff"
+	"github.com/calmbot/calmbot/handoff/handofftest"
+)
+
+// Example wires a Service to an engine (the Service first, then the
+// engine with it as escalator and listener, then SetEngine), hands a
+// customer to a person, and lets the agent answer and give the
+// conversation back to the bot.
+func Example() {
+	ctx := context.Background()
+	f, err := flows.Load("../flows.yaml")
+	if err != nil {
+		panic(err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+
+	// In a server: handoff.New(ctx, sqliteStore, nil) and bot.New on the same sqlite store.
+	svc, err := handoff.New(ctx, handofftest.NewStore(), nil, handoff.WithLogger(logger))
+	if err != nil {
+		panic(err)
+	}
+	eng, err := bot.New(ctx, bottest.NewStore(), f, bottest.Analyzer,
+		bot.WithEscalator(svc), bot.WithListener(svc), bot.WithQuietWindow(0), bot.WithLogger(logger))
+	if err != nil {
+		panic(err)
+	}
+	defer eng.Close()
+	svc.SetEngine(eng)
+	sender := bottest.NewSender()
+	eng.Register("web", sender)
+	// A server runs both loops: go eng.Run(ctx); go svc.Run(ctx).
+
+	if _, err := svc.AddAgent(ctx, "ada", "correct horse battery", []string{"delivery"}, 2); err != nil {
+		panic(err)
+	}
+	addr := bot.Address{Channel: "web", Conversation: "visitor-1"}
+	if err := eng.Handle(ctx, bot.Message{Address: addr, ID: "1", Text: "I want to talk to a human", Locale: "en"}); err != nil {
+		panic(err)
+	}
+
+	agent, _ := svc.Authenticate(ctx, "ada", "correct horse battery")
+	ticket, err := svc.Next(ctx, agent.ID)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("ticket:", ticket.Reason, ticket.Status, ticket.Owner)
+	if err := svc.Reply(ctx, agent.ID, ticket.ID, "Hi, Ada here. How can I help?"); err != nil {
+		panic(err)
+	}
+	if err := svc.Release(ctx, agent.ID, ticket.ID, "", ""); err != nil {
+		panic(err)
+	}
+	_ = eng.Flush(ctx, addr)
+	for _, r := range sender.Replies(addr) {
+		who := "bot"
+		if r.Author != "" {
+			who = r.Author
+		}
+		fmt.Printf("%s: %s\n", who, r.Text)
+	}
+	// Output:
+	// ticket: customer_request assigned ada
+	// bot: I am bringing in a colleague who will take it from here. They will see everything you wrote, so there is no need to repeat anything.
+	// agent:ada: Hi, Ada here. How can I help?
+	// bot: Of course. What else can I do for you?
+}

@@ -1,0 +1,114 @@
+package handofftest
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/handoff"
+)
+
+// TestStore checks that an empty s keeps tickets and accounts as a
+// handoff.Store must: IDs assigned on create, the highest version kept,
+// open and recently closed tickets listed, accounts replaced by id.
+func TestStore(t *testing.T, s handoff.Store) {
+	t.Helper()
+	ctx := context.Background()
+	at := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	mk := func(conv string) *handoff.Ticket {
+		return &handoff.Ticket{
+			Address: bot.Address{Channel: "web", Conversation: conv}, Status: handoff.StatusQueued,
+			Reason: "customer_request", Evidence: map[string]any{"sentiment": -0.5, "intent": "late_delivery"},
+			Skill: "delivery", Priority: "high", Lang: "en", Flow: "late_delivery", State: "options",
+			Target: time.Minute, Created: at, Seq: 7, Version: 1,
+		}
+	}
+	a, b := mk("a"), mk("b")
+	for _, x := range []*handoff.Ticket{a, b} {
+		if err := s.CreateTicket(ctx, x); err != nil {
+			t.Fatalf("create: %v", err)
+		}
+	}
+	if a.ID == 0 || b.ID == 0 || a.ID == b.ID {
+		t.Fatalf("ids %d, %d: want distinct non-zero", a.ID, b.ID)
+	}
+
+	// a is claimed, noted, invited; a late write of an older version is ignored.
+	old := *a
+	a.Status, a.Owner, a.Invited = handoff.StatusAssigned, "ada", []string{"bob"}
+	a.Claimed, a.Assigned = at.Add(time.Minute), at.Add(time.Minute)
+	a.Notes = []handoff.Note{{Author: "ada", Text: "VIP customer", At: at.Add(2 * time.Minute)}}
+	a.Transfers = []handoff.Transfer{{From: "cy", ToAgent: "ada", Note: "billing question", At: at.Add(time.Minute)}}
+	a.Waiting = handoff.Waiting{Told: at, Estimate: 90 * time.Second, Busy: true, Incentive: true}
+	a.Version = 3
+	if err := s.UpdateTicket(ctx, a); err != nil {
+		t.Fatalf("update: %v", err)
+	}
+	old.Version = 2
+	if err := s.UpdateTicket(ctx, &old); err != nil {
+		t.Fatalf("update older: %v", err)
+	}
+	got, err := s.Ticket(ctx, a.ID)
+	if err != nil {
+		t.Fatalf("ticket: %v", err)
+	}
+	if !reflect.DeepEqual(got, a) {
+		t.Errorf("ticket after updates:\n got %+v\nwant %+v", got, a)
+	}
+	if _, err := s.Ticket(ctx, 999999); !errors.Is(err, handoff.ErrNotFound) {
+		t.Errorf("unknown ticket: got %v, want ErrNotFound", err)
+	}
+	missing := mk("c")
+	missing.ID, missing.Version = 999999, 5
+	if err := s.UpdateTicket(ctx, missing); !errors.Is(err, handoff.ErrNotFound) {
+		t.Errorf("update unknown ticket: got %v, want ErrNotFound", err)
+	}
+
+	// b closes: it leaves the open tickets and joins the recent ones.
+	b.Status, b.Outcome, b.Closed, b.EndSeq, b.Version = handoff.StatusClosed, handoff.OutcomeClosed, at.Add(time.Hour), 12, 2
+	if err := s.UpdateTicket(ctx, b); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	open, err := s.OpenTickets(ctx)
+	if err != nil {
+		t.Fatalf("open tickets: %v", err)
+	}
+	if len(open) != 1 || open[0].ID != a.ID {
+		t.Errorf("open tickets: got %v, want only %d", ids(open), a.ID)
+	}
+	recent, err := s.RecentTickets(ctx, 10)
+	if err != nil {
+		t.Fatalf("recent tickets: %v", err)
+	}
+	if len(recent) != 1 || !reflect.DeepEqual(recent[0], b) {
+		t.Errorf("recent tickets: got %v, want %d", ids(recent), b.ID)
+	}
+
+	acc := handoff.Account{Agent: handoff.Agent{ID: "ada", Skills: []string{"billing", "delivery"}, Capacity: 3,
+		Presence: handoff.PresenceOffline, Created: at}, PasswordHash: []byte("$2a$04$hash")}
+	if err := s.SaveAgent(ctx, acc); err != nil {
+		t.Fatalf("save agent: %v", err)
+	}
+	acc.Presence = handoff.PresenceOnline
+	if err := s.SaveAgent(ctx, acc); err != nil {
+		t.Fatalf("save agent again: %v", err)
+	}
+	accs, err := s.Accounts(ctx)
+	if err != nil {
+		t.Fatalf("accounts: %v", err)
+	}
+	if len(accs) != 1 || !reflect.DeepEqual(accs[0], acc) {
+		t.Errorf("accounts: got %+v, want [%+v]", accs, acc)
+	}
+}
+
+func ids(ts []*handoff.Ticket) []int64 {
+	out := make([]int64, len(ts))
+	for i, t := range ts {
+		out[i] = t.ID
+	}
+	return out
+}

@@ -1,0 +1,181 @@
+// Package handofftest helps test code built on package handoff: an
+// in-memory handoff.Store and a contract test every Store passes.
+package handofftest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/calmbot/calmbot/handoff"
+)
+
+// Store is an in-memory handoff.Store. Tickets go through JSON as a
+// durable store's would, so a test sees what survives a restart.
+type Store struct {
+	mu      sync.Mutex
+	tickets map[int64][]byte
+	status  map[int64]handoff.Status
+	version map[int64]int64
+	agents  map[string]handoff.Account
+	next    int64
+	// Fail, when set, is returned by every write (to test write failures).
+	Fail error
+}
+
+var _ handoff.Store = (*Store)(nil)
+
+// NewStore returns an empty Store.
+func NewStore() *Store {
+	return &Store{
+		tickets: map[int64][]byte{},
+		status:  map[int64]handoff.Status{},
+		version: map[int64]int64{},
+		agents:  map[string]handoff.Account{},
+	}
+}
+
+// SetFail makes every write fail with err (nil: succeed again).
+func (s *Store) SetFail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Fail = err
+}
+
+// CreateTicket implements handoff.Store.
+func (s *Store) CreateTicket(_ context.Context, t *handoff.Ticket) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Fail != nil {
+		return s.Fail
+	}
+	s.next++
+	t.ID = s.next
+	return s.put(t)
+}
+
+// UpdateTicket implements handoff.Store.
+func (s *Store) UpdateTicket(_ context.Context, t *handoff.Ticket) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Fail != nil {
+		return s.Fail
+	}
+	v, ok := s.version[t.ID]
+	if !ok {
+		return fmt.Errorf("ticket %d: %w", t.ID, handoff.ErrNotFound)
+	}
+	if v >= t.Version {
+		return nil
+	}
+	return s.put(t)
+}
+
+func (s *Store) put(t *handoff.Ticket) error {
+	b, err := json.Marshal(t)
+	if err != nil {
+		return err
+	}
+	s.tickets[t.ID], s.status[t.ID], s.version[t.ID] = b, t.Status, t.Version
+	return nil
+}
+
+func (s *Store) get(id int64) (*handoff.Ticket, error) {
+	b, ok := s.tickets[id]
+	if !ok {
+		return nil, fmt.Errorf("ticket %d: %w", id, handoff.ErrNotFound)
+	}
+	t := new(handoff.Ticket)
+	return t, json.Unmarshal(b, t)
+}
+
+// Ticket implements handoff.Store.
+func (s *Store) Ticket(_ context.Context, id int64) (*handoff.Ticket, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.get(id)
+}
+
+// OpenTickets implements handoff.Store.
+func (s *Store) OpenTickets(context.Context) ([]*handoff.Ticket, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*handoff.Ticket
+	for id, st := range s.status {
+		if st == handoff.StatusClosed {
+			continue
+		}
+		t, err := s.get(id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	slices.SortFunc(out, func(a, b *handoff.Ticket) int { return int(a.ID - b.ID) })
+	return out, nil
+}
+
+// RecentTickets implements handoff.Store.
+func (s *Store) RecentTickets(_ context.Context, limit int) ([]*handoff.Ticket, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*handoff.Ticket
+	for id, st := range s.status {
+		if st != handoff.StatusClosed {
+			continue
+		}
+		t, err := s.get(id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	slices.SortFunc(out, func(a, b *handoff.Ticket) int {
+		if c := b.Closed.Compare(a.Closed); c != 0 {
+			return c
+		}
+		return int(b.ID - a.ID)
+	})
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// SaveAgent implements handoff.Store.
+func (s *Store) SaveAgent(_ context.Context, a handoff.Account) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Fail != nil {
+		return s.Fail
+	}
+	a.Skills = slices.Clone(a.Skills)
+	a.PasswordHash = slices.Clone(a.PasswordHash)
+	a.Active = 0
+	s.agents[a.ID] = a
+	return nil
+}
+
+// Accounts implements handoff.Store.
+func (s *Store) Accounts(context.Context) ([]handoff.Account, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]handoff.Account, 0, len(s.agents))
+	for _, a := range s.agents {
+		a.Skills = slices.Clone(a.Skills)
+		a.PasswordHash = slices.Clone(a.PasswordHash)
+		out = append(out, a)
+	}
+	slices.SortFunc(out, func(a, b handoff.Account) int {
+		switch {
+		case a.ID < b.ID:
+			return -1
+		case a.ID > b.ID:
+			return 1
+		}
+		return 0
+	})
+	return out, nil
+}

@@ -1,0 +1,9 @@
+package handofftest_test
+
+import (
+	"testing"
+
+	"github.com/calmbot/calmbot/handoff/handofftest"
+)
+
+func TestMemoryStore(t *testing.T) { handofftest.TestStore(t, handofftest.NewStore()) }

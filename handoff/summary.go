@@ -1,0 +1,371 @@
+package handoff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/flows"
+)
+
+// Summary is what an agent reads to answer a handed-off customer without
+// asking them to repeat anything.
+type Summary struct {
+	TicketID int64       `json:"ticket_id"`
+	Address  bot.Address `json:"address"`
+	Channel  string      `json:"channel"`
+	Lang     string      `json:"lang"`
+	// Flow is the flow the bot ran and Concern its description.
+	Flow    string `json:"flow,omitempty"`
+	Concern string `json:"concern,omitempty"`
+	// FirstMessage is the customer's first message of the conversation.
+	FirstMessage string `json:"first_message,omitempty"`
+	// Confirmation is the bot's confirming question and the customer's
+	// answer, when the flow got that far.
+	Confirmation *Exchange `json:"confirmation,omitempty"`
+	// Offered are the options last offered, Chosen the one taken.
+	Offered []bot.Choice `json:"offered,omitempty"`
+	Chosen  *bot.Choice  `json:"chosen,omitempty"`
+	// Moods are the sentiment of each customer turn the bot read.
+	Moods []Mood `json:"moods,omitempty"`
+	// Reason is the handoff's reason code, ReasonText it in words, and
+	// Evidence the facts behind it.
+	Reason     string         `json:"reason"`
+	ReasonText string         `json:"reason_text"`
+	Evidence   map[string]any `json:"evidence,omitempty"`
+	Skill      string         `json:"skill,omitempty"`
+	Priority   string         `json:"priority"`
+	// Created is when the bot handed off; Waited how long the customer
+	// has waited for a person (until the first reply); Target the
+	// first-response target; Responded whether a person replied.
+	Created   time.Time     `json:"created"`
+	Waited    time.Duration `json:"waited"`
+	Target    time.Duration `json:"target"`
+	Responded bool          `json:"responded"`
+	// Since are the customer's messages written after the handoff.
+	Since []string `json:"since,omitempty"`
+}
+
+// Exchange is a question of the bot and the customer's answer.
+type Exchange struct {
+	Question string `json:"question"`
+	Answer   string `json:"answer,omitempty"`
+	// Reading is how the bot read the answer: yes, no or "".
+	Reading bot.Answer `json:"reading,omitempty"`
+}
+
+// Mood is the sentiment of one customer turn.
+type Mood struct {
+	Seq int64     `json:"seq"`
+	At  time.Time `json:"at"`
+	// Text is what the customer wrote.
+	Text      string  `json:"text"`
+	Sentiment float64 `json:"sentiment"`
+	Label     string  `json:"label"`
+}
+
+// reasons say the handoff reason codes in words.
+var reasons = map[string]string{
+	"customer_request":   "the customer asked for a person",
+	"negative_sentiment": "the customer is very upset",
+	"not_calmed":         "de-escalation attempts did not calm the customer",
+	"not_understood":     "the bot did not understand the customer several times",
+	"out_of_scope":       "the request is outside what the bot covers",
+	"human_only":         "this request is for people only",
+	"option_needs_human": "the option the customer chose needs a person",
+	"flow_handoff":       "the flow hands this case to a person",
+}
+
+// Transcript returns ticket id's conversation, both directions, in order.
+func (s *Service) Transcript(ctx context.Context, id int64) ([]bot.Entry, error) {
+	eng, err := s.engine()
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.Ticket(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := eng.Transcript(ctx, t.Address)
+	if err != nil {
+		return nil, fmt.Errorf("transcript of ticket %d: %w", id, err)
+	}
+	return tr, nil
+}
+
+// Summary builds ticket id's summary from its conversation.
+func (s *Service) Summary(ctx context.Context, id int64) (Summary, error) {
+	eng, err := s.engine()
+	if err != nil {
+		return Summary{}, err
+	}
+	t, err := s.Ticket(ctx, id)
+	if err != nil {
+		return Summary{}, err
+	}
+	tr, err := eng.Transcript(ctx, t.Address)
+	if err != nil {
+		return Summary{}, fmt.Errorf("summary of ticket %d: %w", id, err)
+	}
+	snap, err := eng.Conversation(ctx, t.Address)
+	if err != nil && !errors.Is(err, bot.ErrNotFound) {
+		return Summary{}, fmt.Errorf("summary of ticket %d: %w", id, err)
+	}
+	return summarize(t, tr, snap, eng.Flows(), s.clock.Now()), nil
+}
+
+// summarize builds t's summary from its conversation's transcript tr and
+// snapshot snap (nil when unknown), as of now.
+func summarize(t *Ticket, tr []bot.Entry, snap *bot.Snapshot, f *flows.File, now time.Time) Summary {
+	sum := Summary{
+		TicketID: t.ID, Address: t.Address, Channel: t.Address.Channel, Lang: t.Lang,
+		Flow: t.Flow, Reason: t.Reason, ReasonText: reasons[t.Reason], Evidence: maps.Clone(t.Evidence),
+		Skill: t.Skill, Priority: t.Priority, Created: t.Created, Waited: t.Waited(now), Target: t.Target,
+		Responded: !t.FirstResponse.IsZero(),
+	}
+	if sum.ReasonText == "" {
+		sum.ReasonText = t.Reason
+	}
+	var fl *flows.Flow
+	if f != nil {
+		fl = f.Flows[t.Flow]
+	}
+	if fl != nil {
+		sum.Concern = fl.Description
+	}
+	tr = conversationOf(tr, t, f)
+	before := tr
+	if t.Seq > 0 {
+		i, _ := slices.BinarySearchFunc(tr, t.Seq+1, func(e bot.Entry, seq int64) int { return int(e.Seq - seq) })
+		before = tr[:i]
+		for _, e := range tr[i:] {
+			if e.Direction == bot.Inbound {
+				sum.Since = append(sum.Since, e.Text)
+			}
+		}
+	}
+	// The bot's last words before the handoff are the handoff text, said
+	// in the state it left from: a question counts only when the customer
+	// wrote after it.
+	var lastIn int64
+	for _, e := range before {
+		if e.Direction == bot.Inbound {
+			lastIn = e.Seq
+		}
+	}
+	for i, e := range before {
+		switch {
+		case e.Direction == bot.Inbound:
+			if sum.FirstMessage == "" {
+				sum.FirstMessage = e.Text
+			}
+			if a := e.Analysis; a != nil {
+				sum.Moods = append(sum.Moods, Mood{Seq: e.Seq, At: e.At, Text: e.Text, Sentiment: a.Sentiment, Label: a.Label})
+			}
+		case e.Author == "":
+			if len(e.Choices) > 0 {
+				sum.Offered = slices.Clone(e.Choices)
+			}
+			if e.Seq < lastIn && isConfirm(f, e.Flow, e.State) {
+				x := &Exchange{Question: e.Text}
+				if j := slices.IndexFunc(before[i+1:], func(e bot.Entry) bool { return e.Direction == bot.Inbound }); j >= 0 {
+					ans := before[i+1+j]
+					x.Answer = ans.Text
+					if ans.Analysis != nil {
+						x.Reading = ans.Analysis.Answer
+					}
+				}
+				sum.Confirmation = x
+			}
+		}
+	}
+	sum.Chosen = chosen(t, before, snap, sum.Offered)
+	return sum
+}
+
+// conversationOf cuts tr to t's conversation: from the customer message
+// that started it again after an earlier one ended (the bot answered it
+// with texts.ended), to the ticket's end.
+func conversationOf(tr []bot.Entry, t *Ticket, f *flows.File) []bot.Entry {
+	if t.EndSeq > 0 {
+		if i := slices.IndexFunc(tr, func(e bot.Entry) bool { return e.Seq > t.EndSeq }); i >= 0 {
+			tr = tr[:i]
+		}
+	}
+	if f == nil || len(f.Texts.Ended) == 0 {
+		return tr
+	}
+	var ended []string
+	for _, l := range f.Languages {
+		ended = append(ended, f.Texts.Ended.All(l)...)
+	}
+	for i := len(tr) - 1; i > 0; i-- {
+		e := tr[i]
+		if e.Direction != bot.Outbound || e.Author != "" || (t.Seq > 0 && e.Seq > t.Seq) {
+			continue
+		}
+		if slices.ContainsFunc(ended, func(s string) bool { return strings.HasPrefix(e.Text, s) }) {
+			for j := i - 1; j >= 0; j-- {
+				if tr[j].Direction == bot.Inbound && (j == 0 || tr[j-1].Direction != bot.Inbound) {
+					return tr[j:]
+				}
+			}
+			return tr[i:]
+		}
+	}
+	return tr
+}
+
+// isConfirm reports whether state of flow is a confirm state in f.
+func isConfirm(f *flows.File, flow, state string) bool {
+	if f == nil || flow == "" {
+		return false
+	}
+	fl := f.Flows[flow]
+	if fl == nil {
+		return false
+	}
+	st := fl.States[state]
+	return st != nil && st.Kind == flows.KindConfirm
+}
+
+// chosen finds the option the customer took: the snapshot's while it
+// still holds this handoff, else the handoff's evidence, else the last
+// option a customer turn picked.
+func chosen(t *Ticket, tr []bot.Entry, snap *bot.Snapshot, offered []bot.Choice) *bot.Choice {
+	id := ""
+	if snap != nil && snap.Status == bot.StatusHuman {
+		id = snap.Chosen
+	}
+	if id == "" {
+		id, _ = t.Evidence["chosen"].(string)
+	}
+	for i := len(tr) - 1; id == "" && i >= 0; i-- {
+		if a := tr[i].Analysis; a != nil && a.Choice != "" {
+			id = a.Choice
+		}
+	}
+	if id == "" {
+		return nil
+	}
+	for _, c := range offered {
+		if c.ID == id {
+			return &c
+		}
+	}
+	return &bot.Choice{ID: id, Label: id}
+}
+
+// Text renders the summary for an agent, in English, one fact a line.
+func (sum Summary) Text() string {
+	var b strings.Builder
+	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	line("Ticket #%d · %s · language %s · priority %s%s", sum.TicketID, sum.Address, orNone(sum.Lang), orNone(sum.Priority), skillPart(sum.Skill))
+	switch {
+	case sum.Concern != "":
+		line("Concern: %s (flow %s)", sum.Concern, sum.Flow)
+	case sum.Flow != "":
+		line("Concern: flow %s", sum.Flow)
+	default:
+		line("Concern: not identified by the bot")
+	}
+	if sum.FirstMessage != "" {
+		line("Customer first wrote: %s", quote(sum.FirstMessage))
+	}
+	if x := sum.Confirmation; x != nil {
+		answer := "no answer yet"
+		if x.Answer != "" {
+			answer = quote(x.Answer)
+			if x.Reading != bot.AnswerNone {
+				answer += " (read as " + string(x.Reading) + ")"
+			}
+		}
+		line("Bot confirmed: %s", quote(x.Question))
+		line("Customer answered: %s", answer)
+	}
+	if len(sum.Offered) > 0 {
+		opts := make([]string, len(sum.Offered))
+		for i, c := range sum.Offered {
+			opts[i] = fmt.Sprintf("%s [%s]", c.Label, c.ID)
+		}
+		line("Options offered: %s", strings.Join(opts, "; "))
+	}
+	if sum.Chosen != nil {
+		line("Option chosen: %s [%s]", sum.Chosen.Label, sum.Chosen.ID)
+	} else if len(sum.Offered) > 0 {
+		line("Option chosen: none")
+	}
+	if len(sum.Moods) > 0 {
+		first, last := sum.Moods[0], sum.Moods[len(sum.Moods)-1]
+		turns := "turns"
+		if len(sum.Moods) == 1 {
+			turns = "turn"
+		}
+		line("Sentiment: %s (%+.2f) → %s (%+.2f) over %d customer %s", first.Label, first.Sentiment, last.Label, last.Sentiment, len(sum.Moods), turns)
+		for i, m := range sum.Moods {
+			line("  %d. %+.2f %-8s %s", i+1, m.Sentiment, m.Label, quote(m.Text))
+		}
+	}
+	line("Handoff: %s (%s)", sum.ReasonText, sum.Reason)
+	if len(sum.Evidence) > 0 {
+		keys := slices.Sorted(maps.Keys(sum.Evidence))
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + "=" + evidence(sum.Evidence[k])
+		}
+		line("Evidence: %s", strings.Join(parts, ", "))
+	}
+	state := "waiting for a first reply"
+	if sum.Responded {
+		state = "answered"
+	}
+	over := ""
+	if sum.Target > 0 && sum.Waited > sum.Target {
+		over = ", over target"
+	}
+	line("Waited: %s (%s; target %s%s)", sum.Waited.Round(time.Second), state, sum.Target, over)
+	if len(sum.Since) > 0 {
+		line("Written since the handoff:")
+		for _, s := range sum.Since {
+			line("  - %s", quote(s))
+		}
+	}
+	return b.String()
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+func skillPart(skill string) string {
+	if skill == "" {
+		return ""
+	}
+	return " · skill " + skill
+}
+
+// quote puts a message on one line between quotes.
+func quote(s string) string {
+	return "“" + strings.Join(strings.Fields(s), " ") + "”"
+}
+
+// evidence formats an evidence value: numbers with two decimals.
+func evidence(v any) string {
+	if x, ok := v.(float64); ok {
+		if x == math.Trunc(x) {
+			return strconv.FormatFloat(x, 'f', -1, 64)
+		}
+		return strconv.FormatFloat(x, 'f', 2, 64)
+	}
+	return fmt.Sprint(v)
+}

@@ -1,0 +1,114 @@
+package handoff_test
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/bot/bottest"
+	"github.com/calmbot/calmbot/flows"
+	"github.com/calmbot/calmbot/handoff"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (run with -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+// scripted is the standard analyzer with the sentiment (and, where given,
+// the intent) of known texts fixed, so that the golden files follow the
+// summary, not the tuning of the sentiment lexicons.
+type scripted struct {
+	bot.Analyzer
+	fixed map[string]bot.Analysis
+}
+
+func (s scripted) Analyze(ctx context.Context, in bot.AnalyzeInput) bot.Analysis {
+	a := s.Analyzer.Analyze(ctx, in)
+	if f, ok := s.fixed[in.Text]; ok {
+		a.Sentiment, a.Label = f.Sentiment, f.Label
+		if f.Intent != "" {
+			a.Intent, a.IntentScore = f.Intent, f.IntentScore
+		}
+	}
+	return a
+}
+
+func scriptedAnalyzer(fixed map[string]bot.Analysis) bot.AnalyzerFactory {
+	return func(f *flows.File) (bot.Analyzer, error) {
+		a, err := bottest.Analyzer(f)
+		return scripted{a, fixed}, err
+	}
+}
+
+func TestSummaryGolden(t *testing.T) {
+	fixed := map[string]bot.Analysis{
+		"This is unacceptable! My parcel STILL hasn't arrived after two weeks and nobody answers my emails!": {Sentiment: -0.72, Label: "negative"},
+		"yes":          {Sentiment: 0.1, Label: "neutral"},
+		"yes, exactly": {Sentiment: 0.1, Label: "neutral"},
+		"trace it":     {Sentiment: 0, Label: "neutral"},
+		"No. I want to talk to a real person now.": {Sentiment: -0.45, Label: "negative", Intent: "late_delivery", IntentScore: 0.2},
+		"my parcel hasn't arrived":                 {Sentiment: -0.3, Label: "negative"},
+		"refund":                                   {Sentiment: 0, Label: "neutral", Intent: "late_delivery", IntentScore: 0.3},
+		"Let me speak to a human please":           {Sentiment: 0.1, Label: "neutral", Intent: "none", IntentScore: 0.1},
+	}
+	tests := []struct {
+		name   string
+		script []string
+		after  []string // written after the handoff
+	}{
+		{
+			name: "angry_option_human",
+			script: []string{
+				"This is unacceptable! My parcel STILL hasn't arrived after two weeks and nobody answers my emails!",
+				"yes",
+				"trace it",
+				"No. I want to talk to a real person now.",
+			},
+			after: []string{"My order number is 55-1234.", "Please hurry."},
+		},
+		{
+			name:   "refund_needs_billing",
+			script: []string{"my parcel hasn't arrived", "yes, exactly", "refund"},
+		},
+		{
+			name:   "straight_to_human",
+			script: []string{"Let me speak to a human please"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRigWith(t, defaultFlows(t), scriptedAnalyzer(fixed))
+			r.agent("ada", handoff.PresenceOnline, 1)
+			c, tk := r.handoff(tt.script...)
+			for _, s := range tt.after {
+				c.Say(s)
+			}
+			r.clock.Advance(75 * time.Second)
+			sum, err := r.svc.Summary(r.ctx, tk.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tt.name+".golden", sum.Text())
+		})
+	}
+}

@@ -1,0 +1,421 @@
+package handoff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/flows"
+)
+
+// How the queue estimates waits before it has seen any: an agent with room
+// picks a ticket up in about half a minute, and a conversation with a
+// person lasts about five minutes. Each claim and each closed ticket moves
+// these averages (an exponential moving average over about the last
+// statsWindow tickets).
+const (
+	defaultPickup = 30 * time.Second
+	defaultHandle = 5 * time.Minute
+	statsWindow   = 50
+	statsAlpha    = 2.0 / (statsWindow + 1)
+)
+
+// The waiting customer is told again when the estimate grew by more than
+// half and by more than growMin, and when they write after askedGap since
+// they were last told.
+const (
+	growMin  = time.Minute
+	askedGap = 30 * time.Second
+	// busyFactor: an estimate over busyFactor times the first-response
+	// target counts as busy.
+	busyFactor = 2
+)
+
+// stats are the moving averages of recent handling. Guarded by Service.mu.
+type stats struct {
+	pickup, handle time.Duration
+	picks, handles int
+}
+
+func ewma(avg time.Duration, n int, d time.Duration) time.Duration {
+	if n == 0 {
+		return d
+	}
+	return time.Duration(float64(avg) + statsAlpha*float64(d-avg))
+}
+
+// picked records the time from a handoff to an agent taking the ticket.
+func (st *stats) picked(d time.Duration) {
+	st.pickup = ewma(st.pickup, st.picks, max(d, 0))
+	st.picks++
+}
+
+// handled records how long an agent held a ticket.
+func (st *stats) handled(d time.Duration) {
+	st.handle = ewma(st.handle, st.handles, max(d, 0))
+	st.handles++
+}
+
+// seed starts the averages from recently closed tickets, latest first.
+func (st *stats) seed(recent []*Ticket) {
+	for i := len(recent) - 1; i >= 0; i-- {
+		t := recent[i]
+		if !t.Claimed.IsZero() {
+			st.picked(t.Claimed.Sub(t.Created))
+		}
+		if !t.Assigned.IsZero() && !t.Closed.IsZero() {
+			st.handled(t.Closed.Sub(t.Assigned))
+		}
+	}
+}
+
+func (st *stats) averages() (pickup, handle time.Duration) {
+	pickup, handle = defaultPickup, defaultHandle
+	if st.picks > 0 {
+		pickup = st.pickup
+	}
+	if st.handles > 0 {
+		handle = st.handle
+	}
+	return pickup, handle
+}
+
+// Estimate is what a waiting customer can be told.
+type Estimate struct {
+	// Position is the ticket's place among the queued tickets competing
+	// for the same agents; 1 is next.
+	Position int `json:"position"`
+	// Wait is the expected time until an agent takes the ticket.
+	Wait time.Duration `json:"wait"`
+	// Busy is set when no agent who could take the ticket is online or
+	// the wait is well over the first-response target.
+	Busy bool `json:"busy"`
+	// Online counts the online agents who could take the ticket and Free
+	// their free places.
+	Online int `json:"online"`
+	Free   int `json:"free"`
+	// AfterHours is set outside the service hours; Opens is when they start.
+	AfterHours bool      `json:"after_hours,omitempty"`
+	Opens      time.Time `json:"opens,omitzero"`
+}
+
+// Estimate returns the position and the expected wait of queued ticket id.
+func (s *Service) Estimate(id int64) (Estimate, error) {
+	var f *flows.File
+	if eng, err := s.engine(); err == nil {
+		f = eng.Flows()
+	}
+	now := s.clock.Now()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t := s.tickets[id]
+	if t == nil {
+		return Estimate{}, fmt.Errorf("ticket %d: %w", id, ErrNotFound)
+	}
+	if t.Status != StatusQueued {
+		return Estimate{}, nil
+	}
+	e := s.estimateLocked(t, s.activeAll())
+	if f != nil {
+		if h, err := parseHours(f.Service.Hours); err == nil && h != nil && !h.isOpen(now) {
+			e.AfterHours, e.Opens = true, h.next(now)
+		}
+	}
+	return e, nil
+}
+
+// activeAll counts each agent's open tickets. s.mu is held.
+func (s *Service) activeAll() map[string]int {
+	n := map[string]int{}
+	for _, t := range s.tickets {
+		if t.Status == StatusAssigned {
+			n[t.Owner]++
+		}
+	}
+	return n
+}
+
+// competes reports whether tickets a and b wait for the same agents.
+func competes(a, b *Ticket) bool { return a.Skill == b.Skill || a.Skill == "" || b.Skill == "" }
+
+// estimateLocked estimates queued ticket t's wait: an agent with room
+// takes it after the average pickup time; otherwise it waits for as many
+// conversations to end as there are tickets ahead beyond the free places,
+// spread over the online agents' places. s.mu is held.
+func (s *Service) estimateLocked(t *Ticket, active map[string]int) Estimate {
+	var e Estimate
+	e.Position = 1
+	for _, o := range s.tickets {
+		if o != t && o.Status == StatusQueued && competes(o, t) && ahead(o, t) {
+			e.Position++
+		}
+	}
+	places := 0
+	for _, acc := range s.agents {
+		if acc.Presence != PresenceOnline || !s.canTake(&acc.Agent, t) {
+			continue
+		}
+		e.Online++
+		places += acc.Capacity
+		e.Free += max(acc.Capacity-active[acc.ID], 0)
+	}
+	pickup, handle := s.stats.averages()
+	switch {
+	case places == 0:
+		e.Wait, e.Busy = pickup+time.Duration(e.Position)*handle, true
+	case e.Free >= e.Position:
+		e.Wait = pickup
+	default:
+		rounds := (e.Position - e.Free + places - 1) / places
+		e.Wait = pickup + time.Duration(rounds)*handle
+	}
+	if t.Target > 0 && e.Wait > busyFactor*t.Target {
+		e.Busy = true
+	}
+	return e
+}
+
+// job is a text to tell a waiting customer and what it changes on the ticket.
+type job struct {
+	id    int64
+	addr  bot.Address
+	text  func(*flows.Texts) flows.Text
+	vars  map[string]string
+	apply func(t *Ticket)
+}
+
+// inform tells waiting customers their position and wait when they were
+// not told yet, when the wait grew notably, or when they wrote again; the
+// incentive once past service.incentive_after; and outside the service
+// hours, once, when people answer again.
+func (s *Service) inform(ctx context.Context, eng Engine) error {
+	f := eng.Flows()
+	now := s.clock.Now()
+	h, err := parseHours(f.Service.Hours)
+	if err != nil {
+		s.log.WarnContext(ctx, "service hours ignored", "err", err)
+		h = nil
+	}
+	open := h == nil || h.isOpen(now)
+	texts := &f.Texts
+	var jobs []job
+
+	s.mu.Lock()
+	active := s.activeAll()
+	for _, t := range s.tickets {
+		if t.Status != StatusQueued {
+			continue
+		}
+		id, lang := t.ID, t.Lang
+		if !open {
+			if t.Waiting.AfterHours {
+				continue
+			}
+			opens := h.next(now)
+			j := job{id: id, addr: t.Address, vars: map[string]string{"opens": formatOpens(lang, opens, now)},
+				text: func(x *flows.Texts) flows.Text { return x.AfterHours },
+				apply: func(t *Ticket) {
+					t.Waiting.AfterHours, t.Waiting.Told, t.Waiting.Estimate = true, now, opens.Sub(now)
+				}}
+			if len(texts.AfterHours) == 0 {
+				// No words for it: the waiting text, with the wait until opening.
+				j.text = func(x *flows.Texts) flows.Text { return x.Waiting }
+				j.vars["position"] = "1"
+				j.vars["wait"] = formatWait(lang, opens.Sub(now))
+			}
+			jobs = append(jobs, j)
+			continue
+		}
+		w := t.Waiting
+		e := s.estimateLocked(t, active)
+		first := w.Told.IsZero() || w.AfterHours
+		grew := e.Wait > w.Estimate*3/2 && e.Wait-w.Estimate > growMin
+		asked := s.asked[id] && now.Sub(w.Told) >= askedGap
+		if first || grew || asked {
+			delete(s.asked, id)
+			j := job{id: id, addr: t.Address,
+				vars: map[string]string{"position": strconv.Itoa(e.Position), "wait": formatWait(lang, e.Wait)},
+				text: func(x *flows.Texts) flows.Text { return x.Waiting },
+				apply: func(t *Ticket) {
+					t.Waiting.Told, t.Waiting.Estimate, t.Waiting.Busy, t.Waiting.AfterHours = now, e.Wait, e.Busy, false
+				}}
+			if e.Busy && len(texts.Busy) > 0 {
+				j.text = func(x *flows.Texts) flows.Text { return x.Busy }
+			}
+			jobs = append(jobs, j)
+		}
+		if after := time.Duration(f.Service.IncentiveAfter); after > 0 && !w.Incentive && len(texts.Incentive) > 0 && now.Sub(t.Created) >= after {
+			jobs = append(jobs, job{id: id, addr: t.Address,
+				text:  func(x *flows.Texts) flows.Text { return x.Incentive },
+				apply: func(t *Ticket) { t.Waiting.Incentive = true }})
+		}
+	}
+	s.mu.Unlock()
+
+	var errs []error
+	for _, j := range jobs {
+		if err := eng.Tell(ctx, j.addr, j.text, j.vars); err != nil {
+			if !errors.Is(err, bot.ErrClosed) {
+				errs = append(errs, fmt.Errorf("tell ticket %d: %w", j.id, err))
+			}
+			continue
+		}
+		c, err := s.change(j.id, func(t *Ticket) error {
+			if t.Status != StatusQueued {
+				return ErrTaken
+			}
+			j.apply(t)
+			return nil
+		})
+		if err != nil {
+			continue // taken or closed meanwhile: nothing more to record
+		}
+		errs = append(errs, s.commit(ctx, c, UpdateTicket))
+	}
+	return errors.Join(errs...)
+}
+
+// hours are parsed service hours.
+type hours struct {
+	loc         *time.Location
+	days        [7]bool
+	open, close int // minutes after midnight
+}
+
+var weekdays = map[string]time.Weekday{
+	"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,
+	"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday,
+}
+
+// parseHours reads flows' service hours; nil means always open.
+func parseHours(fh *flows.Hours) (*hours, error) {
+	if fh == nil {
+		return nil, nil
+	}
+	h := &hours{loc: time.UTC}
+	if fh.Timezone != "" {
+		loc, err := time.LoadLocation(fh.Timezone)
+		if err != nil {
+			return nil, fmt.Errorf("service hours: %w", err)
+		}
+		h.loc = loc
+	}
+	if len(fh.Days) == 0 {
+		h.days = [7]bool{true, true, true, true, true, true, true}
+	}
+	for _, d := range fh.Days {
+		wd, ok := weekdays[strings.ToLower(d)]
+		if !ok {
+			return nil, fmt.Errorf("service hours: day %q", d)
+		}
+		h.days[wd] = true
+	}
+	var err error
+	if h.open, err = clockMinutes(fh.Open); err != nil {
+		return nil, err
+	}
+	if h.close, err = clockMinutes(fh.Close); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// clockMinutes reads "HH:MM".
+func clockMinutes(s string) (int, error) {
+	t, err := time.Parse("15:04", s)
+	if err != nil {
+		return 0, fmt.Errorf("service hours: time %q: want HH:MM", s)
+	}
+	return t.Hour()*60 + t.Minute(), nil
+}
+
+// isOpen reports whether people answer at now. Hours whose close is not
+// after their open run past midnight into the next day.
+func (h *hours) isOpen(now time.Time) bool {
+	l := now.In(h.loc)
+	m, wd := l.Hour()*60+l.Minute(), l.Weekday()
+	switch {
+	case h.open == h.close:
+		return h.days[wd]
+	case h.open < h.close:
+		return h.days[wd] && m >= h.open && m < h.close
+	default:
+		return h.days[wd] && m >= h.open || h.days[(wd+6)%7] && m < h.close
+	}
+}
+
+// next returns when people answer next: now when open, else the next
+// opening; the zero time when no day is open.
+func (h *hours) next(now time.Time) time.Time {
+	if h.isOpen(now) {
+		return now
+	}
+	l := now.In(h.loc)
+	for i := range 8 {
+		d := time.Date(l.Year(), l.Month(), l.Day()+i, h.open/60, h.open%60, 0, 0, h.loc)
+		if h.days[d.Weekday()] && d.After(l) {
+			return d
+		}
+	}
+	return time.Time{}
+}
+
+// waitWords are the words for waits, per language: under a minute is
+// said as one minute, past 90 minutes in hours.
+var waitWords = map[string][4]string{
+	"en": {"1 minute", "%d minutes", "1 hour", "%d hours"},
+	"it": {"1 minuto", "%d minuti", "1 ora", "%d ore"},
+	"de": {"1 Minute", "%d Minuten", "1 Stunde", "%d Stunden"},
+	"fi": {"1 minuutti", "%d minuuttia", "1 tunti", "%d tuntia"},
+}
+
+// formatWait says d in lang, rounded up to minutes (or to hours past 90
+// minutes): an estimate errs on the long side.
+func formatWait(lang string, d time.Duration) string {
+	w, ok := waitWords[lang]
+	if !ok {
+		w = waitWords["en"]
+	}
+	mins := int((d + time.Minute - 1) / time.Minute)
+	switch {
+	case mins <= 1:
+		return w[0]
+	case mins < 90:
+		return fmt.Sprintf(w[1], mins)
+	}
+	hrs := (mins + 59) / 60
+	if hrs == 1 {
+		return w[2]
+	}
+	return fmt.Sprintf(w[3], hrs)
+}
+
+// dayNames are weekday names per language, Sunday first.
+var dayNames = map[string][7]string{
+	"en": {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"},
+	"it": {"domenica", "lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato"},
+	"de": {"Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"},
+	"fi": {"sunnuntaina", "maanantaina", "tiistaina", "keskiviikkona", "torstaina", "perjantaina", "lauantaina"},
+}
+
+// formatOpens says when the service opens: the time, with the weekday when
+// it is not today, and the time zone ("Monday 09:00 CET").
+func formatOpens(lang string, at, now time.Time) string {
+	if at.IsZero() {
+		return "?"
+	}
+	out := at.Format("15:04 MST")
+	l := now.In(at.Location())
+	if y, m, d := at.Date(); y != l.Year() || m != l.Month() || d != l.Day() {
+		names, ok := dayNames[lang]
+		if !ok {
+			names = dayNames["en"]
+		}
+		out = names[at.Weekday()] + " " + out
+	}
+	return out
+}

@@ -1,0 +1,220 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/calmbot/calmbot/handoff"
+)
+
+// The handoff queue's tickets and agents (migration 0002). Their writes are
+// rare, so they go through the writer as lists of plain statements
+// (kindExec), each list in its own savepoint of the writer's transaction,
+// durable when the call returns like a turn.
+
+var _ handoff.Store = (*Store)(nil)
+
+// execStmt is one statement of a kindExec request; args must be
+// driver.Value types.
+type execStmt struct {
+	query string
+	args  []any
+}
+
+// execAll runs stmts on the writer's connection and returns the last
+// statement's result.
+func (w *writer) execAll(ctx context.Context, stmts []execStmt) (driver.Result, error) {
+	if w.exec == nil {
+		return nil, errors.New("driver connection cannot execute statements")
+	}
+	var res driver.Result
+	for _, st := range stmts {
+		args := make([]driver.NamedValue, len(st.args))
+		for i, a := range st.args {
+			args[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+		}
+		var err error
+		if res, err = w.exec.ExecContext(ctx, st.query, args); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// execute runs stmts in the writer and returns the last one's result once
+// they are durable.
+func (s *Store) execute(ctx context.Context, stmts ...execStmt) (driver.Result, error) {
+	r := s.pool.Get().(*request)
+	r.kind, r.execs = kindExec, stmts
+	if err := s.enqueue(ctx, r); err != nil {
+		s.put(r)
+		return nil, err
+	}
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		if r.state.CompareAndSwap(statePending, stateCancelled) {
+			return nil, ctx.Err()
+		}
+		<-r.done
+	}
+	res, err := r.result, r.err
+	s.put(r)
+	return res, err
+}
+
+const (
+	sqlInsertTicket = `INSERT INTO tickets (channel, conversation, status, owner, skill, priority, reason, created, closed, version, ticket)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlUpdateTicket = `UPDATE tickets SET status = ?, owner = ?, skill = ?, priority = ?, reason = ?, closed = ?, version = ?, ticket = ?
+	WHERE id = ? AND version < ?`
+	sqlSaveAgent = `INSERT INTO agents (id, password_hash, agent, updated) VALUES (?, ?, ?, ?)
+	ON CONFLICT (id) DO UPDATE SET password_hash = excluded.password_hash, agent = excluded.agent, updated = excluded.updated`
+	sqlTicket        = `SELECT id, ticket FROM tickets WHERE id = ?`
+	sqlOpenTickets   = `SELECT id, ticket FROM tickets WHERE status <> 'closed' ORDER BY id`
+	sqlRecentTickets = `SELECT id, ticket FROM tickets WHERE status = 'closed' ORDER BY closed DESC, id DESC LIMIT ?`
+	sqlAccounts      = `SELECT id, password_hash, agent FROM agents ORDER BY id`
+)
+
+// CreateTicket stores a new ticket and sets its ID.
+func (s *Store) CreateTicket(ctx context.Context, t *handoff.Ticket) error {
+	js, err := json.Marshal(t)
+	if err != nil {
+		return fmt.Errorf("sqlite: create ticket: %w", err)
+	}
+	res, err := s.execute(ctx, execStmt{sqlInsertTicket, []any{t.Address.Channel, t.Address.Conversation, string(t.Status),
+		t.Owner, t.Skill, t.Priority, t.Reason, nanos(t.Created), nanos(t.Closed), t.Version, string(js)}})
+	if err != nil {
+		return fmt.Errorf("sqlite: create ticket for %s: %w", t.Address, err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("sqlite: create ticket for %s: %w", t.Address, err)
+	}
+	t.ID = id
+	return nil
+}
+
+// UpdateTicket stores t unless the stored ticket's version is at least t's.
+func (s *Store) UpdateTicket(ctx context.Context, t *handoff.Ticket) error {
+	js, err := json.Marshal(t)
+	if err != nil {
+		return fmt.Errorf("sqlite: update ticket %d: %w", t.ID, err)
+	}
+	res, err := s.execute(ctx, execStmt{sqlUpdateTicket, []any{string(t.Status), t.Owner, t.Skill, t.Priority, t.Reason,
+		nanos(t.Closed), t.Version, string(js), t.ID, t.Version}})
+	if err != nil {
+		return fmt.Errorf("sqlite: update ticket %d: %w", t.ID, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 1 {
+		return nil
+	}
+	// Nothing changed: an older version, or no such ticket.
+	var one int
+	err = s.rdb.QueryRowContext(ctx, `SELECT 1 FROM tickets WHERE id = ?`, t.ID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("sqlite: update ticket %d: %w", t.ID, handoff.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: update ticket %d: %w", t.ID, err)
+	}
+	return nil
+}
+
+// Ticket returns one ticket, or an error wrapping handoff.ErrNotFound.
+func (s *Store) Ticket(ctx context.Context, id int64) (*handoff.Ticket, error) {
+	ts, err := s.tickets(ctx, sqlTicket, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(ts) == 0 {
+		return nil, fmt.Errorf("sqlite: ticket %d: %w", id, handoff.ErrNotFound)
+	}
+	return ts[0], nil
+}
+
+// OpenTickets returns the queued and assigned tickets.
+func (s *Store) OpenTickets(ctx context.Context) ([]*handoff.Ticket, error) {
+	return s.tickets(ctx, sqlOpenTickets)
+}
+
+// RecentTickets returns up to limit closed tickets, the latest closed first.
+func (s *Store) RecentTickets(ctx context.Context, limit int) ([]*handoff.Ticket, error) {
+	return s.tickets(ctx, sqlRecentTickets, limit)
+}
+
+func (s *Store) tickets(ctx context.Context, query string, args ...any) ([]*handoff.Ticket, error) {
+	rows, err := s.rdb.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: tickets: %w", err)
+	}
+	defer rows.Close()
+	var out []*handoff.Ticket
+	for rows.Next() {
+		var (
+			id int64
+			js []byte
+		)
+		if err := rows.Scan(&id, &js); err != nil {
+			return nil, fmt.Errorf("sqlite: tickets: %w", err)
+		}
+		t := new(handoff.Ticket)
+		if err := json.Unmarshal(js, t); err != nil {
+			return nil, fmt.Errorf("sqlite: ticket %d: %w", id, err)
+		}
+		t.ID = id
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: tickets: %w", err)
+	}
+	return out, nil
+}
+
+// SaveAgent creates or replaces an agent's account.
+func (s *Store) SaveAgent(ctx context.Context, a handoff.Account) error {
+	ag := a.Agent
+	ag.Active = 0
+	js, err := json.Marshal(ag)
+	if err != nil {
+		return fmt.Errorf("sqlite: save agent %s: %w", a.ID, err)
+	}
+	if _, err := s.execute(ctx, execStmt{sqlSaveAgent, []any{a.ID, a.PasswordHash, string(js), nanos(time.Now())}}); err != nil {
+		return fmt.Errorf("sqlite: save agent %s: %w", a.ID, err)
+	}
+	return nil
+}
+
+// Accounts returns every agent account, by id.
+func (s *Store) Accounts(ctx context.Context) ([]handoff.Account, error) {
+	rows, err := s.rdb.QueryContext(ctx, sqlAccounts)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: agents: %w", err)
+	}
+	defer rows.Close()
+	var out []handoff.Account
+	for rows.Next() {
+		var (
+			a  handoff.Account
+			id string
+			js []byte
+		)
+		if err := rows.Scan(&id, &a.PasswordHash, &js); err != nil {
+			return nil, fmt.Errorf("sqlite: agents: %w", err)
+		}
+		if err := json.Unmarshal(js, &a.Agent); err != nil {
+			return nil, fmt.Errorf("sqlite: agent %s: %w", id, err)
+		}
+		a.ID = id
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: agents: %w", err)
+	}
+	return out, nil
+}
