@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/calmbot/calmbot/bot"
@@ -78,6 +79,9 @@ type Adapter struct {
 	hub    hub
 	files  map[string]asset
 	routes *http.ServeMux
+
+	closeOnce sync.Once
+	done      chan struct{} // closed by Close
 }
 
 var _ bot.Sender = (*Adapter)(nil)
@@ -136,6 +140,7 @@ func New(e Engine, opts ...Option) *Adapter {
 		writeTimeout:   DefaultWriteTimeout,
 		maxSubscribers: DefaultMaxSubscribers,
 		hub:            hub{topics: map[string]*topic{}},
+		done:           make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(a)
@@ -159,16 +164,26 @@ func New(e Engine, opts ...Option) *Adapter {
 // Handler returns the page and the API, with their routes under the prefix.
 func (a *Adapter) Handler() http.Handler { return a.routes }
 
+// Close ends the open event streams and the posts waiting for replies (they
+// answer with what they have), and refuses new streams with 503. Call it
+// when the server shuts down (http.Server.RegisterOnShutdown(a.Close)):
+// Shutdown waits for requests to finish, and a stream never finishes by
+// itself. Browsers reconnect to the next server and resume where they were.
+func (a *Adapter) Close() { a.closeOnce.Do(func() { close(a.done) }) }
+
 func (a *Adapter) mux() *http.ServeMux {
 	p := a.prefix
 	m := http.NewServeMux()
+	if p != "" {
+		m.Handle("GET "+p, http.RedirectHandler(p+"/", http.StatusMovedPermanently))
+	}
 	m.HandleFunc("GET "+p+"/{$}", a.serveAsset("index.html"))
 	m.HandleFunc("GET "+p+"/assets/chat.js", a.serveAsset("chat.js"))
 	m.HandleFunc("GET "+p+"/assets/chat.css", a.serveAsset("chat.css"))
 	m.HandleFunc("POST "+p+"/api/conversations", a.create)
-	m.HandleFunc("POST "+p+"/api/conversations/{id}/messages", a.authed(a.post))
-	m.HandleFunc("GET "+p+"/api/conversations/{id}/events", a.authed(a.events))
-	m.HandleFunc("GET "+p+"/api/conversations/{id}/transcript", a.authed(a.transcript))
+	m.HandleFunc("POST "+p+"/api/conversations/{id}/messages", a.authed(a.post, false))
+	m.HandleFunc("GET "+p+"/api/conversations/{id}/events", a.authed(a.events, true))
+	m.HandleFunc("GET "+p+"/api/conversations/{id}/transcript", a.authed(a.transcript, false))
 	return m
 }
 

@@ -21,10 +21,10 @@ import (
 
 // Limits of what a client may send.
 const (
-	idBytes      = 16                                        // random bytes of a conversation id
-	idLen        = (idBytes*8 + 5) / 6                       // its length in unpadded base64url
-	maxMessageID = 128                                       // longest client message id
-	maxLangLen   = 35                                        // longest language tag
+	idBytes      = 16                                      // random bytes of a conversation id
+	idLen        = (idBytes*8 + 5) / 6                     // its length in unpadded base64url
+	maxMessageID = 128                                     // longest client message id
+	maxLangLen   = 35                                      // longest language tag
 	tokenContext = "calmbot/web/conversation-token/v1\x00" // domain of the token's HMAC
 )
 
@@ -165,6 +165,15 @@ func (a *Adapter) await(ctx context.Context, c conversation, msgID string, s *su
 		if err := a.engine.Flush(ctx, c.addr); err != nil {
 			return res
 		}
+		// The state is read before the transcript: when it says the message
+		// was answered, the transcript read after it holds the answer.
+		var snap *bot.Snapshot
+		if a.state != nil {
+			if sn, err := a.state.Conversation(ctx, c.addr); err == nil {
+				snap = sn
+				res.Status = string(sn.Status)
+			}
+		}
 		tr, err := a.engine.Transcript(ctx, c.addr)
 		if err != nil {
 			a.log.Warn("web chat: read transcript", "addr", c.addr.String(), "err", err)
@@ -178,20 +187,16 @@ func (a *Adapter) await(ctx context.Context, c conversation, msgID string, s *su
 			}
 		}
 		replies = replies[:0]
-		for _, e := range tr {
-			if e.Seq > seq && seq >= 0 && e.Direction == bot.Outbound {
-				replies = append(replies, toMessage(e))
+		if seq >= 0 {
+			for _, e := range tr {
+				if e.Seq > seq && e.Direction == bot.Outbound {
+					replies = append(replies, toMessage(e))
+				}
 			}
-		}
-		// Replies of one turn are committed together: one is all of them.
-		complete = len(replies) > 0 && seq >= 0
-		if a.state != nil {
-			snap, err := a.state.Conversation(ctx, c.addr)
-			if err == nil {
-				res.Status = string(snap.Status)
-				// Answered without a word from the bot: a person holds it.
-				complete = complete || seq >= 0 && snap.Processed >= seq
-			}
+			// Replies of one turn are committed together: one is all of
+			// them. A message answered without a word from the bot (a
+			// person holds the conversation) is answered too.
+			complete = len(replies) > 0 || snap != nil && snap.Processed >= seq
 		}
 		if complete {
 			return res
@@ -199,6 +204,8 @@ func (a *Adapter) await(ctx context.Context, c conversation, msgID string, s *su
 		select {
 		case <-s.wake:
 		case <-ctx.Done():
+			return res
+		case <-a.done:
 			return res
 		}
 	}
@@ -246,18 +253,24 @@ func checkMessageID(id string) error {
 	return nil
 }
 
-// authed checks a request's conversation id and token before h runs.
-func (a *Adapter) authed(h func(http.ResponseWriter, *http.Request, conversation)) http.HandlerFunc {
+// authed checks a request's conversation id and token before h runs. The
+// token comes in the Authorization header or, when query is true (for
+// EventSource, which cannot set headers), in the token query parameter.
+func (a *Adapter) authed(h func(http.ResponseWriter, *http.Request, conversation), query bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		if !validID(id) {
 			a.fail(w, &httpError{status: http.StatusNotFound, msg: "no such conversation"})
 			return
 		}
-		tok := bearer(r)
+		tok := bearer(r, query)
 		if tok == "" {
+			msg := "missing token: send Authorization: Bearer <token>"
+			if query {
+				msg += " or ?token=<token>"
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="calmbot"`)
-			a.fail(w, &httpError{status: http.StatusUnauthorized, msg: "missing token: send Authorization: Bearer <token> (or ?token= for event streams)"})
+			a.fail(w, &httpError{status: http.StatusUnauthorized, msg: msg})
 			return
 		}
 		lang, ok := a.check(id, tok)
@@ -270,9 +283,9 @@ func (a *Adapter) authed(h func(http.ResponseWriter, *http.Request, conversation
 	}
 }
 
-// bearer returns the request's token: the Authorization header's, else the
-// token query parameter's (EventSource cannot set headers).
-func bearer(r *http.Request) string {
+// bearer returns the request's token: the Authorization header's, else,
+// with query, the token query parameter's.
+func bearer(r *http.Request, query bool) string {
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, tok, ok := strings.Cut(h, " ")
 		if ok && strings.EqualFold(scheme, "Bearer") {
@@ -280,7 +293,10 @@ func bearer(r *http.Request) string {
 		}
 		return ""
 	}
-	return r.URL.Query().Get("token")
+	if query {
+		return r.URL.Query().Get("token")
+	}
+	return ""
 }
 
 // token signs a conversation id, with the conversation's language, so

@@ -96,6 +96,12 @@ func (a *Adapter) events(w http.ResponseWriter, r *http.Request, c conversation)
 		a.fail(w, err)
 		return
 	}
+	select {
+	case <-a.done:
+		a.fail(w, &httpError{status: http.StatusServiceUnavailable, msg: "the chat is shutting down; reconnect shortly"})
+		return
+	default:
+	}
 	s, ok := a.hub.subscribe(c.id, a.maxSubscribers)
 	if !ok {
 		a.fail(w, &httpError{status: http.StatusTooManyRequests, msg: fmt.Sprintf("more than %d event streams on this conversation", a.maxSubscribers)})
@@ -124,6 +130,8 @@ func (a *Adapter) events(w http.ResponseWriter, r *http.Request, c conversation)
 		select {
 		case <-ctx.Done():
 			return
+		case <-a.done:
+			return
 		case <-s.wake:
 		case <-beat.C:
 			st.buf.WriteString(": ping\n\n")
@@ -144,6 +152,19 @@ type stream struct {
 
 // push sends the stream what it has not had yet.
 func (a *Adapter) push(ctx context.Context, c conversation, st *stream) error {
+	// The state is read before the transcript, so the transcript is never
+	// older than the state it is compared with.
+	var snap *bot.Snapshot
+	if a.state != nil {
+		s, err := a.state.Conversation(ctx, c.addr)
+		switch {
+		case errors.Is(err, bot.ErrNotFound):
+		case err != nil:
+			return fmt.Errorf("read conversation: %w", err)
+		default:
+			snap = s
+		}
+	}
 	tr, err := a.engine.Transcript(ctx, c.addr)
 	if err != nil {
 		return fmt.Errorf("read transcript: %w", err)
@@ -161,39 +182,31 @@ func (a *Adapter) push(ctx context.Context, c conversation, st *stream) error {
 		}
 		st.last = e.Seq
 	}
-	if a.state != nil && len(tr) > 0 {
-		snap, err := a.state.Conversation(ctx, c.addr)
-		switch {
-		case errors.Is(err, bot.ErrNotFound):
-		case err != nil:
-			return fmt.Errorf("read conversation: %w", err)
-		default:
-			if s := string(snap.Status); s != st.status {
-				st.status = s
-				if err := st.event("", "status", map[string]string{"status": s}); err != nil {
-					return err
-				}
+	if snap != nil {
+		if s := string(snap.Status); s != st.status {
+			st.status = s
+			if err := st.event("", "status", map[string]string{"status": s}); err != nil {
+				return err
 			}
-			// Stored customer messages the bot has yet to answer: it is writing.
-			typing := snap.Status == bot.StatusBot && snap.Processed < lastInbound(tr)
-			if typing != st.typing {
-				st.typing = typing
-				if err := st.event("", "typing", map[string]bool{"typing": typing}); err != nil {
-					return err
-				}
+		}
+		if typing := typing(snap, tr); typing != st.typing {
+			st.typing = typing
+			if err := st.event("", "typing", map[string]bool{"typing": typing}); err != nil {
+				return err
 			}
 		}
 	}
 	return st.flush()
 }
 
-func lastInbound(tr []bot.Entry) int64 {
-	for i := len(tr) - 1; i >= 0; i-- {
-		if tr[i].Direction == bot.Inbound {
-			return tr[i].Seq
-		}
+// typing reports whether the bot is about to answer: it holds the
+// conversation and has stored customer messages it has not answered yet
+// (it waits for the end of a burst).
+func typing(snap *bot.Snapshot, tr []bot.Entry) bool {
+	if snap.Status != bot.StatusBot || len(tr) == 0 || tr[len(tr)-1].Direction != bot.Inbound {
+		return false
 	}
-	return 0
+	return snap.Processed < tr[len(tr)-1].Seq
 }
 
 // event adds one event to the stream's buffer.

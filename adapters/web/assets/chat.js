@@ -223,7 +223,7 @@
       li.appendChild(box);
     }
     el.messages.appendChild(li);
-    li.scrollIntoView({ block: "end", behavior: "smooth" });
+    li.scrollIntoView({ block: "end", behavior: reducedMotion() ? "auto" : "smooth" });
     return li;
   }
 
@@ -358,6 +358,10 @@
 
   function typing(on) {
     el.typing.hidden = !on;
+  }
+
+  function reducedMotion() {
+    return window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   }
 
   function grow() {
