@@ -369,7 +369,7 @@ func (e *Engine) storeOnly(ctx context.Context, c *conv, fresh []*pending, hold 
 			c.burst = append(c.burst, entries...)
 			e.arm(c)
 		} else {
-			e.notify(ctx, before, t, snap)
+			e.notify(ctx, before, t, t.Inbound, snap)
 		}
 	}
 	for _, p := range fresh {
@@ -462,6 +462,16 @@ func (e *Engine) commit(ctx context.Context, c *conv, s *session, t *Turn) error
 		return err
 	}
 	before := c.snap
+	var inbound []Entry
+	if !s.action && len(c.burst) > 0 && e.listeners != nil {
+		inbound = slices.Clone(c.burst)
+		for i := range inbound {
+			if a, ok := t.Analysed[inbound[i].Seq]; ok {
+				inbound[i].Analysis = a
+			}
+		}
+	}
+	inbound = append(inbound, t.Inbound...)
 	c.snap, c.prog, c.m = snap, s.prog, s.m
 	if snap.Processed == snap.Seq {
 		c.burst = nil
@@ -471,15 +481,17 @@ func (e *Engine) commit(ctx context.Context, c *conv, s *session, t *Turn) error
 			s.replies[i].OutboxID = res.OutboxIDs[i]
 		}
 	}
-	// Deliveries are queued and the handoff passed on before the messages
-	// are acknowledged, so whoever waits on Handle and then Flush sees them.
-	e.out.enqueue(c.addr, s.replies)
+	// The handoff is passed on and the listeners hear of the turn before
+	// its replies go out (the ticket exists when the customer reads that a
+	// person takes over), and all of it before the messages are
+	// acknowledged, so whoever waits on Handle and then Flush sees it.
 	if s.handoff != nil && e.escalator != nil {
 		if err := e.escalator.Escalate(ctx, *s.handoff); err != nil {
 			e.log.Error("escalate", "addr", c.addr.String(), "reason", s.handoff.Reason, "err", err)
 		}
 	}
-	e.notify(ctx, before, t, snap)
+	e.notify(ctx, before, t, inbound, snap)
+	e.out.enqueue(c.addr, s.replies)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -328,6 +329,30 @@ func TestQuietWindowAnswersBurstOnce(t *testing.T) {
 	}
 	if a := tr[2].Analysis; a == nil || a.Intent != "late" {
 		t.Errorf("the burst's analysis is not stored on its last message: %+v", tr[2])
+	}
+}
+
+func TestBurstIsReportedWhenAnswered(t *testing.T) {
+	rec := &recorder{}
+	h := newHarness(t, bot.WithQuietWindow(time.Second), bot.WithListener(rec))
+	c := h.Chat("en")
+	c.Say("hello")
+	c.Say("intent:late angry")
+	if k := rec.kinds(c.Addr); len(k) != 0 {
+		t.Errorf("events before the burst is answered: %v", k)
+	}
+	h.Clock.Advance(time.Second)
+	waitReplies(t, c, 2)
+	pollUntil(t, func() bool { return len(rec.kinds(c.Addr)) >= 5 })
+	want := []bot.EventKind{bot.EventStarted, bot.EventMessage, bot.EventMessage, bot.EventReply, bot.EventReply}
+	if got := rec.kinds(c.Addr); !slices.Equal(got, want) {
+		t.Errorf("events %v, want %v", got, want)
+	}
+	rec.mu.Lock()
+	last := rec.events[c.Addr][2].Entry
+	rec.mu.Unlock()
+	if last.Analysis == nil || last.Analysis.Sentiment != -0.5 {
+		t.Errorf("the burst's last message carries no analysis: %+v", last)
 	}
 }
 

@@ -39,9 +39,11 @@ type Listener interface {
 // WithListener adds a listener of conversation events.
 func WithListener(l Listener) Option { return func(e *Engine) { e.listeners = append(e.listeners, l) } }
 
-// notify tells the listeners what a committed turn did; before is the
-// conversation's snapshot before the turn.
-func (e *Engine) notify(ctx context.Context, before *Snapshot, t *Turn, snap *Snapshot) {
+// notify tells the listeners what a committed turn did: before is the
+// conversation's snapshot before the turn, inbound the customer messages
+// the turn answered (a quiet window's burst is stored before it is
+// answered, and reported when it is).
+func (e *Engine) notify(ctx context.Context, before *Snapshot, t *Turn, inbound []Entry, snap *Snapshot) {
 	if len(e.listeners) == 0 {
 		return
 	}
@@ -51,12 +53,12 @@ func (e *Engine) notify(ctx context.Context, before *Snapshot, t *Turn, snap *Sn
 			l.Notify(ctx, ev)
 		}
 	}
-	fresh := before.Seq == 0 || before.Status == StatusEnded || before.Status == StatusRating && snap.Status == StatusBot
-	if len(t.Inbound) > 0 && fresh {
+	fresh := before.Processed == 0 || before.Status == StatusEnded || before.Status == StatusRating && snap.Status == StatusBot
+	if len(inbound) > 0 && fresh {
 		emit(Event{Kind: EventStarted})
 	}
-	for i := range t.Inbound {
-		emit(Event{Kind: EventMessage, Entry: &t.Inbound[i]})
+	for i := range inbound {
+		emit(Event{Kind: EventMessage, Entry: &inbound[i]})
 	}
 	for i := range t.Outbound {
 		emit(Event{Kind: EventReply, Entry: &t.Outbound[i]})

@@ -27,8 +27,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	if every <= 0 {
 		every = resendEvery
 	}
-	var schedule func()
-	schedule = func() {
+	schedule := func() {
 		e.clock.AfterFunc(every, func() {
 			select {
 			case tick <- struct{}{}:

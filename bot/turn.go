@@ -93,8 +93,8 @@ func (s *session) run(ctx context.Context, text, locale string) {
 	}
 	st := s.prog.state(s.snap.Flow, s.snap.State)
 	ev := event(st, a)
-	if ev == "" && a.InScope && s.prog.intentFlow[a.Intent] != s.snap.Flow {
-		// The reply answers nothing but names another concern: follow it.
+	if ev == "" && a.InScope && a.IntentScore >= switchThreshold(pol) && s.prog.intentFlow[a.Intent] != s.snap.Flow {
+		// The reply answers nothing but clearly names another concern: follow it.
 		s.pick(ctx, a, text)
 		return
 	}
@@ -110,6 +110,12 @@ func (s *session) run(ctx context.Context, text, locale string) {
 	}
 	s.handle(ctx, st, ev)
 }
+
+// switchThreshold is the intent score a reply in the middle of a flow
+// needs to switch to another concern: halfway between the policy's
+// threshold and certainty, since a reply most likely still speaks of the
+// concern at hand ("I'm still annoyed" is no new request).
+func switchThreshold(p flows.Policy) float64 { return (1 + p.IntentThreshold) / 2 }
 
 // worseningDrop is the least fall from the first to the last of the
 // worsening turns that counts as a trend rather than noise.

@@ -11,6 +11,7 @@ import (
 	"context"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,6 +33,20 @@ type Metrics struct {
 
 	mu    sync.Mutex
 	moods map[bot.Address]*mood // sentiment of conversations in progress
+
+	started, contained, handedOff atomic.Int64
+}
+
+// Totals are the conversation counts since start, for dashboards.
+type Totals struct {
+	// Started counts conversations started; Contained those the bot ended
+	// alone, HandedOff those that ended after a handoff.
+	Started, Contained, HandedOff int64
+}
+
+// Totals returns the conversation counts since the process started.
+func (m *Metrics) Totals() Totals {
+	return Totals{Started: m.started.Load(), Contained: m.contained.Load(), HandedOff: m.handedOff.Load()}
 }
 
 // mood is a conversation's first and latest customer sentiment.
@@ -124,6 +139,7 @@ func (m *Metrics) Notify(_ context.Context, ev bot.Event) {
 	switch ev.Kind {
 	case bot.EventStarted:
 		m.conversations.WithLabelValues(ev.Address.Channel).Inc()
+		m.started.Add(1)
 	case bot.EventMessage:
 		m.messages.WithLabelValues(ev.Address.Channel, "customer").Inc()
 		if a := ev.Entry.Analysis; a != nil {
@@ -154,6 +170,9 @@ func (m *Metrics) Notify(_ context.Context, ev bot.Event) {
 		outcome := "contained"
 		if md != nil && md.handedOff {
 			outcome = "handed_off"
+			m.handedOff.Add(1)
+		} else {
+			m.contained.Add(1)
 		}
 		m.ended.WithLabelValues(outcome).Inc()
 		if md != nil && !math.IsNaN(md.first) {

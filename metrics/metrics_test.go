@@ -52,6 +52,9 @@ calmbot_handoffs_total{reason="customer_request"} 1
 		"calmbot_conversations_ended_total", "calmbot_conversations_started_total", "calmbot_handoffs_total"); err != nil {
 		t.Error(err)
 	}
+	if got := m.Totals(); got != (metrics.Totals{Started: 2, Contained: 1, HandedOff: 1}) {
+		t.Errorf("totals %+v", got)
+	}
 	if n := testutil.ToFloat64(m.Messages("test", "customer")); n != 7 {
 		t.Errorf("customer messages %v, want 7", n)
 	}

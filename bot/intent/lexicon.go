@@ -32,6 +32,9 @@ type tables struct {
 	weak map[string]bool
 	// complaint are the lexicon's complaint words, folded, and their stems.
 	complaint map[string]bool
+	// flags are stop, negator, weak and complaint words in one map, for
+	// quick reading.
+	flags map[string]wordFlag
 	// Stems of the words about asking for a person.
 	humanStrong, humanWeak, cues, talkCues map[string]bool
 }
@@ -78,6 +81,15 @@ func newTables(lang string) *tables {
 		w = language.Fold(w)
 		t.complaint[w] = true
 		t.complaint[language.Stem(lang, w)] = true
+	}
+	t.flags = map[string]wordFlag{}
+	for _, set := range []struct {
+		words map[string]bool
+		flag  wordFlag
+	}{{t.stop, flagStop}, {t.negators, flagNegator}, {t.weak, flagWeak}, {t.complaint, flagComplaint}} {
+		for w := range set.words {
+			t.flags[w] |= set.flag
+		}
 	}
 	for i, item := range lx.ordinals {
 		ws := strings.Fields(item)
@@ -140,17 +152,30 @@ func (t *tables) phraseAt(toks []language.Token, i int) (phrase, bool) {
 	return phrase{}, false
 }
 
+// wordFlag says what kind of word a folded word or stem is.
+type wordFlag uint8
+
+// Word flags.
+const (
+	flagStop wordFlag = 1 << iota
+	flagNegator
+	flagWeak
+	flagComplaint
+)
+
 // isContent reports whether a token can carry an intent or a label's meaning.
 func (t *tables) isContent(tk language.Token) bool {
-	return tk.Kind == language.Word && len(tk.Text) > 1 && !t.stop[tk.Text] && !t.negators[tk.Text]
+	return tk.Kind == language.Word && len(tk.Text) > 1 && t.flags[tk.Text]&(flagStop|flagNegator) == 0
 }
 
-// isWeak reports whether the folded word w, or its stem, is a weak word.
-func (t *tables) isWeak(w, stem string) bool { return t.weak[w] || t.weak[stem] }
-
-// isComplaint reports whether the folded word w, or its stem, is a
-// complaint word.
-func (t *tables) isComplaint(w, stem string) bool { return t.complaint[w] || t.complaint[stem] }
+// wordFlags returns the flags of the folded word w and of its stem.
+func (t *tables) wordFlags(w, stem string) wordFlag {
+	f := t.flags[w]
+	if stem != w {
+		f |= t.flags[stem]
+	}
+	return f
+}
 
 // negated reports whether a negator precedes toks[i] within its clause, at
 // most span words back.

@@ -19,9 +19,9 @@ var showMisses = flag.Bool("misses", false, "TestDefaultFlowsParaphrases: log ev
 // figures with some margin (see the test's log for the current ones). Raise
 // them when the analyser improves; never lower them to let a change pass.
 const (
-	floorIntent         = 0.70 // messages of an intent read as that intent, in scope
+	floorIntent         = 0.80 // messages of an intent read as that intent, in scope
 	floorOutOfScope     = 0.75 // out-of-scope messages read as out of scope
-	floorDetectedIntent = 0.70 // intent accuracy with no locale (language detected)
+	floorDetectedIntent = 0.80 // intent accuracy with no locale (language detected)
 	floorDetectedLang   = 0.90 // language detected right with no locale
 )
 
@@ -110,6 +110,7 @@ func TestDefaultFlowsParaphrases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("intent classifier trained in %v", a.TrainTime())
 	msgs := readParaphrases(t, "testdata/paraphrases.tsv")
 
 	// Held out means held out: no message may be one of the examples.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -47,20 +48,23 @@ const usage = `calmbot: customer-service chatbots that calm angry customers down
 them to a person at the right moment.
 
 Usage:
+  calmbot [serve] [flags]           start the help desk on 127.0.0.1:8080
   calmbot <command> [flags] [arguments]
 
 Commands:
+  serve          the web chat at /, the agent desk at /desk, /metrics (default)
+  agents         add and list the agents who log in to the desk
   chat           talk to the bot in this terminal (every turn is stored)
   flows check    validate and lint a flow file: file:line:col: rule: message
   flows test     run a flow file's conversation tests
   flows graph    draw the flows as Mermaid or Graphviz DOT
+  bench          simulated customers (and agents) against a server over HTTP
   analyze        read JSON lines of customer messages, write their language,
                  sentiment, intent, scope and "a human please" as JSON lines
+  eval           measure the analyzer on the labelled sets in ../shared/data/eval
   help           show help for a command: calmbot help flows test
   version        print the version
 
-The server (web chat, agent desk, chat platforms) is not part of this build
-yet: run "calmbot chat" to talk to the bot.
 
 Environment:
   CALMBOT_FLOWS  flow file used when --flows is not given
@@ -74,18 +78,25 @@ var version = "dev"
 
 // run is the whole program; main only wires it to the process.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
-	if len(args) == 0 {
-		fmt.Fprint(stdout, usage)
-		return nil
-	}
 	env := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "-help" && args[0] != "--help" && args[0] != "--version" {
+		return env.serve(ctx, args)
+	}
 	switch args[0] {
+	case "serve":
+		return env.serve(ctx, args[1:])
+	case "agents":
+		return env.agents(ctx, args[1:])
 	case "chat":
 		return env.chat(ctx, args[1:])
 	case "flows":
 		return env.flows(ctx, args[1:])
 	case "analyze":
 		return env.analyze(ctx, args[1:])
+	case "bench":
+		return env.bench(ctx, args[1:])
+	case "eval":
+		return env.eval(ctx, args[1:])
 	case "help", "-h", "-help", "--help":
 		return env.help(args[1:])
 	case "version", "--version":
@@ -114,8 +125,20 @@ func (e *env) help(args []string) error {
 		fs.SetOutput(e.stdout)
 		fs.Usage()
 		return nil
+	case args[0] == "serve":
+		fs := e.serveFlags(&serveOptions{})
+		fs.SetOutput(e.stdout)
+		fs.Usage()
+		return nil
+	case args[0] == "agents":
+		fmt.Fprint(e.stdout, agentsUsage)
+		return nil
+	case args[0] == "bench":
+		return e.bench(context.Background(), []string{"-h"})
 	case args[0] == "analyze":
 		return e.analyze(context.Background(), []string{"-h"})
+	case args[0] == "eval":
+		return e.eval(context.Background(), []string{"-h"})
 	case args[0] == "flows":
 		sub := ""
 		if len(args) > 1 {

@@ -58,13 +58,15 @@ func TestUsage(t *testing.T) {
 		out  string // in stdout
 		err  string // in stderr
 	}{
-		{nil, 0, "calmbot chat", ""},
 		{[]string{"help"}, 0, "flows check", ""},
 		{[]string{"--help"}, 0, "Commands:", ""},
 		{[]string{"help", "chat"}, 0, "-quiet-window", ""},
 		{[]string{"help", "flows", "test"}, 0, "-junit", ""},
 		{[]string{"chat", "-h"}, 0, "", "-jsonl"},
 		{[]string{"version"}, 0, "calmbot dev", ""},
+		{[]string{"help", "serve"}, 0, "-addr", ""},
+		{[]string{"help", "agents"}, 0, "agents add", ""},
+		{[]string{"serve", "extra"}, 2, "", "serve takes no arguments"},
 		{[]string{"nope"}, 2, "", `unknown command "nope"`},
 		{[]string{"flows"}, 2, "", "needs a subcommand"},
 		{[]string{"flows", "lint"}, 2, "", `unknown flows subcommand "lint"`},

@@ -149,6 +149,9 @@ type Desk struct {
 
 	pages  *pages
 	routes http.Handler
+
+	done      chan struct{}
+	closeOnce sync.Once
 }
 
 // New returns the desk of svc.
@@ -162,6 +165,7 @@ func New(svc Service, opts ...Option) *Desk {
 		heartbeat: DefaultHeartbeat,
 		limiter:   newLimiter(DefaultLoginBurst, DefaultLoginRefill),
 		revoked:   map[string]time.Time{},
+		done:      make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(d)
@@ -182,6 +186,11 @@ func New(svc Service, opts ...Option) *Desk {
 // Handler returns the pages and the API, with their routes under the
 // prefix; mount it at the prefix and below ("/desk" and "/desk/").
 func (d *Desk) Handler() http.Handler { return d.routes }
+
+// Close ends the open event streams and refuses new ones with 503. Call it
+// when the server shuts down (http.Server.RegisterOnShutdown(d.Close)): a
+// stream never finishes by itself. Browsers reconnect to the next server.
+func (d *Desk) Close() { d.closeOnce.Do(func() { close(d.done) }) }
 
 // Prefix returns the path the desk is mounted under.
 func (d *Desk) Prefix() string { return d.prefix }
@@ -223,9 +232,6 @@ func (d *Desk) mux() *http.ServeMux {
 	m.HandleFunc("POST "+a+"/tickets/{id}/close", d.api(d.apiClose))
 	m.HandleFunc("GET "+a+"/events", d.api(d.apiEvents))
 	m.HandleFunc("GET "+a+"/dashboard", d.api(d.apiDashboard))
-	m.HandleFunc(a+"/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no such path: "+r.URL.Path)
-	})
 	return m
 }
 

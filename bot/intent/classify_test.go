@@ -1,0 +1,103 @@
+package intent
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/bot/language"
+	"github.com/calmbot/calmbot/flows"
+)
+
+// TestTrainingIsDeterministic checks that the same flow file always gives
+// the same scores.
+func TestTrainingIsDeterministic(t *testing.T) {
+	a, b := newDefaultAnalyzer(t), newDefaultAnalyzer(t)
+	for _, text := range []string{"my parcel never came", "il pacco è arrivato rotto", "hello there", "Ich werde Sie verklagen"} {
+		ga := a.Analyze(context.Background(), bot.AnalyzeInput{Text: text})
+		gb := b.Analyze(context.Background(), bot.AnalyzeInput{Text: text})
+		if ga.Intent != gb.Intent || ga.IntentScore != gb.IntentScore {
+			t.Errorf("%q: %s %v, then %s %v", text, ga.Intent, ga.IntentScore, gb.Intent, gb.IntentScore)
+		}
+	}
+	if a.TrainTime() <= 0 {
+		t.Errorf("train time %v", a.TrainTime())
+	}
+}
+
+// TestUnknownWordsLowerTheScore checks that words no example has make a
+// turn less sure, and that a turn of unknown words only is out of scope.
+func TestUnknownWordsLowerTheScore(t *testing.T) {
+	a := newDefaultAnalyzer(t)
+	plain := analyze(a, "en", "my parcel has not arrived")
+	padded := analyze(a, "en", "my parcel has not arrived, zebra xylophone quantum pineapple")
+	if plain.Intent != "late_delivery" || padded.IntentScore >= plain.IntentScore {
+		t.Errorf("plain %s %.2f, padded %s %.2f: want late_delivery, padded lower", plain.Intent, plain.IntentScore, padded.Intent, padded.IntentScore)
+	}
+	// Only a few of their letters are known.
+	if got := analyze(a, "en", "zebra xylophone quantum"); got.InScope || got.IntentScore > 0.2 {
+		t.Errorf("unknown words: %s %.2f in scope %v, want a score under 0.2", got.Intent, got.IntentScore, got.InScope)
+	}
+}
+
+func TestNoIntents(t *testing.T) {
+	a, err := New(&flows.File{Languages: []string{"en"}, Policy: flows.DefaultPolicy()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := analyze(a, "en", "my parcel has not arrived"); got.Intent != "" || got.InScope {
+		t.Errorf("no intents: %+v", got)
+	}
+}
+
+func TestScore(t *testing.T) {
+	tests := []struct {
+		name     string
+		p, known float64
+		k        int
+		want     float64
+	}{
+		{"at chance", 0.5, 1, 2, 0},
+		{"nothing known", 0.9, 0, 7, 0},
+		{"certain", 1, 1, 7, 1},
+		{"the threshold point", scoreAt, 1, 1 << 30, 0.5},
+		// One intent: nothing to tell apart, the known share decides.
+		{"one intent, all known", 1, 1, 1, 1},
+		{"one intent, nothing known", 1, 0, 1, 0},
+		{"one intent, threshold point", 1, scoreAt, 1, 0.5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := score(tt.p, tt.known, tt.k); math.Abs(got-tt.want) > 1e-6 {
+				t.Errorf("score(%v, %v, %d) = %v, want %v", tt.p, tt.known, tt.k, got, tt.want)
+			}
+		})
+	}
+	if score(0.6, 0.5, 7) >= score(0.6, 1, 7) || score(0.4, 1, 7) >= score(0.6, 1, 7) {
+		t.Error("score does not grow with probability and known share")
+	}
+}
+
+func TestTable(t *testing.T) {
+	m := map[uint64]int32{0: 7, 1 << 40: 1, 12345: 2, 99: 3}
+	tb := newTable(m)
+	for h, want := range map[uint64]int32{1 << 40: 1, 12345: 2, 99: 3, 5: -1, 1<<40 + 1: -1} {
+		if got := tb.get(h); got != want {
+			t.Errorf("get(%d) = %d, want %d", h, got, want)
+		}
+	}
+	if got := newTable(nil).get(42); got != -1 {
+		t.Errorf("empty table: %d", got)
+	}
+}
+
+// BenchmarkClassify is the intent classifier's share of Analyze.
+func BenchmarkClassify(b *testing.B) {
+	a := newTestAnalyzer(b)
+	toks := language.Split(nil, "I ordered a new phone two weeks ago and my parcel still hasn't arrived, this is ridiculous!")
+	b.ReportAllocs()
+	for b.Loop() {
+		a.clf.classify(toks, "en", a.tables["en"])
+	}
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/calmbot/calmbot/handoff"
+)
+
+const agentsUsage = `Usage:
+  calmbot agents add [--skills a,b] [--capacity N] [--password-stdin] [--db FILE] NAME
+  calmbot agents list [--db FILE]
+  calmbot agents passwd [--password-stdin] [--db FILE] NAME
+
+Agents log in to the desk at /desk. Skills route handoffs ("*" takes any);
+capacity is how many conversations an agent holds at once. Without
+--password-stdin a password is generated and printed once.
+`
+
+func (e *env) agents(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(e.stdout, agentsUsage)
+		if len(args) == 0 {
+			return &exitError{code: 2}
+		}
+		return nil
+	}
+	sub := args[0]
+	fs := flag.NewFlagSet("agents "+sub, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), agentsUsage, "\nFlags:\n"); fs.PrintDefaults() }
+	db := fs.String("db", "", "SQLite database `file` (default $CALMBOT_DB, else calmbot.db)")
+	skills := fs.String("skills", "*", "comma-separated `skills`")
+	capacity := fs.Int("capacity", 3, "conversations held at once")
+	stdinPW := fs.Bool("password-stdin", false, "read the password from the first line of stdin")
+	if err := fs.Parse(args[1:]); err != nil {
+		if err == flag.ErrHelp {
+			return nil
+		}
+		return &exitError{code: 2}
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := openStore(ctx, e.dbPath(*db), log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc, err := handoff.New(ctx, st, nil, handoff.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	password := func() (string, bool, error) {
+		if !*stdinPW {
+			return randomPassword(), true, nil
+		}
+		line, err := bufio.NewReader(e.stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return "", false, &exitError{code: 1, msg: "no password on stdin"}
+		}
+		return strings.TrimRight(line, "\r\n"), false, nil
+	}
+	switch sub {
+	case "add", "passwd":
+		if fs.NArg() != 1 {
+			return &exitError{code: 2, msg: fmt.Sprintf("agents %s needs one NAME", sub)}
+		}
+		name := fs.Arg(0)
+		pw, generated, err := password()
+		if err != nil {
+			return err
+		}
+		if sub == "add" {
+			var sk []string
+			for _, s := range strings.Split(*skills, ",") {
+				if s = strings.TrimSpace(s); s != "" {
+					sk = append(sk, s)
+				}
+			}
+			a, err := svc.AddAgent(ctx, name, pw, sk, *capacity)
+			if err != nil {
+				return &exitError{code: 1, msg: fmt.Sprintf("add agent: %v", err)}
+			}
+			fmt.Fprintf(e.stdout, "added agent %s (skills %s, capacity %d)\n", a.ID, strings.Join(a.Skills, ","), a.Capacity)
+		} else if err := svc.SetPassword(ctx, name, pw); err != nil {
+			return &exitError{code: 1, msg: fmt.Sprintf("set password: %v", err)}
+		}
+		if generated {
+			fmt.Fprintf(e.stdout, "password: %s\n", pw)
+		}
+		return nil
+	case "list":
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tSKILLS\tCAPACITY\tPRESENCE")
+		for _, a := range svc.Agents() {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", a.ID, strings.Join(a.Skills, ","), a.Capacity, a.Presence)
+		}
+		return tw.Flush()
+	}
+	return &exitError{code: 2, msg: fmt.Sprintf("unknown agents subcommand %q", sub)}
+}

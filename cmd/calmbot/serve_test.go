@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startServer runs `calmbot serve` on a free port and returns its base URL.
+func startServer(t *testing.T, args ...string) (base string, stderr *syncBuffer, stop func() error) {
+	t.Helper()
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	stderr = &syncBuffer{}
+	done := make(chan error, 1)
+	all := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(dir, "calmbot.db"), "--flows", "../../flows.yaml"}, args...)
+	go func() {
+		done <- run(ctx, all, strings.NewReader(""), io.Discard, stderr, func(string) string { return "" })
+	}()
+	re := regexp.MustCompile(`chat=(http://127\.0\.0\.1:\d+)/`)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if m := re.FindStringSubmatch(stderr.String()); m != nil {
+			base = m[1]
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve stopped: %v\n%s", err, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start:\n%s", stderr.String())
+		}
+		time.Sleep(5 * time.Millisecond) // polling the log for the address
+	}
+	var once sync.Once
+	var stopErr error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case stopErr = <-done:
+			case <-time.After(15 * time.Second):
+				stopErr = context.DeadlineExceeded
+			}
+		})
+		return stopErr
+	}
+	t.Cleanup(func() { _ = stop() })
+	return base, stderr, stop
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestServe(t *testing.T) {
+	base, stderr, stop := startServer(t)
+	if !strings.Contains(stderr.String(), "first agent created") || !strings.Contains(stderr.String(), "name=admin") {
+		t.Errorf("startup log lacks the first agent's credentials:\n%s", stderr.String())
+	}
+	for _, path := range []string{"/healthz", "/", "/desk/"} {
+		if code, _ := get(t, base+path); code != http.StatusOK {
+			t.Errorf("GET %s = %d", path, code)
+		}
+	}
+	pollOK(t, base+"/readyz")
+
+	// A customer talks through the HTTP API and asks for a person.
+	resp, err := http.Post(base+"/api/conversations", "application/json", strings.NewReader(`{"lang":"en"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conv struct{ ID, Token string }
+	_ = json.NewDecoder(resp.Body).Decode(&conv)
+	resp.Body.Close()
+	say := func(text string) string {
+		req, _ := http.NewRequest("POST", base+"/api/conversations/"+conv.ID+"/messages?wait=1", strings.NewReader(`{"text":`+quote(text)+`}`))
+		req.Header.Set("Authorization", "Bearer "+conv.Token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("post %q: %d %s", text, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	if r := say("my parcel has still not arrived"); !strings.Contains(r, "Just to be sure") {
+		t.Errorf("first reply: %s", r)
+	}
+	if r := say("I want to talk to a real person"); !strings.Contains(r, `"status":"human"`) {
+		t.Errorf("asking for a person: %s", r)
+	}
+	_, m := get(t, base+"/metrics")
+	for _, want := range []string{`calmbot_handoffs_total{reason="customer_request"} 1`, `calmbot_conversations_started_total{channel="web"} 1`, "calmbot_queue_length 1"} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %q:\n%s", want, grepCalmbot(m))
+		}
+	}
+	if err := stop(); err != nil {
+		t.Errorf("serve returned %v\n%s", err, stderr.String())
+	}
+}
+
+func pollOK(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if code, _ := get(t, url); code == http.StatusOK {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never became ready", url)
+		}
+		time.Sleep(5 * time.Millisecond) // polling readiness
+	}
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func TestServeRefusesBusyPort(t *testing.T) {
+	base, _, _ := startServer(t)
+	addr := strings.TrimPrefix(base, "http://")
+	r := runCmd(t, "", "serve", "--addr", addr, "--db", filepath.Join(t.TempDir(), "x.db"), "--flows", "../../flows.yaml")
+	if r.code != 1 || !strings.Contains(r.stderr, "cannot listen on") {
+		t.Errorf("second server on a busy port: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+func TestAgentsCommand(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "a.db")
+	r := runCmd(t, "s3cret-password\n", "agents", "add", "--db", db, "--skills", "billing,delivery", "--capacity", "2", "--password-stdin", "ada")
+	if r.code != 0 || !strings.Contains(r.stdout, "added agent ada (skills billing,delivery, capacity 2)") || strings.Contains(r.stdout, "password:") {
+		t.Errorf("add: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = runCmd(t, "", "agents", "add", "--db", db, "grace")
+	if r.code != 0 || !strings.Contains(r.stdout, "password: ") {
+		t.Errorf("add with a generated password: %d\n%s", r.code, r.stdout)
+	}
+	r = runCmd(t, "", "agents", "add", "--db", db, "ada")
+	if r.code != 1 {
+		t.Errorf("adding ada twice: exit %d", r.code)
+	}
+	r = runCmd(t, "", "agents", "list", "--db", db)
+	if r.code != 0 || !strings.Contains(r.stdout, "ada") || !strings.Contains(r.stdout, "grace") {
+		t.Errorf("list: %d\n%s", r.code, r.stdout)
+	}
+}
+
+// grepCalmbot keeps calmbot's own lines of a metrics page, for messages.
+func grepCalmbot(page string) string {
+	var out []string
+	for _, l := range strings.Split(page, "\n") {
+		if strings.HasPrefix(l, "calmbot_") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

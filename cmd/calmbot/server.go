@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/calmbot/calmbot/adapters/web"
+	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/flows"
+	"github.com/calmbot/calmbot/handoff"
+	"github.com/calmbot/calmbot/handoff/desk"
+	"github.com/calmbot/calmbot/metrics"
+	"github.com/calmbot/calmbot/store/sqlite"
+)
+
+// server is calmbot's help desk on one machine: the engine, the handoff
+// queue, the customer web chat, the agent desk and the metrics, on one
+// SQLite database.
+type server struct {
+	log     *slog.Logger
+	store   *sqlite.Store
+	engine  *bot.Engine
+	handoff *handoff.Service
+	web     *web.Adapter
+	desk    *desk.Desk
+	metrics *metrics.Metrics
+	handler http.Handler
+	// flowsPath is watched for changes ("" for the built-in flows).
+	flowsPath string
+	// firstAgent and firstPassword are set when the server created the first agent.
+	firstAgent, firstPassword string
+}
+
+// serverConfig is what a server is built from.
+type serverConfig struct {
+	flows     *flows.File
+	flowsPath string
+	store     *sqlite.Store
+	keyPath   string // the key signing web chat tokens and desk sessions
+	log       *slog.Logger
+	quiet     *time.Duration // overrides the flows' quiet window (bench)
+}
+
+// newServer wires a server together. It does not start anything.
+func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
+	key, err := loadKey(cfg.keyPath)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{log: cfg.log, store: cfg.store, flowsPath: cfg.flowsPath}
+	s.handoff, err = handoff.New(ctx, cfg.store, nil, handoff.WithLogger(cfg.log))
+	if err != nil {
+		return nil, fmt.Errorf("handoff queue: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.metrics = metrics.New(reg)
+	s.metrics.QueueLength(reg, s.queueLength)
+
+	opts := []bot.Option{bot.WithEscalator(s.handoff), bot.WithListener(s.handoff), bot.WithListener(s.metrics), bot.WithLogger(cfg.log)}
+	if cfg.quiet != nil {
+		opts = append(opts, bot.WithQuietWindow(*cfg.quiet))
+	}
+	s.engine, err = bot.New(ctx, cfg.store, cfg.flows, analyzer, opts...)
+	if err != nil {
+		return nil, err
+	}
+	s.handoff.SetEngine(s.engine)
+	s.web = web.New(s.engine, web.WithKey(key), web.WithLogger(cfg.log))
+	s.engine.Register(web.Channel, s.web)
+	s.desk = desk.New(s.handoff, desk.WithKey(key), desk.WithLogger(cfg.log), desk.WithStats(deskStats{s.metrics}))
+
+	// Handoffs a crash caught between the engine's commit and the queue.
+	recs, err := cfg.store.HandedOff(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if n, err := s.handoff.Recover(ctx, recs); err != nil {
+		return nil, err
+	} else if n > 0 {
+		cfg.log.Warn("handoffs recovered into the queue", "count", n)
+	}
+	if len(s.handoff.Agents()) == 0 {
+		s.firstAgent, s.firstPassword = "admin", randomPassword()
+		if _, err := s.handoff.AddAgent(ctx, s.firstAgent, s.firstPassword, []string{handoff.AnySkill}, 5); err != nil {
+			return nil, fmt.Errorf("create the first agent: %w", err)
+		}
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("/desk/", s.desk.Handler())
+	mux.Handle("/desk", s.desk.Handler())
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", s.ready)
+	mux.Handle("/", s.web.Handler())
+	s.handler = mux
+	return s, nil
+}
+
+// queueLength counts the tickets waiting for a person.
+func (s *server) queueLength() int {
+	q, err := s.handoff.Queue("")
+	if err != nil {
+		return 0
+	}
+	return len(q)
+}
+
+// ready answers 200 once the engine has resumed the previous run's work
+// and the database answers.
+func (s *server) ready(w http.ResponseWriter, r *http.Request) {
+	select {
+	case <-s.engine.Resumed():
+	default:
+		http.Error(w, "resuming", http.StatusServiceUnavailable)
+		return
+	}
+	if _, err := s.store.Flows(r.Context(), "readyz"); err != nil && !errors.Is(err, bot.ErrNotFound) {
+		http.Error(w, "database: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+// run serves on ln until ctx is done, then shuts down in order: no new
+// requests, streams closed, the engine drained.
+func (s *server) run(ctx context.Context, ln net.Listener, hup <-chan struct{}) error {
+	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	srv.RegisterOnShutdown(s.web.Close)
+	srv.RegisterOnShutdown(s.desk.Close)
+
+	runCtx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	start := func(name string, f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(); err != nil {
+				errs <- fmt.Errorf("%s: %w", name, err)
+			}
+		}()
+	}
+	start("engine", func() error { return s.engine.Run(runCtx) })
+	start("handoff queue", func() error { return s.handoff.Run(runCtx) })
+	start("metrics", func() error { s.followQueue(runCtx); return nil })
+	if s.flowsPath != "" {
+		start("flows watcher", func() error { return s.engine.Watch(runCtx, s.flowsPath, hup, nil) })
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+	case err = <-errs:
+	}
+	shutdownCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+	defer stop()
+	if serr := srv.Shutdown(shutdownCtx); serr != nil && err == nil {
+		err = fmt.Errorf("shut down http: %w", serr)
+	}
+	cancel()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// followQueue turns the handoff queue's updates into wait and first
+// response measures.
+func (s *server) followQueue(ctx context.Context) {
+	updates, cancel := s.handoff.Subscribe("")
+	defer cancel()
+	claimed := map[int64]bool{}
+	responded := map[int64]bool{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case u, ok := <-updates:
+			if !ok {
+				return
+			}
+			t := u.Ticket
+			if t == nil {
+				continue
+			}
+			if !t.Claimed.IsZero() && !claimed[t.ID] {
+				claimed[t.ID] = true
+				s.metrics.ObserveWait(t.Priority, t.Claimed.Sub(t.Created))
+			}
+			if !t.FirstResponse.IsZero() && !responded[t.ID] {
+				responded[t.ID] = true
+				s.metrics.ObserveFirstResponse(t.Priority, t.FirstResponse.Sub(t.Created), t.Target)
+			}
+			if !t.Open() {
+				delete(claimed, t.ID)
+				delete(responded, t.ID)
+			}
+		}
+	}
+}
+
+// deskStats gives the desk's dashboard the containment counts.
+type deskStats struct{ m *metrics.Metrics }
+
+func (d deskStats) Counts(context.Context) (desk.Counts, error) {
+	t := d.m.Totals()
+	return desk.Counts{Conversations: t.Started, Contained: t.Contained, HandedOff: t.HandedOff}, nil
+}
+
+// loadKey reads the server key from path, creating it (0600) on first use,
+// so web chat tokens and desk sessions survive restarts.
+func loadKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		key, derr := hex.DecodeString(strings.TrimSpace(string(b)))
+		if derr != nil || len(key) < 32 {
+			return nil, fmt.Errorf("key file %s is damaged: delete it to make a new one (open chats and desk sessions will need to start again)", path)
+		}
+		return key, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read key file: %w", err)
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write key file: %w", err)
+	}
+	return key, nil
+}
+
+// randomPassword makes a password for the first agent.
+func randomPassword() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,506 @@
+package desk
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/handoff"
+)
+
+// ticketView is a ticket as the desk lists it: with how long the customer
+// has waited, the customer's latest sentiment and, while queued, the
+// customer's place in the line.
+type ticketView struct {
+	*handoff.Ticket
+	WaitedSeconds float64           `json:"waited_seconds"`
+	TargetSeconds float64           `json:"target_seconds"`
+	Mood          *mood             `json:"mood,omitempty"`
+	Estimate      *handoff.Estimate `json:"estimate,omitempty"`
+}
+
+// mood is the latest sentiment the bot read in the customer's messages.
+type mood struct {
+	Sentiment float64 `json:"sentiment"`
+	Label     string  `json:"label"`
+	// First is the sentiment of the first message read, to show the trend.
+	First float64 `json:"first"`
+	Turns int     `json:"turns"`
+}
+
+// message is a transcript entry as the desk shows it.
+type message struct {
+	Seq       int64        `json:"seq"`
+	From      string       `json:"from"` // customer, bot or agent
+	Author    string       `json:"author,omitempty"`
+	Agent     string       `json:"agent,omitempty"`
+	Text      string       `json:"text"`
+	At        time.Time    `json:"at"`
+	Choices   []bot.Choice `json:"choices,omitempty"`
+	Sentiment *float64     `json:"sentiment,omitempty"`
+	Label     string       `json:"label,omitempty"`
+	Intent    string       `json:"intent,omitempty"`
+	State     string       `json:"state,omitempty"`
+}
+
+// toMessage projects a transcript entry.
+func toMessage(e bot.Entry) message {
+	m := message{Seq: e.Seq, Author: e.Author, Text: e.Text, At: e.At, Choices: e.Choices, State: e.State}
+	switch {
+	case e.Direction == bot.Inbound:
+		m.From = "customer"
+		if a := e.Analysis; a != nil {
+			s := a.Sentiment
+			m.Sentiment, m.Label, m.Intent = &s, a.Label, a.Intent
+		}
+	case e.Author == "":
+		m.From = "bot"
+	default:
+		m.From = "agent"
+		m.Agent, _ = handoff.AgentOf(e.Author)
+	}
+	return m
+}
+
+// moodOf reads the customer's sentiment from a transcript.
+func moodOf(tr []bot.Entry) *mood {
+	var m *mood
+	for _, e := range tr {
+		if e.Direction != bot.Inbound || e.Analysis == nil {
+			continue
+		}
+		if m == nil {
+			m = &mood{First: e.Analysis.Sentiment}
+		}
+		m.Sentiment, m.Label = e.Analysis.Sentiment, e.Analysis.Label
+		m.Turns++
+	}
+	return m
+}
+
+// view builds the list view of t.
+func (d *Desk) view(ctx context.Context, t *handoff.Ticket, now time.Time) ticketView {
+	v := ticketView{Ticket: t, WaitedSeconds: t.Waited(now).Seconds(), TargetSeconds: t.Target.Seconds()}
+	if tr, err := d.svc.Transcript(ctx, t.ID); err == nil {
+		v.Mood = moodOf(tr)
+	} else {
+		d.log.WarnContext(ctx, "desk: transcript for the list", "ticket", t.ID, "err", err)
+	}
+	if t.Status == handoff.StatusQueued {
+		if e, err := d.svc.Estimate(t.ID); err == nil {
+			v.Estimate = &e
+		}
+	}
+	return v
+}
+
+func (d *Desk) views(ctx context.Context, ts []*handoff.Ticket) []ticketView {
+	now := d.clock.Now()
+	out := make([]ticketView, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, d.view(ctx, t, now))
+	}
+	return out
+}
+
+// apiLogin is POST /api/login {"name", "password"}: it sets the session
+// cookie and returns the agent and the CSRF token. The body must be JSON
+// (a cross-site form cannot send that without the browser asking first).
+func (d *Desk) apiLogin(w http.ResponseWriter, r *http.Request) {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, "want Content-Type: application/json")
+		return
+	}
+	var in struct {
+		Name     string `json:"name"`
+		Password string `json:"password"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	a, csrf, wait, err := d.login(w, r, in.Name, in.Password)
+	switch {
+	case errors.Is(err, errRateLimited):
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		writeError(w, http.StatusTooManyRequests, "too many failed logins; try again later")
+	case err != nil:
+		writeError(w, http.StatusUnauthorized, "wrong name or password")
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"agent": a, "csrf": csrf})
+	}
+}
+
+// apiLogout is POST /api/logout.
+func (d *Desk) apiLogout(w http.ResponseWriter, r *http.Request, s *session) {
+	d.logout(w, r, s)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// apiMe is GET /api/me: the agent, the CSRF token and the server's time.
+func (d *Desk) apiMe(w http.ResponseWriter, _ *http.Request, s *session) {
+	writeJSON(w, http.StatusOK, map[string]any{"agent": s.agent, "csrf": s.csrf, "now": d.clock.Now(), "prefix": d.prefix})
+}
+
+// apiPresence is PUT /api/me/presence {"presence": "online|away|offline"}.
+func (d *Desk) apiPresence(w http.ResponseWriter, r *http.Request, s *session) {
+	var in struct {
+		Presence handoff.Presence `json:"presence"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	a, err := d.svc.SetPresence(r.Context(), s.agent.ID, in.Presence)
+	if err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"agent": a})
+}
+
+// apiAgents is GET /api/agents: every agent, for invitations and transfers.
+func (d *Desk) apiAgents(w http.ResponseWriter, _ *http.Request, _ *session) {
+	writeJSON(w, http.StatusOK, map[string]any{"agents": d.svc.Agents()})
+}
+
+// apiQueue is GET /api/queue: the queued tickets the agent can take, best first.
+func (d *Desk) apiQueue(w http.ResponseWriter, r *http.Request, s *session) {
+	q, err := d.svc.Queue(s.agent.ID)
+	if err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"now": d.clock.Now(), "tickets": d.views(r.Context(), q)})
+}
+
+// apiMine is GET /api/mine: the tickets the agent holds or was invited to.
+func (d *Desk) apiMine(w http.ResponseWriter, r *http.Request, s *session) {
+	writeJSON(w, http.StatusOK, map[string]any{"now": d.clock.Now(), "tickets": d.views(r.Context(), d.svc.Mine(s.agent.ID))})
+}
+
+// apiNext is POST /api/queue/next: the best queued ticket for the agent.
+func (d *Desk) apiNext(w http.ResponseWriter, r *http.Request, s *session) {
+	t, err := d.svc.Next(r.Context(), s.agent.ID)
+	d.answerTicket(w, r, t, err)
+}
+
+// ticketDetail is GET /api/tickets/{id}.
+type ticketDetail struct {
+	Now         time.Time         `json:"now"`
+	Ticket      ticketView        `json:"ticket"`
+	Summary     handoff.Summary   `json:"summary"`
+	SummaryText string            `json:"summary_text"`
+	Transcript  []message         `json:"transcript"`
+	Stages      []handoff.Stage   `json:"stages"`
+	Mine        bool              `json:"mine"`
+	Estimate    *handoff.Estimate `json:"estimate,omitempty"`
+}
+
+// detail reads everything the conversation view shows of ticket id.
+func (d *Desk) detail(ctx context.Context, id int64, agent string) (*ticketDetail, error) {
+	t, err := d.svc.Ticket(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := d.svc.Summary(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := d.svc.Transcript(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := &ticketDetail{Now: d.clock.Now(), Summary: sum, SummaryText: sum.Text(), Mine: t.Involves(agent)}
+	out.Ticket = ticketView{Ticket: t, WaitedSeconds: t.Waited(out.Now).Seconds(), TargetSeconds: t.Target.Seconds(), Mood: moodOf(tr)}
+	out.Transcript = make([]message, 0, len(tr))
+	for _, e := range tr {
+		out.Transcript = append(out.Transcript, toMessage(e))
+	}
+	if t.Open() {
+		if out.Stages, err = d.svc.Stages(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	if t.Status == handoff.StatusQueued {
+		if e, err := d.svc.Estimate(id); err == nil {
+			out.Estimate = &e
+		}
+	}
+	return out, nil
+}
+
+// apiTicket is GET /api/tickets/{id}: the ticket, its summary, transcript
+// and the stages it can be released at. Every agent may read every ticket;
+// only those who hold it or were invited may act on it.
+func (d *Desk) apiTicket(w http.ResponseWriter, r *http.Request, s *session) {
+	id, err := ticketID(r)
+	if err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	out, err := d.detail(r.Context(), id, s.agent.ID)
+	if err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// apiClaim is POST /api/tickets/{id}/claim.
+func (d *Desk) apiClaim(w http.ResponseWriter, r *http.Request, s *session) {
+	id, err := ticketID(r)
+	if err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	t, err := d.svc.Claim(r.Context(), s.agent.ID, id)
+	d.answerTicket(w, r, t, err)
+}
+
+// textBody is the body of a reply or a note.
+type textBody struct {
+	Text string `json:"text"`
+}
+
+// apiReply is POST /api/tickets/{id}/reply {"text"}: to the customer.
+func (d *Desk) apiReply(w http.ResponseWriter, r *http.Request, s *session) {
+	id, in, err := idAndText(w, r)
+	if err == nil {
+		err = d.svc.Reply(r.Context(), s.agent.ID, id, in.Text)
+	}
+	if err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"sent": true})
+}
+
+// apiNote is POST /api/tickets/{id}/notes {"text"}: an internal note.
+func (d *Desk) apiNote(w http.ResponseWriter, r *http.Request, s *session) {
+	id, in, err := idAndText(w, r)
+	var n handoff.Note
+	if err == nil {
+		n, err = d.svc.Note(r.Context(), s.agent.ID, id, in.Text)
+	}
+	if err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"note": n})
+}
+
+func idAndText(w http.ResponseWriter, r *http.Request) (int64, textBody, error) {
+	var in textBody
+	id, err := ticketID(r)
+	if err != nil {
+		return 0, in, err
+	}
+	return id, in, decode(w, r, &in)
+}
+
+// apiInvite is POST /api/tickets/{id}/invite {"agent"}.
+func (d *Desk) apiInvite(w http.ResponseWriter, r *http.Request, s *session) {
+	var in struct {
+		Agent string `json:"agent"`
+	}
+	id, err := ticketID(r)
+	if err == nil {
+		err = decode(w, r, &in)
+	}
+	var t *handoff.Ticket
+	if err == nil {
+		t, err = d.svc.Invite(r.Context(), s.agent.ID, id, strings.ToLower(strings.TrimSpace(in.Agent)))
+	}
+	d.answerTicket(w, r, t, err)
+}
+
+// apiLeave is POST /api/tickets/{id}/leave: an invited agent leaves.
+func (d *Desk) apiLeave(w http.ResponseWriter, r *http.Request, s *session) {
+	id, err := ticketID(r)
+	if err == nil {
+		err = d.svc.Leave(r.Context(), s.agent.ID, id)
+	}
+	if err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// apiTransfer is POST /api/tickets/{id}/transfer {"agent"} or {"skill"},
+// with an optional "note".
+func (d *Desk) apiTransfer(w http.ResponseWriter, r *http.Request, s *session) {
+	var in struct {
+		Agent string `json:"agent"`
+		Skill string `json:"skill"`
+		Note  string `json:"note"`
+	}
+	id, err := ticketID(r)
+	if err == nil {
+		err = decode(w, r, &in)
+	}
+	if err == nil && in.Agent != "" && in.Skill != "" {
+		err = badRequest(`give "agent" or "skill", not both`)
+	}
+	var t *handoff.Ticket
+	if err == nil {
+		to := handoff.Target{Agent: strings.ToLower(strings.TrimSpace(in.Agent)), Skill: in.Skill}
+		t, err = d.svc.Transfer(r.Context(), s.agent.ID, id, to, in.Note)
+	}
+	d.answerTicket(w, r, t, err)
+}
+
+// apiRelease is POST /api/tickets/{id}/release {"flow", "state"}: back to
+// the bot at a stage (GET /api/tickets/{id} lists them; both "" asks the
+// customer what else the bot can do).
+func (d *Desk) apiRelease(w http.ResponseWriter, r *http.Request, s *session) {
+	var in struct {
+		Flow  string `json:"flow"`
+		State string `json:"state"`
+	}
+	id, err := ticketID(r)
+	if err == nil {
+		err = decodeOptional(w, r, &in)
+	}
+	if err == nil {
+		err = d.svc.Release(r.Context(), s.agent.ID, id, in.Flow, in.State)
+	}
+	if err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"released": true})
+}
+
+// apiClose is POST /api/tickets/{id}/close: the conversation ends and the
+// customer is asked for a rating.
+func (d *Desk) apiClose(w http.ResponseWriter, r *http.Request, s *session) {
+	id, err := ticketID(r)
+	if err == nil {
+		err = d.svc.Close(r.Context(), s.agent.ID, id)
+	}
+	if err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"closed": true})
+}
+
+// answerTicket answers with a changed ticket, or the error.
+func (d *Desk) answerTicket(w http.ResponseWriter, r *http.Request, t *handoff.Ticket, err error) {
+	if err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ticket": d.view(r.Context(), t, d.clock.Now())})
+}
+
+func ticketID(r *http.Request) (int64, error) {
+	v := r.PathValue("id")
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id < 1 {
+		return 0, badRequest("ticket id %q: want a number", v)
+	}
+	return id, nil
+}
+
+// httpError is an error answer: status and a message for the client.
+type httpError struct {
+	status int
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func badRequest(format string, args ...any) error {
+	return &httpError{status: http.StatusBadRequest, msg: fmt.Sprintf(format, args...)}
+}
+
+// statuses map the handoff errors to HTTP statuses.
+var statuses = []struct {
+	err    error
+	status int
+}{
+	{handoff.ErrNotFound, http.StatusNotFound},
+	{handoff.ErrForbidden, http.StatusForbidden},
+	{handoff.ErrInvalid, http.StatusBadRequest},
+	{handoff.ErrUnknownStage, http.StatusBadRequest},
+	{handoff.ErrClosed, http.StatusConflict},
+	{handoff.ErrTaken, http.StatusConflict},
+	{handoff.ErrNoCapacity, http.StatusConflict},
+	{handoff.ErrUnavailable, http.StatusConflict},
+	{handoff.ErrEmptyQueue, http.StatusConflict},
+	{handoff.ErrNoEngine, http.StatusServiceUnavailable},
+}
+
+// fail answers with err as {"error": "..."}.
+func (d *Desk) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var he *httpError
+	if errors.As(err, &he) {
+		writeError(w, he.status, he.msg)
+		return
+	}
+	for _, s := range statuses {
+		if errors.Is(err, s.err) {
+			writeError(w, s.status, err.Error())
+			return
+		}
+	}
+	d.log.ErrorContext(r.Context(), "desk", "path", r.URL.Path, "err", err)
+	writeError(w, http.StatusInternalServerError, "internal error")
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	// The client may be gone; nothing to do then.
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// decode reads a request's JSON body into v.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	return decodeBody(w, r, v, false)
+}
+
+// decodeOptional is decode for a body that may be empty.
+func decodeOptional(w http.ResponseWriter, r *http.Request, v any) error {
+	return decodeBody(w, r, v, true)
+}
+
+func decodeBody(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	var tooBig *http.MaxBytesError
+	switch {
+	case err == nil:
+		if _, err := dec.Token(); err != io.EOF {
+			return badRequest("bad JSON: more data after the object")
+		}
+		return nil
+	case errors.Is(err, io.EOF) && optional:
+		return nil
+	case errors.Is(err, io.EOF):
+		return badRequest("empty body; want a JSON object")
+	case errors.As(err, &tooBig):
+		return &httpError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("body is larger than %d bytes", tooBig.Limit)}
+	default:
+		return badRequest("bad JSON: %v", err)
+	}
+}

@@ -1,0 +1,675 @@
+// calmbot agent desk. Plain JavaScript, no dependencies, no build step.
+// Everything a customer or an agent wrote is set with textContent (or as SVG
+// text nodes): nothing is ever parsed as HTML.
+(function () {
+  "use strict";
+
+  var prefix = meta("desk-prefix");
+  var csrf = meta("csrf-token");
+  var api = prefix + "/api";
+  var skew = 0;          // server clock minus browser clock, in ms
+  var handlers = {};     // event kind -> [function(event)]
+  var SVG = "http://www.w3.org/2000/svg";
+
+  document.addEventListener("DOMContentLoaded", init);
+
+  function init() {
+    var page = document.body.getAttribute("data-page");
+    if (page === "login") {
+      return;
+    }
+    setupPresence();
+    if (page === "queue") {
+      initQueue();
+    } else if (page === "ticket") {
+      initTicket(Number(document.body.getAttribute("data-ticket")));
+    } else if (page === "dashboard") {
+      initDashboard();
+    }
+    connect();
+    setInterval(tick, 1000);
+  }
+
+  // ---- helpers ----
+
+  function meta(name) {
+    var m = document.querySelector('meta[name="' + name + '"]');
+    return m ? m.getAttribute("content") : "";
+  }
+
+  function $(id) { return document.getElementById(id); }
+
+  // el makes an element; children are nodes or strings (set as text).
+  function el(tag, cls, children) {
+    var n = document.createElement(tag);
+    if (cls) { n.className = cls; }
+    append(n, children);
+    return n;
+  }
+
+  function append(n, children) {
+    if (children === undefined || children === null) { return n; }
+    if (!Array.isArray(children)) { children = [children]; }
+    children.forEach(function (c) {
+      if (c === null || c === undefined) { return; }
+      n.appendChild(typeof c === "string" || typeof c === "number" ? document.createTextNode(String(c)) : c);
+    });
+    return n;
+  }
+
+  function svg(tag, attrs, text) {
+    var n = document.createElementNS(SVG, tag);
+    Object.keys(attrs || {}).forEach(function (k) { n.setAttribute(k, attrs[k]); });
+    if (text !== undefined) { n.textContent = String(text); }
+    return n;
+  }
+
+  function clear(n) { while (n.firstChild) { n.removeChild(n.firstChild); } }
+
+  function now() { return Date.now() + skew; }
+
+  function setSkew(serverNow) {
+    var t = Date.parse(serverNow);
+    if (!isNaN(t)) { skew = t - Date.now(); }
+  }
+
+  // request calls the API; it resolves with the JSON answer or rejects with
+  // an Error carrying the server's message.
+  function request(method, path, body) {
+    var opts = { method: method, headers: { "Accept": "application/json" }, credentials: "same-origin" };
+    if (method !== "GET") {
+      opts.headers["X-CSRF-Token"] = csrf;
+    }
+    if (body !== undefined) {
+      opts.headers["Content-Type"] = "application/json";
+      opts.body = JSON.stringify(body);
+    }
+    return fetch(api + path, opts).then(function (res) {
+      if (res.status === 401) {
+        location.href = prefix + "/login?next=" + encodeURIComponent(location.pathname);
+        throw new Error("Signed out.");
+      }
+      if (res.status === 204) { return {}; }
+      return res.json().catch(function () { return {}; }).then(function (data) {
+        if (!res.ok) { throw new Error(data.error || ("HTTP " + res.status)); }
+        return data;
+      });
+    });
+  }
+
+  function flash(text, isError) {
+    var f = $("flash");
+    if (!f) { return; }
+    f.textContent = text;
+    f.className = isError ? "flash error" : "flash";
+    f.hidden = !text;
+    clearTimeout(flash.timer);
+    if (text) { flash.timer = setTimeout(function () { f.hidden = true; }, isError ? 8000 : 4000); }
+  }
+
+  function failed(err) { flash(err.message || String(err), true); }
+
+  function on(kind, f) { (handlers[kind] = handlers[kind] || []).push(f); }
+
+  function emit(kind, data) { (handlers[kind] || []).forEach(function (f) { f(data); }); }
+
+  // debounce runs f once after a burst of calls.
+  function debounce(f, ms) {
+    var t = null;
+    return function () {
+      clearTimeout(t);
+      t = setTimeout(f, ms || 150);
+    };
+  }
+
+  function fmtDuration(sec) {
+    sec = Math.max(0, Math.round(sec));
+    if (sec < 60) { return sec + "s"; }
+    var m = Math.floor(sec / 60), s = sec % 60;
+    if (m < 60) { return m + "m " + (s < 10 ? "0" : "") + s + "s"; }
+    var h = Math.floor(m / 60);
+    return h + "h " + (m % 60) + "m";
+  }
+
+  function fmtTime(iso) {
+    var d = new Date(iso);
+    return isNaN(d) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function signed(x) { return (x > 0 ? "+" : x < 0 ? "−" : "±") + Math.abs(x).toFixed(2); }
+
+  // moodView shows a sentiment at a glance: a face, a colour and the number.
+  function moodView(sentiment) {
+    if (sentiment === null || sentiment === undefined) { return el("span", "mood muted", "–"); }
+    var face = "🙂", cls = "mood-good";
+    if (sentiment <= -0.5) { face = "😠"; cls = "mood-bad"; }
+    else if (sentiment < -0.15) { face = "🙁"; cls = "mood-low"; }
+    else if (sentiment <= 0.15) { face = "😐"; cls = "mood-ok"; }
+    var s = el("span", "mood " + cls, face + " " + signed(sentiment));
+    s.title = "customer sentiment " + sentiment.toFixed(2) + " (−1 to +1)";
+    return s;
+  }
+
+  function prioView(p) { return el("span", "prio prio-" + p, p); }
+
+  // ticking makes an element that shows the time since `since` (ISO), live,
+  // until `until` when set, red past targetSec.
+  function ticking(since, until, targetSec) {
+    var s = el("span", "ticking");
+    s.setAttribute("data-since", since);
+    if (until) { s.setAttribute("data-until", until); }
+    if (targetSec) { s.setAttribute("data-target", String(targetSec)); }
+    updateTicking(s);
+    return s;
+  }
+
+  function updateTicking(s) {
+    var since = Date.parse(s.getAttribute("data-since"));
+    var until = s.getAttribute("data-until") ? Date.parse(s.getAttribute("data-until")) : now();
+    var sec = (until - since) / 1000;
+    s.textContent = fmtDuration(sec);
+    var target = Number(s.getAttribute("data-target") || 0);
+    s.classList.toggle("over", target > 0 && sec > target);
+  }
+
+  function tick() {
+    Array.prototype.forEach.call(document.querySelectorAll(".ticking"), updateTicking);
+  }
+
+  function isSet(iso) { return iso && iso.indexOf("0001-01-01") !== 0; }
+
+  // ---- presence and live updates ----
+
+  function setupPresence() {
+    var sel = $("presence");
+    if (!sel) { return; }
+    sel.addEventListener("change", function () {
+      request("PUT", "/me/presence", { presence: sel.value }).then(function (d) {
+        sel.setAttribute("data-current", d.agent.presence);
+        flash("You are " + d.agent.presence + ".");
+      }).catch(function (err) {
+        sel.value = sel.getAttribute("data-current");
+        failed(err);
+      });
+    });
+    on("agent", function (ev) {
+      if (ev.agent && ev.agent.id === document.querySelector(".presence .who").textContent) {
+        sel.value = ev.agent.presence;
+        sel.setAttribute("data-current", ev.agent.presence);
+      }
+    });
+  }
+
+  function connect() {
+    var state = $("connection");
+    var es = new EventSource(api + "/events");
+    function setState(s, text) {
+      if (state) { state.setAttribute("data-state", s); state.textContent = text; }
+    }
+    ["queue", "ticket", "message", "note", "agent"].forEach(function (kind) {
+      es.addEventListener(kind, function (e) { emit(kind, JSON.parse(e.data)); });
+    });
+    es.addEventListener("hello", function (e) {
+      setSkew(JSON.parse(e.data).now);
+      setState("online", "Live");
+      emit("resync", {}); // anything may have changed while disconnected
+    });
+    es.addEventListener("resync", function () { emit("resync", {}); });
+    es.addEventListener("logout", function () {
+      es.close();
+      location.href = prefix + "/login?next=" + encodeURIComponent(location.pathname);
+    });
+    es.onerror = function () { setState("reconnecting", "Reconnecting…"); };
+  }
+
+  // ---- queue page ----
+
+  function initQueue() {
+    var reloadQueue = debounce(loadQueue), reloadMine = debounce(loadMine);
+    $("next").addEventListener("click", function () {
+      request("POST", "/queue/next").then(function (d) {
+        location.href = prefix + "/tickets/" + d.ticket.id;
+      }).catch(failed);
+    });
+    on("queue", function () { reloadQueue(); reloadMine(); });
+    on("ticket", function () { reloadQueue(); reloadMine(); });
+    on("message", function (ev) {
+      if (ev.message && ev.message.from === "customer") { reloadQueue(); reloadMine(); }
+    });
+    on("resync", function () { reloadQueue(); reloadMine(); });
+    loadQueue();
+    loadMine();
+    setInterval(loadQueue, 30000); // places and estimates move with time
+  }
+
+  function loadQueue() {
+    request("GET", "/queue").then(function (d) {
+      setSkew(d.now);
+      renderTickets($("queue"), d.tickets, true);
+      $("queue-count").textContent = "(" + d.tickets.length + ")";
+      $("queue-empty").hidden = d.tickets.length > 0;
+      document.title = (d.tickets.length ? "(" + d.tickets.length + ") " : "") + "Queue · calmbot desk";
+    }).catch(failed);
+  }
+
+  function loadMine() {
+    request("GET", "/mine").then(function (d) {
+      renderTickets($("mine"), d.tickets, false);
+      $("mine-count").textContent = "(" + d.tickets.length + ")";
+      $("mine-empty").hidden = d.tickets.length > 0;
+    }).catch(failed);
+  }
+
+  function renderTickets(body, tickets, queued) {
+    clear(body);
+    var me = document.querySelector(".presence .who").textContent;
+    tickets.forEach(function (t) {
+      var tr = el("tr");
+      if (t.waited_seconds > t.target_seconds && !isSet(t.first_response)) { tr.className = "overdue"; }
+      var link = el("a", null, "#" + t.id);
+      link.href = prefix + "/tickets/" + t.id;
+      var place = "";
+      if (queued && t.estimate) {
+        place = "#" + t.estimate.position + " · ~" + fmtDuration(t.estimate.wait / 1e9);
+      }
+      var action;
+      if (queued) {
+        action = el("button", null, "Claim");
+        action.type = "button";
+        action.addEventListener("click", function () {
+          action.disabled = true;
+          request("POST", "/tickets/" + t.id + "/claim").then(function () {
+            location.href = prefix + "/tickets/" + t.id;
+          }).catch(function (err) { action.disabled = false; failed(err); });
+        });
+      } else {
+        action = el("a", null, "Open");
+        action.href = prefix + "/tickets/" + t.id;
+      }
+      [
+        el("td", null, [prioView(t.priority), " ", link]),
+        el("td", "waited", ticking(t.created, isSet(t.first_response) ? t.first_response : null, t.target_seconds)),
+        el("td", null, moodView(t.mood ? t.mood.sentiment : null)),
+        el("td", "reason", t.reason),
+        el("td", null, t.skill || "any"),
+        el("td", null, t.lang || "?"),
+        el("td", null, t.address.channel),
+        el("td", null, queued ? place : (t.owner === me ? "owner" : "invited")),
+        el("td", null, action)
+      ].forEach(function (td) { tr.appendChild(td); });
+      body.appendChild(tr);
+    });
+  }
+
+  // ---- conversation page ----
+
+  function initTicket(id) {
+    var shown = {}; // seq -> true
+    var current = null;
+    var agents = [];
+    var reload = debounce(load);
+
+    function load() {
+      return request("GET", "/tickets/" + id).then(function (d) {
+        setSkew(d.now);
+        current = d;
+        renderHeader(d);
+        renderSummary(d);
+        renderTranscript(d.transcript);
+        renderNotes(d.ticket.notes || []);
+        renderStages(d.stages || []);
+        renderActions(d);
+      }).catch(failed);
+    }
+
+    function loadAgents() {
+      return request("GET", "/agents").then(function (d) {
+        agents = d.agents;
+        if (current) { renderActions(current); }
+      }).catch(failed);
+    }
+
+    function renderHeader(d) {
+      var st = $("status");
+      st.textContent = d.ticket.status + (d.ticket.outcome ? " (" + d.ticket.outcome + ")" : "");
+      st.setAttribute("data-status", d.ticket.status);
+      var who = [];
+      if (d.ticket.owner) { who.push("held by " + d.ticket.owner); }
+      if (d.ticket.invited && d.ticket.invited.length) { who.push("with " + d.ticket.invited.join(", ")); }
+      $("holder").textContent = who.join(" ");
+    }
+
+    function renderTranscript(entries) {
+      var list = $("transcript");
+      clear(list);
+      shown = {};
+      entries.forEach(addMessage);
+      list.scrollTop = list.scrollHeight;
+    }
+
+    function addMessage(m) {
+      if (shown[m.seq]) { return; }
+      shown[m.seq] = true;
+      var list = $("transcript");
+      var who = m.from === "customer" ? "Customer" : m.from === "agent" ? (m.agent || m.author) : "Bot";
+      var head = el("span", "who", [who, el("time", null, fmtTime(m.at))]);
+      if (m.from === "customer" && m.sentiment !== undefined && m.sentiment !== null) {
+        head.appendChild(moodView(m.sentiment));
+      }
+      var li = el("li", "msg msg-" + m.from, [head, el("p", "text", m.text)]);
+      if (m.choices && m.choices.length) {
+        li.appendChild(el("ul", "choices", m.choices.map(function (c) { return el("li", null, c.label); })));
+      }
+      var stick = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+      list.appendChild(li);
+      if (current && m.seq === current.ticket.seq) {
+        list.appendChild(el("li", "handoff-mark", "handed off to people here"));
+      }
+      if (stick) { list.scrollTop = list.scrollHeight; }
+    }
+
+    function renderNotes(notes) {
+      var list = $("notes");
+      clear(list);
+      notes.forEach(addNote);
+    }
+
+    function addNote(n) {
+      $("notes").appendChild(el("li", null, [el("span", "who", n.author + " · " + fmtTime(n.at)), el("span", "text", n.text)]));
+    }
+
+    function renderStages(stages) {
+      var sel = $("release-stage");
+      clear(sel);
+      stages.forEach(function (s, i) {
+        var label = s.state ? s.state + " (" + s.kind + ")" : "Ask what else the bot can do";
+        var o = el("option", null, label + (s.say ? ": " + s.say : ""));
+        o.value = String(i);
+        sel.appendChild(o);
+      });
+      sel.stages = stages;
+    }
+
+    function renderActions(d) {
+      var me = document.querySelector(".presence .who").textContent;
+      var open = d.ticket.status !== "closed";
+      var holds = d.mine && open;
+      $("claim").hidden = d.ticket.status !== "queued";
+      $("leave").hidden = !(open && d.ticket.invited && d.ticket.invited.indexOf(me) >= 0);
+      ["reply-form", "note-form", "invite-form", "transfer-form", "release-form"].forEach(function (f) {
+        Array.prototype.forEach.call($(f).elements, function (x) { x.disabled = !holds; });
+      });
+      $("close").disabled = !holds;
+      var inv = $("invite-agent"), to = $("transfer-to");
+      clear(inv);
+      clear(to);
+      var skills = {};
+      agents.forEach(function (a) {
+        (a.skills || []).forEach(function (s) { if (s !== "*") { skills[s] = true; } });
+        if (a.id === me || a.presence === "offline") { return; }
+        var label = a.id + " (" + a.presence + ", " + a.active + "/" + a.capacity + ")";
+        if (!d.ticket.invited || d.ticket.invited.indexOf(a.id) < 0) {
+          var o = el("option", null, label);
+          o.value = a.id;
+          inv.appendChild(o);
+        }
+        var t = el("option", null, "agent " + label);
+        t.value = "agent:" + a.id;
+        to.appendChild(t);
+      });
+      var q = el("option", null, "the queue, any agent");
+      q.value = "skill:";
+      to.appendChild(q);
+      Object.keys(skills).sort().forEach(function (s) {
+        var o = el("option", null, "the queue, skill " + s);
+        o.value = "skill:" + s;
+        to.appendChild(o);
+      });
+    }
+
+    function renderSummary(d) {
+      var s = d.summary, dl = $("summary");
+      clear(dl);
+      function fact(label, value) {
+        if (value === null || value === undefined || value === "") { return; }
+        dl.appendChild(el("dt", null, label));
+        dl.appendChild(el("dd", null, value));
+      }
+      fact("Customer", [s.channel, " · ", s.lang || "language unknown", " · ", prioView(s.priority), s.skill ? " · skill " + s.skill : ""]);
+      fact("Concern", s.concern || (s.flow ? "flow " + s.flow : "not identified by the bot"));
+      if (s.first_message) { fact("First wrote", "“" + s.first_message + "”"); }
+      if (s.confirmation) {
+        var c = s.confirmation;
+        fact("Confirmed", [
+          el("div", null, "Bot: “" + c.question + "”"),
+          el("div", null, c.answer ? "Customer: “" + c.answer + "”" + (c.reading ? " (read as " + c.reading + ")" : "") : "no answer yet")
+        ]);
+      }
+      if (s.offered && s.offered.length) {
+        fact("Offered", el("ul", null, s.offered.map(function (o) {
+          var chosen = s.chosen && s.chosen.id === o.id;
+          return el("li", chosen ? "chosen" : null, o.label + (chosen ? " ✓ chosen" : ""));
+        })));
+      }
+      if (s.chosen && !(s.offered || []).some(function (o) { return o.id === s.chosen.id; })) {
+        fact("Chosen", s.chosen.label);
+      }
+      if (s.moods && s.moods.length) {
+        var first = s.moods[0], last = s.moods[s.moods.length - 1];
+        fact("Sentiment", [sparkline(s.moods), moodView(first.sentiment), " → ", moodView(last.sentiment),
+          " over " + s.moods.length + " turn" + (s.moods.length === 1 ? "" : "s")]);
+      }
+      fact("Handoff", s.reason_text + " (" + s.reason + ")");
+      if (s.evidence) {
+        var keys = Object.keys(s.evidence).sort();
+        if (keys.length) {
+          fact("Evidence", keys.map(function (k) {
+            var v = s.evidence[k];
+            if (typeof v === "number" && Math.round(v) !== v) { v = v.toFixed(2); }
+            if (typeof v === "object") { v = JSON.stringify(v); }
+            return el("div", null, k + ": " + v);
+          }));
+        }
+      }
+      var target = s.target / 1e9;
+      fact("Waited", [
+        ticking(s.created, isSet(d.ticket.first_response) ? d.ticket.first_response : (d.ticket.status === "closed" ? d.ticket.closed : null), target),
+        " (target " + fmtDuration(target) + (s.responded ? ", answered" : ", waiting for a first reply") + ")"
+      ]);
+      if (d.estimate && d.ticket.status === "queued") {
+        fact("In line", "#" + d.estimate.position + ", about " + fmtDuration(d.estimate.wait / 1e9) + (d.estimate.busy ? " (busy)" : ""));
+      }
+      if (s.since && s.since.length) {
+        fact("Since handoff", el("ul", null, s.since.map(function (x) { return el("li", null, "“" + x + "”"); })));
+      }
+      $("summary-text").textContent = d.summary_text;
+    }
+
+    // sparkline draws the sentiment of each customer turn, −1 at the bottom.
+    function sparkline(moods) {
+      var w = 120, h = 30, pad = 3;
+      var n = moods.length;
+      var x = function (i) { return n === 1 ? w / 2 : pad + i * (w - 2 * pad) / (n - 1); };
+      var y = function (v) { return pad + (1 - (v + 1) / 2) * (h - 2 * pad); };
+      var root = svg("svg", { viewBox: "0 0 " + w + " " + h, "class": "spark", role: "img", "aria-label": "sentiment per customer turn" });
+      root.appendChild(svg("line", { x1: 0, x2: w, y1: y(0), y2: y(0) }));
+      root.appendChild(svg("polyline", { points: moods.map(function (m, i) { return x(i) + "," + y(m.sentiment); }).join(" ") }));
+      moods.forEach(function (m, i) {
+        var c = svg("circle", { cx: x(i), cy: y(m.sentiment), r: 2.2, "class": m.sentiment < -0.15 ? "neg" : m.sentiment > 0.15 ? "pos" : "" });
+        c.appendChild(svg("title", {}, signed(m.sentiment) + " “" + m.text + "”"));
+        root.appendChild(c);
+      });
+      return root;
+    }
+
+    function act(path, body, done) {
+      return request("POST", "/tickets/" + id + path, body).then(function (d) {
+        if (done) { done(d); }
+        return load();
+      }).catch(failed);
+    }
+
+    function formSubmit(formID, f) {
+      $(formID).addEventListener("submit", function (e) {
+        e.preventDefault();
+        f();
+      });
+    }
+
+    formSubmit("reply-form", function () {
+      var t = $("reply-text");
+      if (!t.value.trim()) { return; }
+      request("POST", "/tickets/" + id + "/reply", { text: t.value }).then(function () { t.value = ""; }).catch(failed);
+    });
+    $("reply-text").addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+        e.preventDefault();
+        $("reply-form").requestSubmit();
+      }
+    });
+    formSubmit("note-form", function () {
+      var t = $("note-text");
+      if (!t.value.trim()) { return; }
+      request("POST", "/tickets/" + id + "/notes", { text: t.value }).then(function () { t.value = ""; }).catch(failed);
+    });
+    formSubmit("invite-form", function () {
+      act("/invite", { agent: $("invite-agent").value }, function () { flash("Invited."); });
+    });
+    formSubmit("transfer-form", function () {
+      var v = $("transfer-to").value, body = { note: $("transfer-note").value };
+      if (v.indexOf("agent:") === 0) { body.agent = v.slice(6); } else { body.skill = v.slice(6); }
+      act("/transfer", body, function () { flash("Transferred."); $("transfer-note").value = ""; });
+    });
+    formSubmit("release-form", function () {
+      var sel = $("release-stage"), st = (sel.stages || [])[Number(sel.value)];
+      if (!st) { return; }
+      act("/release", { flow: st.flow || "", state: st.state || "" }, function () { flash("Given back to the bot."); });
+    });
+    $("close").addEventListener("click", function () {
+      if (!confirm("Close this conversation? The customer is asked to rate the help.")) { return; }
+      act("/close", undefined, function () { flash("Closed."); });
+    });
+    $("claim").addEventListener("click", function () { act("/claim"); });
+    $("leave").addEventListener("click", function () {
+      act("/leave", undefined, function () { location.href = prefix + "/"; });
+    });
+
+    on("message", function (ev) {
+      if (ev.ticket_id === id && ev.message) { addMessage(ev.message); }
+    });
+    on("note", function (ev) {
+      if (ev.ticket_id === id && ev.note && current) {
+        current.ticket.notes = (current.ticket.notes || []).concat([ev.note]);
+        renderNotes(current.ticket.notes);
+      }
+    });
+    on("ticket", function (ev) { if (ev.ticket_id === id) { reload(); } });
+    on("queue", function (ev) { if (ev.ticket_id === id) { reload(); } });
+    on("agent", debounce(loadAgents));
+    on("resync", reload);
+    load();
+    loadAgents();
+  }
+
+  // ---- dashboard ----
+
+  function initDashboard() {
+    var reload = debounce(loadDashboard, 500);
+    on("queue", reload);
+    on("ticket", reload);
+    on("agent", reload);
+    on("resync", reload);
+    loadDashboard();
+    setInterval(loadDashboard, 15000);
+  }
+
+  function loadDashboard() {
+    request("GET", "/dashboard").then(function (d) {
+      setSkew(d.now);
+      $("kpi-queue").textContent = String(d.queue.length);
+      $("kpi-oldest").textContent = d.queue.length ? fmtDuration(d.queue.oldest_seconds) : "–";
+      $("kpi-online").textContent = String(d.agents.online || 0);
+      $("kpi-first").textContent = d.first_response.count ?
+        Math.round(100 * d.first_response.within_target / d.first_response.count) + "%" : "–";
+      if (d.containment) {
+        var ended = d.containment.contained + d.containment.handed_off;
+        $("kpi-containment").textContent = ended ? Math.round(100 * d.containment.rate) + "%" : "–";
+        $("kpi-containment-label").textContent = "contained by the bot (" + ended + " ended)";
+      } else {
+        $("kpi-containment").textContent = "n/a";
+        $("kpi-containment-label").textContent = "containment: no stats source";
+      }
+      barsChart($("chart-reasons"), d.reasons);
+      var prios = {};
+      ["urgent", "high", "normal", "low"].forEach(function (p) { prios[p] = d.queue.by_priority[p] || 0; });
+      barsChart($("chart-queue"), prios, true);
+      timesChart($("chart-wait"), (d.tickets || []).map(function (t) {
+        return { id: t.id, value: t.wait_seconds, target: t.target_seconds, open: t.status === "queued" };
+      }));
+      timesChart($("chart-first"), (d.tickets || []).filter(function (t) {
+        return t.first_response_seconds !== undefined && t.first_response_seconds !== null;
+      }).map(function (t) {
+        return { id: t.id, value: t.first_response_seconds, target: t.target_seconds };
+      }));
+      $("dashboard-note").textContent = "Median wait " + fmtDuration(d.wait.p50_seconds) + ", 90th percentile " +
+        fmtDuration(d.wait.p90_seconds) + "; median first response " + fmtDuration(d.first_response.p50_seconds) +
+        " over " + d.first_response.count + " tickets. From the open tickets and the " +
+        "latest closed ones; updated live.";
+    }).catch(failed);
+  }
+
+  // barsChart draws horizontal bars of counts by label.
+  function barsChart(root, counts, keepOrder) {
+    clear(root);
+    var labels = Object.keys(counts || {});
+    if (!keepOrder) { labels.sort(function (a, b) { return counts[b] - counts[a] || (a < b ? -1 : 1); }); }
+    var w = 400, row = 22, left = 140, h = Math.max(row * labels.length + 10, 40);
+    root.setAttribute("viewBox", "0 0 " + w + " " + h);
+    root.style.height = (h / 16) + "rem";
+    if (!labels.length) {
+      root.appendChild(svg("text", { x: 10, y: 24 }, "No data yet."));
+      return;
+    }
+    var top = Math.max.apply(null, labels.map(function (l) { return counts[l]; })) || 1;
+    labels.forEach(function (l, i) {
+      var y = 5 + i * row, bw = (w - left - 40) * counts[l] / top;
+      root.appendChild(svg("text", { x: left - 6, y: y + 14, "text-anchor": "end" }, l));
+      var bar = svg("rect", { x: left, y: y + 3, width: Math.max(bw, 1), height: row - 8, "class": "bar" });
+      bar.appendChild(svg("title", {}, l + ": " + counts[l]));
+      root.appendChild(bar);
+      root.appendChild(svg("text", { x: left + bw + 4, y: y + 14 }, counts[l]));
+    });
+  }
+
+  // timesChart draws one bar per ticket (seconds) with each ticket's target
+  // as a dashed line; bars over target are red, open ones pale.
+  function timesChart(root, items) {
+    clear(root);
+    var w = 800, h = 220, left = 44, bottom = 20, topPad = 8;
+    root.setAttribute("viewBox", "0 0 " + w + " " + h);
+    if (!items.length) {
+      root.appendChild(svg("text", { x: 10, y: 24 }, "No tickets yet."));
+      return;
+    }
+    items = items.slice(-80);
+    var top = Math.max.apply(null, items.map(function (t) { return Math.max(t.value, t.target || 0); })) || 1;
+    var y = function (v) { return topPad + (h - bottom - topPad) * (1 - v / top); };
+    var step = (w - left - 4) / items.length, bw = Math.max(step - 2, 1);
+    [0, 0.5, 1].forEach(function (f) {
+      root.appendChild(svg("line", { x1: left, x2: w, y1: y(top * f), y2: y(top * f), "class": "axis" }));
+      root.appendChild(svg("text", { x: left - 4, y: y(top * f) + 4, "text-anchor": "end" }, fmtDuration(top * f)));
+    });
+    var targetPath = [];
+    items.forEach(function (t, i) {
+      var x = left + i * step + 1;
+      var cls = "bar" + (t.target && t.value > t.target ? " over" : "") + (t.open ? " open" : "");
+      var bar = svg("rect", { x: x, y: y(t.value), width: bw, height: Math.max(h - bottom - y(t.value), 0.5), "class": cls });
+      bar.appendChild(svg("title", {}, "#" + t.id + ": " + fmtDuration(t.value) + (t.target ? " (target " + fmtDuration(t.target) + ")" : "") + (t.open ? ", still waiting" : "")));
+      root.appendChild(bar);
+      if (t.target) { targetPath.push((i ? "L" : "M") + x + " " + y(t.target) + " L" + (x + bw) + " " + y(t.target)); }
+    });
+    if (targetPath.length) { root.appendChild(svg("path", { d: targetPath.join(" "), "class": "target" })); }
+    root.appendChild(svg("text", { x: left, y: h - 4 }, "oldest"));
+    root.appendChild(svg("text", { x: w - 4, y: h - 4, "text-anchor": "end" }, "latest"));
+  }
+})();

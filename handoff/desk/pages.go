@@ -1,0 +1,197 @@
+package desk
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"html/template"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/calmbot/calmbot/handoff"
+)
+
+//go:embed assets
+var assets embed.FS
+
+// assetNames are the embedded files served under <prefix>/assets/.
+var assetNames = []string{"desk.js", "desk.css"}
+
+// contentSecurityPolicy lets the pages load nothing but their own files and
+// talk to nothing but their own server.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// asset is an embedded file.
+type asset struct {
+	body        []byte
+	contentType string
+	etag        string
+}
+
+// pages are the parsed templates and the static files.
+type pages struct {
+	tmpl  *template.Template
+	files map[string]asset
+}
+
+var contentTypes = map[string]string{
+	".js":  "text/javascript; charset=utf-8",
+	".css": "text/css; charset=utf-8",
+}
+
+func loadPages() *pages {
+	p := &pages{files: map[string]asset{}}
+	p.tmpl = template.Must(template.ParseFS(assets, "assets/*.html")) // a build mistake panics here
+	for _, name := range assetNames {
+		b, err := assets.ReadFile("assets/" + name)
+		if err != nil {
+			panic("desk: embedded asset missing: " + name) // a build mistake
+		}
+		sum := sha256.Sum256(b)
+		p.files[name] = asset{body: b, contentType: contentTypes[path.Ext(name)], etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+	}
+	return p
+}
+
+// serveAsset serves an embedded file with validators.
+func (d *Desk) serveAsset(name string) http.HandlerFunc {
+	f := d.pages.files[name]
+	return func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Type", f.contentType)
+		h.Set("ETag", f.etag)
+		h.Set("Cache-Control", "no-cache")
+		h.Set("X-Content-Type-Options", "nosniff")
+		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(f.body))
+	}
+}
+
+// pageData is what the templates see.
+type pageData struct {
+	Prefix string
+	Page   string // login, queue, ticket, dashboard
+	Title  string
+	Agent  *handoff.Agent
+	CSRF   string
+	// Login page.
+	Next  string
+	Error string
+	Name  string
+	// Ticket page.
+	Ticket      *handoff.Ticket
+	SummaryText string
+}
+
+// render writes a page.
+func (d *Desk) render(w http.ResponseWriter, r *http.Request, status int, data pageData) {
+	data.Prefix = d.prefix
+	var buf bytes.Buffer
+	if err := d.pages.tmpl.ExecuteTemplate(&buf, data.Page+".html", data); err != nil {
+		d.log.ErrorContext(r.Context(), "desk: render page", "page", data.Page, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// loginPage is GET /login.
+func (d *Desk) loginPage(w http.ResponseWriter, r *http.Request) {
+	next := d.safeNext(r.URL.Query().Get("next"))
+	if _, ok := d.session(r); ok {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	d.render(w, r, http.StatusOK, pageData{Page: "login", Title: "Sign in", CSRF: d.loginToken(w, r), Next: next})
+}
+
+// loginForm is POST /login (name, password, csrf, next).
+func (d *Desk) loginForm(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	next := d.safeNext(r.PostFormValue("next"))
+	name := r.PostFormValue("name")
+	data := pageData{Page: "login", Title: "Sign in", Next: next, Name: name}
+	if !d.checkLoginToken(r) {
+		data.CSRF, data.Error = d.loginToken(w, r), "The form expired. Please sign in again."
+		d.render(w, r, http.StatusForbidden, data)
+		return
+	}
+	_, _, wait, err := d.login(w, r, name, r.PostFormValue("password"))
+	switch {
+	case errors.Is(err, errRateLimited):
+		w.Header().Set("Retry-After", itoa(int(wait.Seconds())+1))
+		data.CSRF, data.Error = d.loginToken(w, r), "Too many failed sign-ins. Please wait a little and try again."
+		d.render(w, r, http.StatusTooManyRequests, data)
+	case err != nil:
+		data.CSRF, data.Error = d.loginToken(w, r), "Wrong name or password."
+		d.render(w, r, http.StatusUnauthorized, data)
+	default:
+		http.Redirect(w, r, next, http.StatusSeeOther)
+	}
+}
+
+// safeNext returns where to go after login: a path of the desk, else its start.
+func (d *Desk) safeNext(next string) string {
+	home := d.prefix + "/"
+	if !strings.HasPrefix(next, home) || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return home
+	}
+	return next
+}
+
+// logoutForm is POST /logout (csrf).
+func (d *Desk) logoutForm(w http.ResponseWriter, r *http.Request, s *session) {
+	d.logout(w, r, s)
+	http.Redirect(w, r, d.prefix+"/login", http.StatusSeeOther)
+}
+
+// queuePage is GET /: the queue and the agent's conversations.
+func (d *Desk) queuePage(w http.ResponseWriter, r *http.Request, s *session) {
+	d.render(w, r, http.StatusOK, pageData{Page: "queue", Title: "Queue", Agent: &s.agent, CSRF: s.csrf})
+}
+
+// dashboardPage is GET /dashboard.
+func (d *Desk) dashboardPage(w http.ResponseWriter, r *http.Request, s *session) {
+	d.render(w, r, http.StatusOK, pageData{Page: "dashboard", Title: "Dashboard", Agent: &s.agent, CSRF: s.csrf})
+}
+
+// ticketPage is GET /tickets/{id}: the conversation view; the summary is
+// rendered here, the rest by the script from the API.
+func (d *Desk) ticketPage(w http.ResponseWriter, r *http.Request, s *session) {
+	id, err := ticketID(r)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	t, err := d.svc.Ticket(r.Context(), id)
+	if errors.Is(err, handoff.ErrNotFound) {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		d.log.ErrorContext(r.Context(), "desk: ticket page", "ticket", id, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	data := pageData{Page: "ticket", Title: "Ticket #" + itoa(int(id)), Agent: &s.agent, CSRF: s.csrf, Ticket: t}
+	if sum, err := d.svc.Summary(r.Context(), id); err == nil {
+		data.SummaryText = sum.Text()
+	} else {
+		d.log.WarnContext(r.Context(), "desk: summary", "ticket", id, "err", err)
+	}
+	d.render(w, r, http.StatusOK, data)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
