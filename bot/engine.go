@@ -463,7 +463,7 @@ func (e *Engine) commit(ctx context.Context, c *conv, s *session, t *Turn) error
 	}
 	before := c.snap
 	var inbound []Entry
-	if !s.action && len(c.burst) > 0 && e.listeners != nil {
+	if !s.action && len(c.burst) > 0 {
 		inbound = slices.Clone(c.burst)
 		for i := range inbound {
 			if a, ok := t.Analysed[inbound[i].Seq]; ok {
@@ -476,10 +476,21 @@ func (e *Engine) commit(ctx context.Context, c *conv, s *session, t *Turn) error
 	if snap.Processed == snap.Seq {
 		c.burst = nil
 	}
+	var answers []string
+	if !s.action {
+		for _, en := range inbound {
+			if en.PlatformID != "" {
+				answers = append(answers, en.PlatformID)
+			}
+		}
+	}
 	for i := range s.replies {
 		if i < len(res.OutboxIDs) {
 			s.replies[i].OutboxID = res.OutboxIDs[i]
 		}
+		s.replies[i].Seq = t.Outbound[i].Seq
+		s.replies[i].Answers = answers
+		s.replies[i].Status = snap.Status
 	}
 	// The handoff is passed on and the listeners hear of the turn before
 	// its replies go out (the ticket exists when the customer reads that a

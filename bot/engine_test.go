@@ -330,6 +330,10 @@ func TestQuietWindowAnswersBurstOnce(t *testing.T) {
 	if a := tr[2].Analysis; a == nil || a.Intent != "late" {
 		t.Errorf("the burst's analysis is not stored on its last message: %+v", tr[2])
 	}
+	// The replies say which messages they answer and where they stand.
+	if got := rs[0].Answers; !slices.Equal(got, []string{"1", "2", "3"}) || rs[0].Seq != 4 || rs[1].Seq != 5 {
+		t.Errorf("replies answer %v at seq %d, %d; want messages 1-3 at seq 4, 5", got, rs[0].Seq, rs[1].Seq)
+	}
 }
 
 func TestBurstIsReportedWhenAnswered(t *testing.T) {

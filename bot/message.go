@@ -43,6 +43,15 @@ type Reply struct {
 	Lang  string `json:"lang,omitempty"`
 	Flow  string `json:"flow,omitempty"`
 	State string `json:"state,omitempty"`
+	// Seq is the reply's place in the conversation's transcript; 0 when
+	// unknown (a reply resent from the outbox after a restart).
+	Seq int64 `json:"seq,omitempty"`
+	// Answers are the platform ids of the customer messages this reply
+	// answers (a burst answered as one turn has several); empty for what a
+	// person or the bot says unprompted.
+	Answers []string `json:"answers,omitempty"`
+	// Status is the conversation's status after the turn that made the reply.
+	Status Status `json:"status,omitempty"`
 	// OutboxID identifies the reply in the store's outbox; 0 before it is committed.
 	OutboxID int64 `json:"-"`
 }

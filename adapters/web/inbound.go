@@ -114,6 +114,9 @@ func (a *Adapter) post(w http.ResponseWriter, r *http.Request, c conversation) {
 	if wait > 0 {
 		// Subscribed before the message is handled, so no reply is missed.
 		waiter, _ = a.hub.subscribe(c.id, 0)
+		a.hub.mu.Lock()
+		waiter.waiter = true
+		a.hub.mu.Unlock()
 		defer a.hub.unsubscribe(c.id, waiter)
 	}
 	m := bot.Message{Address: c.addr, ID: req.ID, Text: req.Text, Locale: c.lang}
@@ -163,6 +166,16 @@ func (a *Adapter) await(ctx context.Context, c conversation, msgID string, s *su
 	for {
 		// Flush first: what the transcript then shows was delivered too.
 		if err := a.engine.Flush(ctx, c.addr); err != nil {
+			return res
+		}
+		// The usual case: the replies to this message came through Send.
+		if got := a.hub.answers(s, msgID); len(got) > 0 {
+			now := time.Now()
+			for _, r := range got {
+				replies = append(replies, replyMessage(r, now))
+			}
+			complete = true
+			res.Status = string(got[len(got)-1].Status)
 			return res
 		}
 		// The state is read before the transcript: when it says the message

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -31,6 +32,15 @@ type message struct {
 	Text    string       `json:"text"`
 	Choices []bot.Choice `json:"choices,omitempty"`
 	At      time.Time    `json:"at"`
+}
+
+// replyMessage is toMessage for a reply the adapter was sent.
+func replyMessage(r bot.Reply, at time.Time) message {
+	m := message{Seq: r.Seq, From: "bot", Author: r.Author, Text: r.Text, Choices: r.Choices, At: at}
+	if r.Author != "" {
+		m.From = "agent"
+	}
+	return m
 }
 
 func toMessage(e bot.Entry) message {
@@ -60,6 +70,9 @@ type transcriptResponse struct {
 // never blocks; with nobody listening the reply waits in the transcript.
 func (a *Adapter) Send(_ context.Context, r bot.Reply) error {
 	if r.Address.Channel == Channel {
+		if r.Seq > 0 {
+			a.hub.hold(r.Address.Conversation, r)
+		}
 		a.hub.wake(r.Address.Conversation)
 	}
 	return nil
@@ -279,6 +292,41 @@ type topic struct {
 type sub struct {
 	wake   chan struct{}
 	stream bool
+	// waiter is a post in wait mode: it also keeps the replies Send sees
+	// (got, guarded by the hub's lock), so it need not read the store.
+	waiter bool
+	got    []bot.Reply
+}
+
+// maxHeld bounds the replies a waiting post holds.
+const maxHeld = 32
+
+// hold gives conversation id's waiting posts a copy of r.
+func (h *hub) hold(id string, r bot.Reply) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t := h.topics[id]
+	if t == nil {
+		return
+	}
+	for s := range t.subs {
+		if s.waiter && len(s.got) < maxHeld {
+			s.got = append(s.got, r)
+		}
+	}
+}
+
+// answers returns the replies s holds that answer message msgID.
+func (h *hub) answers(s *sub, msgID string) []bot.Reply {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []bot.Reply
+	for _, r := range s.got {
+		if slices.Contains(r.Answers, msgID) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // subscribe adds a listener to conversation id. With limit > 0 it is an

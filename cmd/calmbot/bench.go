@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -91,6 +92,7 @@ func (e *env) bench(ctx context.Context, args []string) error {
 	fs.Uint64Var(&o.seed, "seed", 1, "random seed of the customer mix")
 	agentPW := fs.String("agent-password", "", "password of the agent \"admin\" on the --url server")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server included when in process) to `file`")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), benchUsage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -122,6 +124,17 @@ func (e *env) bench(ctx context.Context, args []string) error {
 	}
 	if o.agents == 0 {
 		agents = nil
+	}
+	if *cpuProfile != "" {
+		out, err := os.Create(*cpuProfile)
+		if err != nil {
+			return &exitError{code: 1, msg: fmt.Sprintf("--cpuprofile: %v", err)}
+		}
+		defer out.Close()
+		if err := pprof.StartCPUProfile(out); err != nil {
+			return &exitError{code: 1, msg: fmt.Sprintf("--cpuprofile: %v", err)}
+		}
+		defer pprof.StopCPUProfile()
 	}
 	res, err := runBench(ctx, base, f, o, agents, password, e.stderr)
 	if err != nil {
