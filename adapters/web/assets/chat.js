@@ -192,6 +192,9 @@
   }
 
   function render(m) {
+    // Options are answered by what follows them: once anything more is
+    // said, also in a transcript shown again after a reload, they go stale.
+    disableChoices();
     var li = document.createElement("li");
     li.className = "msg msg-" + (m.from === "customer" ? "customer" : m.from === "agent" ? "agent" : "bot");
     var who = document.createElement("span");
@@ -207,7 +210,6 @@
     }
     li.appendChild(p);
     if (m.choices && m.choices.length) {
-      disableChoices();
       var box = document.createElement("div");
       box.className = "choices";
       box.setAttribute("role", "group");
@@ -222,8 +224,7 @@
       });
       li.appendChild(box);
     }
-    el.messages.appendChild(li);
-    li.scrollIntoView({ block: "end", behavior: reducedMotion() ? "auto" : "smooth" });
+    keepEnd(function () { el.messages.appendChild(li); }, m.from === "customer");
     return li;
   }
 
@@ -352,21 +353,35 @@
 
   function status(s) {
     var text = s === "human" ? t.human : s === "ended" ? t.ended : "";
-    el.notice.textContent = text;
-    el.notice.hidden = !text;
+    keepEnd(function () {
+      el.notice.textContent = text;
+      el.notice.hidden = !text;
+    });
   }
 
   function typing(on) {
-    el.typing.hidden = !on;
-  }
-
-  function reducedMotion() {
-    return window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    keepEnd(function () { el.typing.hidden = !on; });
   }
 
   function grow() {
-    el.text.style.height = "auto";
-    el.text.style.height = Math.min(el.text.scrollHeight, 160) + "px";
+    keepEnd(function () {
+      el.text.style.height = "auto";
+      el.text.style.height = Math.min(el.text.scrollHeight, 160) + "px";
+    });
+  }
+
+  // keepEnd runs change (which adds a message or resizes what surrounds
+  // the list) and keeps the newest message in view when the reader was
+  // following the end of the conversation, or when always is set. The
+  // notice, the typing line and the composer take their room from the
+  // list, so every one of their changes goes through here.
+  function keepEnd(change, always) {
+    var m = el.messages;
+    var follow = always || m.scrollHeight - m.scrollTop - m.clientHeight < 40;
+    change();
+    if (follow) {
+      m.scrollTop = m.scrollHeight;
+    }
   }
 
   function convURL(rest) {

@@ -417,6 +417,13 @@
         t.value = "agent:" + a.id;
         to.appendChild(t);
       });
+      if (!inv.options.length) {
+        // Nobody to invite: say so rather than show an empty list.
+        var none = el("option", null, "nobody else is online");
+        none.value = "";
+        inv.appendChild(none);
+        Array.prototype.forEach.call($("invite-form").elements, function (x) { x.disabled = true; });
+      }
       var q = el("option", null, "the queue, any agent");
       q.value = "skill:";
       to.appendChild(q);
@@ -613,7 +620,7 @@
       }));
       $("dashboard-note").textContent = "Median wait " + fmtDuration(d.wait.p50_seconds) + ", 90th percentile " +
         fmtDuration(d.wait.p90_seconds) + "; median first response " + fmtDuration(d.first_response.p50_seconds) +
-        " over " + d.first_response.count + " tickets. From the open tickets and the " +
+        " over " + d.first_response.count + (d.first_response.count === 1 ? " ticket" : " tickets") + ". From the open tickets and the " +
         "latest closed ones; updated live.";
     }).catch(failed);
   }
