@@ -241,7 +241,7 @@ func (e *Engine) work(c *conv) {
 			return
 		}
 		c.mu.Unlock()
-		e.process(ctx, c, batch, due)
+		e.processGuarded(ctx, c, batch, due)
 	}
 }
 

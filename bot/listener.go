@@ -50,7 +50,7 @@ func (e *Engine) notify(ctx context.Context, before *Snapshot, t *Turn, inbound 
 	emit := func(ev Event) {
 		ev.Address, ev.Snapshot = t.Address, snap
 		for _, l := range e.listeners {
-			l.Notify(ctx, ev)
+			e.notifyOne(ctx, l, ev)
 		}
 	}
 	fresh := before.Processed == 0 || before.Status == StatusEnded || before.Status == StatusRating && snap.Status == StatusBot
@@ -76,4 +76,15 @@ func (e *Engine) notify(ctx context.Context, before *Snapshot, t *Turn, inbound 
 	if snap.Status == StatusEnded && before.Status != StatusEnded {
 		emit(Event{Kind: EventEnded})
 	}
+}
+
+// notifyOne tells one listener; a listener that panics misses the event,
+// the others and the turn's replies do not.
+func (e *Engine) notifyOne(ctx context.Context, l Listener, ev Event) {
+	defer func() {
+		if r := recover(); r != nil {
+			_ = e.panicked("listener", r, "addr", ev.Address.String(), "event", string(ev.Kind))
+		}
+	}()
+	l.Notify(ctx, ev)
 }

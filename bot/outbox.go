@@ -154,9 +154,7 @@ func (o *outbox) send(s Sender, r Reply) {
 	}
 	backoff := backoffInitial
 	for attempt := 1; ; attempt++ {
-		ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
-		err := s.Send(ctx, r)
-		cancel()
+		err := o.call(s, r)
 		if err == nil {
 			o.markSent(r.OutboxID)
 			return
@@ -182,6 +180,18 @@ func (o *outbox) send(s Sender, r Reply) {
 			return
 		}
 	}
+}
+
+// call makes one send attempt; a Sender that panics failed this attempt.
+func (o *outbox) call(s Sender, r Reply) (err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			err = o.e.panicked("send reply", p, "addr", r.Address.String(), "outbox_id", r.OutboxID)
+		}
+	}()
+	return s.Send(ctx, r)
 }
 
 // sleep waits d on the engine's clock; false when the outbox is stopping.
@@ -235,11 +245,21 @@ func (o *outbox) markLoop() {
 			return
 		}
 		o.sentMu.Unlock()
-		if err := o.e.store.MarkSent(context.Background(), ids); err != nil {
+		if err := o.markStored(ids); err != nil {
 			// At worst the replies are sent again after a restart.
 			o.e.log.Error("mark replies sent", "count", len(ids), "err", err)
 		}
 	}
+}
+
+// markStored marks ids sent in the store; a panic there is an error.
+func (o *outbox) markStored(ids []int64) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = o.e.panicked("mark replies sent", p)
+		}
+	}()
+	return o.e.store.MarkSent(context.Background(), ids)
 }
 
 // close stops retries, drops what is queued (it stays in the store's

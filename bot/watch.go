@@ -71,7 +71,13 @@ func (e *Engine) Watch(ctx context.Context, path string, trigger <-chan struct{}
 	}
 }
 
-func (e *Engine) reloadFile(ctx context.Context, path string) error {
+func (e *Engine) reloadFile(ctx context.Context, path string) (err error) {
+	// A bug in reading or compiling a file must not end the server.
+	defer func() {
+		if r := recover(); r != nil {
+			err = e.panicked("reload flows "+path, r)
+		}
+	}()
 	f, err := flows.Load(path)
 	if err != nil {
 		return err

@@ -41,7 +41,8 @@ var Channels = []string{"console", "web", "slack", "telegram", "discord"}
 // Keys the file leaves out of policy take the values of DefaultPolicy; an
 // empty default_language becomes the first language; the Name fields of
 // intents, flows and states are filled from their keys.
-func Parse(name string, data []byte) (*File, error) {
+func Parse(name string, data []byte) (_ *File, err error) {
+	defer recoverDecode(name, &err)
 	f := &File{Name: name, Source: data, Policy: DefaultPolicy()}
 	root, x, err := parseDocument(name, data)
 	if err != nil {
@@ -143,7 +144,8 @@ type testsFile struct {
 
 // ParseTests reads a tests file (*.test.yaml): a document with only a
 // `tests:` list. Errors are Diagnostics, like Parse's.
-func ParseTests(name string, data []byte) ([]*Test, error) {
+func ParseTests(name string, data []byte) (_ []*Test, err error) {
+	defer recoverDecode(name, &err)
 	root, x, err := parseDocument(name, data)
 	if err != nil {
 		return nil, err
@@ -196,6 +198,10 @@ func parseDocument(name string, data []byte) (ast.Node, *index, error) {
 	}
 	x := &index{pos: map[string]Pos{}, order: map[string]int{}, byValue: map[Pos]string{}}
 	x.walk(root, "")
+	if tags := ast.Filter(ast.TagType, docs[0]); len(tags) > 0 {
+		p, msg := tagError(tags[0].(*ast.TagNode), x)
+		return fail(p, "tag", "%s", msg)
+	}
 	for _, p := range []string{"version", "policy.max_attempts", "policy.max_unclear", "policy.max_message_bytes"} {
 		n := unwrap(x.nodes[p])
 		if n == nil || n.Type() == ast.IntegerType || n.Type() == ast.NullType {
@@ -204,6 +210,33 @@ func parseDocument(name string, data []byte) (ast.Node, *index, error) {
 		return fail(nodePos(n), "type", "%s: want an integer, got %s", p, strings.TrimSpace(n.String()))
 	}
 	return root, x, nil
+}
+
+// tagError describes a YAML tag (!!str, !foo): flow files have no use for
+// them, and the decoder mishandles some (a tag on a list panics it).
+func tagError(t *ast.TagNode, x *index) (Pos, string) {
+	p := tokenPos(t.Start)
+	if p.Line == 0 {
+		p = nodePos(t)
+	}
+	what := "a YAML tag"
+	if t.Start != nil {
+		what = "the YAML tag " + t.Start.Value
+	}
+	if path := x.byValue[p]; path != "" {
+		what = path + ": " + what
+	}
+	return p, what + " is not supported in a flow file: remove it (quote the value to make it a string)"
+}
+
+// recoverDecode is the last guard of Parse and ParseTests: a panic inside
+// the YAML library becomes an error about the file instead of ending the
+// program (a server reloading the file keeps its running flows).
+func recoverDecode(name string, err *error) {
+	if r := recover(); r != nil {
+		*err = Diagnostics{{File: name, Rule: "yaml", Severity: SeverityError,
+			Message: fmt.Sprintf("the YAML decoder failed on this file (%v); please report it, with the file, as a calmbot bug", r)}}
+	}
 }
 
 // badEncoding returns the position of the first byte that is not UTF-8 text

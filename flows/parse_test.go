@@ -46,6 +46,26 @@ func TestParseErrors(t *testing.T) {
 		{"bad duration", "policy:\n  quiet_window: 2 parsecs\n", "f.yaml:2:17: type: policy.quiet_window: want a duration"},
 		{"deep block nesting", "a:\n  " + strings.Repeat("- ", 100000) + "x\n", "f.yaml:2:131: yaml: collections nest more than 64 deep"},
 		{"deep nesting", "a: " + strings.Repeat("[", 100) + "\n", "f.yaml:1:68: yaml: collections nest more than 64 deep"},
+		// YAML tags: on a list they panicked the decoder (issue 7).
+		{"core tag on a list", "version: 1\nlanguages: !!str en\n", "f.yaml:2:12: tag: languages: the YAML tag !!str is not supported"},
+		{"local tag on a list", "version: 1\nlanguages: !en\n", "f.yaml:2:12: tag: languages: the YAML tag !en is not supported"},
+		{"custom tag on a list", "version: 1\nlanguages: !foo x\n", "f.yaml:2:12: tag: languages: the YAML tag !foo is not supported"},
+		{"tag on a list of a list", "version: 1\nlanguages: !!seq [en]\n", "f.yaml:2:12: tag: languages: the YAML tag !!seq"},
+		{"tag on a list of mappings", "flows: {a: {states: {s: {choices: !!str x}}}}\n", "f.yaml:1:35: tag: flows.a.states.s.choices: the YAML tag !!str"},
+		{"tag in a list of mappings", "flows: {a: {states: {s: {choices: [!!str x]}}}}\n", "f.yaml:1:36: tag: flows.a.states.s.choices.0: the YAML tag !!str"},
+		{"tag on examples", "intents: {a: {examples: {en: !!str x}}}\n", "f.yaml:1:30: tag: intents.a.examples.en: the YAML tag !!str"},
+		{"tag on days", "service: {hours: {days: !!str x}}\n", "f.yaml:1:25: tag: service.hours.days: the YAML tag !!str"},
+		{"tag on tests", "tests: !!str x\n", "f.yaml:1:8: tag: tests: the YAML tag !!str"},
+		{"tag on turns", "tests: [{name: x, turns: !!str x}]\n", "f.yaml:1:26: tag: tests.0.turns: the YAML tag !!str"},
+		{"tag on a mapping", "policy: !!str x\n", "f.yaml:1:9: tag: policy: the YAML tag !!str"},
+		{"tag on a duration", "policy: {quiet_window: !!int 2}\n", "f.yaml:1:24: tag: policy.quiet_window: the YAML tag !!int"},
+		{"tag on a number", "policy: {intent_threshold: !!float x}\n", "f.yaml:1:28: tag: policy.intent_threshold: the YAML tag !!float"},
+		{"tag on an integer", "version: !!str 1\n", "f.yaml:1:10: tag: version: the YAML tag !!str"},
+		{"tag on a text", "texts: {welcome: {en: !!str x}}\n", "f.yaml:1:23: tag: texts.welcome.en: the YAML tag !!str"},
+		{"tag on a key", "!!str version: 1\n", "f.yaml:1:1: tag: the YAML tag !!str"},
+		{"tag on the document", "!!map\nversion: 1\n", "f.yaml:1:1: tag: the YAML tag !!map"},
+		{"tag under an anchor", "languages: &x !!str x\n", "f.yaml:1:15: tag: the YAML tag !!str"},
+		{"tag on a merge", "policy: {<<: [!!str x]}\n", "f.yaml:1:15: tag: the YAML tag !!str"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,6 +84,30 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("severity = %v, want error", ds[0].Severity)
 			}
 		})
+	}
+}
+
+func TestParseTestsTags(t *testing.T) {
+	for _, src := range []string{"tests: !!str x\n", "tests: [{name: x, turns: !!str x}]\n", "tests: [{name: x, turns: [{say: hi, expect: !foo x}]}]\n"} {
+		_, err := ParseTests("t.test.yaml", []byte(src))
+		var ds Diagnostics
+		if !errors.As(err, &ds) || len(ds) != 1 || ds[0].Rule != "tag" || ds[0].Pos.Line != 1 {
+			t.Errorf("ParseTests(%q) error = %v, want one tag diagnostic on line 1", src, err)
+		}
+	}
+}
+
+func TestRecoverDecode(t *testing.T) {
+	decode := func() (err error) {
+		defer recoverDecode("f.yaml", &err)
+		var n *Diagnostic
+		_ = n.Rule // panics, as a bug in the YAML library would
+		return nil
+	}
+	err := decode()
+	var ds Diagnostics
+	if !errors.As(err, &ds) || len(ds) != 1 || ds[0].Severity != SeverityError || !strings.HasPrefix(ds[0].String(), "f.yaml: yaml: the YAML decoder failed") {
+		t.Errorf("error = %v, want one yaml diagnostic about the decoder", err)
 	}
 }
 

@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -338,7 +339,7 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	tick := make(chan struct{}, 1)
 	for {
-		if err := s.Check(ctx); err != nil && ctx.Err() == nil {
+		if err := s.check(ctx); err != nil && ctx.Err() == nil {
 			s.log.ErrorContext(ctx, "handoff check", "err", err)
 		}
 		tm := s.clock.AfterFunc(s.interval, func() {
@@ -356,6 +357,18 @@ func (s *Service) Run(ctx context.Context) error {
 			tm.Stop()
 		}
 	}
+}
+
+// check is Check behind a guard: a round that panics is logged with its
+// stack and Run goes on with the next one.
+func (s *Service) check(ctx context.Context) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.ErrorContext(ctx, "recovered from a panic; going on", "what", "handoff check", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = fmt.Errorf("handoff check: panic: %v", r)
+		}
+	}()
+	return s.Check(ctx)
 }
 
 // Check does one round of Run's work: it writes again ticket changes whose

@@ -2,6 +2,7 @@ package handoff_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -166,4 +167,42 @@ func eventually(cond func() bool) bool {
 		time.Sleep(5 * time.Millisecond)
 	}
 	return cond()
+}
+
+// flakyEngine is an engine whose Flows panics the first times it is called.
+type flakyEngine struct {
+	handoff.Engine
+	panics atomic.Int32
+	calls  atomic.Int32
+}
+
+func (e *flakyEngine) Flows() *flows.File {
+	e.calls.Add(1)
+	if e.panics.Add(-1) >= 0 {
+		panic("engine bug")
+	}
+	return e.Engine.Flows()
+}
+
+func TestRunGoesOnAfterAPanic(t *testing.T) {
+	r := newRig(t, serviceFlows(t, flows.Service{}))
+	r.agent("ada", handoff.PresenceOnline, 1)
+	eng := &flakyEngine{Engine: r.h.Engine}
+	eng.panics.Store(1)
+	r.svc.SetEngine(eng)
+	ctx, cancel := context.WithCancel(r.ctx)
+	done := make(chan error, 1)
+	go func() { done <- r.svc.Run(ctx) }()
+	if !eventually(func() bool { return eng.calls.Load() >= 1 }) {
+		t.Fatal("Run did not check")
+	}
+	// The first round panicked; a new ticket wakes the next one.
+	c, _ := r.handoff("I want to talk to a human")
+	if !eventually(func() bool { return contains(textsOf(r.h.Sender.Replies(c.Addr)), "number 1 in line") }) {
+		t.Error("Run did not go on after a round panicked")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("run: %v", err)
+	}
 }

@@ -248,7 +248,11 @@ func (a *Adapter) waitFor(r *http.Request) (time.Duration, error) {
 			if err != nil || n < 0 {
 				return 0, badRequest("Prefer: wait=%s: want a number of seconds", val)
 			}
-			d = time.Duration(n) * time.Second
+			if time.Duration(n) > a.maxWait/time.Second {
+				d = a.maxWait // and no overflow of n seconds
+			} else {
+				d = time.Duration(n) * time.Second
+			}
 		}
 	}
 	return min(d, a.maxWait), nil

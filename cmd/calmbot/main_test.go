@@ -98,6 +98,7 @@ func TestFlowsCheck(t *testing.T) {
 	}{
 		{"default", []string{"flows", "check", "--strict", "../../flows.yaml"}, 0},
 		{"broken", []string{"flows", "check", "testdata/broken.yaml"}, 1},
+		{"tagged", []string{"flows", "check", "testdata/tagged.yaml"}, 1},
 		{"warnings", []string{"flows", "check", "testdata/warnings.yaml"}, 0},
 		{"warnings-strict", []string{"flows", "check", "--strict", "testdata/warnings.yaml"}, 1},
 		{"missing", []string{"flows", "check", "testdata/none.yaml"}, 1},
