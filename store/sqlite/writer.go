@@ -165,9 +165,10 @@ func checkTurn(t *bot.Turn) error {
 }
 
 // Commit writes t in one transaction with the other turns queued at the
-// same time, and returns once that transaction is durable. When t has
-// inbound entries and all of them were already stored (a redelivery),
-// nothing is written and the result says Duplicate. A Commit whose ctx ends
+// same time, and returns once that transaction is durable. When any
+// inbound entry of t was already stored (a redelivery: same conversation
+// and platform id, however old), nothing is written and the result says
+// Duplicate, with the indexes of those entries in Redelivered. A Commit whose ctx ends
 // before the writer took the turn returns ctx.Err() and writes nothing; once
 // taken, the turn's real outcome is returned.
 func (s *Store) Commit(ctx context.Context, t *bot.Turn) (bot.CommitResult, error) {
