@@ -624,6 +624,32 @@ func TestIdleConversationsAreEvicted(t *testing.T) {
 	<-done
 }
 
+func TestEndedConversationsLeaveMemoryAtOnce(t *testing.T) {
+	h := newHarness(t, bot.WithIdleTTL(time.Hour))
+	open := h.Chat("en")
+	open.Say("intent:late")
+	var ended []*bottest.Chat
+	for range 20 {
+		c := h.Chat("en")
+		for _, s := range []string{"intent:late", "yes", "pick:track", "yes", "no"} {
+			c.Say(s)
+		}
+		ended = append(ended, c)
+	}
+	// No clock moves: the ended ones go as soon as their workers are done.
+	pollUntil(t, func() bool { return h.Engine.Live() == 1 })
+	if s := ended[0].Snapshot(); s.Status != bot.StatusEnded {
+		t.Fatalf("status %s, want ended", s.Status)
+	}
+	// The customer who comes back starts again from the store.
+	if got := texts(ended[0].Say("intent:late")); len(got) != 2 {
+		t.Errorf("after eviction: %q", got)
+	}
+	if got := texts(open.Say("yes")); len(got) != 1 || got[0] != "Here is what I can do:" {
+		t.Errorf("the open conversation: %q", got)
+	}
+}
+
 // advanceUntil moves the fake clock on in steps until cond holds: the
 // engine's periodic work runs on its own goroutine between the steps.
 func advanceUntil(t *testing.T, c *bottest.Clock, cond func() bool) {
