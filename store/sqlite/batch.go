@@ -317,6 +317,13 @@ func (s *Store) apply(ctx context.Context, w *writer, r *request) error {
 	case kindExec:
 		r.result, err = w.execAll(ctx, r.execs)
 		undo = err != nil
+	case kindPrune:
+		r.result, err = w.execAll(ctx, r.execs)
+		undo = err != nil
+		// Pruned conversations were deleted or renamed: their cached ids
+		// must not be updated for their old addresses.
+		clear(w.known)
+		clear(w.added)
 	}
 	if undo {
 		if _, rerr := w.rollbackTo.Exec(ctx); rerr != nil {

@@ -19,7 +19,8 @@ const (
 	kindTurn kind = iota + 1
 	kindMarkSent
 	kindSaveFlows
-	kindExec // statements on other tables than the bot's (handoff.go)
+	kindExec  // statements on other tables than the bot's (handoff.go)
+	kindPrune // statements that delete or rename conversations (retention.go)
 )
 
 // Request states: a request is pending until the writer claims it, or until
@@ -205,6 +206,28 @@ func (s *Store) SaveFlows(ctx context.Context, hash string, source []byte) error
 	r.kind, r.hash, r.source = kindSaveFlows, hash, source
 	_, err := s.do(ctx, r)
 	return err
+}
+
+// write runs stmts in the writer as one request of kind (kindExec or
+// kindPrune) and returns the last one's result once they are durable.
+func (s *Store) write(ctx context.Context, k kind, stmts []execStmt) (driver.Result, error) {
+	r := s.pool.Get().(*request)
+	r.kind, r.execs = k, stmts
+	if err := s.enqueue(ctx, r); err != nil {
+		s.put(r)
+		return nil, err
+	}
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		if r.state.CompareAndSwap(statePending, stateCancelled) {
+			return nil, ctx.Err() // the writer skips r; r is not reused
+		}
+		<-r.done
+	}
+	res, err := r.result, r.err
+	s.put(r)
+	return res, err
 }
 
 func (s *Store) put(r *request) {
