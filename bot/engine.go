@@ -152,8 +152,9 @@ func (e *Engine) Register(channel string, s Sender) { e.out.register(channel, s)
 // stored (a redelivered message returns nil at once); the reply follows
 // asynchronously through the channel's Sender. With a quiet window the
 // reply waits until the customer has finished their burst of messages.
-// A text with nothing visible (spaces, control and format characters) is refused with
-// ErrEmptyText, an id already stored with another text with ErrConflict.
+// A text with nothing visible (only spaces, control and format characters)
+// is refused with ErrEmptyText; an id already stored in the conversation
+// with another text with ErrConflict (the same text again returns nil).
 func (e *Engine) Handle(ctx context.Context, m Message) error {
 	if m.Address.Channel == "" || m.Address.Conversation == "" {
 		return ErrBadAddress
