@@ -24,6 +24,10 @@ var (
 	ErrClosed = errors.New("engine closed")
 	// ErrBadAddress is returned for a message without channel or conversation.
 	ErrBadAddress = errors.New("message address needs a channel and a conversation")
+	// ErrConflict is returned by Handle for a message whose platform id is
+	// already stored in the conversation with another text: the first text
+	// stays. The same id with the same text is a redelivery and returns nil.
+	ErrConflict = errors.New("message id already used with another text")
 )
 
 // MaxStoredBytes caps the text stored for one message; the rest is cut.
@@ -31,8 +35,19 @@ var (
 // but answered with texts.too_long instead of being read.
 const MaxStoredBytes = 64 << 10
 
-// recentIDs is how many platform ids a snapshot keeps for redelivery checks.
+// recentIDs is how many platform ids a snapshot keeps for redelivery
+// checks: a fast positive cache; the store catches older ids.
 const recentIDs = 16
+
+// A turn of stored messages whose commit fails is tried again after
+// retryInitial (or the quiet window, when longer), doubling up to
+// retryMax; after stallAfter failures in a row it is logged at Error and
+// listeners hear EventStalled.
+const (
+	retryInitial = time.Second
+	retryMax     = 5 * time.Minute
+	stallAfter   = 5
+)
 
 // Engine runs conversations: it stores each customer message, reads it,
 // moves the conversation's state machine, stores the new state with the
@@ -137,11 +152,17 @@ func (e *Engine) Register(channel string, s Sender) { e.out.register(channel, s)
 // stored (a redelivered message returns nil at once); the reply follows
 // asynchronously through the channel's Sender. With a quiet window the
 // reply waits until the customer has finished their burst of messages.
+// A text with nothing visible (only spaces, control and format characters)
+// is refused with ErrEmptyText; an id already stored in the conversation
+// with another text with ErrConflict (the same text again returns nil).
 func (e *Engine) Handle(ctx context.Context, m Message) error {
 	if m.Address.Channel == "" || m.Address.Conversation == "" {
 		return ErrBadAddress
 	}
 	m.Text = cleanText(m.Text)
+	if blank(m.Text) {
+		return ErrEmptyText
+	}
 	if m.At.IsZero() {
 		m.At = e.clock.Now()
 	}
@@ -185,6 +206,7 @@ type conv struct {
 	burst      []Entry // stored inbound messages not answered yet
 	burstStart time.Time
 	locale     string
+	failures   int // commits of the burst's answer that failed in a row
 }
 
 // pending is a customer message, or (act != nil) a person's action, for
@@ -235,9 +257,13 @@ func (e *Engine) work(c *conv) {
 		batch, due := c.inbox, c.due
 		c.inbox, c.due = nil, false
 		if len(batch) == 0 && !due {
+			ended := c.loaded && c.snap != nil && c.snap.Status == StatusEnded
 			c.running = false
 			c.last = e.clock.Now()
 			c.mu.Unlock()
+			if ended {
+				e.forget(c)
+			}
 			return
 		}
 		c.mu.Unlock()
@@ -268,6 +294,18 @@ func (e *Engine) process(ctx context.Context, c *conv, batch []*pending, due boo
 	}
 }
 
+// forget drops an ended conversation from memory at once, unless a new
+// message or a timer came for it meanwhile; the store has all of it.
+func (e *Engine) forget(c *conv) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e.convs[c.addr] == c && !c.running && len(c.inbox) == 0 && !c.due && c.timer == nil {
+		delete(e.convs, c.addr)
+	}
+}
+
 // step handles what a conversation's mailbox held: it stores new messages
 // and, unless a quiet window holds the answer back, answers them.
 func (e *Engine) step(ctx context.Context, c *conv, batch []*pending, due bool) {
@@ -279,10 +317,41 @@ func (e *Engine) step(ctx context.Context, c *conv, batch []*pending, due bool) 
 		}
 		return
 	}
-	fresh := e.dedupe(c, batch)
-	if len(fresh) == 0 && (!due || len(c.burst) == 0) {
-		return
+	fresh := e.dedupe(ctx, c, batch)
+	for {
+		if len(fresh) == 0 && (!due || len(c.burst) == 0) {
+			return
+		}
+		dups := e.turn(ctx, c, fresh, due)
+		if len(dups) == 0 {
+			return
+		}
+		// The store caught redeliveries too old for the recent ids and
+		// wrote nothing: settle them and take the turn again without them.
+		// Each round drops a message, so this ends.
+		n := len(fresh)
+		if fresh = e.settle(ctx, c, fresh, dups); len(fresh) == n {
+			err := fmt.Errorf("store %s: commit reports redeliveries it does not hold", c.addr)
+			e.log.Error("turn not committed", "addr", c.addr.String(), "err", err)
+			for _, p := range fresh {
+				p.done <- err
+			}
+			return
+		}
+		if err := e.load(ctx, c); err != nil {
+			err = fmt.Errorf("load conversation %s: %w", c.addr, err)
+			for _, p := range fresh {
+				p.done <- err
+			}
+			return
+		}
 	}
+}
+
+// turn stores fresh (or answers them, with the burst) and returns the
+// indexes in fresh of messages the store reported as redelivered, when it
+// wrote nothing for that reason.
+func (e *Engine) turn(ctx context.Context, c *conv, fresh []*pending, due bool) []int {
 	now := e.clock.Now()
 	if len(fresh) > 0 {
 		c.locale = fresh[len(fresh)-1].msg.Locale
@@ -290,18 +359,16 @@ func (e *Engine) step(ctx context.Context, c *conv, batch []*pending, due bool) 
 	quiet := e.quietWindow(c.prog)
 	switch {
 	case c.snap.Status == StatusHuman:
-		e.storeOnly(ctx, c, fresh, false)
-		return
+		return e.storeOnly(ctx, c, fresh, false)
 	case len(fresh) > 0 && quiet > 0:
 		if len(c.burst) == 0 {
 			c.burstStart = now
 		}
 		if now.Sub(c.burstStart) < e.burstCap(quiet) {
-			e.storeOnly(ctx, c, fresh, true)
-			return
+			return e.storeOnly(ctx, c, fresh, true)
 		}
 	}
-	e.answer(ctx, c, fresh, now)
+	return e.answer(ctx, c, fresh, now)
 }
 
 // quietWindow is the wait for the end of a burst.
@@ -321,18 +388,78 @@ func (e *Engine) burstCap(quiet time.Duration) time.Duration {
 	return 8 * quiet
 }
 
-// dedupe acknowledges redelivered messages at once and returns the rest.
-func (e *Engine) dedupe(c *conv, batch []*pending) []*pending {
-	fresh := batch[:0]
+// dedupe acknowledges redelivered messages and returns the rest: a
+// message repeating one earlier in the batch, or one of the conversation's
+// recent ids (checked against the store's text). Older redeliveries are
+// caught by the store at commit.
+func (e *Engine) dedupe(ctx context.Context, c *conv, batch []*pending) []*pending {
+	fresh := make([]*pending, 0, len(batch))
+	var recent []*pending
 	for _, p := range batch {
 		id := p.msg.ID
-		if id != "" && (slices.Contains(c.snap.RecentIDs, id) || slices.ContainsFunc(fresh, func(q *pending) bool { return q.msg.ID == id })) {
-			p.done <- nil
+		if id == "" {
+			fresh = append(fresh, p)
+			continue
+		}
+		if i := slices.IndexFunc(fresh, func(q *pending) bool { return q.msg.ID == id }); i >= 0 {
+			p.done <- sameText(fresh[i].msg.Text, p.msg.Text)
+			continue
+		}
+		if i := slices.IndexFunc(recent, func(q *pending) bool { return q.msg.ID == id }); i >= 0 || slices.Contains(c.snap.RecentIDs, id) {
+			recent = append(recent, p)
 			continue
 		}
 		fresh = append(fresh, p)
 	}
-	return fresh
+	if len(recent) == 0 {
+		return fresh
+	}
+	idx := make([]int, len(recent))
+	for i := range idx {
+		idx[i] = i
+	}
+	// An id the store does not hold after all (pruned) is new.
+	return append(fresh, e.settle(ctx, c, recent, idx)...)
+}
+
+// settle answers the redelivered messages ps[i] for i in dups: nil when
+// the store holds the same text under their id, ErrConflict when it holds
+// another. It returns the other messages of ps, in order, and those of
+// dups the store does not hold.
+func (e *Engine) settle(ctx context.Context, c *conv, ps []*pending, dups []int) []*pending {
+	ids := make([]string, 0, len(dups))
+	for _, i := range dups {
+		ids = append(ids, ps[i].msg.ID)
+	}
+	stored, err := e.store.Received(ctx, c.addr, ids)
+	if err != nil {
+		err = fmt.Errorf("check redelivery in %s: %w", c.addr, err)
+	}
+	rest := make([]*pending, 0, len(ps))
+	for i, p := range ps {
+		if !slices.Contains(dups, i) {
+			rest = append(rest, p)
+			continue
+		}
+		text, ok := stored[p.msg.ID]
+		switch {
+		case err != nil:
+			p.done <- err
+		case ok:
+			p.done <- sameText(text, p.msg.Text)
+		default:
+			rest = append(rest, p)
+		}
+	}
+	return rest
+}
+
+// sameText is nil when a redelivered message repeats the stored text.
+func sameText(stored, text string) error {
+	if stored == text {
+		return nil
+	}
+	return ErrConflict
 }
 
 // inbound turns messages into transcript entries of snap, numbering them.
@@ -352,8 +479,9 @@ func inbound(snap *Snapshot, ps []*pending) []Entry {
 }
 
 // storeOnly commits new messages without answering them: the customer is
-// talking to a human, or still typing (then the quiet window timer is armed).
-func (e *Engine) storeOnly(ctx context.Context, c *conv, fresh []*pending, hold bool) {
+// talking to a human, or still typing (then the quiet window timer is
+// armed). It returns the store's redeliveries, having written nothing.
+func (e *Engine) storeOnly(ctx context.Context, c *conv, fresh []*pending, hold bool) []int {
 	snap := c.snap.clone()
 	entries := inbound(snap, fresh)
 	snap.Updated = e.clock.Now()
@@ -363,11 +491,14 @@ func (e *Engine) storeOnly(ctx context.Context, c *conv, fresh []*pending, hold 
 	before := c.snap
 	t := &Turn{Address: c.addr, Inbound: entries, State: snap}
 	res, err := e.store.Commit(ctx, t)
-	if err == nil && !res.Duplicate {
+	if err == nil && res.Duplicate {
+		return redelivered(res, len(fresh))
+	}
+	if err == nil {
 		c.snap = snap
 		if hold {
 			c.burst = append(c.burst, entries...)
-			e.arm(c)
+			e.arm(c, e.quietWindow(c.prog))
 		} else {
 			e.notify(ctx, before, t, t.Inbound, snap)
 		}
@@ -375,17 +506,31 @@ func (e *Engine) storeOnly(ctx context.Context, c *conv, fresh []*pending, hold 
 	for _, p := range fresh {
 		p.done <- err
 	}
+	return nil
 }
 
-// arm (re)starts the conversation's quiet window timer.
-func (e *Engine) arm(c *conv) {
+// redelivered returns the indexes of a duplicate commit's redelivered
+// messages (all n of them for a store that does not say which).
+func redelivered(res CommitResult, n int) []int {
+	if len(res.Redelivered) > 0 {
+		return res.Redelivered
+	}
+	all := make([]int, n)
+	for i := range all {
+		all[i] = i
+	}
+	return all
+}
+
+// arm (re)starts the conversation's timer: after d, the burst is answered.
+func (e *Engine) arm(c *conv, d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.timer != nil {
 		c.timer.Stop()
 	}
 	addr := c.addr
-	c.timer = e.clock.AfterFunc(e.quietWindow(c.prog), func() {
+	c.timer = e.clock.AfterFunc(d, func() {
 		// A closed engine resumes the burst at its next start.
 		_ = e.enqueue(addr, nil)
 	})
@@ -393,8 +538,9 @@ func (e *Engine) arm(c *conv) {
 
 // answer reads the burst and the fresh messages as one turn, runs it
 // through the conversation's flow, commits everything the turn wrote, and
-// only then acknowledges the messages and delivers the replies.
-func (e *Engine) answer(ctx context.Context, c *conv, fresh []*pending, now time.Time) {
+// only then acknowledges the messages and delivers the replies. It returns
+// the store's redeliveries, having written nothing.
+func (e *Engine) answer(ctx context.Context, c *conv, fresh []*pending, now time.Time) []int {
 	c.mu.Lock()
 	if c.timer != nil {
 		c.timer.Stop()
@@ -422,23 +568,62 @@ func (e *Engine) answer(ctx context.Context, c *conv, fresh []*pending, now time
 			t.Analysed = map[int64]*Analysis{c.burst[n-1].Seq: s.analysis}
 		}
 	}
-	err := e.commit(ctx, c, s, t)
-	if err != nil {
-		e.log.Error("turn not committed", "addr", c.addr.String(), "err", err)
-		if len(c.burst) > 0 {
-			// Already acknowledged messages wait for an answer: try again.
-			e.arm(c)
+	res, err := e.commitTurn(ctx, c, s, t)
+	if err == nil && res.Duplicate {
+		return redelivered(res, len(fresh))
+	}
+	switch {
+	case err != nil && len(c.burst) > 0:
+		// Already acknowledged messages wait for an answer: try again later.
+		e.retry(ctx, c, err)
+	case err != nil:
+		// The caller learns it and sends the messages again.
+		e.log.Warn("turn not committed", "addr", c.addr.String(), "err", err)
+	case c.failures > 0:
+		if c.failures >= stallAfter {
+			e.log.Info("stalled turn committed at last", "addr", c.addr.String(), "failures", c.failures)
 		}
+		c.failures = 0
 	}
 	for _, p := range fresh {
 		p.done <- err
 	}
+	return nil
 }
 
-// commit writes what session s did (with t's inbound messages) in one
+// retry schedules another try of a burst's answer whose commit failed,
+// backing off, and raises the alarm when it keeps failing: a customer's
+// stored messages are waiting for an answer.
+func (e *Engine) retry(ctx context.Context, c *conv, err error) {
+	c.failures++
+	d := max(e.quietWindow(c.prog), retryInitial)
+	for i := 1; i < c.failures && d < retryMax; i++ {
+		d *= 2
+	}
+	d = min(d, retryMax)
+	switch {
+	case c.failures < stallAfter:
+		e.log.Warn("turn not committed; trying again", "addr", c.addr.String(), "failures", c.failures, "retry_in", d, "err", err)
+	default:
+		e.log.Error("turn keeps failing: stored customer messages are unanswered", "addr", c.addr.String(),
+			"failures", c.failures, "retry_in", d, "err", err)
+	}
+	if c.failures == stallAfter {
+		e.emit(ctx, Event{Kind: EventStalled, Address: c.addr, Snapshot: c.snap, Err: err, Failures: c.failures})
+	}
+	e.arm(c, d)
+}
+
+// commit is commitTurn for a person's action, which has no inbound messages.
+func (e *Engine) commit(ctx context.Context, c *conv, s *session, t *Turn) error {
+	_, err := e.commitTurn(ctx, c, s, t)
+	return err
+}
+
+// commitTurn writes what session s did (with t's inbound messages) in one
 // transaction, then adopts the new state, queues the replies, passes a
 // handoff on and notifies listeners. A redelivered turn changes nothing.
-func (e *Engine) commit(ctx context.Context, c *conv, s *session, t *Turn) error {
+func (e *Engine) commitTurn(ctx context.Context, c *conv, s *session, t *Turn) (CommitResult, error) {
 	snap := s.snap
 	t.Outbound = make([]Entry, len(s.replies))
 	for i, r := range s.replies {
@@ -459,7 +644,7 @@ func (e *Engine) commit(ctx context.Context, c *conv, s *session, t *Turn) error
 	if err != nil || res.Duplicate {
 		// Nothing was written: forget what the turn did to the machine.
 		c.m = nil
-		return err
+		return res, err
 	}
 	before := c.snap
 	var inbound []Entry
@@ -503,7 +688,7 @@ func (e *Engine) commit(ctx context.Context, c *conv, s *session, t *Turn) error
 	}
 	e.notify(ctx, before, t, inbound, snap)
 	e.out.enqueue(c.addr, s.replies)
-	return nil
+	return res, nil
 }
 
 func appendLine(b *strings.Builder, s string) {
@@ -615,6 +800,13 @@ func (s *Snapshot) clone() *Snapshot {
 		}
 	}
 	return &c
+}
+
+// blank reports whether s shows nothing: only spaces and invisible
+// format characters (such as U+200B) are left once cleanText removed the
+// control characters.
+func blank(s string) bool {
+	return !strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsSpace(r) && !unicode.Is(unicode.Cf, r) })
 }
 
 // cleanText makes a message safe to store and read: valid UTF-8, no control

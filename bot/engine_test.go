@@ -240,13 +240,21 @@ func TestRestartAfterAnythingElse(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	h := newHarness(t)
+	// Nothing to read: refused, nothing stored.
+	for _, text := range []string{"", " \n\t ", "\x00\x01\x1b\x7f", "\u200b\x00 \r\n"} {
+		c := h.Chat("en")
+		if err := h.Engine.Handle(context.Background(), bot.Message{Address: c.Addr, ID: "1", Text: text}); !errors.Is(err, bot.ErrEmptyText) {
+			t.Errorf("Handle(%q) = %v, want ErrEmptyText", text, err)
+		}
+		if tr, _ := h.Store.Transcript(context.Background(), c.Addr); len(tr) != 0 {
+			t.Errorf("Handle(%q) stored %+v", text, tr)
+		}
+	}
 	tests := []struct {
 		name, text string
 		replies    int
 		first      string
 	}{
-		{"empty", "", 0, ""},
-		{"whitespace", " \n\t ", 0, ""},
 		{"binary", "\x00\xff\xfe\x01", 1, "Hello! What can I do for you?"},
 		{"oversized", strings.Repeat("a ", 5000), 1, "That is a long message: could you send the key points?"},
 		{"huge", strings.Repeat("é", 200000), 1, "That is a long message: could you send the key points?"},
@@ -616,6 +624,32 @@ func TestIdleConversationsAreEvicted(t *testing.T) {
 	<-done
 }
 
+func TestEndedConversationsLeaveMemoryAtOnce(t *testing.T) {
+	h := newHarness(t, bot.WithIdleTTL(time.Hour))
+	open := h.Chat("en")
+	open.Say("intent:late")
+	var ended []*bottest.Chat
+	for range 20 {
+		c := h.Chat("en")
+		for _, s := range []string{"intent:late", "yes", "pick:track", "yes", "no"} {
+			c.Say(s)
+		}
+		ended = append(ended, c)
+	}
+	// No clock moves: the ended ones go as soon as their workers are done.
+	pollUntil(t, func() bool { return h.Engine.Live() == 1 })
+	if s := ended[0].Snapshot(); s.Status != bot.StatusEnded {
+		t.Fatalf("status %s, want ended", s.Status)
+	}
+	// The customer who comes back starts again from the store.
+	if got := texts(ended[0].Say("intent:late")); len(got) != 2 {
+		t.Errorf("after eviction: %q", got)
+	}
+	if got := texts(open.Say("yes")); len(got) != 1 || got[0] != "Here is what I can do:" {
+		t.Errorf("the open conversation: %q", got)
+	}
+}
+
 // advanceUntil moves the fake clock on in steps until cond holds: the
 // engine's periodic work runs on its own goroutine between the steps.
 func advanceUntil(t *testing.T, c *bottest.Clock, cond func() bool) {
@@ -683,7 +717,7 @@ func TestHandleRejectsBadAddress(t *testing.T) {
 		t.Errorf("Handle = %v, want ErrBadAddress", err)
 	}
 	_ = h.Engine.Close()
-	if err := h.Engine.Handle(context.Background(), bot.Message{Address: bot.Address{Channel: "x", Conversation: "y"}}); !errors.Is(err, bot.ErrClosed) {
+	if err := h.Engine.Handle(context.Background(), bot.Message{Address: bot.Address{Channel: "x", Conversation: "y"}, Text: "hi"}); !errors.Is(err, bot.ErrClosed) {
 		t.Errorf("Handle after Close = %v, want ErrClosed", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -16,10 +17,16 @@ var (
 	// ErrNotWithHuman is returned when an action needs a conversation that
 	// a person holds (after a handoff) and the bot holds it.
 	ErrNotWithHuman = errors.New("the conversation is not with a person")
-	// ErrEmptyText is returned for a message with nothing to say.
+	// ErrEmptyText is returned for a message with nothing to say: by
+	// Handle for a customer's text with nothing visible, by Post for a
+	// person's.
 	ErrEmptyText = errors.New("empty message")
 	// ErrUnknownState is returned by Release for a flow or state that does not exist.
 	ErrUnknownState = errors.New("unknown flow or state")
+	// ErrStageNeedsChoice is returned by Release for a state whose text
+	// speaks of the chosen option ({solution}, {time_frame}, ...) when the
+	// customer chose none in that flow (or chose one without an agreement).
+	ErrStageNeedsChoice = errors.New("the stage speaks of the chosen option, and the customer has not chosen one")
 )
 
 // maxCommentBytes caps a rating comment.
@@ -97,7 +104,11 @@ func (e *Engine) Tell(ctx context.Context, addr Address, t func(*flows.Texts) fl
 		}
 		r := s.renderer()
 		r.vars = vars
-		s.reply(r.render(text), nil)
+		out := r.render(text)
+		if len(r.missing) > 0 {
+			return fmt.Errorf("tell %s: no value for {%s}", c.addr, strings.Join(r.missing, "}, {"))
+		}
+		s.reply(out, nil)
 		return e.commit(ctx, c, s, &Turn{Address: c.addr})
 	})
 }
@@ -106,32 +117,75 @@ func (e *Engine) Tell(ctx context.Context, addr Address, t func(*flows.Texts) fl
 // flow (flow "" means the conversation's flow). The bot enters the state and
 // says what it says, so a person can hand back at "agree and repeat" or at
 // the close. With state "" the bot asks what else it can do.
+//
+// A state whose text cannot be filled for this conversation is refused
+// (ErrStageNeedsChoice for the agreement when no option was chosen):
+// the customer never reads a raw template.
 func (e *Engine) Release(ctx context.Context, addr Address, flow, state string) error {
 	return e.act(ctx, addr, func(ctx context.Context, c *conv) error {
-		if c.snap.Status != StatusHuman {
-			return ErrNotWithHuman
-		}
-		snap := c.snap
-		if flow == "" {
-			flow = snap.Flow
-		}
-		if state != "" && c.prog.state(flow, state) == nil {
-			return fmt.Errorf("release to %s/%s: %w", flow, state, ErrUnknownState)
-		}
-		s := e.action(c)
-		snap = s.snap
-		snap.Status, snap.Handoff = StatusBot, nil
-		snap.Attempts, snap.Unclear = 0, 0
-		if state == "" {
-			s.enter(ctx, flows.TargetRestart)
-		} else {
-			snap.Flow, snap.State = flow, state
-			s.m = c.prog.newMachine(flow, state)
-			s.leaving = nil
-			s.enter(ctx, state)
+		s, err := e.release(ctx, c, flow, state)
+		if err != nil {
+			return err
 		}
 		return e.commit(ctx, c, s, &Turn{Address: c.addr})
 	})
+}
+
+// ReleaseText returns what the bot would say on Release(ctx, addr, flow,
+// state) now, or the error Release would return, and changes nothing: the
+// desk labels the stages it offers with it.
+func (e *Engine) ReleaseText(ctx context.Context, addr Address, flow, state string) (string, error) {
+	out := make(chan string, 1)
+	err := e.act(ctx, addr, func(ctx context.Context, c *conv) error {
+		s, err := e.release(ctx, c, flow, state)
+		if err != nil {
+			return err
+		}
+		texts := make([]string, len(s.replies))
+		for i, r := range s.replies {
+			texts[i] = r.Text
+		}
+		out <- strings.Join(texts, "\n")
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return <-out, nil
+}
+
+// release runs a Release in a session without committing it.
+func (e *Engine) release(ctx context.Context, c *conv, flow, state string) (*session, error) {
+	if c.snap.Status != StatusHuman {
+		return nil, ErrNotWithHuman
+	}
+	if flow == "" {
+		flow = c.snap.Flow
+	}
+	if state != "" && c.prog.state(flow, state) == nil {
+		return nil, fmt.Errorf("release to %s/%s: %w", flow, state, ErrUnknownState)
+	}
+	s := e.action(c)
+	snap := s.snap
+	snap.Status, snap.Handoff = StatusBot, nil
+	snap.Attempts, snap.Unclear = 0, 0
+	if state == "" {
+		s.enter(ctx, flows.TargetRestart)
+	} else {
+		snap.Flow, snap.State = flow, state
+		s.m = c.prog.newMachine(flow, state)
+		s.leaving = nil
+		s.enter(ctx, state)
+	}
+	if len(s.unfilled) > 0 {
+		for _, name := range s.unfilled {
+			if !slices.Contains(choicePlaceholders, name) {
+				return nil, fmt.Errorf("release to %s/%s: its text leaves {%s} unfilled", flow, state, name)
+			}
+		}
+		return nil, fmt.Errorf("release to %s/%s: %w", flow, state, ErrStageNeedsChoice)
+	}
+	return s, nil
 }
 
 // Finish ends a conversation a person holds. With rate, and when the flows

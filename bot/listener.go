@@ -14,11 +14,16 @@ const (
 	EventReleased EventKind = "released" // a person gave the conversation back to the bot
 	EventEnded    EventKind = "ended"    // the conversation ended
 	EventRated    EventKind = "rated"    // the customer rated the help: Rating
+	// EventStalled: the answer to stored customer messages failed to commit
+	// Failures times in a row (Err is the last error); the engine keeps
+	// trying, backing off. Nothing was committed: an operator should look.
+	EventStalled EventKind = "stalled"
 )
 
 // Event is something that happened in a conversation, after it was
-// committed. Snapshot is the conversation's state after the turn; listeners
-// must not change anything they are given.
+// committed (EventStalled: after a commit failed). Snapshot is the
+// conversation's state after the turn; listeners must not change anything
+// they are given.
 type Event struct {
 	Kind     EventKind
 	Address  Address
@@ -26,6 +31,9 @@ type Event struct {
 	Handoff  *HandoffRecord
 	Rating   *Rating
 	Snapshot *Snapshot
+	// Err and Failures describe an EventStalled.
+	Err      error
+	Failures int
 }
 
 // Listener hears a conversation's events (the handoff queue relays customer
@@ -34,6 +42,13 @@ type Event struct {
 // block (hand slow work to a goroutine of its own).
 type Listener interface {
 	Notify(ctx context.Context, ev Event)
+}
+
+// emit tells every listener of ev.
+func (e *Engine) emit(ctx context.Context, ev Event) {
+	for _, l := range e.listeners {
+		l.Notify(ctx, ev)
+	}
 }
 
 // WithListener adds a listener of conversation events.

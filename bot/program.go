@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -164,9 +165,16 @@ type renderer struct {
 	choice  *flows.Choice
 	offered []Choice
 	vars    map[string]string
+	// missing collects the placeholders render could not fill: a text
+	// that has any must never reach a customer.
+	missing []string
 }
 
-// render returns t with its placeholders filled.
+// choicePlaceholders are filled from the option the customer chose.
+var choicePlaceholders = []string{"choice", "solution", "time_frame", "next_steps"}
+
+// render returns t with its placeholders filled; those it cannot fill are
+// left as they are and added to r.missing.
 func (r *renderer) render(t flows.Text) string {
 	s := r.p.text(t, r.lang, r.channel)
 	if strings.IndexByte(s, '{') < 0 {
@@ -189,6 +197,9 @@ func (r *renderer) render(t flows.Text) string {
 			b.WriteString(v)
 		} else {
 			b.WriteString(s[i : i+j+1])
+			if slices.Contains(flows.Placeholders, name) && !slices.Contains(r.missing, name) {
+				r.missing = append(r.missing, name)
+			}
 		}
 		s = s[i+j+1:]
 	}

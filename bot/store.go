@@ -144,9 +144,13 @@ type Rating struct {
 
 // CommitResult reports what a commit did.
 type CommitResult struct {
-	// Duplicate is true when every inbound message of the turn was already
-	// stored (a redelivery): then nothing at all was written.
-	Duplicate bool
+	// Duplicate is true when an inbound message of the turn was already
+	// stored (a redelivery, however old): then nothing at all was written,
+	// so the transcript never gets a gap in its seq numbers.
+	// Redelivered lists the indexes in Turn.Inbound of the messages already
+	// stored; the caller drops them and commits the rest again.
+	Duplicate   bool
+	Redelivered []int
 	// OutboxIDs are the ids given to the turn's outbound entries, in order.
 	OutboxIDs []int64
 }
@@ -165,8 +169,16 @@ type Outgoing struct {
 type Store interface {
 	// Load returns a conversation's snapshot, or ErrNotFound.
 	Load(ctx context.Context, addr Address) (*Snapshot, error)
-	// Commit writes a turn atomically and durably.
+	// Commit writes a turn atomically and durably. Redelivery is checked
+	// exactly, for any age of platform id (stores keep inbound messages
+	// unique on address + platform id; empty ids are never duplicates): when
+	// any inbound message of t is already stored, Commit writes nothing and
+	// reports which ones in CommitResult.Redelivered.
 	Commit(ctx context.Context, t *Turn) (CommitResult, error)
+	// Received returns the stored texts of addr's inbound messages whose
+	// platform id is among ids, by id; ids not stored are absent. The
+	// engine asks only about suspected redeliveries, off the hot path.
+	Received(ctx context.Context, addr Address, ids []string) (map[string]string, error)
 	// Transcript returns a conversation's messages in order.
 	Transcript(ctx context.Context, addr Address) ([]Entry, error)
 	// Pending returns the outbox: replies not yet delivered, oldest first.

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -46,10 +47,14 @@ type session struct {
 	author   string       // who speaks: "" for the bot, else a person
 	action   bool         // a person's action, not a customer turn
 	leaving  *flows.State // the state a transition leaves, for the close's farewell
+	// unfilled are the placeholders a text of the turn could not fill
+	// (that text was replaced); an action with any is refused.
+	unfilled []string
+	log      *slog.Logger
 }
 
 func (e *Engine) session(c *conv, snap *Snapshot, now time.Time) *session {
-	return &session{prog: c.prog, snap: snap, m: c.m, channel: c.addr.Channel, locale: c.locale, now: now}
+	return &session{prog: c.prog, snap: snap, m: c.m, channel: c.addr.Channel, locale: c.locale, now: now, log: e.log}
 }
 
 func (s *session) file() *flows.File { return s.prog.file }
@@ -400,7 +405,7 @@ func (s *session) say(t flows.Text, st *flows.State) {
 		choices = s.offered()
 		r.offered = choices
 	}
-	s.reply(r.render(t), choices)
+	s.reply(s.guard(r, r.render(t)), choices)
 }
 
 // sayJoined says a and then b (a state's question) as one message.
@@ -412,7 +417,26 @@ func (s *session) sayJoined(a, b flows.Text, st *flows.State) {
 		r.offered = choices
 	}
 	text := strings.TrimSpace(r.render(a) + " " + r.render(b))
-	s.reply(text, choices)
+	s.reply(s.guard(r, text), choices)
+}
+
+// guard returns text unless r left placeholders in it unfilled: then, so
+// that a customer never reads a raw template, the flows' restart text
+// ("what else can I do?") goes instead, and the turn records the gap.
+func (s *session) guard(r *renderer, text string) string {
+	if len(r.missing) == 0 {
+		return text
+	}
+	s.unfilled = append(s.unfilled, r.missing...)
+	if !s.action {
+		s.log.Error("reply with unfilled placeholders not sent", "addr", s.snap.Address.String(),
+			"flow", s.snap.Flow, "state", s.snap.State, "chosen", s.snap.Chosen, "missing", r.missing)
+	}
+	safe := &renderer{p: s.prog, lang: r.lang, channel: r.channel}
+	if text := safe.render(s.file().Texts.Restart); len(safe.missing) == 0 {
+		return text
+	}
+	return ""
 }
 
 func (s *session) reply(text string, choices []Choice) {

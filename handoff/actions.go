@@ -2,6 +2,7 @@ package handoff
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -215,7 +216,9 @@ const maxSay = 120
 // Stages lists where ticket id can be released to the bot: "what else can
 // I do?" first, then the states of the ticket's flow that are stages of a
 // de-escalating reply (acknowledge, confirm, choices, agree, close), in
-// stage order.
+// stage order. Only stages the bot can speak from for this conversation
+// are listed (the agreement only once the customer chose an option), each
+// with what the bot would say there.
 func (s *Service) Stages(ctx context.Context, id int64) ([]Stage, error) {
 	eng, err := s.engine()
 	if err != nil {
@@ -228,9 +231,25 @@ func (s *Service) Stages(ctx context.Context, id int64) ([]Stage, error) {
 	f := eng.Flows()
 	lang := f.Language(t.Lang)
 	out := []Stage{{Say: shorten(textIn(f.Texts.Restart, lang, t.Address.Channel))}}
-	fl := f.Flows[t.Flow]
+	for _, name := range stageNames(f.Flows[t.Flow]) {
+		say, err := eng.ReleaseText(ctx, t.Address, t.Flow, name)
+		if err != nil {
+			// The bot cannot speak from there now (ErrStageNeedsChoice, or
+			// the conversation is no longer a person's): not offered.
+			if !errors.Is(err, bot.ErrStageNeedsChoice) {
+				s.log.DebugContext(ctx, "stage not offered", "ticket", id, "state", name, "err", err)
+			}
+			continue
+		}
+		out = append(out, Stage{Flow: t.Flow, State: name, Kind: f.Flows[t.Flow].States[name].Kind, Say: shorten(say)})
+	}
+	return out, nil
+}
+
+// stageNames are the states of fl a person can release to, in stage order.
+func stageNames(fl *flows.Flow) []string {
 	if fl == nil {
-		return out, nil
+		return nil
 	}
 	names := make([]string, 0, len(fl.States))
 	for name, st := range fl.States {
@@ -245,11 +264,7 @@ func (s *Service) Stages(ctx context.Context, id int64) ([]Stage, error) {
 		}
 		return strings.Compare(a, b)
 	})
-	for _, name := range names {
-		st := fl.States[name]
-		out = append(out, Stage{Flow: t.Flow, State: name, Kind: st.Kind, Say: shorten(textIn(st.Say, lang, t.Address.Channel))})
-	}
-	return out, nil
+	return names
 }
 
 // textIn returns t in lang on channel, or in English, or "".
@@ -287,14 +302,8 @@ func (s *Service) Release(ctx context.Context, agent string, id int64, flow, sta
 	if flow == "" {
 		flow = t.Flow
 	}
-	if state != "" {
-		stages, err := s.Stages(ctx, id)
-		if err != nil {
-			return err
-		}
-		if !slices.ContainsFunc(stages, func(st Stage) bool { return st.Flow == flow && st.State == state }) {
-			return fmt.Errorf("release ticket %d to %s/%s: %w", id, flow, state, ErrUnknownStage)
-		}
+	if state != "" && (flow != t.Flow || !slices.Contains(stageNames(eng.Flows().Flows[flow]), state)) {
+		return fmt.Errorf("release ticket %d to %s/%s: %w", id, flow, state, ErrUnknownStage)
 	}
 	return s.finish(ctx, id, OutcomeReleased, func() error { return eng.Release(ctx, t.Address, flow, state) })
 }

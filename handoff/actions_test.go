@@ -1,7 +1,9 @@
 package handoff_test
 
 import (
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -214,9 +216,13 @@ func TestReleaseToStage(t *testing.T) {
 	for _, s := range stages {
 		names = append(names, string(s.Kind)+":"+s.State)
 	}
-	want := []string{":", "acknowledge:acknowledge", "acknowledge:reassure", "confirm:clarify", "confirm:confirm", "choices:options", "agree:agree", "close:close"}
+	// No option was chosen: the agreement has nothing to repeat.
+	want := []string{":", "acknowledge:acknowledge", "acknowledge:reassure", "confirm:clarify", "confirm:confirm", "choices:options", "close:close"}
 	if !slices.Equal(names, want) {
 		t.Errorf("stages: got %v\nwant %v", names, want)
+	}
+	if err := r.svc.Release(r.ctx, "ada", tk.ID, "", "agree"); !errors.Is(err, bot.ErrStageNeedsChoice) {
+		t.Errorf("release to agree with no option chosen: %v, want ErrStageNeedsChoice", err)
 	}
 	c.Replies()
 	if err := r.svc.Release(r.ctx, "ada", tk.ID, "", "close"); err != nil {
@@ -239,6 +245,41 @@ func TestReleaseToStage(t *testing.T) {
 	}
 	if a, _ := r.svc.Agent("ada"); a.Active != 0 {
 		t.Errorf("ada still holds %d conversations", a.Active)
+	}
+}
+
+func TestStagesAfterAChoice(t *testing.T) {
+	r := newRig(t, defaultFlows(t))
+	r.agent("ada", handoff.PresenceOnline, 1)
+	c, tk := r.handoff("My parcel still hasn't arrived, this is ridiculous!", "yes", "1", "I want to talk to a human")
+	if _, err := r.svc.Claim(r.ctx, "ada", tk.ID); err != nil {
+		t.Fatal(err)
+	}
+	if s := c.Snapshot(); s.Chosen == "" {
+		t.Fatalf("no option chosen: %+v", s)
+	}
+	stages, err := r.svc.Stages(r.ctx, tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var agree *handoff.Stage
+	for i, st := range stages {
+		if strings.ContainsAny(st.Say, "{}") {
+			t.Errorf("stage %s is labelled with template text: %q", st.State, st.Say)
+		}
+		if st.State == "agree" {
+			agree = &stages[i]
+		}
+	}
+	if agree == nil || !strings.Contains(agree.Say, "trace") {
+		t.Fatalf("agreement stage %+v, want it with the chosen option's text", agree)
+	}
+	c.Replies()
+	if err := r.svc.Release(r.ctx, "ada", tk.ID, "", "agree"); err != nil {
+		t.Fatal(err)
+	}
+	if got := said(c); len(got) != 1 || strings.ContainsAny(got[0], "{}") {
+		t.Errorf("bot after release to agree: %q", got)
 	}
 }
 

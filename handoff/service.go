@@ -47,6 +47,8 @@ type Engine interface {
 	Tell(ctx context.Context, addr bot.Address, t func(*flows.Texts) flows.Text, vars map[string]string) error
 	// Release gives the conversation back to the bot at a state.
 	Release(ctx context.Context, addr bot.Address, flow, state string) error
+	// ReleaseText is what the bot would say on that Release, or its error.
+	ReleaseText(ctx context.Context, addr bot.Address, flow, state string) (string, error)
 	// Finish ends the conversation, asking for a rating when rate is set.
 	Finish(ctx context.Context, addr bot.Address, rate bool) error
 	// Transcript returns the conversation's messages in order.

@@ -30,6 +30,7 @@ type Metrics struct {
 	wait          *prometheus.HistogramVec
 	firstResponse *prometheus.HistogramVec
 	onTarget      *prometheus.CounterVec
+	stalled       *prometheus.CounterVec
 
 	mu    sync.Mutex
 	moods map[bot.Address]*mood // sentiment of conversations in progress
@@ -104,9 +105,13 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "calmbot_first_responses_total",
 			Help: "First human responses after a handoff, by priority and whether they met the first-response target.",
 		}, []string{"priority", "within_target"}),
+		stalled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "calmbot_turns_stalled_total",
+			Help: "Answers to stored customer messages that kept failing to commit (the engine keeps retrying, and logs an error), by channel: alert on any.",
+		}, []string{"channel"}),
 		moods: map[bot.Address]*mood{},
 	}
-	reg.MustRegister(m.conversations, m.messages, m.handoffs, m.ended, m.sentiment, m.ratings, m.wait, m.firstResponse, m.onTarget)
+	reg.MustRegister(m.conversations, m.messages, m.handoffs, m.ended, m.sentiment, m.ratings, m.wait, m.firstResponse, m.onTarget, m.stalled)
 	return m
 }
 
@@ -162,6 +167,8 @@ func (m *Metrics) Notify(_ context.Context, ev bot.Event) {
 		m.mu.Unlock()
 	case bot.EventRated:
 		m.ratings.Observe(float64(ev.Rating.Score))
+	case bot.EventStalled:
+		m.stalled.WithLabelValues(ev.Address.Channel).Inc()
 	case bot.EventEnded:
 		m.mu.Lock()
 		md := m.moods[ev.Address]

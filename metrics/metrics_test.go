@@ -84,6 +84,7 @@ func TestQueueMeasures(t *testing.T) {
 	m.ObserveWait("high", 20*time.Second)
 	m.ObserveFirstResponse("high", 45*time.Second, time.Minute)
 	m.ObserveFirstResponse("high", 90*time.Second, time.Minute)
+	m.Notify(context.Background(), bot.Event{Kind: bot.EventStalled, Address: bot.Address{Channel: "web", Conversation: "c1"}, Failures: 5})
 	want := `
 # HELP calmbot_first_responses_total First human responses after a handoff, by priority and whether they met the first-response target.
 # TYPE calmbot_first_responses_total counter
@@ -92,8 +93,11 @@ calmbot_first_responses_total{priority="high",within_target="true"} 1
 # HELP calmbot_queue_length Conversations waiting in the handoff queue for a person.
 # TYPE calmbot_queue_length gauge
 calmbot_queue_length 3
+# HELP calmbot_turns_stalled_total Answers to stored customer messages that kept failing to commit (the engine keeps retrying, and logs an error), by channel: alert on any.
+# TYPE calmbot_turns_stalled_total counter
+calmbot_turns_stalled_total{channel="web"} 1
 `
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "calmbot_first_responses_total", "calmbot_queue_length"); err != nil {
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "calmbot_first_responses_total", "calmbot_queue_length", "calmbot_turns_stalled_total"); err != nil {
 		t.Error(err)
 	}
 	problems, err := testutil.GatherAndLint(reg)

@@ -41,7 +41,13 @@ func (a *Adapter) Run(ctx context.Context, e Engine) error {
 		if !ok {
 			continue
 		}
-		if err := e.Handle(ctx, m); err != nil {
+		if err := e.Handle(ctx, m); errors.Is(err, bot.ErrEmptyText) || errors.Is(err, bot.ErrConflict) {
+			// Like a blank line: skipped, and reported in JSON lines mode.
+			if a.jsonl {
+				_ = a.event(map[string]any{"type": "error", "line": line, "error": "bad input: " + err.Error()})
+			}
+			continue
+		} else if err != nil {
 			return fmt.Errorf("line %d: %w", line, err)
 		}
 		if err := e.Flush(ctx, a.addr); err != nil {

@@ -246,6 +246,15 @@ func TestPostStoresAndTranscript(t *testing.T) {
 	if got := len(e.transcript(c).Messages); got != len(tr.Messages) {
 		t.Errorf("after a redelivery the transcript has %d messages, want %d", got, len(tr.Messages))
 	}
+	// The same id with another text is a conflict; the first text stays.
+	body, _ := json.Marshal(map[string]string{"text": "something else", "id": "client-1"})
+	hres, b := e.do("POST", "/api/conversations/"+c.ID+"/messages", c.Token, string(body))
+	if hres.StatusCode != http.StatusConflict || !strings.Contains(string(b), "already stored with another text") {
+		t.Errorf("repost with another text: status %d %s, want 409 with an error", hres.StatusCode, b)
+	}
+	if got := e.transcript(c).Messages; len(got) != len(tr.Messages) || got[0].Text != "my parcel hasn't arrived" {
+		t.Errorf("after a conflicting repost the transcript is %+v", got)
+	}
 }
 
 func TestPostWait(t *testing.T) {
@@ -408,6 +417,7 @@ func TestBadRequests(t *testing.T) {
 		{"no body", "POST", msgs, c.Token, ``, nil, 400, "empty body"},
 		{"empty text", "POST", msgs, c.Token, `{"text": ""}`, nil, 400, "text is empty"},
 		{"blank text", "POST", msgs, c.Token, `{"text": " \n\t "}`, nil, 400, "text is empty"},
+		{"control characters only", "POST", msgs, c.Token, `{"text": "\u0000\u001b\u007f\r"}`, nil, 400, "text is empty once control characters are removed"},
 		{"long id", "POST", msgs, c.Token, `{"text": "hi", "id": "` + strings.Repeat("x", 200) + `"}`, nil, 400, "id is longer"},
 		{"bad wait", "POST", msgs + "?wait=soon", c.Token, `{"text": "hi"}`, nil, 400, "wait="},
 		{"bad prefer", "POST", msgs, c.Token, `{"text": "hi"}`, []string{"Prefer", "wait=later"}, 400, "Prefer"},

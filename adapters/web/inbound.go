@@ -146,6 +146,10 @@ func (a *Adapter) handleFailed(w http.ResponseWriter, r *http.Request, c convers
 		// The client is gone; whether the message was stored it learns
 		// by posting it again with the same id.
 		a.fail(w, &httpError{status: http.StatusServiceUnavailable, msg: "request cancelled", err: err})
+	case errors.Is(err, bot.ErrEmptyText):
+		a.fail(w, badRequest(`text is empty once control characters are removed; want {"text": "..."}`))
+	case errors.Is(err, bot.ErrConflict):
+		a.fail(w, &httpError{status: http.StatusConflict, msg: "a message with this id was already stored with another text; post new text with a new id", err: err})
 	case errors.Is(err, bot.ErrClosed):
 		a.fail(w, &httpError{status: http.StatusServiceUnavailable, msg: "the chat is shutting down; try again shortly", err: err})
 	default:

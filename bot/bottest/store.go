@@ -16,7 +16,7 @@ type Store struct {
 	mu       sync.Mutex
 	convs    map[bot.Address]*bot.Snapshot
 	entries  map[bot.Address][]bot.Entry
-	seen     map[string]bool // dedupeKey
+	seen     map[string]string // dedupeKey -> text
 	handoffs map[bot.Address][]bot.HandoffRecord
 	ratings  map[bot.Address][]bot.Rating
 	outbox   map[int64]bot.Outgoing
@@ -26,6 +26,8 @@ type Store struct {
 
 	// FailCommits, while non-nil, is returned by Commit, which then writes nothing.
 	FailCommits error
+
+	hook func(*bot.Turn) // see SetCommitHook
 }
 
 var _ bot.Store = (*Store)(nil)
@@ -35,7 +37,7 @@ func NewStore() *Store {
 	return &Store{
 		convs:    map[bot.Address]*bot.Snapshot{},
 		entries:  map[bot.Address][]bot.Entry{},
-		seen:     map[string]bool{},
+		seen:     map[string]string{},
 		handoffs: map[bot.Address][]bot.HandoffRecord{},
 		ratings:  map[bot.Address][]bot.Rating{},
 		outbox:   map[int64]bot.Outgoing{},
@@ -66,24 +68,34 @@ func (s *Store) Load(_ context.Context, addr bot.Address) (*bot.Snapshot, error)
 // Commit implements bot.Store.
 func (s *Store) Commit(_ context.Context, t *bot.Turn) (bot.CommitResult, error) {
 	s.mu.Lock()
+	hook := s.hook
+	s.mu.Unlock()
+	if hook != nil {
+		hook(t)
+	}
+	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.FailCommits != nil {
 		return bot.CommitResult{}, s.FailCommits
 	}
-	var fresh []bot.Entry
-	for _, en := range t.Inbound {
-		if en.PlatformID != "" && s.seen[dedupeKey(t.Address, en.PlatformID)] {
+	var dups []int
+	for i, en := range t.Inbound {
+		if en.PlatformID == "" {
 			continue
 		}
-		fresh = append(fresh, en)
+		_, seen := s.seen[dedupeKey(t.Address, en.PlatformID)]
+		if seen || slices.ContainsFunc(t.Inbound[:i], func(x bot.Entry) bool { return x.PlatformID == en.PlatformID }) {
+			dups = append(dups, i)
+		}
 	}
-	if len(t.Inbound) > 0 && len(fresh) == 0 {
-		return bot.CommitResult{Duplicate: true}, nil
+	if len(dups) > 0 {
+		// Like a real store: a redelivery writes nothing at all.
+		return bot.CommitResult{Duplicate: true, Redelivered: dups}, nil
 	}
 	s.commits++
-	for _, en := range fresh {
+	for _, en := range t.Inbound {
 		if en.PlatformID != "" {
-			s.seen[dedupeKey(t.Address, en.PlatformID)] = true
+			s.seen[dedupeKey(t.Address, en.PlatformID)] = en.Text
 		}
 		s.entries[t.Address] = append(s.entries[t.Address], en)
 	}
@@ -126,6 +138,19 @@ func (s *Store) Commit(_ context.Context, t *bot.Turn) (bot.CommitResult, error)
 // a conversation (Telegram's message_id, Slack's ts), not across them.
 func dedupeKey(a bot.Address, id string) string {
 	return a.Channel + "\x00" + a.Conversation + "\x00" + id
+}
+
+// Received implements bot.Store.
+func (s *Store) Received(_ context.Context, addr bot.Address, ids []string) (map[string]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]string, len(ids))
+	for _, id := range ids {
+		if text, ok := s.seen[dedupeKey(addr, id)]; ok && id != "" {
+			out[id] = text
+		}
+	}
+	return out, nil
 }
 
 // Transcript implements bot.Store.
@@ -225,6 +250,14 @@ func (s *Store) Commits() int {
 
 // ErrInjected is a ready-made error for FailCommits.
 var ErrInjected = errors.New("injected store failure")
+
+// SetCommitHook makes every Commit call f first, outside the store's lock
+// (a test blocks in it to hold the conversation's worker); nil removes it.
+func (s *Store) SetCommitHook(f func(*bot.Turn)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hook = f
+}
 
 // SetFailCommits sets or clears FailCommits safely.
 func (s *Store) SetFailCommits(err error) {

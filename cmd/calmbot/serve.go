@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 func (e *env) serveFlags(o *serveOptions) *flag.FlagSet {
@@ -17,6 +18,8 @@ func (e *env) serveFlags(o *serveOptions) *flag.FlagSet {
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen `address`")
 	fs.StringVar(&o.flows, "flows", "", "flow `file` (default $CALMBOT_FLOWS, else ./flows.yaml if present, else the built-in flows); reloaded when it changes and on SIGHUP")
 	fs.StringVar(&o.db, "db", "", "SQLite database `file` (default $CALMBOT_DB, else calmbot.db); its key is kept beside it in FILE.key")
+	fs.StringVar(&o.retention, "retention", "", "prune conversations older than `age` (90d, or a duration like 2160h; at least 1d), at start and daily; conversations with a person or with undelivered replies are kept (default $CALMBOT_RETENTION, else keep for ever)")
+	fs.StringVar(&o.retentionMode, "retention-mode", "", "what --retention does to old conversations: `delete|anonymise` (delete everything of them, or replace their texts and ids and keep the counts) (default $CALMBOT_RETENTION_MODE, else delete)")
 	fs.BoolVar(&o.debug, "debug", false, "log debug messages")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: calmbot [serve] [flags]
@@ -34,8 +37,9 @@ Flags:
 }
 
 type serveOptions struct {
-	addr, flows, db string
-	debug           bool
+	addr, flows, db          string
+	retention, retentionMode string
+	debug                    bool
 }
 
 func (e *env) serve(ctx context.Context, args []string) error {
@@ -49,6 +53,10 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return &exitError{code: 2, msg: fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
+	}
+	keep, err := e.retention(o.retention, o.retentionMode)
+	if err != nil {
+		return &exitError{code: 2, msg: err.Error()}
 	}
 	level := slog.LevelInfo
 	if o.debug {
@@ -99,6 +107,20 @@ func (e *env) serve(ctx context.Context, args []string) error {
 			}
 		}
 	}()
+	pruned := make(chan struct{})
+	if keep.keep > 0 {
+		log.Info("retention: conversations are kept "+keep.String(), "retention", keep.keep, "mode", keep.mode)
+		pctx, stop := context.WithCancel(ctx)
+		defer func() { stop(); <-pruned }() // before the store closes
+		go func() {
+			defer close(pruned)
+			t := time.NewTicker(retentionEvery)
+			defer t.Stop()
+			retain(pctx, st, keep, log, t.C)
+		}()
+	} else {
+		close(pruned)
+	}
 	err = srv.run(ctx, ln, hup)
 	log.Info("calmbot stopped")
 	return err

@@ -434,6 +434,7 @@ var statuses = []struct {
 	{handoff.ErrForbidden, http.StatusForbidden},
 	{handoff.ErrInvalid, http.StatusBadRequest},
 	{handoff.ErrUnknownStage, http.StatusBadRequest},
+	{bot.ErrStageNeedsChoice, http.StatusConflict},
 	{handoff.ErrClosed, http.StatusConflict},
 	{handoff.ErrTaken, http.StatusConflict},
 	{handoff.ErrNoCapacity, http.StatusConflict},

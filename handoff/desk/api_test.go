@@ -165,6 +165,15 @@ func TestActions(t *testing.T) {
 
 	// Release at a stage: the bot speaks again and the ticket closes.
 	ada.call("POST", id+"/release", map[string]string{"flow": "", "state": "nowhere"}, http.StatusBadRequest, nil)
+	// No option was chosen: the agreement is not offered, and refused with a reason.
+	for _, st := range d.Stages {
+		if st.State == "agree" || strings.ContainsAny(st.Say, "{}") {
+			t.Errorf("stage offered: %+v", st)
+		}
+	}
+	if b := ada.call("POST", id+"/release", map[string]string{"state": "agree"}, http.StatusConflict, nil); !strings.Contains(string(b), "has not chosen") {
+		t.Errorf("release to agree with no option chosen: %s", b)
+	}
 	ada.call("POST", id+"/release", map[string]string{"state": "close"}, http.StatusOK, nil)
 	if got := chat.Replies(); !hasReply(got, "", "anything else I can help you with") {
 		t.Errorf("after release the customer got %+v", got)

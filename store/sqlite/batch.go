@@ -317,6 +317,13 @@ func (s *Store) apply(ctx context.Context, w *writer, r *request) error {
 	case kindExec:
 		r.result, err = w.execAll(ctx, r.execs)
 		undo = err != nil
+	case kindPrune:
+		r.result, err = w.execAll(ctx, r.execs)
+		undo = err != nil
+		// Pruned conversations were deleted or renamed: their cached ids
+		// must not be updated for their old addresses.
+		clear(w.known)
+		clear(w.added)
 	}
 	if undo {
 		if _, rerr := w.rollbackTo.Exec(ctx); rerr != nil {
@@ -338,24 +345,25 @@ func (s *Store) applyTurn(ctx context.Context, w *writer, r *request) (bot.Commi
 		return res, err
 	}
 	ch := t.Address.Channel
-	if len(t.Inbound) > 0 {
-		stored := int64(0)
-		for i := range t.Inbound {
-			e := &t.Inbound[i]
-			out, err := w.insertIn.Exec(ctx, convID, ch, e.Seq, e.PlatformID, e.Text, nanos(e.At), nullString(r.analysis[i]))
-			if err != nil {
-				return res, fmt.Errorf("inbound %d: %w", e.Seq, err)
-			}
-			n, err := out.RowsAffected()
-			if err != nil {
-				return res, fmt.Errorf("inbound %d: %w", e.Seq, err)
-			}
-			stored += n
+	for i := range t.Inbound {
+		e := &t.Inbound[i]
+		out, err := w.insertIn.Exec(ctx, convID, ch, e.Seq, e.PlatformID, e.Text, nanos(e.At), nullString(r.analysis[i]))
+		if err != nil {
+			return res, fmt.Errorf("inbound %d: %w", e.Seq, err)
 		}
-		if stored == 0 {
-			res.Duplicate = true
-			return res, nil
+		n, err := out.RowsAffected()
+		if err != nil {
+			return res, fmt.Errorf("inbound %d: %w", e.Seq, err)
 		}
+		if n == 0 {
+			res.Redelivered = append(res.Redelivered, i)
+		}
+	}
+	if len(res.Redelivered) > 0 {
+		// Storing the rest would leave a gap in the seq numbers: the
+		// caller drops the redeliveries and commits again.
+		res.Duplicate = true
+		return res, nil
 	}
 	for _, a := range r.analysed {
 		out, err := w.analysed.Exec(ctx, a.json, convID, a.seq)

@@ -74,6 +74,27 @@ func (s *Store) Transcript(ctx context.Context, addr bot.Address) ([]bot.Entry, 
 	return out, nil
 }
 
+// Received returns the texts of addr's stored inbound messages whose
+// platform id is among ids, by id.
+func (s *Store) Received(ctx context.Context, addr bot.Address, ids []string) (map[string]string, error) {
+	out := make(map[string]string, len(ids))
+	for _, id := range ids {
+		if _, done := out[id]; done || id == "" {
+			continue
+		}
+		var text string
+		err := s.rd.received.QueryRowContext(ctx, addr.Channel, addr.Conversation, id).Scan(&text)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return nil, fmt.Errorf("sqlite: received %s: %w", addr, err)
+		default:
+			out[id] = text
+		}
+	}
+	return out, nil
+}
+
 // Pending returns up to limit undelivered replies, oldest first; limit <= 0
 // returns them all.
 func (s *Store) Pending(ctx context.Context, limit int) ([]bot.Outgoing, error) {

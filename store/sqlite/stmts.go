@@ -79,6 +79,10 @@ const (
 	WHERE m.direction = 'out' AND m.sent = 0
 	ORDER BY m.id LIMIT ?1`
 
+	// sqlReceived finds a stored inbound message by platform id (messages_redelivery).
+	sqlReceived = `SELECT m.text FROM messages m JOIN conversations c ON c.id = m.conv_id
+	WHERE c.channel = ?1 AND c.conversation = ?2 AND m.direction = 'in' AND m.platform_id = ?3 AND m.platform_id <> ''`
+
 	sqlUnanswered = `SELECT channel, conversation FROM conversations WHERE last_in > processed ORDER BY id`
 
 	sqlFlows = `SELECT source FROM flows_versions WHERE hash = ?1`
@@ -102,15 +106,15 @@ const (
 
 // readStmts are prepared on the read pool.
 type readStmts struct {
-	load, transcript, pending, unanswered, flows, handoffs, ratings, handedOff *sql.Stmt
+	load, transcript, pending, unanswered, flows, handoffs, ratings, handedOff, received *sql.Stmt
 }
 
 func (r *readStmts) list() []**sql.Stmt {
-	return []**sql.Stmt{&r.load, &r.transcript, &r.pending, &r.unanswered, &r.flows, &r.handoffs, &r.ratings, &r.handedOff}
+	return []**sql.Stmt{&r.load, &r.transcript, &r.pending, &r.unanswered, &r.flows, &r.handoffs, &r.ratings, &r.handedOff, &r.received}
 }
 
 func (r *readStmts) prepare(ctx context.Context, db *sql.DB) error {
-	return prepareAll(ctx, db, r.list(), []string{sqlLoad, sqlTranscript, sqlPending, sqlUnanswered, sqlFlows, sqlHandoffs, sqlRatings, sqlHandedOff})
+	return prepareAll(ctx, db, r.list(), []string{sqlLoad, sqlTranscript, sqlPending, sqlUnanswered, sqlFlows, sqlHandoffs, sqlRatings, sqlHandedOff, sqlReceived})
 }
 
 func (r *readStmts) close() error { return closeAll(r.list()) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"sync"
@@ -227,6 +228,20 @@ func TestRedelivery(t *testing.T) {
 			t.Errorf("transcript has %d entries, want 2", len(got))
 		}
 	})
+	t.Run("Received", func(t *testing.T) {
+		s, _ := openStore(t)
+		a := addr("r")
+		mustCommit(t, s, turn(a, 1, "m1", "reply"))
+		mustCommit(t, s, turn(a, 3, "", "reply"))
+		mustCommit(t, s, turn(addr("other"), 1, "m2"))
+		got, err := s.Received(context.Background(), a, []string{"m1", "m2", "", "m1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]string{"m1": "message 1"}; !maps.Equal(got, want) {
+			t.Errorf("Received = %v, want %v", got, want)
+		}
+	})
 	t.Run("Rules", func(t *testing.T) {
 		tests := []struct {
 			name   string
@@ -234,22 +249,27 @@ func TestRedelivery(t *testing.T) {
 			second *bot.Turn
 			dup    bool
 			stored int // transcript entries of the second turn's conversation
+			redo   []int
 		}{
-			{"empty ids are never duplicates", turn(addr("e"), 1, ""), turn(addr("e"), 2, ""), false, 2},
+			{"empty ids are never duplicates", turn(addr("e"), 1, ""), turn(addr("e"), 2, ""), false, 2, nil},
 			{"same id on another channel", turn(addr("x"), 1, "m1"),
-				turn(bot.Address{Channel: "web", Conversation: "x"}, 1, "m1"), false, 1},
+				turn(bot.Address{Channel: "web", Conversation: "x"}, 1, "m1"), false, 1, nil},
 			// Platform ids are unique within a chat only (Telegram's message_id, Slack's ts).
-			{"same id in another conversation of the channel", turn(addr("y1"), 1, "m1"), turn(addr("y2"), 1, "m1"), false, 1},
-			{"partly new turn is stored", turn(addr("p"), 1, "m1"), &bot.Turn{Address: addr("p"), Inbound: []bot.Entry{
-				{Seq: 1, PlatformID: "m1", Text: "again"}, {Seq: 2, PlatformID: "m2", Text: "new"}}}, false, 2},
+			{"same id in another conversation of the channel", turn(addr("y1"), 1, "m1"), turn(addr("y2"), 1, "m1"), false, 1, nil},
+			// Storing m2 alone would leave a gap at seq 2: nothing is stored,
+			// and the caller learns which message to drop.
+			{"partly new turn is refused whole", turn(addr("p"), 1, "m1"), &bot.Turn{Address: addr("p"), Inbound: []bot.Entry{
+				{Seq: 2, PlatformID: "m2", Text: "new"}, {Seq: 3, PlatformID: "m1", Text: "again"}, {Seq: 4, PlatformID: "m3", Text: "new"}}}, true, 1, []int{1}},
+			{"same id twice in a turn", turn(addr("t"), 1, "m1"), &bot.Turn{Address: addr("t"), Inbound: []bot.Entry{
+				{Seq: 2, PlatformID: "m2", Text: "new"}, {Seq: 3, PlatformID: "m2", Text: "new"}}}, true, 1, []int{1}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				s, _ := openStore(t)
 				mustCommit(t, s, tt.first)
 				res := mustCommit(t, s, tt.second)
-				if res.Duplicate != tt.dup {
-					t.Errorf("Duplicate = %v, want %v", res.Duplicate, tt.dup)
+				if res.Duplicate != tt.dup || !slices.Equal(res.Redelivered, tt.redo) {
+					t.Errorf("Duplicate = %v, Redelivered = %v, want %v, %v", res.Duplicate, res.Redelivered, tt.dup, tt.redo)
 				}
 				if got := mustTranscript(t, s, tt.second.Address); len(got) != tt.stored {
 					t.Errorf("transcript has %d entries, want %d", len(got), tt.stored)

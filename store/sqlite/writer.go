@@ -19,7 +19,8 @@ const (
 	kindTurn kind = iota + 1
 	kindMarkSent
 	kindSaveFlows
-	kindExec // statements on other tables than the bot's (handoff.go)
+	kindExec  // statements on other tables than the bot's (handoff.go)
+	kindPrune // statements that delete or rename conversations (retention.go)
 )
 
 // Request states: a request is pending until the writer claims it, or until
@@ -165,9 +166,10 @@ func checkTurn(t *bot.Turn) error {
 }
 
 // Commit writes t in one transaction with the other turns queued at the
-// same time, and returns once that transaction is durable. When t has
-// inbound entries and all of them were already stored (a redelivery),
-// nothing is written and the result says Duplicate. A Commit whose ctx ends
+// same time, and returns once that transaction is durable. When any
+// inbound entry of t was already stored (a redelivery: same conversation
+// and platform id, however old), nothing is written and the result says
+// Duplicate, with the indexes of those entries in Redelivered. A Commit whose ctx ends
 // before the writer took the turn returns ctx.Err() and writes nothing; once
 // taken, the turn's real outcome is returned.
 func (s *Store) Commit(ctx context.Context, t *bot.Turn) (bot.CommitResult, error) {
@@ -204,6 +206,28 @@ func (s *Store) SaveFlows(ctx context.Context, hash string, source []byte) error
 	r.kind, r.hash, r.source = kindSaveFlows, hash, source
 	_, err := s.do(ctx, r)
 	return err
+}
+
+// write runs stmts in the writer as one request of kind (kindExec or
+// kindPrune) and returns the last one's result once they are durable.
+func (s *Store) write(ctx context.Context, k kind, stmts []execStmt) (driver.Result, error) {
+	r := s.pool.Get().(*request)
+	r.kind, r.execs = k, stmts
+	if err := s.enqueue(ctx, r); err != nil {
+		s.put(r)
+		return nil, err
+	}
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		if r.state.CompareAndSwap(statePending, stateCancelled) {
+			return nil, ctx.Err() // the writer skips r; r is not reused
+		}
+		<-r.done
+	}
+	res, err := r.result, r.err
+	s.put(r)
+	return res, err
 }
 
 func (s *Store) put(r *request) {
