@@ -226,7 +226,9 @@ func (a *Adapter) await(ctx context.Context, c conversation, msgID string, s *su
 
 // waitFor reads how long a post should wait for the replies: ?wait=1 (or
 // true) waits the default; "Prefer: wait=N" waits N seconds, at most the
-// limit. 0 means do not wait.
+// limit (a larger N, however large, waits the limit). 0 means do not wait.
+// Anything but a whole number of seconds is refused before anything is
+// stored.
 func (a *Adapter) waitFor(r *http.Request) (time.Duration, error) {
 	var d time.Duration
 	if v := r.URL.Query().Get("wait"); v != "" {
@@ -244,14 +246,27 @@ func (a *Adapter) waitFor(r *http.Request) (time.Duration, error) {
 			if !strings.EqualFold(strings.TrimSpace(name), "wait") {
 				continue
 			}
-			n, err := strconv.Atoi(strings.Trim(strings.TrimSpace(val), `"`))
-			if err != nil || n < 0 {
+			secs, ok := seconds(strings.Trim(strings.TrimSpace(val), `"`), a.maxWait)
+			if !ok {
 				return 0, badRequest("Prefer: wait=%s: want a number of seconds", val)
 			}
-			d = time.Duration(n) * time.Second
+			d = secs
 		}
 	}
-	return min(d, a.maxWait), nil
+	return max(0, min(d, a.maxWait)), nil
+}
+
+// seconds reads a whole number of seconds (RFC 9110 delta-seconds), at
+// most limit: a larger number, however many digits, is limit.
+func seconds(v string, limit time.Duration) (time.Duration, bool) {
+	if v == "" || strings.ContainsFunc(v, func(r rune) bool { return r < '0' || r > '9' }) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || n > uint64(limit/time.Second) {
+		return limit, true // only digits: too many of them
+	}
+	return time.Duration(n) * time.Second, true
 }
 
 // checkMessageID refuses client message ids that are too long or hold
