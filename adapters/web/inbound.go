@@ -17,6 +17,7 @@ import (
 	"unicode"
 
 	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/webserve"
 )
 
 // Limits of what a client may send.
@@ -68,6 +69,10 @@ type postResponse struct {
 // create starts a conversation: a fresh id and its token. Nothing is
 // stored until the first message.
 func (a *Adapter) create(w http.ResponseWriter, r *http.Request) {
+	if err := a.limit(r, a.createLimit, "new conversations"); err != nil {
+		a.fail(w, err)
+		return
+	}
 	var req createRequest
 	if err := a.decode(w, r, &req, true); err != nil {
 		a.fail(w, err)
@@ -89,6 +94,10 @@ func (a *Adapter) create(w http.ResponseWriter, r *http.Request) {
 // post stores a customer message and, in wait mode, answers with the
 // replies to it.
 func (a *Adapter) post(w http.ResponseWriter, r *http.Request, c conversation) {
+	if err := a.limit(r, a.postLimit, "messages"); err != nil {
+		a.fail(w, err)
+		return
+	}
 	wait, err := a.waitFor(r)
 	if err != nil {
 		a.fail(w, err)
@@ -464,6 +473,7 @@ type httpError struct {
 	status int
 	msg    string
 	err    error
+	retry  time.Duration // for Retry-After, when > 0
 }
 
 func (e *httpError) Error() string { return e.msg }
@@ -480,13 +490,10 @@ func (a *Adapter) fail(w http.ResponseWriter, err error) {
 		he = &httpError{status: http.StatusInternalServerError, msg: "internal error"}
 		a.log.Error("web chat", "err", err)
 	}
-	writeJSON(w, he.status, map[string]string{"error": he.msg})
+	if he.retry > 0 {
+		w.Header().Set("Retry-After", webserve.RetryAfter(he.retry))
+	}
+	webserve.WriteError(w, he.status, he.msg)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	// The client may be gone; nothing to do then.
-	_ = json.NewEncoder(w).Encode(v)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { webserve.WriteJSON(w, status, v) }
