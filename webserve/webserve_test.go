@@ -3,6 +3,7 @@ package webserve_test
 import (
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -259,5 +260,36 @@ func TestWriteError(t *testing.T) {
 	webserve.WriteError(rec, http.StatusTooManyRequests, "slow down")
 	if rec.Code != 429 || rec.Body.String() != "{\"error\":\"slow down\"}\n" || rec.Header().Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("%d %q %v", rec.Code, rec.Body, rec.Header())
+	}
+}
+
+// deadlineRecorder is a ResponseWriter that records read deadlines.
+type deadlineRecorder struct {
+	*httptest.ResponseRecorder
+	deadline time.Time
+}
+
+func (d *deadlineRecorder) SetReadDeadline(t time.Time) error { d.deadline = t; return nil }
+
+func TestBodyTimeout(t *testing.T) {
+	h := webserve.BodyTimeout(http.NotFoundHandler(), time.Minute)
+	tests := []struct {
+		name string
+		body io.Reader
+		want bool
+	}{
+		{"a body gets a deadline", strings.NewReader("{}"), true},
+		{"no body (an event stream) gets none", nil, false},
+	}
+	for _, tt := range tests {
+		w := &deadlineRecorder{ResponseRecorder: httptest.NewRecorder()}
+		r := httptest.NewRequest("POST", "/", tt.body)
+		if tt.body == nil {
+			r.Body = http.NoBody
+		}
+		h.ServeHTTP(w, r)
+		if got := !w.deadline.IsZero(); got != tt.want {
+			t.Errorf("%s: deadline set %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

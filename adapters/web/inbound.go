@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -447,6 +448,8 @@ func (a *Adapter) decode(w http.ResponseWriter, r *http.Request, v any, optional
 		return nil
 	case errors.As(err, &tooBig):
 		return &httpError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("body is larger than %d bytes", tooBig.Limit)}
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return &httpError{status: http.StatusRequestTimeout, msg: "the body came too slowly", err: err}
 	case errors.Is(err, io.EOF):
 		if optional {
 			return nil

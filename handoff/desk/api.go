@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -491,6 +492,8 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, optional bool) er
 		return badRequest("empty body; want a JSON object")
 	case errors.As(err, &tooBig):
 		return &httpError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("body is larger than %d bytes", tooBig.Limit)}
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return &httpError{status: http.StatusRequestTimeout, msg: "the body came too slowly"}
 	default:
 		return badRequest("bad JSON: %v", err)
 	}
