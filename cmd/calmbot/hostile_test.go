@@ -159,3 +159,41 @@ func TestHostileClients(t *testing.T) {
 		t.Errorf("4 posts: %v, want [202 202 202 429]", codes)
 	}
 }
+
+// TestServeHTTPFlags: bad limits and proxies stop serve before it starts,
+// from a flag or from the environment; a flag wins over the environment.
+func TestServeHTTPFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string // in stderr; "" for a start
+	}{
+		{"streams above the connection cap", []string{"--max-conns", "100", "--max-streams", "90"}, nil, "at most 3/4 of --max-conns"},
+		{"bad proxy", []string{"--trusted-proxies", "10.0.0.0/99"}, nil, "--trusted-proxies"},
+		{"bad proxy from the environment", nil, map[string]string{"CALMBOT_TRUSTED_PROXIES": "proxy.example"}, "CALMBOT_TRUSTED_PROXIES"},
+		{"bad frame ancestors", []string{"--frame-ancestors", "https://a.example; script-src *"}, nil, "--frame-ancestors"},
+		{"bad rate", []string{"--message-rate", "lots"}, nil, "rate"},
+		{"bad rate from the environment", nil, map[string]string{"CALMBOT_CONVERSATION_RATE": "9"}, "CALMBOT_CONVERSATION_RATE"},
+		{"a flag wins", []string{"--help", "--conversation-rate", "5/m"}, map[string]string{"CALMBOT_CONVERSATION_RATE": "9"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var errb strings.Builder
+			args := append([]string{"serve", "--db", t.TempDir() + "/x.db", "--flows", "../../flows.yaml", "--addr", "127.0.0.1:0"}, tt.args...)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			err := run(ctx, args, strings.NewReader(""), io.Discard, &errb, func(k string) string { return tt.env[k] })
+			code := exitCode(err, &errb)
+			if tt.want == "" {
+				if code != 0 {
+					t.Errorf("exit %d: %s", code, errb.String())
+				}
+				return
+			}
+			if code != 2 || !strings.Contains(errb.String(), tt.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, errb.String(), tt.want)
+			}
+		})
+	}
+}

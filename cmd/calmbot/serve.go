@@ -101,10 +101,10 @@ func (o *serveOptions) httpOptions() (httpOptions, error) {
 		conversationRate: o.conversationRate, messageRate: o.messageRate, bodyTimeout: o.bodyTimeout}
 	var err error
 	if h.proxies, err = webserve.ParseProxies(o.trustedProxies); err != nil {
-		return h, fmt.Errorf("--trusted-proxies: %w", err)
+		return h, fmt.Errorf("--trusted-proxies (CALMBOT_TRUSTED_PROXIES): %w", err)
 	}
 	if h.frameAncestors, err = webserve.ParseFrameAncestors(o.frameAncestors); err != nil {
-		return h, fmt.Errorf("--frame-ancestors: %w", err)
+		return h, fmt.Errorf("--frame-ancestors (CALMBOT_FRAME_ANCESTORS): %w", err)
 	}
 	if o.maxConns < 0 || o.maxStreams < 0 || o.maxStreamsPerAddr < 0 || o.bodyTimeout < 0 {
 		return h, errors.New("--max-conns, --max-streams, --max-streams-per-addr and --body-timeout cannot be negative")
