@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/webserve"
 )
 
 // Channel is the web chat's channel name.
@@ -76,9 +77,17 @@ type Adapter struct {
 	writeTimeout   time.Duration
 	maxSubscribers int
 
+	proxies        *webserve.Proxies
+	frameAncestors string
+	createRate     webserve.Rate
+	postRate       webserve.Rate
+	createLimit    *webserve.Limiter // conversations created, per client address
+	postLimit      *webserve.Limiter // messages posted, per client address
+	streams        streamCount
+
 	hub    hub
-	files  map[string]asset
-	routes *http.ServeMux
+	files  map[string]webserve.Asset
+	routes http.Handler
 
 	closeOnce sync.Once
 	done      chan struct{} // closed by Close
@@ -127,6 +136,35 @@ func WithWriteTimeout(d time.Duration) Option { return func(a *Adapter) { a.writ
 // (default 16).
 func WithMaxSubscribers(n int) Option { return func(a *Adapter) { a.maxSubscribers = n } }
 
+// WithTrustedProxies names the reverse proxies whose X-Forwarded-For is
+// believed for the client's address (rate limits and stream caps count per
+// address); without it the client is the connection's peer.
+func WithTrustedProxies(p *webserve.Proxies) Option { return func(a *Adapter) { a.proxies = p } }
+
+// WithFrameAncestors sets who may show the chat page in a frame, as
+// webserve.ParseFrameAncestors reads it (default 'self': only pages of the
+// chat's own origin). A site that embeds the chat in an iframe names its
+// origin here.
+func WithFrameAncestors(sources string) Option {
+	return func(a *Adapter) { a.frameAncestors = sources }
+}
+
+// WithRateLimits sets how many conversations (create) and messages (post)
+// one client address may start and send (defaults DefaultCreateRate and
+// DefaultPostRate a minute); beyond them the API answers 429 with
+// Retry-After. A zero Rate turns that limit off.
+func WithRateLimits(create, post webserve.Rate) Option {
+	return func(a *Adapter) { a.createRate, a.postRate = create, post }
+}
+
+// WithStreamLimits caps the event streams open at once over all clients
+// (total; beyond it 503 with Retry-After) and per client address
+// (perClient; beyond it 429). Defaults DefaultMaxStreams and
+// DefaultMaxStreamsPerClient; 0 leaves a cap off.
+func WithStreamLimits(total, perClient int) Option {
+	return func(a *Adapter) { a.streams.total, a.streams.perClient = total, perClient }
+}
+
 // New returns the web chat for engine e. Register it as the sender of
 // Channel: e.Register(web.Channel, a).
 func New(e Engine, opts ...Option) *Adapter {
@@ -139,6 +177,10 @@ func New(e Engine, opts ...Option) *Adapter {
 		heartbeat:      DefaultHeartbeat,
 		writeTimeout:   DefaultWriteTimeout,
 		maxSubscribers: DefaultMaxSubscribers,
+		frameAncestors: webserve.FrameSelf,
+		createRate:     webserve.Rate{N: DefaultCreateRate, Per: time.Minute},
+		postRate:       webserve.Rate{N: DefaultPostRate, Per: time.Minute},
+		streams:        streamCount{total: DefaultMaxStreams, perClient: DefaultMaxStreamsPerClient},
 		hub:            hub{topics: map[string]*topic{}},
 		done:           make(chan struct{}),
 	}
@@ -156,12 +198,17 @@ func New(e Engine, opts ...Option) *Adapter {
 		_, _ = rand.Read(a.key) // never fails (crypto/rand panics instead)
 		a.log.Warn("web chat: no key given; conversation tokens end with this process")
 	}
+	a.createLimit = webserve.NewLimiter(a.createRate, maxClients)
+	a.postLimit = webserve.NewLimiter(a.postRate, maxClients)
 	a.files = loadAssets()
-	a.routes = a.mux()
+	policy := webserve.Policy{CSP: contentSecurityPolicy, FrameAncestors: a.frameAncestors}
+	a.routes = policy.Wrap(a.mux())
 	return a
 }
 
-// Handler returns the page and the API, with their routes under the prefix.
+// Handler returns the page and the API, with their routes under the
+// prefix. Every response carries nosniff, no-referrer and a
+// Content-Security-Policy with the frame ancestors.
 func (a *Adapter) Handler() http.Handler { return a.routes }
 
 // Close ends the open event streams and the posts waiting for replies (they

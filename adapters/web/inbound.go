@@ -11,12 +11,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/webserve"
 )
 
 // Limits of what a client may send.
@@ -68,6 +70,10 @@ type postResponse struct {
 // create starts a conversation: a fresh id and its token. Nothing is
 // stored until the first message.
 func (a *Adapter) create(w http.ResponseWriter, r *http.Request) {
+	if err := a.limit(r, a.createLimit, "new conversations"); err != nil {
+		a.fail(w, err)
+		return
+	}
 	var req createRequest
 	if err := a.decode(w, r, &req, true); err != nil {
 		a.fail(w, err)
@@ -89,6 +95,10 @@ func (a *Adapter) create(w http.ResponseWriter, r *http.Request) {
 // post stores a customer message and, in wait mode, answers with the
 // replies to it.
 func (a *Adapter) post(w http.ResponseWriter, r *http.Request, c conversation) {
+	if err := a.limit(r, a.postLimit, "messages"); err != nil {
+		a.fail(w, err)
+		return
+	}
 	wait, err := a.waitFor(r)
 	if err != nil {
 		a.fail(w, err)
@@ -230,7 +240,9 @@ func (a *Adapter) await(ctx context.Context, c conversation, msgID string, s *su
 
 // waitFor reads how long a post should wait for the replies: ?wait=1 (or
 // true) waits the default; "Prefer: wait=N" waits N seconds, at most the
-// limit. 0 means do not wait.
+// limit (a larger N, however large, waits the limit). 0 means do not wait.
+// Anything but a whole number of seconds is refused before anything is
+// stored.
 func (a *Adapter) waitFor(r *http.Request) (time.Duration, error) {
 	var d time.Duration
 	if v := r.URL.Query().Get("wait"); v != "" {
@@ -248,18 +260,27 @@ func (a *Adapter) waitFor(r *http.Request) (time.Duration, error) {
 			if !strings.EqualFold(strings.TrimSpace(name), "wait") {
 				continue
 			}
-			n, err := strconv.Atoi(strings.Trim(strings.TrimSpace(val), `"`))
-			if err != nil || n < 0 {
+			secs, ok := seconds(strings.Trim(strings.TrimSpace(val), `"`), a.maxWait)
+			if !ok {
 				return 0, badRequest("Prefer: wait=%s: want a number of seconds", val)
 			}
-			if time.Duration(n) > a.maxWait/time.Second {
-				d = a.maxWait // and no overflow of n seconds
-			} else {
-				d = time.Duration(n) * time.Second
-			}
+			d = secs
 		}
 	}
-	return min(d, a.maxWait), nil
+	return max(0, min(d, a.maxWait)), nil
+}
+
+// seconds reads a whole number of seconds (RFC 9110 delta-seconds), at
+// most limit: a larger number, however many digits, is limit.
+func seconds(v string, limit time.Duration) (time.Duration, bool) {
+	if v == "" || strings.ContainsFunc(v, func(r rune) bool { return r < '0' || r > '9' }) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || n > uint64(limit/time.Second) {
+		return limit, true // only digits: too many of them
+	}
+	return time.Duration(n) * time.Second, true
 }
 
 // checkMessageID refuses client message ids that are too long or hold
@@ -431,6 +452,8 @@ func (a *Adapter) decode(w http.ResponseWriter, r *http.Request, v any, optional
 		return nil
 	case errors.As(err, &tooBig):
 		return &httpError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("body is larger than %d bytes", tooBig.Limit)}
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return &httpError{status: http.StatusRequestTimeout, msg: "the body came too slowly", err: err}
 	case errors.Is(err, io.EOF):
 		if optional {
 			return nil
@@ -457,6 +480,7 @@ type httpError struct {
 	status int
 	msg    string
 	err    error
+	retry  time.Duration // for Retry-After, when > 0
 }
 
 func (e *httpError) Error() string { return e.msg }
@@ -473,13 +497,10 @@ func (a *Adapter) fail(w http.ResponseWriter, err error) {
 		he = &httpError{status: http.StatusInternalServerError, msg: "internal error"}
 		a.log.Error("web chat", "err", err)
 	}
-	writeJSON(w, he.status, map[string]string{"error": he.msg})
+	if he.retry > 0 {
+		w.Header().Set("Retry-After", webserve.RetryAfter(he.retry))
+	}
+	webserve.WriteError(w, he.status, he.msg)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	// The client may be gone; nothing to do then.
-	_ = json.NewEncoder(w).Encode(v)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { webserve.WriteJSON(w, status, v) }

@@ -1,9 +1,8 @@
 package web
 
 import (
-	"bytes"
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/webserve"
 )
 
 // retryMillis is how long a browser waits before it reconnects a dropped
@@ -115,21 +115,20 @@ func (a *Adapter) events(w http.ResponseWriter, r *http.Request, c conversation)
 		return
 	default:
 	}
+	release, err := a.streams.acquire(a.proxies.ClientAddr(r))
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	defer release()
 	s, ok := a.hub.subscribe(c.id, a.maxSubscribers)
 	if !ok {
-		a.fail(w, &httpError{status: http.StatusTooManyRequests, msg: fmt.Sprintf("more than %d event streams on this conversation", a.maxSubscribers)})
+		a.fail(w, &httpError{status: http.StatusTooManyRequests, retry: busyRetry, msg: fmt.Sprintf("more than %d event streams on this conversation", a.maxSubscribers)})
 		return
 	}
 	defer a.hub.unsubscribe(c.id, s)
 
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no") // no proxy buffering
-	w.WriteHeader(http.StatusOK)
-	st := &stream{w: w, rc: http.NewResponseController(w), timeout: a.writeTimeout, last: after}
-	fmt.Fprintf(&st.buf, "retry: %d\n\n", retryMillis)
-
+	st := &stream{Stream: webserve.NewStream(w, retryMillis*time.Millisecond, a.writeTimeout), last: after, fresh: true}
 	ctx := r.Context()
 	beat := time.NewTicker(a.heartbeat)
 	defer beat.Stop()
@@ -147,23 +146,43 @@ func (a *Adapter) events(w http.ResponseWriter, r *http.Request, c conversation)
 			return
 		case <-s.wake:
 		case <-beat.C:
-			st.buf.WriteString(": ping\n\n")
+			st.Ping()
 		}
 	}
 }
 
 // stream is one client's event stream and what it was sent.
 type stream struct {
-	w       http.ResponseWriter
-	rc      *http.ResponseController
-	timeout time.Duration
-	buf     bytes.Buffer
-	last    int64  // seq of the last entry sent
-	status  string // last status sent
-	typing  bool   // last typing state sent
+	*webserve.Stream
+	last   int64  // seq of the last entry sent
+	status string // last status sent
+	typing bool   // last typing state sent
+	// lastIn is whether the entry at last is the customer's; fresh is set
+	// until the stream has read the transcript once.
+	lastIn, fresh bool
 }
 
-// push sends the stream what it has not had yet.
+// transcriptFrom is an optional capability of an Engine: the transcript
+// after a seq, so a stream reads only what is new (*bot.Engine has it).
+type transcriptFrom interface {
+	TranscriptFrom(ctx context.Context, addr bot.Address, after int64) ([]bot.Entry, error)
+}
+
+// entriesAfter returns c's entries after seq.
+func (a *Adapter) entriesAfter(ctx context.Context, c conversation, seq int64) ([]bot.Entry, error) {
+	if tf, ok := a.engine.(transcriptFrom); ok {
+		return tf.TranscriptFrom(ctx, c.addr, seq)
+	}
+	tr, err := a.engine.Transcript(ctx, c.addr)
+	if err != nil {
+		return nil, err
+	}
+	i, _ := slices.BinarySearchFunc(tr, seq+1, func(e bot.Entry, s int64) int { return cmp.Compare(e.Seq, s) })
+	return tr[i:], nil
+}
+
+// push sends the stream what it has not had yet. It reads only the entries
+// after the last one sent, so its cost does not grow with the history.
 func (a *Adapter) push(ctx context.Context, c conversation, st *stream) error {
 	// The state is read before the transcript, so the transcript is never
 	// older than the state it is compared with.
@@ -178,81 +197,55 @@ func (a *Adapter) push(ctx context.Context, c conversation, st *stream) error {
 			snap = s
 		}
 	}
-	tr, err := a.engine.Transcript(ctx, c.addr)
+	from := st.last
+	if st.fresh && from > 0 {
+		from-- // the entry resumed after, to know whose it is
+	}
+	tr, err := a.entriesAfter(ctx, c, from)
 	if err != nil {
 		return fmt.Errorf("read transcript: %w", err)
 	}
 	for _, e := range tr {
 		if e.Seq <= st.last {
+			st.lastIn = e.Direction == bot.Inbound
 			continue
 		}
 		kind := "reply"
 		if e.Direction == bot.Inbound {
 			kind = "message"
 		}
-		if err := st.event(strconv.FormatInt(e.Seq, 10), kind, toMessage(e)); err != nil {
+		if err := st.Event(strconv.FormatInt(e.Seq, 10), kind, toMessage(e)); err != nil {
 			return err
 		}
-		st.last = e.Seq
+		st.last, st.lastIn = e.Seq, e.Direction == bot.Inbound
 	}
+	st.fresh = false
 	if snap != nil {
 		if s := string(snap.Status); s != st.status {
 			st.status = s
-			if err := st.event("", "status", map[string]string{"status": s}); err != nil {
+			if err := st.Event("", "status", map[string]string{"status": s}); err != nil {
 				return err
 			}
 		}
-		if typing := typing(snap, tr); typing != st.typing {
+		if typing := typing(snap, st.last, st.lastIn); typing != st.typing {
 			st.typing = typing
-			if err := st.event("", "typing", map[string]bool{"typing": typing}); err != nil {
+			if err := st.Event("", "typing", map[string]bool{"typing": typing}); err != nil {
 				return err
 			}
 		}
 	}
-	return st.flush()
+	return st.Flush()
 }
 
 // typing reports whether the bot is about to answer: it holds the
 // conversation and has stored customer messages it has not answered yet
-// (it waits for the end of a burst).
-func typing(snap *bot.Snapshot, tr []bot.Entry) bool {
-	if snap.Status != bot.StatusBot || len(tr) == 0 || tr[len(tr)-1].Direction != bot.Inbound {
+// (it waits for the end of a burst); last is the seq of the conversation's
+// last entry, lastIn whether that is the customer's.
+func typing(snap *bot.Snapshot, last int64, lastIn bool) bool {
+	if snap.Status != bot.StatusBot || last == 0 || !lastIn {
 		return false
 	}
-	return snap.Processed < tr[len(tr)-1].Seq
-}
-
-// event adds one event to the stream's buffer.
-func (st *stream) event(id, kind string, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode %s event: %w", kind, err)
-	}
-	if id != "" {
-		st.buf.WriteString("id: " + id + "\n")
-	}
-	st.buf.WriteString("event: " + kind + "\ndata: ")
-	st.buf.Write(data) // JSON has no raw newlines
-	st.buf.WriteString("\n\n")
-	return nil
-}
-
-// flush writes the buffer out; a client that does not take it within the
-// write timeout is dropped (it reconnects and resumes with Last-Event-ID).
-func (st *stream) flush() error {
-	if st.buf.Len() == 0 {
-		return nil
-	}
-	// Not every ResponseWriter has deadlines; such streams just have none.
-	_ = st.rc.SetWriteDeadline(time.Now().Add(st.timeout))
-	if _, err := st.w.Write(st.buf.Bytes()); err != nil {
-		return fmt.Errorf("write events: %w", err)
-	}
-	st.buf.Reset()
-	if err := st.rc.Flush(); err != nil {
-		return fmt.Errorf("flush events: %w", err)
-	}
-	return nil
+	return snap.Processed < last
 }
 
 // lastEventID reads where a stream resumes: the Last-Event-ID header a

@@ -1,6 +1,7 @@
 package bottest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -264,4 +265,23 @@ func (s *Store) SetFailCommits(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.FailCommits = err
+}
+
+var _ bot.TranscriptFromStore = (*Store)(nil)
+
+// TranscriptFrom implements bot.TranscriptFromStore: the entries after seq
+// after, copied without the rest.
+func (s *Store) TranscriptFrom(_ context.Context, addr bot.Address, after int64) ([]bot.Entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	all := s.entries[addr]
+	i, _ := slices.BinarySearchFunc(all, after+1, func(e bot.Entry, seq int64) int { return cmp.Compare(e.Seq, seq) })
+	out := slices.Clone(all[i:])
+	for i := range out {
+		if out[i].OutboxID != 0 {
+			_, pending := s.outbox[out[i].OutboxID]
+			out[i].Sent = !pending
+		}
+	}
+	return out, nil
 }

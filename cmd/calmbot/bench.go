@@ -196,7 +196,7 @@ func startBenchServer(ctx context.Context, f *flows.File, quiet time.Duration, n
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- srv.run(runCtx, ln, nil) }()
+	go func() { done <- srv.run(runCtx, ln, nil, nil) }()
 	stop = func() error {
 		cancel()
 		err := <-done

@@ -2,14 +2,19 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/calmbot/calmbot/adapters/web"
+	"github.com/calmbot/calmbot/webserve"
 )
 
 func (e *env) serveFlags(o *serveOptions) *flag.FlagSet {
@@ -21,6 +26,18 @@ func (e *env) serveFlags(o *serveOptions) *flag.FlagSet {
 	fs.StringVar(&o.retention, "retention", "", "prune conversations older than `age` (90d, or a duration like 2160h; at least 1d), at start and daily; conversations with a person or with undelivered replies are kept (default $CALMBOT_RETENTION, else keep for ever)")
 	fs.StringVar(&o.retentionMode, "retention-mode", "", "what --retention does to old conversations: `delete|anonymise` (delete everything of them, or replace their texts and ids and keep the counts) (default $CALMBOT_RETENTION_MODE, else delete)")
 	fs.BoolVar(&o.debug, "debug", false, "log debug messages")
+	fs.StringVar(&o.adminAddr, "admin-addr", "", "serve the desk, /metrics, /healthz and /readyz on this `address` instead of --addr (which then serves only the chat and the health checks)")
+	fs.StringVar(&o.trustedProxies, "trusted-proxies", "", "reverse proxies (`CIDR,...`) whose X-Forwarded-For and X-Forwarded-Proto are believed: the client is the right-most address not in them")
+	fs.BoolVar(&o.secureCookies, "secure-cookies", false, "always mark the desk's cookies Secure (for HTTPS through a proxy that sends no trusted X-Forwarded-Proto)")
+	fs.StringVar(&o.frameAncestors, "frame-ancestors", webserve.FrameSelf, "`sources` that may show the chat page in a frame: 'none', 'self' or origins like https://shop.example.com (the desk may never be framed)")
+	fs.IntVar(&o.maxConns, "max-conns", defaultMaxConns, "open connections each listener accepts at `most` (0: no cap)")
+	fs.IntVar(&o.maxStreams, "max-streams", web.DefaultMaxStreams, "chat event streams open at `most` over all clients, then 503 (0: no cap)")
+	fs.IntVar(&o.maxStreamsPerAddr, "max-streams-per-addr", web.DefaultMaxStreamsPerClient, "chat event streams open at `most` from one client address, then 429 (0: no cap)")
+	o.conversationRate = webserve.Rate{N: web.DefaultCreateRate, Per: time.Minute}
+	fs.Var(&o.conversationRate, "conversation-rate", "conversations one client address may start, as `N/PERIOD` (30/m, 5/s; off), then 429")
+	o.messageRate = webserve.Rate{N: web.DefaultPostRate, Per: time.Minute}
+	fs.Var(&o.messageRate, "message-rate", "chat messages one client address may post, as `N/PERIOD`, then 429")
+	fs.DurationVar(&o.bodyTimeout, "body-timeout", defaultBodyTimeout, "longest a client may take to send a request body (`duration`; 0: no limit)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: calmbot [serve] [flags]
 
@@ -29,6 +46,10 @@ Prometheus metrics at /metrics, and /healthz and /readyz. Everything is
 kept in one SQLite database. The first start creates an agent "admin" and
 prints its password; manage agents with "calmbot agents".
 
+Each flag below --debug can also be set with an environment variable,
+CALMBOT_ and the flag's name in capitals with _ for -
+(CALMBOT_TRUSTED_PROXIES=10.0.0.0/8); a flag given wins.
+
 Flags:
 `)
 		fs.PrintDefaults()
@@ -36,10 +57,65 @@ Flags:
 	return fs
 }
 
+// Defaults of serve's limits.
+const (
+	defaultMaxConns    = 4096
+	defaultBodyTimeout = 30 * time.Second
+)
+
+// envName is the environment variable of flag name.
+func envName(name string) string {
+	return "CALMBOT_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// fromEnv sets serve's HTTP flags not given on the command line from the
+// environment.
+func (e *env) fromEnv(fs *flag.FlagSet) error {
+	envFlags := []string{"admin-addr", "trusted-proxies", "secure-cookies", "frame-ancestors", "max-conns",
+		"max-streams", "max-streams-per-addr", "conversation-rate", "message-rate", "body-timeout"}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	for _, name := range envFlags {
+		if v := e.getenv(envName(name)); v != "" && !given[name] {
+			if err := fs.Set(name, v); err != nil {
+				return fmt.Errorf("%s=%q: %w", envName(name), v, err)
+			}
+		}
+	}
+	return nil
+}
+
 type serveOptions struct {
 	addr, flows, db          string
 	retention, retentionMode string
 	debug                    bool
+
+	adminAddr, trustedProxies, frameAncestors string
+	secureCookies                             bool
+	maxConns, maxStreams, maxStreamsPerAddr   int
+	conversationRate, messageRate             webserve.Rate
+	bodyTimeout                               time.Duration
+}
+
+// httpOptions checks the HTTP flags.
+func (o *serveOptions) httpOptions() (httpOptions, error) {
+	h := httpOptions{admin: o.adminAddr != "", secureCookies: o.secureCookies, maxConns: o.maxConns,
+		maxStreams: o.maxStreams, maxStreamsPerAddr: o.maxStreamsPerAddr,
+		conversationRate: o.conversationRate, messageRate: o.messageRate, bodyTimeout: o.bodyTimeout}
+	var err error
+	if h.proxies, err = webserve.ParseProxies(o.trustedProxies); err != nil {
+		return h, fmt.Errorf("--trusted-proxies (CALMBOT_TRUSTED_PROXIES): %w", err)
+	}
+	if h.frameAncestors, err = webserve.ParseFrameAncestors(o.frameAncestors); err != nil {
+		return h, fmt.Errorf("--frame-ancestors (CALMBOT_FRAME_ANCESTORS): %w", err)
+	}
+	if o.maxConns < 0 || o.maxStreams < 0 || o.maxStreamsPerAddr < 0 || o.bodyTimeout < 0 {
+		return h, errors.New("--max-conns, --max-streams, --max-streams-per-addr and --body-timeout cannot be negative")
+	}
+	if o.maxConns > 0 && (o.maxStreams == 0 || o.maxStreams > o.maxConns*3/4) {
+		return h, fmt.Errorf("--max-streams %d must be set and at most 3/4 of --max-conns %d, so that health checks and the desk still get through", o.maxStreams, o.maxConns)
+	}
+	return h, nil
 }
 
 func (e *env) serve(ctx context.Context, args []string) error {
@@ -55,6 +131,13 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		return &exitError{code: 2, msg: fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
 	}
 	keep, err := e.retention(o.retention, o.retentionMode)
+	if err != nil {
+		return &exitError{code: 2, msg: err.Error()}
+	}
+	if err := e.fromEnv(fs); err != nil {
+		return &exitError{code: 2, msg: err.Error()}
+	}
+	hopts, err := o.httpOptions()
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
 	}
@@ -75,7 +158,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	srv, err := newServer(ctx, serverConfig{flows: f, flowsPath: path, store: st, keyPath: dbPath + ".key", log: log})
+	srv, err := newServer(ctx, serverConfig{flows: f, flowsPath: path, store: st, keyPath: dbPath + ".key", log: log, http: hopts})
 	if err != nil {
 		return err
 	}
@@ -84,7 +167,16 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		return &exitError{code: 1, msg: fmt.Sprintf("cannot listen on %s: %v (is another calmbot running? choose another port with --addr)", o.addr, err)}
 	}
 	base := "http://" + ln.Addr().String()
-	log.Info("calmbot is running", "chat", base+"/", "desk", base+"/desk/", "metrics", base+"/metrics",
+	adminBase := base
+	var adminLn net.Listener
+	if o.adminAddr != "" {
+		if adminLn, err = net.Listen("tcp", o.adminAddr); err != nil {
+			ln.Close()
+			return &exitError{code: 1, msg: fmt.Sprintf("cannot listen on %s: %v (choose another port with --admin-addr)", o.adminAddr, err)}
+		}
+		adminBase = "http://" + adminLn.Addr().String()
+	}
+	log.Info("calmbot is running", "chat", base+"/", "desk", adminBase+"/desk/", "metrics", adminBase+"/metrics",
 		"flows", displayName(path), "db", dbPath)
 	if srv.firstAgent != "" {
 		log.Warn("first agent created: log in to the desk and change the password", "name", srv.firstAgent, "password", srv.firstPassword)
@@ -121,7 +213,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	} else {
 		close(pruned)
 	}
-	err = srv.run(ctx, ln, hup)
+	err = srv.run(ctx, ln, adminLn, hup)
 	log.Info("calmbot stopped")
 	return err
 }

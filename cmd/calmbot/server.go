@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/net/netutil"
 
 	"github.com/calmbot/calmbot/adapters/web"
 	"github.com/calmbot/calmbot/bot"
@@ -26,6 +27,7 @@ import (
 	"github.com/calmbot/calmbot/handoff/desk"
 	"github.com/calmbot/calmbot/metrics"
 	"github.com/calmbot/calmbot/store/sqlite"
+	"github.com/calmbot/calmbot/webserve"
 )
 
 // server is calmbot's help desk on one machine: the engine, the handoff
@@ -39,7 +41,10 @@ type server struct {
 	web     *web.Adapter
 	desk    *desk.Desk
 	metrics *metrics.Metrics
-	handler http.Handler
+	// handler serves the customer listener; admin, when not nil, the
+	// admin listener (desk, metrics, health), which handler then leaves out.
+	handler, admin http.Handler
+	http           httpOptions
 	// flowsPath is watched for changes ("" for the built-in flows).
 	flowsPath string
 	// firstAgent and firstPassword are set when the server created the first agent.
@@ -54,7 +59,34 @@ type serverConfig struct {
 	keyPath   string // the key signing web chat tokens and desk sessions
 	log       *slog.Logger
 	quiet     *time.Duration // overrides the flows' quiet window (bench)
+	http      httpOptions
 }
+
+// httpOptions are the HTTP server's limits and security settings. The zero
+// value has no limits (bench); serve fills them from its flags.
+type httpOptions struct {
+	// admin serves the desk, /metrics, /healthz and /readyz on a listener
+	// of their own instead of the customer one.
+	admin          bool
+	proxies        *webserve.Proxies
+	secureCookies  bool
+	frameAncestors string // for the chat page; "" is its default
+	// maxConns caps the open connections of each listener (0: none).
+	maxConns int
+	// maxStreams and maxStreamsPerAddr cap the chat's event streams.
+	maxStreams, maxStreamsPerAddr int
+	// conversationRate and messageRate limit each client address.
+	conversationRate, messageRate webserve.Rate
+	// bodyTimeout bounds the reading of a request body (0: none).
+	bodyTimeout time.Duration
+}
+
+// Fixed limits of the HTTP server.
+const (
+	headerTimeout  = 10 * time.Second
+	idleTimeout    = 2 * time.Minute
+	maxHeaderBytes = 64 << 10
+)
 
 // newServer wires a server together. It does not start anything.
 func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
@@ -62,7 +94,7 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{log: cfg.log, store: cfg.store, flowsPath: cfg.flowsPath}
+	s := &server{log: cfg.log, store: cfg.store, flowsPath: cfg.flowsPath, http: cfg.http}
 	s.handoff, err = handoff.New(ctx, cfg.store, nil, handoff.WithLogger(cfg.log))
 	if err != nil {
 		return nil, fmt.Errorf("handoff queue: %w", err)
@@ -81,9 +113,16 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 		return nil, err
 	}
 	s.handoff.SetEngine(s.engine)
-	s.web = web.New(s.engine, web.WithKey(key), web.WithLogger(cfg.log))
+	h := cfg.http
+	webOpts := []web.Option{web.WithKey(key), web.WithLogger(cfg.log), web.WithTrustedProxies(h.proxies),
+		web.WithRateLimits(h.conversationRate, h.messageRate), web.WithStreamLimits(h.maxStreams, h.maxStreamsPerAddr)}
+	if h.frameAncestors != "" {
+		webOpts = append(webOpts, web.WithFrameAncestors(h.frameAncestors))
+	}
+	s.web = web.New(s.engine, webOpts...)
 	s.engine.Register(web.Channel, s.web)
-	s.desk = desk.New(s.handoff, desk.WithKey(key), desk.WithLogger(cfg.log), desk.WithStats(deskStats{s.metrics}))
+	s.desk = desk.New(s.handoff, desk.WithKey(key), desk.WithLogger(cfg.log), desk.WithStats(deskStats{s.metrics}),
+		desk.WithTrustedProxies(h.proxies), desk.WithSecureCookies(h.secureCookies))
 
 	// Handoffs a crash caught between the engine's commit and the queue.
 	recs, err := cfg.store.HandedOff(ctx)
@@ -102,15 +141,40 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 		}
 	}
 
-	mux := http.NewServeMux()
-	mux.Handle("/desk/", s.desk.Handler())
-	mux.Handle("/desk", s.desk.Handler())
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	mux.HandleFunc("GET /readyz", s.ready)
-	mux.Handle("/", s.web.Handler())
-	s.handler = mux
+	// The operators' side: the desk, the metrics and the health checks.
+	admin := http.NewServeMux()
+	admin.Handle("/desk/", s.desk.Handler())
+	admin.Handle("/desk", s.desk.Handler())
+	admin.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	health := func(m *http.ServeMux) {
+		m.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+		m.HandleFunc("GET /readyz", s.ready)
+	}
+	health(admin)
+	customer := admin
+	if h.admin {
+		customer = http.NewServeMux()
+		health(customer) // load balancers probe the customer side too
+		s.admin = s.guard(admin)
+	}
+	customer.Handle("/", s.web.Handler())
+	s.handler = s.guard(customer)
 	return s, nil
+}
+
+// guard puts the server's per-request limits around h: request bodies must
+// arrive within the body timeout.
+func (s *server) guard(h http.Handler) http.Handler {
+	return webserve.BodyTimeout(h, s.http.bodyTimeout)
+}
+
+// httpServer returns an http.Server for h: headers must arrive within
+// headerTimeout, idle connections close after idleTimeout. There is no
+// ReadTimeout or WriteTimeout, which would cut event streams: bodies have
+// guard's timeout, stream writes their own.
+func (s *server) httpServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: headerTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 }
 
 // queueLength counts the tickets waiting for a person.
@@ -138,13 +202,26 @@ func (s *server) ready(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ready")
 }
 
-// run serves on ln until ctx is done, then shuts down in order: no new
-// requests, streams closed, the engine drained.
-func (s *server) run(ctx context.Context, ln net.Listener, hup <-chan struct{}) error {
-	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+// run serves customers on ln (and, with the admin option, the desk and
+// metrics on adminLn) until ctx is done, then shuts down in order: no new
+// requests, streams closed, the engine drained. Each listener holds at
+// most maxConns connections; the chat's streams are capped well below that
+// so health checks and the desk get through.
+func (s *server) run(ctx context.Context, ln, adminLn net.Listener, hup <-chan struct{}) error {
+	srv := s.httpServer(s.handler)
 	srv.RegisterOnShutdown(s.web.Close)
 	srv.RegisterOnShutdown(s.desk.Close)
+	if s.http.maxConns > 0 {
+		ln = netutil.LimitListener(ln, s.http.maxConns)
+	}
+	var adminSrv *http.Server
+	if s.admin != nil && adminLn != nil {
+		adminSrv = s.httpServer(s.admin)
+		adminSrv.RegisterOnShutdown(s.desk.Close)
+		if s.http.maxConns > 0 {
+			adminLn = netutil.LimitListener(adminLn, s.http.maxConns)
+		}
+	}
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -165,8 +242,11 @@ func (s *server) run(ctx context.Context, ln net.Listener, hup <-chan struct{}) 
 	if s.flowsPath != "" {
 		start("flows watcher", func() error { return s.engine.Watch(runCtx, s.flowsPath, hup, nil) })
 	}
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()
+	if adminSrv != nil {
+		go func() { serveErr <- fmt.Errorf("admin listener: %w", adminSrv.Serve(adminLn)) }()
+	}
 
 	var err error
 	select {
@@ -178,6 +258,11 @@ func (s *server) run(ctx context.Context, ln net.Listener, hup <-chan struct{}) 
 	defer stop()
 	if serr := srv.Shutdown(shutdownCtx); serr != nil && err == nil {
 		err = fmt.Errorf("shut down http: %w", serr)
+	}
+	if adminSrv != nil {
+		if serr := adminSrv.Shutdown(shutdownCtx); serr != nil && err == nil {
+			err = fmt.Errorf("shut down admin http: %w", serr)
+		}
 	}
 	cancel()
 	wg.Wait()

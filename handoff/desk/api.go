@@ -8,12 +8,14 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/handoff"
+	"github.com/calmbot/calmbot/webserve"
 )
 
 // ticketView is a ticket as the desk lists it: with how long the customer
@@ -460,19 +462,9 @@ func (d *Desk) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeError(w, http.StatusInternalServerError, "internal error")
 }
 
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
-}
+func writeError(w http.ResponseWriter, status int, msg string) { webserve.WriteError(w, status, msg) }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	// The client may be gone; nothing to do then.
-	_ = json.NewEncoder(w).Encode(v)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { webserve.WriteJSON(w, status, v) }
 
 // decode reads a request's JSON body into v.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
@@ -501,6 +493,8 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, optional bool) er
 		return badRequest("empty body; want a JSON object")
 	case errors.As(err, &tooBig):
 		return &httpError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("body is larger than %d bytes", tooBig.Limit)}
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return &httpError{status: http.StatusRequestTimeout, msg: "the body came too slowly"}
 	default:
 		return badRequest("bad JSON: %v", err)
 	}

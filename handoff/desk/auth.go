@@ -8,15 +8,14 @@ import (
 	"errors"
 	"math"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/calmbot/calmbot/handoff"
+	"github.com/calmbot/calmbot/webserve"
 )
 
 // Cookie names.
@@ -187,7 +186,7 @@ func (d *Desk) setSession(w http.ResponseWriter, r *http.Request, agent string) 
 func (d *Desk) setCookie(w http.ResponseWriter, r *http.Request, name, value string, exp time.Time) {
 	c := &http.Cookie{
 		Name: name, Value: value, Path: d.prefix + "/",
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: d.secureCookies || d.proxies.IsTLS(r),
 	}
 	if exp.IsZero() {
 		c.MaxAge = -1
@@ -205,16 +204,16 @@ var errRateLimited = errors.New("too many failed logins")
 // starts the session and returns its CSRF token; the agent comes online.
 func (d *Desk) login(w http.ResponseWriter, r *http.Request, name, password string) (handoff.Agent, string, time.Duration, error) {
 	name = strings.ToLower(strings.TrimSpace(name))
-	keys := []string{"name:" + name, "ip:" + clientIP(r)}
-	if wait := d.limiter.wait(d.clock.Now(), keys...); wait > 0 {
-		d.log.WarnContext(r.Context(), "desk: login refused, rate limited", "agent", name, "ip", clientIP(r))
+	ip := d.proxies.ClientAddr(r)
+	if wait := d.limits.check(d.clock.Now(), name, ip); wait > 0 {
+		d.log.WarnContext(r.Context(), "desk: login refused, rate limited", "agent", name, "ip", ip)
 		return handoff.Agent{}, "", wait, errRateLimited
 	}
 	a, err := d.svc.Authenticate(r.Context(), name, password)
 	if err != nil {
-		d.limiter.fail(d.clock.Now(), keys...)
+		d.limits.fail(d.clock.Now(), name, ip)
 		// The password is never logged.
-		d.log.WarnContext(r.Context(), "desk: failed login", "agent", name, "ip", clientIP(r))
+		d.log.WarnContext(r.Context(), "desk: failed login", "agent", name, "ip", ip)
 		return handoff.Agent{}, "", 0, err
 	}
 	if a.Presence == handoff.PresenceOffline {
@@ -224,7 +223,7 @@ func (d *Desk) login(w http.ResponseWriter, r *http.Request, name, password stri
 			d.log.ErrorContext(r.Context(), "desk: set presence at login", "agent", a.ID, "err", err)
 		}
 	}
-	d.log.InfoContext(r.Context(), "desk: agent logged in", "agent", a.ID, "ip", clientIP(r))
+	d.log.InfoContext(r.Context(), "desk: agent logged in", "agent", a.ID, "ip", ip)
 	return a, d.setSession(w, r, a.ID), 0, nil
 }
 
@@ -261,82 +260,66 @@ func (d *Desk) checkLoginToken(r *http.Request) bool {
 	return got != "" && hmac.Equal([]byte(got), []byte(d.sign("login", c.Value)))
 }
 
-// clientIP is the request's peer address without the port.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 func randomString(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // never fails
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// limiter is a set of token buckets, one per key: each failure takes a
-// token; a key with no token left is refused until one grows back.
-type limiter struct {
-	burst  float64
-	refill time.Duration
-	mu     sync.Mutex
-	bucket map[string]*bucket
+// loginLimits are the login rate limits. They slow guessing without
+// handing anyone a way to lock an agent out:
+//
+//   - every attempt takes a token of its client address's bucket (a
+//     guesser spraying many names is slowed; behind a proxy the address is
+//     the client's, see WithTrustedProxies);
+//   - a failure takes a token of the (name, address) pair's bucket: an
+//     address that failed burst times on a name waits before it tries that
+//     name again, while the agent, from an address of their own, is not
+//     held up;
+//   - a failure also takes a token of the name's bucket over all addresses:
+//     once that is empty (a guesser with many addresses), only addresses
+//     with no recent failure on the name may try it, so each of the
+//     guesser's addresses gets one try per refill and the agent still gets
+//     in.
+type loginLimits struct {
+	address *webserve.Limiter // every attempt, per client address
+	pair    *webserve.Limiter // failures, per name and client address
+	name    *webserve.Limiter // failures, per name over all addresses
 }
 
-type bucket struct {
-	tokens float64
-	at     time.Time
+// maxLoginKeys bounds the addresses and names each limit remembers.
+const maxLoginKeys = 10_000
+
+// newLoginLimits allows burst failures per name and address and
+// loginNameBursts times as many per name, each refilling one per refill,
+// and attempts per address at addr.
+func newLoginLimits(burst int, refill time.Duration, addr webserve.Rate) *loginLimits {
+	burst, refill = max(burst, 1), max(refill, time.Millisecond)
+	return &loginLimits{
+		address: webserve.NewLimiter(addr, maxLoginKeys),
+		pair:    webserve.NewLimiter(webserve.Rate{N: burst, Per: time.Duration(burst) * refill}, maxLoginKeys),
+		name:    webserve.NewLimiter(webserve.Rate{N: loginNameBursts * burst, Per: time.Duration(loginNameBursts*burst) * refill}, maxLoginKeys),
+	}
 }
 
-// maxBuckets bounds the limiter's memory; past it full buckets are dropped.
-const maxBuckets = 10000
-
-func newLimiter(burst int, refill time.Duration) *limiter {
-	return &limiter{burst: float64(burst), refill: max(refill, time.Millisecond), bucket: map[string]*bucket{}}
+// check returns how long a login attempt of name from ip must wait (0: it
+// may go ahead; it then counts against ip's attempts).
+func (l *loginLimits) check(now time.Time, name, ip string) time.Duration {
+	pair := name + "\x00" + ip
+	if w := l.pair.Wait(now, pair); w > 0 {
+		return w
+	}
+	if w := l.name.Wait(now, name); w > 0 && !l.pair.Full(now, pair) {
+		return w
+	}
+	if ok, w := l.address.Allow(now, ip); !ok {
+		return w
+	}
+	return 0
 }
 
-// level returns key's bucket refilled up to now. l.mu is held.
-func (l *limiter) level(now time.Time, key string) *bucket {
-	b := l.bucket[key]
-	if b == nil {
-		return &bucket{tokens: l.burst, at: now}
-	}
-	if el := now.Sub(b.at); el > 0 {
-		b.tokens = min(l.burst, b.tokens+float64(el)/float64(l.refill))
-		b.at = now
-	}
-	return b
-}
-
-// wait returns how long until every key has a token again (0: now).
-func (l *limiter) wait(now time.Time, keys ...string) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var w time.Duration
-	for _, k := range keys {
-		if b := l.level(now, k); b.tokens < 1 {
-			w = max(w, time.Duration((1-b.tokens)*float64(l.refill)))
-		}
-	}
-	return w
-}
-
-// fail takes a token from every key.
-func (l *limiter) fail(now time.Time, keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.bucket) >= maxBuckets {
-		for k := range l.bucket {
-			if l.level(now, k).tokens >= l.burst {
-				delete(l.bucket, k)
-			}
-		}
-	}
-	for _, k := range keys {
-		b := l.level(now, k)
-		b.tokens = max(b.tokens-1, 0)
-		l.bucket[k] = b
-	}
+// fail counts a failed login of name from ip.
+func (l *loginLimits) fail(now time.Time, name, ip string) {
+	l.pair.Take(now, name+"\x00"+ip)
+	l.name.Take(now, name)
 }

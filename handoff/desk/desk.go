@@ -8,7 +8,8 @@
 // (WithKey). Every state-changing request carries a CSRF token derived from
 // the session (header X-CSRF-Token, or the form field "csrf" for the
 // logout form); the login form carries one derived from a pre-session
-// cookie. Failed logins are rate limited per name and per client address.
+// cookie. Logins are rate limited per client address, and failed ones per
+// name in a way that slows guessing but locks nobody out (loginLimits).
 //
 // The pages are a server-rendered shell (html/template) with embedded
 // JavaScript and CSS, no CDN and no build step: the queue, the agent's
@@ -30,6 +31,7 @@ import (
 
 	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/handoff"
+	"github.com/calmbot/calmbot/webserve"
 )
 
 // Service is what the desk uses of *handoff.Service.
@@ -86,10 +88,15 @@ const (
 	DefaultPrefix     = "/desk"
 	DefaultSessionTTL = 12 * time.Hour
 	DefaultHeartbeat  = 15 * time.Second
-	// DefaultLoginBurst failed logins are allowed per name and per client
-	// address; then one more each DefaultLoginRefill.
+	// DefaultLoginBurst failed logins are allowed per name from one client
+	// address, and loginNameBursts times as many per name from all
+	// addresses; then one more each DefaultLoginRefill.
 	DefaultLoginBurst  = 5
 	DefaultLoginRefill = 30 * time.Second
+	// DefaultLoginAttempts login attempts a minute, right or wrong, are
+	// allowed from one client address.
+	DefaultLoginAttempts = 20
+	loginNameBursts      = 4
 	// DefaultRecent is how many closed tickets the dashboard reads.
 	DefaultRecent = 200
 	maxBody       = 64 << 10
@@ -112,11 +119,30 @@ func WithKey(key []byte) Option { return func(d *Desk) { d.key = key } }
 // WithSessionTTL sets how long a login lasts (default 12 hours).
 func WithSessionTTL(ttl time.Duration) Option { return func(d *Desk) { d.ttl = ttl } }
 
-// WithLoginLimit allows burst failed logins per name and per client
-// address, then one more every refill (default 5, then one each 30 s).
+// WithLoginLimit allows burst failed logins per name from one client
+// address and 4 x burst per name from all addresses, then one more every
+// refill (default 5 and 20, then one each 30 s). A name whose failures
+// over all addresses are used up can still be logged into from an address
+// that has not failed on it: nobody can lock an agent out by guessing.
 func WithLoginLimit(burst int, refill time.Duration) Option {
-	return func(d *Desk) { d.limiter = newLimiter(max(burst, 1), refill) }
+	return func(d *Desk) { d.loginBurst, d.loginRefill = burst, refill }
 }
+
+// WithLoginAttempts limits login attempts, right or wrong, from one client
+// address (default DefaultLoginAttempts a minute; a zero Rate turns it off).
+func WithLoginAttempts(r webserve.Rate) Option { return func(d *Desk) { d.loginAttempts = r } }
+
+// WithTrustedProxies names the reverse proxies whose X-Forwarded-For (the
+// client's address, for the login limits) and X-Forwarded-Proto (https
+// makes the cookies Secure) are believed; without it the client is the
+// connection's peer.
+func WithTrustedProxies(p *webserve.Proxies) Option { return func(d *Desk) { d.proxies = p } }
+
+// WithSecureCookies marks the desk's cookies Secure whatever the request
+// looks like: for a desk that is only ever reached over HTTPS through a
+// proxy that does not send X-Forwarded-Proto. Over TLS, or with a trusted
+// proxy that says https, they are Secure anyway.
+func WithSecureCookies(on bool) Option { return func(d *Desk) { d.secureCookies = on } }
 
 // WithStats gives the dashboard the figures the desk cannot compute itself
 // (conversations, containment).
@@ -142,7 +168,13 @@ type Desk struct {
 	prefix    string
 	ttl       time.Duration
 	heartbeat time.Duration
-	limiter   *limiter
+
+	loginBurst    int
+	loginRefill   time.Duration
+	loginAttempts webserve.Rate
+	limits        *loginLimits
+	proxies       *webserve.Proxies
+	secureCookies bool
 
 	revokedMu sync.Mutex
 	revoked   map[string]time.Time // logged-out session nonces, until they expire
@@ -157,15 +189,17 @@ type Desk struct {
 // New returns the desk of svc.
 func New(svc Service, opts ...Option) *Desk {
 	d := &Desk{
-		svc:       svc,
-		log:       slog.Default(),
-		clock:     wallClock{},
-		prefix:    DefaultPrefix,
-		ttl:       DefaultSessionTTL,
-		heartbeat: DefaultHeartbeat,
-		limiter:   newLimiter(DefaultLoginBurst, DefaultLoginRefill),
-		revoked:   map[string]time.Time{},
-		done:      make(chan struct{}),
+		svc:           svc,
+		log:           slog.Default(),
+		clock:         wallClock{},
+		prefix:        DefaultPrefix,
+		ttl:           DefaultSessionTTL,
+		heartbeat:     DefaultHeartbeat,
+		loginBurst:    DefaultLoginBurst,
+		loginRefill:   DefaultLoginRefill,
+		loginAttempts: webserve.Rate{N: DefaultLoginAttempts, Per: time.Minute},
+		revoked:       map[string]time.Time{},
+		done:          make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(d)
@@ -178,13 +212,16 @@ func New(svc Service, opts ...Option) *Desk {
 		_, _ = rand.Read(d.key) // never fails (crypto/rand panics instead)
 		d.log.Warn("desk: no key given; agents' sessions end with this process")
 	}
+	d.limits = newLoginLimits(d.loginBurst, d.loginRefill, d.loginAttempts)
 	d.pages = loadPages()
-	d.routes = d.mux()
+	d.routes = webserve.Policy{CSP: contentSecurityPolicy, FrameAncestors: webserve.FrameNone}.Wrap(d.mux())
 	return d
 }
 
 // Handler returns the pages and the API, with their routes under the
-// prefix; mount it at the prefix and below ("/desk" and "/desk/").
+// prefix; mount it at the prefix and below ("/desk" and "/desk/"). Every
+// response carries nosniff, no-referrer and a Content-Security-Policy that
+// forbids framing.
 func (d *Desk) Handler() http.Handler { return d.routes }
 
 // Close ends the open event streams and refuses new ones with 503. Call it

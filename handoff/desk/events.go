@@ -1,17 +1,15 @@
 package desk
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/calmbot/calmbot/handoff"
+	"github.com/calmbot/calmbot/webserve"
 )
 
-// retryMillis is how long a browser waits before it reconnects a dropped stream.
-const retryMillis = 3000
+// retry is how long a browser waits before it reconnects a dropped stream.
+const retry = 3 * time.Second
 
 // writeTimeout is how long one write to an event stream may take.
 const writeTimeout = 30 * time.Second
@@ -52,17 +50,11 @@ func (d *Desk) apiEvents(w http.ResponseWriter, r *http.Request, s *session) {
 	updates, cancel := d.svc.Subscribe(s.agent.ID)
 	defer cancel()
 
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	st := &stream{w: w, rc: http.NewResponseController(w)}
-	fmt.Fprintf(&st.buf, "retry: %d\n\n", retryMillis)
-	if err := st.event("hello", map[string]any{"agent": s.agent.ID, "now": d.clock.Now()}); err != nil {
+	st := webserve.NewStream(w, retry, writeTimeout)
+	if err := st.Event("", "hello", map[string]any{"agent": s.agent.ID, "now": d.clock.Now()}); err != nil {
 		return
 	}
-	if err := st.flush(); err != nil {
+	if err := st.Flush(); err != nil {
 		return
 	}
 
@@ -79,16 +71,16 @@ func (d *Desk) apiEvents(w http.ResponseWriter, r *http.Request, s *session) {
 		case <-d.done:
 			return
 		case <-expired:
-			_ = st.event("logout", map[string]string{"reason": "session expired"})
-			_ = st.flush()
+			_ = st.Event("", "logout", map[string]string{"reason": "session expired"})
+			_ = st.Flush()
 			return
 		case <-beat.C:
-			st.buf.WriteString(": ping\n\n")
+			st.Ping()
 		case u, ok := <-updates:
 			if !ok {
 				return
 			}
-			if err := st.event(string(u.Kind), toEvent(u)); err != nil {
+			if err := st.Event("", string(u.Kind), toEvent(u)); err != nil {
 				d.log.ErrorContext(ctx, "desk: event", "err", err)
 				return
 			}
@@ -97,10 +89,10 @@ func (d *Desk) apiEvents(w http.ResponseWriter, r *http.Request, s *session) {
 				select {
 				case u, ok := <-updates:
 					if !ok {
-						_ = st.flush()
+						_ = st.Flush()
 						return
 					}
-					if err := st.event(string(u.Kind), toEvent(u)); err != nil {
+					if err := st.Event("", string(u.Kind), toEvent(u)); err != nil {
 						return
 					}
 				default:
@@ -108,44 +100,9 @@ func (d *Desk) apiEvents(w http.ResponseWriter, r *http.Request, s *session) {
 				}
 			}
 		}
-		if err := st.flush(); err != nil {
+		if err := st.Flush(); err != nil {
 			d.log.DebugContext(ctx, "desk: event stream ended", "agent", s.agent.ID, "err", err)
 			return
 		}
 	}
-}
-
-// stream is one client's event stream.
-type stream struct {
-	w   http.ResponseWriter
-	rc  *http.ResponseController
-	buf bytes.Buffer
-}
-
-// event adds one event to the buffer.
-func (st *stream) event(kind string, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode %s event: %w", kind, err)
-	}
-	st.buf.WriteString("event: " + kind + "\ndata: ")
-	st.buf.Write(data) // JSON has no raw newlines
-	st.buf.WriteString("\n\n")
-	return nil
-}
-
-// flush writes the buffer out; a client that does not take it in time is dropped.
-func (st *stream) flush() error {
-	if st.buf.Len() == 0 {
-		return nil
-	}
-	_ = st.rc.SetWriteDeadline(time.Now().Add(writeTimeout))
-	if _, err := st.w.Write(st.buf.Bytes()); err != nil {
-		return fmt.Errorf("write events: %w", err)
-	}
-	st.buf.Reset()
-	if err := st.rc.Flush(); err != nil {
-		return fmt.Errorf("flush events: %w", err)
-	}
-	return nil
 }

@@ -3,6 +3,8 @@ package desk
 import (
 	"testing"
 	"time"
+
+	"github.com/calmbot/calmbot/webserve"
 )
 
 func TestQuantiles(t *testing.T) {
@@ -23,32 +25,58 @@ func TestQuantiles(t *testing.T) {
 	}
 }
 
-func TestLimiter(t *testing.T) {
-	l := newLimiter(2, 10*time.Second)
+// TestLoginLimits walks the login limits through an attack: refusals hit
+// the guessing addresses, never the agent's own.
+func TestLoginLimits(t *testing.T) {
+	l := newLoginLimits(2, 10*time.Second, webserve.Rate{N: 100, Per: time.Minute})
 	at := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 	steps := []struct {
 		after    time.Duration
-		fail     bool
+		name, ip string
+		fail     bool // the attempt fails (when allowed)
 		wantWait time.Duration
 	}{
-		{0, false, 0},
-		{0, true, 0},
-		{0, true, 10 * time.Second}, // empty now
-		{5 * time.Second, false, 5 * time.Second},
-		{5 * time.Second, false, 0}, // one token back
-		{0, true, 10 * time.Second},
-		{time.Hour, false, 0},
+		{0, "ada", "a", true, 0},
+		{0, "ada", "a", true, 0},
+		{0, "ada", "a", false, 10 * time.Second}, // a used up its tries on ada
+		{0, "bob", "a", false, 0},                // but not on bob
+		{0, "ada", "ada's", false, 0},            // and ada is not locked out
+		{5 * time.Second, "ada", "a", false, 5 * time.Second},
+		{5 * time.Second, "ada", "a", true, 0}, // one try back
+		// Many addresses use up ada's tries over all addresses (8, one of
+		// them grown back).
+		{0, "ada", "b", true, 0}, {0, "ada", "c", true, 0}, {0, "ada", "d", true, 0},
+		{0, "ada", "e", true, 0}, {0, "ada", "f", true, 0}, {0, "ada", "h", true, 0},
+		{0, "ada", "b", false, 10 * time.Second}, // b has failed on ada
+		{0, "ada", "g", true, 0},                 // g has not: one try
+		{0, "ada", "g", false, 10 * time.Second},
+		{0, "ada", "ada's", false, 0}, // the agent still gets in
+		{time.Hour, "ada", "b", false, 0},
 	}
 	for i, s := range steps {
 		at = at.Add(s.after)
-		if s.fail {
-			l.fail(at, "k")
+		got := l.check(at, s.name, s.ip)
+		if got != s.wantWait {
+			t.Errorf("step %d (%s from %s): wait %v, want %v", i, s.name, s.ip, got, s.wantWait)
 		}
-		if got := l.wait(at, "k"); got != s.wantWait {
-			t.Errorf("step %d: wait %v, want %v", i, got, s.wantWait)
+		if got == 0 && s.fail {
+			l.fail(at, s.name, s.ip)
 		}
 	}
-	if got := l.wait(at, "other"); got != 0 {
-		t.Errorf("another key waits %v", got)
+}
+
+func TestLoginAttemptsPerAddress(t *testing.T) {
+	l := newLoginLimits(5, time.Second, webserve.Rate{N: 3, Per: time.Minute})
+	at := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	for i, name := range []string{"a", "b", "c"} {
+		if w := l.check(at, name, "x"); w != 0 {
+			t.Fatalf("attempt %d refused", i)
+		}
+	}
+	if w := l.check(at, "d", "x"); w != 20*time.Second {
+		t.Errorf("fourth attempt from one address: wait %v, want 20s", w)
+	}
+	if w := l.check(at, "d", "y"); w != 0 {
+		t.Errorf("another address waits %v", w)
 	}
 }

@@ -2,18 +2,15 @@ package desk
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"errors"
 	"html/template"
 	"net/http"
-	"path"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/calmbot/calmbot/handoff"
+	"github.com/calmbot/calmbot/webserve"
 )
 
 //go:embed assets
@@ -23,53 +20,31 @@ var assets embed.FS
 var assetNames = []string{"desk.js", "desk.css"}
 
 // contentSecurityPolicy lets the pages load nothing but their own files and
-// talk to nothing but their own server.
-const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-
-// asset is an embedded file.
-type asset struct {
-	body        []byte
-	contentType string
-	etag        string
-}
+// talk to nothing but their own server; webserve.Policy adds that no page
+// may frame them.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'"
 
 // pages are the parsed templates and the static files.
 type pages struct {
 	tmpl  *template.Template
-	files map[string]asset
-}
-
-var contentTypes = map[string]string{
-	".js":  "text/javascript; charset=utf-8",
-	".css": "text/css; charset=utf-8",
+	files map[string]webserve.Asset
 }
 
 func loadPages() *pages {
-	p := &pages{files: map[string]asset{}}
+	p := &pages{files: map[string]webserve.Asset{}}
 	p.tmpl = template.Must(template.ParseFS(assets, "assets/*.html")) // a build mistake panics here
 	for _, name := range assetNames {
-		b, err := assets.ReadFile("assets/" + name)
+		f, err := webserve.LoadAsset(assets, "assets/"+name)
 		if err != nil {
 			panic("desk: embedded asset missing: " + name) // a build mistake
 		}
-		sum := sha256.Sum256(b)
-		p.files[name] = asset{body: b, contentType: contentTypes[path.Ext(name)], etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+		p.files[name] = f
 	}
 	return p
 }
 
 // serveAsset serves an embedded file with validators.
-func (d *Desk) serveAsset(name string) http.HandlerFunc {
-	f := d.pages.files[name]
-	return func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Content-Type", f.contentType)
-		h.Set("ETag", f.etag)
-		h.Set("Cache-Control", "no-cache")
-		h.Set("X-Content-Type-Options", "nosniff")
-		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(f.body))
-	}
-}
+func (d *Desk) serveAsset(name string) http.HandlerFunc { return d.pages.files[name].ServeHTTP }
 
 // pageData is what the templates see.
 type pageData struct {
@@ -98,11 +73,7 @@ func (d *Desk) render(w http.ResponseWriter, r *http.Request, status int, data p
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", contentSecurityPolicy)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store") // the security headers are set by webserve.Policy
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }

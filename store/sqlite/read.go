@@ -36,42 +36,7 @@ func (s *Store) Transcript(ctx context.Context, addr bot.Address) ([]bot.Entry, 
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: transcript %s: %w", addr, err)
 	}
-	defer rows.Close()
-	var out []bot.Entry
-	for rows.Next() {
-		var (
-			e                 bot.Entry
-			dir               string
-			at                sql.NullInt64
-			analysis, choices sql.RawBytes
-			id                int64
-			sent              bool
-		)
-		if err := rows.Scan(&e.Seq, &dir, &e.Author, &e.PlatformID, &e.Text, &at, &analysis,
-			&e.Flow, &e.State, &choices, &id, &sent); err != nil {
-			return nil, fmt.Errorf("sqlite: transcript %s: %w", addr, err)
-		}
-		e.Direction, e.At = bot.Direction(dir), scanTime(at)
-		if len(analysis) > 0 {
-			e.Analysis = new(bot.Analysis)
-			if err := json.Unmarshal(analysis, e.Analysis); err != nil {
-				return nil, fmt.Errorf("sqlite: transcript %s: analysis of %d: %w", addr, e.Seq, err)
-			}
-		}
-		if len(choices) > 0 {
-			if err := json.Unmarshal(choices, &e.Choices); err != nil {
-				return nil, fmt.Errorf("sqlite: transcript %s: choices of %d: %w", addr, e.Seq, err)
-			}
-		}
-		if e.Direction == bot.Outbound {
-			e.OutboxID, e.Sent = id, sent
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: transcript %s: %w", addr, err)
-	}
-	return out, nil
+	return scanEntries(rows, addr)
 }
 
 // Received returns the texts of addr's stored inbound messages whose
@@ -250,6 +215,66 @@ func (s *Store) HandedOff(ctx context.Context) ([]bot.HandoffRecord, error) {
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: handed off: %w", err)
+	}
+	return out, nil
+}
+
+// sqlTranscriptFrom is sqlTranscript after a seq; the (conv_id, seq) key
+// makes it read only those rows.
+const sqlTranscriptFrom = `SELECT m.seq, m.direction, m.author, m.platform_id, m.text, m.at, m.analysis,
+		m.flow, m.state, m.choices, m.id, m.sent
+	FROM messages m JOIN conversations c ON c.id = m.conv_id
+	WHERE c.channel = ?1 AND c.conversation = ?2 AND m.seq > ?3
+	ORDER BY m.seq`
+
+var _ bot.TranscriptFromStore = (*Store)(nil)
+
+// TranscriptFrom returns the conversation's messages after seq after, as
+// Transcript does; it reads only those.
+func (s *Store) TranscriptFrom(ctx context.Context, addr bot.Address, after int64) ([]bot.Entry, error) {
+	rows, err := s.rdb.QueryContext(ctx, sqlTranscriptFrom, addr.Channel, addr.Conversation, after)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: transcript %s after %d: %w", addr, after, err)
+	}
+	return scanEntries(rows, addr)
+}
+
+// scanEntries reads transcript rows and closes them.
+func scanEntries(rows *sql.Rows, addr bot.Address) ([]bot.Entry, error) {
+	defer rows.Close()
+	var out []bot.Entry
+	for rows.Next() {
+		var (
+			e                 bot.Entry
+			dir               string
+			at                sql.NullInt64
+			analysis, choices sql.RawBytes
+			id                int64
+			sent              bool
+		)
+		if err := rows.Scan(&e.Seq, &dir, &e.Author, &e.PlatformID, &e.Text, &at, &analysis,
+			&e.Flow, &e.State, &choices, &id, &sent); err != nil {
+			return nil, fmt.Errorf("sqlite: transcript %s: %w", addr, err)
+		}
+		e.Direction, e.At = bot.Direction(dir), scanTime(at)
+		if len(analysis) > 0 {
+			e.Analysis = new(bot.Analysis)
+			if err := json.Unmarshal(analysis, e.Analysis); err != nil {
+				return nil, fmt.Errorf("sqlite: transcript %s: analysis of %d: %w", addr, e.Seq, err)
+			}
+		}
+		if len(choices) > 0 {
+			if err := json.Unmarshal(choices, &e.Choices); err != nil {
+				return nil, fmt.Errorf("sqlite: transcript %s: choices of %d: %w", addr, e.Seq, err)
+			}
+		}
+		if e.Direction == bot.Outbound {
+			e.OutboxID, e.Sent = id, sent
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: transcript %s: %w", addr, err)
 	}
 	return out, nil
 }
