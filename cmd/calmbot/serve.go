@@ -79,7 +79,8 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	log.Info("calmbot is running", "chat", base+"/", "desk", base+"/desk/", "metrics", base+"/metrics",
 		"flows", displayName(path), "db", dbPath)
 	if srv.firstAgent != "" {
-		log.Warn("first agent created: log in to the desk and change the password", "name", srv.firstAgent, "password", srv.firstPassword)
+		log.Warn("first agent created: log in to the desk and change the password at "+base+"/desk/account",
+			"name", srv.firstAgent, "password", srv.firstPassword)
 	}
 	hupSig := make(chan os.Signal, 1)
 	signal.Notify(hupSig, syscall.SIGHUP)

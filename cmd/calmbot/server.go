@@ -83,7 +83,8 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 	s.handoff.SetEngine(s.engine)
 	s.web = web.New(s.engine, web.WithKey(key), web.WithLogger(cfg.log))
 	s.engine.Register(web.Channel, s.web)
-	s.desk = desk.New(s.handoff, desk.WithKey(key), desk.WithLogger(cfg.log), desk.WithStats(deskStats{s.metrics}))
+	s.desk = desk.New(s.handoff, desk.WithKey(key), desk.WithLogger(cfg.log), desk.WithStats(deskStats{s.metrics}),
+		desk.WithRevocations(cfg.store))
 
 	// Handoffs a crash caught between the engine's commit and the queue.
 	recs, err := cfg.store.HandedOff(ctx)

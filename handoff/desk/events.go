@@ -40,8 +40,10 @@ func toEvent(u handoff.Update) event {
 // apiEvents is GET /api/events: the agent's live updates as server-sent
 // events, one per handoff.Update, named by its kind (queue, ticket,
 // message, note, agent, resync). After "resync" the client reloads what it
-// shows: updates were dropped. The stream ends when the session expires
-// (event "logout") or the desk closes.
+// shows: updates were dropped. The stream ends with an event "logout" when
+// the session expires, logs out, or ends because the agent's password
+// changed or the agent was removed; it ends without one when the desk
+// closes.
 func (d *Desk) apiEvents(w http.ResponseWriter, r *http.Request, s *session) {
 	select {
 	case <-d.done:
@@ -51,6 +53,14 @@ func (d *Desk) apiEvents(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	updates, cancel := d.svc.Subscribe(s.agent.ID)
 	defer cancel()
+	loggedOut, untrack := d.track(s.nonce)
+	defer untrack()
+	// A logout or password change between the session check and the
+	// subscription would have missed this stream.
+	if !d.stillValid(r.Context(), s) {
+		writeError(w, http.StatusUnauthorized, "not logged in")
+		return
+	}
 
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
@@ -79,13 +89,16 @@ func (d *Desk) apiEvents(w http.ResponseWriter, r *http.Request, s *session) {
 		case <-d.done:
 			return
 		case <-expired:
-			_ = st.event("logout", map[string]string{"reason": "session expired"})
-			_ = st.flush()
+			st.end("session expired")
+			return
+		case <-loggedOut:
+			st.end("logged out")
 			return
 		case <-beat.C:
 			st.buf.WriteString(": ping\n\n")
 		case u, ok := <-updates:
-			if !ok {
+			if !ok { // the service ended the agent's sessions
+				st.end("session ended")
 				return
 			}
 			if err := st.event(string(u.Kind), toEvent(u)); err != nil {
@@ -97,7 +110,7 @@ func (d *Desk) apiEvents(w http.ResponseWriter, r *http.Request, s *session) {
 				select {
 				case u, ok := <-updates:
 					if !ok {
-						_ = st.flush()
+						st.end("session ended")
 						return
 					}
 					if err := st.event(string(u.Kind), toEvent(u)); err != nil {
@@ -132,6 +145,12 @@ func (st *stream) event(kind string, v any) error {
 	st.buf.Write(data) // JSON has no raw newlines
 	st.buf.WriteString("\n\n")
 	return nil
+}
+
+// end sends the event "logout" with reason, as the stream's last.
+func (st *stream) end(reason string) {
+	_ = st.event("logout", map[string]string{"reason": reason})
+	_ = st.flush()
 }
 
 // flush writes the buffer out; a client that does not take it in time is dropped.
