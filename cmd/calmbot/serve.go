@@ -24,7 +24,8 @@ func (e *env) serveFlags(o *serveOptions) *flag.FlagSet {
 Starts the help desk: the customer web chat at /, the agent desk at /desk,
 Prometheus metrics at /metrics, and /healthz and /readyz. Everything is
 kept in one SQLite database. The first start creates an agent "admin" and
-prints its password; manage agents with "calmbot agents".
+prints its password: change it in the desk at /desk/account. Manage agents
+with "calmbot agents", also while the server runs.
 
 Flags:
 `)
