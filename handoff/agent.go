@@ -25,11 +25,11 @@ const (
 // AnySkill in an agent's skills lets them take tickets of every skill.
 const AnySkill = "*"
 
-// MinPassword is the shortest password AddAgent accepts, in bytes; bcrypt
-// reads at most 72.
+// MinPassword and MaxPassword bound the passwords AddAgent and
+// SetPassword accept, in bytes (bcrypt reads at most 72).
 const (
 	MinPassword = 8
-	maxPassword = 72
+	MaxPassword = 72
 	maxName     = 64
 )
 
@@ -46,6 +46,10 @@ type Agent struct {
 	Created  time.Time `json:"created"`
 	// Active is how many open tickets the agent holds now (not stored).
 	Active int `json:"active"`
+	// Epoch changes whenever the agent's password does, and a session
+	// begun in an earlier epoch is over (see Service.Session). It is
+	// never shown.
+	Epoch int64 `json:"-"`
 }
 
 // Author is the transcript author of agent id's messages: "agent:<id>".
@@ -98,8 +102,8 @@ func (s *Service) AddAgent(ctx context.Context, name, password string, skills []
 	switch {
 	case !validName(name):
 		return Agent{}, fmt.Errorf("add agent %q: name needs 1-%d letters, digits or ._-@: %w", name, maxName, ErrInvalid)
-	case len(password) < MinPassword || len(password) > maxPassword:
-		return Agent{}, fmt.Errorf("add agent %s: password needs %d-%d bytes: %w", name, MinPassword, maxPassword, ErrInvalid)
+	case len(password) < MinPassword || len(password) > MaxPassword:
+		return Agent{}, fmt.Errorf("add agent %s: password needs %d-%d bytes: %w", name, MinPassword, MaxPassword, ErrInvalid)
 	case capacity < 1:
 		return Agent{}, fmt.Errorf("add agent %s: capacity %d: %w", name, capacity, ErrInvalid)
 	}
@@ -111,99 +115,298 @@ func (s *Service) AddAgent(ctx context.Context, name, password string, skills []
 	if err != nil {
 		return Agent{}, fmt.Errorf("add agent %s: %w", name, err)
 	}
+	now := s.clock.Now()
 	acc := Account{
-		Agent:        Agent{ID: name, Skills: skills, Capacity: capacity, Presence: PresenceOffline, Created: s.clock.Now()},
+		Agent: Agent{ID: name, Skills: skills, Capacity: capacity, Presence: PresenceOffline, Created: now,
+			Epoch: now.UnixNano()},
 		PasswordHash: hash,
 	}
-	// Hold the name while the account is written.
-	s.mu.Lock()
-	if _, ok := s.agents[name]; ok {
-		s.mu.Unlock()
-		return Agent{}, fmt.Errorf("add agent %s: %w", name, ErrAgentExists)
-	}
-	s.agents[name] = &acc
-	s.mu.Unlock()
-	if err := s.store.SaveAgent(ctx, acc); err != nil {
-		s.mu.Lock()
-		delete(s.agents, name)
-		s.mu.Unlock()
+	s.agentMu.Lock()
+	defer s.agentMu.Unlock()
+	if err := s.store.CreateAgent(ctx, acc); err != nil {
 		return Agent{}, fmt.Errorf("add agent %s: %w", name, err)
 	}
-	a := acc.Agent
+	s.mu.Lock()
+	s.agents[name] = &acc
+	a := s.agentView(&acc)
+	s.mu.Unlock()
 	s.publish(Update{Kind: UpdateAgent, Agent: &a}, nil)
 	return a, nil
 }
 
 // Authenticate checks an agent's name and password and returns the agent,
-// or an error wrapping ErrBadCredentials. It takes as long for an unknown
-// name as for a wrong password.
+// or an error wrapping ErrBadCredentials. The password is checked against
+// the store, not against memory, so an agent added or a password changed
+// by another process (calmbot agents) counts at once. It takes as long for
+// an unknown name as for a wrong password.
 func (s *Service) Authenticate(ctx context.Context, name, password string) (Agent, error) {
 	name = strings.ToLower(strings.TrimSpace(name))
-	s.mu.RLock()
-	acc, ok := s.agents[name]
-	var hash []byte
-	if ok {
+	acc, err := s.store.Account(ctx, name)
+	found := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Agent{}, fmt.Errorf("authenticate %s: %w", name, err)
+	}
+	hash := s.dummy
+	if found {
 		hash = acc.PasswordHash
 	}
-	s.mu.RUnlock()
-	if !ok {
-		hash = s.dummy
-	}
-	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || !ok {
+	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || !found {
 		if err != nil && !errors.Is(err, bcrypt.ErrMismatchedHashAndPassword) {
 			s.log.WarnContext(ctx, "agent password check failed", "agent", name, "err", err)
 		}
+		if !found && validName(name) {
+			_, _ = s.refresh(ctx, name) // removed by another process: forget them here too
+		}
 		return Agent{}, ErrBadCredentials
 	}
-	return s.Agent(name)
+	a, err := s.refresh(ctx, name)
+	if err != nil {
+		return Agent{}, ErrBadCredentials
+	}
+	if a.Epoch != acc.Epoch { // the password changed while it was checked
+		return Agent{}, ErrBadCredentials
+	}
+	return a, nil
 }
 
-// SetPassword replaces an agent's password.
-func (s *Service) SetPassword(ctx context.Context, id, password string) error {
-	if len(password) < MinPassword || len(password) > maxPassword {
-		return fmt.Errorf("set password of %s: password needs %d-%d bytes: %w", id, MinPassword, maxPassword, ErrInvalid)
+// Session returns agent id while a session begun in epoch (Agent.Epoch at
+// login) is still theirs: it fails with ErrSessionEnded once their
+// password changed, and with ErrNotFound once they were removed, here or
+// by another process sharing the store.
+func (s *Service) Session(ctx context.Context, id string, epoch int64) (Agent, error) {
+	stored, err := s.store.Account(ctx, id)
+	var a Agent
+	switch {
+	case err == nil || errors.Is(err, ErrNotFound):
+		s.mu.RLock()
+		cur := s.agents[id]
+		same := err == nil && cur != nil && cur.Epoch == stored.Epoch
+		if same {
+			a = s.agentView(cur)
+		}
+		s.mu.RUnlock()
+		if !same {
+			if a, err = s.refresh(ctx, id); err != nil {
+				return Agent{}, err
+			}
+		}
+	default:
+		// The store cannot say: trust what this process knows.
+		s.log.WarnContext(ctx, "agent session checked from memory", "agent", id, "err", err)
+		if a, err = s.Agent(id); err != nil {
+			return Agent{}, err
+		}
+	}
+	if a.Epoch != epoch {
+		return Agent{}, fmt.Errorf("agent %s: %w", id, ErrSessionEnded)
+	}
+	return a, nil
+}
+
+// SetPassword replaces an agent's password and ends their sessions (their
+// Epoch moves on); it returns the agent with the new Epoch.
+func (s *Service) SetPassword(ctx context.Context, id, password string) (Agent, error) {
+	id = strings.ToLower(strings.TrimSpace(id))
+	if len(password) < MinPassword || len(password) > MaxPassword {
+		return Agent{}, fmt.Errorf("set password of %s: password needs %d-%d bytes: %w", id, MinPassword, MaxPassword, ErrInvalid)
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
 	if err != nil {
-		return fmt.Errorf("set password of %s: %w", id, err)
+		return Agent{}, fmt.Errorf("set password of %s: %w", id, err)
 	}
-	_, err = s.changeAgent(ctx, id, func(a *Account) { a.PasswordHash = hash })
-	return err
+	s.agentMu.Lock()
+	defer s.agentMu.Unlock()
+	if _, err := s.store.SetAgentPassword(ctx, id, hash); err != nil {
+		return Agent{}, fmt.Errorf("set password of %s: %w", id, err)
+	}
+	a, err := s.refreshLocked(ctx, id)
+	if err != nil {
+		return Agent{}, fmt.Errorf("set password of %s: %w", id, err)
+	}
+	s.log.InfoContext(ctx, "agent password changed; their sessions ended", "agent", id)
+	return a, nil
+}
+
+// ChangePassword is an agent changing their own password: current must be
+// right (else an error wrapping ErrBadCredentials). Like SetPassword it
+// ends every session of the agent and returns the new Epoch, with which
+// the caller starts the one session that goes on.
+func (s *Service) ChangePassword(ctx context.Context, id, current, password string) (Agent, error) {
+	if len(password) < MinPassword || len(password) > MaxPassword {
+		return Agent{}, fmt.Errorf("change password of %s: password needs %d-%d bytes: %w", id, MinPassword, MaxPassword, ErrInvalid)
+	}
+	if _, err := s.Authenticate(ctx, id, current); err != nil {
+		return Agent{}, fmt.Errorf("change password of %s: %w", id, err)
+	}
+	return s.SetPassword(ctx, id, password)
 }
 
 // SetPresence records whether an agent is online, away or offline. Only
-// online agents count in the estimates waiting customers are told.
+// online agents count in the estimates waiting customers are told. Only
+// the presence is written: the account's other fields stay as stored.
 func (s *Service) SetPresence(ctx context.Context, id string, p Presence) (Agent, error) {
 	switch p {
 	case PresenceOnline, PresenceAway, PresenceOffline:
 	default:
 		return Agent{}, fmt.Errorf("set presence of %s to %q: %w", id, p, ErrInvalid)
 	}
-	a, err := s.changeAgent(ctx, id, func(a *Account) { a.Presence = p })
-	if err == nil {
-		s.publish(Update{Kind: UpdateAgent, Agent: &a}, nil)
-		s.poke()
-	}
-	return a, err
-}
-
-// changeAgent applies f to agent id's account and stores it.
-func (s *Service) changeAgent(ctx context.Context, id string, f func(a *Account)) (Agent, error) {
 	s.mu.Lock()
 	acc, ok := s.agents[id]
 	if !ok {
 		s.mu.Unlock()
 		return Agent{}, fmt.Errorf("agent %s: %w", id, ErrNotFound)
 	}
-	f(acc)
-	c := *acc
-	c.Skills = slices.Clone(acc.Skills)
-	c.Active = s.active(id)
+	acc.Presence = p
+	a := s.agentView(acc)
 	s.mu.Unlock()
-	if err := s.store.SaveAgent(ctx, c); err != nil {
-		return c.Agent, fmt.Errorf("save agent %s: %w", id, err)
+	if err := s.store.SetAgentPresence(ctx, id, p); err != nil {
+		return a, fmt.Errorf("save presence of %s: %w", id, err)
 	}
-	return c.Agent, nil
+	s.publish(Update{Kind: UpdateAgent, Agent: &a}, nil)
+	s.poke()
+	return a, nil
+}
+
+// refresh brings agent id in memory in line with the store and returns
+// them, or an error wrapping ErrNotFound when the store has no such agent.
+func (s *Service) refresh(ctx context.Context, id string) (Agent, error) {
+	s.agentMu.Lock()
+	defer s.agentMu.Unlock()
+	return s.refreshLocked(ctx, id)
+}
+
+// refreshLocked is refresh with s.agentMu held.
+func (s *Service) refreshLocked(ctx context.Context, id string) (Agent, error) {
+	acc, err := s.store.Account(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return Agent{}, s.learn(ctx, id, nil)
+	}
+	if err != nil {
+		return Agent{}, fmt.Errorf("agent %s: %w", id, err)
+	}
+	if err := s.learn(ctx, id, &acc); err != nil {
+		return Agent{}, err
+	}
+	return s.Agent(id)
+}
+
+// syncAgents brings every agent in memory in line with the store: agents
+// added by another process appear, changed passwords end sessions, and
+// removed agents' tickets go back to the queue.
+func (s *Service) syncAgents(ctx context.Context) error {
+	s.agentMu.Lock()
+	defer s.agentMu.Unlock()
+	accs, err := s.store.Accounts(ctx)
+	if err != nil {
+		return fmt.Errorf("load agents: %w", err)
+	}
+	stored := make(map[string]bool, len(accs))
+	var errs []error
+	for i := range accs {
+		stored[accs[i].ID] = true
+		if err := s.learn(ctx, accs[i].ID, &accs[i]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.mu.RLock()
+	var gone []string
+	for id := range s.agents {
+		if !stored[id] {
+			gone = append(gone, id)
+		}
+	}
+	s.mu.RUnlock()
+	for _, id := range gone {
+		if err := s.learn(ctx, id, nil); err != nil && !errors.Is(err, ErrNotFound) {
+			errs = append(errs, err)
+		}
+	}
+	// Tickets held by agents removed while no server ran.
+	return errors.Join(append(errs, s.requeueOrphans(ctx))...)
+}
+
+// learn puts the stored account of agent id (nil: there is none) in
+// memory. A changed Epoch ends the agent's subscriptions; a removed agent
+// is forgotten, their subscriptions end and their tickets go back to the
+// queue. Presence stays as this process knows it. s.agentMu is held. It
+// returns an error wrapping ErrNotFound when there is no such agent.
+func (s *Service) learn(ctx context.Context, id string, stored *Account) error {
+	s.mu.Lock()
+	cur := s.agents[id]
+	switch {
+	case stored == nil && cur == nil:
+		s.mu.Unlock()
+		return fmt.Errorf("agent %s: %w", id, ErrNotFound)
+	case stored == nil:
+		delete(s.agents, id)
+		s.mu.Unlock()
+		s.closeSubs(id)
+		s.log.InfoContext(ctx, "agent removed; their sessions ended", "agent", id)
+		s.publish(Update{Kind: UpdateAgent, Agent: &Agent{ID: id, Presence: PresenceOffline}}, nil)
+		if err := s.requeueOrphans(ctx); err != nil {
+			return err
+		}
+		return fmt.Errorf("agent %s: %w", id, ErrNotFound)
+	case cur == nil:
+		acc := *stored
+		acc.Skills = slices.Clone(stored.Skills)
+		s.agents[id] = &acc
+		a := s.agentView(&acc)
+		s.mu.Unlock()
+		s.publish(Update{Kind: UpdateAgent, Agent: &a}, nil)
+		return nil
+	}
+	ended := cur.Epoch != stored.Epoch
+	changed := ended || cur.Capacity != stored.Capacity || !slices.Equal(cur.Skills, stored.Skills)
+	cur.PasswordHash, cur.Epoch = stored.PasswordHash, stored.Epoch
+	cur.Skills, cur.Capacity = slices.Clone(stored.Skills), stored.Capacity
+	a := s.agentView(cur)
+	s.mu.Unlock()
+	if ended {
+		s.closeSubs(id)
+	}
+	if changed {
+		s.publish(Update{Kind: UpdateAgent, Agent: &a}, nil)
+	}
+	return nil
+}
+
+// requeueOrphans gives the tickets of agents who no longer exist back to
+// the queue (for the skill they had) and takes such agents off the
+// tickets they were invited to.
+func (s *Service) requeueOrphans(ctx context.Context) error {
+	now := s.clock.Now()
+	s.mu.Lock()
+	var moved []*Ticket
+	for _, t := range s.tickets {
+		_, owned := s.agents[t.Owner]
+		orphan := t.Owner != "" && !owned
+		invited := slices.DeleteFunc(slices.Clone(t.Invited), func(x string) bool { _, ok := s.agents[x]; return !ok })
+		if !orphan && len(invited) == len(t.Invited) {
+			continue
+		}
+		t.Invited = invited
+		if orphan {
+			if t.Status == StatusAssigned && !t.Assigned.IsZero() {
+				s.stats.handled(now.Sub(t.Assigned))
+			}
+			t.Transfers = append(t.Transfers, Transfer{From: t.Owner, ToSkill: t.Skill, Note: "agent removed", At: now})
+			t.Status, t.Owner, t.Assigned, t.Invited = StatusQueued, "", time.Time{}, nil
+			t.Waiting.Told, t.Waiting.Estimate = time.Time{}, 0
+		}
+		t.Version++
+		moved = append(moved, t.clone())
+	}
+	s.mu.Unlock()
+	var errs []error
+	for _, c := range moved {
+		s.log.InfoContext(ctx, "ticket back in the queue: its agent was removed", "ticket", c.ID)
+		errs = append(errs, s.commit(ctx, c, UpdateQueue))
+	}
+	if len(moved) > 0 {
+		s.poke()
+	}
+	return errors.Join(errs...)
 }
 
 // Agent returns one agent.

@@ -1,7 +1,11 @@
 package handoff_test
 
 import (
+	"errors"
 	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/calmbot/calmbot/handoff"
 )
@@ -49,7 +53,7 @@ func TestAddAgent(t *testing.T) {
 			}
 		})
 	}
-	if err := b.svc.SetPassword(b.ctx, "ada", "new password"); err != nil {
+	if _, err := b.svc.SetPassword(b.ctx, "ada", "new password"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.svc.Authenticate(b.ctx, "ada", "correct horse"); err == nil {
@@ -66,5 +70,124 @@ func TestAddAgent(t *testing.T) {
 	}
 	if got := b.svc.Agents(); len(got) != 1 || got[0].ID != "ada" {
 		t.Errorf("agents: %+v", got)
+	}
+}
+
+// TestAccountsChangedElsewhere is `calmbot agents` changing accounts while
+// a server runs: another Service on the same store adds an agent, changes
+// a password, removes an agent. The running Service sees each at once,
+// never writes an old password back, and ends the sessions concerned.
+func TestAccountsChangedElsewhere(t *testing.T) {
+	r := newRig(t, defaultFlows(t))
+	ada := r.agent("ada", handoff.PresenceOnline, 2)
+	cli, err := handoff.New(r.ctx, r.store, nil, handoff.WithBcryptCost(bcrypt.MinCost), handoff.WithLogger(quiet()))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A new agent logs in without a restart.
+	if _, err := cli.AddAgent(r.ctx, "bob", "password-bob", nil, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.svc.Authenticate(r.ctx, "bob", "password-bob"); err != nil {
+		t.Errorf("new agent: %v, want a login", err)
+	}
+
+	// A password change counts at once and ends the agent's sessions.
+	updates, cancel := r.svc.Subscribe("ada")
+	defer cancel()
+	if _, err := cli.SetPassword(r.ctx, "ada", "a new password"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.svc.Authenticate(r.ctx, "ada", "password-ada"); !errors.Is(err, handoff.ErrBadCredentials) {
+		t.Errorf("old password: %v, want ErrBadCredentials", err)
+	}
+	if _, err := r.svc.Session(r.ctx, "ada", ada.Epoch); !errors.Is(err, handoff.ErrSessionEnded) {
+		t.Errorf("session of the old password: %v, want ErrSessionEnded", err)
+	}
+	now, err := r.svc.Authenticate(r.ctx, "ada", "a new password")
+	if err != nil {
+		t.Fatalf("new password: %v", err)
+	}
+	if _, err := r.svc.Session(r.ctx, "ada", now.Epoch); err != nil {
+		t.Errorf("session of the new password: %v", err)
+	}
+	if !closed(t, updates) {
+		t.Error("ada's subscription stayed open after her password changed")
+	}
+	// A presence change writes the presence only: the new password stays.
+	if _, err := r.svc.SetPresence(r.ctx, "ada", handoff.PresenceAway); err != nil {
+		t.Fatal(err)
+	}
+	if acc, err := r.store.Account(r.ctx, "ada"); err != nil || bcrypt.CompareHashAndPassword(acc.PasswordHash, []byte("a new password")) != nil {
+		t.Errorf("stored password after a presence change is not the new one (%v)", err)
+	}
+
+	// A removed agent's tickets go back to the queue, their sessions end.
+	_, tk := r.handoff("I want to talk to a human")
+	if _, err := r.svc.SetPresence(r.ctx, "ada", handoff.PresenceOnline); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.svc.Claim(r.ctx, "ada", tk.ID); err != nil {
+		t.Fatal(err)
+	}
+	updates, cancel = r.svc.Subscribe("ada")
+	defer cancel()
+	if err := r.store.RemoveAgent(r.ctx, "ada"); err != nil { // as calmbot agents remove does
+		t.Fatal(err)
+	}
+	if _, err := r.svc.Session(r.ctx, "ada", now.Epoch); !errors.Is(err, handoff.ErrNotFound) {
+		t.Errorf("session of a removed agent: %v, want ErrNotFound", err)
+	}
+	r.check()
+	if got := r.ticket(tk.ID); got.Status != handoff.StatusQueued || got.Owner != "" {
+		t.Errorf("removed agent's ticket: status %s, owner %q; want queued, no owner", got.Status, got.Owner)
+	}
+	if !closed(t, updates) {
+		t.Error("removed agent's subscription stayed open")
+	}
+	if _, err := r.svc.Agent("ada"); !errors.Is(err, handoff.ErrNotFound) {
+		t.Errorf("removed agent still known: %v", err)
+	}
+}
+
+// TestRemovedWhileStopped: an agent removed while no server ran gives
+// their tickets back to the queue at the next start.
+func TestRemovedWhileStopped(t *testing.T) {
+	r := newRig(t, defaultFlows(t))
+	r.agent("ada", handoff.PresenceOnline, 2)
+	_, tk := r.handoff("I want to talk to a human")
+	if _, err := r.svc.Claim(r.ctx, "ada", tk.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.store.RemoveAgent(r.ctx, "ada"); err != nil {
+		t.Fatal(err)
+	}
+	again, err := handoff.New(r.ctx, r.store, r.h.Engine, handoff.WithLogger(quiet()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := again.Check(r.ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := again.Ticket(r.ctx, tk.ID)
+	if err != nil || got.Status != handoff.StatusQueued || got.Owner != "" {
+		t.Errorf("ticket of an agent removed meanwhile: %+v, %v; want queued", got, err)
+	}
+}
+
+// closed reports whether ch closes, draining what is in it, within a deadline.
+func closed(t *testing.T, ch <-chan handoff.Update) bool {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return true
+			}
+		case <-deadline:
+			return false
+		}
 	}
 }

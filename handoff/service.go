@@ -104,6 +104,10 @@ type Service struct {
 	cost     int
 	dummy    []byte // a hash to compare unknown names against
 
+	// agentMu orders the changes to agents' accounts (here and as read
+	// back from the store); it is held across store calls, s.mu never is.
+	agentMu sync.Mutex
+
 	// mu guards what follows. It is never held across a store write or an
 	// engine call, so Notify, on the engine's workers, only waits for
 	// in-memory work.
@@ -374,14 +378,15 @@ func (s *Service) check(ctx context.Context) (err error) {
 }
 
 // Check does one round of Run's work: it writes again ticket changes whose
-// write failed, closes tickets whose conversation no longer waits for a
+// write failed, reads the agents again from the store (another process
+// may have added, changed or removed some), closes tickets whose conversation no longer waits for a
 // person (once, after a restart), and keeps waiting customers informed.
 func (s *Service) Check(ctx context.Context) error {
 	eng, err := s.engine()
 	if err != nil {
 		return err
 	}
-	errs := []error{s.flush(ctx)}
+	errs := []error{s.flush(ctx), s.syncAgents(ctx)}
 	s.mu.RLock()
 	checked := s.checked
 	s.mu.RUnlock()

@@ -30,6 +30,9 @@ var (
 	ErrAgentExists = errors.New("agent already exists")
 	// ErrBadCredentials is returned by Authenticate for a wrong name or password.
 	ErrBadCredentials = errors.New("wrong name or password")
+	// ErrSessionEnded is returned by Session for a session begun before
+	// the agent's password last changed.
+	ErrSessionEnded = errors.New("session ended: the password changed")
 	// ErrInvalid is returned for bad input: an empty text, a bad name, a
 	// short password, a capacity below 1, an unknown presence.
 	ErrInvalid = errors.New("invalid input")
@@ -53,10 +56,26 @@ type Store interface {
 	OpenTickets(ctx context.Context) ([]*Ticket, error)
 	// RecentTickets returns up to limit closed tickets, the latest closed first.
 	RecentTickets(ctx context.Context, limit int) ([]*Ticket, error)
-	// SaveAgent creates or replaces the account with a.ID.
-	SaveAgent(ctx context.Context, a Account) error
+	// CreateAgent stores a new account, or returns an error wrapping
+	// ErrAgentExists when a.ID is taken.
+	CreateAgent(ctx context.Context, a Account) error
+	// Account returns the account with id, or an error wrapping ErrNotFound.
+	// Another process (calmbot agents) may have changed it: the store, not
+	// a Service's memory, is the truth about credentials.
+	Account(ctx context.Context, id string) (Account, error)
 	// Accounts returns every agent account.
 	Accounts(ctx context.Context) ([]Account, error)
+	// SetAgentPassword replaces agent id's password hash and moves their
+	// Epoch on, returning the new one; an error wrapping ErrNotFound for
+	// an unknown id.
+	SetAgentPassword(ctx context.Context, id string, hash []byte) (epoch int64, err error)
+	// SetAgentPresence stores agent id's presence and nothing else (a
+	// stale copy of the account never overwrites its password). An unknown
+	// id changes nothing.
+	SetAgentPresence(ctx context.Context, id string, p Presence) error
+	// RemoveAgent deletes agent id's account, or returns an error wrapping
+	// ErrNotFound.
+	RemoveAgent(ctx context.Context, id string) error
 }
 
 // Account is an agent as stored: the agent and their password's bcrypt hash.

@@ -21,7 +21,8 @@ const (
 	UpdateMessage UpdateKind = "message"
 	// UpdateNote: an internal note (TicketID, Note).
 	UpdateNote UpdateKind = "note"
-	// UpdateAgent: an agent was added or changed presence (Agent).
+	// UpdateAgent: an agent was added, changed presence or was removed
+	// (Agent; a removed agent shows as offline and leaves Agents).
 	UpdateAgent UpdateKind = "agent"
 	// UpdateResync: updates were dropped because the subscriber fell
 	// behind; reload the queue and the open tickets.
@@ -65,6 +66,19 @@ func (s *Service) Subscribe(agent string) (<-chan Update, func()) {
 		}
 	}
 	return sub.ch, cancel
+}
+
+// closeSubs ends agent's subscriptions: their channels close. Their
+// sessions ended.
+func (s *Service) closeSubs(agent string) {
+	s.subMu.Lock()
+	defer s.subMu.Unlock()
+	for sub := range s.subs {
+		if sub.agent == agent {
+			delete(s.subs, sub)
+			close(sub.ch)
+		}
+	}
 }
 
 // publish sends u to the subscribers concerned by ticket t (nil for an

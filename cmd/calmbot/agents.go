@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,10 +18,17 @@ const agentsUsage = `Usage:
   calmbot agents add [--skills a,b] [--capacity N] [--password-stdin] [--db FILE] NAME
   calmbot agents list [--db FILE]
   calmbot agents passwd [--password-stdin] [--db FILE] NAME
+  calmbot agents remove [--db FILE] NAME
 
 Agents log in to the desk at /desk. Skills route handoffs ("*" takes any);
 capacity is how many conversations an agent holds at once. Without
---password-stdin a password is generated and printed once.
+--password-stdin a password is generated and printed once. Agents can
+also change their own password in the desk, at /desk/account.
+
+The commands work while the server runs on the same database, and take
+effect at once: a new agent can log in, a changed password ends every desk
+session of the agent (the old password stops working), a removed agent's
+sessions end and the conversations they held go back to the queue.
 `
 
 func (e *env) agents(ctx context.Context, args []string) error {
@@ -87,12 +95,28 @@ func (e *env) agents(ctx context.Context, args []string) error {
 				return &exitError{code: 1, msg: fmt.Sprintf("add agent: %v", err)}
 			}
 			fmt.Fprintf(e.stdout, "added agent %s (skills %s, capacity %d)\n", a.ID, strings.Join(a.Skills, ","), a.Capacity)
-		} else if err := svc.SetPassword(ctx, name, pw); err != nil {
+		} else if a, err := svc.SetPassword(ctx, name, pw); err != nil {
 			return &exitError{code: 1, msg: fmt.Sprintf("set password: %v", err)}
+		} else {
+			fmt.Fprintf(e.stdout, "changed the password of %s; their desk sessions ended\n", a.ID)
 		}
 		if generated {
 			fmt.Fprintf(e.stdout, "password: %s\n", pw)
 		}
+		return nil
+	case "remove":
+		if fs.NArg() != 1 {
+			return &exitError{code: 2, msg: "agents remove needs one NAME"}
+		}
+		name := strings.ToLower(strings.TrimSpace(fs.Arg(0)))
+		// Only the account goes here: the server that runs (or the next
+		// one to start) gives the agent's conversations back to the queue.
+		if err := st.RemoveAgent(ctx, name); errors.Is(err, handoff.ErrNotFound) {
+			return &exitError{code: 1, msg: fmt.Sprintf("remove agent: no agent %q", name)}
+		} else if err != nil {
+			return &exitError{code: 1, msg: fmt.Sprintf("remove agent: %v", err)}
+		}
+		fmt.Fprintf(e.stdout, "removed agent %s; their desk sessions ended and their conversations go back to the queue\n", name)
 		return nil
 	case "list":
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)

@@ -36,6 +36,11 @@ log in to the desk, take handed-off conversations and reply, and the time
 until a reply reaches the customer's event stream is measured too.
 
 Without --url the server runs in this process on a temporary database.
+Against a real server (--url) the bench touches only the conversations it
+made: its agents claim those tickets by id and never take a real
+customer's. At the end, also after Ctrl-C, it closes every ticket of its
+own conversations (logged in as admin with --agent-password); without the
+password they stay in the queue and the bench says how many.
 
 Flags:
 `
@@ -62,6 +67,10 @@ type benchResult struct {
 	P99       time.Duration   `json:"p99"`
 	Handoffs  int             `json:"handoffs"`
 	Agent     *latencySummary `json:"agent_reply,omitempty"`
+	// Closed counts the tickets of the bench's conversations closed at
+	// the end; Left those it could not close.
+	Closed int `json:"closed"`
+	Left   int `json:"left"`
 }
 
 type latencySummary struct {
@@ -87,10 +96,10 @@ func (e *env) bench(ctx context.Context, args []string) error {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long to run")
 	fs.IntVar(&o.messages, "messages", 0, "stop after this many messages instead (0: run for --duration)")
 	fs.DurationVar(&o.quiet, "quiet-window", 0, "the in-process server's quiet window (the flows' own would add it to every answer)")
-	fs.IntVar(&o.agents, "agents", 0, "simulated agents replying to handed-off conversations (needs --agent-password with --url)")
+	fs.IntVar(&o.agents, "agents", 0, "simulated agents replying to the bench's handed-off conversations (needs --agent-password with --url)")
 	fs.StringVar(&o.flows, "flows", "", "flow `file` for the in-process server and the customers' words (default: as for serve)")
 	fs.Uint64Var(&o.seed, "seed", 1, "random seed of the customer mix")
-	agentPW := fs.String("agent-password", "", "password of the agent \"admin\" on the --url server")
+	agentPW := fs.String("agent-password", "", "password of the agent \"admin\" on the --url server, who takes and at the end closes the bench's own tickets")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server included when in process) to `file`")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), benchUsage); fs.PrintDefaults() }
@@ -140,6 +149,13 @@ func (e *env) bench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if res.Left > 0 {
+		hint := "they are held by another agent"
+		if password == "" {
+			hint = "give --agent-password to have the bench close them"
+		}
+		fmt.Fprintf(e.stderr, "%d tickets of the bench's conversations are still open (%s)\n", res.Left, hint)
+	}
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -150,6 +166,9 @@ func (e *env) bench(ctx context.Context, args []string) error {
 		ms(res.P50), ms(res.P95), ms(res.P99), res.Handoffs)
 	if a := res.Agent; a != nil {
 		fmt.Fprintf(e.stdout, "agent reply to customer stream: n %d  p50 %s  p95 %s  p99 %s\n", a.N, ms(a.P50), ms(a.P95), ms(a.P99))
+	}
+	if o.url != "" {
+		fmt.Fprintf(e.stdout, "cleanup    closed %d tickets of the bench's conversations at the end\n", res.Closed)
 	}
 	if res.Messages == 0 || res.Errors > res.Messages/100 {
 		return &exitError{code: 1, msg: fmt.Sprintf("%d of %d requests failed", res.Errors, res.Messages+res.Errors)}
@@ -269,7 +288,7 @@ func runBench(ctx context.Context, base string, f *flows.File, o benchOptions, a
 		mu                     sync.Mutex
 		lat                    []time.Duration
 	)
-	var handedOff sync.Map // conversation id -> customerConv, for the agents
+	own := &benchConvs{}
 	var agentLat *agentLatencies
 	if o.agents > 0 {
 		agentLat = &agentLatencies{}
@@ -297,6 +316,7 @@ func runBench(ctx context.Context, base string, f *flows.File, o benchOptions, a
 					}
 					continue
 				}
+				own.made(c.conv)
 				for _, text := range s.messages {
 					if o.messages > 0 && sent.Load() >= int64(o.messages) {
 						cancel()
@@ -314,7 +334,7 @@ func runBench(ctx context.Context, base string, f *flows.File, o benchOptions, a
 					sent.Add(1)
 					if status == "human" {
 						handoffs.Add(1)
-						handedOff.Store(c.conv.ID, c.conv)
+						own.handedOff(c.conv.ID)
 						break
 					}
 				}
@@ -327,7 +347,7 @@ func runBench(ctx context.Context, base string, f *flows.File, o benchOptions, a
 			agentsWG.Add(1)
 			go func() {
 				defer agentsWG.Done()
-				if err := runAgent(runCtx, client, base, name, password, &handedOff, agentLat); err != nil && runCtx.Err() == nil {
+				if err := runAgent(runCtx, client, base, name, password, own, agentLat); err != nil && runCtx.Err() == nil {
 					fmt.Fprintf(progress, "\nagent %s: %v\n", name, err)
 				}
 			}()
@@ -342,6 +362,13 @@ func runBench(ctx context.Context, base string, f *flows.File, o benchOptions, a
 	res := &benchResult{Messages: int(sent.Load()), Errors: int(failed.Load()), Elapsed: elapsed, Handoffs: int(handoffs.Load())}
 	res.PerSecond = float64(res.Messages) / elapsed.Seconds()
 	res.P50, res.P95, res.P99 = summarize(lat)
+	if o.url != "" {
+		// Close the bench's own tickets, also when ctx ended (Ctrl-C); an
+		// in-process server goes away with its tickets.
+		cleanCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		defer stop()
+		res.Closed, res.Left = closeOwn(cleanCtx, client, base, "admin", password, own)
+	}
 	if agentLat != nil {
 		ds := agentLat.all()
 		s := &latencySummary{N: len(ds)}
@@ -508,43 +535,137 @@ func (d *deskClient) do(ctx context.Context, method, path string, body any, out 
 	return resp.StatusCode, nil
 }
 
-// runAgent logs in, takes handed-off conversations one by one and replies
-// to each, measuring the time until the reply is on the customer's stream.
-func runAgent(ctx context.Context, client *http.Client, base, name, password string, convs *sync.Map, lat *agentLatencies) error {
-	d := &deskClient{client: client, base: base}
+// benchConvs are the conversations the bench made: only their tickets
+// are the bench's to claim and close.
+type benchConvs struct {
+	mu      sync.Mutex
+	convs   map[string]customerConv
+	handed  map[string]bool // handed off, ticket not closed by the bench yet
+	claimed map[string]bool // a bench agent claimed its ticket
+}
+
+func (b *benchConvs) made(c customerConv) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.convs == nil {
+		b.convs, b.handed, b.claimed = map[string]customerConv{}, map[string]bool{}, map[string]bool{}
+	}
+	b.convs[c.ID] = c
+}
+
+func (b *benchConvs) handedOff(id string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.handed[id] = true
+}
+
+// get returns conversation id when the bench made it.
+func (b *benchConvs) get(id string) (customerConv, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c, ok := b.convs[id]
+	return c, ok
+}
+
+// claim reports whether the caller is the first to claim id's ticket.
+func (b *benchConvs) claim(id string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.claimed[id] {
+		return false
+	}
+	b.claimed[id] = true
+	return true
+}
+
+// done marks id's ticket closed.
+func (b *benchConvs) done(id string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.handed, id)
+}
+
+// pending counts the handed-off conversations whose ticket is still open.
+func (b *benchConvs) pending() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.handed)
+}
+
+// deskTicket is a ticket as the desk API lists it.
+type deskTicket struct {
+	ID      int64 `json:"id"`
+	Address struct {
+		Channel      string `json:"channel"`
+		Conversation string `json:"conversation"`
+	} `json:"address"`
+	Owner string `json:"owner"`
+}
+
+// ownTickets lists the tickets of path ("/queue" or "/mine") that belong
+// to the bench's conversations.
+func (d *deskClient) ownTickets(ctx context.Context, path string, own *benchConvs) ([]deskTicket, error) {
+	var list struct {
+		Tickets []deskTicket `json:"tickets"`
+	}
+	code, err := d.do(ctx, http.MethodGet, path, nil, &list)
+	if err != nil {
+		return nil, err
+	}
+	if code != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: status %d", path, code)
+	}
+	var out []deskTicket
+	for _, t := range list.Tickets {
+		if _, ok := own.get(t.Address.Conversation); ok && t.Address.Channel == "web" {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// login logs d in as name.
+func (d *deskClient) login(ctx context.Context, name, password string) error {
 	var login struct {
 		CSRF string `json:"csrf"`
 	}
 	if code, err := d.do(ctx, http.MethodPost, "/login", map[string]string{"name": name, "password": password}, &login); err != nil || code != http.StatusOK {
-		return fmt.Errorf("log in: status %d %v", code, err)
+		return fmt.Errorf("log in as %s: status %d %v", name, code, err)
 	}
 	d.csrf = login.CSRF
-	tick := time.NewTicker(10 * time.Millisecond)
+	return nil
+}
+
+// runAgent logs in, takes the bench's handed-off conversations one by one
+// (claimed by id: a real customer's ticket is never touched) and replies to
+// each, measuring the time until the reply is on the customer's stream.
+func runAgent(ctx context.Context, client *http.Client, base, name, password string, own *benchConvs, lat *agentLatencies) error {
+	d := &deskClient{client: client, base: base}
+	if err := d.login(ctx, name, password); err != nil {
+		return err
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	n := 0
 	for ctx.Err() == nil {
-		var next struct {
-			Ticket struct {
-				ID      int64 `json:"id"`
-				Address struct {
-					Conversation string `json:"conversation"`
-				} `json:"address"`
-			} `json:"ticket"`
-		}
-		code, err := d.do(ctx, http.MethodPost, "/queue/next", nil, &next)
-		t := next.Ticket
-		if err != nil || code != http.StatusOK || t.ID == 0 {
-			select { // the queue is empty: look again shortly
-			case <-ctx.Done():
-			case <-tick.C:
+		queued, _ := d.ownTickets(ctx, "/queue", own) // an error: look again shortly
+		took := false
+		for _, t := range queued {
+			if ctx.Err() != nil {
+				break
 			}
-			continue
-		}
-		v, ok := convs.Load(t.Address.Conversation)
-		if ok {
+			conv := t.Address.Conversation
+			if !own.claim(conv) {
+				continue
+			}
+			if code, err := d.do(ctx, http.MethodPost, fmt.Sprintf("/tickets/%d/claim", t.ID), nil, nil); err != nil || code != http.StatusOK {
+				continue // taken meanwhile; closeOwn looks again at the end
+			}
+			took = true
+			c, _ := own.get(conv)
 			n++
 			marker := fmt.Sprintf("Hello, %s here (%d). I have read everything you wrote.", name, n)
-			if dur, err := timeReply(ctx, client, base, v.(customerConv), func() error {
+			if dur, err := timeReply(ctx, client, base, c, func() error {
 				code, err := d.do(ctx, http.MethodPost, fmt.Sprintf("/tickets/%d/reply", t.ID), map[string]string{"text": marker}, nil)
 				if err == nil && code != http.StatusOK {
 					err = fmt.Errorf("reply: status %d", code)
@@ -555,10 +676,73 @@ func runAgent(ctx context.Context, client *http.Client, base, name, password str
 			} else if ctx.Err() == nil {
 				return fmt.Errorf("time a reply: %w", err)
 			}
+			if code, err := d.do(ctx, http.MethodPost, fmt.Sprintf("/tickets/%d/close", t.ID), nil, nil); err == nil && code == http.StatusOK {
+				own.done(conv)
+			}
 		}
-		_, _ = d.do(ctx, http.MethodPost, fmt.Sprintf("/tickets/%d/close", t.ID), nil, nil)
+		if !took {
+			select { // nothing of ours is waiting: look again shortly
+			case <-ctx.Done():
+			case <-tick.C:
+			}
+		}
 	}
 	return nil
+}
+
+// closeOwn closes the open tickets of the bench's conversations, as agent
+// (claiming the queued ones first), until none is left or ctx
+// ends; tickets of other conversations are never touched. It returns how
+// many it closed and how many handed-off conversations kept an open ticket.
+func closeOwn(ctx context.Context, client *http.Client, base, agent, password string, own *benchConvs) (closed, left int) {
+	if password == "" {
+		return 0, own.pending()
+	}
+	d := &deskClient{client: client, base: base}
+	if err := d.login(ctx, agent, password); err != nil {
+		return 0, own.pending()
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	// A handoff answered after the customers stopped may still open a
+	// ticket: look until two rounds in a row find nothing of ours and no
+	// handed-off conversation is left, or for two seconds more when some
+	// are (another agent may hold them).
+	for quiet := 0; ctx.Err() == nil; {
+		found := 0
+		for _, path := range []string{"/mine", "/queue"} {
+			ts, err := d.ownTickets(ctx, path, own)
+			if err != nil {
+				continue
+			}
+			for _, t := range ts {
+				found++
+				if path == "/queue" {
+					if code, err := d.do(ctx, http.MethodPost, fmt.Sprintf("/tickets/%d/claim", t.ID), nil, nil); err != nil || code != http.StatusOK {
+						continue
+					}
+				} else if t.Owner != agent {
+					continue
+				}
+				if code, err := d.do(ctx, http.MethodPost, fmt.Sprintf("/tickets/%d/close", t.ID), nil, nil); err == nil && code == http.StatusOK {
+					own.done(t.Address.Conversation)
+					closed++
+				}
+			}
+		}
+		if found > 0 {
+			quiet = 0
+			continue
+		}
+		if quiet++; quiet >= 2 && (own.pending() == 0 || quiet >= 40) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
+		}
+	}
+	return closed, own.pending()
 }
 
 // timeReply opens the customer's event stream, runs reply, and returns the

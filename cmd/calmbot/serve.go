@@ -44,7 +44,8 @@ func (e *env) serveFlags(o *serveOptions) *flag.FlagSet {
 Starts the help desk: the customer web chat at /, the agent desk at /desk,
 Prometheus metrics at /metrics, and /healthz and /readyz. Everything is
 kept in one SQLite database. The first start creates an agent "admin" and
-prints its password; manage agents with "calmbot agents".
+prints its password: change it in the desk at /desk/account. Manage agents
+with "calmbot agents", also while the server runs.
 
 Each flag below --debug can also be set with an environment variable,
 CALMBOT_ and the flag's name in capitals with _ for -
@@ -179,7 +180,8 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	log.Info("calmbot is running", "chat", base+"/", "desk", adminBase+"/desk/", "metrics", adminBase+"/metrics",
 		"flows", displayName(path), "db", dbPath)
 	if srv.firstAgent != "" {
-		log.Warn("first agent created: log in to the desk and change the password", "name", srv.firstAgent, "password", srv.firstPassword)
+		log.Warn("first agent created: log in to the desk and change the password at "+base+"/desk/account",
+			"name", srv.firstAgent, "password", srv.firstPassword)
 	}
 	hupSig := make(chan os.Signal, 1)
 	signal.Notify(hupSig, syscall.SIGHUP)

@@ -122,7 +122,7 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 	s.web = web.New(s.engine, webOpts...)
 	s.engine.Register(web.Channel, s.web)
 	s.desk = desk.New(s.handoff, desk.WithKey(key), desk.WithLogger(cfg.log), desk.WithStats(deskStats{s.metrics}),
-		desk.WithTrustedProxies(h.proxies), desk.WithSecureCookies(h.secureCookies))
+		desk.WithTrustedProxies(h.proxies), desk.WithSecureCookies(h.secureCookies), desk.WithRevocations(cfg.store))
 
 	// Handoffs a crash caught between the engine's commit and the queue.
 	recs, err := cfg.store.HandedOff(ctx)

@@ -169,6 +169,32 @@ func (d *Desk) apiPresence(w http.ResponseWriter, r *http.Request, s *session) {
 	writeJSON(w, http.StatusOK, map[string]any{"agent": a})
 }
 
+// apiPassword is PUT /api/me/password {"current", "password"}: the agent
+// changes their password. Every other session of theirs ends; this one
+// goes on with a new cookie and the CSRF token returned. 403 for a wrong
+// current password, 400 for a new one too short or too long.
+func (d *Desk) apiPassword(w http.ResponseWriter, r *http.Request, s *session) {
+	var in struct {
+		Current  string `json:"current"`
+		Password string `json:"password"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	csrf, err := d.changePassword(w, r, s, in.Current, in.Password)
+	switch {
+	case errors.Is(err, handoff.ErrBadCredentials):
+		writeError(w, http.StatusForbidden, "the current password is wrong")
+	case errors.Is(err, handoff.ErrInvalid):
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("the new password needs %d to %d bytes", handoff.MinPassword, handoff.MaxPassword))
+	case err != nil:
+		d.fail(w, r, err)
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"csrf": csrf})
+	}
+}
+
 // apiAgents is GET /api/agents: every agent, for invitations and transfers.
 func (d *Desk) apiAgents(w http.ResponseWriter, _ *http.Request, _ *session) {
 	writeJSON(w, http.StatusOK, map[string]any{"agents": d.svc.Agents()})

@@ -1,17 +1,20 @@
 package desk
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"math"
 	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/calmbot/calmbot/handoff"
@@ -31,9 +34,17 @@ const (
 // session is a logged-in agent's request context.
 type session struct {
 	agent handoff.Agent
-	nonce string
+	nonce string // the session's id
 	exp   time.Time
 	csrf  string
+}
+
+// token is what a session cookie says.
+type token struct {
+	agent string
+	epoch int64 // the agent's Epoch at login
+	nonce string
+	exp   time.Time
 }
 
 // sign returns the base64url HMAC of parts under the desk's key, the
@@ -48,75 +59,174 @@ func (d *Desk) sign(purpose string, parts ...string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// newToken returns a session token for agent: id.expiry.nonce.signature.
-func (d *Desk) newToken(agent string, exp time.Time) string {
-	nonce := randomString(12)
+// newToken returns a session token for agent (at epoch) and its nonce:
+// id.epoch.expiry.nonce.signature.
+func (d *Desk) newToken(agent string, epoch int64, exp time.Time) (tok, nonce string) {
+	nonce = randomString(12)
 	id := base64.RawURLEncoding.EncodeToString([]byte(agent))
+	ep := strconv.FormatInt(epoch, 10)
 	e := strconv.FormatInt(exp.Unix(), 10)
-	return id + "." + e + "." + nonce + "." + d.sign("session", id, e, nonce)
+	return id + "." + ep + "." + e + "." + nonce + "." + d.sign("session", id, ep, e, nonce), nonce
 }
 
 // parseToken checks a session token's signature and expiry.
-func (d *Desk) parseToken(tok string) (agent, nonce string, exp time.Time, ok bool) {
+func (d *Desk) parseToken(tok string) (token, bool) {
 	parts := strings.Split(tok, ".")
-	if len(parts) != 4 {
-		return "", "", time.Time{}, false
+	if len(parts) != 5 {
+		return token{}, false
 	}
-	id, e, nonce, sig := parts[0], parts[1], parts[2], parts[3]
-	if !hmac.Equal([]byte(sig), []byte(d.sign("session", id, e, nonce))) {
-		return "", "", time.Time{}, false
+	id, ep, e, nonce, sig := parts[0], parts[1], parts[2], parts[3], parts[4]
+	if !hmac.Equal([]byte(sig), []byte(d.sign("session", id, ep, e, nonce))) {
+		return token{}, false
+	}
+	epoch, err := strconv.ParseInt(ep, 10, 64)
+	if err != nil {
+		return token{}, false
 	}
 	sec, err := strconv.ParseInt(e, 10, 64)
 	if err != nil {
-		return "", "", time.Time{}, false
+		return token{}, false
 	}
-	exp = time.Unix(sec, 0)
+	exp := time.Unix(sec, 0)
 	if !d.clock.Now().Before(exp) {
-		return "", "", time.Time{}, false
+		return token{}, false
 	}
 	name, err := base64.RawURLEncoding.DecodeString(id)
 	if err != nil {
-		return "", "", time.Time{}, false
+		return token{}, false
 	}
-	d.revokedMu.Lock()
-	_, gone := d.revoked[nonce]
-	d.revokedMu.Unlock()
-	if gone {
-		return "", "", time.Time{}, false
-	}
-	return string(name), nonce, exp, true
+	return token{agent: string(name), epoch: epoch, nonce: nonce, exp: exp}, true
 }
 
-// session returns the request's session, when its cookie is valid and the
-// agent still exists.
+// session returns the request's session, when its cookie is valid, it did
+// not log out, and it is still the agent's: they exist and their password
+// did not change since (the store is asked each time, as another process
+// may have changed it).
 func (d *Desk) session(r *http.Request) (*session, bool) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
 		return nil, false
 	}
-	id, nonce, exp, ok := d.parseToken(c.Value)
-	if !ok {
+	tk, ok := d.parseToken(c.Value)
+	if !ok || d.isRevoked(r.Context(), tk.nonce) {
 		return nil, false
 	}
-	a, err := d.svc.Agent(id)
+	a, err := d.svc.Session(r.Context(), tk.agent, tk.epoch)
 	if err != nil {
 		return nil, false
 	}
-	return &session{agent: a, nonce: nonce, exp: exp, csrf: d.sign("csrf", nonce)}, true
+	return &session{agent: a, nonce: tk.nonce, exp: tk.exp, csrf: d.sign("csrf", tk.nonce)}, true
 }
 
-// revoke ends a session before its expiry (logout). Revocations are kept in
-// memory until the session would have expired.
-func (d *Desk) revoke(s *session) {
-	now := d.clock.Now()
-	d.revokedMu.Lock()
-	defer d.revokedMu.Unlock()
-	for n, exp := range d.revoked {
-		if !now.Before(exp) {
-			delete(d.revoked, n)
+// stillValid reports whether s is still a session: not logged out, and
+// the agent's password unchanged.
+func (d *Desk) stillValid(ctx context.Context, s *session) bool {
+	if d.isRevoked(ctx, s.nonce) {
+		return false
+	}
+	_, err := d.svc.Session(ctx, s.agent.ID, s.agent.Epoch)
+	return err == nil
+}
+
+// Revocations keeps the desk sessions that logged out until they would
+// have expired, so that a restart does not bring them back to life.
+// *sqlite.Store implements it. Without one (WithRevocations) the desk keeps
+// them in memory only.
+type Revocations interface {
+	// RevokeSession records that session id logged out; it would have
+	// expired at expires, after which the record may go.
+	RevokeSession(ctx context.Context, id string, expires time.Time) error
+	// SessionRevoked reports whether session id logged out.
+	SessionRevoked(ctx context.Context, id string) (bool, error)
+}
+
+// memRevocations are revocations in memory.
+type memRevocations struct {
+	mu      sync.Mutex
+	revoked map[string]time.Time
+}
+
+// revoke records id until exp and forgets those past at now.
+func (m *memRevocations) revoke(now time.Time, id string, exp time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for n, e := range m.revoked {
+		if !now.Before(e) {
+			delete(m.revoked, n)
 		}
 	}
-	d.revoked[s.nonce] = s.exp
+	m.revoked[id] = exp
+}
+
+func (m *memRevocations) has(id string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.revoked[id]
+	return ok
+}
+
+// isRevoked reports whether session id logged out. When the store cannot
+// say, the session counts as ended.
+func (d *Desk) isRevoked(ctx context.Context, id string) bool {
+	if d.mem.has(id) {
+		return true
+	}
+	if d.revocations == nil {
+		return false
+	}
+	gone, err := d.revocations.SessionRevoked(ctx, id)
+	if err != nil {
+		d.log.ErrorContext(ctx, "desk: read session revocation; refusing the session", "err", err)
+		return true
+	}
+	return gone
+}
+
+// revoke ends a session before its expiry (logout): it is refused from now
+// on, after a restart too when the desk has Revocations, and its event
+// streams end.
+func (d *Desk) revoke(ctx context.Context, s *session) error {
+	d.mem.revoke(d.clock.Now(), s.nonce, s.exp)
+	d.endStreams(s.nonce)
+	if d.revocations == nil {
+		return nil
+	}
+	if err := d.revocations.RevokeSession(ctx, s.nonce, s.exp); err != nil {
+		return fmt.Errorf("desk: save logout: %w", err)
+	}
+	return nil
+}
+
+// track registers an event stream of session id; ended closes when the
+// session logs out. untrack forgets it.
+func (d *Desk) track(id string) (ended <-chan struct{}, untrack func()) {
+	ch := make(chan struct{})
+	d.streamsMu.Lock()
+	if d.streams[id] == nil {
+		d.streams[id] = map[chan struct{}]struct{}{}
+	}
+	d.streams[id][ch] = struct{}{}
+	d.streamsMu.Unlock()
+	return ch, func() {
+		d.streamsMu.Lock()
+		defer d.streamsMu.Unlock()
+		if _, ok := d.streams[id][ch]; ok {
+			delete(d.streams[id], ch)
+			if len(d.streams[id]) == 0 {
+				delete(d.streams, id)
+			}
+		}
+	}
+}
+
+// endStreams ends the event streams of session id.
+func (d *Desk) endStreams(id string) {
+	d.streamsMu.Lock()
+	defer d.streamsMu.Unlock()
+	for ch := range d.streams[id] {
+		close(ch)
+	}
+	delete(d.streams, id)
 }
 
 // checkCSRF reports whether a state-changing request carries the session's
@@ -174,12 +284,12 @@ func (d *Desk) page(h func(http.ResponseWriter, *http.Request, *session)) http.H
 	}
 }
 
-// setSession starts a session for agent: the cookie, and its CSRF token.
-func (d *Desk) setSession(w http.ResponseWriter, r *http.Request, agent string) string {
+// setSession starts a session for agent in their current Epoch: the
+// cookie, and its CSRF token.
+func (d *Desk) setSession(w http.ResponseWriter, r *http.Request, agent handoff.Agent) string {
 	exp := d.clock.Now().Add(d.ttl)
-	tok := d.newToken(agent, exp)
+	tok, nonce := d.newToken(agent.ID, agent.Epoch, exp)
 	d.setCookie(w, r, sessionCookie, tok, exp)
-	_, nonce, _, _ := d.parseToken(tok)
 	return d.sign("csrf", nonce)
 }
 
@@ -224,17 +334,41 @@ func (d *Desk) login(w http.ResponseWriter, r *http.Request, name, password stri
 		}
 	}
 	d.log.InfoContext(r.Context(), "desk: agent logged in", "agent", a.ID, "ip", ip)
-	return a, d.setSession(w, r, a.ID), 0, nil
+	return a, d.setSession(w, r, a), 0, nil
 }
 
-// logout ends s: the cookie is cleared, the token revoked, the agent offline.
+// logout ends s: the cookie is cleared, the token revoked (its event
+// streams end), the agent offline.
 func (d *Desk) logout(w http.ResponseWriter, r *http.Request, s *session) {
-	d.revoke(s)
+	if err := d.revoke(r.Context(), s); err != nil {
+		// Refused until a restart all the same.
+		d.log.ErrorContext(r.Context(), "desk: logout not saved; the session ends with this process", "agent", s.agent.ID, "err", err)
+	}
 	d.setCookie(w, r, sessionCookie, "", time.Time{})
 	if _, err := d.svc.SetPresence(r.Context(), s.agent.ID, handoff.PresenceOffline); err != nil {
 		d.log.ErrorContext(r.Context(), "desk: set presence at logout", "agent", s.agent.ID, "err", err)
 	}
 	d.log.InfoContext(r.Context(), "desk: agent logged out", "agent", s.agent.ID)
+}
+
+// errPasswordMismatch is returned by changePassword when the new password
+// and its repetition differ.
+var errPasswordMismatch = errors.New("the new passwords differ")
+
+// changePassword changes s's agent's password (current must be right) and
+// carries the browser on in a new session: the cookie is replaced and the
+// new CSRF token returned. Every other session of the agent ends.
+func (d *Desk) changePassword(w http.ResponseWriter, r *http.Request, s *session, current, password string) (string, error) {
+	a, err := d.svc.ChangePassword(r.Context(), s.agent.ID, current, password)
+	if err != nil {
+		d.log.WarnContext(r.Context(), "desk: password not changed", "agent", s.agent.ID, "ip", d.proxies.ClientAddr(r), "err", err)
+		return "", err
+	}
+	if err := d.revoke(r.Context(), s); err != nil {
+		d.log.ErrorContext(r.Context(), "desk: save the end of the old session", "agent", s.agent.ID, "err", err)
+	}
+	d.log.InfoContext(r.Context(), "desk: agent changed their password; their other sessions ended", "agent", a.ID, "ip", d.proxies.ClientAddr(r))
+	return d.setSession(w, r, a), nil
 }
 
 // loginToken returns the login form's CSRF token for the pre-session

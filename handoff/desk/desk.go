@@ -3,13 +3,16 @@
 // conversations in a browser.
 //
 // Agents log in with their name and password (handoff.Service.Authenticate).
-// A session is a cookie holding an HMAC-signed token (agent, expiry and a
-// random nonce), so sessions survive a restart when the key is kept
-// (WithKey). Every state-changing request carries a CSRF token derived from
+// A session is a cookie holding an HMAC-signed token (agent, the agent's
+// epoch, expiry and a random nonce), so sessions survive a restart when
+// the key is kept (WithKey). A session ends at logout (kept across
+// restarts with WithRevocations) and when the agent's password changes or
+// the agent is removed (handoff.Service.Session); its event streams end
+// with it. Every state-changing request carries a CSRF token derived from
 // the session (header X-CSRF-Token, or the form field "csrf" for the
-// logout form); the login form carries one derived from a pre-session
-// cookie. Logins are rate limited per client address, and failed ones per
-// name in a way that slows guessing but locks nobody out (loginLimits).
+// logout and password forms); the login form carries one derived from a
+// pre-session cookie. Logins are rate limited per client address, and failed
+// ones per name in a way that slows guessing but locks nobody out (loginLimits).
 //
 // The pages are a server-rendered shell (html/template) with embedded
 // JavaScript and CSS, no CDN and no build step: the queue, the agent's
@@ -37,6 +40,8 @@ import (
 // Service is what the desk uses of *handoff.Service.
 type Service interface {
 	Authenticate(ctx context.Context, name, password string) (handoff.Agent, error)
+	Session(ctx context.Context, id string, epoch int64) (handoff.Agent, error)
+	ChangePassword(ctx context.Context, id, current, password string) (handoff.Agent, error)
 	Agent(id string) (handoff.Agent, error)
 	Agents() []handoff.Agent
 	SetPresence(ctx context.Context, id string, p handoff.Presence) (handoff.Agent, error)
@@ -144,6 +149,11 @@ func WithTrustedProxies(p *webserve.Proxies) Option { return func(d *Desk) { d.p
 // proxy that says https, they are Secure anyway.
 func WithSecureCookies(on bool) Option { return func(d *Desk) { d.secureCookies = on } }
 
+// WithRevocations keeps logged-out sessions in r (the server's database),
+// so that a logout holds after a restart; without it a logged-out cookie
+// works again after a restart with the same key until it expires.
+func WithRevocations(r Revocations) Option { return func(d *Desk) { d.revocations = r } }
+
 // WithStats gives the dashboard the figures the desk cannot compute itself
 // (conversations, containment).
 func WithStats(s Stats) Option { return func(d *Desk) { d.stats = s } }
@@ -176,8 +186,11 @@ type Desk struct {
 	proxies       *webserve.Proxies
 	secureCookies bool
 
-	revokedMu sync.Mutex
-	revoked   map[string]time.Time // logged-out session nonces, until they expire
+	revocations Revocations    // logged-out sessions, kept across restarts; nil: memory only
+	mem         memRevocations // logged-out sessions of this process
+
+	streamsMu sync.Mutex
+	streams   map[string]map[chan struct{}]struct{} // live event streams by session, closed at logout
 
 	pages  *pages
 	routes http.Handler
@@ -198,7 +211,8 @@ func New(svc Service, opts ...Option) *Desk {
 		loginBurst:    DefaultLoginBurst,
 		loginRefill:   DefaultLoginRefill,
 		loginAttempts: webserve.Rate{N: DefaultLoginAttempts, Per: time.Minute},
-		revoked:       map[string]time.Time{},
+		mem:           memRevocations{revoked: map[string]time.Time{}},
+		streams:       map[string]map[chan struct{}]struct{}{},
 		done:          make(chan struct{}),
 	}
 	for _, o := range opts {
@@ -245,6 +259,8 @@ func (d *Desk) mux() *http.ServeMux {
 	m.HandleFunc("GET "+p+"/{$}", d.page(d.queuePage))
 	m.HandleFunc("GET "+p+"/tickets/{id}", d.page(d.ticketPage))
 	m.HandleFunc("GET "+p+"/dashboard", d.page(d.dashboardPage))
+	m.HandleFunc("GET "+p+"/account", d.page(d.accountPage))
+	m.HandleFunc("POST "+p+"/account", d.page(d.accountForm))
 	for _, name := range assetNames {
 		m.HandleFunc("GET "+p+"/assets/"+name, d.serveAsset(name))
 	}
@@ -254,6 +270,7 @@ func (d *Desk) mux() *http.ServeMux {
 	m.HandleFunc("POST "+a+"/logout", d.api(d.apiLogout))
 	m.HandleFunc("GET "+a+"/me", d.api(d.apiMe))
 	m.HandleFunc("PUT "+a+"/me/presence", d.api(d.apiPresence))
+	m.HandleFunc("PUT "+a+"/me/password", d.api(d.apiPassword))
 	m.HandleFunc("GET "+a+"/agents", d.api(d.apiAgents))
 	m.HandleFunc("GET "+a+"/queue", d.api(d.apiQueue))
 	m.HandleFunc("POST "+a+"/queue/next", d.api(d.apiNext))

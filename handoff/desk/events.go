@@ -38,8 +38,10 @@ func toEvent(u handoff.Update) event {
 // apiEvents is GET /api/events: the agent's live updates as server-sent
 // events, one per handoff.Update, named by its kind (queue, ticket,
 // message, note, agent, resync). After "resync" the client reloads what it
-// shows: updates were dropped. The stream ends when the session expires
-// (event "logout") or the desk closes.
+// shows: updates were dropped. The stream ends with an event "logout" when
+// the session expires, logs out, or ends because the agent's password
+// changed or the agent was removed; it ends without one when the desk
+// closes.
 func (d *Desk) apiEvents(w http.ResponseWriter, r *http.Request, s *session) {
 	select {
 	case <-d.done:
@@ -49,6 +51,14 @@ func (d *Desk) apiEvents(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	updates, cancel := d.svc.Subscribe(s.agent.ID)
 	defer cancel()
+	loggedOut, untrack := d.track(s.nonce)
+	defer untrack()
+	// A logout or password change between the session check and the
+	// subscription would have missed this stream.
+	if !d.stillValid(r.Context(), s) {
+		writeError(w, http.StatusUnauthorized, "not logged in")
+		return
+	}
 
 	st := webserve.NewStream(w, retry, writeTimeout)
 	if err := st.Event("", "hello", map[string]any{"agent": s.agent.ID, "now": d.clock.Now()}); err != nil {
@@ -71,13 +81,16 @@ func (d *Desk) apiEvents(w http.ResponseWriter, r *http.Request, s *session) {
 		case <-d.done:
 			return
 		case <-expired:
-			_ = st.Event("", "logout", map[string]string{"reason": "session expired"})
-			_ = st.Flush()
+			endStream(st, "session expired")
+			return
+		case <-loggedOut:
+			endStream(st, "logged out")
 			return
 		case <-beat.C:
 			st.Ping()
 		case u, ok := <-updates:
-			if !ok {
+			if !ok { // the service ended the agent's sessions
+				endStream(st, "session ended")
 				return
 			}
 			if err := st.Event("", string(u.Kind), toEvent(u)); err != nil {
@@ -89,7 +102,7 @@ func (d *Desk) apiEvents(w http.ResponseWriter, r *http.Request, s *session) {
 				select {
 				case u, ok := <-updates:
 					if !ok {
-						_ = st.Flush()
+						endStream(st, "session ended")
 						return
 					}
 					if err := st.Event("", string(u.Kind), toEvent(u)); err != nil {
@@ -105,4 +118,10 @@ func (d *Desk) apiEvents(w http.ResponseWriter, r *http.Request, s *session) {
 			return
 		}
 	}
+}
+
+// endStream sends the event "logout" with reason, as the stream's last.
+func endStream(st *webserve.Stream, reason string) {
+	_ = st.Event("", "logout", map[string]string{"reason": reason})
+	_ = st.Flush()
 }

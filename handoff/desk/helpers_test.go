@@ -41,19 +41,21 @@ var testKey = []byte("0123456789abcdef0123456789abcdef")
 // rig is a desk on a real handoff Service wired to a real engine on the
 // default flows, served by an httptest server.
 type rig struct {
-	t    *testing.T
-	ctx  context.Context
-	h    *bottest.Harness
-	svc  *handoff.Service
-	desk *desk.Desk
-	srv  *httptest.Server
+	t     *testing.T
+	ctx   context.Context
+	h     *bottest.Harness
+	svc   *handoff.Service
+	store *handofftest.Store
+	desk  *desk.Desk
+	srv   *httptest.Server
 }
 
 func newRig(t *testing.T, opts ...desk.Option) *rig {
 	t.Helper()
 	ctx := context.Background()
 	lc := &lateClock{}
-	svc, err := handoff.New(ctx, handofftest.NewStore(), nil, handoff.WithClock(lc), handoff.WithBcryptCost(bcrypt.MinCost), handoff.WithLogger(quiet()))
+	store := handofftest.NewStore()
+	svc, err := handoff.New(ctx, store, nil, handoff.WithClock(lc), handoff.WithBcryptCost(bcrypt.MinCost), handoff.WithLogger(quiet()))
 	if err != nil {
 		t.Fatalf("new service: %v", err)
 	}
@@ -64,7 +66,7 @@ func newRig(t *testing.T, opts ...desk.Option) *rig {
 	srv := httptest.NewServer(mount(d))
 	t.Cleanup(srv.Close)
 	t.Cleanup(d.Close) // runs first: ends the event streams
-	return &rig{t: t, ctx: ctx, h: h, svc: svc, desk: d, srv: srv}
+	return &rig{t: t, ctx: ctx, h: h, svc: svc, store: store, desk: d, srv: srv}
 }
 
 // mount serves d as the server does.
@@ -238,6 +240,29 @@ func (c *client) events() *sse {
 	}()
 	c.t.Cleanup(cancel)
 	return s
+}
+
+// ended waits for the stream's last event, which must be a logout, and
+// for the stream to end, failing the test after a deadline. It returns the
+// logout's data.
+func (s *sse) ended(t *testing.T) string {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	var last sseEvent
+	for {
+		select {
+		case ev, open := <-s.events:
+			if !open {
+				if last.kind != "logout" {
+					t.Fatalf("event stream ended with %q, want a logout", last.kind)
+				}
+				return last.data
+			}
+			last = ev
+		case <-deadline:
+			t.Fatal("event stream still open after 10s")
+		}
+	}
 }
 
 // next waits for the first event that ok accepts, failing the test after

@@ -60,6 +60,9 @@ type pageData struct {
 	// Ticket page.
 	Ticket      *handoff.Ticket
 	SummaryText string
+	// Account page.
+	Notice                   string
+	MinPassword, MaxPassword int
 }
 
 // render writes a page.
@@ -163,6 +166,50 @@ func (d *Desk) ticketPage(w http.ResponseWriter, r *http.Request, s *session) {
 		d.log.WarnContext(r.Context(), "desk: summary", "ticket", id, "err", err)
 	}
 	d.render(w, r, http.StatusOK, data)
+}
+
+// accountPage is GET /account: the form to change one's password.
+func (d *Desk) accountPage(w http.ResponseWriter, r *http.Request, s *session) {
+	d.render(w, r, http.StatusOK, d.accountData(s, s.csrf))
+}
+
+func (d *Desk) accountData(s *session, csrf string) pageData {
+	return pageData{Page: "account", Title: "Password", Agent: &s.agent, CSRF: csrf,
+		MinPassword: handoff.MinPassword, MaxPassword: handoff.MaxPassword}
+}
+
+// accountForm is POST /account (csrf, current, password, confirm): the
+// agent changes their password; their other sessions end, this browser
+// stays signed in.
+func (d *Desk) accountForm(w http.ResponseWriter, r *http.Request, s *session) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	data := d.accountData(s, s.csrf)
+	password := r.PostFormValue("password")
+	var err error
+	if password != r.PostFormValue("confirm") {
+		err = errPasswordMismatch
+	} else {
+		var csrf string
+		if csrf, err = d.changePassword(w, r, s, r.PostFormValue("current"), password); err == nil {
+			data.CSRF = csrf
+			data.Notice = "Your password is changed. You were signed out everywhere else."
+			d.render(w, r, http.StatusOK, data)
+			return
+		}
+	}
+	status := http.StatusBadRequest
+	switch {
+	case errors.Is(err, errPasswordMismatch):
+		data.Error = "The two new passwords differ."
+	case errors.Is(err, handoff.ErrBadCredentials):
+		status, data.Error = http.StatusForbidden, "The current password is wrong."
+	case errors.Is(err, handoff.ErrInvalid):
+		data.Error = "The new password needs " + itoa(handoff.MinPassword) + " to " + itoa(handoff.MaxPassword) + " characters."
+	default:
+		d.log.ErrorContext(r.Context(), "desk: change password", "agent", s.agent.ID, "err", err)
+		status, data.Error = http.StatusInternalServerError, "The password could not be changed. Please try again."
+	}
+	d.render(w, r, status, data)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -13,7 +13,8 @@ import (
 
 // TestStore checks that an empty s keeps tickets and accounts as a
 // handoff.Store must: IDs assigned on create, the highest version kept,
-// open and recently closed tickets listed, accounts replaced by id.
+// open and recently closed tickets listed, accounts created once, their
+// password and presence changed apart, removed.
 func TestStore(t *testing.T, s handoff.Store) {
 	t.Helper()
 	ctx := context.Background()
@@ -88,13 +89,47 @@ func TestStore(t *testing.T, s handoff.Store) {
 	}
 
 	acc := handoff.Account{Agent: handoff.Agent{ID: "ada", Skills: []string{"billing", "delivery"}, Capacity: 3,
-		Presence: handoff.PresenceOffline, Created: at}, PasswordHash: []byte("$2a$04$hash")}
-	if err := s.SaveAgent(ctx, acc); err != nil {
-		t.Fatalf("save agent: %v", err)
+		Presence: handoff.PresenceOffline, Created: at, Epoch: 1000}, PasswordHash: []byte("$2a$04$hash")}
+	if err := s.CreateAgent(ctx, acc); err != nil {
+		t.Fatalf("create agent: %v", err)
 	}
-	acc.Presence = handoff.PresenceOnline
-	if err := s.SaveAgent(ctx, acc); err != nil {
-		t.Fatalf("save agent again: %v", err)
+	if err := s.CreateAgent(ctx, acc); !errors.Is(err, handoff.ErrAgentExists) {
+		t.Errorf("create agent again: got %v, want ErrAgentExists", err)
+	}
+	// Presence is written alone: it never brings back an old password.
+	epoch, err := s.SetAgentPassword(ctx, "ada", []byte("$2a$04$new"))
+	if err != nil {
+		t.Fatalf("set password: %v", err)
+	}
+	if epoch <= acc.Epoch {
+		t.Errorf("epoch after a password change: %d, want more than %d", epoch, acc.Epoch)
+	}
+	if err := s.SetAgentPresence(ctx, "ada", handoff.PresenceOnline); err != nil {
+		t.Fatalf("set presence: %v", err)
+	}
+	acc.Presence, acc.PasswordHash, acc.Epoch = handoff.PresenceOnline, []byte("$2a$04$new"), epoch
+	one, err := s.Account(ctx, "ada")
+	if err != nil || !reflect.DeepEqual(one, acc) {
+		t.Errorf("account: got %+v, %v; want %+v", one, err, acc)
+	}
+	if _, err := s.Account(ctx, "nobody"); !errors.Is(err, handoff.ErrNotFound) {
+		t.Errorf("unknown account: got %v, want ErrNotFound", err)
+	}
+	if _, err := s.SetAgentPassword(ctx, "nobody", []byte("x")); !errors.Is(err, handoff.ErrNotFound) {
+		t.Errorf("password of an unknown agent: got %v, want ErrNotFound", err)
+	}
+	if err := s.SetAgentPresence(ctx, "nobody", handoff.PresenceOnline); err != nil {
+		t.Errorf("presence of an unknown agent: %v, want nil", err)
+	}
+	gone := handoff.Account{Agent: handoff.Agent{ID: "bob", Capacity: 1, Presence: handoff.PresenceOffline, Created: at}, PasswordHash: []byte("h")}
+	if err := s.CreateAgent(ctx, gone); err != nil {
+		t.Fatalf("create agent bob: %v", err)
+	}
+	if err := s.RemoveAgent(ctx, "bob"); err != nil {
+		t.Fatalf("remove agent: %v", err)
+	}
+	if err := s.RemoveAgent(ctx, "bob"); !errors.Is(err, handoff.ErrNotFound) {
+		t.Errorf("remove agent again: got %v, want ErrNotFound", err)
 	}
 	accs, err := s.Accounts(ctx)
 	if err != nil {

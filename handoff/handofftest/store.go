@@ -144,17 +144,78 @@ func (s *Store) RecentTickets(_ context.Context, limit int) ([]*handoff.Ticket, 
 	return out, nil
 }
 
-// SaveAgent implements handoff.Store.
-func (s *Store) SaveAgent(_ context.Context, a handoff.Account) error {
+// CreateAgent implements handoff.Store.
+func (s *Store) CreateAgent(_ context.Context, a handoff.Account) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Fail != nil {
 		return s.Fail
 	}
+	if _, ok := s.agents[a.ID]; ok {
+		return fmt.Errorf("agent %s: %w", a.ID, handoff.ErrAgentExists)
+	}
 	a.Skills = slices.Clone(a.Skills)
 	a.PasswordHash = slices.Clone(a.PasswordHash)
 	a.Active = 0
 	s.agents[a.ID] = a
+	return nil
+}
+
+// Account implements handoff.Store.
+func (s *Store) Account(_ context.Context, id string) (handoff.Account, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.agents[id]
+	if !ok {
+		return handoff.Account{}, fmt.Errorf("agent %s: %w", id, handoff.ErrNotFound)
+	}
+	a.Skills = slices.Clone(a.Skills)
+	a.PasswordHash = slices.Clone(a.PasswordHash)
+	return a, nil
+}
+
+// SetAgentPassword implements handoff.Store.
+func (s *Store) SetAgentPassword(_ context.Context, id string, hash []byte) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Fail != nil {
+		return 0, s.Fail
+	}
+	a, ok := s.agents[id]
+	if !ok {
+		return 0, fmt.Errorf("agent %s: %w", id, handoff.ErrNotFound)
+	}
+	a.PasswordHash = slices.Clone(hash)
+	a.Epoch++
+	s.agents[id] = a
+	return a.Epoch, nil
+}
+
+// SetAgentPresence implements handoff.Store.
+func (s *Store) SetAgentPresence(_ context.Context, id string, p handoff.Presence) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Fail != nil {
+		return s.Fail
+	}
+	if a, ok := s.agents[id]; ok {
+		a.Presence = p
+		s.agents[id] = a
+	}
+	return nil
+}
+
+// RemoveAgent implements handoff.Store.
+func (s *Store) RemoveAgent(_ context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Fail != nil {
+		return s.Fail
+	}
+	if _, ok := s.agents[id]; !ok {
+		return fmt.Errorf("agent %s: %w", id, handoff.ErrNotFound)
+	}
+	delete(s.agents, id)
 	return nil
 }
 

@@ -12,7 +12,8 @@ import (
 	"github.com/calmbot/calmbot/handoff"
 )
 
-// The handoff queue's tickets and agents (migration 0002). Their writes are
+// The handoff queue's tickets and agents (migrations 0002 and 0003) and
+// the desk's logged-out sessions (0003). Their writes are
 // rare, so they go through the writer as lists of plain statements
 // (kindExec), each list in its own savepoint of the writer's transaction,
 // durable when the call returns like a turn.
@@ -73,12 +74,19 @@ const (
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlUpdateTicket = `UPDATE tickets SET status = ?, owner = ?, skill = ?, priority = ?, reason = ?, closed = ?, version = ?, ticket = ?
 	WHERE id = ? AND version < ?`
-	sqlSaveAgent = `INSERT INTO agents (id, password_hash, agent, updated) VALUES (?, ?, ?, ?)
-	ON CONFLICT (id) DO UPDATE SET password_hash = excluded.password_hash, agent = excluded.agent, updated = excluded.updated`
+	sqlCreateAgent = `INSERT INTO agents (id, password_hash, agent, updated, epoch) VALUES (?, ?, ?, ?, ?)
+	ON CONFLICT (id) DO NOTHING`
+	sqlSetPassword   = `UPDATE agents SET password_hash = ?, epoch = epoch + 1, updated = ? WHERE id = ?`
+	sqlSetPresence   = `UPDATE agents SET agent = json_set(agent, '$.presence', ?), updated = ? WHERE id = ?`
+	sqlRemoveAgent   = `DELETE FROM agents WHERE id = ?`
+	sqlAccount       = `SELECT id, password_hash, agent, epoch FROM agents WHERE id = ?`
+	sqlPruneRevoked  = `DELETE FROM desk_revoked WHERE expires <= ?`
+	sqlRevoke        = `INSERT INTO desk_revoked (session, expires) VALUES (?, ?) ON CONFLICT (session) DO NOTHING`
+	sqlRevoked       = `SELECT 1 FROM desk_revoked WHERE session = ?`
 	sqlTicket        = `SELECT id, ticket FROM tickets WHERE id = ?`
 	sqlOpenTickets   = `SELECT id, ticket FROM tickets WHERE status <> 'closed' ORDER BY id`
 	sqlRecentTickets = `SELECT id, ticket FROM tickets WHERE status = 'closed' ORDER BY closed DESC, id DESC LIMIT ?`
-	sqlAccounts      = `SELECT id, password_hash, agent FROM agents ORDER BY id`
+	sqlAccounts      = `SELECT id, password_hash, agent, epoch FROM agents ORDER BY id`
 )
 
 // CreateTicket stores a new ticket and sets its ID.
@@ -176,23 +184,81 @@ func (s *Store) tickets(ctx context.Context, query string, args ...any) ([]*hand
 	return out, nil
 }
 
-// SaveAgent creates or replaces an agent's account.
-func (s *Store) SaveAgent(ctx context.Context, a handoff.Account) error {
+// CreateAgent stores a new agent's account, or fails with
+// handoff.ErrAgentExists.
+func (s *Store) CreateAgent(ctx context.Context, a handoff.Account) error {
 	ag := a.Agent
 	ag.Active = 0
 	js, err := json.Marshal(ag)
 	if err != nil {
-		return fmt.Errorf("sqlite: save agent %s: %w", a.ID, err)
+		return fmt.Errorf("sqlite: create agent %s: %w", a.ID, err)
 	}
-	if _, err := s.execute(ctx, execStmt{sqlSaveAgent, []any{a.ID, a.PasswordHash, string(js), nanos(time.Now())}}); err != nil {
-		return fmt.Errorf("sqlite: save agent %s: %w", a.ID, err)
+	res, err := s.execute(ctx, execStmt{sqlCreateAgent, []any{a.ID, a.PasswordHash, string(js), nanos(time.Now()), a.Epoch}})
+	if err != nil {
+		return fmt.Errorf("sqlite: create agent %s: %w", a.ID, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("sqlite: create agent %s: %w", a.ID, handoff.ErrAgentExists)
 	}
 	return nil
 }
 
+// Account returns one agent's account as stored now.
+func (s *Store) Account(ctx context.Context, id string) (handoff.Account, error) {
+	accs, err := s.accounts(ctx, sqlAccount, id)
+	if err != nil {
+		return handoff.Account{}, err
+	}
+	if len(accs) == 0 {
+		return handoff.Account{}, fmt.Errorf("sqlite: agent %s: %w", id, handoff.ErrNotFound)
+	}
+	return accs[0], nil
+}
+
 // Accounts returns every agent account, by id.
 func (s *Store) Accounts(ctx context.Context) ([]handoff.Account, error) {
-	rows, err := s.rdb.QueryContext(ctx, sqlAccounts)
+	return s.accounts(ctx, sqlAccounts)
+}
+
+// SetAgentPassword replaces an agent's password hash and moves their epoch on.
+func (s *Store) SetAgentPassword(ctx context.Context, id string, hash []byte) (int64, error) {
+	res, err := s.execute(ctx, execStmt{sqlSetPassword, []any{hash, nanos(time.Now()), id}})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: set password of %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return 0, fmt.Errorf("sqlite: set password of %s: %w", id, handoff.ErrNotFound)
+	}
+	a, err := s.Account(ctx, id)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: set password of %s: %w", id, err)
+	}
+	return a.Epoch, nil
+}
+
+// SetAgentPresence stores an agent's presence, leaving the rest of their
+// account as it is.
+func (s *Store) SetAgentPresence(ctx context.Context, id string, p handoff.Presence) error {
+	if _, err := s.execute(ctx, execStmt{sqlSetPresence, []any{string(p), nanos(time.Now()), id}}); err != nil {
+		return fmt.Errorf("sqlite: set presence of %s: %w", id, err)
+	}
+	return nil
+}
+
+// RemoveAgent deletes an agent's account.
+func (s *Store) RemoveAgent(ctx context.Context, id string) error {
+	res, err := s.execute(ctx, execStmt{sqlRemoveAgent, []any{id}})
+	if err != nil {
+		return fmt.Errorf("sqlite: remove agent %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("sqlite: remove agent %s: %w", id, handoff.ErrNotFound)
+	}
+	return nil
+}
+
+func (s *Store) accounts(ctx context.Context, query string, args ...any) ([]handoff.Account, error) {
+	rows, err := s.rdb.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: agents: %w", err)
 	}
@@ -200,21 +266,47 @@ func (s *Store) Accounts(ctx context.Context) ([]handoff.Account, error) {
 	var out []handoff.Account
 	for rows.Next() {
 		var (
-			a  handoff.Account
-			id string
-			js []byte
+			a     handoff.Account
+			id    string
+			js    []byte
+			epoch int64
 		)
-		if err := rows.Scan(&id, &a.PasswordHash, &js); err != nil {
+		if err := rows.Scan(&id, &a.PasswordHash, &js, &epoch); err != nil {
 			return nil, fmt.Errorf("sqlite: agents: %w", err)
 		}
 		if err := json.Unmarshal(js, &a.Agent); err != nil {
 			return nil, fmt.Errorf("sqlite: agent %s: %w", id, err)
 		}
-		a.ID = id
+		a.ID, a.Epoch = id, epoch
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: agents: %w", err)
 	}
 	return out, nil
+}
+
+// RevokeSession records that desk session id logged out; the record is
+// kept until expires and pruned after. It implements desk.Revocations.
+func (s *Store) RevokeSession(ctx context.Context, id string, expires time.Time) error {
+	_, err := s.execute(ctx,
+		execStmt{sqlPruneRevoked, []any{time.Now().UnixNano()}},
+		execStmt{sqlRevoke, []any{id, expires.UnixNano()}})
+	if err != nil {
+		return fmt.Errorf("sqlite: revoke session: %w", err)
+	}
+	return nil
+}
+
+// SessionRevoked reports whether desk session id logged out.
+func (s *Store) SessionRevoked(ctx context.Context, id string) (bool, error) {
+	var one int
+	err := s.rdb.QueryRowContext(ctx, sqlRevoked, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("sqlite: session revoked: %w", err)
+	}
+	return true, nil
 }

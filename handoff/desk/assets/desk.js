@@ -19,6 +19,9 @@
       return;
     }
     setupPresence();
+    if (page === "account") {
+      return; // no event stream: a password change ends this page's session
+    }
     if (page === "queue") {
       initQueue();
     } else if (page === "ticket") {
