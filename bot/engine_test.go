@@ -166,6 +166,20 @@ func TestHandoffs(t *testing.T) {
 	}
 }
 
+// TestSlightSlideIsNoTrend checks the worsening policy's least drop:
+// three falling negative turns that lose less than 0.15 in all are noise,
+// not a reason to hand off.
+func TestSlightSlideIsNoTrend(t *testing.T) {
+	h := newHarness(t)
+	c := h.Chat("en")
+	for _, s := range []string{"intent:late", "yes mood:-0.1", "pick:track mood:-0.15", "hmm mood:-0.2"} {
+		c.Say(s)
+	}
+	if s := c.Snapshot(); s.Status != bot.StatusBot {
+		t.Errorf("status %q (handoff %+v), want bot: a drop of 0.1 is no trend", s.Status, s.Handoff)
+	}
+}
+
 func TestAttemptUsesAgainText(t *testing.T) {
 	h := newHarness(t)
 	c := h.Chat("en")
@@ -504,6 +518,32 @@ func TestRetryHonoursRetryAfter(t *testing.T) {
 	h.Clock.Advance(3 * time.Second)
 	rs := waitReplies(t, c, 2)
 	if len(rs) != 2 {
+		t.Errorf("replies %q", texts(rs))
+	}
+}
+
+// TestRetryBacksOffExponentially checks that each failed send waits twice
+// as long as the one before before it is tried again.
+func TestRetryBacksOffExponentially(t *testing.T) {
+	h := newHarness(t)
+	h.Sender.FailWith(func(_ bot.Reply, call int) error {
+		if call <= 4 {
+			return errors.New("connection reset")
+		}
+		return nil
+	})
+	c := h.Chat("en")
+	if err := h.Engine.Handle(context.Background(), bot.Message{Address: c.Addr, ID: "1", Text: "intent:late"}); err != nil {
+		t.Fatal(err)
+	}
+	for call, want := range []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second} {
+		pollUntil(t, func() bool { return h.Sender.Calls() == call+1 && h.Clock.Pending() > 0 })
+		if got, _ := h.Clock.Next(); got != want {
+			t.Errorf("after failed call %d: retry in %s, want %s", call+1, got, want)
+		}
+		h.Clock.Advance(want)
+	}
+	if rs := waitReplies(t, c, 2); len(rs) != 2 {
 		t.Errorf("replies %q", texts(rs))
 	}
 }
