@@ -117,7 +117,7 @@ func TestHandoffs(t *testing.T) {
 	tests := []struct {
 		name   string
 		turns  []string
-		reason string
+		reason flows.Reason
 		skill  string
 	}{
 		{"asks for a human", []string{"intent:late", "human please"}, bot.ReasonCustomerRequest, "delivery"},

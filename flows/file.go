@@ -59,7 +59,10 @@ const (
 )
 
 // Priorities a handoff may ask for, lowest first.
-var Priorities = []string{"low", "normal", "high", "urgent"}
+var Priorities = []string{"low", DefaultPriority, "high", "urgent"}
+
+// DefaultPriority is the priority of a handoff that names none.
+const DefaultPriority = "normal"
 
 // Pos is a position in a flow file, 1-based. The zero Pos means unknown.
 type Pos struct {

@@ -566,9 +566,9 @@ func (v *validator) tests() {
 			if e.Lang != "" && !slices.Contains(f.Languages, e.Lang) {
 				tv.errorf(ep+".lang", "unknown-language", "test %q, turn %d: %q is not one of the languages", t.Name, i+1, e.Lang)
 			}
-			if e.Handoff != "" && e.Handoff != "none" && !slices.Contains(HandoffReasons, e.Handoff) {
+			if e.Handoff != "" && e.Handoff != "none" && !Reason(e.Handoff).Known() {
 				tv.errorf(ep+".handoff", "handoff-reason", "test %q, turn %d: unknown handoff reason %q: want none or one of %s",
-					t.Name, i+1, e.Handoff, strings.Join(HandoffReasons, ", "))
+					t.Name, i+1, e.Handoff, reasonList())
 			}
 			for j, id := range e.Choices {
 				if !f.hasChoice(flow, id) {

@@ -40,7 +40,7 @@ type Ticket struct {
 	Status  Status      `json:"status"`
 	// Reason is the handoff's reason code (customer_request, ...) and
 	// Evidence the scores and facts behind it.
-	Reason   string         `json:"reason"`
+	Reason   flows.Reason   `json:"reason"`
 	Evidence map[string]any `json:"evidence,omitempty"`
 	// Skill routes the ticket; "" means any agent.
 	Skill string `json:"skill,omitempty"`
@@ -162,20 +162,20 @@ func (t *Ticket) clone() *Ticket {
 }
 
 // priorityRank orders priorities: urgent 3, high 2, normal 1, low 0; an
-// unknown priority counts as normal.
+// unknown priority counts as the default.
 func priorityRank(p string) int {
 	if i := slices.Index(flows.Priorities, p); i >= 0 {
 		return i
 	}
-	return 1
+	return slices.Index(flows.Priorities, flows.DefaultPriority)
 }
 
-// normalPriority returns p when it is a known priority, else "normal".
+// normalPriority returns p when it is a known priority, else the default.
 func normalPriority(p string) string {
 	if slices.Contains(flows.Priorities, p) {
 		return p
 	}
-	return "normal"
+	return flows.DefaultPriority
 }
 
 // target is the first-response target of priority under f's service settings.
