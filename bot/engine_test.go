@@ -607,6 +607,51 @@ func TestReload(t *testing.T) {
 	}
 }
 
+// TestReloadsDoNotPileUp reloads 20 different versions while one
+// conversation runs on the first: memory keeps the current version and
+// the one in use, and the conversation finishes on its version, also after
+// it was evicted and loaded again from the store.
+func TestReloadsDoNotPileUp(t *testing.T) {
+	h := newHarness(t, bot.WithIdleTTL(time.Minute))
+	ctx := context.Background()
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error)
+	go func() { done <- h.Engine.Run(runCtx) }()
+	defer func() { cancel(); <-done }()
+
+	c := h.Chat("en")
+	c.Say("intent:late") // waits in confirm, a state the new versions rename
+	src := string(h.Engine.Flows().Source)
+	for i := range 20 {
+		v := strings.NewReplacer("confirm:", "check:", "next: confirm", "next: check",
+			"Is it your latest order?", fmt.Sprintf("Is it your latest order (v%d)?", i+2)).Replace(src)
+		f, err := flows.Parse(fmt.Sprintf("v%d.yaml", i+2), []byte(v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Engine.Reload(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := h.Engine.CompiledVersions(); n > 2 {
+		t.Errorf("%d compiled versions after 20 reloads, want at most 2 (the current one and the one in use)", n)
+	}
+	advanceUntil(t, h.Clock, func() bool { return h.Engine.Live() == 0 })
+	if n := h.Engine.CompiledVersions(); n > 1 {
+		t.Errorf("%d compiled versions with no conversation in memory, want 1", n)
+	}
+	if got := texts(c.Say("yes")); len(got) != 1 || got[0] != "Here is what I can do:" {
+		t.Errorf("old conversation after the reloads and an eviction: %q", got)
+	}
+	if s := c.Snapshot(); s.State != "options" {
+		t.Errorf("state %q, want options (finished on its version)", s.State)
+	}
+	c2 := h.Chat("en")
+	if got := texts(c2.Say("intent:late")); len(got) != 2 || got[1] != "Is it your latest order (v21)?" {
+		t.Errorf("new conversation: %q", got)
+	}
+}
+
 func TestOldVersionSurvivesRestart(t *testing.T) {
 	ctx := context.Background()
 	f1 := loadTestFlows(t)
