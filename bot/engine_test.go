@@ -640,7 +640,9 @@ func TestReloadsDoNotPileUp(t *testing.T) {
 	if n := h.Engine.CompiledVersions(); n > 1 {
 		t.Errorf("%d compiled versions with no conversation in memory, want 1", n)
 	}
-	if got := texts(c.Say("yes")); len(got) != 1 || got[0] != "Here is what I can do:" {
+	// (The periodic resend may deliver the first replies again: only the
+	// last one is this turn's.)
+	if got := texts(c.Say("yes")); len(got) == 0 || got[len(got)-1] != "Here is what I can do:" {
 		t.Errorf("old conversation after the reloads and an eviction: %q", got)
 	}
 	if s := c.Snapshot(); s.State != "options" {

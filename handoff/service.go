@@ -100,6 +100,7 @@ type Service struct {
 	buffer   int
 	cost     int
 	dummy    []byte // a hash to compare unknown names against
+	defaults defaultWords
 
 	// mu guards what follows. It is never held across a store write or an
 	// engine call, so Notify, on the engine's workers, only waits for
