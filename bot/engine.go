@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+	"weak"
 
 	"github.com/looplab/fsm"
 
@@ -63,8 +64,12 @@ type Engine struct {
 	maxBurst    time.Duration
 	quiet       *time.Duration
 
-	prog     atomic.Pointer[program]
-	versions sync.Map // flows hash -> *program, for conversations on older versions
+	prog atomic.Pointer[program]
+	// versions maps a flows hash to a weak.Pointer[program]: the versions
+	// conversations in memory run on. A version no conversation (and not
+	// the current flows) holds is dropped by the garbage collector and
+	// compiled again from the store when a conversation on it is loaded.
+	versions sync.Map
 
 	mu      sync.Mutex // guards convs, closed and the workers' Add
 	convs   map[Address]*conv
@@ -135,7 +140,7 @@ func (e *Engine) Reload(ctx context.Context, f *flows.File) error {
 	if err := e.store.SaveFlows(ctx, p.hash, f.Source); err != nil {
 		return fmt.Errorf("flows %s not loaded: save version: %w", f.Name, err)
 	}
-	e.versions.Store(p.hash, p)
+	e.keep(p)
 	if old := e.prog.Swap(p); old != nil && old.hash != p.hash {
 		e.log.Info("flows reloaded", "file", f.Name, "version", short(p.hash), "previous", short(old.hash))
 	}
@@ -755,8 +760,8 @@ func (e *Engine) version(ctx context.Context, snap *Snapshot) *program {
 	if snap.FlowsVersion == "" || snap.FlowsVersion == cur.hash || cur.has(snap.Flow, snap.State) {
 		return cur
 	}
-	if p, ok := e.versions.Load(snap.FlowsVersion); ok {
-		return p.(*program)
+	if p := e.kept(snap.FlowsVersion); p != nil {
+		return p
 	}
 	p, err := e.loadVersion(ctx, snap.FlowsVersion)
 	if err != nil || !p.has(snap.Flow, snap.State) {
@@ -764,8 +769,28 @@ func (e *Engine) version(ctx context.Context, snap *Snapshot) *program {
 		snap.Flow, snap.State = "", ""
 		return cur
 	}
-	e.versions.Store(p.hash, p)
+	e.keep(p)
 	return p
+}
+
+// keep remembers p for the conversations that load on it, without keeping
+// it alive, and forgets the versions the garbage collector dropped.
+func (e *Engine) keep(p *program) {
+	e.versions.Range(func(k, v any) bool {
+		if v.(weak.Pointer[program]).Value() == nil {
+			e.versions.CompareAndDelete(k, v)
+		}
+		return true
+	})
+	e.versions.Store(p.hash, weak.Make(p))
+}
+
+// kept returns the compiled version hash when it is still in memory.
+func (e *Engine) kept(hash string) *program {
+	if v, ok := e.versions.Load(hash); ok {
+		return v.(weak.Pointer[program]).Value()
+	}
+	return nil
 }
 
 func (e *Engine) loadVersion(ctx context.Context, hash string) (*program, error) {

@@ -117,7 +117,7 @@ func TestHandoffs(t *testing.T) {
 	tests := []struct {
 		name   string
 		turns  []string
-		reason string
+		reason flows.Reason
 		skill  string
 	}{
 		{"asks for a human", []string{"intent:late", "human please"}, bot.ReasonCustomerRequest, "delivery"},
@@ -163,6 +163,20 @@ func TestHandoffs(t *testing.T) {
 				t.Errorf("bot spoke while a human holds the conversation: %q", texts(rs))
 			}
 		})
+	}
+}
+
+// TestSlightSlideIsNoTrend checks the worsening policy's least drop:
+// three falling negative turns that lose less than 0.15 in all are noise,
+// not a reason to hand off.
+func TestSlightSlideIsNoTrend(t *testing.T) {
+	h := newHarness(t)
+	c := h.Chat("en")
+	for _, s := range []string{"intent:late", "yes mood:-0.1", "pick:track mood:-0.15", "hmm mood:-0.2"} {
+		c.Say(s)
+	}
+	if s := c.Snapshot(); s.Status != bot.StatusBot {
+		t.Errorf("status %q (handoff %+v), want bot: a drop of 0.1 is no trend", s.Status, s.Handoff)
 	}
 }
 
@@ -516,6 +530,32 @@ func TestRetryHonoursRetryAfter(t *testing.T) {
 	}
 }
 
+// TestRetryBacksOffExponentially checks that each failed send waits twice
+// as long as the one before before it is tried again.
+func TestRetryBacksOffExponentially(t *testing.T) {
+	h := newHarness(t)
+	h.Sender.FailWith(func(_ bot.Reply, call int) error {
+		if call <= 4 {
+			return errors.New("connection reset")
+		}
+		return nil
+	})
+	c := h.Chat("en")
+	if err := h.Engine.Handle(context.Background(), bot.Message{Address: c.Addr, ID: "1", Text: "intent:late"}); err != nil {
+		t.Fatal(err)
+	}
+	for call, want := range []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second} {
+		pollUntil(t, func() bool { return h.Sender.Calls() == call+1 && h.Clock.Pending() > 0 })
+		if got, _ := h.Clock.Next(); got != want {
+			t.Errorf("after failed call %d: retry in %s, want %s", call+1, got, want)
+		}
+		h.Clock.Advance(want)
+	}
+	if rs := waitReplies(t, c, 2); len(rs) != 2 {
+		t.Errorf("replies %q", texts(rs))
+	}
+}
+
 type retryAfter time.Duration
 
 func (r retryAfter) Error() string             { return "429 too many requests" }
@@ -572,6 +612,53 @@ func TestReload(t *testing.T) {
 	c.Say("pick:track")
 	if s := c.Snapshot(); s.FlowsVersion != f2.Hash() {
 		t.Errorf("conversation stays on %s, want the new version", s.FlowsVersion)
+	}
+}
+
+// TestReloadsDoNotPileUp reloads 20 different versions while one
+// conversation runs on the first: memory keeps the current version and
+// the one in use, and the conversation finishes on its version, also after
+// it was evicted and loaded again from the store.
+func TestReloadsDoNotPileUp(t *testing.T) {
+	h := newHarness(t, bot.WithIdleTTL(time.Minute))
+	ctx := context.Background()
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error)
+	go func() { done <- h.Engine.Run(runCtx) }()
+	defer func() { cancel(); <-done }()
+
+	c := h.Chat("en")
+	c.Say("intent:late") // waits in confirm, a state the new versions rename
+	src := string(h.Engine.Flows().Source)
+	for i := range 20 {
+		v := strings.NewReplacer("confirm:", "check:", "next: confirm", "next: check",
+			"Is it your latest order?", fmt.Sprintf("Is it your latest order (v%d)?", i+2)).Replace(src)
+		f, err := flows.Parse(fmt.Sprintf("v%d.yaml", i+2), []byte(v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Engine.Reload(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := h.Engine.CompiledVersions(); n > 2 {
+		t.Errorf("%d compiled versions after 20 reloads, want at most 2 (the current one and the one in use)", n)
+	}
+	advanceUntil(t, h.Clock, func() bool { return h.Engine.Live() == 0 })
+	if n := h.Engine.CompiledVersions(); n > 1 {
+		t.Errorf("%d compiled versions with no conversation in memory, want 1", n)
+	}
+	// (The periodic resend may deliver the first replies again: only the
+	// last one is this turn's.)
+	if got := texts(c.Say("yes")); len(got) == 0 || got[len(got)-1] != "Here is what I can do:" {
+		t.Errorf("old conversation after the reloads and an eviction: %q", got)
+	}
+	if s := c.Snapshot(); s.State != "options" {
+		t.Errorf("state %q, want options (finished on its version)", s.State)
+	}
+	c2 := h.Chat("en")
+	if got := texts(c2.Say("intent:late")); len(got) != 2 || got[1] != "Is it your latest order (v21)?" {
+		t.Errorf("new conversation: %q", got)
 	}
 }
 

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"github.com/calmbot/calmbot/flows"
 	"time"
 )
 
@@ -99,9 +100,8 @@ type Entry struct {
 // HandoffRecord says why a conversation went to a human.
 type HandoffRecord struct {
 	Address Address `json:"address"`
-	// Reason is a code: customer_request, negative_sentiment, not_calmed,
-	// not_understood, out_of_scope, human_only, option_needs_human.
-	Reason string `json:"reason"`
+	// Reason is one of flows.HandoffReasons.
+	Reason flows.Reason `json:"reason"`
 	// Evidence holds the scores and facts behind the decision.
 	Evidence map[string]any `json:"evidence,omitempty"`
 	Skill    string         `json:"skill,omitempty"`

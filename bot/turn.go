@@ -13,17 +13,17 @@ import (
 	"github.com/calmbot/calmbot/flows"
 )
 
-// Handoff reason codes.
+// Handoff reason codes: the flows' closed set (flows.HandoffReasons).
 const (
-	ReasonCustomerRequest   = "customer_request"    // the customer asked for a person
-	ReasonNegativeSentiment = "negative_sentiment"  // a turn was very negative after the bot acknowledged
-	ReasonWorsening         = "sentiment_worsening" // sentiment fell turn after turn despite de-escalation
-	ReasonNotCalmed         = "not_calmed"          // max_attempts de-escalation attempts failed
-	ReasonNotUnderstood     = "not_understood"      // max_unclear replies in a row were not understood
-	ReasonOutOfScope        = "out_of_scope"        // no flow covers the request
-	ReasonHumanOnly         = "human_only"          // the intent is marked for humans only
-	ReasonOptionNeedsHuman  = "option_needs_human"  // the chosen option needs a person
-	ReasonFlowHandoff       = "flow_handoff"        // a handoff state or $handoff target
+	ReasonCustomerRequest   = flows.ReasonCustomerRequest
+	ReasonNegativeSentiment = flows.ReasonNegativeSentiment
+	ReasonWorsening         = flows.ReasonWorsening
+	ReasonNotCalmed         = flows.ReasonNotCalmed
+	ReasonNotUnderstood     = flows.ReasonNotUnderstood
+	ReasonOutOfScope        = flows.ReasonOutOfScope
+	ReasonHumanOnly         = flows.ReasonHumanOnly
+	ReasonOptionNeedsHuman  = flows.ReasonOptionNeedsHuman
+	ReasonFlowHandoff       = flows.ReasonFlowHandoff
 )
 
 // maxSteps bounds the states one turn may pass through (next chains).
@@ -450,17 +450,17 @@ func (s *session) reply(text string, choices []Choice) {
 }
 
 // handOff tells the customer a person takes over and records why.
-func (s *session) handOff(reason string, h *flows.Handoff) {
+func (s *session) handOff(reason flows.Reason, h *flows.Handoff) {
 	s.say(s.file().Texts.Handoff, nil)
 	s.handOffQuiet(reason, h)
 }
 
 // handOffQuiet records a handoff without saying anything.
-func (s *session) handOffQuiet(reason string, h *flows.Handoff) {
+func (s *session) handOffQuiet(reason flows.Reason, h *flows.Handoff) {
 	rec := &HandoffRecord{
 		Address:  s.snap.Address,
 		Reason:   reason,
-		Priority: "normal",
+		Priority: flows.DefaultPriority,
 		Flow:     s.snap.Flow,
 		State:    s.snap.State,
 		Lang:     s.lang(),

@@ -59,7 +59,10 @@ const (
 )
 
 // Priorities a handoff may ask for, lowest first.
-var Priorities = []string{"low", "normal", "high", "urgent"}
+var Priorities = []string{"low", DefaultPriority, "high", "urgent"}
+
+// DefaultPriority is the priority of a handoff that names none.
+const DefaultPriority = "normal"
 
 // Pos is a position in a flow file, 1-based. The zero Pos means unknown.
 type Pos struct {
@@ -190,6 +193,62 @@ type Texts struct {
 	RatingComment Text `yaml:"rating_comment,omitempty" json:"rating_comment,omitempty"`
 	// RatingThanks thanks the customer for the rating.
 	RatingThanks Text `yaml:"rating_thanks,omitempty" json:"rating_thanks,omitempty"`
+	// WaitWords are the words of {wait} and {opens} in the texts a waiting
+	// customer reads. Each one a file leaves out is taken from the default
+	// flows (calmbot's flows.yaml) by whoever fills them in.
+	WaitWords WaitWords `yaml:"wait_words,omitempty" json:"wait_words,omitempty"`
+}
+
+// WaitWords are the words {wait} and {opens} are made of. A wait is
+// rounded up to minutes: at most one minute is Minute, up to 89 minutes
+// Minutes, longer waits Hours (rounded up).
+type WaitWords struct {
+	// Minute is a wait of one minute: "1 minute".
+	Minute Text `yaml:"minute,omitempty" json:"minute,omitempty"`
+	// Minutes is a wait of {minutes} minutes.
+	Minutes Text `yaml:"minutes,omitempty" json:"minutes,omitempty"`
+	// Hours is a wait of {hours} hours.
+	Hours Text `yaml:"hours,omitempty" json:"hours,omitempty"`
+	// OpensToday says an opening time later today: {time} is the clock
+	// time with the time zone ("10:00 CET").
+	OpensToday Text `yaml:"opens_today,omitempty" json:"opens_today,omitempty"`
+	// OpensLater says an opening time on another day: {day} (one of Days)
+	// and {time}.
+	OpensLater Text `yaml:"opens_later,omitempty" json:"opens_later,omitempty"`
+	// Days are the weekday names {day} is said with.
+	Days Weekdays `yaml:"days,omitempty" json:"days,omitempty"`
+}
+
+// Weekdays are a text for each day of the week.
+type Weekdays struct {
+	Sun Text `yaml:"sun,omitempty" json:"sun,omitempty"`
+	Mon Text `yaml:"mon,omitempty" json:"mon,omitempty"`
+	Tue Text `yaml:"tue,omitempty" json:"tue,omitempty"`
+	Wed Text `yaml:"wed,omitempty" json:"wed,omitempty"`
+	Thu Text `yaml:"thu,omitempty" json:"thu,omitempty"`
+	Fri Text `yaml:"fri,omitempty" json:"fri,omitempty"`
+	Sat Text `yaml:"sat,omitempty" json:"sat,omitempty"`
+}
+
+// Day returns the text of weekday d.
+func (w *Weekdays) Day(d time.Weekday) Text {
+	return [7]Text{w.Sun, w.Mon, w.Tue, w.Wed, w.Thu, w.Fri, w.Sat}[d%7]
+}
+
+// waitWordRefs lists the wait words with their paths and placeholders.
+func (w *WaitWords) refs() []textRef {
+	const p = "texts.wait_words."
+	out := []textRef{
+		{path: p + "minute", text: w.Minute, vars: []string{}},
+		{path: p + "minutes", text: w.Minutes, vars: []string{"minutes"}},
+		{path: p + "hours", text: w.Hours, vars: []string{"hours"}},
+		{path: p + "opens_today", text: w.OpensToday, vars: []string{"time"}},
+		{path: p + "opens_later", text: w.OpensLater, vars: []string{"day", "time"}},
+	}
+	for i, name := range []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"} {
+		out = append(out, textRef{path: p + "days." + name, text: w.Days.Day(time.Weekday(i)), vars: []string{}})
+	}
+	return out
 }
 
 // Service says when people answer and what the handoff queue promises.

@@ -5,20 +5,6 @@ import (
 	"strings"
 )
 
-// HandoffReasons are the reason codes a conversation is handed to a person
-// with; conversation tests expect them by these names.
-var HandoffReasons = []string{
-	"customer_request",    // the customer asked for a person
-	"negative_sentiment",  // a turn below policy.sentiment_handoff_below after the acknowledgement
-	"sentiment_worsening", // sentiment fell turn after turn for policy.worsening_turns turns despite de-escalation
-	"not_calmed",          // failed attempts reached policy.max_attempts
-	"not_understood",      // policy.max_unclear unclear replies in a row
-	"out_of_scope",        // no intent matched after policy.max_unclear tries
-	"human_only",          // an intent with handoff:
-	"option_needs_human",  // a choice with handoff:
-	"flow_handoff",        // a handoff state or $handoff
-}
-
 // Waits reports whether the state waits for the customer's reply: confirm,
 // choices, agree and close states always do, message states when they have
 // an `on` map.

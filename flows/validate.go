@@ -27,7 +27,7 @@ import (
 //	missing-text         required texts (texts.*, a state's say, a choice's label) exist
 //	missing-translation  every text and intent has every language
 //	unknown-language     texts use only the languages listed
-//	unknown-placeholder  braces name only Placeholders
+//	unknown-placeholder  braces name only Placeholders (texts.wait_words: only their own)
 //	duplicate-choice     a choices state's ids are unique
 //	choice               a choice agrees or hands off, not both
 //	unknown-flow         an intent's flow exists; a test's expected flow exists
@@ -132,6 +132,9 @@ type textRef struct {
 	// lint: whether lint rules about the customer-facing wording apply
 	// (every text; switchOK marks the channel reminder and farewells).
 	switchOK bool
+	// vars, when not nil, are the only placeholders the text may use
+	// instead of Placeholders.
+	vars []string
 }
 
 // allTexts lists every text of f in a fixed order: texts.*, then each
@@ -156,6 +159,7 @@ func (f *File) allTexts() []textRef {
 		{path: "texts.rating_comment", text: t.RatingComment},
 		{path: "texts.rating_thanks", text: t.RatingThanks},
 	}
+	out = append(out, t.WaitWords.refs()...)
 	for _, fname := range f.FlowNames() {
 		fl := f.Flows[fname]
 		for _, sname := range fl.StateNames() {
@@ -260,12 +264,21 @@ func (v *validator) texts() {
 				v.errorf(textPath(r.path, lang, ""), "unknown-language", "%s has a text in %q, which is not one of the languages", r.path, lang)
 				continue
 			}
+			allowed := Placeholders
+			if r.vars != nil {
+				allowed = r.vars
+			}
 			variants(r.text, lang, func(ch, s string) {
 				for _, m := range placeholderRE.FindAllStringSubmatch(s, -1) {
-					if !slices.Contains(Placeholders, m[1]) {
-						v.errorf(textPath(r.path, lang, ch), "unknown-placeholder", "unknown placeholder {%s} in %s: want one of %s",
-							m[1], textPath(r.path, lang, ch), strings.Join(Placeholders, ", "))
+					if slices.Contains(allowed, m[1]) {
+						continue
 					}
+					want := "want one of " + strings.Join(allowed, ", ")
+					if len(allowed) == 0 {
+						want = "it takes none"
+					}
+					v.errorf(textPath(r.path, lang, ch), "unknown-placeholder", "unknown placeholder {%s} in %s: %s",
+						m[1], textPath(r.path, lang, ch), want)
 				}
 			})
 		}
@@ -566,9 +579,9 @@ func (v *validator) tests() {
 			if e.Lang != "" && !slices.Contains(f.Languages, e.Lang) {
 				tv.errorf(ep+".lang", "unknown-language", "test %q, turn %d: %q is not one of the languages", t.Name, i+1, e.Lang)
 			}
-			if e.Handoff != "" && e.Handoff != "none" && !slices.Contains(HandoffReasons, e.Handoff) {
+			if e.Handoff != "" && e.Handoff != "none" && !Reason(e.Handoff).Known() {
 				tv.errorf(ep+".handoff", "handoff-reason", "test %q, turn %d: unknown handoff reason %q: want none or one of %s",
-					t.Name, i+1, e.Handoff, strings.Join(HandoffReasons, ", "))
+					t.Name, i+1, e.Handoff, reasonList())
 			}
 			for j, id := range e.Choices {
 				if !f.hasChoice(flow, id) {

@@ -242,3 +242,48 @@ func TestRecoverOpensMissingTickets(t *testing.T) {
 		t.Errorf("second Recover = %d, %v; want nothing new", n, err)
 	}
 }
+
+// TestReEscalationRaisesPriority checks that a second handoff of a
+// conversation whose ticket is still open raises the ticket's priority
+// (and so its place in the queue), and never lowers it.
+func TestReEscalationRaisesPriority(t *testing.T) {
+	b := newBare(t)
+	a := b.open("a", "", "normal", 0)
+	b.open("b", "", "high", time.Second)
+	if got := b.queue(); !slices.Equal(got, []string{"b", "a"}) {
+		t.Fatalf("queue %v, want [b a]", got)
+	}
+	if id := b.open("a", "", "urgent", time.Second); id != a {
+		t.Fatalf("re-escalation opened ticket %d, want the open ticket %d", id, a)
+	}
+	if p := b.ticketPriority(a); p != "urgent" {
+		t.Errorf("priority after an urgent re-escalation %q, want urgent", p)
+	}
+	if got := b.queue(); !slices.Equal(got, []string{"a", "b"}) {
+		t.Errorf("queue %v, want [a b]", got)
+	}
+	b.open("a", "", "low", time.Second)
+	if p := b.ticketPriority(a); p != "urgent" {
+		t.Errorf("priority after a low re-escalation %q, want it kept at urgent", p)
+	}
+}
+
+// queue returns the conversations of the whole queue, best first.
+func (b *bare) queue() []string {
+	b.t.Helper()
+	q, err := b.svc.Queue("")
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return convs(q)
+}
+
+// ticketPriority returns ticket id's priority.
+func (b *bare) ticketPriority(id int64) string {
+	b.t.Helper()
+	t, err := b.svc.Ticket(b.ctx, id)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return t.Priority
+}

@@ -103,6 +103,7 @@ type Service struct {
 	buffer   int
 	cost     int
 	dummy    []byte // a hash to compare unknown names against
+	defaults defaultWords
 
 	// agentMu orders the changes to agents' accounts (here and as read
 	// back from the store); it is held across store calls, s.mu never is.
@@ -246,6 +247,12 @@ func (s *Service) Escalate(ctx context.Context, h bot.HandoffRecord) error {
 		if snap, err := eng.Conversation(ctx, h.Address); err == nil {
 			t.Seq = snap.Seq
 		}
+		// The mood so far, read once: the engine's events keep it up to date.
+		if tr, err := eng.Transcript(ctx, h.Address); err == nil {
+			t.Mood = TrendOf(tr)
+		} else {
+			s.log.WarnContext(ctx, "handoff: transcript for the mood", "addr", h.Address.String(), "err", err)
+		}
 	}
 	t.Target = target(f, t.Priority)
 
@@ -301,9 +308,14 @@ func (s *Service) Notify(_ context.Context, ev bot.Event) {
 		if c == nil {
 			return
 		}
-		if ev.Kind == bot.EventMessage && c.Status == StatusQueued {
+		if ev.Kind == bot.EventMessage {
 			s.mu.Lock()
-			s.asked[c.ID] = true
+			if c.Status == StatusQueued {
+				s.asked[c.ID] = true
+			}
+			if t := s.byAddr[ev.Address]; t != nil && t.ID == c.ID {
+				t.Mood = t.Mood.with(*ev.Entry)
+			}
 			s.mu.Unlock()
 		}
 		e := *ev.Entry

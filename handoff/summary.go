@@ -37,7 +37,7 @@ type Summary struct {
 	Moods []Mood `json:"moods,omitempty"`
 	// Reason is the handoff's reason code, ReasonText it in words, and
 	// Evidence the facts behind it.
-	Reason     string         `json:"reason"`
+	Reason     flows.Reason   `json:"reason"`
 	ReasonText string         `json:"reason_text"`
 	Evidence   map[string]any `json:"evidence,omitempty"`
 	Skill      string         `json:"skill,omitempty"`
@@ -69,18 +69,6 @@ type Mood struct {
 	Text      string  `json:"text"`
 	Sentiment float64 `json:"sentiment"`
 	Label     string  `json:"label"`
-}
-
-// reasons say the handoff reason codes in words.
-var reasons = map[string]string{
-	"customer_request":   "the customer asked for a person",
-	"negative_sentiment": "the customer is very upset",
-	"not_calmed":         "de-escalation attempts did not calm the customer",
-	"not_understood":     "the bot did not understand the customer several times",
-	"out_of_scope":       "the request is outside what the bot covers",
-	"human_only":         "this request is for people only",
-	"option_needs_human": "the option the customer chose needs a person",
-	"flow_handoff":       "the flow hands this case to a person",
 }
 
 // Transcript returns ticket id's conversation, both directions, in order.
@@ -126,12 +114,9 @@ func (s *Service) Summary(ctx context.Context, id int64) (Summary, error) {
 func summarize(t *Ticket, tr []bot.Entry, snap *bot.Snapshot, f *flows.File, now time.Time) Summary {
 	sum := Summary{
 		TicketID: t.ID, Address: t.Address, Channel: t.Address.Channel, Lang: t.Lang,
-		Flow: t.Flow, Reason: t.Reason, ReasonText: reasons[t.Reason], Evidence: maps.Clone(t.Evidence),
+		Flow: t.Flow, Reason: t.Reason, ReasonText: t.Reason.Text(), Evidence: maps.Clone(t.Evidence),
 		Skill: t.Skill, Priority: t.Priority, Created: t.Created, Waited: t.Waited(now), Target: t.Target,
 		Responded: !t.FirstResponse.IsZero(),
-	}
-	if sum.ReasonText == "" {
-		sum.ReasonText = t.Reason
 	}
 	var fl *flows.Flow
 	if f != nil {

@@ -112,3 +112,31 @@ func TestSummaryGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestEveryReasonHasText checks that the summary says every handoff reason
+// in words: an agent never reads a bare code.
+func TestEveryReasonHasText(t *testing.T) {
+	r := newRig(t, defaultFlows(t))
+	for i, reason := range flows.HandoffReasons {
+		addr := bot.Address{Channel: bottest.Channel, Conversation: "reason-" + string(reason)}
+		if err := r.svc.Escalate(r.ctx, bot.HandoffRecord{Address: addr, Reason: reason, Lang: "en", At: r.clock.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		ts := r.svc.Tickets()
+		if len(ts) != i+1 {
+			t.Fatalf("%d tickets after %d handoffs", len(ts), i+1)
+		}
+		for _, tk := range ts {
+			if tk.Address != addr {
+				continue
+			}
+			sum, err := r.svc.Summary(r.ctx, tk.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.ReasonText == "" || sum.ReasonText == string(reason) {
+				t.Errorf("reason %s: summary says %q, want it in words", reason, sum.ReasonText)
+			}
+		}
+	}
+}

@@ -40,7 +40,7 @@ type Ticket struct {
 	Status  Status      `json:"status"`
 	// Reason is the handoff's reason code (customer_request, ...) and
 	// Evidence the scores and facts behind it.
-	Reason   string         `json:"reason"`
+	Reason   flows.Reason   `json:"reason"`
 	Evidence map[string]any `json:"evidence,omitempty"`
 	// Skill routes the ticket; "" means any agent.
 	Skill string `json:"skill,omitempty"`
@@ -78,8 +78,48 @@ type Ticket struct {
 	EndSeq int64 `json:"end_seq,omitempty"`
 	// Waiting records what the waiting customer was told.
 	Waiting Waiting `json:"waiting"`
+	// Mood is the customer's sentiment as the bot read it, kept up to
+	// date from the engine's events (nil when the bot read none). It is
+	// replaced, never changed in place.
+	Mood *Trend `json:"mood,omitempty"`
 	// Version counts the ticket's changes; a Store keeps the highest.
 	Version int64 `json:"version"`
+}
+
+// Trend is a customer's sentiment over the messages the bot read: the
+// latest, the first (to show the trend) and how many.
+type Trend struct {
+	Sentiment float64 `json:"sentiment"`
+	Label     string  `json:"label"`
+	First     float64 `json:"first"`
+	Turns     int     `json:"turns"`
+	// Seq is the last message read.
+	Seq int64 `json:"seq"`
+}
+
+// TrendOf reads the customer's sentiment from a transcript; nil when the
+// bot read none of it.
+func TrendOf(tr []bot.Entry) *Trend {
+	var m *Trend
+	for _, e := range tr {
+		m = m.with(e)
+	}
+	return m
+}
+
+// with returns m with customer message e read, or m itself when e is no
+// analysed customer message after the ones read.
+func (m *Trend) with(e bot.Entry) *Trend {
+	if e.Direction != bot.Inbound || e.Analysis == nil || m != nil && e.Seq <= m.Seq {
+		return m
+	}
+	n := Trend{First: e.Analysis.Sentiment}
+	if m != nil {
+		n = *m
+	}
+	n.Sentiment, n.Label, n.Seq = e.Analysis.Sentiment, e.Analysis.Label, e.Seq
+	n.Turns++
+	return &n
 }
 
 // Note is an internal note on a ticket.
@@ -162,20 +202,20 @@ func (t *Ticket) clone() *Ticket {
 }
 
 // priorityRank orders priorities: urgent 3, high 2, normal 1, low 0; an
-// unknown priority counts as normal.
+// unknown priority counts as the default.
 func priorityRank(p string) int {
 	if i := slices.Index(flows.Priorities, p); i >= 0 {
 		return i
 	}
-	return 1
+	return slices.Index(flows.Priorities, flows.DefaultPriority)
 }
 
-// normalPriority returns p when it is a known priority, else "normal".
+// normalPriority returns p when it is a known priority, else the default.
 func normalPriority(p string) string {
 	if slices.Contains(flows.Priorities, p) {
 		return p
 	}
-	return "normal"
+	return flows.DefaultPriority
 }
 
 // target is the first-response target of priority under f's service settings.

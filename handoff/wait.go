@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/calmbot/calmbot"
 	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/flows"
 )
@@ -202,6 +205,7 @@ func (s *Service) inform(ctx context.Context, eng Engine) error {
 	}
 	open := h == nil || h.isOpen(now)
 	texts := &f.Texts
+	say := s.sayer(f)
 	var jobs []job
 
 	s.mu.Lock()
@@ -216,7 +220,7 @@ func (s *Service) inform(ctx context.Context, eng Engine) error {
 				continue
 			}
 			opens := h.next(now)
-			j := job{id: id, addr: t.Address, vars: map[string]string{"opens": formatOpens(lang, opens, now)},
+			j := job{id: id, addr: t.Address, vars: map[string]string{"opens": say.opens(lang, opens, now)},
 				text: func(x *flows.Texts) flows.Text { return x.AfterHours },
 				apply: func(t *Ticket) {
 					t.Waiting.AfterHours, t.Waiting.Told, t.Waiting.Estimate = true, now, opens.Sub(now)
@@ -225,7 +229,7 @@ func (s *Service) inform(ctx context.Context, eng Engine) error {
 				// No words for it: the waiting text, with the wait until opening.
 				j.text = func(x *flows.Texts) flows.Text { return x.Waiting }
 				j.vars["position"] = "1"
-				j.vars["wait"] = formatWait(lang, opens.Sub(now))
+				j.vars["wait"] = say.wait(lang, opens.Sub(now))
 			}
 			jobs = append(jobs, j)
 			continue
@@ -238,7 +242,7 @@ func (s *Service) inform(ctx context.Context, eng Engine) error {
 		if first || grew || asked {
 			delete(s.asked, id)
 			j := job{id: id, addr: t.Address,
-				vars: map[string]string{"position": strconv.Itoa(e.Position), "wait": formatWait(lang, e.Wait)},
+				vars: map[string]string{"position": strconv.Itoa(e.Position), "wait": say.wait(lang, e.Wait)},
 				text: func(x *flows.Texts) flows.Text { return x.Waiting },
 				apply: func(t *Ticket) {
 					t.Waiting.Told, t.Waiting.Estimate, t.Waiting.Busy, t.Waiting.AfterHours = now, e.Wait, e.Busy, false
@@ -364,58 +368,80 @@ func (h *hours) next(now time.Time) time.Time {
 	return time.Time{}
 }
 
-// waitWords are the words for waits, per language: under a minute is
-// said as one minute, past 90 minutes in hours.
-var waitWords = map[string][4]string{
-	"en": {"1 minute", "%d minutes", "1 hour", "%d hours"},
-	"it": {"1 minuto", "%d minuti", "1 ora", "%d ore"},
-	"de": {"1 Minute", "%d Minuten", "1 Stunde", "%d Stunden"},
-	"fi": {"1 minuutti", "%d minuuttia", "1 tunti", "%d tuntia"},
+// defaultWords are the wait words of the default flows (calmbot's
+// flows.yaml), read the first time a flow file lacks one.
+type defaultWords struct {
+	once  sync.Once
+	words flows.WaitWords
+	lang  string
 }
 
-// formatWait says d in lang, rounded up to minutes (or to hours past 90
-// minutes): an estimate errs on the long side.
-func formatWait(lang string, d time.Duration) string {
-	w, ok := waitWords[lang]
+// get returns the default wait words and their default language.
+func (d *defaultWords) get(log *slog.Logger) (*flows.WaitWords, string) {
+	d.once.Do(func() {
+		f, err := flows.Parse("(built-in flows.yaml)", calmbot.DefaultFlows())
+		if err != nil {
+			log.Error("built-in flows: wait words", "err", err)
+			return
+		}
+		d.words, d.lang = f.Texts.WaitWords, f.DefaultLanguage
+	})
+	return &d.words, d.lang
+}
+
+// sayer says waits and opening times with a flow file's wait words,
+// taking each word the file lacks in a language from the default flows
+// (in that language, else in their default language).
+type sayer struct {
+	own      *flows.WaitWords
+	defaults func() (*flows.WaitWords, string)
+}
+
+// sayer returns the sayer of flow file f.
+func (s *Service) sayer(f *flows.File) sayer {
+	return sayer{own: &f.Texts.WaitWords, defaults: func() (*flows.WaitWords, string) { return s.defaults.get(s.log) }}
+}
+
+// word says the wait word pick chooses in lang, with its placeholders
+// (name, value pairs) filled in.
+func (w sayer) word(lang string, pick func(*flows.WaitWords) flows.Text, vars ...string) string {
+	t, ok := pick(w.own).Get(lang, "")
 	if !ok {
-		w = waitWords["en"]
+		def, defLang := w.defaults()
+		if t, ok = pick(def).Get(lang, ""); !ok {
+			t, _ = pick(def).Get(defLang, "")
+		}
 	}
+	for i := 0; i+1 < len(vars); i += 2 {
+		t = strings.ReplaceAll(t, "{"+vars[i]+"}", vars[i+1])
+	}
+	return t
+}
+
+// wait says d in lang, rounded up to minutes (or to hours past 89
+// minutes): an estimate errs on the long side.
+func (w sayer) wait(lang string, d time.Duration) string {
 	mins := int((d + time.Minute - 1) / time.Minute)
 	switch {
 	case mins <= 1:
-		return w[0]
+		return w.word(lang, func(x *flows.WaitWords) flows.Text { return x.Minute })
 	case mins < 90:
-		return fmt.Sprintf(w[1], mins)
+		return w.word(lang, func(x *flows.WaitWords) flows.Text { return x.Minutes }, "minutes", strconv.Itoa(mins))
 	}
-	hrs := (mins + 59) / 60
-	if hrs == 1 {
-		return w[2]
-	}
-	return fmt.Sprintf(w[3], hrs)
+	return w.word(lang, func(x *flows.WaitWords) flows.Text { return x.Hours }, "hours", strconv.Itoa((mins+59)/60))
 }
 
-// dayNames are weekday names per language, Sunday first.
-var dayNames = map[string][7]string{
-	"en": {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"},
-	"it": {"domenica", "lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato"},
-	"de": {"Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"},
-	"fi": {"sunnuntaina", "maanantaina", "tiistaina", "keskiviikkona", "torstaina", "perjantaina", "lauantaina"},
-}
-
-// formatOpens says when the service opens: the time, with the weekday when
-// it is not today, and the time zone ("Monday 09:00 CET").
-func formatOpens(lang string, at, now time.Time) string {
+// opens says when the service opens: the time with the time zone, and
+// the weekday when it is not today.
+func (w sayer) opens(lang string, at, now time.Time) string {
 	if at.IsZero() {
 		return "?"
 	}
-	out := at.Format("15:04 MST")
+	clock := at.Format("15:04 MST")
 	l := now.In(at.Location())
-	if y, m, d := at.Date(); y != l.Year() || m != l.Month() || d != l.Day() {
-		names, ok := dayNames[lang]
-		if !ok {
-			names = dayNames["en"]
-		}
-		out = names[at.Weekday()] + " " + out
+	if y, m, d := at.Date(); y == l.Year() && m == l.Month() && d == l.Day() {
+		return w.word(lang, func(x *flows.WaitWords) flows.Text { return x.OpensToday }, "time", clock)
 	}
-	return out
+	day := w.word(lang, func(x *flows.WaitWords) flows.Text { return x.Days.Day(at.Weekday()) })
+	return w.word(lang, func(x *flows.WaitWords) flows.Text { return x.OpensLater }, "day", day, "time", clock)
 }

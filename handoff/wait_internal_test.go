@@ -1,11 +1,19 @@
 package handoff
 
 import (
+	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/calmbot/calmbot/flows"
 )
+
+// bareSayer is the sayer of a flow file without wait words: every word
+// comes from the default flows.
+func bareSayer() sayer {
+	d := &defaultWords{}
+	return sayer{own: &flows.WaitWords{}, defaults: func() (*flows.WaitWords, string) { return d.get(slog.Default()) }}
+}
 
 func TestFormatWait(t *testing.T) {
 	tests := []struct {
@@ -25,7 +33,7 @@ func TestFormatWait(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.lang+" "+tt.d.String(), func(t *testing.T) {
-			if got := formatWait(tt.lang, tt.d); got != tt.want {
+			if got := bareSayer().wait(tt.lang, tt.d); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
@@ -66,7 +74,7 @@ func TestHours(t *testing.T) {
 			if !next.Equal(tt.next) {
 				t.Errorf("next: got %v, want %v", next, tt.next)
 			}
-			if got := formatOpens("en", next, tt.at); got != tt.opensTxt {
+			if got := bareSayer().opens("en", next, tt.at); got != tt.opensTxt {
 				t.Errorf("opens: got %q, want %q", got, tt.opensTxt)
 			}
 		})

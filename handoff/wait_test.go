@@ -179,3 +179,18 @@ func TestAfterHoursWeekend(t *testing.T) {
 		t.Errorf("after hours in Italian: %q", got)
 	}
 }
+
+// TestWaitWordsFromFlows checks that the words of {wait} and {opens} come
+// from the flow file when it has them.
+func TestWaitWordsFromFlows(t *testing.T) {
+	f := serviceFlows(t, flows.Service{Hours: &flows.Hours{Timezone: "UTC", Days: []string{"tue"}, Open: "10:00", Close: "18:00"}})
+	f.Texts.WaitWords.OpensLater = text("{day}, {time}", "{day}, {time}", "{day}, {time}", "{day}, {time}")
+	f.Texts.WaitWords.Days.Tue = text("on Tue", "mar", "Di", "ti")
+	r := newRig(t, f)
+	c, _ := r.handoff("I want to talk to a human")
+	c.Replies()
+	r.check()
+	if got := said(c); !contains(got, "at on Tue, 10:00 UTC") {
+		t.Errorf("after hours: %q, want the flow file's words", got)
+	}
+}

@@ -157,7 +157,7 @@ func (m *Metrics) Notify(_ context.Context, ev bot.Event) {
 		}
 		m.messages.WithLabelValues(ev.Address.Channel, author).Inc()
 	case bot.EventHandoff:
-		m.handoffs.WithLabelValues(ev.Handoff.Reason).Inc()
+		m.handoffs.WithLabelValues(string(ev.Handoff.Reason)).Inc()
 		m.mu.Lock()
 		if md := m.moods[ev.Address]; md != nil {
 			md.handedOff = true

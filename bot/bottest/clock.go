@@ -85,3 +85,20 @@ func (c *Clock) Pending() int {
 	defer c.mu.Unlock()
 	return len(c.timers)
 }
+
+// Next returns how long until the earliest waiting function runs; ok is
+// false when none waits.
+func (c *Clock) Next() (d time.Duration, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.timers) == 0 {
+		return 0, false
+	}
+	at := c.timers[0].at
+	for _, t := range c.timers[1:] {
+		if t.at.Before(at) {
+			at = t.at
+		}
+	}
+	return at.Sub(c.now), true
+}

@@ -206,7 +206,7 @@ func (s *session) Say(ctx context.Context, text string) (flows.Outcome, error) {
 	out.Flow, out.State, out.Lang = snap.Flow, snap.State, snap.Lang
 	out.Ended = snap.Status == bot.StatusEnded
 	if snap.Status == bot.StatusHuman && snap.Handoff != nil {
-		out.Handoff = snap.Handoff.Reason
+		out.Handoff = string(snap.Handoff.Reason)
 	}
 	return out, nil
 }

@@ -14,16 +14,17 @@ import (
 // Store is an in-memory bot.Store for tests. FailCommits makes Commit fail
 // while it is set.
 type Store struct {
-	mu       sync.Mutex
-	convs    map[bot.Address]*bot.Snapshot
-	entries  map[bot.Address][]bot.Entry
-	seen     map[string]string // dedupeKey -> text
-	handoffs map[bot.Address][]bot.HandoffRecord
-	ratings  map[bot.Address][]bot.Rating
-	outbox   map[int64]bot.Outgoing
-	nextID   int64
-	flows    map[string][]byte
-	commits  int
+	mu          sync.Mutex
+	convs       map[bot.Address]*bot.Snapshot
+	entries     map[bot.Address][]bot.Entry
+	seen        map[string]string // dedupeKey -> text
+	handoffs    map[bot.Address][]bot.HandoffRecord
+	ratings     map[bot.Address][]bot.Rating
+	outbox      map[int64]bot.Outgoing
+	nextID      int64
+	flows       map[string][]byte
+	commits     int
+	transcripts int // Transcript calls
 
 	// FailCommits, while non-nil, is returned by Commit, which then writes nothing.
 	FailCommits error
@@ -158,6 +159,7 @@ func (s *Store) Received(_ context.Context, addr bot.Address, ids []string) (map
 func (s *Store) Transcript(_ context.Context, addr bot.Address) ([]bot.Entry, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.transcripts++
 	out := slices.Clone(s.entries[addr])
 	for i := range out {
 		if out[i].OutboxID != 0 {
@@ -240,6 +242,13 @@ func (s *Store) Ratings(addr bot.Address) []bot.Rating {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.ratings[addr])
+}
+
+// Transcripts counts the Transcript calls.
+func (s *Store) Transcripts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.transcripts
 }
 
 // Commits counts the commits that wrote something.

@@ -267,7 +267,7 @@ func TestChatContinuesConversation(t *testing.T) {
 	}
 	r = runCmd(t, `{"text": "ich will mit einem Menschen sprechen"}`, args...)
 	evs = events(t, r.stdout)
-	if len(evs) == 0 || evs[0].Type != "handoff" || evs[0].Reason != bot.ReasonCustomerRequest {
+	if len(evs) == 0 || evs[0].Type != "handoff" || evs[0].Reason != string(bot.ReasonCustomerRequest) {
 		t.Errorf("handoff: %+v", evs)
 	}
 }

@@ -18,24 +18,14 @@ import (
 	"github.com/calmbot/calmbot/webserve"
 )
 
-// ticketView is a ticket as the desk lists it: with how long the customer
-// has waited, the customer's latest sentiment and, while queued, the
-// customer's place in the line.
+// ticketView is a ticket as the desk lists it (with the customer's mood,
+// kept on the ticket): with how long the customer has waited and, while
+// queued, the customer's place in the line.
 type ticketView struct {
 	*handoff.Ticket
 	WaitedSeconds float64           `json:"waited_seconds"`
 	TargetSeconds float64           `json:"target_seconds"`
-	Mood          *mood             `json:"mood,omitempty"`
 	Estimate      *handoff.Estimate `json:"estimate,omitempty"`
-}
-
-// mood is the latest sentiment the bot read in the customer's messages.
-type mood struct {
-	Sentiment float64 `json:"sentiment"`
-	Label     string  `json:"label"`
-	// First is the sentiment of the first message read, to show the trend.
-	First float64 `json:"first"`
-	Turns int     `json:"turns"`
 }
 
 // message is a transcript entry as the desk shows it.
@@ -72,30 +62,10 @@ func toMessage(e bot.Entry) message {
 	return m
 }
 
-// moodOf reads the customer's sentiment from a transcript.
-func moodOf(tr []bot.Entry) *mood {
-	var m *mood
-	for _, e := range tr {
-		if e.Direction != bot.Inbound || e.Analysis == nil {
-			continue
-		}
-		if m == nil {
-			m = &mood{First: e.Analysis.Sentiment}
-		}
-		m.Sentiment, m.Label = e.Analysis.Sentiment, e.Analysis.Label
-		m.Turns++
-	}
-	return m
-}
-
-// view builds the list view of t.
-func (d *Desk) view(ctx context.Context, t *handoff.Ticket, now time.Time) ticketView {
+// view builds the list view of t. It reads no transcript: a list shows
+// many tickets.
+func (d *Desk) view(t *handoff.Ticket, now time.Time) ticketView {
 	v := ticketView{Ticket: t, WaitedSeconds: t.Waited(now).Seconds(), TargetSeconds: t.Target.Seconds()}
-	if tr, err := d.svc.Transcript(ctx, t.ID); err == nil {
-		v.Mood = moodOf(tr)
-	} else {
-		d.log.WarnContext(ctx, "desk: transcript for the list", "ticket", t.ID, "err", err)
-	}
 	if t.Status == handoff.StatusQueued {
 		if e, err := d.svc.Estimate(t.ID); err == nil {
 			v.Estimate = &e
@@ -104,11 +74,11 @@ func (d *Desk) view(ctx context.Context, t *handoff.Ticket, now time.Time) ticke
 	return v
 }
 
-func (d *Desk) views(ctx context.Context, ts []*handoff.Ticket) []ticketView {
+func (d *Desk) views(ts []*handoff.Ticket) []ticketView {
 	now := d.clock.Now()
 	out := make([]ticketView, 0, len(ts))
 	for _, t := range ts {
-		out = append(out, d.view(ctx, t, now))
+		out = append(out, d.view(t, now))
 	}
 	return out
 }
@@ -207,12 +177,12 @@ func (d *Desk) apiQueue(w http.ResponseWriter, r *http.Request, s *session) {
 		d.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"now": d.clock.Now(), "tickets": d.views(r.Context(), q)})
+	writeJSON(w, http.StatusOK, map[string]any{"now": d.clock.Now(), "tickets": d.views(q)})
 }
 
 // apiMine is GET /api/mine: the tickets the agent holds or was invited to.
 func (d *Desk) apiMine(w http.ResponseWriter, r *http.Request, s *session) {
-	writeJSON(w, http.StatusOK, map[string]any{"now": d.clock.Now(), "tickets": d.views(r.Context(), d.svc.Mine(s.agent.ID))})
+	writeJSON(w, http.StatusOK, map[string]any{"now": d.clock.Now(), "tickets": d.views(d.svc.Mine(s.agent.ID))})
 }
 
 // apiNext is POST /api/queue/next: the best queued ticket for the agent.
@@ -248,7 +218,10 @@ func (d *Desk) detail(ctx context.Context, id int64, agent string) (*ticketDetai
 		return nil, err
 	}
 	out := &ticketDetail{Now: d.clock.Now(), Summary: sum, SummaryText: sum.Text(), Mine: t.Involves(agent)}
-	out.Ticket = ticketView{Ticket: t, WaitedSeconds: t.Waited(out.Now).Seconds(), TargetSeconds: t.Target.Seconds(), Mood: moodOf(tr)}
+	if t.Mood == nil {
+		t.Mood = handoff.TrendOf(tr) // a ticket stored before tickets kept their mood
+	}
+	out.Ticket = ticketView{Ticket: t, WaitedSeconds: t.Waited(out.Now).Seconds(), TargetSeconds: t.Target.Seconds()}
 	out.Transcript = make([]message, 0, len(tr))
 	for _, e := range tr {
 		out.Transcript = append(out.Transcript, toMessage(e))
@@ -429,7 +402,7 @@ func (d *Desk) answerTicket(w http.ResponseWriter, r *http.Request, t *handoff.T
 		d.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"ticket": d.view(r.Context(), t, d.clock.Now())})
+	writeJSON(w, http.StatusOK, map[string]any{"ticket": d.view(t, d.clock.Now())})
 }
 
 func ticketID(r *http.Request) (int64, error) {

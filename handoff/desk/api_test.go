@@ -282,3 +282,37 @@ func TestEventsLive(t *testing.T) {
 	for range deadline {
 	}
 }
+
+// TestQueueReadsNoTranscript checks that listing tickets shows the
+// customer's mood without reading any conversation's transcript.
+func TestQueueReadsNoTranscript(t *testing.T) {
+	r := newRig(t)
+	r.agent("ada", 2, "delivery")
+	r.handoff("My parcel still hasn't arrived, this is ridiculous!", "yes", "I want to talk to a human")
+	r.handoff("My parcel is late and I am furious about it", "I want to talk to a human")
+	ada := r.login("ada")
+	type listed struct {
+		Tickets []struct {
+			ID   int64 `json:"id"`
+			Mood *struct {
+				Sentiment float64 `json:"sentiment"`
+				First     float64 `json:"first"`
+				Turns     int     `json:"turns"`
+			} `json:"mood"`
+		} `json:"tickets"`
+	}
+	before := r.h.Store.Transcripts()
+	var queue listed
+	ada.call("GET", "/desk/api/queue", nil, http.StatusOK, &queue)
+	if n := r.h.Store.Transcripts() - before; n != 0 {
+		t.Errorf("listing the queue read %d transcripts, want none", n)
+	}
+	if len(queue.Tickets) != 2 {
+		t.Fatalf("queue: %+v, want 2 tickets", queue.Tickets)
+	}
+	for _, tk := range queue.Tickets {
+		if tk.Mood == nil || tk.Mood.Turns < 2 || tk.Mood.First >= 0 {
+			t.Errorf("ticket %d: mood %+v, want the turns read, the first negative", tk.ID, tk.Mood)
+		}
+	}
+}

@@ -104,8 +104,8 @@ func (d *Desk) dashboard(ctx context.Context) (*dashboard, error) {
 	})
 	var waits, firsts []float64
 	for _, t := range all {
-		out.Reasons[t.Reason]++
-		f := ticketFigures{ID: t.ID, Priority: t.Priority, Reason: t.Reason, Status: string(t.Status), Outcome: t.Outcome, Created: t.Created, TargetSeconds: t.Target.Seconds()}
+		out.Reasons[string(t.Reason)]++
+		f := ticketFigures{ID: t.ID, Priority: t.Priority, Reason: string(t.Reason), Status: string(t.Status), Outcome: t.Outcome, Created: t.Created, TargetSeconds: t.Target.Seconds()}
 		switch {
 		case t.Status == handoff.StatusQueued:
 			f.WaitSeconds = max(now.Sub(t.Created), 0).Seconds()

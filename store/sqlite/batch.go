@@ -388,7 +388,7 @@ func (s *Store) applyTurn(ctx context.Context, w *writer, r *request) (bot.Commi
 		}
 	}
 	if h := t.Handoff; h != nil {
-		if _, err := w.insertHandoff.Exec(ctx, convID, h.Reason, nullString(r.evidence),
+		if _, err := w.insertHandoff.Exec(ctx, convID, string(h.Reason), nullString(r.evidence),
 			h.Skill, h.Priority, h.Flow, h.State, h.Lang, nanos(h.At)); err != nil {
 			return res, fmt.Errorf("handoff: %w", err)
 		}

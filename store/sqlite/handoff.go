@@ -96,7 +96,7 @@ func (s *Store) CreateTicket(ctx context.Context, t *handoff.Ticket) error {
 		return fmt.Errorf("sqlite: create ticket: %w", err)
 	}
 	res, err := s.execute(ctx, execStmt{sqlInsertTicket, []any{t.Address.Channel, t.Address.Conversation, string(t.Status),
-		t.Owner, t.Skill, t.Priority, t.Reason, nanos(t.Created), nanos(t.Closed), t.Version, string(js)}})
+		t.Owner, t.Skill, t.Priority, string(t.Reason), nanos(t.Created), nanos(t.Closed), t.Version, string(js)}})
 	if err != nil {
 		return fmt.Errorf("sqlite: create ticket for %s: %w", t.Address, err)
 	}
@@ -114,7 +114,7 @@ func (s *Store) UpdateTicket(ctx context.Context, t *handoff.Ticket) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: update ticket %d: %w", t.ID, err)
 	}
-	res, err := s.execute(ctx, execStmt{sqlUpdateTicket, []any{string(t.Status), t.Owner, t.Skill, t.Priority, t.Reason,
+	res, err := s.execute(ctx, execStmt{sqlUpdateTicket, []any{string(t.Status), t.Owner, t.Skill, t.Priority, string(t.Reason),
 		nanos(t.Closed), t.Version, string(js), t.ID, t.Version}})
 	if err != nil {
 		return fmt.Errorf("sqlite: update ticket %d: %w", t.ID, err)
