@@ -44,7 +44,7 @@ func startServer(t *testing.T, args ...string) (base string, stderr *syncBuffer,
 		done <- run(ctx, all, strings.NewReader(""), io.Discard, stderr, func(string) string { return "" })
 	}()
 	re := regexp.MustCompile(`chat=(http://127\.0\.0\.1:\d+)/`)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second) // start-up under -race on a busy machine is slow
 	for {
 		if m := re.FindStringSubmatch(stderr.String()); m != nil {
 			base = m[1]
