@@ -146,9 +146,11 @@ func (s *Service) Authenticate(ctx context.Context, name, password string) (Agen
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return Agent{}, fmt.Errorf("authenticate %s: %w", name, err)
 	}
-	hash := s.dummy
-	if found {
-		hash = acc.PasswordHash
+	hash := acc.PasswordHash
+	if !found {
+		if hash, err = s.dummy(); err != nil {
+			return Agent{}, fmt.Errorf("authenticate %s: %w", name, err)
+		}
 	}
 	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || !found {
 		if err != nil && !errors.Is(err, bcrypt.ErrMismatchedHashAndPassword) {

@@ -102,7 +102,7 @@ type Service struct {
 	interval time.Duration
 	buffer   int
 	cost     int
-	dummy    []byte // a hash to compare unknown names against
+	dummy    func() ([]byte, error) // a hash to compare unknown names against, made on first use
 	defaults defaultWords
 
 	// agentMu orders the changes to agents' accounts (here and as read
@@ -155,10 +155,9 @@ func New(ctx context.Context, store Store, eng Engine, opts ...Option) (*Service
 	if eng != nil {
 		s.SetEngine(eng)
 	}
-	var err error
-	if s.dummy, err = bcrypt.GenerateFromPassword([]byte("calmbot-no-such-agent"), s.cost); err != nil {
-		return nil, fmt.Errorf("handoff: %w", err)
-	}
+	s.dummy = sync.OnceValues(func() ([]byte, error) {
+		return bcrypt.GenerateFromPassword([]byte("calmbot-no-such-agent"), s.cost)
+	})
 	accs, err := store.Accounts(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("handoff: load agents: %w", err)
