@@ -151,7 +151,11 @@ func New(token string, opts ...Option) (*Adapter, error) {
 		a.state = NewMemoryState()
 	}
 	if a.client == nil {
-		a.client = &http.Client{Timeout: a.pollTimeout + 30*time.Second}
+		// Replies to many chats go out at once: keep their connections
+		// (the default keeps 2 per host and opens a new one for each other).
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 64
+		a.client = &http.Client{Timeout: a.pollTimeout + 30*time.Second, Transport: tr}
 	}
 	api, err := tg.New(a.token,
 		tg.WithSkipGetMe(),

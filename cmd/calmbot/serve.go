@@ -18,6 +18,7 @@ func (e *env) serveFlags(o *serveOptions) *flag.FlagSet {
 	fs.StringVar(&o.flows, "flows", "", "flow `file` (default $CALMBOT_FLOWS, else ./flows.yaml if present, else the built-in flows); reloaded when it changes and on SIGHUP")
 	fs.StringVar(&o.db, "db", "", "SQLite database `file` (default $CALMBOT_DB, else calmbot.db); its key is kept beside it in FILE.key")
 	fs.BoolVar(&o.debug, "debug", false, "log debug messages")
+	telegramFlags(fs, &o.telegramToken)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: calmbot [serve] [flags]
 
@@ -25,6 +26,12 @@ Starts the help desk: the customer web chat at /, the agent desk at /desk,
 Prometheus metrics at /metrics, and /healthz and /readyz. Everything is
 kept in one SQLite database. The first start creates an agent "admin" and
 prints its password; manage agents with "calmbot agents".
+
+With a Telegram bot token ($CALMBOT_TELEGRAM_TOKEN or --telegram-token)
+customers can also write to the bot on Telegram (long polling; for a
+webhook set $CALMBOT_TELEGRAM_WEBHOOK_URL and
+$CALMBOT_TELEGRAM_WEBHOOK_SECRET; $CALMBOT_TELEGRAM_API_URL points at
+another Bot API server).
 
 Flags:
 `)
@@ -36,6 +43,7 @@ Flags:
 type serveOptions struct {
 	addr, flows, db string
 	debug           bool
+	telegramToken   string
 }
 
 func (e *env) serve(ctx context.Context, args []string) error {
@@ -67,7 +75,11 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	srv, err := newServer(ctx, serverConfig{flows: f, flowsPath: path, store: st, keyPath: dbPath + ".key", log: log})
+	tg, tgPath, err := e.newTelegram(o.telegramToken, log)
+	if err != nil {
+		return err
+	}
+	srv, err := newServer(ctx, serverConfig{flows: f, flowsPath: path, store: st, keyPath: dbPath + ".key", log: log, telegram: tg, telegramPath: tgPath})
 	if err != nil {
 		return err
 	}

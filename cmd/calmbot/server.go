@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/calmbot/calmbot/adapters/telegram"
 	"github.com/calmbot/calmbot/adapters/web"
 	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/flows"
@@ -37,9 +38,11 @@ type server struct {
 	engine  *bot.Engine
 	handoff *handoff.Service
 	web     *web.Adapter
-	desk    *desk.Desk
-	metrics *metrics.Metrics
-	handler http.Handler
+	// telegram is the Telegram adapter, nil when no token is configured.
+	telegram *telegram.Adapter
+	desk     *desk.Desk
+	metrics  *metrics.Metrics
+	handler  http.Handler
 	// flowsPath is watched for changes ("" for the built-in flows).
 	flowsPath string
 	// firstAgent and firstPassword are set when the server created the first agent.
@@ -54,6 +57,10 @@ type serverConfig struct {
 	keyPath   string // the key signing web chat tokens and desk sessions
 	log       *slog.Logger
 	quiet     *time.Duration // overrides the flows' quiet window (bench)
+	// telegram, when set, runs beside the web chat; its webhook (if any) is
+	// served at telegramPath.
+	telegram     *telegram.Adapter
+	telegramPath string
 }
 
 // newServer wires a server together. It does not start anything.
@@ -109,6 +116,9 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.Handle("/", s.web.Handler())
+	if cfg.telegram != nil {
+		s.attachTelegram(cfg.telegram, cfg.telegramPath, mux)
+	}
 	s.handler = mux
 	return s, nil
 }
@@ -135,6 +145,10 @@ func (s *server) ready(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "database: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
+	if err := s.telegramReady(); err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
 	fmt.Fprintln(w, "ready")
 }
 
@@ -149,7 +163,7 @@ func (s *server) run(ctx context.Context, ln net.Listener, hup <-chan struct{}) 
 	runCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, 4)
+	errs := make(chan error, 5)
 	start := func(name string, f func() error) {
 		wg.Add(1)
 		go func() {
@@ -162,6 +176,9 @@ func (s *server) run(ctx context.Context, ln net.Listener, hup <-chan struct{}) 
 	start("engine", func() error { return s.engine.Run(runCtx) })
 	start("handoff queue", func() error { return s.handoff.Run(runCtx) })
 	start("metrics", func() error { s.followQueue(runCtx); return nil })
+	if s.telegram != nil {
+		start("telegram", func() error { return s.runTelegram(runCtx) })
+	}
 	if s.flowsPath != "" {
 		start("flows watcher", func() error { return s.engine.Watch(runCtx, s.flowsPath, hup, nil) })
 	}
