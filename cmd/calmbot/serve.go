@@ -75,7 +75,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	tg, tgPath, err := e.newTelegram(o.telegramToken, log)
+	tg, tgPath, err := e.newTelegram(o.telegramToken, log, st)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,8 @@ func telegramFlags(fs *flag.FlagSet, token *string) {
 
 // newTelegram builds the Telegram adapter from the flag and the
 // environment; nil when no token is configured.
-func (e *env) newTelegram(flagToken string, log *slog.Logger) (*telegram.Adapter, string, error) {
+// state keeps the poll offset and open buttons across restarts.
+func (e *env) newTelegram(flagToken string, log *slog.Logger, state telegram.State) (*telegram.Adapter, string, error) {
 	token := flagToken
 	if token == "" {
 		token = e.getenv(envTelegramToken)
@@ -40,7 +41,7 @@ func (e *env) newTelegram(flagToken string, log *slog.Logger) (*telegram.Adapter
 	if token == "" {
 		return nil, "", nil
 	}
-	opts := []telegram.Option{telegram.WithLogger(log)}
+	opts := []telegram.Option{telegram.WithLogger(log), telegram.WithState(state)}
 	if u := e.getenv(envTelegramAPIURL); u != "" {
 		opts = append(opts, telegram.WithAPIURL(u))
 	}

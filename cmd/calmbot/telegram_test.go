@@ -40,7 +40,7 @@ func TestServeTelegramWrongToken(t *testing.T) {
 func TestServeTelegramWebhookNeedsSecret(t *testing.T) {
 	vars := map[string]string{envTelegramToken: "123:abc", envTelegramWebhookURL: "https://bot.example.com/tg"}
 	e := &env{getenv: func(k string) string { return vars[k] }}
-	_, _, err := e.newTelegram("", nil)
+	_, _, err := e.newTelegram("", nil, nil)
 	if err == nil || !strings.Contains(err.Error(), envTelegramWebhookSecret) {
 		t.Errorf("webhook without a secret: %v", err)
 	}
