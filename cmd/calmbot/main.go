@@ -69,6 +69,10 @@ Commands:
 Environment:
   CALMBOT_FLOWS  flow file used when --flows is not given
   CALMBOT_DB     SQLite database used when --db is not given
+  CALMBOT_TELEGRAM_TOKEN           Telegram bot token: serve also runs on Telegram
+  CALMBOT_TELEGRAM_API_URL         Bot API server (default https://api.telegram.org)
+  CALMBOT_TELEGRAM_WEBHOOK_URL     public https URL for a webhook instead of polling
+  CALMBOT_TELEGRAM_WEBHOOK_SECRET  the webhook's secret token (required with the URL)
 
 Run "calmbot help <command>" for a command's flags.
 `

@@ -38,6 +38,7 @@ func (e *env) serveFlags(o *serveOptions) *flag.FlagSet {
 	o.messageRate = webserve.Rate{N: web.DefaultPostRate, Per: time.Minute}
 	fs.Var(&o.messageRate, "message-rate", "chat messages one client address may post, as `N/PERIOD`, then 429")
 	fs.DurationVar(&o.bodyTimeout, "body-timeout", defaultBodyTimeout, "longest a client may take to send a request body (`duration`; 0: no limit)")
+	telegramFlags(fs, &o.telegramToken)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: calmbot [serve] [flags]
 
@@ -50,6 +51,12 @@ with "calmbot agents", also while the server runs.
 Each flag below --debug can also be set with an environment variable,
 CALMBOT_ and the flag's name in capitals with _ for -
 (CALMBOT_TRUSTED_PROXIES=10.0.0.0/8); a flag given wins.
+
+With a Telegram bot token ($CALMBOT_TELEGRAM_TOKEN or --telegram-token)
+customers can also write to the bot on Telegram (long polling; for a
+webhook set $CALMBOT_TELEGRAM_WEBHOOK_URL and
+$CALMBOT_TELEGRAM_WEBHOOK_SECRET; $CALMBOT_TELEGRAM_API_URL points at
+another Bot API server).
 
 Flags:
 `)
@@ -90,6 +97,7 @@ type serveOptions struct {
 	addr, flows, db          string
 	retention, retentionMode string
 	debug                    bool
+	telegramToken            string
 
 	adminAddr, trustedProxies, frameAncestors string
 	secureCookies                             bool
@@ -159,7 +167,11 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	srv, err := newServer(ctx, serverConfig{flows: f, flowsPath: path, store: st, keyPath: dbPath + ".key", log: log, http: hopts})
+	tg, tgPath, err := e.newTelegram(o.telegramToken, log, st)
+	if err != nil {
+		return err
+	}
+	srv, err := newServer(ctx, serverConfig{flows: f, flowsPath: path, store: st, keyPath: dbPath + ".key", log: log, http: hopts, telegram: tg, telegramPath: tgPath})
 	if err != nil {
 		return err
 	}

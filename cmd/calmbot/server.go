@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/net/netutil"
 
+	"github.com/calmbot/calmbot/adapters/telegram"
 	"github.com/calmbot/calmbot/adapters/web"
 	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/flows"
@@ -39,8 +40,10 @@ type server struct {
 	engine  *bot.Engine
 	handoff *handoff.Service
 	web     *web.Adapter
-	desk    *desk.Desk
-	metrics *metrics.Metrics
+	// telegram is the Telegram adapter, nil when no token is configured.
+	telegram *telegram.Adapter
+	desk     *desk.Desk
+	metrics  *metrics.Metrics
 	// handler serves the customer listener; admin, when not nil, the
 	// admin listener (desk, metrics, health), which handler then leaves out.
 	handler, admin http.Handler
@@ -60,6 +63,10 @@ type serverConfig struct {
 	log       *slog.Logger
 	quiet     *time.Duration // overrides the flows' quiet window (bench)
 	http      httpOptions
+	// telegram, when set, runs beside the web chat; its webhook (if any) is
+	// served at telegramPath.
+	telegram     *telegram.Adapter
+	telegramPath string
 }
 
 // httpOptions are the HTTP server's limits and security settings. The zero
@@ -158,6 +165,9 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 		s.admin = s.guard(admin)
 	}
 	customer.Handle("/", s.web.Handler())
+	if cfg.telegram != nil {
+		s.attachTelegram(cfg.telegram, cfg.telegramPath, customer)
+	}
 	s.handler = s.guard(customer)
 	return s, nil
 }
@@ -199,6 +209,10 @@ func (s *server) ready(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "database: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
+	if err := s.telegramReady(); err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
 	fmt.Fprintln(w, "ready")
 }
 
@@ -226,7 +240,7 @@ func (s *server) run(ctx context.Context, ln, adminLn net.Listener, hup <-chan s
 	runCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, 4)
+	errs := make(chan error, 5)
 	start := func(name string, f func() error) {
 		wg.Add(1)
 		go func() {
@@ -239,6 +253,9 @@ func (s *server) run(ctx context.Context, ln, adminLn net.Listener, hup <-chan s
 	start("engine", func() error { return s.engine.Run(runCtx) })
 	start("handoff queue", func() error { return s.handoff.Run(runCtx) })
 	start("metrics", func() error { s.followQueue(runCtx); return nil })
+	if s.telegram != nil {
+		start("telegram", func() error { return s.runTelegram(runCtx) })
+	}
 	if s.flowsPath != "" {
 		start("flows watcher", func() error { return s.engine.Watch(runCtx, s.flowsPath, hup, nil) })
 	}

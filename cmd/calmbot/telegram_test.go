@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A token Telegram refuses stops `calmbot serve` with a message naming the
+// token's variable, not a stack trace.
+func TestServeTelegramWrongToken(t *testing.T) {
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"ok":false,"error_code":401,"description":"Unauthorized"}`)
+	}))
+	defer api.Close()
+	env := map[string]string{envTelegramToken: "123:wrong", envTelegramAPIURL: api.URL}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	var stderr syncBuffer
+	err := run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(dir, "calmbot.db"), "--flows", "../../flows.yaml"},
+		strings.NewReader(""), io.Discard, &stderr, func(k string) string { return env[k] })
+	if err == nil || ctx.Err() != nil {
+		t.Fatalf("serve with a refused token: %v (ctx %v)", err, ctx.Err())
+	}
+	var out strings.Builder
+	code := exitCode(err, &out)
+	if code != 1 || !strings.Contains(out.String(), "CALMBOT_TELEGRAM_TOKEN") || !strings.Contains(out.String(), "refused the bot token") || strings.Contains(out.String(), "goroutine") {
+		t.Errorf("exit %d, message %q", code, out.String())
+	}
+}
+
+func TestServeTelegramWebhookNeedsSecret(t *testing.T) {
+	vars := map[string]string{envTelegramToken: "123:abc", envTelegramWebhookURL: "https://bot.example.com/tg"}
+	e := &env{getenv: func(k string) string { return vars[k] }}
+	_, _, err := e.newTelegram("", nil, nil)
+	if err == nil || !strings.Contains(err.Error(), envTelegramWebhookSecret) {
+		t.Errorf("webhook without a secret: %v", err)
+	}
+}
