@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -15,32 +17,55 @@ import (
 
 	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/bot/bottest"
+	"github.com/calmbot/calmbot/store/sqlite"
 )
 
 // round is one conversation from its first message to its end.
 var round = []string{"intent:late", "yes", "pick:track", "yes", "no"}
 
-// answered waits until the bot has answered everything stored in c.
-func answered(t *testing.T, h *bottest.Harness, c *bottest.Chat, quiet time.Duration) *bot.Snapshot {
+// answered waits until messages ids are stored in addr and the bot has
+// answered everything stored, moving clk on by the quiet window.
+func answered(t *testing.T, e *bot.Engine, clk *bottest.Clock, addr bot.Address, quiet time.Duration, ids ...string) *bot.Snapshot {
 	t.Helper()
-	var snap *bot.Snapshot
+	ctx := context.Background()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		s, err := h.Store.Load(context.Background(), c.Addr)
-		if err == nil && s.Processed == s.Seq && h.Clock.Pending() == 0 {
-			snap = s
-			break
+		s, err := e.Conversation(ctx, addr)
+		tr, _ := e.Transcript(ctx, addr)
+		stored := 0
+		for _, id := range ids {
+			if slices.ContainsFunc(tr, func(e bot.Entry) bool { return e.Direction == bot.Inbound && e.PlatformID == id }) {
+				stored++
+			}
+		}
+		if err == nil && stored == len(ids) && s.Processed == s.Seq && clk.Pending() == 0 {
+			if err := e.Flush(ctx, addr); err != nil {
+				t.Fatal(err)
+			}
+			return s
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("conversation not answered within 5s: %+v, %v", s, err)
 		}
-		h.Clock.Advance(quiet)
+		clk.Advance(quiet)
 		pause()
 	}
-	if err := h.Engine.Flush(context.Background(), c.Addr); err != nil {
-		t.Fatal(err)
+}
+
+// gapless fails t when tr's seqs are not 1, 2, 3, ... and returns how
+// many times each platform id was stored.
+func gapless(t *testing.T, tr []bot.Entry) map[string]int {
+	t.Helper()
+	count := map[string]int{}
+	for i, e := range tr {
+		if e.Seq != int64(i+1) {
+			t.Fatalf("transcript has a gap: entry %d has seq %d", i, e.Seq)
+		}
+		if e.Direction == bot.Inbound {
+			count[e.PlatformID]++
+		}
 	}
-	return snap
+	return count
 }
 
 // TestOldRedeliveryInABurst re-posts a message older than the ids the
@@ -67,11 +92,11 @@ func TestOldRedeliveryInABurst(t *testing.T) {
 				id, text := fmt.Sprintf("x%d", i), round[i%len(round)]
 				textOf[id] = text
 				c.SayID(id, text)
-				answered(t, h, c, tt.quiet)
+				answered(t, h.Engine, h.Clock, c.Addr, tt.quiet, id)
 			}
 			if tt.name == "with a person" {
 				c.SayID("h", "human")
-				answered(t, h, c, tt.quiet)
+				answered(t, h.Engine, h.Clock, c.Addr, tt.quiet, "h")
 			}
 
 			// Hold the worker in the commit of b0, queue the burst behind
@@ -99,21 +124,13 @@ func TestOldRedeliveryInABurst(t *testing.T) {
 			if err := <-done; err != nil {
 				t.Fatal(err)
 			}
-			snap := answered(t, h, c, tt.quiet)
+			snap := answered(t, h.Engine, h.Clock, c.Addr, tt.quiet, "b0", "n1", "n2")
 
 			tr, err := h.Store.Transcript(ctx, c.Addr)
 			if err != nil {
 				t.Fatal(err)
 			}
-			count := map[string]int{}
-			for i, e := range tr {
-				if e.Seq != int64(i+1) {
-					t.Fatalf("transcript has a gap: entry %d has seq %d", i, e.Seq)
-				}
-				if e.Direction == bot.Inbound {
-					count[e.PlatformID]++
-				}
-			}
+			count := gapless(t, tr)
 			for _, id := range []string{"b0", "n1", "n2", "x3"} {
 				if count[id] != 1 {
 					t.Errorf("message %s stored %d times, want once", id, count[id])
@@ -144,6 +161,81 @@ func TestOldRedeliveryInABurst(t *testing.T) {
 				t.Errorf("old message x3 answered again: %q", got)
 			}
 		})
+	}
+}
+
+// hookedStore is the SQLite store with a hook before each commit.
+type hookedStore struct {
+	*sqlite.Store
+	hook func(*bot.Turn)
+}
+
+func (s *hookedStore) Commit(ctx context.Context, t *bot.Turn) (bot.CommitResult, error) {
+	if s.hook != nil {
+		s.hook(t)
+	}
+	return s.Store.Commit(ctx, t)
+}
+
+// TestOldRedeliveryInABurstSQLite is the burst with an old id on the
+// SQLite store, which checks that the answer's analysis lands on a stored
+// message: a gap there failed the answer for ever.
+func TestOldRedeliveryInABurstSQLite(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "burst.db"), sqlite.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	store, clk, quiet := &hookedStore{Store: st}, bottest.NewClock(), 2*time.Second
+	e, err := bot.New(ctx, store, loadTestFlows(t), keywordAnalyzer, bot.WithClock(clk), bot.WithQuietWindow(quiet),
+		bot.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Close() })
+	e.Register(bottest.Channel, bottest.NewSender())
+	addr := bot.Address{Channel: bottest.Channel, Conversation: "burst"}
+	for i := range 4 * len(round) {
+		id := fmt.Sprintf("x%d", i)
+		if err := e.Handle(ctx, bot.Message{Address: addr, ID: id, Text: round[i%len(round)]}); err != nil {
+			t.Fatal(err)
+		}
+		answered(t, e, clk, addr, quiet, id)
+	}
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	store.hook = func(tr *bot.Turn) {
+		if len(tr.Inbound) > 0 && tr.Inbound[0].PlatformID == "b0" {
+			once.Do(func() { close(entered); <-release })
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- e.Handle(ctx, bot.Message{Address: addr, ID: "b0", Text: "intent:late"}) }()
+	<-entered
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	for _, m := range []bot.Message{{ID: "n1", Text: "yes"}, {ID: "n2", Text: "fine"}, {ID: "x3", Text: round[3]}} {
+		m.Address = addr
+		_ = e.Handle(cancelled, m)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	snap := answered(t, e, clk, addr, quiet, "b0", "n1", "n2")
+	tr, err := e.Transcript(ctx, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := gapless(t, tr)
+	for _, id := range []string{"b0", "n1", "n2", "x3"} {
+		if count[id] != 1 {
+			t.Errorf("message %s stored %d times, want once", id, count[id])
+		}
+	}
+	if snap.Seq != int64(len(tr)) || tr[len(tr)-1].Direction != bot.Outbound {
+		t.Errorf("snapshot at seq %d; transcript has %d entries, the last %+v", snap.Seq, len(tr), tr[len(tr)-1])
 	}
 }
 
