@@ -89,6 +89,19 @@ func WithInterval(d time.Duration) Option { return func(s *Service) { s.interval
 // WithBuffer sets the size of each subscription's buffer.
 func WithBuffer(n int) Option { return func(s *Service) { s.buffer = max(n, 1) } }
 
+// Handoffs lists the conversations a person holds, each with its latest
+// handoff: the durable record the engine commits with the handoff turn
+// (bot's SQLite store implements it). The Service reads it on every Check
+// round and opens the tickets that are missing.
+type Handoffs interface {
+	HandedOff(ctx context.Context) ([]bot.HandoffRecord, error)
+}
+
+// WithHandoffs makes every Check round open a ticket for each conversation
+// h says a person holds but that has no open ticket: a handoff whose
+// ticket write failed, or that a crash caught before Escalate.
+func WithHandoffs(h Handoffs) Option { return func(s *Service) { s.handoffs = h } }
+
 // WithBcryptCost sets the bcrypt cost of new password hashes (default
 // bcrypt.DefaultCost; tests use bcrypt.MinCost).
 func WithBcryptCost(cost int) Option { return func(s *Service) { s.cost = cost } }
@@ -104,6 +117,11 @@ type Service struct {
 	cost     int
 	dummy    func() ([]byte, error) // a hash to compare unknown names against, made on first use
 	defaults defaultWords
+	handoffs Handoffs // nil: Check opens no missed tickets
+
+	// escMu orders the openings of tickets (Escalate and Recover), so that
+	// one conversation never gets two.
+	escMu sync.Mutex
 
 	// agentMu orders the changes to agents' accounts (here and as read
 	// back from the store); it is held across store calls, s.mu never is.
@@ -199,30 +217,83 @@ func (s *Service) engine() (Engine, error) {
 }
 
 // Recover opens tickets for handed-off conversations that have none: the
-// handoffs a crash caught between the engine's commit and Escalate. recs
-// are the latest handoffs of the conversations a person holds (the bot
-// store knows them); it returns how many tickets it opened.
+// handoffs a crash caught between the engine's commit and Escalate, or
+// whose ticket write failed. recs are the latest handoffs of the
+// conversations a person holds (the bot store knows them); it returns how
+// many tickets it opened. A conversation that has gone back to the bot
+// since recs were read is left alone.
 func (s *Service) Recover(ctx context.Context, recs []bot.HandoffRecord) (int, error) {
 	n := 0
+	var errs []error
 	for _, h := range recs {
-		s.mu.RLock()
-		open := s.byAddr[h.Address] != nil
-		s.mu.RUnlock()
-		if open {
+		opened, err := s.recoverOne(ctx, h)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("recover handoff of %s: %w", h.Address, err))
 			continue
 		}
-		if err := s.Escalate(ctx, h); err != nil {
-			return n, fmt.Errorf("recover handoff of %s: %w", h.Address, err)
+		if opened {
+			n++
 		}
-		n++
 	}
-	return n, nil
+	return n, errors.Join(errs...)
+}
+
+// recoverOne opens a ticket for h unless its conversation has one or no
+// longer waits for a person.
+func (s *Service) recoverOne(ctx context.Context, h bot.HandoffRecord) (bool, error) {
+	s.escMu.Lock()
+	defer s.escMu.Unlock()
+	s.mu.RLock()
+	open := s.byAddr[h.Address] != nil
+	s.mu.RUnlock()
+	if open {
+		return false, nil
+	}
+	// A ticket closes after its conversation left the person (the engine
+	// first, then the ticket), so with no ticket open now, a conversation
+	// still with a person really lacks one.
+	if eng, err := s.engine(); err == nil {
+		snap, err := eng.Conversation(ctx, h.Address)
+		if err != nil && !errors.Is(err, bot.ErrNotFound) {
+			return false, err
+		}
+		if err != nil || snap.Status != bot.StatusHuman {
+			return false, nil
+		}
+	}
+	if err := s.escalateLocked(ctx, h); err != nil {
+		return false, err
+	}
+	s.log.WarnContext(ctx, "handoff recovered into the queue", "addr", h.Address.String(), "reason", h.Reason)
+	return true, nil
+}
+
+// recoverMissed is Check's part of Recover: the handoffs whose ticket is missing.
+func (s *Service) recoverMissed(ctx context.Context) error {
+	if s.handoffs == nil {
+		return nil
+	}
+	recs, err := s.handoffs.HandedOff(ctx)
+	if err != nil {
+		return fmt.Errorf("handed-off conversations: %w", err)
+	}
+	_, err = s.Recover(ctx, recs)
+	return err
 }
 
 // Escalate opens a ticket for a conversation the bot handed off; it
 // implements bot.Escalator. The ticket is stored before Escalate returns;
 // the customer hears their position and wait from Run, woken at once.
+// When the write fails, the next Check round opens the ticket (given
+// WithHandoffs).
 func (s *Service) Escalate(ctx context.Context, h bot.HandoffRecord) error {
+	s.escMu.Lock()
+	defer s.escMu.Unlock()
+	return s.escalateLocked(ctx, h)
+}
+
+// escalateLocked is Escalate with s.escMu held.
+func (s *Service) escalateLocked(ctx context.Context, h bot.HandoffRecord) error {
 	now := s.clock.Now()
 	t := &Ticket{
 		Address:  h.Address,
@@ -390,14 +461,15 @@ func (s *Service) check(ctx context.Context) (err error) {
 
 // Check does one round of Run's work: it writes again ticket changes whose
 // write failed, reads the agents again from the store (another process
-// may have added, changed or removed some), closes tickets whose conversation no longer waits for a
+// may have added, changed or removed some), opens the tickets of handed-off
+// conversations that have none (WithHandoffs), closes tickets whose conversation no longer waits for a
 // person (once, after a restart), and keeps waiting customers informed.
 func (s *Service) Check(ctx context.Context) error {
 	eng, err := s.engine()
 	if err != nil {
 		return err
 	}
-	errs := []error{s.flush(ctx), s.syncAgents(ctx)}
+	errs := []error{s.flush(ctx), s.syncAgents(ctx), s.recoverMissed(ctx)}
 	s.mu.RLock()
 	checked := s.checked
 	s.mu.RUnlock()
