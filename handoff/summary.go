@@ -110,6 +110,37 @@ func (s *summaries) Summary(ctx context.Context, id int64) (Summary, error) {
 	return summarize(t, tr, snap, eng.Flows(), s.clock.Now()), nil
 }
 
+// brief reads ticket id, its conversation once for the summary and the
+// transcript, and, while it is open, its release stages.
+func (s *summaries) brief(ctx context.Context, id int64) (Brief, error) {
+	eng, err := s.engine()
+	if err != nil {
+		return Brief{}, err
+	}
+	t, err := s.Ticket(ctx, id)
+	if err != nil {
+		return Brief{}, err
+	}
+	tr, err := eng.Transcript(ctx, t.Address)
+	if err != nil {
+		return Brief{}, fmt.Errorf("transcript of ticket %d: %w", id, err)
+	}
+	snap, err := eng.Conversation(ctx, t.Address)
+	if err != nil && !errors.Is(err, bot.ErrNotFound) {
+		return Brief{}, fmt.Errorf("summary of ticket %d: %w", id, err)
+	}
+	b := Brief{Ticket: t, Summary: summarize(t, tr, snap, eng.Flows(), s.clock.Now()), Transcript: tr}
+	if t.Mood == nil {
+		t.Mood = TrendOf(tr) // a ticket stored before tickets kept their mood
+	}
+	if t.Open() {
+		if b.Stages, err = s.Stages(ctx, id); err != nil {
+			return Brief{}, err
+		}
+	}
+	return b, nil
+}
+
 // summarize builds t's summary from its conversation's transcript tr and
 // snapshot snap (nil when unknown), as of now.
 func summarize(t *Ticket, tr []bot.Entry, snap *bot.Snapshot, f *flows.File, now time.Time) Summary {
