@@ -5,18 +5,35 @@
 // customer kept honestly informed, and the agents' actions (claim, reply,
 // note, invite, transfer, release to the bot at a stage, close).
 //
+// A Service is made of parts with one job each, sharing the open tickets
+// and the agents in memory: the agent directory (accounts, sessions,
+// presence, identities on chat platforms), the ticket queue (opening
+// tickets, routing, claims, capacity, actions), the informer (estimates,
+// service hours, waiting texts), the summaries, and the update bus.
+//
+// The agent API is what every agent surface uses, the web desk (package
+// desk) and a chat platform's agent side alike: Act with an Action value
+// (ParseCommand reads typed commands such as "/note ..."), the queries
+// Queue, Mine, Tickets, Brief, Estimate and RecentTickets, the event
+// streams Subscribe(agent) and SubscribeAll, and sentinel errors
+// (ErrTaken, ErrForbidden, ...) each surface maps to its own answers. A
+// platform surface finds the agent behind a platform user with AgentFor,
+// or Provision for a user it verified may be an agent (Link ties a desk
+// agent to a platform user, so one person is one agent everywhere).
+//
 // A Service implements bot.Escalator (Escalate opens a ticket) and
 // bot.Listener (Notify relays the conversation's messages to the agents'
 // subscriptions and closes tickets whose conversation went back to the
 // bot). It reaches customers only through its Engine: the bot speaks the
 // waiting texts (Engine.Tell), and agents' replies go out on the
-// customer's own channel (Engine.Post).
+// customer's own channel (Engine.Post). Given WithHandoffs, every Check
+// round opens the tickets that a failed write or a crash left missing.
 //
 // The engine needs the Service (bot.WithEscalator, bot.WithListener) and
 // the Service needs the engine, so a Service is made first and given its
 // engine with SetEngine before Run and before agents act:
 //
-//	svc, err := handoff.New(ctx, store, nil)
+//	svc, err := handoff.New(ctx, store, nil, handoff.WithHandoffs(botStore))
 //	eng, err := bot.New(ctx, botStore, f, analyzer, bot.WithEscalator(svc), bot.WithListener(svc))
 //	svc.SetEngine(eng)
 //	go eng.Run(ctx)
