@@ -2,14 +2,11 @@ package handoff
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
-	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/flows"
 )
 
@@ -19,7 +16,7 @@ const maxNote = 8 << 10
 // Reply sends agent's message to the customer of ticket id, on the
 // customer's own channel. The first reply records the ticket's first
 // response time.
-func (s *Service) Reply(ctx context.Context, agent string, id int64, text string) error {
+func (s *queue) Reply(ctx context.Context, agent string, id int64, text string) error {
 	eng, err := s.engine()
 	if err != nil {
 		return err
@@ -58,7 +55,7 @@ var errUnchanged = fmt.Errorf("unchanged")
 
 // Note adds an internal note to ticket id: the agents see it, the
 // customer never does.
-func (s *Service) Note(ctx context.Context, agent string, id int64, text string) (Note, error) {
+func (s *queue) Note(ctx context.Context, agent string, id int64, text string) (Note, error) {
 	text = strings.TrimSpace(text)
 	if text == "" {
 		return Note{}, fmt.Errorf("note on ticket %d: empty text: %w", id, ErrInvalid)
@@ -86,7 +83,7 @@ func (s *Service) Note(ctx context.Context, agent string, id int64, text string)
 
 // Invite lets colleague join ticket id's conversation beside its owner:
 // both can reply and note, and nobody is transferred.
-func (s *Service) Invite(ctx context.Context, agent string, id int64, colleague string) (*Ticket, error) {
+func (s *queue) Invite(ctx context.Context, agent string, id int64, colleague string) (*Ticket, error) {
 	if _, err := s.held(ctx, agent, id); err != nil {
 		return nil, fmt.Errorf("invite: %w", err)
 	}
@@ -115,7 +112,7 @@ func (s *Service) Invite(ctx context.Context, agent string, id int64, colleague 
 }
 
 // Leave takes an invited agent off ticket id.
-func (s *Service) Leave(ctx context.Context, agent string, id int64) error {
+func (s *queue) Leave(ctx context.Context, agent string, id int64) error {
 	c, err := s.change(id, func(t *Ticket) error {
 		if !slices.Contains(t.Invited, agent) {
 			return ErrForbidden
@@ -141,7 +138,7 @@ type Target struct {
 // to an agent needs them online or away and with a free place; a transfer
 // to a skill queues the ticket again and the customer is told their new
 // position. note, when not empty, is kept with the transfer.
-func (s *Service) Transfer(ctx context.Context, agent string, id int64, to Target, note string) (*Ticket, error) {
+func (s *queue) Transfer(ctx context.Context, agent string, id int64, to Target, note string) (*Ticket, error) {
 	if to.Agent == "" {
 		if sk, err := cleanSkills([]string{to.Skill}); err != nil {
 			return nil, fmt.Errorf("transfer ticket %d: %w", id, err)
@@ -213,84 +210,10 @@ type Stage struct {
 // maxSay is how much of a stage's text Stages shows.
 const maxSay = 120
 
-// Stages lists where ticket id can be released to the bot: "what else can
-// I do?" first, then the states of the ticket's flow that are stages of a
-// de-escalating reply (acknowledge, confirm, choices, agree, close), in
-// stage order. Only stages the bot can speak from for this conversation
-// are listed (the agreement only once the customer chose an option), each
-// with what the bot would say there.
-func (s *Service) Stages(ctx context.Context, id int64) ([]Stage, error) {
-	eng, err := s.engine()
-	if err != nil {
-		return nil, err
-	}
-	t, err := s.Ticket(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	f := eng.Flows()
-	lang := f.Language(t.Lang)
-	out := []Stage{{Say: shorten(textIn(f.Texts.Restart, lang, t.Address.Channel))}}
-	for _, name := range stageNames(f.Flows[t.Flow]) {
-		say, err := eng.ReleaseText(ctx, t.Address, t.Flow, name)
-		if err != nil {
-			// The bot cannot speak from there now (ErrStageNeedsChoice, or
-			// the conversation is no longer a person's): not offered.
-			if !errors.Is(err, bot.ErrStageNeedsChoice) {
-				s.log.DebugContext(ctx, "stage not offered", "ticket", id, "state", name, "err", err)
-			}
-			continue
-		}
-		out = append(out, Stage{Flow: t.Flow, State: name, Kind: f.Flows[t.Flow].States[name].Kind, Say: shorten(say)})
-	}
-	return out, nil
-}
-
-// stageNames are the states of fl a person can release to, in stage order.
-func stageNames(fl *flows.Flow) []string {
-	if fl == nil {
-		return nil
-	}
-	names := make([]string, 0, len(fl.States))
-	for name, st := range fl.States {
-		if st != nil && slices.Contains(flows.Stages, st.Kind) {
-			names = append(names, name)
-		}
-	}
-	slices.SortFunc(names, func(a, b string) int {
-		ka, kb := slices.Index(flows.Stages, fl.States[a].Kind), slices.Index(flows.Stages, fl.States[b].Kind)
-		if ka != kb {
-			return ka - kb
-		}
-		return strings.Compare(a, b)
-	})
-	return names
-}
-
-// textIn returns t in lang on channel, or in English, or "".
-func textIn(t flows.Text, lang, channel string) string {
-	if s, ok := t.Get(lang, channel); ok {
-		return s
-	}
-	s, _ := t.Get("en", channel)
-	return s
-}
-
-func shorten(s string) string {
-	if len(s) <= maxSay {
-		return s
-	}
-	cut := maxSay
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return strings.TrimSpace(s[:cut]) + "…"
-}
-
 // Release gives ticket id's conversation back to the bot at state of flow
 // (flow "" is the ticket's flow; state "" asks what else the bot can do),
 // one of Stages; the bot speaks again from there and the ticket closes.
-func (s *Service) Release(ctx context.Context, agent string, id int64, flow, state string) error {
+func (s *queue) Release(ctx context.Context, agent string, id int64, flow, state string) error {
 	eng, err := s.engine()
 	if err != nil {
 		return err
@@ -310,7 +233,7 @@ func (s *Service) Release(ctx context.Context, agent string, id int64, flow, sta
 
 // Close ends ticket id's conversation: the customer is asked for an
 // optional rating (at most two questions) when the flows have the texts.
-func (s *Service) Close(ctx context.Context, agent string, id int64) error {
+func (s *queue) Close(ctx context.Context, agent string, id int64) error {
 	eng, err := s.engine()
 	if err != nil {
 		return err
@@ -325,7 +248,7 @@ func (s *Service) Close(ctx context.Context, agent string, id int64) error {
 // finish runs the engine call that ends the person's part of ticket id's
 // conversation and closes the ticket with outcome. Notify leaves the
 // ticket to it meanwhile.
-func (s *Service) finish(ctx context.Context, id int64, outcome string, call func() error) error {
+func (s *queue) finish(ctx context.Context, id int64, outcome string, call func() error) error {
 	s.mu.Lock()
 	if s.tickets[id] == nil || s.closing[id] {
 		s.mu.Unlock()
@@ -359,14 +282,4 @@ func (s *Service) finish(ctx context.Context, id int64, outcome string, call fun
 	}
 	s.log.InfoContext(ctx, "ticket closed", "ticket", id, "outcome", outcome)
 	return s.commit(ctx, c, UpdateTicket, involved...)
-}
-
-// addressOf returns open ticket id's conversation.
-func (s *Service) addressOf(id int64) bot.Address {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if t := s.tickets[id]; t != nil {
-		return t.Address
-	}
-	return bot.Address{}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -97,7 +98,7 @@ func cleanSkills(skills []string) ([]string, error) {
 
 // AddAgent creates an agent with a bcrypt hash of password. The name is
 // the agent's id, lower-cased; the agent starts offline.
-func (s *Service) AddAgent(ctx context.Context, name, password string, skills []string, capacity int) (Agent, error) {
+func (s *directory) AddAgent(ctx context.Context, name, password string, skills []string, capacity int) (Agent, error) {
 	name = strings.ToLower(strings.TrimSpace(name))
 	switch {
 	case !validName(name):
@@ -139,7 +140,7 @@ func (s *Service) AddAgent(ctx context.Context, name, password string, skills []
 // the store, not against memory, so an agent added or a password changed
 // by another process (calmbot agents) counts at once. It takes as long for
 // an unknown name as for a wrong password.
-func (s *Service) Authenticate(ctx context.Context, name, password string) (Agent, error) {
+func (s *directory) Authenticate(ctx context.Context, name, password string) (Agent, error) {
 	name = strings.ToLower(strings.TrimSpace(name))
 	acc, err := s.store.Account(ctx, name)
 	found := err == nil
@@ -147,12 +148,14 @@ func (s *Service) Authenticate(ctx context.Context, name, password string) (Agen
 		return Agent{}, fmt.Errorf("authenticate %s: %w", name, err)
 	}
 	hash := acc.PasswordHash
-	if !found {
+	// A provisioned agent has no password until one is set: nothing opens it.
+	usable := found && len(hash) > 0
+	if !usable {
 		if hash, err = s.dummy(); err != nil {
 			return Agent{}, fmt.Errorf("authenticate %s: %w", name, err)
 		}
 	}
-	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || !found {
+	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || !usable {
 		if err != nil && !errors.Is(err, bcrypt.ErrMismatchedHashAndPassword) {
 			s.log.WarnContext(ctx, "agent password check failed", "agent", name, "err", err)
 		}
@@ -175,7 +178,7 @@ func (s *Service) Authenticate(ctx context.Context, name, password string) (Agen
 // login) is still theirs: it fails with ErrSessionEnded once their
 // password changed, and with ErrNotFound once they were removed, here or
 // by another process sharing the store.
-func (s *Service) Session(ctx context.Context, id string, epoch int64) (Agent, error) {
+func (s *directory) Session(ctx context.Context, id string, epoch int64) (Agent, error) {
 	stored, err := s.store.Account(ctx, id)
 	var a Agent
 	switch {
@@ -207,7 +210,7 @@ func (s *Service) Session(ctx context.Context, id string, epoch int64) (Agent, e
 
 // SetPassword replaces an agent's password and ends their sessions (their
 // Epoch moves on); it returns the agent with the new Epoch.
-func (s *Service) SetPassword(ctx context.Context, id, password string) (Agent, error) {
+func (s *directory) SetPassword(ctx context.Context, id, password string) (Agent, error) {
 	id = strings.ToLower(strings.TrimSpace(id))
 	if len(password) < MinPassword || len(password) > MaxPassword {
 		return Agent{}, fmt.Errorf("set password of %s: password needs %d-%d bytes: %w", id, MinPassword, MaxPassword, ErrInvalid)
@@ -233,7 +236,7 @@ func (s *Service) SetPassword(ctx context.Context, id, password string) (Agent, 
 // right (else an error wrapping ErrBadCredentials). Like SetPassword it
 // ends every session of the agent and returns the new Epoch, with which
 // the caller starts the one session that goes on.
-func (s *Service) ChangePassword(ctx context.Context, id, current, password string) (Agent, error) {
+func (s *directory) ChangePassword(ctx context.Context, id, current, password string) (Agent, error) {
 	if len(password) < MinPassword || len(password) > MaxPassword {
 		return Agent{}, fmt.Errorf("change password of %s: password needs %d-%d bytes: %w", id, MinPassword, MaxPassword, ErrInvalid)
 	}
@@ -246,7 +249,7 @@ func (s *Service) ChangePassword(ctx context.Context, id, current, password stri
 // SetPresence records whether an agent is online, away or offline. Only
 // online agents count in the estimates waiting customers are told. Only
 // the presence is written: the account's other fields stay as stored.
-func (s *Service) SetPresence(ctx context.Context, id string, p Presence) (Agent, error) {
+func (s *directory) SetPresence(ctx context.Context, id string, p Presence) (Agent, error) {
 	switch p {
 	case PresenceOnline, PresenceAway, PresenceOffline:
 	default:
@@ -271,14 +274,14 @@ func (s *Service) SetPresence(ctx context.Context, id string, p Presence) (Agent
 
 // refresh brings agent id in memory in line with the store and returns
 // them, or an error wrapping ErrNotFound when the store has no such agent.
-func (s *Service) refresh(ctx context.Context, id string) (Agent, error) {
+func (s *directory) refresh(ctx context.Context, id string) (Agent, error) {
 	s.agentMu.Lock()
 	defer s.agentMu.Unlock()
 	return s.refreshLocked(ctx, id)
 }
 
 // refreshLocked is refresh with s.agentMu held.
-func (s *Service) refreshLocked(ctx context.Context, id string) (Agent, error) {
+func (s *directory) refreshLocked(ctx context.Context, id string) (Agent, error) {
 	acc, err := s.store.Account(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return Agent{}, s.learn(ctx, id, nil)
@@ -295,7 +298,7 @@ func (s *Service) refreshLocked(ctx context.Context, id string) (Agent, error) {
 // syncAgents brings every agent in memory in line with the store: agents
 // added by another process appear, changed passwords end sessions, and
 // removed agents' tickets go back to the queue.
-func (s *Service) syncAgents(ctx context.Context) error {
+func (s *directory) syncAgents(ctx context.Context) error {
 	s.agentMu.Lock()
 	defer s.agentMu.Unlock()
 	accs, err := s.store.Accounts(ctx)
@@ -324,7 +327,7 @@ func (s *Service) syncAgents(ctx context.Context) error {
 		}
 	}
 	// Tickets held by agents removed while no server ran.
-	return errors.Join(append(errs, s.requeueOrphans(ctx))...)
+	return errors.Join(append(errs, s.orphaned(ctx))...)
 }
 
 // learn puts the stored account of agent id (nil: there is none) in
@@ -332,7 +335,7 @@ func (s *Service) syncAgents(ctx context.Context) error {
 // is forgotten, their subscriptions end and their tickets go back to the
 // queue. Presence stays as this process knows it. s.agentMu is held. It
 // returns an error wrapping ErrNotFound when there is no such agent.
-func (s *Service) learn(ctx context.Context, id string, stored *Account) error {
+func (s *directory) learn(ctx context.Context, id string, stored *Account) error {
 	s.mu.Lock()
 	cur := s.agents[id]
 	switch {
@@ -342,10 +345,10 @@ func (s *Service) learn(ctx context.Context, id string, stored *Account) error {
 	case stored == nil:
 		delete(s.agents, id)
 		s.mu.Unlock()
-		s.closeSubs(id)
+		s.bus.closeAgent(id)
 		s.log.InfoContext(ctx, "agent removed; their sessions ended", "agent", id)
 		s.publish(Update{Kind: UpdateAgent, Agent: &Agent{ID: id, Presence: PresenceOffline}}, nil)
-		if err := s.requeueOrphans(ctx); err != nil {
+		if err := s.orphaned(ctx); err != nil {
 			return err
 		}
 		return fmt.Errorf("agent %s: %w", id, ErrNotFound)
@@ -365,7 +368,7 @@ func (s *Service) learn(ctx context.Context, id string, stored *Account) error {
 	a := s.agentView(cur)
 	s.mu.Unlock()
 	if ended {
-		s.closeSubs(id)
+		s.bus.closeAgent(id)
 	}
 	if changed {
 		s.publish(Update{Kind: UpdateAgent, Agent: &a}, nil)
@@ -373,46 +376,8 @@ func (s *Service) learn(ctx context.Context, id string, stored *Account) error {
 	return nil
 }
 
-// requeueOrphans gives the tickets of agents who no longer exist back to
-// the queue (for the skill they had) and takes such agents off the
-// tickets they were invited to.
-func (s *Service) requeueOrphans(ctx context.Context) error {
-	now := s.clock.Now()
-	s.mu.Lock()
-	var moved []*Ticket
-	for _, t := range s.tickets {
-		_, owned := s.agents[t.Owner]
-		orphan := t.Owner != "" && !owned
-		invited := slices.DeleteFunc(slices.Clone(t.Invited), func(x string) bool { _, ok := s.agents[x]; return !ok })
-		if !orphan && len(invited) == len(t.Invited) {
-			continue
-		}
-		t.Invited = invited
-		if orphan {
-			if t.Status == StatusAssigned && !t.Assigned.IsZero() {
-				s.stats.handled(now.Sub(t.Assigned))
-			}
-			t.Transfers = append(t.Transfers, Transfer{From: t.Owner, ToSkill: t.Skill, Note: "agent removed", At: now})
-			t.Status, t.Owner, t.Assigned, t.Invited = StatusQueued, "", time.Time{}, nil
-			t.Waiting.Told, t.Waiting.Estimate = time.Time{}, 0
-		}
-		t.Version++
-		moved = append(moved, t.clone())
-	}
-	s.mu.Unlock()
-	var errs []error
-	for _, c := range moved {
-		s.log.InfoContext(ctx, "ticket back in the queue: its agent was removed", "ticket", c.ID)
-		errs = append(errs, s.commit(ctx, c, UpdateQueue))
-	}
-	if len(moved) > 0 {
-		s.poke()
-	}
-	return errors.Join(errs...)
-}
-
 // Agent returns one agent.
-func (s *Service) Agent(id string) (Agent, error) {
+func (s *directory) Agent(id string) (Agent, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	acc, ok := s.agents[id]
@@ -423,7 +388,7 @@ func (s *Service) Agent(id string) (Agent, error) {
 }
 
 // Agents returns every agent, by id.
-func (s *Service) Agents() []Agent {
+func (s *directory) Agents() []Agent {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := make([]Agent, 0, len(s.agents))
@@ -434,36 +399,21 @@ func (s *Service) Agents() []Agent {
 	return out
 }
 
-// agentView copies an account's agent with its current load. s.mu is held.
-func (s *Service) agentView(acc *Account) Agent {
-	a := acc.Agent
-	a.Skills = slices.Clone(acc.Skills)
-	a.Active = s.active(a.ID)
-	return a
-}
+// directory keeps the agents: accounts, passwords and sessions, presence,
+// and identities on chat platforms. The store, not memory, is the truth
+// about credentials and identities: another process (calmbot agents) may
+// change them while a server runs.
+type directory struct {
+	*core
+	cost  int
+	dummy func() ([]byte, error) // a hash to compare unknown names against, made on first use
+	// provSkills and provCapacity are given to the agents Provision makes.
+	provSkills   []string
+	provCapacity int
+	// orphaned gives the tickets of removed agents back to the queue.
+	orphaned func(context.Context) error
 
-// active counts the open tickets agent id holds. s.mu is held.
-func (s *Service) active(id string) int {
-	n := 0
-	for _, t := range s.tickets {
-		if t.Owner == id && t.Status == StatusAssigned {
-			n++
-		}
-	}
-	return n
-}
-
-// canTake reports whether agent a may see and claim ticket t: the ticket
-// has no skill, a has it, or no agent at all has it (so that no ticket
-// waits for a skill nobody has). s.mu is held.
-func (s *Service) canTake(a *Agent, t *Ticket) bool {
-	if t.Skill == "" || a.has(t.Skill) {
-		return true
-	}
-	for _, o := range s.agents {
-		if o.has(t.Skill) {
-			return false
-		}
-	}
-	return true
+	// agentMu orders the changes to agents' accounts (here and as read
+	// back from the store); it is held across store calls, s.mu never is.
+	agentMu sync.Mutex
 }

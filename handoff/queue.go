@@ -2,14 +2,20 @@ package handoff
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"sync"
+	"time"
+
+	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/flows"
 )
 
 // Queue returns the queued tickets agent id may take, best first: higher
 // priority first, then the longest waiting. An agent id of "" sees every
 // queued ticket.
-func (s *Service) Queue(id string) ([]*Ticket, error) {
+func (s *queue) Queue(id string) ([]*Ticket, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var a *Agent
@@ -29,25 +35,8 @@ func (s *Service) Queue(id string) ([]*Ticket, error) {
 	return out, nil
 }
 
-// queueLocked returns the queued tickets in queue order. s.mu is held.
-func (s *Service) queueLocked() []*Ticket {
-	var q []*Ticket
-	for _, t := range s.tickets {
-		if t.Status == StatusQueued {
-			q = append(q, t)
-		}
-	}
-	slices.SortFunc(q, func(a, b *Ticket) int {
-		if ahead(a, b) {
-			return -1
-		}
-		return 1
-	})
-	return q
-}
-
 // Mine returns the open tickets agent id holds or was invited to, oldest first.
-func (s *Service) Mine(id string) []*Ticket {
+func (s *queue) Mine(id string) []*Ticket {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out []*Ticket
@@ -62,7 +51,7 @@ func (s *Service) Mine(id string) []*Ticket {
 
 // Tickets returns every open ticket, queued ones in queue order first,
 // then the assigned ones, oldest first.
-func (s *Service) Tickets() []*Ticket {
+func (s *queue) Tickets() []*Ticket {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out, assigned []*Ticket
@@ -78,30 +67,9 @@ func (s *Service) Tickets() []*Ticket {
 	return append(out, assigned...)
 }
 
-// Ticket returns a ticket, open or closed.
-func (s *Service) Ticket(ctx context.Context, id int64) (*Ticket, error) {
-	s.mu.RLock()
-	t := s.tickets[id]
-	if t == nil {
-		t = s.dirty[id]
-	}
-	if t != nil {
-		t = t.clone()
-	}
-	s.mu.RUnlock()
-	if t != nil {
-		return t, nil
-	}
-	t, err := s.store.Ticket(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("ticket %d: %w", id, err)
-	}
-	return t, nil
-}
-
 // Claim gives queued ticket id to agent: the agent must be able to take
 // its skill and have a free place.
-func (s *Service) Claim(ctx context.Context, agent string, id int64) (*Ticket, error) {
+func (s *queue) Claim(ctx context.Context, agent string, id int64) (*Ticket, error) {
 	if _, err := s.open(ctx, id); err != nil {
 		return nil, err
 	}
@@ -114,7 +82,7 @@ func (s *Service) Claim(ctx context.Context, agent string, id int64) (*Ticket, e
 }
 
 // Next gives agent the best queued ticket they can take.
-func (s *Service) Next(ctx context.Context, agent string) (*Ticket, error) {
+func (s *queue) Next(ctx context.Context, agent string) (*Ticket, error) {
 	var id int64
 	c, err := func() (*Ticket, error) {
 		s.mu.Lock()
@@ -147,7 +115,7 @@ func (s *Service) Next(ctx context.Context, agent string) (*Ticket, error) {
 }
 
 // assignLocked makes agent the owner of queued ticket t. s.mu is held.
-func (s *Service) assignLocked(agent string, t *Ticket) error {
+func (s *queue) assignLocked(agent string, t *Ticket) error {
 	acc, ok := s.agents[agent]
 	switch {
 	case !ok:
@@ -172,7 +140,7 @@ func (s *Service) assignLocked(agent string, t *Ticket) error {
 
 // open returns a copy of ticket id when it is open, and otherwise an
 // error wrapping ErrClosed or ErrNotFound.
-func (s *Service) open(ctx context.Context, id int64) (*Ticket, error) {
+func (s *queue) open(ctx context.Context, id int64) (*Ticket, error) {
 	s.mu.RLock()
 	t := s.tickets[id]
 	if t != nil {
@@ -190,7 +158,7 @@ func (s *Service) open(ctx context.Context, id int64) (*Ticket, error) {
 
 // held returns a copy of open ticket id when agent holds it or was
 // invited to it.
-func (s *Service) held(ctx context.Context, agent string, id int64) (*Ticket, error) {
+func (s *queue) held(ctx context.Context, agent string, id int64) (*Ticket, error) {
 	t, err := s.open(ctx, id)
 	if err != nil {
 		return nil, err
@@ -199,4 +167,294 @@ func (s *Service) held(ctx context.Context, agent string, id int64) (*Ticket, er
 		return nil, fmt.Errorf("ticket %d, agent %s: %w", id, agent, ErrForbidden)
 	}
 	return t, nil
+}
+
+// Escalate opens a ticket for a conversation the bot handed off; it
+// implements bot.Escalator. The ticket is stored before Escalate returns;
+// the customer hears their position and wait from Run, woken at once.
+// When the write fails, the next Check round opens the ticket (given
+// WithHandoffs).
+func (s *queue) Escalate(ctx context.Context, h bot.HandoffRecord) error {
+	s.escMu.Lock()
+	defer s.escMu.Unlock()
+	return s.escalateLocked(ctx, h)
+}
+
+// escalateLocked is Escalate with s.escMu held.
+func (s *queue) escalateLocked(ctx context.Context, h bot.HandoffRecord) error {
+	now := s.clock.Now()
+	t := &Ticket{
+		Address:  h.Address,
+		Status:   StatusQueued,
+		Reason:   h.Reason,
+		Evidence: h.Evidence,
+		Skill:    h.Skill,
+		Priority: normalPriority(h.Priority),
+		Lang:     h.Lang,
+		Flow:     h.Flow,
+		State:    h.State,
+		Created:  h.At,
+		Version:  1,
+	}
+	if t.Created.IsZero() {
+		t.Created = now
+	}
+	var f *flows.File
+	if eng, err := s.engine(); err == nil {
+		f = eng.Flows()
+		if snap, err := eng.Conversation(ctx, h.Address); err == nil {
+			t.Seq = snap.Seq
+		}
+		// The mood so far, read once: the engine's events keep it up to date.
+		if tr, err := eng.Transcript(ctx, h.Address); err == nil {
+			t.Mood = TrendOf(tr)
+		} else {
+			s.log.WarnContext(ctx, "handoff: transcript for the mood", "addr", h.Address.String(), "err", err)
+		}
+	}
+	t.Target = target(f, t.Priority)
+
+	s.mu.RLock()
+	prev := s.byAddr[h.Address]
+	s.mu.RUnlock()
+	if prev != nil {
+		// Still open (a handoff while a person holds it cannot happen, but
+		// an old ticket may linger): it gets the new reason.
+		c, err := s.change(prev.ID, func(o *Ticket) error {
+			o.Reason, o.Evidence, o.Seq = t.Reason, t.Evidence, t.Seq
+			if priorityRank(t.Priority) > priorityRank(o.Priority) {
+				o.Priority, o.Target = t.Priority, t.Target
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return s.commit(ctx, c, UpdateQueue)
+	}
+	if err := s.store.CreateTicket(ctx, t); err != nil {
+		return fmt.Errorf("handoff: open ticket for %s: %w", h.Address, err)
+	}
+	s.mu.Lock()
+	s.tickets[t.ID] = t
+	s.byAddr[t.Address] = t
+	c := t.clone()
+	s.mu.Unlock()
+	s.log.InfoContext(ctx, "ticket opened", "ticket", t.ID, "addr", t.Address.String(), "reason", t.Reason, "skill", t.Skill, "priority", t.Priority)
+	s.publish(Update{Kind: UpdateQueue, Ticket: c}, c)
+	s.poke()
+	return nil
+}
+
+// Recover opens tickets for handed-off conversations that have none: the
+// handoffs a crash caught between the engine's commit and Escalate, or
+// whose ticket write failed. recs are the latest handoffs of the
+// conversations a person holds (the bot store knows them); it returns how
+// many tickets it opened. A conversation that has gone back to the bot
+// since recs were read is left alone.
+func (s *queue) Recover(ctx context.Context, recs []bot.HandoffRecord) (int, error) {
+	n := 0
+	var errs []error
+	for _, h := range recs {
+		opened, err := s.recoverOne(ctx, h)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("recover handoff of %s: %w", h.Address, err))
+			continue
+		}
+		if opened {
+			n++
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// recoverOne opens a ticket for h unless its conversation has one or no
+// longer waits for a person.
+func (s *queue) recoverOne(ctx context.Context, h bot.HandoffRecord) (bool, error) {
+	s.escMu.Lock()
+	defer s.escMu.Unlock()
+	s.mu.RLock()
+	open := s.byAddr[h.Address] != nil
+	s.mu.RUnlock()
+	if open {
+		return false, nil
+	}
+	// A ticket closes after its conversation left the person (the engine
+	// first, then the ticket), so with no ticket open now, a conversation
+	// still with a person really lacks one.
+	if eng, err := s.engine(); err == nil {
+		snap, err := eng.Conversation(ctx, h.Address)
+		if err != nil && !errors.Is(err, bot.ErrNotFound) {
+			return false, err
+		}
+		if err != nil || snap.Status != bot.StatusHuman {
+			return false, nil
+		}
+	}
+	if err := s.escalateLocked(ctx, h); err != nil {
+		return false, err
+	}
+	s.log.WarnContext(ctx, "handoff recovered into the queue", "addr", h.Address.String(), "reason", h.Reason)
+	return true, nil
+}
+
+// recoverMissed is Check's part of Recover: the handoffs whose ticket is missing.
+func (s *queue) recoverMissed(ctx context.Context) error {
+	if s.handoffs == nil {
+		return nil
+	}
+	recs, err := s.handoffs.HandedOff(ctx)
+	if err != nil {
+		return fmt.Errorf("handed-off conversations: %w", err)
+	}
+	_, err = s.Recover(ctx, recs)
+	return err
+}
+
+// Notify hears the engine's events; it implements bot.Listener. It
+// relays the messages of handed-off conversations to the agents'
+// subscriptions and closes a ticket whose conversation went back to the
+// bot or ended without a desk action. It never blocks on I/O.
+func (s *queue) Notify(_ context.Context, ev bot.Event) {
+	switch ev.Kind {
+	case bot.EventMessage, bot.EventReply:
+		if ev.Entry == nil {
+			return
+		}
+		s.mu.RLock()
+		t := s.byAddr[ev.Address]
+		var c *Ticket
+		if t != nil {
+			c = t.clone()
+		}
+		s.mu.RUnlock()
+		if c == nil {
+			return
+		}
+		if ev.Kind == bot.EventMessage {
+			s.mu.Lock()
+			if c.Status == StatusQueued {
+				s.asked[c.ID] = true
+			}
+			if t := s.byAddr[ev.Address]; t != nil && t.ID == c.ID {
+				t.Mood = t.Mood.with(*ev.Entry)
+			}
+			s.mu.Unlock()
+		}
+		e := *ev.Entry
+		s.publish(Update{Kind: UpdateMessage, TicketID: c.ID, Entry: &e}, c)
+	case bot.EventReleased, bot.EventEnded:
+		s.mu.Lock()
+		t := s.byAddr[ev.Address]
+		if t == nil || s.closing[t.ID] {
+			s.mu.Unlock()
+			return
+		}
+		var seq int64
+		if ev.Snapshot != nil {
+			seq = ev.Snapshot.Seq
+		}
+		s.closeLocked(t, OutcomeEnded, seq)
+		c := t.clone()
+		s.dirty[c.ID] = c
+		s.mu.Unlock()
+		s.publish(Update{Kind: UpdateTicket, Ticket: c}, nil)
+		s.poke()
+	}
+}
+
+// reconcile closes open tickets whose conversation is no longer with a
+// person: the server stopped between the conversation's release and the
+// ticket's write.
+func (s *queue) reconcile(ctx context.Context, eng Engine) error {
+	s.mu.RLock()
+	open := make([]*Ticket, 0, len(s.tickets))
+	for _, t := range s.tickets {
+		open = append(open, t.clone())
+	}
+	s.mu.RUnlock()
+	var errs []error
+	for _, t := range open {
+		snap, err := eng.Conversation(ctx, t.Address)
+		if errors.Is(err, bot.ErrNotFound) {
+			snap, err = &bot.Snapshot{}, nil
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("check ticket %d: %w", t.ID, err))
+			continue
+		}
+		if snap.Status == bot.StatusHuman {
+			continue
+		}
+		c, err := s.change(t.ID, func(t *Ticket) error {
+			s.closeLocked(t, OutcomeEnded, snap.Seq)
+			return nil
+		})
+		if err == nil {
+			errs = append(errs, s.commit(ctx, c, UpdateTicket))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// requeueOrphans gives the tickets of agents who no longer exist back to
+// the queue (for the skill they had) and takes such agents off the
+// tickets they were invited to.
+func (s *queue) requeueOrphans(ctx context.Context) error {
+	now := s.clock.Now()
+	s.mu.Lock()
+	var moved []*Ticket
+	for _, t := range s.tickets {
+		_, owned := s.agents[t.Owner]
+		orphan := t.Owner != "" && !owned
+		invited := slices.DeleteFunc(slices.Clone(t.Invited), func(x string) bool { _, ok := s.agents[x]; return !ok })
+		if !orphan && len(invited) == len(t.Invited) {
+			continue
+		}
+		t.Invited = invited
+		if orphan {
+			if t.Status == StatusAssigned && !t.Assigned.IsZero() {
+				s.stats.handled(now.Sub(t.Assigned))
+			}
+			t.Transfers = append(t.Transfers, Transfer{From: t.Owner, ToSkill: t.Skill, Note: "agent removed", At: now})
+			t.Status, t.Owner, t.Assigned, t.Invited = StatusQueued, "", time.Time{}, nil
+			t.Waiting.Told, t.Waiting.Estimate = time.Time{}, 0
+		}
+		t.Version++
+		moved = append(moved, t.clone())
+	}
+	s.mu.Unlock()
+	var errs []error
+	for _, c := range moved {
+		s.log.InfoContext(ctx, "ticket back in the queue: its agent was removed", "ticket", c.ID)
+		errs = append(errs, s.commit(ctx, c, UpdateQueue))
+	}
+	if len(moved) > 0 {
+		s.poke()
+	}
+	return errors.Join(errs...)
+}
+
+// RecentTickets returns up to limit closed tickets from the store, the
+// latest closed first (for dashboards).
+func (s *queue) RecentTickets(ctx context.Context, limit int) ([]*Ticket, error) {
+	if limit < 1 {
+		return nil, nil
+	}
+	ts, err := s.store.RecentTickets(ctx, limit)
+	if err != nil {
+		return nil, fmt.Errorf("recent tickets: %w", err)
+	}
+	return ts, nil
+}
+
+// queue keeps the open tickets: it opens them for handoffs, routes them
+// to agents by skill and capacity, and carries out the agents' actions.
+type queue struct {
+	*core
+	handoffs Handoffs // nil: Check opens no missed tickets
+
+	// escMu orders the openings of tickets (Escalate and Recover), so that
+	// one conversation never gets two.
+	escMu sync.Mutex
 }

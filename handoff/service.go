@@ -5,18 +5,35 @@
 // customer kept honestly informed, and the agents' actions (claim, reply,
 // note, invite, transfer, release to the bot at a stage, close).
 //
+// A Service is made of parts with one job each, sharing the open tickets
+// and the agents in memory: the agent directory (accounts, sessions,
+// presence, identities on chat platforms), the ticket queue (opening
+// tickets, routing, claims, capacity, actions), the informer (estimates,
+// service hours, waiting texts), the summaries, and the update bus.
+//
+// The agent API is what every agent surface uses, the web desk (package
+// desk) and a chat platform's agent side alike: Act with an Action value
+// (ParseCommand reads typed commands such as "/note ..."), the queries
+// Queue, Mine, Tickets, Brief, Estimate and RecentTickets, the event
+// streams Subscribe(agent) and SubscribeAll, and sentinel errors
+// (ErrTaken, ErrForbidden, ...) each surface maps to its own answers. A
+// platform surface finds the agent behind a platform user with AgentFor,
+// or Provision for a user it verified may be an agent (Link ties a desk
+// agent to a platform user, so one person is one agent everywhere).
+//
 // A Service implements bot.Escalator (Escalate opens a ticket) and
 // bot.Listener (Notify relays the conversation's messages to the agents'
 // subscriptions and closes tickets whose conversation went back to the
 // bot). It reaches customers only through its Engine: the bot speaks the
 // waiting texts (Engine.Tell), and agents' replies go out on the
-// customer's own channel (Engine.Post).
+// customer's own channel (Engine.Post). Given WithHandoffs, every Check
+// round opens the tickets that a failed write or a crash left missing.
 //
 // The engine needs the Service (bot.WithEscalator, bot.WithListener) and
 // the Service needs the engine, so a Service is made first and given its
 // engine with SetEngine before Run and before agents act:
 //
-//	svc, err := handoff.New(ctx, store, nil)
+//	svc, err := handoff.New(ctx, store, nil, handoff.WithHandoffs(botStore))
 //	eng, err := bot.New(ctx, botStore, f, analyzer, bot.WithEscalator(svc), bot.WithListener(svc))
 //	svc.SetEngine(eng)
 //	go eng.Run(ctx)
@@ -30,7 +47,6 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -72,6 +88,9 @@ const (
 	// DefaultBuffer is how many updates a subscription holds before it
 	// drops them and asks for a resync.
 	DefaultBuffer = 256
+	// DefaultCapacity is how many conversations a provisioned agent holds
+	// at once.
+	DefaultCapacity = 5
 )
 
 // Option configures a Service.
@@ -87,68 +106,85 @@ func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 func WithInterval(d time.Duration) Option { return func(s *Service) { s.interval = d } }
 
 // WithBuffer sets the size of each subscription's buffer.
-func WithBuffer(n int) Option { return func(s *Service) { s.buffer = max(n, 1) } }
+func WithBuffer(n int) Option { return func(s *Service) { s.bus.buffer = max(n, 1) } }
+
+// Handoffs lists the conversations a person holds, each with its latest
+// handoff: the durable record the engine commits with the handoff turn
+// (bot's SQLite store implements it). The Service reads it on every Check
+// round and opens the tickets that are missing.
+type Handoffs interface {
+	HandedOff(ctx context.Context) ([]bot.HandoffRecord, error)
+}
+
+// WithHandoffs makes every Check round open a ticket for each conversation
+// h says a person holds but that has no open ticket: a handoff whose
+// ticket write failed, or that a crash caught before Escalate.
+func WithHandoffs(h Handoffs) Option { return func(s *Service) { s.handoffs = h } }
 
 // WithBcryptCost sets the bcrypt cost of new password hashes (default
 // bcrypt.DefaultCost; tests use bcrypt.MinCost).
 func WithBcryptCost(cost int) Option { return func(s *Service) { s.cost = cost } }
 
-// Service runs the handoff queue. It is safe for concurrent use.
-type Service struct {
-	store    Store
-	eng      atomic.Pointer[engineRef]
-	log      *slog.Logger
-	clock    bot.Clock
-	interval time.Duration
-	buffer   int
-	cost     int
-	dummy    func() ([]byte, error) // a hash to compare unknown names against, made on first use
-	defaults defaultWords
-
-	// agentMu orders the changes to agents' accounts (here and as read
-	// back from the store); it is held across store calls, s.mu never is.
-	agentMu sync.Mutex
-
-	// mu guards what follows. It is never held across a store write or an
-	// engine call, so Notify, on the engine's workers, only waits for
-	// in-memory work.
-	mu      sync.RWMutex
-	tickets map[int64]*Ticket       // open tickets
-	byAddr  map[bot.Address]*Ticket // open tickets by conversation
-	agents  map[string]*Account
-	closing map[int64]bool    // tickets an action is closing: Notify leaves them alone
-	asked   map[int64]bool    // queued tickets whose customer wrote since last told
-	dirty   map[int64]*Ticket // latest copies whose write failed or was deferred
-	stats   stats
-	checked bool // open tickets were checked against their conversations
-
-	subMu sync.Mutex
-	subs  map[*subscriber]struct{}
-
-	wake chan struct{}
+// WithProvisioned sets the skills and capacity of the agents Provision
+// makes (default: every skill, DefaultCapacity).
+func WithProvisioned(skills []string, capacity int) Option {
+	return func(s *Service) { s.provSkills, s.provCapacity = skills, capacity }
 }
 
-type engineRef struct{ Engine }
+// Service is the handoff queue and the agent API: one value that the
+// engine escalates to and that every agent surface (the web desk, the
+// agent side of a chat platform) acts through. It is made of parts with
+// one job each, which share the open tickets and the agents in memory
+// (core) and whose methods it offers as its own:
+//
+//   - directory: agents' accounts, passwords, sessions, presence, and
+//     their identities on chat platforms (agent.go, identity.go);
+//   - queue: open tickets, routing by skill, claims, capacity, and the
+//     agents' actions on tickets (queue.go, actions.go);
+//   - informer: estimates, service hours and what a waiting customer is
+//     told (wait.go);
+//   - summaries: a ticket's summary, transcript and release stages
+//     (summary.go);
+//   - the update bus: Subscribe and the updates every change publishes
+//     (updates.go).
+//
+// Act, the queries of api.go and Subscribe are the transport-neutral
+// agent API. It is safe for concurrent use.
+type Service struct {
+	*core
+	*directory
+	*queue
+	*informer
+	*summaries
+
+	interval time.Duration
+}
 
 // New returns a Service on store: it loads the agents and the open tickets
 // and rebuilds the queue. eng may be nil and given later with SetEngine.
 func New(ctx context.Context, store Store, eng Engine, opts ...Option) (*Service, error) {
-	s := &Service{
-		store:    store,
-		log:      slog.Default(),
-		clock:    wallClock{},
-		interval: DefaultInterval,
-		buffer:   DefaultBuffer,
-		cost:     bcrypt.DefaultCost,
-		tickets:  map[int64]*Ticket{},
-		byAddr:   map[bot.Address]*Ticket{},
-		agents:   map[string]*Account{},
-		closing:  map[int64]bool{},
-		asked:    map[int64]bool{},
-		dirty:    map[int64]*Ticket{},
-		subs:     map[*subscriber]struct{}{},
-		wake:     make(chan struct{}, 1),
+	c := &core{
+		store:   store,
+		log:     slog.Default(),
+		clock:   wallClock{},
+		bus:     &bus{buffer: DefaultBuffer, subs: map[*subscriber]struct{}{}},
+		tickets: map[int64]*Ticket{},
+		byAddr:  map[bot.Address]*Ticket{},
+		agents:  map[string]*Account{},
+		closing: map[int64]bool{},
+		asked:   map[int64]bool{},
+		dirty:   map[int64]*Ticket{},
+		wake:    make(chan struct{}, 1),
 	}
+	s := &Service{
+		core:      c,
+		directory: &directory{core: c, cost: bcrypt.DefaultCost, provSkills: []string{AnySkill}, provCapacity: DefaultCapacity},
+		queue:     &queue{core: c},
+		informer:  &informer{core: c},
+		summaries: &summaries{core: c},
+		interval:  DefaultInterval,
+	}
+	s.directory.orphaned = s.queue.requeueOrphans
 	for _, o := range opts {
 		o(s)
 	}
@@ -188,164 +224,6 @@ func New(ctx context.Context, store Store, eng Engine, opts ...Option) (*Service
 // SetEngine gives the Service the engine it reaches customers through.
 // Call it once the engine exists, before Run and before agents act.
 func (s *Service) SetEngine(eng Engine) { s.eng.Store(&engineRef{eng}) }
-
-// engine returns the engine, or ErrNoEngine.
-func (s *Service) engine() (Engine, error) {
-	r := s.eng.Load()
-	if r == nil {
-		return nil, ErrNoEngine
-	}
-	return r.Engine, nil
-}
-
-// Recover opens tickets for handed-off conversations that have none: the
-// handoffs a crash caught between the engine's commit and Escalate. recs
-// are the latest handoffs of the conversations a person holds (the bot
-// store knows them); it returns how many tickets it opened.
-func (s *Service) Recover(ctx context.Context, recs []bot.HandoffRecord) (int, error) {
-	n := 0
-	for _, h := range recs {
-		s.mu.RLock()
-		open := s.byAddr[h.Address] != nil
-		s.mu.RUnlock()
-		if open {
-			continue
-		}
-		if err := s.Escalate(ctx, h); err != nil {
-			return n, fmt.Errorf("recover handoff of %s: %w", h.Address, err)
-		}
-		n++
-	}
-	return n, nil
-}
-
-// Escalate opens a ticket for a conversation the bot handed off; it
-// implements bot.Escalator. The ticket is stored before Escalate returns;
-// the customer hears their position and wait from Run, woken at once.
-func (s *Service) Escalate(ctx context.Context, h bot.HandoffRecord) error {
-	now := s.clock.Now()
-	t := &Ticket{
-		Address:  h.Address,
-		Status:   StatusQueued,
-		Reason:   h.Reason,
-		Evidence: h.Evidence,
-		Skill:    h.Skill,
-		Priority: normalPriority(h.Priority),
-		Lang:     h.Lang,
-		Flow:     h.Flow,
-		State:    h.State,
-		Created:  h.At,
-		Version:  1,
-	}
-	if t.Created.IsZero() {
-		t.Created = now
-	}
-	var f *flows.File
-	if eng, err := s.engine(); err == nil {
-		f = eng.Flows()
-		if snap, err := eng.Conversation(ctx, h.Address); err == nil {
-			t.Seq = snap.Seq
-		}
-		// The mood so far, read once: the engine's events keep it up to date.
-		if tr, err := eng.Transcript(ctx, h.Address); err == nil {
-			t.Mood = TrendOf(tr)
-		} else {
-			s.log.WarnContext(ctx, "handoff: transcript for the mood", "addr", h.Address.String(), "err", err)
-		}
-	}
-	t.Target = target(f, t.Priority)
-
-	s.mu.RLock()
-	prev := s.byAddr[h.Address]
-	s.mu.RUnlock()
-	if prev != nil {
-		// Still open (a handoff while a person holds it cannot happen, but
-		// an old ticket may linger): it gets the new reason.
-		c, err := s.change(prev.ID, func(o *Ticket) error {
-			o.Reason, o.Evidence, o.Seq = t.Reason, t.Evidence, t.Seq
-			if priorityRank(t.Priority) > priorityRank(o.Priority) {
-				o.Priority, o.Target = t.Priority, t.Target
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		return s.commit(ctx, c, UpdateQueue)
-	}
-	if err := s.store.CreateTicket(ctx, t); err != nil {
-		return fmt.Errorf("handoff: open ticket for %s: %w", h.Address, err)
-	}
-	s.mu.Lock()
-	s.tickets[t.ID] = t
-	s.byAddr[t.Address] = t
-	c := t.clone()
-	s.mu.Unlock()
-	s.log.InfoContext(ctx, "ticket opened", "ticket", t.ID, "addr", t.Address.String(), "reason", t.Reason, "skill", t.Skill, "priority", t.Priority)
-	s.publish(Update{Kind: UpdateQueue, Ticket: c}, c)
-	s.poke()
-	return nil
-}
-
-// Notify hears the engine's events; it implements bot.Listener. It
-// relays the messages of handed-off conversations to the agents'
-// subscriptions and closes a ticket whose conversation went back to the
-// bot or ended without a desk action. It never blocks on I/O.
-func (s *Service) Notify(_ context.Context, ev bot.Event) {
-	switch ev.Kind {
-	case bot.EventMessage, bot.EventReply:
-		if ev.Entry == nil {
-			return
-		}
-		s.mu.RLock()
-		t := s.byAddr[ev.Address]
-		var c *Ticket
-		if t != nil {
-			c = t.clone()
-		}
-		s.mu.RUnlock()
-		if c == nil {
-			return
-		}
-		if ev.Kind == bot.EventMessage {
-			s.mu.Lock()
-			if c.Status == StatusQueued {
-				s.asked[c.ID] = true
-			}
-			if t := s.byAddr[ev.Address]; t != nil && t.ID == c.ID {
-				t.Mood = t.Mood.with(*ev.Entry)
-			}
-			s.mu.Unlock()
-		}
-		e := *ev.Entry
-		s.publish(Update{Kind: UpdateMessage, TicketID: c.ID, Entry: &e}, c)
-	case bot.EventReleased, bot.EventEnded:
-		s.mu.Lock()
-		t := s.byAddr[ev.Address]
-		if t == nil || s.closing[t.ID] {
-			s.mu.Unlock()
-			return
-		}
-		var seq int64
-		if ev.Snapshot != nil {
-			seq = ev.Snapshot.Seq
-		}
-		s.closeLocked(t, OutcomeEnded, seq)
-		c := t.clone()
-		s.dirty[c.ID] = c
-		s.mu.Unlock()
-		s.publish(Update{Kind: UpdateTicket, Ticket: c}, nil)
-		s.poke()
-	}
-}
-
-// poke wakes Run.
-func (s *Service) poke() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
 
 // Run checks on waiting customers at once and then every interval, and
 // whenever a ticket opens or an agent's presence changes, until ctx is
@@ -390,14 +268,15 @@ func (s *Service) check(ctx context.Context) (err error) {
 
 // Check does one round of Run's work: it writes again ticket changes whose
 // write failed, reads the agents again from the store (another process
-// may have added, changed or removed some), closes tickets whose conversation no longer waits for a
+// may have added, changed or removed some), opens the tickets of handed-off
+// conversations that have none (WithHandoffs), closes tickets whose conversation no longer waits for a
 // person (once, after a restart), and keeps waiting customers informed.
 func (s *Service) Check(ctx context.Context) error {
 	eng, err := s.engine()
 	if err != nil {
 		return err
 	}
-	errs := []error{s.flush(ctx), s.syncAgents(ctx)}
+	errs := []error{s.flush(ctx), s.syncAgents(ctx), s.recoverMissed(ctx)}
 	s.mu.RLock()
 	checked := s.checked
 	s.mu.RUnlock()
@@ -413,117 +292,3 @@ func (s *Service) Check(ctx context.Context) error {
 	errs = append(errs, s.inform(ctx, eng))
 	return errors.Join(errs...)
 }
-
-// flush writes the tickets marked dirty.
-func (s *Service) flush(ctx context.Context) error {
-	s.mu.Lock()
-	todo := make([]*Ticket, 0, len(s.dirty))
-	for _, c := range s.dirty {
-		todo = append(todo, c)
-	}
-	s.mu.Unlock()
-	var errs []error
-	for _, c := range todo {
-		if err := s.store.UpdateTicket(ctx, c); err != nil {
-			errs = append(errs, fmt.Errorf("save ticket %d: %w", c.ID, err))
-			continue
-		}
-		s.mu.Lock()
-		if d := s.dirty[c.ID]; d != nil && d.Version <= c.Version {
-			delete(s.dirty, c.ID)
-		}
-		s.mu.Unlock()
-	}
-	return errors.Join(errs...)
-}
-
-// reconcile closes open tickets whose conversation is no longer with a
-// person: the server stopped between the conversation's release and the
-// ticket's write.
-func (s *Service) reconcile(ctx context.Context, eng Engine) error {
-	s.mu.RLock()
-	open := make([]*Ticket, 0, len(s.tickets))
-	for _, t := range s.tickets {
-		open = append(open, t.clone())
-	}
-	s.mu.RUnlock()
-	var errs []error
-	for _, t := range open {
-		snap, err := eng.Conversation(ctx, t.Address)
-		if errors.Is(err, bot.ErrNotFound) {
-			snap, err = &bot.Snapshot{}, nil
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("check ticket %d: %w", t.ID, err))
-			continue
-		}
-		if snap.Status == bot.StatusHuman {
-			continue
-		}
-		c, err := s.change(t.ID, func(t *Ticket) error {
-			s.closeLocked(t, OutcomeEnded, snap.Seq)
-			return nil
-		})
-		if err == nil {
-			errs = append(errs, s.commit(ctx, c, UpdateTicket))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// change applies f to open ticket id under the lock and, when f succeeds,
-// counts a new version and returns a copy to commit. It fails with
-// ErrNotFound or ErrClosed when the ticket is not open.
-func (s *Service) change(id int64, f func(t *Ticket) error) (*Ticket, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := s.tickets[id]
-	if t == nil {
-		return nil, s.missing(id)
-	}
-	if err := f(t); err != nil {
-		return nil, err
-	}
-	t.Version++
-	return t.clone(), nil
-}
-
-// missing explains why ticket id, open a moment ago, is not any more.
-func (s *Service) missing(id int64) error { return fmt.Errorf("ticket %d: %w", id, ErrClosed) }
-
-// commit stores the copy c of a changed ticket and tells the subscribers.
-// A failed write is retried by Check; the change holds in memory.
-func (s *Service) commit(ctx context.Context, c *Ticket, kind UpdateKind, also ...string) error {
-	s.publish(Update{Kind: kind, Ticket: c}, c, also...)
-	if err := s.store.UpdateTicket(ctx, c); err != nil {
-		s.mu.Lock()
-		if d := s.dirty[c.ID]; d == nil || d.Version < c.Version {
-			s.dirty[c.ID] = c
-		}
-		s.mu.Unlock()
-		return fmt.Errorf("save ticket %d: %w", c.ID, err)
-	}
-	return nil
-}
-
-// closeLocked closes t in memory and takes it out of the queue. s.mu is held.
-func (s *Service) closeLocked(t *Ticket, outcome string, endSeq int64) {
-	now := s.clock.Now()
-	if t.Status == StatusAssigned && !t.Assigned.IsZero() {
-		s.stats.handled(now.Sub(t.Assigned))
-	}
-	t.Status, t.Outcome, t.Closed, t.EndSeq = StatusClosed, outcome, now, endSeq
-	t.Version++
-	delete(s.tickets, t.ID)
-	if s.byAddr[t.Address] == t {
-		delete(s.byAddr, t.Address)
-	}
-	delete(s.asked, t.ID)
-	delete(s.closing, t.ID)
-}
-
-// wallClock is the real clock.
-type wallClock struct{}
-
-func (wallClock) Now() time.Time                                { return time.Now() }
-func (wallClock) AfterFunc(d time.Duration, f func()) bot.Timer { return time.AfterFunc(d, f) }

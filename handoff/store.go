@@ -36,6 +36,8 @@ var (
 	// ErrInvalid is returned for bad input: an empty text, a bad name, a
 	// short password, a capacity below 1, an unknown presence.
 	ErrInvalid = errors.New("invalid input")
+	// ErrLinked is returned by Link for a platform user linked to another agent.
+	ErrLinked = errors.New("platform user is linked to another agent")
 	// ErrNoEngine is returned by actions before SetEngine.
 	ErrNoEngine = errors.New("handoff service has no engine")
 )
@@ -73,9 +75,23 @@ type Store interface {
 	// stale copy of the account never overwrites its password). An unknown
 	// id changes nothing.
 	SetAgentPresence(ctx context.Context, id string, p Presence) error
-	// RemoveAgent deletes agent id's account, or returns an error wrapping
-	// ErrNotFound.
+	// RemoveAgent deletes agent id's account and its identities, or
+	// returns an error wrapping ErrNotFound.
 	RemoveAgent(ctx context.Context, id string) error
+
+	// LinkIdentity links the platform user id names to agent, or changes
+	// the Name of a link the agent has already. It returns an error
+	// wrapping ErrNotFound for an unknown agent and ErrLinked when
+	// another agent has the platform user.
+	LinkIdentity(ctx context.Context, agent string, id Identity) error
+	// UnlinkIdentity removes the link of a platform user, or returns an
+	// error wrapping ErrNotFound when there is none.
+	UnlinkIdentity(ctx context.Context, platform, userID string) error
+	// IdentityAgent returns the agent linked to a platform user, or an
+	// error wrapping ErrNotFound.
+	IdentityAgent(ctx context.Context, platform, userID string) (string, error)
+	// Identities returns every link, by agent, platform and user id.
+	Identities(ctx context.Context) ([]Link, error)
 }
 
 // Account is an agent as stored: the agent and their password's bcrypt hash.

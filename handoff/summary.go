@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/flows"
@@ -72,7 +73,7 @@ type Mood struct {
 }
 
 // Transcript returns ticket id's conversation, both directions, in order.
-func (s *Service) Transcript(ctx context.Context, id int64) ([]bot.Entry, error) {
+func (s *summaries) Transcript(ctx context.Context, id int64) ([]bot.Entry, error) {
 	eng, err := s.engine()
 	if err != nil {
 		return nil, err
@@ -89,7 +90,7 @@ func (s *Service) Transcript(ctx context.Context, id int64) ([]bot.Entry, error)
 }
 
 // Summary builds ticket id's summary from its conversation.
-func (s *Service) Summary(ctx context.Context, id int64) (Summary, error) {
+func (s *summaries) Summary(ctx context.Context, id int64) (Summary, error) {
 	eng, err := s.engine()
 	if err != nil {
 		return Summary{}, err
@@ -107,6 +108,37 @@ func (s *Service) Summary(ctx context.Context, id int64) (Summary, error) {
 		return Summary{}, fmt.Errorf("summary of ticket %d: %w", id, err)
 	}
 	return summarize(t, tr, snap, eng.Flows(), s.clock.Now()), nil
+}
+
+// brief reads ticket id, its conversation once for the summary and the
+// transcript, and, while it is open, its release stages.
+func (s *summaries) brief(ctx context.Context, id int64) (Brief, error) {
+	eng, err := s.engine()
+	if err != nil {
+		return Brief{}, err
+	}
+	t, err := s.Ticket(ctx, id)
+	if err != nil {
+		return Brief{}, err
+	}
+	tr, err := eng.Transcript(ctx, t.Address)
+	if err != nil {
+		return Brief{}, fmt.Errorf("transcript of ticket %d: %w", id, err)
+	}
+	snap, err := eng.Conversation(ctx, t.Address)
+	if err != nil && !errors.Is(err, bot.ErrNotFound) {
+		return Brief{}, fmt.Errorf("summary of ticket %d: %w", id, err)
+	}
+	b := Brief{Ticket: t, Summary: summarize(t, tr, snap, eng.Flows(), s.clock.Now()), Transcript: tr}
+	if t.Mood == nil {
+		t.Mood = TrendOf(tr) // a ticket stored before tickets kept their mood
+	}
+	if t.Open() {
+		if b.Stages, err = s.Stages(ctx, id); err != nil {
+			return Brief{}, err
+		}
+	}
+	return b, nil
 }
 
 // summarize builds t's summary from its conversation's transcript tr and
@@ -354,3 +386,81 @@ func evidence(v any) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// Stages lists where ticket id can be released to the bot: "what else can
+// I do?" first, then the states of the ticket's flow that are stages of a
+// de-escalating reply (acknowledge, confirm, choices, agree, close), in
+// stage order. Only stages the bot can speak from for this conversation
+// are listed (the agreement only once the customer chose an option), each
+// with what the bot would say there.
+func (s *summaries) Stages(ctx context.Context, id int64) ([]Stage, error) {
+	eng, err := s.engine()
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.Ticket(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	f := eng.Flows()
+	lang := f.Language(t.Lang)
+	out := []Stage{{Say: shorten(textIn(f.Texts.Restart, lang, t.Address.Channel))}}
+	for _, name := range stageNames(f.Flows[t.Flow]) {
+		say, err := eng.ReleaseText(ctx, t.Address, t.Flow, name)
+		if err != nil {
+			// The bot cannot speak from there now (ErrStageNeedsChoice, or
+			// the conversation is no longer a person's): not offered.
+			if !errors.Is(err, bot.ErrStageNeedsChoice) {
+				s.log.DebugContext(ctx, "stage not offered", "ticket", id, "state", name, "err", err)
+			}
+			continue
+		}
+		out = append(out, Stage{Flow: t.Flow, State: name, Kind: f.Flows[t.Flow].States[name].Kind, Say: shorten(say)})
+	}
+	return out, nil
+}
+
+// stageNames are the states of fl a person can release to, in stage order.
+func stageNames(fl *flows.Flow) []string {
+	if fl == nil {
+		return nil
+	}
+	names := make([]string, 0, len(fl.States))
+	for name, st := range fl.States {
+		if st != nil && slices.Contains(flows.Stages, st.Kind) {
+			names = append(names, name)
+		}
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		ka, kb := slices.Index(flows.Stages, fl.States[a].Kind), slices.Index(flows.Stages, fl.States[b].Kind)
+		if ka != kb {
+			return ka - kb
+		}
+		return strings.Compare(a, b)
+	})
+	return names
+}
+
+// textIn returns t in lang on channel, or in English, or "".
+func textIn(t flows.Text, lang, channel string) string {
+	if s, ok := t.Get(lang, channel); ok {
+		return s
+	}
+	s, _ := t.Get("en", channel)
+	return s
+}
+
+func shorten(s string) string {
+	if len(s) <= maxSay {
+		return s
+	}
+	cut := maxSay
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strings.TrimSpace(s[:cut]) + "…"
+}
+
+// summaries tell an agent about a ticket's conversation: its summary, its
+// transcript, and the stages it can be released to.
+type summaries struct{ *core }

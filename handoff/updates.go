@@ -1,6 +1,7 @@
 package handoff
 
 import (
+	"sync"
 	"time"
 
 	"github.com/calmbot/calmbot/bot"
@@ -40,6 +41,14 @@ type Update struct {
 	At       time.Time  `json:"at"`
 }
 
+// bus hands updates to subscriptions: bounded, never blocking.
+type bus struct {
+	buffer int
+
+	mu   sync.Mutex
+	subs map[*subscriber]struct{}
+}
+
 // subscriber is one Subscribe call.
 type subscriber struct {
 	agent string
@@ -48,80 +57,45 @@ type subscriber struct {
 
 // Subscribe returns the updates agent should see: changes to the tickets
 // they hold or were invited to, to the queued tickets they can take, and
-// every agent change; agent "" sees everything. The channel has a bounded
-// buffer: when the subscriber falls behind, the pending updates are
-// dropped for a single UpdateResync, so publishing never blocks. cancel
-// ends the subscription and closes the channel.
-func (s *Service) Subscribe(agent string) (<-chan Update, func()) {
-	sub := &subscriber{agent: agent, ch: make(chan Update, s.buffer)}
-	s.subMu.Lock()
-	s.subs[sub] = struct{}{}
-	s.subMu.Unlock()
+// every agent change; agent "" sees everything (see SubscribeAll). The
+// channel has a bounded buffer: when the subscriber falls behind, the
+// pending updates are dropped for a single UpdateResync, so publishing
+// never blocks. cancel ends the subscription and closes the channel.
+func (b *bus) Subscribe(agent string) (<-chan Update, func()) {
+	sub := &subscriber{agent: agent, ch: make(chan Update, b.buffer)}
+	b.mu.Lock()
+	b.subs[sub] = struct{}{}
+	b.mu.Unlock()
 	cancel := func() {
-		s.subMu.Lock()
-		defer s.subMu.Unlock()
-		if _, ok := s.subs[sub]; ok {
-			delete(s.subs, sub)
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if _, ok := b.subs[sub]; ok {
+			delete(b.subs, sub)
 			close(sub.ch)
 		}
 	}
 	return sub.ch, cancel
 }
 
-// closeSubs ends agent's subscriptions: their channels close. Their
-// sessions ended.
-func (s *Service) closeSubs(agent string) {
-	s.subMu.Lock()
-	defer s.subMu.Unlock()
-	for sub := range s.subs {
-		if sub.agent == agent {
-			delete(s.subs, sub)
-			close(sub.ch)
-		}
-	}
+// SubscribeAll is the subscription of an agent surface that shows every
+// ticket (a platform's agent group or channel, where each ticket gets its
+// own message or thread): every update, whoever it concerns, with
+// Subscribe's bounded, never-blocking delivery.
+func (b *bus) SubscribeAll() (<-chan Update, func()) { return b.Subscribe("") }
+
+// idle reports whether nobody subscribes.
+func (b *bus) idle() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.subs) == 0
 }
 
-// publish sends u to the subscribers concerned by ticket t (nil for an
-// update that concerns everyone): those who hold it or were invited, the
-// also list, and, while it is queued or for a queue change, the agents
-// who can take it. It never blocks.
-func (s *Service) publish(u Update, t *Ticket, also ...string) {
-	if u.At.IsZero() {
-		u.At = s.clock.Now()
-	}
-	if u.Ticket != nil && u.TicketID == 0 {
-		u.TicketID = u.Ticket.ID
-	}
-	s.subMu.Lock()
-	if len(s.subs) == 0 {
-		s.subMu.Unlock()
-		return
-	}
-	s.subMu.Unlock()
-	var who map[string]bool
-	if t != nil {
-		who = map[string]bool{}
-		for _, a := range also {
-			who[a] = true
-		}
-		who[t.Owner] = true
-		for _, a := range t.Invited {
-			who[a] = true
-		}
-		if t.Status == StatusQueued || u.Kind == UpdateQueue {
-			s.mu.RLock()
-			for id, acc := range s.agents {
-				if s.canTake(&acc.Agent, t) {
-					who[id] = true
-				}
-			}
-			s.mu.RUnlock()
-		}
-		delete(who, "")
-	}
-	s.subMu.Lock()
-	defer s.subMu.Unlock()
-	for sub := range s.subs {
+// deliver sends u to the surface subscriptions and to the agents in who
+// (nil: to everyone).
+func (b *bus) deliver(u Update, who map[string]bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for sub := range b.subs {
 		if sub.agent != "" && who != nil && !who[sub.agent] {
 			continue
 		}
@@ -129,8 +103,21 @@ func (s *Service) publish(u Update, t *Ticket, also ...string) {
 	}
 }
 
+// closeAgent ends agent's subscriptions: their channels close. Their
+// sessions ended.
+func (b *bus) closeAgent(agent string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for sub := range b.subs {
+		if sub.agent == agent {
+			delete(b.subs, sub)
+			close(sub.ch)
+		}
+	}
+}
+
 // send queues u, or, when the buffer is full, empties it and queues a
-// resync instead. subMu is held, so sends to one subscriber never race.
+// resync instead. bus.mu is held, so sends to one subscriber never race.
 func (sub *subscriber) send(u Update) {
 	select {
 	case sub.ch <- u:

@@ -107,7 +107,7 @@ type Estimate struct {
 }
 
 // Estimate returns the position and the expected wait of queued ticket id.
-func (s *Service) Estimate(id int64) (Estimate, error) {
+func (s *informer) Estimate(id int64) (Estimate, error) {
 	var f *flows.File
 	if eng, err := s.engine(); err == nil {
 		f = eng.Flows()
@@ -131,17 +131,6 @@ func (s *Service) Estimate(id int64) (Estimate, error) {
 	return e, nil
 }
 
-// activeAll counts each agent's open tickets. s.mu is held.
-func (s *Service) activeAll() map[string]int {
-	n := map[string]int{}
-	for _, t := range s.tickets {
-		if t.Status == StatusAssigned {
-			n[t.Owner]++
-		}
-	}
-	return n
-}
-
 // competes reports whether tickets a and b wait for the same agents.
 func competes(a, b *Ticket) bool { return a.Skill == b.Skill || a.Skill == "" || b.Skill == "" }
 
@@ -149,7 +138,7 @@ func competes(a, b *Ticket) bool { return a.Skill == b.Skill || a.Skill == "" ||
 // takes it after the average pickup time; otherwise it waits for as many
 // conversations to end as there are tickets ahead beyond the free places,
 // spread over the online agents' places. s.mu is held.
-func (s *Service) estimateLocked(t *Ticket, active map[string]int) Estimate {
+func (s *informer) estimateLocked(t *Ticket, active map[string]int) Estimate {
 	var e Estimate
 	e.Position = 1
 	for _, o := range s.tickets {
@@ -195,7 +184,7 @@ type job struct {
 // not told yet, when the wait grew notably, or when they wrote again; the
 // incentive once past service.incentive_after; and outside the service
 // hours, once, when people answer again.
-func (s *Service) inform(ctx context.Context, eng Engine) error {
+func (s *informer) inform(ctx context.Context, eng Engine) error {
 	f := eng.Flows()
 	now := s.clock.Now()
 	h, err := parseHours(f.Service.Hours)
@@ -398,7 +387,7 @@ type sayer struct {
 }
 
 // sayer returns the sayer of flow file f.
-func (s *Service) sayer(f *flows.File) sayer {
+func (s *informer) sayer(f *flows.File) sayer {
 	return sayer{own: &f.Texts.WaitWords, defaults: func() (*flows.WaitWords, string) { return s.defaults.get(s.log) }}
 }
 
@@ -444,4 +433,11 @@ func (w sayer) opens(lang string, at, now time.Time) string {
 	}
 	day := w.word(lang, func(x *flows.WaitWords) flows.Text { return x.Days.Day(at.Weekday()) })
 	return w.word(lang, func(x *flows.WaitWords) flows.Text { return x.OpensLater }, "day", day, "time", clock)
+}
+
+// informer keeps waiting customers honestly informed: their position and
+// estimated wait, the service hours, the busy and incentive texts.
+type informer struct {
+	*core
+	defaults defaultWords
 }

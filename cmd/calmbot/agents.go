@@ -17,6 +17,8 @@ import (
 const agentsUsage = `Usage:
   calmbot agents add [--skills a,b] [--capacity N] [--password-stdin] [--db FILE] NAME
   calmbot agents list [--db FILE]
+  calmbot agents link [--name "Shown Name"] [--db FILE] NAME PLATFORM:USERID
+  calmbot agents unlink [--db FILE] PLATFORM:USERID
   calmbot agents passwd [--password-stdin] [--db FILE] NAME
   calmbot agents remove [--db FILE] NAME
 
@@ -24,6 +26,13 @@ Agents log in to the desk at /desk. Skills route handoffs ("*" takes any);
 capacity is how many conversations an agent holds at once. Without
 --password-stdin a password is generated and printed once. Agents can
 also change their own password in the desk, at /desk/account.
+
+link makes a chat platform's user (telegram:12345, slack:U0123) the desk
+agent NAME, so the person is one agent on the desk and on the platform's
+agent surface: claims, replies and metrics name the same agent. A platform
+surface may also provision agents for the members of its agent group; such
+an agent has no desk password until one is set with passwd. list shows
+each agent's links.
 
 The commands work while the server runs on the same database, and take
 effect at once: a new agent can log in, a changed password ends every desk
@@ -47,6 +56,7 @@ func (e *env) agents(ctx context.Context, args []string) error {
 	skills := fs.String("skills", "*", "comma-separated `skills`")
 	capacity := fs.Int("capacity", 3, "conversations held at once")
 	stdinPW := fs.Bool("password-stdin", false, "read the password from the first line of stdin")
+	shown := fs.String("name", "", "the platform user's `name` as shown (link)")
 	if err := fs.Parse(args[1:]); err != nil {
 		if err == flag.ErrHelp {
 			return nil
@@ -118,11 +128,50 @@ func (e *env) agents(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "removed agent %s; their desk sessions ended and their conversations go back to the queue\n", name)
 		return nil
+	case "link":
+		if fs.NArg() != 2 {
+			return &exitError{code: 2, msg: "agents link needs NAME PLATFORM:USERID"}
+		}
+		id, err := handoff.ParseIdentity(fs.Arg(1))
+		if err != nil {
+			return &exitError{code: 2, msg: fmt.Sprintf("agents link: %v", err)}
+		}
+		id.Name = *shown
+		if err := svc.Link(ctx, fs.Arg(0), id); err != nil {
+			return &exitError{code: 1, msg: fmt.Sprintf("link agent: %v", err)}
+		}
+		fmt.Fprintf(e.stdout, "linked agent %s to %s\n", strings.ToLower(strings.TrimSpace(fs.Arg(0))), id)
+		return nil
+	case "unlink":
+		if fs.NArg() != 1 {
+			return &exitError{code: 2, msg: "agents unlink needs PLATFORM:USERID"}
+		}
+		id, err := handoff.ParseIdentity(fs.Arg(0))
+		if err != nil {
+			return &exitError{code: 2, msg: fmt.Sprintf("agents unlink: %v", err)}
+		}
+		if err := svc.Unlink(ctx, id.Platform, id.UserID); err != nil {
+			return &exitError{code: 1, msg: fmt.Sprintf("unlink: %v", err)}
+		}
+		fmt.Fprintf(e.stdout, "unlinked %s\n", id)
+		return nil
 	case "list":
+		links, err := svc.Identities(ctx)
+		if err != nil {
+			return &exitError{code: 1, msg: fmt.Sprintf("list links: %v", err)}
+		}
+		byAgent := map[string][]string{}
+		for _, l := range links {
+			s := l.Identity.String()
+			if l.Name != "" {
+				s += " (" + l.Name + ")"
+			}
+			byAgent[l.Agent] = append(byAgent[l.Agent], s)
+		}
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tSKILLS\tCAPACITY\tPRESENCE")
+		fmt.Fprintln(tw, "NAME\tSKILLS\tCAPACITY\tPRESENCE\tLINKS")
 		for _, a := range svc.Agents() {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", a.ID, strings.Join(a.Skills, ","), a.Capacity, a.Presence)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", a.ID, strings.Join(a.Skills, ","), a.Capacity, a.Presence, strings.Join(byAgent[a.ID], ", "))
 		}
 		return tw.Flush()
 	}

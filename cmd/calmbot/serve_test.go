@@ -186,6 +186,25 @@ func TestAgentsCommand(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "ada") || !strings.Contains(r.stdout, "grace") {
 		t.Errorf("list: %d\n%s", r.code, r.stdout)
 	}
+	links := []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"link", "--name", "Ada L.", "ada", "telegram:12345"}, 0, "linked agent ada to telegram:12345"},
+		{[]string{"link", "grace", "telegram:12345"}, 1, ""},
+		{[]string{"link", "nobody", "telegram:999"}, 1, ""},
+		{[]string{"link", "ada", "telegram"}, 2, ""},
+		{[]string{"list"}, 0, "telegram:12345 (Ada L.)"},
+		{[]string{"unlink", "telegram:12345"}, 0, "unlinked telegram:12345"},
+		{[]string{"unlink", "telegram:12345"}, 1, ""},
+	}
+	for _, l := range links {
+		r := runCmd(t, "", append([]string{"agents", l.args[0], "--db", db}, l.args[1:]...)...)
+		if r.code != l.code || !strings.Contains(r.stdout, l.out) {
+			t.Errorf("agents %v: exit %d, want %d\n%s%s", l.args, r.code, l.code, r.stdout, r.stderr)
+		}
+	}
 }
 
 // grepCalmbot keeps calmbot's own lines of a metrics page, for messages.

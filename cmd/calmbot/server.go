@@ -102,7 +102,7 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 		return nil, err
 	}
 	s := &server{log: cfg.log, store: cfg.store, flowsPath: cfg.flowsPath, http: cfg.http}
-	s.handoff, err = handoff.New(ctx, cfg.store, nil, handoff.WithLogger(cfg.log))
+	s.handoff, err = handoff.New(ctx, cfg.store, nil, handoff.WithLogger(cfg.log), handoff.WithHandoffs(cfg.store))
 	if err != nil {
 		return nil, fmt.Errorf("handoff queue: %w", err)
 	}

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/calmbot/calmbot/bot"
@@ -187,8 +186,8 @@ func (d *Desk) apiMine(w http.ResponseWriter, r *http.Request, s *session) {
 
 // apiNext is POST /api/queue/next: the best queued ticket for the agent.
 func (d *Desk) apiNext(w http.ResponseWriter, r *http.Request, s *session) {
-	t, err := d.svc.Next(r.Context(), s.agent.ID)
-	d.answerTicket(w, r, t, err)
+	res, err := d.svc.Act(r.Context(), s.agent.ID, handoff.Action{Kind: handoff.ActNext})
+	d.answerTicket(w, r, res.Ticket, err)
 }
 
 // ticketDetail is GET /api/tickets/{id}.
@@ -205,36 +204,17 @@ type ticketDetail struct {
 
 // detail reads everything the conversation view shows of ticket id.
 func (d *Desk) detail(ctx context.Context, id int64, agent string) (*ticketDetail, error) {
-	t, err := d.svc.Ticket(ctx, id)
+	b, err := d.svc.Brief(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	sum, err := d.svc.Summary(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	tr, err := d.svc.Transcript(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	out := &ticketDetail{Now: d.clock.Now(), Summary: sum, SummaryText: sum.Text(), Mine: t.Involves(agent)}
-	if t.Mood == nil {
-		t.Mood = handoff.TrendOf(tr) // a ticket stored before tickets kept their mood
-	}
+	t := b.Ticket
+	out := &ticketDetail{Now: d.clock.Now(), Summary: b.Summary, SummaryText: b.Summary.Text(), Mine: t.Involves(agent),
+		Stages: b.Stages, Estimate: b.Estimate}
 	out.Ticket = ticketView{Ticket: t, WaitedSeconds: t.Waited(out.Now).Seconds(), TargetSeconds: t.Target.Seconds()}
-	out.Transcript = make([]message, 0, len(tr))
-	for _, e := range tr {
+	out.Transcript = make([]message, 0, len(b.Transcript))
+	for _, e := range b.Transcript {
 		out.Transcript = append(out.Transcript, toMessage(e))
-	}
-	if t.Open() {
-		if out.Stages, err = d.svc.Stages(ctx, id); err != nil {
-			return nil, err
-		}
-	}
-	if t.Status == handoff.StatusQueued {
-		if e, err := d.svc.Estimate(id); err == nil {
-			out.Estimate = &e
-		}
 	}
 	return out, nil
 }
@@ -263,8 +243,8 @@ func (d *Desk) apiClaim(w http.ResponseWriter, r *http.Request, s *session) {
 		d.fail(w, r, err)
 		return
 	}
-	t, err := d.svc.Claim(r.Context(), s.agent.ID, id)
-	d.answerTicket(w, r, t, err)
+	res, err := d.svc.Act(r.Context(), s.agent.ID, handoff.Action{Kind: handoff.ActClaim, Ticket: id})
+	d.answerTicket(w, r, res.Ticket, err)
 }
 
 // textBody is the body of a reply or a note.
@@ -276,7 +256,7 @@ type textBody struct {
 func (d *Desk) apiReply(w http.ResponseWriter, r *http.Request, s *session) {
 	id, in, err := idAndText(w, r)
 	if err == nil {
-		err = d.svc.Reply(r.Context(), s.agent.ID, id, in.Text)
+		_, err = d.svc.Act(r.Context(), s.agent.ID, handoff.Action{Kind: handoff.ActReply, Ticket: id, Text: in.Text})
 	}
 	if err != nil {
 		d.fail(w, r, err)
@@ -288,15 +268,15 @@ func (d *Desk) apiReply(w http.ResponseWriter, r *http.Request, s *session) {
 // apiNote is POST /api/tickets/{id}/notes {"text"}: an internal note.
 func (d *Desk) apiNote(w http.ResponseWriter, r *http.Request, s *session) {
 	id, in, err := idAndText(w, r)
-	var n handoff.Note
+	var res handoff.Result
 	if err == nil {
-		n, err = d.svc.Note(r.Context(), s.agent.ID, id, in.Text)
+		res, err = d.svc.Act(r.Context(), s.agent.ID, handoff.Action{Kind: handoff.ActNote, Ticket: id, Text: in.Text})
 	}
 	if err != nil {
 		d.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"note": n})
+	writeJSON(w, http.StatusCreated, map[string]any{"note": res.Note})
 }
 
 func idAndText(w http.ResponseWriter, r *http.Request) (int64, textBody, error) {
@@ -317,18 +297,18 @@ func (d *Desk) apiInvite(w http.ResponseWriter, r *http.Request, s *session) {
 	if err == nil {
 		err = decode(w, r, &in)
 	}
-	var t *handoff.Ticket
+	var res handoff.Result
 	if err == nil {
-		t, err = d.svc.Invite(r.Context(), s.agent.ID, id, strings.ToLower(strings.TrimSpace(in.Agent)))
+		res, err = d.svc.Act(r.Context(), s.agent.ID, handoff.Action{Kind: handoff.ActInvite, Ticket: id, Colleague: in.Agent})
 	}
-	d.answerTicket(w, r, t, err)
+	d.answerTicket(w, r, res.Ticket, err)
 }
 
 // apiLeave is POST /api/tickets/{id}/leave: an invited agent leaves.
 func (d *Desk) apiLeave(w http.ResponseWriter, r *http.Request, s *session) {
 	id, err := ticketID(r)
 	if err == nil {
-		err = d.svc.Leave(r.Context(), s.agent.ID, id)
+		_, err = d.svc.Act(r.Context(), s.agent.ID, handoff.Action{Kind: handoff.ActLeave, Ticket: id})
 	}
 	if err != nil {
 		d.fail(w, r, err)
@@ -352,12 +332,12 @@ func (d *Desk) apiTransfer(w http.ResponseWriter, r *http.Request, s *session) {
 	if err == nil && in.Agent != "" && in.Skill != "" {
 		err = badRequest(`give "agent" or "skill", not both`)
 	}
-	var t *handoff.Ticket
+	var res handoff.Result
 	if err == nil {
-		to := handoff.Target{Agent: strings.ToLower(strings.TrimSpace(in.Agent)), Skill: in.Skill}
-		t, err = d.svc.Transfer(r.Context(), s.agent.ID, id, to, in.Note)
+		res, err = d.svc.Act(r.Context(), s.agent.ID, handoff.Action{Kind: handoff.ActTransfer, Ticket: id,
+			To: handoff.Target{Agent: in.Agent, Skill: in.Skill}, Text: in.Note})
 	}
-	d.answerTicket(w, r, t, err)
+	d.answerTicket(w, r, res.Ticket, err)
 }
 
 // apiRelease is POST /api/tickets/{id}/release {"flow", "state"}: back to
@@ -373,7 +353,7 @@ func (d *Desk) apiRelease(w http.ResponseWriter, r *http.Request, s *session) {
 		err = decodeOptional(w, r, &in)
 	}
 	if err == nil {
-		err = d.svc.Release(r.Context(), s.agent.ID, id, in.Flow, in.State)
+		_, err = d.svc.Act(r.Context(), s.agent.ID, handoff.Action{Kind: handoff.ActRelease, Ticket: id, Flow: in.Flow, Stage: in.State})
 	}
 	if err != nil {
 		d.fail(w, r, err)
@@ -387,7 +367,7 @@ func (d *Desk) apiRelease(w http.ResponseWriter, r *http.Request, s *session) {
 func (d *Desk) apiClose(w http.ResponseWriter, r *http.Request, s *session) {
 	id, err := ticketID(r)
 	if err == nil {
-		err = d.svc.Close(r.Context(), s.agent.ID, id)
+		_, err = d.svc.Act(r.Context(), s.agent.ID, handoff.Action{Kind: handoff.ActClose, Ticket: id})
 	}
 	if err != nil {
 		d.fail(w, r, err)

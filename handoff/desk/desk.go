@@ -37,7 +37,9 @@ import (
 	"github.com/calmbot/calmbot/webserve"
 )
 
-// Service is what the desk uses of *handoff.Service.
+// Service is what the desk uses of *handoff.Service: the agent API that
+// every agent surface shares (queries, Act, Subscribe) and the desk's own
+// logins.
 type Service interface {
 	Authenticate(ctx context.Context, name, password string) (handoff.Agent, error)
 	Session(ctx context.Context, id string, epoch int64) (handoff.Agent, error)
@@ -51,20 +53,11 @@ type Service interface {
 	Tickets() []*handoff.Ticket
 	RecentTickets(ctx context.Context, limit int) ([]*handoff.Ticket, error)
 	Ticket(ctx context.Context, id int64) (*handoff.Ticket, error)
-	Estimate(id int64) (handoff.Estimate, error)
 	Summary(ctx context.Context, id int64) (handoff.Summary, error)
-	Transcript(ctx context.Context, id int64) ([]bot.Entry, error)
-	Stages(ctx context.Context, id int64) ([]handoff.Stage, error)
+	Estimate(id int64) (handoff.Estimate, error)
+	Brief(ctx context.Context, id int64) (handoff.Brief, error)
 
-	Claim(ctx context.Context, agent string, id int64) (*handoff.Ticket, error)
-	Next(ctx context.Context, agent string) (*handoff.Ticket, error)
-	Reply(ctx context.Context, agent string, id int64, text string) error
-	Note(ctx context.Context, agent string, id int64, text string) (handoff.Note, error)
-	Invite(ctx context.Context, agent string, id int64, colleague string) (*handoff.Ticket, error)
-	Leave(ctx context.Context, agent string, id int64) error
-	Transfer(ctx context.Context, agent string, id int64, to handoff.Target, note string) (*handoff.Ticket, error)
-	Release(ctx context.Context, agent string, id int64, flow, state string) error
-	Close(ctx context.Context, agent string, id int64) error
+	Act(ctx context.Context, agent string, a handoff.Action) (handoff.Result, error)
 
 	Subscribe(agent string) (<-chan handoff.Update, func())
 }

@@ -138,6 +138,76 @@ func TestStore(t *testing.T, s handoff.Store) {
 	if len(accs) != 1 || !reflect.DeepEqual(accs[0], acc) {
 		t.Errorf("accounts: got %+v, want [%+v]", accs, acc)
 	}
+	testIdentities(t, s, at)
+}
+
+// testIdentities checks the links of agents to platform users: linked
+// once, renamed, refused for another agent or an unknown one, looked up,
+// listed in order, unlinked, and removed with their agent.
+func testIdentities(t *testing.T, s handoff.Store, at time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	for _, id := range []string{"cy", "dee"} {
+		acc := handoff.Account{Agent: handoff.Agent{ID: id, Capacity: 1, Presence: handoff.PresenceOffline, Created: at}}
+		if err := s.CreateAgent(ctx, acc); err != nil {
+			t.Fatalf("create agent %s: %v", id, err)
+		}
+	}
+	tg := handoff.Identity{Platform: "telegram", UserID: "12345", Name: "Cy"}
+	steps := []struct {
+		what  string
+		agent string
+		id    handoff.Identity
+		want  error
+	}{
+		{"link", "cy", tg, nil},
+		{"link again, renamed", "cy", handoff.Identity{Platform: "telegram", UserID: "12345", Name: "Cy Young"}, nil},
+		{"link another agent's user", "dee", tg, handoff.ErrLinked},
+		{"link an unknown agent", "nobody", handoff.Identity{Platform: "slack", UserID: "U1"}, handoff.ErrNotFound},
+		{"link a second platform", "cy", handoff.Identity{Platform: "slack", UserID: "U042", Name: "cy"}, nil},
+		{"same user id, other platform", "dee", handoff.Identity{Platform: "discord", UserID: "12345", Name: "Dee"}, nil},
+	}
+	for _, st := range steps {
+		if err := s.LinkIdentity(ctx, st.agent, st.id); !errors.Is(err, st.want) || (st.want == nil) != (err == nil) {
+			t.Errorf("%s: got %v, want %v", st.what, err, st.want)
+		}
+	}
+	if got, err := s.IdentityAgent(ctx, "telegram", "12345"); err != nil || got != "cy" {
+		t.Errorf("agent of telegram:12345: got %q, %v; want cy", got, err)
+	}
+	if _, err := s.IdentityAgent(ctx, "telegram", "999"); !errors.Is(err, handoff.ErrNotFound) {
+		t.Errorf("agent of an unlinked user: got %v, want ErrNotFound", err)
+	}
+	want := []handoff.Link{
+		{Agent: "cy", Identity: handoff.Identity{Platform: "slack", UserID: "U042", Name: "cy"}},
+		{Agent: "cy", Identity: handoff.Identity{Platform: "telegram", UserID: "12345", Name: "Cy Young"}},
+		{Agent: "dee", Identity: handoff.Identity{Platform: "discord", UserID: "12345", Name: "Dee"}},
+	}
+	if got, err := s.Identities(ctx); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("identities: got %+v, %v; want %+v", got, err, want)
+	}
+	if err := s.UnlinkIdentity(ctx, "slack", "U042"); err != nil {
+		t.Errorf("unlink: %v", err)
+	}
+	if err := s.UnlinkIdentity(ctx, "slack", "U042"); !errors.Is(err, handoff.ErrNotFound) {
+		t.Errorf("unlink again: got %v, want ErrNotFound", err)
+	}
+	if err := s.RemoveAgent(ctx, "cy"); err != nil {
+		t.Fatalf("remove agent cy: %v", err)
+	}
+	if _, err := s.IdentityAgent(ctx, "telegram", "12345"); !errors.Is(err, handoff.ErrNotFound) {
+		t.Errorf("agent of a removed agent's user: got %v, want ErrNotFound", err)
+	}
+	// The removed agent's user is free for another.
+	if err := s.LinkIdentity(ctx, "dee", tg); err != nil {
+		t.Errorf("link a removed agent's user: %v", err)
+	}
+	if err := s.RemoveAgent(ctx, "dee"); err != nil {
+		t.Fatalf("remove agent dee: %v", err)
+	}
+	if got, err := s.Identities(ctx); err != nil || len(got) != 0 {
+		t.Errorf("identities after removing their agents: got %+v, %v; want none", got, err)
+	}
 }
 
 func ids(ts []*handoff.Ticket) []int64 {

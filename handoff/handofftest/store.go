@@ -3,6 +3,7 @@
 package handofftest
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -20,6 +21,7 @@ type Store struct {
 	status  map[int64]handoff.Status
 	version map[int64]int64
 	agents  map[string]handoff.Account
+	links   map[[2]string]handoff.Link // by platform, user id
 	next    int64
 	// Fail, when set, is returned by every write (to test write failures).
 	Fail error
@@ -34,6 +36,7 @@ func NewStore() *Store {
 		status:  map[int64]handoff.Status{},
 		version: map[int64]int64{},
 		agents:  map[string]handoff.Account{},
+		links:   map[[2]string]handoff.Link{},
 	}
 }
 
@@ -216,7 +219,70 @@ func (s *Store) RemoveAgent(_ context.Context, id string) error {
 		return fmt.Errorf("agent %s: %w", id, handoff.ErrNotFound)
 	}
 	delete(s.agents, id)
+	for k, l := range s.links {
+		if l.Agent == id {
+			delete(s.links, k)
+		}
+	}
 	return nil
+}
+
+// LinkIdentity implements handoff.Store.
+func (s *Store) LinkIdentity(_ context.Context, agent string, id handoff.Identity) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Fail != nil {
+		return s.Fail
+	}
+	if _, ok := s.agents[agent]; !ok {
+		return fmt.Errorf("agent %s: %w", agent, handoff.ErrNotFound)
+	}
+	k := [2]string{id.Platform, id.UserID}
+	if l, ok := s.links[k]; ok && l.Agent != agent {
+		return fmt.Errorf("%s: %w", id, handoff.ErrLinked)
+	}
+	s.links[k] = handoff.Link{Agent: agent, Identity: id}
+	return nil
+}
+
+// UnlinkIdentity implements handoff.Store.
+func (s *Store) UnlinkIdentity(_ context.Context, platform, userID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Fail != nil {
+		return s.Fail
+	}
+	k := [2]string{platform, userID}
+	if _, ok := s.links[k]; !ok {
+		return fmt.Errorf("%s:%s: %w", platform, userID, handoff.ErrNotFound)
+	}
+	delete(s.links, k)
+	return nil
+}
+
+// IdentityAgent implements handoff.Store.
+func (s *Store) IdentityAgent(_ context.Context, platform, userID string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.links[[2]string{platform, userID}]
+	if !ok {
+		return "", fmt.Errorf("%s:%s: %w", platform, userID, handoff.ErrNotFound)
+	}
+	return l.Agent, nil
+}
+
+// Identities implements handoff.Store.
+func (s *Store) Identities(context.Context) ([]handoff.Link, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]handoff.Link, 0, len(s.links))
+	for _, l := range s.links {
+		out = append(out, l)
+	}
+	slices.SortFunc(out, func(a, b handoff.Link) int {
+		return cmp.Or(cmp.Compare(a.Agent, b.Agent), cmp.Compare(a.Platform, b.Platform), cmp.Compare(a.UserID, b.UserID))
+	})
+	return out, nil
 }
 
 // Accounts implements handoff.Store.

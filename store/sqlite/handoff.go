@@ -12,7 +12,8 @@ import (
 	"github.com/calmbot/calmbot/handoff"
 )
 
-// The handoff queue's tickets and agents (migrations 0002 and 0003) and
+// The handoff queue's tickets and agents (migrations 0002 and 0003), the
+// agents' platform identities (0005), and
 // the desk's logged-out sessions (0003). Their writes are
 // rare, so they go through the writer as lists of plain statements
 // (kindExec), each list in its own savepoint of the writer's transaction,
@@ -87,6 +88,16 @@ const (
 	sqlOpenTickets   = `SELECT id, ticket FROM tickets WHERE status <> 'closed' ORDER BY id`
 	sqlRecentTickets = `SELECT id, ticket FROM tickets WHERE status = 'closed' ORDER BY closed DESC, id DESC LIMIT ?`
 	sqlAccounts      = `SELECT id, password_hash, agent, epoch FROM agents ORDER BY id`
+
+	sqlUnlinkAgent = `DELETE FROM agent_identities WHERE agent = ?`
+	// sqlLink inserts a link for an existing agent, or renames the agent's
+	// own link; a user linked to another agent is left alone (no row changes).
+	sqlLink = `INSERT INTO agent_identities (platform, user_id, agent, name, created)
+	SELECT ?, ?, id, ?, ? FROM agents WHERE id = ?
+	ON CONFLICT (platform, user_id) DO UPDATE SET name = excluded.name WHERE agent = excluded.agent`
+	sqlUnlink        = `DELETE FROM agent_identities WHERE platform = ? AND user_id = ?`
+	sqlIdentityAgent = `SELECT agent FROM agent_identities WHERE platform = ? AND user_id = ?`
+	sqlIdentities    = `SELECT agent, platform, user_id, name FROM agent_identities ORDER BY agent, platform, user_id`
 )
 
 // CreateTicket stores a new ticket and sets its ID.
@@ -193,7 +204,11 @@ func (s *Store) CreateAgent(ctx context.Context, a handoff.Account) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: create agent %s: %w", a.ID, err)
 	}
-	res, err := s.execute(ctx, execStmt{sqlCreateAgent, []any{a.ID, a.PasswordHash, string(js), nanos(time.Now()), a.Epoch}})
+	hash := a.PasswordHash
+	if hash == nil {
+		hash = []byte{} // a provisioned agent: no password yet
+	}
+	res, err := s.execute(ctx, execStmt{sqlCreateAgent, []any{a.ID, hash, string(js), nanos(time.Now()), a.Epoch}})
 	if err != nil {
 		return fmt.Errorf("sqlite: create agent %s: %w", a.ID, err)
 	}
@@ -245,9 +260,9 @@ func (s *Store) SetAgentPresence(ctx context.Context, id string, p handoff.Prese
 	return nil
 }
 
-// RemoveAgent deletes an agent's account.
+// RemoveAgent deletes an agent's account and identities.
 func (s *Store) RemoveAgent(ctx context.Context, id string) error {
-	res, err := s.execute(ctx, execStmt{sqlRemoveAgent, []any{id}})
+	res, err := s.execute(ctx, execStmt{sqlUnlinkAgent, []any{id}}, execStmt{sqlRemoveAgent, []any{id}})
 	if err != nil {
 		return fmt.Errorf("sqlite: remove agent %s: %w", id, err)
 	}
@@ -255,6 +270,67 @@ func (s *Store) RemoveAgent(ctx context.Context, id string) error {
 		return fmt.Errorf("sqlite: remove agent %s: %w", id, handoff.ErrNotFound)
 	}
 	return nil
+}
+
+// LinkIdentity links a platform user to agent, or renames the agent's link.
+func (s *Store) LinkIdentity(ctx context.Context, agent string, id handoff.Identity) error {
+	res, err := s.execute(ctx, execStmt{sqlLink, []any{id.Platform, id.UserID, id.Name, nanos(time.Now()), agent}})
+	if err != nil {
+		return fmt.Errorf("sqlite: link %s to %s: %w", agent, id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
+	}
+	if _, err := s.Account(ctx, agent); err != nil {
+		return fmt.Errorf("sqlite: link %s: %w", id, err)
+	}
+	return fmt.Errorf("sqlite: link %s to %s: %w", agent, id, handoff.ErrLinked)
+}
+
+// UnlinkIdentity removes a platform user's link.
+func (s *Store) UnlinkIdentity(ctx context.Context, platform, userID string) error {
+	res, err := s.execute(ctx, execStmt{sqlUnlink, []any{platform, userID}})
+	if err != nil {
+		return fmt.Errorf("sqlite: unlink %s:%s: %w", platform, userID, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("sqlite: unlink %s:%s: %w", platform, userID, handoff.ErrNotFound)
+	}
+	return nil
+}
+
+// IdentityAgent returns the agent a platform user is linked to.
+func (s *Store) IdentityAgent(ctx context.Context, platform, userID string) (string, error) {
+	var agent string
+	err := s.rdb.QueryRowContext(ctx, sqlIdentityAgent, platform, userID).Scan(&agent)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("sqlite: %s:%s: %w", platform, userID, handoff.ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("sqlite: agent of %s:%s: %w", platform, userID, err)
+	}
+	return agent, nil
+}
+
+// Identities returns every link, by agent, platform and user id.
+func (s *Store) Identities(ctx context.Context) ([]handoff.Link, error) {
+	rows, err := s.rdb.QueryContext(ctx, sqlIdentities)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: identities: %w", err)
+	}
+	defer rows.Close()
+	out := []handoff.Link{}
+	for rows.Next() {
+		var l handoff.Link
+		if err := rows.Scan(&l.Agent, &l.Platform, &l.UserID, &l.Name); err != nil {
+			return nil, fmt.Errorf("sqlite: identities: %w", err)
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: identities: %w", err)
+	}
+	return out, nil
 }
 
 func (s *Store) accounts(ctx context.Context, query string, args ...any) ([]handoff.Account, error) {
