@@ -869,15 +869,15 @@ func cleanText(s string) string {
 	}, s)
 }
 
-// maxChoiceBytes bounds a message's Choice; flows' option ids are short
+// MaxChoiceBytes bounds a message's Choice; flows' option ids are short
 // identifiers, so a longer one names no option.
-const maxChoiceBytes = 256
+const MaxChoiceBytes = 256
 
 // cleanChoice returns a message's Choice fit to store: "" when it cannot
 // name an option (too long, not UTF-8, control characters).
 func cleanChoice(s string) string {
 	s = strings.TrimSpace(s)
-	if len(s) > maxChoiceBytes || !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl) {
+	if len(s) > MaxChoiceBytes || !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl) {
 		return ""
 	}
 	return s
