@@ -168,6 +168,7 @@ func (e *Engine) Handle(ctx context.Context, m Message) error {
 	if blank(m.Text) {
 		return ErrEmptyText
 	}
+	m.Choice = cleanChoice(m.Choice)
 	if m.At.IsZero() {
 		m.At = e.clock.Now()
 	}
@@ -472,7 +473,7 @@ func inbound(snap *Snapshot, ps []*pending) []Entry {
 	out := make([]Entry, len(ps))
 	for i, p := range ps {
 		snap.Seq++
-		out[i] = Entry{Seq: snap.Seq, Direction: Inbound, PlatformID: p.msg.ID, Text: p.msg.Text, At: p.msg.At, Flow: snap.Flow, State: snap.State}
+		out[i] = Entry{Seq: snap.Seq, Direction: Inbound, PlatformID: p.msg.ID, Text: p.msg.Text, Choice: p.msg.Choice, At: p.msg.At, Flow: snap.Flow, State: snap.State}
 		if p.msg.ID != "" {
 			snap.RecentIDs = append(snap.RecentIDs, p.msg.ID)
 		}
@@ -564,7 +565,7 @@ func (e *Engine) answer(ctx context.Context, c *conv, fresh []*pending, now time
 	}
 
 	s := e.session(c, snap, now)
-	s.run(ctx, text.String(), c.locale)
+	s.run(ctx, text.String(), lastChoice(c.burst, t.Inbound), c.locale)
 
 	if s.analysis != nil {
 		if n := len(t.Inbound); n > 0 {
@@ -866,4 +867,18 @@ func cleanText(s string) string {
 		}
 		return -1
 	}, s)
+}
+
+// MaxChoiceBytes bounds a message's Choice; flows' option ids are short
+// identifiers, so a longer one names no option.
+const MaxChoiceBytes = 256
+
+// cleanChoice returns a message's Choice fit to store: "" when it cannot
+// name an option (too long, not UTF-8, control characters).
+func cleanChoice(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > MaxChoiceBytes || !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl) {
+		return ""
+	}
+	return s
 }

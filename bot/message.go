@@ -28,6 +28,26 @@ type Message struct {
 	Locale string `json:"locale,omitempty"`
 	// At is when the platform received the message.
 	At time.Time `json:"at"`
+	// Choice is the id of the offered option a button press chose, "" for
+	// a typed message; Text then holds the option's label, which the
+	// transcript shows. The engine takes it as choosing that option when
+	// the option is on offer, and reads Text as typed otherwise (the
+	// button of an earlier question).
+	Choice string `json:"choice,omitempty"`
+	// From is who wrote the message, as the platform names them; zero when
+	// the platform says nothing (the web chat).
+	From User `json:"from,omitzero"`
+	// Thread is the platform's thread the message was written in (a Slack
+	// thread ts, a Telegram forum topic), "" for none.
+	Thread string `json:"thread,omitempty"`
+}
+
+// User is a person as a platform names them.
+type User struct {
+	// ID is the platform's id of the user (Telegram's user id, Slack's U…).
+	ID string `json:"id,omitempty"`
+	// Name is the display name.
+	Name string `json:"name,omitempty"`
 }
 
 // Reply is a message from the bot to a customer.

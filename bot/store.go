@@ -82,9 +82,11 @@ type Entry struct {
 	// person (an agent's id). Inbound entries are the customer's.
 	Author string `json:"author,omitempty"`
 	// PlatformID is the inbound message's platform id.
-	PlatformID string    `json:"platform_id,omitempty"`
-	Text       string    `json:"text"`
-	At         time.Time `json:"at"`
+	PlatformID string `json:"platform_id,omitempty"`
+	Text       string `json:"text"`
+	// Choice is the option id an inbound button press chose (Message.Choice).
+	Choice string    `json:"choice,omitempty"`
+	At     time.Time `json:"at"`
 	// Analysis is the bot's reading of an inbound message, when it was analysed.
 	Analysis *Analysis `json:"analysis,omitempty"`
 	// Flow and State are where the conversation was when the entry was written.

@@ -60,7 +60,10 @@ func (e *Engine) session(c *conv, snap *Snapshot, now time.Time) *session {
 func (s *session) file() *flows.File { return s.prog.file }
 
 // run is the policy: what a customer turn does to the conversation.
-func (s *session) run(ctx context.Context, text, locale string) {
+// choice is the option id a button press chose ("" for typed text): when
+// that option is on offer it is taken as chosen, with no reading of text;
+// otherwise (a button of an earlier question) text is read as typed.
+func (s *session) run(ctx context.Context, text, choice, locale string) {
 	f, pol := s.file(), s.file().Policy
 	if s.snap.Status == StatusRating && s.rate(text) {
 		return
@@ -69,6 +72,10 @@ func (s *session) run(ctx context.Context, text, locale string) {
 		s.startOver()
 	}
 	if s.snap.Status != StatusBot || strings.TrimSpace(text) == "" {
+		return
+	}
+	if st := s.onOffer(choice); st != nil {
+		s.handle(ctx, st, flows.EventChose+":"+choice)
 		return
 	}
 	if len(text) > pol.MaxMessageBytes {
@@ -114,6 +121,32 @@ func (s *session) run(ctx context.Context, text, locale string) {
 		return
 	}
 	s.handle(ctx, st, ev)
+}
+
+// onOffer returns the current state when it is a question whose options,
+// as last offered, include choice; nil otherwise.
+func (s *session) onOffer(choice string) *flows.State {
+	if choice == "" || s.snap.Flow == "" || !slices.Contains(s.snap.Offered, choice) {
+		return nil
+	}
+	st := s.prog.state(s.snap.Flow, s.snap.State)
+	if st == nil || st.Kind != flows.KindChoices {
+		return nil
+	}
+	return st
+}
+
+// lastChoice is the button press that ends a turn: the Choice of the
+// turn's last message ("" when the customer typed it). A press followed
+// by typed words in the same burst is read as the words.
+func lastChoice(burst, fresh []Entry) string {
+	if n := len(fresh); n > 0 {
+		return fresh[n-1].Choice
+	}
+	if n := len(burst); n > 0 {
+		return burst[n-1].Choice
+	}
+	return ""
 }
 
 // switchThreshold is the intent score a reply in the middle of a flow

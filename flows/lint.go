@@ -2,6 +2,7 @@ package flows
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -21,9 +22,14 @@ const pathBudget = 20000
 //	close-complete     a close asks a question, and its farewell reminds of the channels ({channels})
 //	five-stages        every path from start to a close passes acknowledge, confirm, choices, agree, close in order
 //	no-channel-switch  replies do not send the customer to another channel, except the channel reminder and farewells
-func (f *File) Lint() Diagnostics {
+//	unknown-channel    a text's channel variant is for a channel the bot runs (with WithChannels only)
+func (f *File) Lint(opts ...LintOption) Diagnostics {
 	l := &linter{f: f}
+	for _, o := range opts {
+		o(l)
+	}
 	l.wording()
+	l.variantChannels()
 	for _, name := range f.FlowNames() {
 		fl := f.Flows[name]
 		l.apologies(fl)
@@ -46,6 +52,35 @@ func (f *File) Lint() Diagnostics {
 type linter struct {
 	f     *File
 	diags Diagnostics
+	// channels are the channels the bot runs; nil when Lint was not told.
+	channels []string
+}
+
+// LintOption configures Lint.
+type LintOption func(*linter)
+
+// WithChannels tells Lint the channels the bot runs on (web, telegram,
+// ...): a text's variant for any other channel is never shown, most
+// likely a typo ("telgram"), and is reported as unknown-channel.
+func WithChannels(names ...string) LintOption {
+	return func(l *linter) { l.channels = slices.Clone(names) }
+}
+
+// variantChannels runs unknown-channel over every text.
+func (l *linter) variantChannels() {
+	if l.channels == nil {
+		return
+	}
+	for _, r := range l.f.allTexts() {
+		for _, lang := range l.f.sortedLangs(r.text) {
+			variants(r.text, lang, func(ch, _ string) {
+				if ch != "" && !slices.Contains(l.channels, ch) {
+					l.warnf(textPath(r.path, lang, ch), "unknown-channel", "%q is not a channel this bot runs (%s): the variant is never shown; a typo?",
+						ch, strings.Join(l.channels, ", "))
+				}
+			})
+		}
+	}
 }
 
 func (l *linter) warnf(path, rule, format string, args ...any) {

@@ -30,8 +30,22 @@ const MaxFileSize = 4 << 20
 // that a hostile file cannot exhaust the parser's stack.
 const maxNesting = 64
 
-// Channels are the channel names a text may have variants for.
-var Channels = []string{"console", "web", "slack", "telegram", "discord"}
+// ValidChannel reports whether name is well-formed as a channel name (and
+// so as the key of a text's channel variant): a lower-case letter, then
+// lower-case letters, digits, _ or -, at most 32 in all. Which channels a
+// bot runs is the host's configuration, not the flow file's: Lint with
+// WithChannels reports variants for channels it does not run.
+func ValidChannel(name string) bool {
+	if name == "" || len(name) > 32 || name[0] < 'a' || name[0] > 'z' {
+		return false
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // Parse reads a flow file. name is used in diagnostics. Parsing is strict:
 // broken YAML, unknown keys and values of the wrong type are errors. Every
@@ -684,7 +698,7 @@ func (t *Text) UnmarshalYAML(node ast.Node) error {
 }
 
 // UnmarshalYAML reads one language's text: a string, or a mapping with a
-// `default` key and channel variants (console, web, slack, telegram, discord).
+// `default` key and channel variants (web, telegram, any channel name).
 func (l *Localized) UnmarshalYAML(node ast.Node) error {
 	node = unwrap(node)
 	*l = Localized{}
@@ -715,14 +729,14 @@ func (l *Localized) UnmarshalYAML(node ast.Node) error {
 		switch {
 		case key == "default":
 			l.Default = s
-		case slices.Contains(Channels, key):
+		case ValidChannel(key):
 			if l.Channels == nil {
 				l.Channels = map[string]string{}
 			}
 			l.Channels[key] = s
 		default:
 			return &nodeError{rule: "unknown-key", tok: it.Key().GetToken(),
-				msg: fmt.Sprintf("unknown key %q in a text: want default or a channel (%s)", key, strings.Join(Channels, ", "))}
+				msg: fmt.Sprintf("unknown key %q in a text: want default or a channel name (web, telegram: a lower-case letter, then letters, digits, _ or -)", key)}
 		}
 	}
 	return nil

@@ -41,7 +41,7 @@ func TestParseErrors(t *testing.T) {
 		{"two documents", "version: 1\n---\nversion: 1\n", "f.yaml:3:1: yaml: the file holds more than one YAML document"},
 		{"duplicate key", "version: 1\nversion: 1\n", `f.yaml:2:1: yaml: mapping key "version" already defined`},
 		{"text as string", "texts:\n  welcome: hi\n", "f.yaml:2:12: type: texts.welcome: want a mapping of languages"},
-		{"text channel", "texts:\n  welcome: {en: {default: hi, sms: yo}}\n", `f.yaml:2:31: unknown-key: unknown key "sms" in a text`},
+		{"text channel", "texts:\n  welcome: {en: {default: hi, SMS: yo}}\n", `f.yaml:2:31: unknown-key: unknown key "SMS" in a text`},
 		{"text list", "texts:\n  welcome: {en: [hi]}\n", "f.yaml:2:17: type: texts.welcome.en: want a string or a mapping"},
 		{"bad duration", "policy:\n  quiet_window: 2 parsecs\n", "f.yaml:2:17: type: policy.quiet_window: want a duration"},
 		{"deep block nesting", "a:\n  " + strings.Repeat("- ", 100000) + "x\n", "f.yaml:2:131: yaml: collections nest more than 64 deep"},

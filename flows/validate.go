@@ -2,6 +2,7 @@ package flows
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -216,7 +217,7 @@ func (f *File) sortedLangs(t Text) []string {
 }
 
 // variants calls fn for each string of t in lang: the default, then the
-// channel variants in the order of Channels.
+// channel variants in the order of their names.
 func variants(t Text, lang string, fn func(channel, s string)) {
 	l, ok := t[lang]
 	if !ok {
@@ -225,10 +226,8 @@ func variants(t Text, lang string, fn func(channel, s string)) {
 	if l.Default != "" {
 		fn("", l.Default)
 	}
-	for _, ch := range Channels {
-		if s, ok := l.Channels[ch]; ok {
-			fn(ch, s)
-		}
+	for _, ch := range slices.Sorted(maps.Keys(l.Channels)) {
+		fn(ch, l.Channels[ch])
 	}
 }
 

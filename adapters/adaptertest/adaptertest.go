@@ -8,7 +8,9 @@
 //	}
 //
 // The scenarios: a conversation through all five stages in English (a
-// choice tapped as a button) and Italian (a choice typed as text); a
+// choice tapped as a button, which must reach the engine as Message.Choice
+// with the button's label as the text: the suite's analyzer misreads
+// labels) and Italian (a choice typed as text); a
 // redelivered event stored once; a 429 on send retried after the delay with
 // nothing lost or doubled; a dropped connection reconnected; an oversized
 // customer message answered with the flows' too_long text and a reply
@@ -36,16 +38,7 @@ import (
 )
 
 // Adapter is the lifecycle every platform adapter implements.
-type Adapter interface {
-	// Channel is the adapter's channel name (Address.Channel).
-	Channel() string
-	// Start connects and starts delivering events to h; it returns once
-	// running. The adapter runs until ctx is cancelled or Stop is called.
-	Start(ctx context.Context, h bot.Handler) error
-	// Stop stops the adapter within ctx's deadline.
-	Stop(ctx context.Context) error
-	bot.Sender
-}
+type Adapter = bot.Adapter
 
 // Sent is a message the fake platform received for a customer.
 type Sent struct {
@@ -155,6 +148,8 @@ type envOptions struct {
 	clock   bot.Clock
 	handler func(bot.Handler) bot.Handler
 	run     bool // run the engine (resume, periodic resend)
+	// analyzer replaces the standard analyzer.
+	analyzer bot.AnalyzerFactory
 }
 
 func newEnv(t *testing.T, cfg Config) *env {
@@ -184,7 +179,11 @@ func (en *env) start(o envOptions) {
 	if o.clock != nil {
 		opts = append(opts, bot.WithClock(o.clock))
 	}
-	e, err := bot.New(context.Background(), en.store, Flows(t), bottest.Analyzer, opts...)
+	analyzer := bottest.Analyzer
+	if o.analyzer != nil {
+		analyzer = o.analyzer
+	}
+	e, err := bot.New(context.Background(), en.store, Flows(t), analyzer, opts...)
 	if err != nil {
 		t.Fatalf("engine: %v", err)
 	}
@@ -372,9 +371,30 @@ func texts(sent []Sent) []string {
 	return out
 }
 
+// misreading is the standard analyzer, except that it reads an offered
+// option's label as choosing another option: a tap that reaches the
+// engine as text would choose the wrong one.
+type misreading struct{ bot.Analyzer }
+
+func (m misreading) Analyze(ctx context.Context, in bot.AnalyzeInput) bot.Analysis {
+	a := m.Analyzer.Analyze(ctx, in)
+	for i, c := range in.Choices {
+		if strings.EqualFold(strings.TrimSpace(in.Text), c.Label) {
+			a.Choice = in.Choices[(i+1)%len(in.Choices)].ID
+		}
+	}
+	return a
+}
+
+func misreadingAnalyzer(f *flows.File) (bot.Analyzer, error) {
+	a, err := bottest.Analyzer(f)
+	return misreading{a}, err
+}
+
 func fiveStagesEnglish(t *testing.T, cfg Config) {
 	en := newEnv(t, cfg)
-	en.start(envOptions{})
+	// A tap must reach the engine as a choice, not as text to read.
+	en.start(envOptions{analyzer: misreadingAnalyzer})
 	const chat = "alice"
 	got := en.turn(chat, "en", "Hi, my order hasn't arrived yet and it was due on Monday")
 	en.wantState(chat, "confirm")
@@ -398,6 +418,12 @@ func fiveStagesEnglish(t *testing.T, cfg Config) {
 	en.wantState(chat, "agree")
 	if !anyContains(got, "2 to 3 working days") {
 		t.Errorf("agree: %q lacks the time frame of option 2", texts(got))
+	}
+	// The transcript keeps the label the customer saw and the option's id.
+	tapped := en.inbound(chat)
+	if tap := tapped[len(tapped)-1]; tap.Text != last.Buttons[1] || tap.Choice == "" || tap.Choice != en.snapshot(chat).Chosen {
+		t.Errorf("tap stored as text %q choice %q (chosen %q), want the label %q and the option's id",
+			tap.Text, tap.Choice, en.snapshot(chat).Chosen, last.Buttons[1])
 	}
 	en.turn(chat, "en", "yes, that works")
 	en.wantState(chat, "close")

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -57,8 +58,9 @@ type Adapter struct {
 	apiURL      string
 	client      *http.Client
 	log         *slog.Logger
-	state       State
+	state       bot.State
 	webhookURL  string
+	webhookPath string
 	secret      string
 	pollTimeout time.Duration
 	backoffMin  time.Duration
@@ -95,17 +97,23 @@ func WithHTTPClient(c *http.Client) Option { return func(a *Adapter) { a.client 
 func WithLogger(l *slog.Logger) Option { return func(a *Adapter) { a.log = l } }
 
 // WithState sets where the adapter keeps what must survive a restart (the
-// poll offset, which message carries a chat's buttons); by default it is
-// kept in memory.
-func WithState(s State) Option { return func(a *Adapter) { a.state = s } }
+// poll offset, which message carries a chat's buttons): a namespace of its
+// own, such as adapters.Namespace(store, "telegram"). By default it is kept
+// in memory.
+func WithState(s bot.State) Option { return func(a *Adapter) { a.state = s } }
 
 // WithWebhook switches from long polling to a webhook: Start registers url
 // with setWebhook and secret as its secret_token, and the handler from
-// Webhook must be reachable at url. The secret is 1-256 characters of
-// A-Z, a-z, 0-9, _ and -.
+// Webhook must be reachable at url; Routes serves it at url's path
+// (DefaultWebhookPath when url has none, for a proxy that rewrites it). The
+// secret is 1-256 characters of A-Z, a-z, 0-9, _ and -.
 func WithWebhook(url, secret string) Option {
 	return func(a *Adapter) { a.webhookURL, a.secret = url, secret }
 }
+
+// DefaultWebhookPath is where Routes serves the webhook when its URL has no
+// path.
+const DefaultWebhookPath = "/telegram/webhook"
 
 // WithPollTimeout sets how long one getUpdates call waits for updates
 // (default 50 s).
@@ -117,12 +125,11 @@ func WithBackoff(min, max time.Duration) Option {
 	return func(a *Adapter) { a.backoffMin, a.backoffMax = min, max }
 }
 
-var _ interface {
-	Channel() string
-	Start(ctx context.Context, h bot.Handler) error
-	Stop(ctx context.Context) error
-	bot.Sender
-} = (*Adapter)(nil)
+var (
+	_ bot.Adapter = (*Adapter)(nil)
+	_ bot.Router  = (*Adapter)(nil)
+	_ bot.Readier = (*Adapter)(nil)
+)
 
 // New returns a Telegram adapter for the bot with token. It does not connect:
 // Start does. Register it as the sender of Channel: e.Register(telegram.Channel, a).
@@ -144,8 +151,18 @@ func New(token string, opts ...Option) (*Adapter, error) {
 	if a.token == "" {
 		return nil, errors.New("telegram: no bot token")
 	}
-	if a.webhookURL != "" && !validSecret(a.secret) {
-		return nil, errors.New("telegram: a webhook needs a secret of 1-256 characters A-Z, a-z, 0-9, _ or -")
+	if a.webhookURL != "" {
+		if !validSecret(a.secret) {
+			return nil, errors.New("telegram: a webhook needs a secret of 1-256 characters A-Z, a-z, 0-9, _ or -")
+		}
+		u, err := url.Parse(a.webhookURL)
+		if err != nil || u.Scheme != "https" || u.Host == "" {
+			return nil, fmt.Errorf("telegram: the webhook must be an https:// URL, got %q", a.webhookURL)
+		}
+		a.webhookPath = u.Path
+		if a.webhookPath == "" || a.webhookPath == "/" {
+			a.webhookPath = DefaultWebhookPath
+		}
 	}
 	if a.state == nil {
 		a.state = NewMemoryState()
@@ -226,6 +243,15 @@ func (a *Adapter) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("telegram: stop: %w", ctx.Err())
 	}
+}
+
+// Routes returns the webhook's route ("POST <path>") in webhook mode, and
+// nothing when polling.
+func (a *Adapter) Routes() map[string]http.Handler {
+	if a.webhookURL == "" {
+		return nil
+	}
+	return map[string]http.Handler{"POST " + a.webhookPath: a.Webhook()}
 }
 
 // Ready returns nil while the adapter is connected to Telegram, else why

@@ -112,3 +112,36 @@ func FuzzUpdate(f *testing.F) {
 		}
 	})
 }
+
+// A tap is handed on as the option's id in Choice with the button's label
+// as the text; a tap on a message whose buttons Telegram no longer shows
+// falls back to the option's number.
+func TestReadTap(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "callback.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(fakeToken, WithLogger(testLogger(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, raw          string
+		text, choice, from string
+	}{
+		{"with its keyboard", string(raw), "Uusi", "resend", "4"},
+		{"inaccessible message", `{"update_id":1,"callback_query":{"id":"7","from":{"id":5,"first_name":"Ada","last_name":"L"},"message":{"message_id":3,"chat":{"id":5,"type":"private"},"date":0},"data":"c:2:resend"}}`, "2", "", "5"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u, err := decodeUpdate([]byte(tt.raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev := a.read(u)
+			if ev.kind != evTap || ev.msg.Text != tt.text || ev.msg.Choice != tt.choice || ev.msg.From.ID != tt.from {
+				t.Errorf("read %+v, want a tap with text %q choice %q from %s", ev.msg, tt.text, tt.choice, tt.from)
+			}
+		})
+	}
+}

@@ -293,13 +293,20 @@ func (a *Adapter) read(u *models.Update) event {
 		if q.From.IsBot || ev.chat == 0 || q.ID == "" {
 			return event{kind: evIgnore}
 		}
-		n, _, ok := parseChoiceData(q.Data)
+		n, id, ok := parseChoiceData(q.Data)
 		ev.choiceOK = ok
 		ev.msg = bot.Message{
 			Address: address(ev.chat),
 			ID:      "cb" + q.ID,
-			Text:    choiceText(n),
+			Text:    strconv.Itoa(n),
 			Locale:  q.From.LanguageCode,
+			From:    user(&q.From),
+		}
+		if label := buttonLabel(q.Message.Message, q.Data); label != "" {
+			// The option as the customer saw it, for the transcript; the
+			// engine reads the choice, and the label only if the option is
+			// no longer on offer.
+			ev.msg.Text, ev.msg.Choice = label, id
 		}
 		return ev
 	}
@@ -334,6 +341,10 @@ func (a *Adapter) readMessage(m *models.Message, edited bool) event {
 			ID:      strconv.Itoa(m.ID),
 			Text:    text,
 			Locale:  m.From.LanguageCode,
+			From:    user(m.From),
+		}
+		if m.MessageThreadID != 0 {
+			ev.msg.Thread = strconv.Itoa(m.MessageThreadID)
 		}
 		if m.Date > 0 {
 			ev.msg.At = time.Unix(int64(m.Date), 0).UTC()
@@ -366,10 +377,34 @@ func address(chat int64) bot.Address {
 	return bot.Address{Channel: Channel, Conversation: strconv.FormatInt(chat, 10)}
 }
 
-// choiceText is what a tap on option n (1-based) tells the engine: the
-// option's number, which the engine's choice reader takes as choosing it.
-// When bot.Message gets a structured choice, this is the one place to change.
-func choiceText(n int) string { return strconv.Itoa(n) }
+// buttonLabel is the text of m's button whose callback_data is data, ""
+// when m (an old message Telegram no longer shows the bot) has none: the
+// tap is then read as the option's number.
+func buttonLabel(m *models.Message, data string) string {
+	if m == nil || m.ReplyMarkup == nil {
+		return ""
+	}
+	for _, row := range m.ReplyMarkup.InlineKeyboard {
+		for _, b := range row {
+			if b.CallbackData == data && strings.TrimSpace(b.Text) != "" {
+				return b.Text
+			}
+		}
+	}
+	return ""
+}
+
+// user is the platform metadata of a Telegram user.
+func user(u *models.User) bot.User {
+	if u == nil {
+		return bot.User{}
+	}
+	name := strings.TrimSpace(u.FirstName + " " + u.LastName)
+	if name == "" {
+		name = u.Username
+	}
+	return bot.User{ID: strconv.FormatInt(u.ID, 10), Name: name}
+}
 
 // process handles one update; an error means the update must be delivered
 // again (the engine did not store its message).

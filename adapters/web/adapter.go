@@ -91,9 +91,15 @@ type Adapter struct {
 
 	closeOnce sync.Once
 	done      chan struct{} // closed by Close
+
+	hmu     sync.Mutex
+	started bot.Handler // what posts go to once started; the engine before
 }
 
-var _ bot.Sender = (*Adapter)(nil)
+var (
+	_ bot.Adapter = (*Adapter)(nil)
+	_ bot.Router  = (*Adapter)(nil)
+)
 
 // Option configures an Adapter.
 type Option func(*Adapter)
@@ -204,6 +210,44 @@ func New(e Engine, opts ...Option) *Adapter {
 	policy := webserve.Policy{CSP: contentSecurityPolicy, FrameAncestors: a.frameAncestors}
 	a.routes = policy.Wrap(a.mux())
 	return a
+}
+
+// Channel returns the channel name, "web".
+func (a *Adapter) Channel() string { return Channel }
+
+// Start makes h take the customers' messages (the engine given to New
+// until then). The web chat has nothing to connect: its routes (Routes)
+// serve as soon as they are mounted.
+func (a *Adapter) Start(_ context.Context, h bot.Handler) error {
+	a.hmu.Lock()
+	defer a.hmu.Unlock()
+	a.started = h
+	return nil
+}
+
+// Stop ends the open event streams and the posts waiting for replies, as
+// Close does; the host stops it before shutting its HTTP server down, which
+// waits for requests to finish and a stream never finishes by itself.
+func (a *Adapter) Stop(context.Context) error {
+	a.Close()
+	return nil
+}
+
+func (a *Adapter) handler() bot.Handler {
+	a.hmu.Lock()
+	defer a.hmu.Unlock()
+	if a.started != nil {
+		return a.started
+	}
+	return a.engine
+}
+
+// Routes returns the page and the API (Handler) at the prefix.
+func (a *Adapter) Routes() map[string]http.Handler {
+	if a.prefix == "" {
+		return map[string]http.Handler{"/": a.routes}
+	}
+	return map[string]http.Handler{a.prefix: a.routes, a.prefix + "/": a.routes}
 }
 
 // Handler returns the page and the API, with their routes under the

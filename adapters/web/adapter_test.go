@@ -65,6 +65,7 @@ type msg struct {
 	Author  string       `json:"author"`
 	ID      string       `json:"id"`
 	Text    string       `json:"text"`
+	Choice  string       `json:"choice"`
 	Choices []bot.Choice `json:"choices"`
 }
 
@@ -307,6 +308,51 @@ func TestPostWait(t *testing.T) {
 	code, res = e.post(c, "?wait=1", "c", choices[0].Label)
 	if code != http.StatusOK || len(res.Replies) == 0 {
 		t.Fatalf("choice: status %d, %+v", code, res)
+	}
+}
+
+// A pressed button posts the option's id as choice and its label as the
+// text: the option is chosen whatever the label reads as, and the
+// transcript keeps both.
+func TestPostChoice(t *testing.T) {
+	e := newEnv(t)
+	c := e.create(`{"lang": "en"}`)
+	e.post(c, "?wait=1", "a", "my parcel hasn't arrived")
+	_, res := e.post(c, "?wait=1", "b", "yes")
+	var choices []bot.Choice
+	for _, r := range res.Replies {
+		choices = append(choices, r.Choices...)
+	}
+	if len(choices) < 2 {
+		t.Fatalf("replies %+v: want choices", res.Replies)
+	}
+	// The text is the first option's label; the button pressed was the second.
+	body, _ := json.Marshal(map[string]string{"text": choices[0].Label, "id": "c", "choice": choices[1].ID})
+	hres, b := e.do("POST", "/api/conversations/"+c.ID+"/messages?wait=1", c.Token, string(body))
+	if hres.StatusCode != http.StatusOK {
+		t.Fatalf("post choice: status %d: %s", hres.StatusCode, b)
+	}
+	s, err := e.h.Engine.Conversation(context.Background(), addr(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Chosen != choices[1].ID {
+		t.Errorf("chosen %q, want %q (the button pressed)", s.Chosen, choices[1].ID)
+	}
+	tr := e.transcript(c)
+	var last msg
+	for _, m := range tr.Messages {
+		if m.From == "customer" {
+			last = m
+		}
+	}
+	if last.Text != choices[0].Label || last.Choice != choices[1].ID {
+		t.Errorf("transcript shows %q choice %q", last.Text, last.Choice)
+	}
+
+	body, _ = json.Marshal(map[string]string{"text": "x", "id": "d", "choice": "a\x00b"})
+	if hres, b := e.do("POST", "/api/conversations/"+c.ID+"/messages", c.Token, string(body)); hres.StatusCode != http.StatusBadRequest {
+		t.Errorf("a choice with a control character: status %d: %s", hres.StatusCode, b)
 	}
 }
 

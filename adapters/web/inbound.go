@@ -55,6 +55,9 @@ type postRequest struct {
 	Text string `json:"text"`
 	// ID is the client's id of the message: posting it again is harmless.
 	ID string `json:"id"`
+	// Choice is the id of the option whose button was pressed (Text is
+	// then its label); "" for a typed message.
+	Choice string `json:"choice,omitempty"`
 }
 
 // postResponse answers POST /api/conversations/{id}/messages.
@@ -117,6 +120,10 @@ func (a *Adapter) post(w http.ResponseWriter, r *http.Request, c conversation) {
 		a.fail(w, err)
 		return
 	}
+	if len(req.Choice) > bot.MaxChoiceBytes || strings.ContainsFunc(req.Choice, unicode.IsControl) {
+		a.fail(w, badRequest("choice is not an option id"))
+		return
+	}
 	if req.ID == "" {
 		req.ID = "w-" + randomID(12)
 	}
@@ -129,11 +136,11 @@ func (a *Adapter) post(w http.ResponseWriter, r *http.Request, c conversation) {
 		a.hub.mu.Unlock()
 		defer a.hub.unsubscribe(c.id, waiter)
 	}
-	m := bot.Message{Address: c.addr, ID: req.ID, Text: req.Text, Locale: c.lang}
+	m := bot.Message{Address: c.addr, ID: req.ID, Text: req.Text, Choice: req.Choice, Locale: c.lang}
 	if m.Locale == "" {
 		m.Locale = acceptLanguage(r.Header.Get("Accept-Language"))
 	}
-	if err := a.engine.Handle(r.Context(), m); err != nil {
+	if err := a.handler().Handle(r.Context(), m); err != nil {
 		a.handleFailed(w, r, c, err)
 		return
 	}

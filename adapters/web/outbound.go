@@ -28,8 +28,10 @@ type message struct {
 	// Author is the agent who wrote the message ("agent:ada").
 	Author string `json:"author,omitempty"`
 	// ID is the client's id of a customer message.
-	ID      string       `json:"id,omitempty"`
-	Text    string       `json:"text"`
+	ID   string `json:"id,omitempty"`
+	Text string `json:"text"`
+	// Choice is the option id a customer's button press chose.
+	Choice  string       `json:"choice,omitempty"`
 	Choices []bot.Choice `json:"choices,omitempty"`
 	At      time.Time    `json:"at"`
 }
@@ -44,7 +46,7 @@ func replyMessage(r bot.Reply, at time.Time) message {
 }
 
 func toMessage(e bot.Entry) message {
-	m := message{Seq: e.Seq, Author: e.Author, Text: e.Text, Choices: e.Choices, At: e.At}
+	m := message{Seq: e.Seq, Author: e.Author, Text: e.Text, Choice: e.Choice, Choices: e.Choices, At: e.At}
 	switch {
 	case e.Direction == bot.Inbound:
 		m.From, m.ID = "customer", e.PlatformID

@@ -109,6 +109,21 @@ func (c *Chat) SayID(id, text string) []bot.Reply {
 	return c.Replies()
 }
 
+// Tap presses the button of option id, labelled label, as a platform
+// adapter reports it (Message.Choice set, the label as the text), waits for
+// the bot's answer and returns the replies it delivered for this turn.
+func (c *Chat) Tap(id, label string) []bot.Reply {
+	c.h.tb.Helper()
+	c.n++
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m := bot.Message{Address: c.Addr, ID: strconv.Itoa(c.n), Text: label, Choice: id, Locale: c.Locale, At: c.h.Clock.Now()}
+	if err := c.h.Engine.Handle(ctx, m); err != nil {
+		c.h.tb.Fatalf("handle tap %q: %v", id, err)
+	}
+	return c.Replies()
+}
+
 // Replies waits for pending deliveries and returns the replies not returned before.
 func (c *Chat) Replies() []bot.Reply {
 	c.h.tb.Helper()

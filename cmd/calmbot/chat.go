@@ -136,7 +136,10 @@ func (e *env) chat(ctx context.Context, args []string) error {
 		fmt.Fprintf(e.stderr, "calmbot chat: flows %s (%s), conversation %s:%s stored in %s\nType as the customer; Ctrl-D ends.\n",
 			displayName(path), strings.Join(f.Languages, ", "), console.Channel, conv, e.dbPath(o.db))
 	}
-	err = con.Run(ctx, eng)
+	if err = con.Start(ctx, eng); err == nil {
+		<-con.Done()
+		err = con.Err()
+	}
 	if err == nil && quiet > 0 {
 		// Let the last burst be answered before leaving.
 		select {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/calmbot/calmbot/bot/bottest"
@@ -15,8 +16,11 @@ import (
 
 const flowsUsage = `Usage: calmbot flows <check|test|graph> [flags] [FILE]
 
-  check [--strict] [FILE...]     validate and lint; prints file:line:col: rule: message
-                                 and exits 1 on errors (with --strict, on warnings too)
+  check [--strict] [--channels web,telegram] [FILE...]
+                                 validate and lint; prints file:line:col: rule: message
+                                 and exits 1 on errors (with --strict, on warnings too);
+                                 a text variant for a channel not in --channels is a
+                                 warning (default: the channels calmbot runs: web,telegram,console)
   test [--junit OUT] [--run RE] [-v] [FILE]
                                  run the conversation tests of FILE and of the
                                  *.test.yaml files beside it
@@ -40,12 +44,13 @@ func (e *env) flowsHelp(sub string) error {
 }
 
 type flowsOptions struct {
-	strict  bool
-	junit   string
-	run     string
-	verbose bool
-	format  string
-	flow    string
+	strict   bool
+	channels string
+	junit    string
+	run      string
+	verbose  bool
+	format   string
+	flow     string
 }
 
 func (e *env) flowsFlags(sub string) (*flag.FlagSet, *flowsOptions) {
@@ -55,6 +60,7 @@ func (e *env) flowsFlags(sub string) (*flag.FlagSet, *flowsOptions) {
 	switch sub {
 	case "check":
 		fs.BoolVar(&o.strict, "strict", false, "exit 1 on warnings too")
+		fs.StringVar(&o.channels, "channels", strings.Join(builtinChannels(), ","), "the `channels` the bot runs, comma-separated: a text's variant for another channel is a warning (unknown-channel)")
 	case "test":
 		fs.StringVar(&o.junit, "junit", "", "also write a JUnit XML report to `file`")
 		fs.StringVar(&o.run, "run", "", "run only the tests whose name matches `regexp`")
@@ -106,6 +112,10 @@ func (e *env) flows(ctx context.Context, args []string) error {
 
 // flowsCheck validates and lints each file.
 func (e *env) flowsCheck(files []string, o *flowsOptions) error {
+	channels, err := parseChannels(o.channels)
+	if err != nil {
+		return &exitError{code: 2, msg: err.Error()}
+	}
 	var errs, warns int
 	for _, path := range files {
 		f, err := e.parseFlows(path)
@@ -118,7 +128,7 @@ func (e *env) flowsCheck(files []string, o *flowsOptions) error {
 			errs += len(ds)
 			continue
 		}
-		ds := append(f.Validate(), f.Lint()...)
+		ds := append(f.Validate(), f.Lint(flows.WithChannels(channels...))...)
 		e.printDiagnostics(ds)
 		for _, d := range ds {
 			if d.Severity == flows.SeverityError {

@@ -102,6 +102,10 @@ func TestFlowsCheck(t *testing.T) {
 		{"warnings", []string{"flows", "check", "testdata/warnings.yaml"}, 0},
 		{"warnings-strict", []string{"flows", "check", "--strict", "testdata/warnings.yaml"}, 1},
 		{"missing", []string{"flows", "check", "testdata/none.yaml"}, 1},
+		// The default flows have telegram variants: a bot without Telegram is told.
+		{"channels-web", []string{"flows", "check", "--strict", "--channels", "web", "../../flows.yaml"}, 1},
+		{"channels-web-telegram", []string{"flows", "check", "--strict", "--channels", "web, telegram", "../../flows.yaml"}, 0},
+		{"channels-bad", []string{"flows", "check", "--channels", "web,Tele gram", "../../flows.yaml"}, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

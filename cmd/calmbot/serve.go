@@ -93,6 +93,17 @@ func (e *env) fromEnv(fs *flag.FlagSet) error {
 	return nil
 }
 
+// adapterEnv is the adapters' configuration: getenv with the flags given
+// laid over it (a flag given wins over its variable).
+func (o *serveOptions) adapterEnv(getenv func(string) string) func(string) string {
+	return func(key string) string {
+		if key == envTelegramToken && o.telegramToken != "" {
+			return o.telegramToken
+		}
+		return getenv(key)
+	}
+}
+
 type serveOptions struct {
 	addr, flows, db          string
 	retention, retentionMode string
@@ -167,11 +178,8 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	tg, tgPath, err := e.newTelegram(o.telegramToken, log, st)
-	if err != nil {
-		return err
-	}
-	srv, err := newServer(ctx, serverConfig{flows: f, flowsPath: path, store: st, keyPath: dbPath + ".key", log: log, http: hopts, telegram: tg, telegramPath: tgPath})
+	srv, err := newServer(ctx, serverConfig{flows: f, flowsPath: path, store: st, keyPath: dbPath + ".key", log: log, http: hopts,
+		getenv: o.adapterEnv(e.getenv)})
 	if err != nil {
 		return err
 	}

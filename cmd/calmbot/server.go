@@ -20,8 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/net/netutil"
 
-	"github.com/calmbot/calmbot/adapters/telegram"
-	"github.com/calmbot/calmbot/adapters/web"
+	"github.com/calmbot/calmbot/adapters"
 	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/flows"
 	"github.com/calmbot/calmbot/handoff"
@@ -39,9 +38,9 @@ type server struct {
 	store   *sqlite.Store
 	engine  *bot.Engine
 	handoff *handoff.Service
-	web     *web.Adapter
-	// telegram is the Telegram adapter, nil when no token is configured.
-	telegram *telegram.Adapter
+	// adapters are the configured channels (the web chat always), started
+	// by run in order and stopped in reverse.
+	adapters *adapters.Set
 	desk     *desk.Desk
 	metrics  *metrics.Metrics
 	// handler serves the customer listener; admin, when not nil, the
@@ -63,10 +62,9 @@ type serverConfig struct {
 	log       *slog.Logger
 	quiet     *time.Duration // overrides the flows' quiet window (bench)
 	http      httpOptions
-	// telegram, when set, runs beside the web chat; its webhook (if any) is
-	// served at telegramPath.
-	telegram     *telegram.Adapter
-	telegramPath string
+	// getenv is the configuration the adapters read (the environment with
+	// serve's flags laid over it); nil configures only the web chat.
+	getenv func(string) string
 }
 
 // httpOptions are the HTTP server's limits and security settings. The zero
@@ -90,6 +88,9 @@ type httpOptions struct {
 
 // Fixed limits of the HTTP server.
 const (
+	// shutdownTimeout bounds the stopping of the adapters and HTTP.
+	shutdownTimeout = 10 * time.Second
+
 	headerTimeout  = 10 * time.Second
 	idleTimeout    = 2 * time.Minute
 	maxHeaderBytes = 64 << 10
@@ -121,13 +122,12 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 	}
 	s.handoff.SetEngine(s.engine)
 	h := cfg.http
-	webOpts := []web.Option{web.WithKey(key), web.WithLogger(cfg.log), web.WithTrustedProxies(h.proxies),
-		web.WithRateLimits(h.conversationRate, h.messageRate), web.WithStreamLimits(h.maxStreams, h.maxStreamsPerAddr)}
-	if h.frameAncestors != "" {
-		webOpts = append(webOpts, web.WithFrameAncestors(h.frameAncestors))
+	s.adapters, err = serveAdapters(h).Build(ctx, adapters.Config{Getenv: cfg.getenv, Log: cfg.log, State: cfg.store, Key: key, Engine: s.engine})
+	if err != nil {
+		return nil, err
 	}
-	s.web = web.New(s.engine, webOpts...)
-	s.engine.Register(web.Channel, s.web)
+	s.adapters.RegisterSenders(s.engine)
+	lintChannels(cfg.log, cfg.flows, builtinChannels(), s.adapters.Channels())
 	s.desk = desk.New(s.handoff, desk.WithKey(key), desk.WithLogger(cfg.log), desk.WithStats(deskStats{s.metrics}),
 		desk.WithTrustedProxies(h.proxies), desk.WithSecureCookies(h.secureCookies), desk.WithRevocations(cfg.store))
 
@@ -164,9 +164,8 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 		health(customer) // load balancers probe the customer side too
 		s.admin = s.guard(admin)
 	}
-	customer.Handle("/", s.web.Handler())
-	if cfg.telegram != nil {
-		s.attachTelegram(cfg.telegram, cfg.telegramPath, customer)
+	if err := s.adapters.Mount(customer); err != nil {
+		return nil, err
 	}
 	s.handler = s.guard(customer)
 	return s, nil
@@ -209,7 +208,7 @@ func (s *server) ready(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "database: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
-	if err := s.telegramReady(); err != nil {
+	if err := s.adapters.Ready(); err != nil {
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
@@ -223,7 +222,6 @@ func (s *server) ready(w http.ResponseWriter, r *http.Request) {
 // so health checks and the desk get through.
 func (s *server) run(ctx context.Context, ln, adminLn net.Listener, hup <-chan struct{}) error {
 	srv := s.httpServer(s.handler)
-	srv.RegisterOnShutdown(s.web.Close)
 	srv.RegisterOnShutdown(s.desk.Close)
 	if s.http.maxConns > 0 {
 		ln = netutil.LimitListener(ln, s.http.maxConns)
@@ -253,9 +251,6 @@ func (s *server) run(ctx context.Context, ln, adminLn net.Listener, hup <-chan s
 	start("engine", func() error { return s.engine.Run(runCtx) })
 	start("handoff queue", func() error { return s.handoff.Run(runCtx) })
 	start("metrics", func() error { s.followQueue(runCtx); return nil })
-	if s.telegram != nil {
-		start("telegram", func() error { return s.runTelegram(runCtx) })
-	}
 	if s.flowsPath != "" {
 		start("flows watcher", func() error { return s.engine.Watch(runCtx, s.flowsPath, hup, nil) })
 	}
@@ -264,15 +259,41 @@ func (s *server) run(ctx context.Context, ln, adminLn net.Listener, hup <-chan s
 	if adminSrv != nil {
 		go func() { serveErr <- fmt.Errorf("admin listener: %w", adminSrv.Serve(adminLn)) }()
 	}
+	// The adapters start while HTTP already serves (/readyz shows why one
+	// is not ready yet); their lifetime ends with adapterCtx or Stop.
+	adapterCtx, stopAdapters := context.WithCancel(context.Background())
+	defer stopAdapters()
+	started := make(chan error, 1)
+	go func() { started <- s.adapters.Start(adapterCtx, s.engine) }()
 
 	var err error
-	select {
-	case <-ctx.Done():
-	case err = <-serveErr:
-	case err = <-errs:
+	for waiting := true; waiting; {
+		select {
+		case <-ctx.Done():
+			waiting = false
+		case err = <-serveErr:
+			waiting = false
+		case err = <-errs:
+			waiting = false
+		case err = <-started:
+			started = nil
+			waiting = err == nil
+		}
 	}
-	shutdownCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+	shutdownCtx, stop := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer stop()
+	// First the channels, newest first, so no new customer message comes
+	// in (the web chat ends its streams, which HTTP shutdown would wait
+	// for); then HTTP; then the engine.
+	if started != nil {
+		stopAdapters()
+		if serr := <-started; serr != nil && err == nil {
+			err = serr
+		}
+	}
+	if serr := s.adapters.Stop(shutdownCtx); serr != nil {
+		s.log.Warn("adapters did not stop cleanly", "err", serr)
+	}
 	if serr := srv.Shutdown(shutdownCtx); serr != nil && err == nil {
 		err = fmt.Errorf("shut down http: %w", serr)
 	}

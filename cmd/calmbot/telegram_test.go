@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/calmbot/calmbot/adapters"
 )
 
 // A token Telegram refuses stops `calmbot serve` with a message naming the
@@ -39,8 +41,7 @@ func TestServeTelegramWrongToken(t *testing.T) {
 
 func TestServeTelegramWebhookNeedsSecret(t *testing.T) {
 	vars := map[string]string{envTelegramToken: "123:abc", envTelegramWebhookURL: "https://bot.example.com/tg"}
-	e := &env{getenv: func(k string) string { return vars[k] }}
-	_, _, err := e.newTelegram("", nil, nil)
+	_, err := newTelegram(context.Background(), adapters.Config{Getenv: func(k string) string { return vars[k] }})
 	if err == nil || !strings.Contains(err.Error(), envTelegramWebhookSecret) {
 		t.Errorf("webhook without a secret: %v", err)
 	}

@@ -347,7 +347,7 @@ func (s *Store) applyTurn(ctx context.Context, w *writer, r *request) (bot.Commi
 	ch := t.Address.Channel
 	for i := range t.Inbound {
 		e := &t.Inbound[i]
-		out, err := w.insertIn.Exec(ctx, convID, ch, e.Seq, e.PlatformID, e.Text, nanos(e.At), nullString(r.analysis[i]))
+		out, err := w.insertIn.Exec(ctx, convID, ch, e.Seq, e.PlatformID, e.Text, nanos(e.At), nullString(r.analysis[i]), e.Choice)
 		if err != nil {
 			return res, fmt.Errorf("inbound %d: %w", e.Seq, err)
 		}

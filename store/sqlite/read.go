@@ -222,7 +222,7 @@ func (s *Store) HandedOff(ctx context.Context) ([]bot.HandoffRecord, error) {
 // sqlTranscriptFrom is sqlTranscript after a seq; the (conv_id, seq) key
 // makes it read only those rows.
 const sqlTranscriptFrom = `SELECT m.seq, m.direction, m.author, m.platform_id, m.text, m.at, m.analysis,
-		m.flow, m.state, m.choices, m.id, m.sent
+		m.flow, m.state, m.choices, m.id, m.sent, m.choice
 	FROM messages m JOIN conversations c ON c.id = m.conv_id
 	WHERE c.channel = ?1 AND c.conversation = ?2 AND m.seq > ?3
 	ORDER BY m.seq`
@@ -253,7 +253,7 @@ func scanEntries(rows *sql.Rows, addr bot.Address) ([]bot.Entry, error) {
 			sent              bool
 		)
 		if err := rows.Scan(&e.Seq, &dir, &e.Author, &e.PlatformID, &e.Text, &at, &analysis,
-			&e.Flow, &e.State, &choices, &id, &sent); err != nil {
+			&e.Flow, &e.State, &choices, &id, &sent, &e.Choice); err != nil {
 			return nil, fmt.Errorf("sqlite: transcript %s: %w", addr, err)
 		}
 		e.Direction, e.At = bot.Direction(dir), scanTime(at)

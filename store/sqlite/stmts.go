@@ -43,8 +43,8 @@ const (
 	sqlRaiseLastIn = `UPDATE conversations SET last_in = max(last_in, ?) WHERE id = ?`
 
 	// sqlInsertIn stores a customer message; a redelivery changes nothing.
-	sqlInsertIn = `INSERT INTO messages (conv_id, channel, seq, direction, platform_id, text, at, analysis)
-	VALUES (?, ?, ?, 'in', ?, ?, ?, ?)
+	sqlInsertIn = `INSERT INTO messages (conv_id, channel, seq, direction, platform_id, text, at, analysis, choice)
+	VALUES (?, ?, ?, 'in', ?, ?, ?, ?, ?)
 	ON CONFLICT (conv_id, platform_id) WHERE direction = 'in' AND platform_id <> '' DO NOTHING`
 
 	sqlAnalysed = `UPDATE messages SET analysis = ? WHERE conv_id = ? AND seq = ? AND direction = 'in'`
@@ -69,7 +69,7 @@ const (
 	sqlLoad = `SELECT snapshot FROM conversations WHERE channel = ?1 AND conversation = ?2`
 
 	sqlTranscript = `SELECT m.seq, m.direction, m.author, m.platform_id, m.text, m.at, m.analysis,
-		m.flow, m.state, m.choices, m.id, m.sent
+		m.flow, m.state, m.choices, m.id, m.sent, m.choice
 	FROM messages m JOIN conversations c ON c.id = m.conv_id
 	WHERE c.channel = ?1 AND c.conversation = ?2
 	ORDER BY m.seq`

@@ -31,3 +31,25 @@ func TestTranscriptFrom(t *testing.T) {
 		}
 	}
 }
+
+// An inbound entry's Choice (the option a button press chose) is stored
+// and read back by Transcript and TranscriptFrom.
+func TestEntryChoice(t *testing.T) {
+	s, _ := openStore(t)
+	a := addr("c1")
+	tr := turn(a, 1, "p1")
+	tr.Inbound[0].Text, tr.Inbound[0].Choice = "Send a replacement", "resend"
+	mustCommit(t, s, tr)
+	mustCommit(t, s, turn(a, 2, "p2"))
+	got := mustTranscript(t, s, a)
+	if len(got) != 2 || got[0].Choice != "resend" || got[0].Text != "Send a replacement" || got[1].Choice != "" {
+		t.Fatalf("transcript %+v, want the first entry with choice resend", got)
+	}
+	from, err := s.TranscriptFrom(context.Background(), a, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(from, got) {
+		t.Errorf("TranscriptFrom %+v, want %+v", from, got)
+	}
+}

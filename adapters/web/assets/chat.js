@@ -219,7 +219,7 @@
         b.type = "button";
         b.className = "choice";
         b.textContent = c.label;
-        b.addEventListener("click", function () { send(c.label); });
+        b.addEventListener("click", function () { send(c.label, c.id); });
         box.appendChild(b);
       });
       li.appendChild(box);
@@ -285,8 +285,9 @@
   }
 
   // send shows the message at once and posts it; a failed post can be
-  // tried again with the same id, which the server stores only once.
-  function send(text) {
+  // tried again with the same id, which the server stores only once. A
+  // button press sends the option's id as the choice, its label as the text.
+  function send(text, choice) {
     if (!conv) {
       return;
     }
@@ -296,12 +297,16 @@
     li.classList.add("pending");
     li.title = t.sending;
     own[id] = li;
-    post(id, text, li, 0);
+    var msg = { text: text, id: id };
+    if (choice) {
+      msg.choice = choice;
+    }
+    post(msg, li, 0);
   }
 
-  function post(id, text, li, attempt) {
+  function post(msg, li, attempt) {
     sending = sending.then(function () {
-      return api("POST", convURL("/messages"), { text: text, id: id }, conv.token);
+      return api("POST", convURL("/messages"), msg, conv.token);
     }).then(function (res) {
       if (res.status === 202) {
         li.classList.remove("pending");
@@ -309,24 +314,24 @@
         return;
       }
       if (res.status >= 500 && attempt < 5) {
-        retryLater(id, text, li, attempt);
+        retryLater(msg, li, attempt);
         return;
       }
-      failed(id, text, li, res.body && res.body.error);
+      failed(msg, li, res.body && res.body.error);
     }, function () {
-      retryLater(id, text, li, attempt);
+      retryLater(msg, li, attempt);
     });
   }
 
-  function retryLater(id, text, li, attempt) {
+  function retryLater(msg, li, attempt) {
     if (attempt >= 5) {
-      failed(id, text, li, null);
+      failed(msg, li, null);
       return;
     }
-    setTimeout(function () { post(id, text, li, attempt + 1); }, 500 * Math.pow(2, attempt));
+    setTimeout(function () { post(msg, li, attempt + 1); }, 500 * Math.pow(2, attempt));
   }
 
-  function failed(id, text, li, why) {
+  function failed(msg, li, why) {
     li.classList.remove("pending");
     li.classList.add("failed");
     li.title = why || t.failed;
@@ -341,7 +346,7 @@
       b.remove();
       li.classList.remove("failed");
       li.classList.add("pending");
-      post(id, text, li, 0);
+      post(msg, li, 0);
     });
     li.appendChild(b);
   }
