@@ -41,12 +41,12 @@ type outbox struct {
 	paused   map[Address]bool
 	// marked collects the ids marked sent while a resend reads the
 	// store (reading): that read may still see them undelivered.
-	marked   map[int64]bool
-	reading  bool
-	warned   map[string]bool
-	stopped  bool
-	stop     chan struct{}
-	wg       sync.WaitGroup
+	marked  map[int64]bool
+	reading bool
+	warned  map[string]bool
+	stopped bool
+	stop    chan struct{}
+	wg      sync.WaitGroup
 
 	sentMu   sync.Mutex
 	sent     []int64

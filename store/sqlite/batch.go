@@ -150,7 +150,7 @@ type writer struct {
 	insertIn, analysed, insertOut  *dstmt
 	insertHandoff, upsertRating    *dstmt
 	markSent, saveFlows            *dstmt
-	seq, claim                     *dstmt
+	seq, stored, claim             *dstmt
 }
 
 func newWriter(ctx context.Context, dc any) (*writer, error) {
@@ -171,7 +171,7 @@ func newWriter(ctx context.Context, dc any) (*writer, error) {
 		{&w.insertIn, sqlInsertIn}, {&w.analysed, sqlAnalysed}, {&w.insertOut, sqlInsertOut},
 		{&w.insertHandoff, sqlInsertHandoff}, {&w.upsertRating, sqlUpsertRating},
 		{&w.markSent, sqlMarkSent}, {&w.saveFlows, sqlSaveFlows},
-		{&w.seq, sqlSeq}, {&w.claim, sqlClaim},
+		{&w.seq, sqlSeq}, {&w.stored, sqlStored}, {&w.claim, sqlClaim},
 	} {
 		d, err := prepareDriver(ctx, prep, p.query)
 		if err != nil {
@@ -186,7 +186,7 @@ func newWriter(ctx context.Context, dc any) (*writer, error) {
 func (w *writer) close() {
 	for _, d := range []*dstmt{w.savepoint, w.release, w.rollbackTo, w.upsertSnapshot, w.touch,
 		w.updateSnapshot, w.raiseLastIn,
-		w.insertIn, w.analysed, w.insertOut, w.insertHandoff, w.upsertRating, w.markSent, w.saveFlows, w.seq, w.claim} {
+		w.insertIn, w.analysed, w.insertOut, w.insertHandoff, w.upsertRating, w.markSent, w.saveFlows, w.seq, w.stored, w.claim} {
 		if d != nil {
 			_ = d.st.Close()
 		}
@@ -379,9 +379,8 @@ func (s *Store) apply(ctx context.Context, w *writer, r *request) error {
 func (s *Store) applyTurn(ctx context.Context, w *writer, r *request) (bot.CommitResult, error) {
 	t := r.turn
 	var res bot.CommitResult
-	// The compare-and-swap on Base: read before the snapshot is written,
-	// reported after the redelivery check (a redelivery says so first).
-	var stale error
+	// The compare-and-swap on Base. A redelivery says so first, as it
+	// does for a turn that is not stale.
 	if t.State != nil {
 		stored, err := w.seq.QueryInt64(ctx, t.Address.Channel, t.Address.Conversation)
 		switch {
@@ -391,7 +390,22 @@ func (s *Store) applyTurn(ctx context.Context, w *writer, r *request) (bot.Commi
 			return res, fmt.Errorf("conversation seq: %w", err)
 		}
 		if stored != t.Base {
-			stale = fmt.Errorf("turn on seq %d, stored %d: %w", t.Base, stored, bot.ErrStale)
+			for i := range t.Inbound {
+				if pid := t.Inbound[i].PlatformID; pid != "" {
+					_, err := w.stored.QueryInt64(ctx, t.Address.Channel, t.Address.Conversation, pid)
+					switch {
+					case err == nil:
+						res.Redelivered = append(res.Redelivered, i)
+					case !errors.Is(err, errNoRow):
+						return res, fmt.Errorf("inbound %d: %w", t.Inbound[i].Seq, err)
+					}
+				}
+			}
+			if len(res.Redelivered) > 0 {
+				res.Duplicate = true
+				return res, nil
+			}
+			return res, fmt.Errorf("turn on seq %d, stored %d: %w", t.Base, stored, bot.ErrStale)
 		}
 	}
 	convID, err := conversation(ctx, w, r)
@@ -418,9 +432,6 @@ func (s *Store) applyTurn(ctx context.Context, w *writer, r *request) (bot.Commi
 		// caller drops the redeliveries and commits again.
 		res.Duplicate = true
 		return res, nil
-	}
-	if stale != nil {
-		return res, stale
 	}
 	for _, a := range r.analysed {
 		out, err := w.analysed.Exec(ctx, a.json, convID, a.seq)

@@ -56,6 +56,11 @@ const (
 	// compare-and-swap on Turn.Base.
 	sqlSeq = `SELECT seq FROM conversations WHERE channel = ? AND conversation = ?`
 
+	// sqlStored finds an inbound message by platform id, for a stale
+	// turn's redelivery check.
+	sqlStored = `SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conv_id
+	WHERE c.channel = ? AND c.conversation = ? AND m.direction = 'in' AND m.platform_id = ? AND m.platform_id <> ''`
+
 	// sqlClaim claims undelivered replies above a cursor (?3) on the
 	// channels of a JSON array (?4, NULL for all) for owner ?1 until ?2,
 	// skipping every conversation in which another owner holds a live

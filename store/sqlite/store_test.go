@@ -649,3 +649,27 @@ func TestHandedOff(t *testing.T) {
 		t.Errorf("HandedOff = %+v, want the held conversation only", got)
 	}
 }
+
+// TestShutdownHonoursItsDeadline: a writer stuck on a batch does not hold
+// Shutdown past its deadline; the turn waiting behind it gets an error.
+func TestShutdownHonoursItsDeadline(t *testing.T) {
+	s, g := openGated(t, nil)
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Commit(context.Background(), turn(addr("c1"), 1, "m1", "reply"))
+		done <- err
+	}()
+	<-g.sizes // the writer holds the turn's batch
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := s.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown = %v, want the deadline's error", err)
+	}
+	if _, err := s.Commit(context.Background(), turn(addr("c2"), 1, "m1")); !errors.Is(err, ErrClosed) {
+		t.Errorf("Commit after Shutdown = %v, want ErrClosed", err)
+	}
+	g.release <- struct{}{}
+	if err := <-done; err == nil {
+		t.Error("the interrupted turn reports success")
+	}
+}
