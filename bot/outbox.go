@@ -201,6 +201,21 @@ func (o *outbox) pause(addr Address) {
 	o.queues[addr] = kept
 }
 
+// warnNoSender warns, once per channel, that addr's channel has no
+// Sender: its replies stay in the outbox until one registers.
+func (o *outbox) warnNoSender(addr Address, id int64) {
+	o.mu.Lock()
+	warn := o.senders[addr.Channel] == nil && !o.warned[addr.Channel]
+	if warn {
+		o.warned[addr.Channel] = true
+	}
+	o.mu.Unlock()
+	if warn {
+		o.e.log.Warn("no sender registered for channel; its replies stay in the outbox until one is",
+			"channel", addr.Channel, "addr", addr.String(), "outbox_id", id)
+	}
+}
+
 // send delivers one reply, retrying with backoff. It reports false when
 // the reply was not delivered and stays in the outbox: the conversation's
 // queue must pause behind it.
@@ -208,13 +223,7 @@ func (o *outbox) send(s Sender, r Reply) bool {
 	log := func() *slog.Logger { return o.e.log.With("addr", r.Address.String(), "outbox_id", r.OutboxID) }
 	if s == nil {
 		o.done(r.OutboxID)
-		o.mu.Lock()
-		first := !o.warned[r.Address.Channel]
-		o.warned[r.Address.Channel] = true
-		o.mu.Unlock()
-		if first {
-			log().Warn("no sender registered for channel; replies stay in the outbox until one is", "channel", r.Address.Channel)
-		}
+		o.warnNoSender(r.Address, r.OutboxID)
 		return false
 	}
 	backoff := backoffInitial

@@ -1,9 +1,11 @@
 package bot_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -110,7 +112,9 @@ func TestResendReachesPastTheFirstPage(t *testing.T) {
 			store := bottest.NewStore()
 			commitReplies(t, store, "gone", tc.gone)
 			commitReplies(t, store, bottest.Channel, tc.live)
-			e, err := bot.New(context.Background(), store, loadTestFlows(t), keywordAnalyzer, bot.WithClock(bottest.NewClock()))
+			var logs bytes.Buffer
+			log := slog.New(slog.NewTextHandler(&logs, nil))
+			e, err := bot.New(context.Background(), store, loadTestFlows(t), keywordAnalyzer, bot.WithClock(bottest.NewClock()), bot.WithLogger(log))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,6 +131,13 @@ func TestResendReachesPastTheFirstPage(t *testing.T) {
 			pending, _ := store.Pending(context.Background(), 0, 0)
 			if len(pending) != tc.gone {
 				t.Errorf("%d replies pending, want the %d of the channel without a sender", len(pending), tc.gone)
+			}
+			warned := 0
+			if tc.gone > 0 {
+				warned = 1
+			}
+			if got := strings.Count(logs.String(), "no sender registered for channel"); got != warned {
+				t.Errorf("warned %d times of the channel without a sender, want %d:\n%s", got, warned, logs.String())
 			}
 		})
 	}
@@ -269,4 +280,19 @@ func TestResentReplyKeepsItsMetadata(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRepliesWaitForTheirSender: replies for a channel registered after
+// the engine started are delivered once it registers.
+func TestRepliesWaitForTheirSender(t *testing.T) {
+	store := bottest.NewStore()
+	commitReplies(t, store, "late", 2)
+	e, err := bot.New(context.Background(), store, loadTestFlows(t), keywordAnalyzer, bot.WithClock(bottest.NewClock()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, e)
+	sender := bottest.NewSender()
+	e.Register("late", sender)
+	pollUntil(t, func() bool { return sender.Calls() == 2 })
 }

@@ -59,7 +59,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return stop()
 		case <-e.kick:
-			if err := e.resend(ctx); err != nil {
+			if err := e.resend(ctx); err != nil && ctx.Err() == nil {
 				e.log.Error("resend outbox", "err", err)
 			}
 		case <-tick:
@@ -85,6 +85,9 @@ func (e *Engine) Resumed() <-chan struct{} { return e.resumed }
 func (e *Engine) resume(ctx context.Context) error {
 	// Old replies first: each conversation's deliveries stay in order.
 	if err := e.resend(ctx); err != nil {
+		return err
+	}
+	if err := e.warnUnsent(ctx); err != nil {
 		return err
 	}
 	addrs, err := e.store.Unanswered(ctx)
@@ -137,6 +140,29 @@ func (e *Engine) resend(ctx context.Context) error {
 		}
 		after = items[len(items)-1].ID
 	}
+}
+
+// warnUnsent warns, once per channel, of the replies the outbox holds
+// for channels without a Sender (a channel no longer configured): they
+// wait there, without holding up the others, until one registers. It
+// reads at most warnPages pages of the outbox.
+func (e *Engine) warnUnsent(ctx context.Context) error {
+	const warnPages = 10
+	var after int64
+	for range warnPages {
+		items, err := e.store.Pending(ctx, after, resendPage)
+		if err != nil {
+			return fmt.Errorf("read outbox: %w", err)
+		}
+		for _, it := range items {
+			e.out.warnNoSender(it.Address, it.ID)
+		}
+		if len(items) < resendPage {
+			return nil
+		}
+		after = items[len(items)-1].ID
+	}
+	return nil
 }
 
 // evict forgets conversations idle for longer than the idle TTL; the store
