@@ -222,8 +222,8 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 	if err == nil {
 		err = wait(ctx, &e.out.wg)
 	}
+	e.cancel()
 	if err != nil {
-		e.cancel()
 		return fmt.Errorf("engine shutdown: work still in progress: %w", err)
 	}
 	return nil
