@@ -50,6 +50,15 @@ const (
 	stallAfter   = 5
 )
 
+// turnTimeout bounds one step of a conversation (its store reads, the
+// analysis and the commit); staleRetries is how many times a turn whose
+// conversation moved on in the store (ErrStale) is run again on the
+// reloaded conversation before the messages are refused.
+const (
+	turnTimeout  = time.Minute
+	staleRetries = 3
+)
+
 // Engine runs conversations: it stores each customer message, reads it,
 // moves the conversation's state machine, stores the new state with the
 // replies, then delivers them. Messages of one conversation are handled one
@@ -79,6 +88,15 @@ type Engine struct {
 	out       *outbox
 	resumed   chan struct{}
 	listeners []Listener
+
+	// base is the context of the engine's own work (turns, sends); Shutdown
+	// cancels it when its deadline passes with work left.
+	base   context.Context
+	cancel context.CancelFunc
+	// owner names this engine in the store's outbox claims.
+	owner string
+	// kick asks Run for a resend (a Sender registered).
+	kick chan struct{}
 }
 
 // Option configures an Engine.
@@ -98,6 +116,11 @@ func WithClock(c Clock) Option { return func(e *Engine) { e.clock = c } }
 // 10 minutes); it is loaded from the store again when the customer returns.
 func WithIdleTTL(d time.Duration) Option { return func(e *Engine) { e.idleTTL = d } }
 
+// WithOwner names the engine in the store's outbox claims (default
+// "calmbot"): instances sharing one store need a name each, stable across
+// restarts, so that a restarted instance takes its claims up again.
+func WithOwner(name string) Option { return func(e *Engine) { e.owner = name } }
+
 // WithQuietWindow overrides the flows' policy.quiet_window.
 func WithQuietWindow(d time.Duration) Option { return func(e *Engine) { e.quiet = &d } }
 
@@ -114,7 +137,10 @@ func New(ctx context.Context, store Store, f *flows.File, newAnalyzer AnalyzerFa
 		idleTTL:     10 * time.Minute,
 		convs:       map[Address]*conv{},
 		resumed:     make(chan struct{}),
+		owner:       "calmbot",
+		kick:        make(chan struct{}, 1),
 	}
+	e.base, e.cancel = context.WithCancel(context.Background())
 	for _, o := range opts {
 		o(e)
 	}
@@ -150,8 +176,16 @@ func (e *Engine) Reload(ctx context.Context, f *flows.File) error {
 // Flows returns the flow file new conversations run on.
 func (e *Engine) Flows() *flows.File { return e.prog.Load().file }
 
-// Register makes s deliver the replies of channel.
-func (e *Engine) Register(channel string, s Sender) { e.out.register(channel, s) }
+// Register makes s deliver the replies of channel. Replies the outbox
+// holds for the channel are delivered by Run's next resend, which a
+// registration brings forward.
+func (e *Engine) Register(channel string, s Sender) {
+	e.out.register(channel, s)
+	select {
+	case e.kick <- struct{}{}:
+	default:
+	}
+}
 
 // Handle takes a customer message. It returns once the message is durably
 // stored (a redelivered message returns nil at once); the reply follows
@@ -213,6 +247,20 @@ type conv struct {
 	burstStart time.Time
 	locale     string
 	failures   int // commits of the burst's answer that failed in a row
+	// stale, set by step, asks turn to leave a commit refused with
+	// ErrStale to step (which reloads and runs it again); turn clears it
+	// when it was not refused so.
+	stale bool
+}
+
+// staleCommit reports whether err is a stale commit that step runs again,
+// and tells step so; otherwise it clears the request.
+func (c *conv) staleCommit(err error) bool {
+	if c.stale && errors.Is(err, ErrStale) {
+		return true
+	}
+	c.stale = false
+	return false
 }
 
 // pending is a customer message, or (act != nil) a person's action, for
@@ -257,7 +305,6 @@ func (e *Engine) enqueue(addr Address, p *pending) error {
 // the mailbox is empty.
 func (e *Engine) work(c *conv) {
 	defer e.workers.Done()
-	ctx := context.Background()
 	for {
 		c.mu.Lock()
 		batch, due := c.inbox, c.due
@@ -273,7 +320,9 @@ func (e *Engine) work(c *conv) {
 			return
 		}
 		c.mu.Unlock()
+		ctx, cancel := context.WithTimeout(e.base, turnTimeout)
 		e.processGuarded(ctx, c, batch, due)
+		cancel()
 	}
 }
 
@@ -324,11 +373,31 @@ func (e *Engine) step(ctx context.Context, c *conv, batch []*pending, due bool) 
 		return
 	}
 	fresh := e.dedupe(ctx, c, batch)
+	stale := 0
 	for {
 		if len(fresh) == 0 && (!due || len(c.burst) == 0) {
 			return
 		}
+		c.stale = stale < staleRetries
 		dups := e.turn(ctx, c, fresh, due)
+		if c.stale {
+			// Another instance (or worker) committed to the conversation
+			// since it was loaded: nothing was written, and fresh wait.
+			// Take the conversation as stored and run the turn again.
+			c.stale = false
+			stale++
+			e.log.Info("conversation changed in the store; running the turn again", "addr", c.addr.String(), "try", stale)
+			c.loaded = false
+			if err := e.load(ctx, c); err != nil {
+				err = fmt.Errorf("load conversation %s: %w", c.addr, err)
+				for _, p := range fresh {
+					p.done <- err
+				}
+				return
+			}
+			fresh = e.dedupe(ctx, c, fresh)
+			continue
+		}
 		if len(dups) == 0 {
 			return
 		}
@@ -495,8 +564,11 @@ func (e *Engine) storeOnly(ctx context.Context, c *conv, fresh []*pending, hold 
 		snap.Processed = snap.Seq
 	}
 	before := c.snap
-	t := &Turn{Address: c.addr, Inbound: entries, State: snap}
+	t := &Turn{Address: c.addr, Base: before.Seq, Inbound: entries, State: snap}
 	res, err := e.store.Commit(ctx, t)
+	if c.staleCommit(err) {
+		return nil
+	}
 	if err == nil && res.Duplicate {
 		return redelivered(res, len(fresh))
 	}
@@ -555,7 +627,7 @@ func (e *Engine) answer(ctx context.Context, c *conv, fresh []*pending, now time
 	c.mu.Unlock()
 
 	snap := c.snap.clone()
-	t := &Turn{Address: c.addr, Inbound: inbound(snap, fresh)}
+	t := &Turn{Address: c.addr, Base: c.snap.Seq, Inbound: inbound(snap, fresh)}
 	var text strings.Builder
 	for _, en := range c.burst {
 		appendLine(&text, en.Text)
@@ -575,6 +647,9 @@ func (e *Engine) answer(ctx context.Context, c *conv, fresh []*pending, now time
 		}
 	}
 	res, err := e.commitTurn(ctx, c, s, t)
+	if c.staleCommit(err) {
+		return nil
+	}
 	if err == nil && res.Duplicate {
 		return redelivered(res, len(fresh))
 	}
@@ -631,14 +706,38 @@ func (e *Engine) commit(ctx context.Context, c *conv, s *session, t *Turn) error
 // handoff on and notifies listeners. A redelivered turn changes nothing.
 func (e *Engine) commitTurn(ctx context.Context, c *conv, s *session, t *Turn) (CommitResult, error) {
 	snap := s.snap
-	t.Outbound = make([]Entry, len(s.replies))
-	for i, r := range s.replies {
-		snap.Seq++
-		t.Outbound[i] = Entry{Seq: snap.Seq, Direction: Outbound, Author: s.author, Text: r.Text, At: s.now, Flow: r.Flow, State: r.State, Choices: r.Choices}
-	}
+	t.Base = c.snap.Seq
 	// A person's action in the middle of a held burst leaves the burst unanswered.
 	if !s.action || len(c.burst) == 0 {
-		snap.Processed = snap.Seq
+		snap.Processed = snap.Seq + int64(len(s.replies))
+	}
+	var inbound []Entry
+	if !s.action && len(c.burst) > 0 {
+		inbound = slices.Clone(c.burst)
+		for i := range inbound {
+			if a, ok := t.Analysed[inbound[i].Seq]; ok {
+				inbound[i].Analysis = a
+			}
+		}
+	}
+	inbound = append(inbound, t.Inbound...)
+	var answers []string
+	if !s.action {
+		for _, en := range inbound {
+			if en.PlatformID != "" {
+				answers = append(answers, en.PlatformID)
+			}
+		}
+	}
+	// The replies' metadata is stored with them, so that a reply resent
+	// from the outbox is the Reply the turn made.
+	t.Outbound = make([]Entry, len(s.replies))
+	for i := range s.replies {
+		r := &s.replies[i]
+		snap.Seq++
+		r.Seq, r.Answers, r.Status = snap.Seq, answers, snap.Status
+		t.Outbound[i] = Entry{Seq: r.Seq, Direction: Outbound, Author: s.author, Text: r.Text, At: s.now, Flow: r.Flow, State: r.State,
+			Choices: r.Choices, Lang: r.Lang, Answers: r.Answers, Status: r.Status}
 	}
 	snap.Updated = s.now
 	snap.FlowsVersion = s.prog.hash
@@ -653,35 +752,14 @@ func (e *Engine) commitTurn(ctx context.Context, c *conv, s *session, t *Turn) (
 		return res, err
 	}
 	before := c.snap
-	var inbound []Entry
-	if !s.action && len(c.burst) > 0 {
-		inbound = slices.Clone(c.burst)
-		for i := range inbound {
-			if a, ok := t.Analysed[inbound[i].Seq]; ok {
-				inbound[i].Analysis = a
-			}
-		}
-	}
-	inbound = append(inbound, t.Inbound...)
 	c.snap, c.prog, c.m = snap, s.prog, s.m
 	if snap.Processed == snap.Seq {
 		c.burst = nil
-	}
-	var answers []string
-	if !s.action {
-		for _, en := range inbound {
-			if en.PlatformID != "" {
-				answers = append(answers, en.PlatformID)
-			}
-		}
 	}
 	for i := range s.replies {
 		if i < len(res.OutboxIDs) {
 			s.replies[i].OutboxID = res.OutboxIDs[i]
 		}
-		s.replies[i].Seq = t.Outbound[i].Seq
-		s.replies[i].Answers = answers
-		s.replies[i].Status = snap.Status
 	}
 	// The handoff is passed on and the listeners hear of the turn before
 	// its replies go out (the ticket exists when the customer reads that a

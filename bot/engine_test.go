@@ -461,7 +461,7 @@ func testRestart(t *testing.T, open func() bot.Store) {
 	if err := e1.Close(); err != nil {
 		t.Fatal(err)
 	}
-	pending, _ := store.Pending(ctx, 10)
+	pending, _ := store.Pending(ctx, 0, 10)
 	if len(pending) != 2 {
 		t.Fatalf("outbox holds %d replies, want 2", len(pending))
 	}
@@ -497,7 +497,7 @@ func testRestart(t *testing.T, open func() bot.Store) {
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("after restart delivered %q, want %q", got, want)
 	}
-	pollUntil(t, func() bool { p, _ := store.Pending(ctx, 10); return len(p) == 0 })
+	pollUntil(t, func() bool { p, _ := store.Pending(ctx, 0, 10); return len(p) == 0 })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -18,6 +18,11 @@ const (
 	// Failures times in a row (Err is the last error); the engine keeps
 	// trying, backing off. Nothing was committed: an operator should look.
 	EventStalled EventKind = "stalled"
+	// EventDeliveryPaused: a reply was not delivered after Failures
+	// attempts (Err is the last error); the conversation's later replies
+	// wait behind it in the outbox until the periodic resend tries again.
+	// It is told from the delivery goroutine, not the conversation's worker.
+	EventDeliveryPaused EventKind = "delivery_paused"
 )
 
 // Event is something that happened in a conversation, after it was
@@ -31,7 +36,7 @@ type Event struct {
 	Handoff  *HandoffRecord
 	Rating   *Rating
 	Snapshot *Snapshot
-	// Err and Failures describe an EventStalled.
+	// Err and Failures describe an EventStalled or EventDeliveryPaused.
 	Err      error
 	Failures int
 }

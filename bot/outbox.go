@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 )
@@ -22,6 +23,14 @@ const (
 // outbox delivers committed replies: in order within a conversation, in
 // parallel across conversations, each conversation's queue drained by a
 // goroutine that ends when the queue is empty.
+//
+// A reply that is not delivered after its last attempt pauses its
+// conversation's queue: what was queued after it is dropped from memory
+// (it stays in the store's outbox, in order) and so are the conversation's
+// new replies, until the periodic resend queues the conversation again
+// from the store, its oldest reply first. A reply id stays in inflight
+// from the moment it is queued until it is marked sent in the store (or
+// given up on for now), so a resend never queues it twice.
 type outbox struct {
 	e *Engine
 
@@ -29,14 +38,20 @@ type outbox struct {
 	senders  map[string]Sender
 	queues   map[Address][]outItem
 	inflight map[int64]bool
-	warned   map[string]bool
-	stopped  bool
-	stop     chan struct{}
-	wg       sync.WaitGroup
+	paused   map[Address]bool
+	// marked collects the ids marked sent while a resend reads the
+	// store (reading): that read may still see them undelivered.
+	marked  map[int64]bool
+	reading bool
+	warned  map[string]bool
+	stopped bool
+	stop    chan struct{}
+	wg      sync.WaitGroup
 
-	sentMu  sync.Mutex
-	sent    []int64
-	marking bool
+	sentMu   sync.Mutex
+	sent     []int64
+	unmarked []int64 // delivered, but marking them in the store failed
+	marking  bool
 }
 
 // outItem is a reply to send, or (flushed != nil) a marker that tells a
@@ -52,6 +67,8 @@ func newOutbox(e *Engine) *outbox {
 		senders:  map[string]Sender{},
 		queues:   map[Address][]outItem{},
 		inflight: map[int64]bool{},
+		paused:   map[Address]bool{},
+		marked:   map[int64]bool{},
 		warned:   map[string]bool{},
 		stop:     make(chan struct{}),
 	}
@@ -61,10 +78,30 @@ func (o *outbox) register(channel string, s Sender) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.senders[channel] = s
+	delete(o.warned, channel)
 }
 
-// enqueue adds replies to their conversation's queue.
-func (o *outbox) enqueue(addr Address, rs []Reply) {
+// channels returns the channels with a Sender, sorted.
+func (o *outbox) channels() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := make([]string, 0, len(o.senders))
+	for ch := range o.senders {
+		out = append(out, ch)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// enqueue adds a turn's new replies to their conversation's queue; the
+// replies of a paused conversation wait in the store for the resend.
+func (o *outbox) enqueue(addr Address, rs []Reply) { o.add(addr, rs, false) }
+
+// requeue adds replies read back from the store's outbox, in their order,
+// and resumes a paused conversation with them.
+func (o *outbox) requeue(addr Address, rs []Reply) { o.add(addr, rs, true) }
+
+func (o *outbox) add(addr Address, rs []Reply, resent bool) {
 	if len(rs) == 0 {
 		return
 	}
@@ -73,10 +110,16 @@ func (o *outbox) enqueue(addr Address, rs []Reply) {
 	if o.stopped {
 		return
 	}
+	if o.paused[addr] {
+		if !resent {
+			return
+		}
+		delete(o.paused, addr)
+	}
 	q, running := o.queues[addr]
 	for _, r := range rs {
 		if r.OutboxID != 0 {
-			if o.inflight[r.OutboxID] {
+			if o.inflight[r.OutboxID] || resent && o.marked[r.OutboxID] {
 				continue
 			}
 			o.inflight[r.OutboxID] = true
@@ -132,42 +175,78 @@ func (o *outbox) deliver(addr Address) {
 			close(it.flushed)
 		case stopped:
 			o.done(it.reply.OutboxID)
-		default:
-			o.send(sender, it.reply)
+		case !o.send(sender, it.reply):
+			o.pause(addr)
 		}
 	}
 }
 
-// send delivers one reply, retrying with backoff.
-func (o *outbox) send(s Sender, r Reply) {
-	defer o.done(r.OutboxID)
+// pause stops addr's queue after a reply that was not delivered: the
+// replies queued after it go back to waiting in the store, so none
+// overtakes it; the resend queues them again, in order.
+func (o *outbox) pause(addr Address) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.paused[addr] = true
+	q := o.queues[addr]
+	kept := q[:0]
+	for _, it := range q {
+		switch {
+		case it.flushed != nil:
+			kept = append(kept, it) // a Flush caller hears the queue was handled
+		case it.reply.OutboxID != 0:
+			delete(o.inflight, it.reply.OutboxID)
+		}
+	}
+	o.queues[addr] = kept
+}
+
+// warnNoSender warns, once per channel, that addr's channel has no
+// Sender: its replies stay in the outbox until one registers.
+func (o *outbox) warnNoSender(addr Address, id int64) {
+	o.mu.Lock()
+	warn := o.senders[addr.Channel] == nil && !o.warned[addr.Channel]
+	if warn {
+		o.warned[addr.Channel] = true
+	}
+	o.mu.Unlock()
+	if warn {
+		o.e.log.Warn("no sender registered for channel; its replies stay in the outbox until one is",
+			"channel", addr.Channel, "addr", addr.String(), "outbox_id", id)
+	}
+}
+
+// send delivers one reply, retrying with backoff. It reports false when
+// the reply was not delivered and stays in the outbox: the conversation's
+// queue must pause behind it.
+func (o *outbox) send(s Sender, r Reply) bool {
 	log := func() *slog.Logger { return o.e.log.With("addr", r.Address.String(), "outbox_id", r.OutboxID) }
 	if s == nil {
-		o.mu.Lock()
-		first := !o.warned[r.Address.Channel]
-		o.warned[r.Address.Channel] = true
-		o.mu.Unlock()
-		if first {
-			log().Warn("no sender registered for channel; replies stay in the outbox", "channel", r.Address.Channel)
-		}
-		return
+		o.done(r.OutboxID)
+		o.warnNoSender(r.Address, r.OutboxID)
+		return false
 	}
 	backoff := backoffInitial
 	for attempt := 1; ; attempt++ {
 		err := o.call(s, r)
 		if err == nil {
 			o.markSent(r.OutboxID)
-			return
+			return true
 		}
 		var perm *PermanentError
 		if errors.As(err, &perm) {
 			log().Error("reply dropped: the platform refused it for good", "err", err)
 			o.markSent(r.OutboxID)
-			return
+			return true
 		}
 		if attempt >= sendAttempts {
-			log().Warn("reply not delivered; it stays in the outbox", "attempts", attempt, "err", err)
-			return
+			o.done(r.OutboxID)
+			log().Error("reply not delivered: the conversation's deliveries are paused until the next resend",
+				"attempts", attempt, "err", err)
+			for _, l := range o.e.listeners {
+				o.e.notifyOne(o.e.base, l, Event{Kind: EventDeliveryPaused, Address: r.Address, Err: err, Failures: attempt})
+			}
+			return false
 		}
 		wait := backoff
 		var ra RetryAfterError
@@ -177,14 +256,15 @@ func (o *outbox) send(s Sender, r Reply) {
 		backoff = min(2*backoff, backoffMax)
 		log().Debug("send failed; retrying", "attempt", attempt, "wait", wait, "err", err)
 		if !o.sleep(wait) {
-			return
+			o.done(r.OutboxID)
+			return true // stopping: the reply stays in the outbox for the next start
 		}
 	}
 }
 
 // call makes one send attempt; a Sender that panics failed this attempt.
 func (o *outbox) call(s Sender, r Reply) (err error) {
-	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+	ctx, cancel := context.WithTimeout(o.e.base, sendTimeout)
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
@@ -207,25 +287,60 @@ func (o *outbox) sleep(d time.Duration) bool {
 	}
 }
 
-func (o *outbox) done(id int64) {
-	if id == 0 {
-		return
-	}
+func (o *outbox) done(ids ...int64) {
 	o.mu.Lock()
-	delete(o.inflight, id)
+	for _, id := range ids {
+		delete(o.inflight, id)
+	}
 	o.mu.Unlock()
 }
 
+// sentDone is done for ids the store now holds as sent.
+func (o *outbox) sentDone(ids []int64) {
+	o.mu.Lock()
+	for _, id := range ids {
+		delete(o.inflight, id)
+		if o.reading {
+			o.marked[id] = true
+		}
+	}
+	o.mu.Unlock()
+}
+
+// reads brackets a resend's read of the store and the requeue of what
+// it read: the ids marked sent meanwhile are not queued again.
+func (o *outbox) reads(on bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.reading = on
+	clear(o.marked)
+}
+
 // markSent records a delivery; deliveries are marked in the store in
-// batches by one goroutine at a time.
+// batches by one goroutine at a time, and stay in flight until they are.
 func (o *outbox) markSent(id int64) {
 	if id == 0 {
 		return
 	}
 	o.sentMu.Lock()
 	o.sent = append(o.sent, id)
-	start := !o.marking
-	o.marking = true
+	o.sentMu.Unlock()
+	o.startMarking()
+}
+
+// remark tries again to mark the deliveries whose marking failed.
+func (o *outbox) remark() {
+	o.sentMu.Lock()
+	o.sent = append(o.sent, o.unmarked...)
+	o.unmarked = nil
+	o.sentMu.Unlock()
+	o.startMarking()
+}
+
+func (o *outbox) startMarking() {
+	o.sentMu.Lock()
+	start := !o.marking && len(o.sent) > 0
+	o.marking = o.marking || start
 	o.sentMu.Unlock()
 	if start {
 		o.wg.Add(1)
@@ -246,9 +361,15 @@ func (o *outbox) markLoop() {
 		}
 		o.sentMu.Unlock()
 		if err := o.markStored(ids); err != nil {
-			// At worst the replies are sent again after a restart.
+			// Still in flight, so not sent again by this process; marked
+			// at the next resend, or sent again after a restart.
 			o.e.log.Error("mark replies sent", "count", len(ids), "err", err)
+			o.sentMu.Lock()
+			o.unmarked = append(o.unmarked, ids...)
+			o.sentMu.Unlock()
+			continue
 		}
+		o.sentDone(ids)
 	}
 }
 
@@ -259,17 +380,33 @@ func (o *outbox) markStored(ids []int64) (err error) {
 			err = o.e.panicked("mark replies sent", p)
 		}
 	}()
-	return o.e.store.MarkSent(context.Background(), ids)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(o.e.base), sendTimeout)
+	defer cancel()
+	return o.e.store.MarkSent(ctx, ids)
 }
 
-// close stops retries, drops what is queued (it stays in the store's
-// outbox) and waits for sends in progress.
-func (o *outbox) close() {
+// halt stops retries and drops what is queued (it stays in the store's
+// outbox); the sends in progress go on until they return.
+func (o *outbox) halt() {
 	o.mu.Lock()
+	defer o.mu.Unlock()
 	if !o.stopped {
 		o.stopped = true
 		close(o.stop)
 	}
-	o.mu.Unlock()
-	o.wg.Wait()
+}
+
+// wait waits for wg until ctx ends.
+func wait(ctx context.Context, wg *sync.WaitGroup) error {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

@@ -6,17 +6,34 @@ import (
 	"time"
 )
 
-// resendEvery is how often replies left in the outbox are tried again.
-const resendEvery = time.Minute
+// resendEvery is how often replies left in the outbox are tried again;
+// resendPage is how many a resend claims at a time, and claimLease how
+// long its claims hold (an instance's own claims are renewed by its next
+// resend; another instance takes them over once they expired).
+const (
+	resendEvery = time.Minute
+	resendPage  = 1000
+	claimLease  = 5 * time.Minute
+)
+
+// shutdownGrace is how long Run, once its ctx is done, lets the turns and
+// sends in progress finish.
+const shutdownGrace = 10 * time.Second
 
 // Run resumes what a previous run left (conversations with unanswered
 // messages, undelivered replies), evicts idle conversations from memory and
-// retries undelivered replies until ctx is done; then it closes the engine.
+// retries undelivered replies until ctx is done; then it shuts the engine
+// down, giving the work in progress shutdownGrace to finish.
 func (e *Engine) Run(ctx context.Context) error {
+	stop := func() error {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+		defer cancel()
+		return e.Shutdown(sctx)
+	}
 	err := e.resume(ctx)
 	close(e.resumed)
 	if err != nil {
-		cerr := e.Close()
+		cerr := stop()
 		if ctx.Err() != nil {
 			return cerr // stopped while resuming: nothing is lost, it resumes next time
 		}
@@ -40,7 +57,11 @@ func (e *Engine) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			return e.Close()
+			return stop()
+		case <-e.kick:
+			if err := e.resend(ctx); err != nil && ctx.Err() == nil {
+				e.log.Error("resend outbox", "err", err)
+			}
 		case <-tick:
 			e.evict()
 			if now := e.clock.Now(); now.Sub(lastResend) >= resendEvery {
@@ -66,6 +87,9 @@ func (e *Engine) resume(ctx context.Context) error {
 	if err := e.resend(ctx); err != nil {
 		return err
 	}
+	if err := e.warnUnsent(ctx); err != nil {
+		return err
+	}
 	addrs, err := e.store.Unanswered(ctx)
 	if err != nil {
 		return fmt.Errorf("resume conversations: %w", err)
@@ -81,23 +105,62 @@ func (e *Engine) resume(ctx context.Context) error {
 	return nil
 }
 
-// resend queues the outbox's undelivered replies again.
+// resend queues the outbox's undelivered replies again, claiming them a
+// page at a time, for the channels that have a Sender: each conversation
+// from its oldest reply, in order, which resumes a paused conversation.
+// Replies for a channel without a Sender wait until one registers.
 func (e *Engine) resend(ctx context.Context) error {
-	const page = 1000
-	items, err := e.store.Pending(ctx, page)
-	if err != nil {
-		return fmt.Errorf("read outbox: %w", err)
+	e.out.remark()
+	channels := e.out.channels()
+	if len(channels) == 0 {
+		return nil
 	}
-	byAddr := map[Address][]Reply{}
-	var order []Address
-	for _, it := range items {
-		if _, ok := byAddr[it.Address]; !ok {
-			order = append(order, it.Address)
+	var after int64
+	for {
+		e.out.reads(true)
+		items, err := e.store.ClaimOutbox(ctx, OutboxClaim{Owner: e.owner, After: after, Channels: channels, Limit: resendPage, Lease: claimLease})
+		if err != nil {
+			e.out.reads(false)
+			return fmt.Errorf("read outbox: %w", err)
 		}
-		byAddr[it.Address] = append(byAddr[it.Address], Reply{Address: it.Address, Author: it.Author, Text: it.Text, Choices: it.Choices, OutboxID: it.ID})
+		byAddr := map[Address][]Reply{}
+		var order []Address
+		for _, it := range items {
+			if _, ok := byAddr[it.Address]; !ok {
+				order = append(order, it.Address)
+			}
+			byAddr[it.Address] = append(byAddr[it.Address], it.Reply())
+		}
+		for _, a := range order {
+			e.out.requeue(a, byAddr[a])
+		}
+		e.out.reads(false)
+		if len(items) < resendPage {
+			return nil
+		}
+		after = items[len(items)-1].ID
 	}
-	for _, a := range order {
-		e.out.enqueue(a, byAddr[a])
+}
+
+// warnUnsent warns, once per channel, of the replies the outbox holds
+// for channels without a Sender (a channel no longer configured): they
+// wait there, without holding up the others, until one registers. It
+// reads at most warnPages pages of the outbox.
+func (e *Engine) warnUnsent(ctx context.Context) error {
+	const warnPages = 10
+	var after int64
+	for range warnPages {
+		items, err := e.store.Pending(ctx, after, resendPage)
+		if err != nil {
+			return fmt.Errorf("read outbox: %w", err)
+		}
+		for _, it := range items {
+			e.out.warnNoSender(it.Address, it.ID)
+		}
+		if len(items) < resendPage {
+			return nil
+		}
+		after = items[len(items)-1].ID
 	}
 	return nil
 }
@@ -131,22 +194,37 @@ func (e *Engine) Live() int {
 // Close stops taking messages, waits for the conversations being handled,
 // and stops deliveries (undelivered replies stay in the outbox). Messages
 // held back by a quiet window are stored and answered after the next start.
-func (e *Engine) Close() error {
+// It is Shutdown without a deadline.
+func (e *Engine) Close() error { return e.Shutdown(context.Background()) }
+
+// Shutdown stops the engine gracefully: it stops taking messages (Handle
+// returns ErrClosed), lets the turns in progress finish, stops retrying
+// deliveries and waits for the sends in progress. Undelivered replies stay
+// in the outbox for the next start; messages held back by a quiet window
+// are stored and answered then. When ctx ends first, Shutdown cancels the
+// work left (its turns and sends see their context cancelled) and returns
+// ctx.Err(); a Sender that ignores its context may still be running.
+func (e *Engine) Shutdown(ctx context.Context) error {
 	e.mu.Lock()
-	if e.closed {
-		e.mu.Unlock()
-		return nil
-	}
-	e.closed = true
-	for _, c := range e.convs {
-		c.mu.Lock()
-		if c.timer != nil {
-			c.timer.Stop()
+	if !e.closed {
+		e.closed = true
+		for _, c := range e.convs {
+			c.mu.Lock()
+			if c.timer != nil {
+				c.timer.Stop()
+			}
+			c.mu.Unlock()
 		}
-		c.mu.Unlock()
 	}
 	e.mu.Unlock()
-	e.workers.Wait()
-	e.out.close()
+	err := wait(ctx, &e.workers)
+	e.out.halt()
+	if err == nil {
+		err = wait(ctx, &e.out.wg)
+	}
+	e.cancel()
+	if err != nil {
+		return fmt.Errorf("engine shutdown: work still in progress: %w", err)
+	}
 	return nil
 }

@@ -3,12 +3,20 @@ package bot
 import (
 	"context"
 	"errors"
-	"github.com/calmbot/calmbot/flows"
 	"time"
+
+	"github.com/calmbot/calmbot/flows"
 )
 
 // ErrNotFound is returned by a Store for a conversation it does not hold.
 var ErrNotFound = errors.New("not found")
+
+// ErrStale is returned (wrapped) by Store.Commit for a turn built on a
+// snapshot the stored conversation has moved on from (Turn.Base is not
+// its stored Seq): another instance, or another worker, committed first.
+// Nothing was written; the engine reloads the conversation and runs the
+// turn again.
+var ErrStale = errors.New("conversation changed since the turn was built")
 
 // Status is where a conversation stands.
 type Status string
@@ -97,6 +105,11 @@ type Entry struct {
 	// OutboxID is set on outbound entries; Sent once they were delivered.
 	OutboxID int64 `json:"outbox_id,omitempty"`
 	Sent     bool  `json:"sent,omitempty"`
+	// Lang, Answers and Status are an outbound entry's reply metadata (see
+	// Reply), kept in the outbox so that a resent reply carries them too.
+	Lang    string   `json:"lang,omitempty"`
+	Answers []string `json:"answers,omitempty"`
+	Status  Status   `json:"status,omitempty"`
 }
 
 // HandoffRecord says why a conversation went to a human.
@@ -118,6 +131,12 @@ type HandoffRecord struct {
 // read, the bot's replies (into the outbox), the new state, and a handoff.
 type Turn struct {
 	Address Address
+	// Base is the Seq of the snapshot the turn was built on (0 for a
+	// conversation not stored yet): Commit refuses a turn that carries a
+	// State with ErrStale when the stored conversation's Seq is another. This compare-and-swap
+	// is how several instances sharing a store keep one conversation's
+	// turns in order.
+	Base int64
 	// Inbound are new customer messages to store, with Seq assigned by the engine.
 	Inbound []Entry
 	// Analysed updates the Analysis of already stored inbound entries, by Seq.
@@ -157,13 +176,43 @@ type CommitResult struct {
 	OutboxIDs []int64
 }
 
-// Outgoing is an undelivered reply in the outbox.
+// Outgoing is an undelivered reply in the outbox, with the metadata its
+// Reply had when it was committed.
 type Outgoing struct {
 	ID      int64
 	Address Address
 	Author  string
 	Text    string
 	Choices []Choice
+	Lang    string
+	Flow    string
+	State   string
+	Seq     int64
+	Answers []string
+	Status  Status
+}
+
+// Reply returns the Reply o was committed as.
+func (o Outgoing) Reply() Reply {
+	return Reply{Address: o.Address, Author: o.Author, Text: o.Text, Choices: o.Choices, Lang: o.Lang, Flow: o.Flow,
+		State: o.State, Seq: o.Seq, Answers: o.Answers, Status: o.Status, OutboxID: o.ID}
+}
+
+// OutboxClaim asks Store.ClaimOutbox for undelivered replies.
+type OutboxClaim struct {
+	// Owner names the claiming instance; its own live claims are handed
+	// out again (and renewed), another owner's are skipped.
+	Owner string
+	// After is a cursor: only replies with an ID above it (0: from the start).
+	After int64
+	// Channels, when not nil, limits the claim to these channels (those
+	// the instance has a Sender for).
+	Channels []string
+	// Limit caps the replies returned (at least 1).
+	Limit int
+	// Lease is how long the claim holds; a crashed owner's replies are
+	// handed to another owner once it has passed.
+	Lease time.Duration
 }
 
 // Store keeps conversations durably. Implementations must be safe for
@@ -183,9 +232,17 @@ type Store interface {
 	Received(ctx context.Context, addr Address, ids []string) (map[string]string, error)
 	// Transcript returns a conversation's messages in order.
 	Transcript(ctx context.Context, addr Address) ([]Entry, error)
-	// Pending returns the outbox: replies not yet delivered, oldest first.
-	Pending(ctx context.Context, limit int) ([]Outgoing, error)
-	// MarkSent records that outbox entries were delivered.
+	// Pending returns the outbox: up to limit replies not yet delivered
+	// with an ID above after, oldest first (limit <= 0: all of them).
+	Pending(ctx context.Context, after int64, limit int) ([]Outgoing, error)
+	// ClaimOutbox hands out undelivered replies, oldest first, to c.Owner
+	// for c.Lease. A conversation's replies are handed out from the head
+	// of its queue: never a reply while an earlier one of its conversation
+	// is held by another owner's live claim, so several instances sharing
+	// the store keep each conversation's order.
+	ClaimOutbox(ctx context.Context, c OutboxClaim) ([]Outgoing, error)
+	// MarkSent records that outbox entries were delivered; marking an
+	// entry again, or an unknown id, is not an error.
 	MarkSent(ctx context.Context, ids []int64) error
 	// Unanswered returns conversations with stored inbound messages the bot
 	// has not answered yet (Processed < last inbound Seq), to resume after a restart.

@@ -31,6 +31,7 @@ type Metrics struct {
 	firstResponse *prometheus.HistogramVec
 	onTarget      *prometheus.CounterVec
 	stalled       *prometheus.CounterVec
+	paused        *prometheus.CounterVec
 
 	mu    sync.Mutex
 	moods map[bot.Address]*mood // sentiment of conversations in progress
@@ -109,9 +110,13 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "calmbot_turns_stalled_total",
 			Help: "Answers to stored customer messages that kept failing to commit (the engine keeps retrying, and logs an error), by channel: alert on any.",
 		}, []string{"channel"}),
+		paused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "calmbot_deliveries_paused_total",
+			Help: "Replies not delivered after their last attempt, which paused their conversation's later replies until the next resend (logged as an error), by channel: alert on a rise.",
+		}, []string{"channel"}),
 		moods: map[bot.Address]*mood{},
 	}
-	reg.MustRegister(m.conversations, m.messages, m.handoffs, m.ended, m.sentiment, m.ratings, m.wait, m.firstResponse, m.onTarget, m.stalled)
+	reg.MustRegister(m.conversations, m.messages, m.handoffs, m.ended, m.sentiment, m.ratings, m.wait, m.firstResponse, m.onTarget, m.stalled, m.paused)
 	return m
 }
 
@@ -169,6 +174,8 @@ func (m *Metrics) Notify(_ context.Context, ev bot.Event) {
 		m.ratings.Observe(float64(ev.Rating.Score))
 	case bot.EventStalled:
 		m.stalled.WithLabelValues(ev.Address.Channel).Inc()
+	case bot.EventDeliveryPaused:
+		m.paused.WithLabelValues(ev.Address.Channel).Inc()
 	case bot.EventEnded:
 		m.mu.Lock()
 		md := m.moods[ev.Address]

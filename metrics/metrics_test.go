@@ -85,7 +85,11 @@ func TestQueueMeasures(t *testing.T) {
 	m.ObserveFirstResponse("high", 45*time.Second, time.Minute)
 	m.ObserveFirstResponse("high", 90*time.Second, time.Minute)
 	m.Notify(context.Background(), bot.Event{Kind: bot.EventStalled, Address: bot.Address{Channel: "web", Conversation: "c1"}, Failures: 5})
+	m.Notify(context.Background(), bot.Event{Kind: bot.EventDeliveryPaused, Address: bot.Address{Channel: "web", Conversation: "c1"}, Failures: 6})
 	want := `
+# HELP calmbot_deliveries_paused_total Replies not delivered after their last attempt, which paused their conversation's later replies until the next resend (logged as an error), by channel: alert on a rise.
+# TYPE calmbot_deliveries_paused_total counter
+calmbot_deliveries_paused_total{channel="web"} 1
 # HELP calmbot_first_responses_total First human responses after a handoff, by priority and whether they met the first-response target.
 # TYPE calmbot_first_responses_total counter
 calmbot_first_responses_total{priority="high",within_target="false"} 1
@@ -97,7 +101,8 @@ calmbot_queue_length 3
 # TYPE calmbot_turns_stalled_total counter
 calmbot_turns_stalled_total{channel="web"} 1
 `
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "calmbot_first_responses_total", "calmbot_queue_length", "calmbot_turns_stalled_total"); err != nil {
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "calmbot_first_responses_total", "calmbot_queue_length", "calmbot_turns_stalled_total",
+		"calmbot_deliveries_paused_total"); err != nil {
 		t.Error(err)
 	}
 	problems, err := testutil.GatherAndLint(reg)

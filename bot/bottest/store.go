@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/calmbot/calmbot/bot"
 )
@@ -21,6 +22,7 @@ type Store struct {
 	handoffs    map[bot.Address][]bot.HandoffRecord
 	ratings     map[bot.Address][]bot.Rating
 	outbox      map[int64]bot.Outgoing
+	claims      map[int64]claim
 	nextID      int64
 	flows       map[string][]byte
 	commits     int
@@ -29,7 +31,15 @@ type Store struct {
 	// FailCommits, while non-nil, is returned by Commit, which then writes nothing.
 	FailCommits error
 
-	hook func(*bot.Turn) // see SetCommitHook
+	hook     func(*bot.Turn) // see SetCommitHook
+	markHook func([]int64)   // see SetMarkHook
+	now      func() time.Time
+}
+
+// claim is an outbox entry's claim by an owner, live until until.
+type claim struct {
+	owner string
+	until time.Time
 }
 
 var _ bot.Store = (*Store)(nil)
@@ -43,7 +53,9 @@ func NewStore() *Store {
 		handoffs: map[bot.Address][]bot.HandoffRecord{},
 		ratings:  map[bot.Address][]bot.Rating{},
 		outbox:   map[int64]bot.Outgoing{},
+		claims:   map[int64]claim{},
 		flows:    map[string][]byte{},
+		now:      time.Now,
 	}
 }
 
@@ -94,6 +106,15 @@ func (s *Store) Commit(_ context.Context, t *bot.Turn) (bot.CommitResult, error)
 		// Like a real store: a redelivery writes nothing at all.
 		return bot.CommitResult{Duplicate: true, Redelivered: dups}, nil
 	}
+	if t.State != nil {
+		var stored int64
+		if snap, ok := s.convs[t.Address]; ok {
+			stored = snap.Seq
+		}
+		if t.Base != stored {
+			return bot.CommitResult{}, fmt.Errorf("commit %s on seq %d, stored %d: %w", t.Address, t.Base, stored, bot.ErrStale)
+		}
+	}
 	s.commits++
 	for _, en := range t.Inbound {
 		if en.PlatformID != "" {
@@ -114,7 +135,8 @@ func (s *Store) Commit(_ context.Context, t *bot.Turn) (bot.CommitResult, error)
 		s.nextID++
 		en.OutboxID = s.nextID
 		s.entries[t.Address] = append(s.entries[t.Address], en)
-		s.outbox[s.nextID] = bot.Outgoing{ID: s.nextID, Address: t.Address, Author: en.Author, Text: en.Text, Choices: en.Choices}
+		s.outbox[s.nextID] = bot.Outgoing{ID: s.nextID, Address: t.Address, Author: en.Author, Text: en.Text, Choices: en.Choices,
+			Lang: en.Lang, Flow: en.Flow, State: en.State, Seq: en.Seq, Answers: slices.Clone(en.Answers), Status: en.Status}
 		res.OutboxIDs = append(res.OutboxIDs, s.nextID)
 	}
 	if t.State != nil {
@@ -171,16 +193,53 @@ func (s *Store) Transcript(_ context.Context, addr bot.Address) ([]bot.Entry, er
 }
 
 // Pending implements bot.Store.
-func (s *Store) Pending(_ context.Context, limit int) ([]bot.Outgoing, error) {
+func (s *Store) Pending(_ context.Context, after int64, limit int) ([]bot.Outgoing, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	out := s.pending(after)
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// pending returns the outbox entries above after, oldest first.
+func (s *Store) pending(after int64) []bot.Outgoing {
 	var out []bot.Outgoing
 	for _, o := range s.outbox {
-		out = append(out, o)
+		if o.ID > after {
+			o.Answers = slices.Clone(o.Answers)
+			out = append(out, o)
+		}
 	}
-	slices.SortFunc(out, func(a, b bot.Outgoing) int { return int(a.ID - b.ID) })
-	if len(out) > limit {
-		out = out[:limit]
+	slices.SortFunc(out, func(a, b bot.Outgoing) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// ClaimOutbox implements bot.Store.
+func (s *Store) ClaimOutbox(_ context.Context, c bot.OutboxClaim) ([]bot.Outgoing, error) {
+	if c.Owner == "" || c.Limit < 1 || c.Lease <= 0 {
+		return nil, fmt.Errorf("claim outbox: need an owner, a limit and a lease, got %+v", c)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	held := map[bot.Address]bool{} // conversations another owner holds
+	for id, cl := range s.claims {
+		if o, ok := s.outbox[id]; ok && cl.owner != c.Owner && cl.until.After(now) {
+			held[o.Address] = true
+		}
+	}
+	var out []bot.Outgoing
+	for _, o := range s.pending(c.After) {
+		if len(out) == c.Limit {
+			break
+		}
+		if held[o.Address] || c.Channels != nil && !slices.Contains(c.Channels, o.Address.Channel) {
+			continue
+		}
+		s.claims[o.ID] = claim{owner: c.Owner, until: now.Add(c.Lease)}
+		out = append(out, o)
 	}
 	return out, nil
 }
@@ -188,11 +247,34 @@ func (s *Store) Pending(_ context.Context, limit int) ([]bot.Outgoing, error) {
 // MarkSent implements bot.Store.
 func (s *Store) MarkSent(_ context.Context, ids []int64) error {
 	s.mu.Lock()
+	hook := s.markHook
+	s.mu.Unlock()
+	if hook != nil {
+		hook(ids)
+	}
+	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, id := range ids {
 		delete(s.outbox, id)
+		delete(s.claims, id)
 	}
 	return nil
+}
+
+// SetMarkHook makes every MarkSent call f first, outside the store's lock
+// (a test blocks in it to hold a delivery between send and mark); nil
+// removes it.
+func (s *Store) SetMarkHook(f func(ids []int64)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.markHook = f
+}
+
+// SetNow replaces the clock claims expire on (time.Now by default).
+func (s *Store) SetNow(now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.now = now
 }
 
 // Unanswered implements bot.Store.

@@ -22,7 +22,7 @@ func (e *env) serveFlags(o *serveOptions) *flag.FlagSet {
 	fs.SetOutput(e.stderr)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen `address`")
 	fs.StringVar(&o.flows, "flows", "", "flow `file` (default $CALMBOT_FLOWS, else ./flows.yaml if present, else the built-in flows); reloaded when it changes and on SIGHUP")
-	fs.StringVar(&o.db, "db", "", "SQLite database `file` (default $CALMBOT_DB, else calmbot.db); its key is kept beside it in FILE.key")
+	fs.StringVar(&o.db, "db", "", "the `database`: a SQLite file, or sqlite:FILE (default $CALMBOT_DB, else calmbot.db); its key is kept beside it in FILE.key. postgres://... arrives with store/postgres")
 	fs.StringVar(&o.retention, "retention", "", "prune conversations older than `age` (90d, or a duration like 2160h; at least 1d), at start and daily; conversations with a person or with undelivered replies are kept (default $CALMBOT_RETENTION, else keep for ever)")
 	fs.StringVar(&o.retentionMode, "retention-mode", "", "what --retention does to old conversations: `delete|anonymise` (delete everything of them, or replace their texts and ids and keep the counts) (default $CALMBOT_RETENTION_MODE, else delete)")
 	fs.BoolVar(&o.debug, "debug", false, "log debug messages")
@@ -69,6 +69,9 @@ Flags:
 const (
 	defaultMaxConns    = 4096
 	defaultBodyTimeout = 30 * time.Second
+	// storeGrace is how long the database has, once the engine stopped,
+	// to write what is queued.
+	storeGrace = 10 * time.Second
 )
 
 // envName is the environment variable of flag name.
@@ -177,8 +180,17 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	srv, err := newServer(ctx, serverConfig{flows: f, flowsPath: path, store: st, keyPath: dbPath + ".key", log: log, http: hopts,
+	defer func() {
+		// The engine has stopped by now: what is still queued is written
+		// within the grace period, or interrupted.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeGrace)
+		defer cancel()
+		if err := st.Shutdown(sctx); err != nil {
+			log.Error("database not closed cleanly", "err", err)
+		}
+	}()
+	keyPath, _ := sqlitePath(dbPath) // opened: a SQLite file
+	srv, err := newServer(ctx, serverConfig{flows: f, flowsPath: path, store: st, keyPath: keyPath + ".key", log: log, http: hopts,
 		getenv: o.adapterEnv(e.getenv)})
 	if err != nil {
 		return err

@@ -217,3 +217,30 @@ func grepCalmbot(page string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+func TestDatabaseByScheme(t *testing.T) {
+	for _, tc := range []struct {
+		dsn, path, err string
+	}{
+		{dsn: "calmbot.db", path: "calmbot.db"},
+		{dsn: "/var/lib/calmbot/calmbot.db", path: "/var/lib/calmbot/calmbot.db"},
+		{dsn: "sqlite:calmbot.db", path: "calmbot.db"},
+		{dsn: "sqlite:///tmp/calmbot.db", path: "/tmp/calmbot.db"},
+		{dsn: "sqlite:", err: "names no file"},
+		{dsn: "postgres://calmbot@db/calmbot", err: "PostgreSQL support arrives with store/postgres (issue 15)"},
+		{dsn: "postgresql://db/calmbot", err: "PostgreSQL support arrives with store/postgres (issue 15)"},
+		{dsn: "mysql://db/calmbot", err: `unknown scheme "mysql"`},
+	} {
+		path, err := sqlitePath(tc.dsn)
+		if path != tc.path || (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("sqlitePath(%q) = %q, %v, want %q, %q", tc.dsn, path, err, tc.path, tc.err)
+		}
+	}
+}
+
+func TestServeRefusesPostgresForNow(t *testing.T) {
+	r := runCmd(t, "", "serve", "--addr", "127.0.0.1:0", "--db", "postgres://calmbot@127.0.0.1/calmbot")
+	if r.code != 2 || !strings.Contains(r.stderr, "PostgreSQL support arrives with store/postgres (issue 15)") {
+		t.Errorf("serve --db postgres://... = exit %d, %q; want exit 2 with the reason", r.code, r.stderr)
+	}
+}

@@ -26,7 +26,6 @@ import (
 	"github.com/calmbot/calmbot/handoff"
 	"github.com/calmbot/calmbot/handoff/desk"
 	"github.com/calmbot/calmbot/metrics"
-	"github.com/calmbot/calmbot/store/sqlite"
 	"github.com/calmbot/calmbot/webserve"
 )
 
@@ -35,7 +34,7 @@ import (
 // SQLite database.
 type server struct {
 	log     *slog.Logger
-	store   *sqlite.Store
+	store   database
 	engine  *bot.Engine
 	handoff *handoff.Service
 	// adapters are the configured channels (the web chat always), started
@@ -57,7 +56,7 @@ type server struct {
 type serverConfig struct {
 	flows     *flows.File
 	flowsPath string
-	store     *sqlite.Store
+	store     database
 	keyPath   string // the key signing web chat tokens and desk sessions
 	log       *slog.Logger
 	quiet     *time.Duration // overrides the flows' quiet window (bench)

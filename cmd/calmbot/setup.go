@@ -1,18 +1,14 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"log/slog"
 	"os"
 
 	"github.com/calmbot/calmbot"
 	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/bot/intent"
 	"github.com/calmbot/calmbot/flows"
-	"github.com/calmbot/calmbot/store/sqlite"
 )
 
 // defaultFlowsFile is read when no flow file is named and it exists.
@@ -95,17 +91,4 @@ func (e *env) dbPath(flag string) string {
 		return p
 	}
 	return "calmbot.db"
-}
-
-// openStore opens the SQLite store with a message that says what to do.
-func openStore(ctx context.Context, path string, log *slog.Logger) (*sqlite.Store, error) {
-	st, err := sqlite.Open(ctx, path, sqlite.WithLogger(log))
-	if err != nil {
-		hint := "check the path and its permissions, or name another file with --db"
-		if errors.Is(err, fs.ErrPermission) {
-			hint = "no permission: name a writable file with --db"
-		}
-		return nil, &exitError{code: 1, msg: fmt.Sprintf("cannot open database %s: %v (%s)", path, err, hint)}
-	}
-	return st, nil
 }

@@ -79,7 +79,7 @@ func (d *dstmt) QueryInt64(ctx context.Context, vals ...any) (int64, error) {
 		err = cerr
 	}
 	if errors.Is(err, io.EOF) {
-		return 0, errors.New("no row returned")
+		return 0, errNoRow
 	}
 	if err != nil {
 		return 0, err
@@ -91,6 +91,36 @@ func (d *dstmt) QueryInt64(ctx context.Context, vals ...any) (int64, error) {
 		return 0, fmt.Errorf("got %T, want an integer", v)
 	}
 	return n, nil
+}
+
+// errNoRow is QueryInt64's error for a statement that returned no row.
+var errNoRow = errors.New("no row returned")
+
+// QueryInt64s runs a statement that returns rows of one integer each.
+func (d *dstmt) QueryInt64s(ctx context.Context, vals ...any) ([]int64, error) {
+	defer d.unset()
+	rows, err := d.query.QueryContext(ctx, d.set(vals))
+	if err != nil {
+		return nil, err
+	}
+	var out []int64
+	for {
+		if err = rows.Next(d.dest); err != nil {
+			break
+		}
+		v := d.dest[0]
+		d.dest[0] = nil
+		n, ok := v.(int64)
+		if !ok {
+			err = fmt.Errorf("got %T, want an integer", v)
+			break
+		}
+		out = append(out, n)
+	}
+	if cerr := rows.Close(); errors.Is(err, io.EOF) {
+		err = cerr
+	}
+	return out, err
 }
 
 // maxKnown bounds the writer's map of conversation ids; past it the map
@@ -120,6 +150,7 @@ type writer struct {
 	insertIn, analysed, insertOut  *dstmt
 	insertHandoff, upsertRating    *dstmt
 	markSent, saveFlows            *dstmt
+	seq, stored, claim             *dstmt
 }
 
 func newWriter(ctx context.Context, dc any) (*writer, error) {
@@ -140,6 +171,7 @@ func newWriter(ctx context.Context, dc any) (*writer, error) {
 		{&w.insertIn, sqlInsertIn}, {&w.analysed, sqlAnalysed}, {&w.insertOut, sqlInsertOut},
 		{&w.insertHandoff, sqlInsertHandoff}, {&w.upsertRating, sqlUpsertRating},
 		{&w.markSent, sqlMarkSent}, {&w.saveFlows, sqlSaveFlows},
+		{&w.seq, sqlSeq}, {&w.stored, sqlStored}, {&w.claim, sqlClaim},
 	} {
 		d, err := prepareDriver(ctx, prep, p.query)
 		if err != nil {
@@ -154,7 +186,7 @@ func newWriter(ctx context.Context, dc any) (*writer, error) {
 func (w *writer) close() {
 	for _, d := range []*dstmt{w.savepoint, w.release, w.rollbackTo, w.upsertSnapshot, w.touch,
 		w.updateSnapshot, w.raiseLastIn,
-		w.insertIn, w.analysed, w.insertOut, w.insertHandoff, w.upsertRating, w.markSent, w.saveFlows} {
+		w.insertIn, w.analysed, w.insertOut, w.insertHandoff, w.upsertRating, w.markSent, w.saveFlows, w.seq, w.stored, w.claim} {
 		if d != nil {
 			_ = d.st.Close()
 		}
@@ -314,6 +346,13 @@ func (s *Store) apply(ctx context.Context, w *writer, r *request) error {
 			err = fmt.Errorf("sqlite: save flows %s: %w", r.hash, err)
 		}
 		undo = err != nil
+	case kindClaim:
+		c := &r.claim
+		r.ids, err = w.claim.QueryInt64s(ctx, c.owner, c.until, c.after, c.channels, c.now, c.limit)
+		if err != nil {
+			r.ids, err = nil, fmt.Errorf("sqlite: claim outbox: %w", err)
+		}
+		undo = err != nil
 	case kindExec:
 		r.result, err = w.execAll(ctx, r.execs)
 		undo = err != nil
@@ -340,6 +379,35 @@ func (s *Store) apply(ctx context.Context, w *writer, r *request) error {
 func (s *Store) applyTurn(ctx context.Context, w *writer, r *request) (bot.CommitResult, error) {
 	t := r.turn
 	var res bot.CommitResult
+	// The compare-and-swap on Base. A redelivery says so first, as it
+	// does for a turn that is not stale.
+	if t.State != nil {
+		stored, err := w.seq.QueryInt64(ctx, t.Address.Channel, t.Address.Conversation)
+		switch {
+		case errors.Is(err, errNoRow):
+			stored = 0
+		case err != nil:
+			return res, fmt.Errorf("conversation seq: %w", err)
+		}
+		if stored != t.Base {
+			for i := range t.Inbound {
+				if pid := t.Inbound[i].PlatformID; pid != "" {
+					_, err := w.stored.QueryInt64(ctx, t.Address.Channel, t.Address.Conversation, pid)
+					switch {
+					case err == nil:
+						res.Redelivered = append(res.Redelivered, i)
+					case !errors.Is(err, errNoRow):
+						return res, fmt.Errorf("inbound %d: %w", t.Inbound[i].Seq, err)
+					}
+				}
+			}
+			if len(res.Redelivered) > 0 {
+				res.Duplicate = true
+				return res, nil
+			}
+			return res, fmt.Errorf("turn on seq %d, stored %d: %w", t.Base, stored, bot.ErrStale)
+		}
+	}
 	convID, err := conversation(ctx, w, r)
 	if err != nil {
 		return res, err
@@ -378,7 +446,8 @@ func (s *Store) applyTurn(ctx context.Context, w *writer, r *request) (bot.Commi
 		res.OutboxIDs = make([]int64, len(t.Outbound))
 		for i := range t.Outbound {
 			e := &t.Outbound[i]
-			out, err := w.insertOut.Exec(ctx, convID, ch, e.Seq, e.Author, e.Text, nanos(e.At), e.Flow, e.State, nullString(r.choices[i]))
+			out, err := w.insertOut.Exec(ctx, convID, ch, e.Seq, e.Author, e.Text, nanos(e.At), e.Flow, e.State, nullString(r.choices[i]),
+				e.Lang, nullString(r.answers[i]), string(e.Status))
 			if err != nil {
 				return res, fmt.Errorf("outbound %d: %w", e.Seq, err)
 			}

@@ -37,6 +37,7 @@ func addr(conv string) bot.Address { return bot.Address{Channel: "test", Convers
 func turn(a bot.Address, seq int64, pid string, replies ...string) *bot.Turn {
 	t := &bot.Turn{
 		Address: a,
+		Base:    seq - 1,
 		Inbound: []bot.Entry{{Seq: seq, Direction: bot.Inbound, PlatformID: pid, Text: "message " + strconv.FormatInt(seq, 10),
 			At: t0.Add(time.Duration(seq) * time.Second)}},
 	}
@@ -72,7 +73,7 @@ func mustTranscript(t testing.TB, s *Store, a bot.Address) []bot.Entry {
 
 func mustPending(t testing.TB, s *Store) []bot.Outgoing {
 	t.Helper()
-	got, err := s.Pending(context.Background(), 0)
+	got, err := s.Pending(context.Background(), 0, 0)
 	if err != nil {
 		t.Fatalf("Pending: %v", err)
 	}

@@ -60,37 +60,49 @@ func (s *Store) Received(ctx context.Context, addr bot.Address, ids []string) (m
 	return out, nil
 }
 
-// Pending returns up to limit undelivered replies, oldest first; limit <= 0
-// returns them all.
-func (s *Store) Pending(ctx context.Context, limit int) ([]bot.Outgoing, error) {
+// Pending returns up to limit undelivered replies with an id above after,
+// oldest first; limit <= 0 returns them all.
+func (s *Store) Pending(ctx context.Context, after int64, limit int) ([]bot.Outgoing, error) {
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	rows, err := s.rd.pending.QueryContext(ctx, limit)
+	rows, err := s.rd.pending.QueryContext(ctx, limit, after)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: pending: %w", err)
 	}
+	out, err := scanOutgoing(rows)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: pending: %w", err)
+	}
+	return out, nil
+}
+
+// scanOutgoing reads outbox rows (outgoingColumns) and closes them.
+func scanOutgoing(rows *sql.Rows) ([]bot.Outgoing, error) {
 	defer rows.Close()
 	var out []bot.Outgoing
 	for rows.Next() {
 		var (
-			o       bot.Outgoing
-			choices sql.RawBytes
+			o                bot.Outgoing
+			choices, answers sql.RawBytes
 		)
-		if err := rows.Scan(&o.ID, &o.Address.Channel, &o.Address.Conversation, &o.Author, &o.Text, &choices); err != nil {
-			return nil, fmt.Errorf("sqlite: pending: %w", err)
+		if err := rows.Scan(&o.ID, &o.Address.Channel, &o.Address.Conversation, &o.Author, &o.Text, &choices,
+			&o.Lang, &o.Flow, &o.State, &o.Seq, &answers, &o.Status); err != nil {
+			return nil, err
 		}
 		if len(choices) > 0 {
 			if err := json.Unmarshal(choices, &o.Choices); err != nil {
-				return nil, fmt.Errorf("sqlite: pending: choices of %d: %w", o.ID, err)
+				return nil, fmt.Errorf("choices of %d: %w", o.ID, err)
+			}
+		}
+		if len(answers) > 0 {
+			if err := json.Unmarshal(answers, &o.Answers); err != nil {
+				return nil, fmt.Errorf("answers of %d: %w", o.ID, err)
 			}
 		}
 		out = append(out, o)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: pending: %w", err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // Unanswered returns the conversations whose last stored inbound message
@@ -221,8 +233,7 @@ func (s *Store) HandedOff(ctx context.Context) ([]bot.HandoffRecord, error) {
 
 // sqlTranscriptFrom is sqlTranscript after a seq; the (conv_id, seq) key
 // makes it read only those rows.
-const sqlTranscriptFrom = `SELECT m.seq, m.direction, m.author, m.platform_id, m.text, m.at, m.analysis,
-		m.flow, m.state, m.choices, m.id, m.sent, m.choice
+const sqlTranscriptFrom = `SELECT ` + entryColumns + `
 	FROM messages m JOIN conversations c ON c.id = m.conv_id
 	WHERE c.channel = ?1 AND c.conversation = ?2 AND m.seq > ?3
 	ORDER BY m.seq`
@@ -249,11 +260,12 @@ func scanEntries(rows *sql.Rows, addr bot.Address) ([]bot.Entry, error) {
 			dir               string
 			at                sql.NullInt64
 			analysis, choices sql.RawBytes
+			answers           sql.RawBytes
 			id                int64
 			sent              bool
 		)
 		if err := rows.Scan(&e.Seq, &dir, &e.Author, &e.PlatformID, &e.Text, &at, &analysis,
-			&e.Flow, &e.State, &choices, &id, &sent, &e.Choice); err != nil {
+			&e.Flow, &e.State, &choices, &id, &sent, &e.Lang, &answers, &e.Status, &e.Choice); err != nil {
 			return nil, fmt.Errorf("sqlite: transcript %s: %w", addr, err)
 		}
 		e.Direction, e.At = bot.Direction(dir), scanTime(at)
@@ -266,6 +278,11 @@ func scanEntries(rows *sql.Rows, addr bot.Address) ([]bot.Entry, error) {
 		if len(choices) > 0 {
 			if err := json.Unmarshal(choices, &e.Choices); err != nil {
 				return nil, fmt.Errorf("sqlite: transcript %s: choices of %d: %w", addr, e.Seq, err)
+			}
+		}
+		if len(answers) > 0 {
+			if err := json.Unmarshal(answers, &e.Answers); err != nil {
+				return nil, fmt.Errorf("sqlite: transcript %s: answers of %d: %w", addr, e.Seq, err)
 			}
 		}
 		if e.Direction == bot.Outbound {

@@ -56,6 +56,10 @@ type Store struct {
 	ckpt     chan struct{}
 	ckptStop chan struct{}
 	ckptDone chan struct{}
+
+	// cancel ends the writer's and the checkpointer's context: a Shutdown
+	// whose deadline passed interrupts their statements.
+	cancel context.CancelFunc
 }
 
 var _ bot.Store = (*Store)(nil)
@@ -98,13 +102,16 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	ready := make(chan error, 1)
-	go s.run(context.WithoutCancel(ctx), s.wc, ready)
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel = cancel
+	go s.run(wctx, s.wc, ready)
 	if err := <-ready; err != nil {
 		<-s.stopped
+		cancel()
 		_ = s.closeDBs()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	go s.checkpointer(context.WithoutCancel(ctx))
+	go s.checkpointer(wctx)
 	cfg.logger.InfoContext(ctx, "sqlite store opened", slog.String("path", path))
 	return s, nil
 }
@@ -198,8 +205,16 @@ func dsns(path string, cfg config) (write, read string, err error) {
 }
 
 // Close stops accepting writes, lets the writer finish what was queued,
-// and closes the database. Writes after Close return ErrClosed.
-func (s *Store) Close() error {
+// and closes the database. Writes after Close return ErrClosed. It is
+// Shutdown without a deadline.
+func (s *Store) Close() error { return s.Shutdown(context.Background()) }
+
+// Shutdown is Close bounded by ctx: when ctx ends before the writer has
+// written what was queued, the writes in progress are interrupted (their
+// callers get an error, nothing of them is committed), the database is
+// closed as soon as the writer has stopped, and Shutdown returns ctx.Err()
+// at once.
+func (s *Store) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -208,9 +223,25 @@ func (s *Store) Close() error {
 	s.closed = true
 	close(s.reqs)
 	s.mu.Unlock()
-	<-s.stopped
+	select {
+	case <-s.stopped:
+		return s.finish()
+	case <-ctx.Done():
+		s.cancel()
+		go func() {
+			<-s.stopped
+			_ = s.finish()
+		}()
+		return fmt.Errorf("sqlite: close %s: writes still in progress: %w", s.path, ctx.Err())
+	}
+}
+
+// finish stops the checkpointer and closes the database once the writer
+// has stopped.
+func (s *Store) finish() error {
 	close(s.ckptStop)
 	<-s.ckptDone
+	s.cancel()
 	err := s.closeDBs()
 	if err != nil {
 		return fmt.Errorf("sqlite: close %s: %w", s.path, err)

@@ -49,8 +49,32 @@ const (
 
 	sqlAnalysed = `UPDATE messages SET analysis = ? WHERE conv_id = ? AND seq = ? AND direction = 'in'`
 
-	sqlInsertOut = `INSERT INTO messages (conv_id, channel, seq, direction, author, text, at, flow, state, choices)
-	VALUES (?, ?, ?, 'out', ?, ?, ?, ?, ?, ?)`
+	sqlInsertOut = `INSERT INTO messages (conv_id, channel, seq, direction, author, text, at, flow, state, choices, lang, answers, status)
+	VALUES (?, ?, ?, 'out', ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+	// sqlSeq reads a conversation's stored seq, for the turn's
+	// compare-and-swap on Turn.Base.
+	sqlSeq = `SELECT seq FROM conversations WHERE channel = ? AND conversation = ?`
+
+	// sqlStored finds an inbound message by platform id, for a stale
+	// turn's redelivery check.
+	sqlStored = `SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conv_id
+	WHERE c.channel = ? AND c.conversation = ? AND m.direction = 'in' AND m.platform_id = ? AND m.platform_id <> ''`
+
+	// sqlClaim claims undelivered replies above a cursor (?3) on the
+	// channels of a JSON array (?4, NULL for all) for owner ?1 until ?2,
+	// skipping every conversation in which another owner holds a live
+	// claim (?5 is now), and returns the ids claimed (in no order).
+	sqlClaim = `UPDATE messages SET claim_owner = ?1, claim_until = ?2
+	WHERE id IN (
+		SELECT m.id FROM messages m
+		WHERE m.direction = 'out' AND m.sent = 0 AND m.id > ?3
+			AND (?4 IS NULL OR m.channel IN (SELECT value FROM json_each(?4)))
+			AND NOT EXISTS (SELECT 1 FROM messages o
+				WHERE o.conv_id = m.conv_id AND o.direction = 'out' AND o.sent = 0
+					AND o.claim_owner <> ?1 AND o.claim_until > ?5)
+		ORDER BY m.id LIMIT ?6)
+	RETURNING id`
 
 	sqlUpsertRating = `INSERT INTO ratings (conv_id, score, comment, at) VALUES (?, ?, ?, ?)
 	ON CONFLICT (conv_id, at) DO UPDATE SET score = excluded.score, comment = excluded.comment`
@@ -58,7 +82,7 @@ const (
 	sqlInsertHandoff = `INSERT INTO handoffs (conv_id, reason, evidence, skill, priority, flow, state, lang, at)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-	sqlMarkSent = `UPDATE messages SET sent = 1 WHERE id = ? AND direction = 'out'`
+	sqlMarkSent = `UPDATE messages SET sent = 1, claim_owner = '', claim_until = 0 WHERE id = ? AND direction = 'out'`
 
 	sqlSaveFlows = `INSERT INTO flows_versions (hash, source, at) VALUES (?, ?, ?)
 	ON CONFLICT (hash) DO NOTHING`
@@ -68,16 +92,24 @@ const (
 const (
 	sqlLoad = `SELECT snapshot FROM conversations WHERE channel = ?1 AND conversation = ?2`
 
-	sqlTranscript = `SELECT m.seq, m.direction, m.author, m.platform_id, m.text, m.at, m.analysis,
-		m.flow, m.state, m.choices, m.id, m.sent, m.choice
+	sqlTranscript = `SELECT ` + entryColumns + `
 	FROM messages m JOIN conversations c ON c.id = m.conv_id
 	WHERE c.channel = ?1 AND c.conversation = ?2
 	ORDER BY m.seq`
 
-	sqlPending = `SELECT m.id, c.channel, c.conversation, m.author, m.text, m.choices
+	sqlPending = `SELECT ` + outgoingColumns + `
 	FROM messages m JOIN conversations c ON c.id = m.conv_id
-	WHERE m.direction = 'out' AND m.sent = 0
+	WHERE m.direction = 'out' AND m.sent = 0 AND m.id > ?2
 	ORDER BY m.id LIMIT ?1`
+
+	// sqlClaimed reads the replies of a JSON array of ids.
+	sqlClaimed = `SELECT ` + outgoingColumns + `
+	FROM messages m JOIN conversations c ON c.id = m.conv_id
+	WHERE m.id IN (SELECT value FROM json_each(?1))
+	ORDER BY m.id`
+
+	// outgoingColumns are what scanOutgoing reads.
+	outgoingColumns = `m.id, c.channel, c.conversation, m.author, m.text, m.choices, m.lang, m.flow, m.state, m.seq, m.answers, m.status`
 
 	// sqlReceived finds a stored inbound message by platform id (messages_redelivery).
 	sqlReceived = `SELECT m.text FROM messages m JOIN conversations c ON c.id = m.conv_id
@@ -104,17 +136,21 @@ const (
 	ORDER BY r.id`
 )
 
+// entryColumns are what scanEntries reads.
+const entryColumns = `m.seq, m.direction, m.author, m.platform_id, m.text, m.at, m.analysis,
+		m.flow, m.state, m.choices, m.id, m.sent, m.lang, m.answers, m.status, m.choice`
+
 // readStmts are prepared on the read pool.
 type readStmts struct {
-	load, transcript, pending, unanswered, flows, handoffs, ratings, handedOff, received *sql.Stmt
+	load, transcript, pending, unanswered, flows, handoffs, ratings, handedOff, received, claimed *sql.Stmt
 }
 
 func (r *readStmts) list() []**sql.Stmt {
-	return []**sql.Stmt{&r.load, &r.transcript, &r.pending, &r.unanswered, &r.flows, &r.handoffs, &r.ratings, &r.handedOff, &r.received}
+	return []**sql.Stmt{&r.load, &r.transcript, &r.pending, &r.unanswered, &r.flows, &r.handoffs, &r.ratings, &r.handedOff, &r.received, &r.claimed}
 }
 
 func (r *readStmts) prepare(ctx context.Context, db *sql.DB) error {
-	return prepareAll(ctx, db, r.list(), []string{sqlLoad, sqlTranscript, sqlPending, sqlUnanswered, sqlFlows, sqlHandoffs, sqlRatings, sqlHandedOff, sqlReceived})
+	return prepareAll(ctx, db, r.list(), []string{sqlLoad, sqlTranscript, sqlPending, sqlUnanswered, sqlFlows, sqlHandoffs, sqlRatings, sqlHandedOff, sqlReceived, sqlClaimed})
 }
 
 func (r *readStmts) close() error { return closeAll(r.list()) }

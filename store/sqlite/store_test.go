@@ -32,8 +32,10 @@ func TestRoundTrip(t *testing.T) {
 		Address: a,
 		Inbound: []bot.Entry{{Seq: 1, Direction: bot.Inbound, PlatformID: "m1", Text: "where is my parcel", At: t0, Analysis: analysis}},
 		Outbound: []bot.Entry{
-			{Seq: 2, Direction: bot.Outbound, Text: "Sorry to hear that.", At: t0, Flow: "late_delivery", State: "acknowledge"},
-			{Seq: 3, Direction: bot.Outbound, Text: "What would help?", At: t0, Flow: "late_delivery", State: "options", Choices: choices},
+			{Seq: 2, Direction: bot.Outbound, Text: "Sorry to hear that.", At: t0, Flow: "late_delivery", State: "acknowledge",
+				Lang: "en", Answers: []string{"m1"}, Status: bot.StatusBot},
+			{Seq: 3, Direction: bot.Outbound, Text: "What would help?", At: t0, Flow: "late_delivery", State: "options", Choices: choices,
+				Lang: "en", Answers: []string{"m1"}, Status: bot.StatusHuman},
 		},
 		State:   snap,
 		Handoff: handoff,
@@ -76,13 +78,15 @@ func TestRoundTrip(t *testing.T) {
 	})
 	t.Run("PendingAndMarkSent", func(t *testing.T) {
 		want := []bot.Outgoing{
-			{ID: res.OutboxIDs[0], Address: a, Text: "Sorry to hear that."},
-			{ID: res.OutboxIDs[1], Address: a, Text: "What would help?", Choices: choices},
+			{ID: res.OutboxIDs[0], Address: a, Text: "Sorry to hear that.", Lang: "en", Flow: "late_delivery", State: "acknowledge",
+				Seq: 2, Answers: []string{"m1"}, Status: bot.StatusBot},
+			{ID: res.OutboxIDs[1], Address: a, Text: "What would help?", Choices: choices, Lang: "en", Flow: "late_delivery", State: "options",
+				Seq: 3, Answers: []string{"m1"}, Status: bot.StatusHuman},
 		}
 		if got := mustPending(t, s); !reflect.DeepEqual(got, want) {
 			t.Fatalf("Pending = %+v, want %+v", got, want)
 		}
-		if got, err := s.Pending(ctx, 1); err != nil || !reflect.DeepEqual(got, want[:1]) {
+		if got, err := s.Pending(ctx, 0, 1); err != nil || !reflect.DeepEqual(got, want[:1]) {
 			t.Fatalf("Pending(1) = %+v, %v, want %+v", got, err, want[:1])
 		}
 		if err := s.MarkSent(ctx, []int64{res.OutboxIDs[0], 999999}); err != nil {
@@ -149,7 +153,7 @@ func TestUnanswered(t *testing.T) {
 	}
 
 	// Answering c takes it off the list.
-	mustCommit(t, s, &bot.Turn{Address: c, Outbound: []bot.Entry{{Seq: 4, Text: "ok"}},
+	mustCommit(t, s, &bot.Turn{Address: c, Base: 2, Outbound: []bot.Entry{{Seq: 4, Text: "ok"}},
 		State: &bot.Snapshot{Status: bot.StatusBot, Seq: 4, Processed: 3}})
 	got, err = s.Unanswered(ctx)
 	if err != nil {
@@ -643,5 +647,29 @@ func TestHandedOff(t *testing.T) {
 	}
 	if len(got) != 1 || got[0].Address != held || got[0].Reason != "customer_request" || got[0].Skill != "billing" {
 		t.Errorf("HandedOff = %+v, want the held conversation only", got)
+	}
+}
+
+// TestShutdownHonoursItsDeadline: a writer stuck on a batch does not hold
+// Shutdown past its deadline; the turn waiting behind it gets an error.
+func TestShutdownHonoursItsDeadline(t *testing.T) {
+	s, g := openGated(t, nil)
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Commit(context.Background(), turn(addr("c1"), 1, "m1", "reply"))
+		done <- err
+	}()
+	<-g.sizes // the writer holds the turn's batch
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := s.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown = %v, want the deadline's error", err)
+	}
+	if _, err := s.Commit(context.Background(), turn(addr("c2"), 1, "m1")); !errors.Is(err, ErrClosed) {
+		t.Errorf("Commit after Shutdown = %v, want ErrClosed", err)
+	}
+	g.release <- struct{}{}
+	if err := <-done; err == nil {
+		t.Error("the interrupted turn reports success")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/calmbot/calmbot/bot"
 )
@@ -21,6 +22,7 @@ const (
 	kindSaveFlows
 	kindExec  // statements on other tables than the bot's (handoff.go)
 	kindPrune // statements that delete or rename conversations (retention.go)
+	kindClaim // ClaimOutbox
 )
 
 // Request states: a request is pending until the writer claims it, or until
@@ -44,10 +46,12 @@ type request struct {
 	analysis []string // per turn.Inbound entry, "" for none
 	analysed []analysed
 	choices  []string // per turn.Outbound entry, "" for none
+	answers  []string // per turn.Outbound entry, "" for none
 	evidence string
 	lastIn   int64 // the highest inbound seq of the turn
 
-	ids    []int64       // kindMarkSent
+	ids    []int64       // kindMarkSent; kindClaim: the ids claimed
+	claim  claimArgs     // kindClaim
 	execs  []execStmt    // kindExec
 	result driver.Result // kindExec: the last statement's result
 	hash   string        // kindSaveFlows
@@ -60,6 +64,15 @@ type request struct {
 
 	buf bytes.Buffer
 	enc *json.Encoder
+}
+
+// claimArgs are a ClaimOutbox request's bound values.
+type claimArgs struct {
+	owner      string
+	until, now int64
+	after      int64
+	channels   any // a JSON array, or nil for all channels
+	limit      int64
 }
 
 type analysed struct {
@@ -85,6 +98,9 @@ func (r *request) reset() {
 	r.analysed = r.analysed[:0]
 	clear(r.choices)
 	r.choices = r.choices[:0]
+	clear(r.answers)
+	r.answers = r.answers[:0]
+	r.claim = claimArgs{}
 	r.lastIn = 0
 	r.ids, r.source = nil, nil
 	r.execs, r.result = nil, nil
@@ -140,6 +156,13 @@ func (r *request) encodeTurn(t *bot.Turn) error {
 			}
 		}
 		r.choices = append(r.choices, s)
+		a := ""
+		if len(e.Answers) > 0 {
+			if a, err = r.json(e.Answers); err != nil {
+				return fmt.Errorf("outbound %d answers: %w", e.Seq, err)
+			}
+		}
+		r.answers = append(r.answers, a)
 	}
 	if h := t.Handoff; h != nil && len(h.Evidence) > 0 {
 		if r.evidence, err = r.json(h.Evidence); err != nil {
@@ -194,6 +217,60 @@ func (s *Store) MarkSent(ctx context.Context, ids []int64) error {
 	r.kind, r.ids = kindMarkSent, ids
 	_, err := s.do(ctx, r)
 	return err
+}
+
+// ClaimOutbox claims undelivered replies for c.Owner until c.Lease has
+// passed, oldest first, skipping every conversation in which another owner
+// holds a live claim: a conversation's queue goes to one owner at a time,
+// from its head. The owner's own live claims are handed out again and
+// renewed. Claims expire on this machine's clock.
+func (s *Store) ClaimOutbox(ctx context.Context, c bot.OutboxClaim) ([]bot.Outgoing, error) {
+	if c.Owner == "" || c.Limit < 1 || c.Lease <= 0 {
+		return nil, fmt.Errorf("sqlite: claim outbox: need an owner, a limit and a lease, got %+v", c)
+	}
+	r := s.pool.Get().(*request)
+	now := time.Now()
+	r.kind = kindClaim
+	r.claim = claimArgs{owner: c.Owner, until: now.Add(c.Lease).UnixNano(), now: now.UnixNano(), after: c.After, limit: int64(c.Limit)}
+	if c.Channels != nil {
+		js, err := json.Marshal(c.Channels)
+		if err != nil {
+			s.put(r)
+			return nil, fmt.Errorf("sqlite: claim outbox: %w", err)
+		}
+		r.claim.channels = string(js)
+	}
+	if err := s.enqueue(ctx, r); err != nil {
+		s.put(r)
+		return nil, err
+	}
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		if r.state.CompareAndSwap(statePending, stateCancelled) {
+			return nil, ctx.Err()
+		}
+		<-r.done
+	}
+	ids, err := r.ids, r.err
+	r.ids = nil
+	s.put(r)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	js, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: claim outbox: %w", err)
+	}
+	rows, err := s.rd.claimed.QueryContext(ctx, string(js))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: claim outbox: %w", err)
+	}
+	out, err := scanOutgoing(rows)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: claim outbox: %w", err)
+	}
+	return out, nil
 }
 
 // SaveFlows stores a flow file's source under its hash; saving a hash again
