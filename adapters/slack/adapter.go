@@ -86,6 +86,7 @@ type Adapter struct {
 	seen    seenEvents
 	locales sync.Map // user id -> locale, "" when Slack reports none
 
+	qMu     sync.Mutex // the open questions' state, read and written as one
 	partsMu sync.Mutex
 	parts   map[int64]int // outbox id -> parts of a split reply already sent
 }

@@ -68,7 +68,8 @@ func readEvent(e slackevents.EventsAPIEvent, botUser, botID string) event {
 
 // readMessage reads a message event of a direct message.
 func readMessage(m *slackevents.MessageEvent, botUser, botID string) event {
-	if m.ChannelType != "im" || m.Channel == "" {
+	if m.ChannelType != "im" || m.Channel == "" || m.TimeStamp == "" {
+		// Without its ts a message could not be told from its redelivery.
 		return event{kind: evIgnore}
 	}
 	mine := func(user, bid string) bool {
@@ -148,6 +149,9 @@ func readAction(cb slack.InteractionCallback) event {
 		if ts == "" {
 			ts = cb.ActionTs
 		}
+		if ts == "" || strings.TrimSpace(label) == "" {
+			return event{kind: evIgnore}
+		}
 		return event{
 			kind: evTap, channel: channel, user: cb.User.ID, tapped: tapped, label: label,
 			msg: bot.Message{
@@ -193,11 +197,14 @@ func (a *Adapter) process(ctx context.Context, h bot.Handler, ev event) error {
 	switch ev.kind {
 	case evText:
 		ev.msg.Locale = a.locale(ctx, ev.user)
+		// The question open before this message: the reply to it may
+		// open the next one before Handle returns.
+		q := a.question(ctx, ev.channel)
 		if err := h.Handle(ctx, ev.msg); err != nil {
 			return err
 		}
 		// The customer answered in words: the question's buttons go.
-		a.closeQuestion(ctx, ev.channel, "", "")
+		a.closeQuestion(ctx, ev.channel, q.ts, "")
 	case evTap:
 		ev.msg.Locale = a.locale(ctx, ev.user)
 		q := a.question(ctx, ev.channel)

@@ -234,8 +234,11 @@ func (a *Adapter) question(ctx context.Context, channel string) question {
 // openQuestion remembers that message ts carries channel's buttons now; an
 // older question's buttons are removed.
 func (a *Adapter) openQuestion(ctx context.Context, channel, ts, body string) {
+	a.qMu.Lock()
 	old := a.question(ctx, channel)
-	if err := a.state.Set(ctx, questionKey+channel, ts+"\n"+body); err != nil {
+	err := a.state.Set(ctx, questionKey+channel, ts+"\n"+body)
+	a.qMu.Unlock()
+	if err != nil {
 		a.log.Warn("slack: save question state", "channel", channel, "err", err)
 	}
 	if old.ts != "" && old.ts != ts {
@@ -243,15 +246,22 @@ func (a *Adapter) openQuestion(ctx context.Context, channel, ts, body string) {
 	}
 }
 
-// closeQuestion replaces the buttons of channel's open question (when
-// tapped is not "", only if they are on that message) by the choice made:
+// closeQuestion replaces the buttons of channel's question on message ts,
+// if it is still the open one, by the choice made (none when label is ""):
 // it was answered.
-func (a *Adapter) closeQuestion(ctx context.Context, channel, tapped, label string) {
-	q := a.question(ctx, channel)
-	if q.ts == "" || tapped != "" && q.ts != tapped {
+func (a *Adapter) closeQuestion(ctx context.Context, channel, ts, label string) {
+	if ts == "" {
 		return
 	}
-	if err := a.state.Set(ctx, questionKey+channel, ""); err != nil {
+	a.qMu.Lock()
+	q := a.question(ctx, channel)
+	if q.ts != ts {
+		a.qMu.Unlock()
+		return
+	}
+	err := a.state.Set(ctx, questionKey+channel, "")
+	a.qMu.Unlock()
+	if err != nil {
 		a.log.Warn("slack: save question state", "channel", channel, "err", err)
 	}
 	a.replaceButtons(ctx, channel, q.ts, q.text, label)

@@ -300,6 +300,9 @@ func TestDisconnectEnvelope(t *testing.T) {
 	if got := h.got(); got[0].Text != "one" || got[1].Text != "two" {
 		t.Errorf("handled %q, %q", got[0].Text, got[1].Text)
 	}
+	if n := p.f.callCount("users.info"); n != 1 {
+		t.Errorf("users.info called %d times for one customer, want 1 (cached)", n)
+	}
 }
 
 func TestNotices(t *testing.T) {
