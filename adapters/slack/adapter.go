@@ -112,8 +112,14 @@ func WithSigningSecret(s string) Option { return func(a *Adapter) { a.secret = s
 // WithHTTPClient sets the HTTP client of every Web API call.
 func WithHTTPClient(c *http.Client) Option { return func(a *Adapter) { a.client = c } }
 
-// WithLogger sets the logger.
-func WithLogger(l *slog.Logger) Option { return func(a *Adapter) { a.log = l } }
+// WithLogger sets the logger (nil keeps slog.Default()).
+func WithLogger(l *slog.Logger) Option {
+	return func(a *Adapter) {
+		if l != nil {
+			a.log = l
+		}
+	}
+}
 
 // WithState sets where the adapter keeps what must survive a restart
 // (which message carries a conversation's buttons): a namespace of its own,

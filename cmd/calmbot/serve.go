@@ -58,6 +58,13 @@ webhook set $CALMBOT_TELEGRAM_WEBHOOK_URL and
 $CALMBOT_TELEGRAM_WEBHOOK_SECRET; $CALMBOT_TELEGRAM_API_URL points at
 another Bot API server).
 
+With a Slack bot token ($CALMBOT_SLACK_BOT_TOKEN, xoxb-...) customers can
+also write to the app in Slack direct messages: over Socket Mode with an
+app-level token ($CALMBOT_SLACK_APP_TOKEN, xapp-...), or over the Events
+API with the signing secret ($CALMBOT_SLACK_SIGNING_SECRET; Slack posts to
+/slack/events and /slack/interactive). $CALMBOT_SLACK_API_URL points at
+another Web API base.
+
 Flags:
 `)
 		fs.PrintDefaults()
