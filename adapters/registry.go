@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/handoff"
 )
 
 // Config is the host's configuration a Factory builds its adapter from.
@@ -41,6 +42,9 @@ type Config struct {
 	// Engine is the conversation engine, for adapters that need more of it
 	// than the bot.Handler that Start passes (the web chat's transcripts).
 	Engine *bot.Engine
+	// Handoff is the handoff service, for adapters with an agent side
+	// (Slack's handoff channel); nil when the host has none.
+	Handoff *handoff.Service
 }
 
 // Env returns the configuration value of key, "" when unset.

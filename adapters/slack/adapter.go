@@ -74,6 +74,9 @@ type Adapter struct {
 	backoffMax time.Duration
 	now        func() time.Time
 
+	desk           Desk   // the agent side, nil when off
+	handoffChannel string // where it shows the tickets
+
 	mu       sync.Mutex
 	h        bot.Handler
 	cancel   context.CancelFunc
@@ -164,6 +167,8 @@ func New(token string, opts ...Option) (*Adapter, error) {
 		return nil, errors.New("slack: an app-level token (xapp-..., Socket Mode) or a signing secret (Events API) is needed")
 	case a.appToken != "" && !strings.HasPrefix(a.appToken, "xapp-"):
 		return nil, errors.New("slack: the app-level token must start with xapp-")
+	case a.desk != nil && a.handoffChannel == "":
+		return nil, errors.New("slack: the agent side needs a handoff channel id")
 	}
 	if a.state == nil {
 		a.state = NewMemoryState()
@@ -336,13 +341,16 @@ func (a *Adapter) run(ctx context.Context) {
 		close(a.done)
 		a.mu.Unlock()
 	}()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if a.desk != nil {
+		wg.Go(func() { a.agents(ctx) })
+	}
 	if a.sm == nil {
 		<-ctx.Done()
 		return
 	}
-	var wg sync.WaitGroup
 	wg.Go(func() { a.receive(ctx) })
-	defer wg.Wait()
 	wait := a.backoffMin
 	for ctx.Err() == nil {
 		err := a.sm.RunContext(ctx)

@@ -73,6 +73,7 @@ type fakeEnvelope struct {
 // fakeMessage is a message the bot posted.
 type fakeMessage struct {
 	Channel, TS, Text string
+	Thread            string // thread_ts
 	Buttons           []fakeButton
 	Blocks            string
 }
@@ -262,7 +263,7 @@ func (f *fakeSlack) postMessage(w http.ResponseWriter, p map[string][]string) {
 		slackErr(w, "invalid_blocks")
 		return
 	}
-	m := &fakeMessage{Channel: channel, TS: f.newTSLocked(), Text: text, Buttons: bs, Blocks: blocks}
+	m := &fakeMessage{Channel: channel, TS: f.newTSLocked(), Text: text, Buttons: bs, Blocks: blocks, Thread: get("thread_ts")}
 	f.sent[channel] = append(f.sent[channel], m)
 	onPost := f.onPost
 	f.mu.Unlock()

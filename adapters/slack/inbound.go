@@ -18,6 +18,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/handoff"
 )
 
 // maxBody is the largest Events API or interactivity request read; Slack's
@@ -28,10 +29,12 @@ const maxBody = 1 << 20
 type eventKind int
 
 const (
-	evIgnore eventKind = iota // nothing to do (the bot itself, a channel, a subtype calmbot does not use)
-	evText                    // a customer's message for the engine
-	evTap                     // a click on an offered choice's button
-	evNotice                  // a polite answer from the adapter (an edit, a file)
+	evIgnore  eventKind = iota // nothing to do (the bot itself, a channel, a subtype calmbot does not use)
+	evText                     // a customer's message for the engine
+	evTap                      // a click on an offered choice's button
+	evNotice                   // a polite answer from the adapter (an edit, a file)
+	evChannel                  // a person's message in a channel (the handoff channel's threads)
+	evTicket                   // a click on a ticket's button in the handoff channel
 )
 
 // event is what the adapter reads from a Slack event or interaction.
@@ -68,12 +71,19 @@ func readEvent(e slackevents.EventsAPIEvent, botUser, botID string) event {
 
 // readMessage reads a message event of a direct message.
 func readMessage(m *slackevents.MessageEvent, botUser, botID string) event {
-	if m.ChannelType != "im" || m.Channel == "" || m.TimeStamp == "" {
+	mine := func(user, bid string) bool {
+		return bid != "" || user == "" || user == botUser || (botID != "" && bid == botID)
+	}
+	if m.Channel == "" || m.TimeStamp == "" {
 		// Without its ts a message could not be told from its redelivery.
 		return event{kind: evIgnore}
 	}
-	mine := func(user, bid string) bool {
-		return bid != "" || user == "" || user == botUser || (botID != "" && bid == botID)
+	if m.ChannelType != "im" {
+		if (m.ChannelType != "channel" && m.ChannelType != "group") || m.SubType != "" || mine(m.User, m.BotID) || strings.TrimSpace(m.Text) == "" {
+			return event{kind: evIgnore}
+		}
+		return event{kind: evChannel, channel: m.Channel, user: m.User,
+			msg: bot.Message{ID: m.TimeStamp, Text: unescape(m.Text), Thread: m.ThreadTimeStamp}}
 	}
 	ev := event{channel: m.Channel, user: m.User}
 	switch m.SubType {
@@ -138,7 +148,13 @@ func readAction(cb slack.InteractionCallback) event {
 		return event{kind: evIgnore}
 	}
 	for _, act := range cb.ActionCallback.BlockActions {
-		if act == nil || !strings.HasPrefix(act.ActionID, choicePrefix) || act.Value == "" {
+		if act == nil || act.Value == "" {
+			continue
+		}
+		if kind, ok := strings.CutPrefix(act.ActionID, ticketPrefix); ok {
+			return event{kind: evTicket, channel: channel, user: cb.User.ID, label: kind, msg: bot.Message{Text: act.Value}}
+		}
+		if !strings.HasPrefix(act.ActionID, choicePrefix) {
 			continue
 		}
 		label := act.Text.Text
@@ -220,6 +236,14 @@ func (a *Adapter) process(ctx context.Context, h bot.Handler, ev event) error {
 	case evNotice:
 		// Best effort: a lost notice costs the customer nothing they wrote.
 		a.postNotice(ctx, ev.channel, ev.user, ev.notice, false)
+	case evChannel:
+		if a.desk != nil && ev.channel == a.handoffChannel {
+			a.agentAct(ctx, agentEvent{user: ev.user, thread: ev.msg.Thread, text: ev.msg.Text})
+		}
+	case evTicket:
+		if id, err := strconv.ParseInt(ev.msg.Text, 10, 64); err == nil && a.desk != nil && ev.channel == a.handoffChannel {
+			a.agentAct(ctx, agentEvent{user: ev.user, ticket: id, kind: handoff.ActionKind(ev.label)})
+		}
 	}
 	return nil
 }

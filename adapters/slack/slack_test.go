@@ -92,7 +92,7 @@ func TestReadEvent(t *testing.T) {
 		{file: "own_edit.json", kind: evIgnore},
 		{file: "file_share.json", kind: evNotice, notice: "nontext"},
 		{file: "message_deleted.json", kind: evIgnore},
-		{file: "channel_message.json", kind: evIgnore},
+		{file: "channel_message.json", kind: evChannel},
 		{file: "app_mention.json", kind: evIgnore},
 		{file: "url_verification.json", kind: evIgnore},
 	}

@@ -77,6 +77,7 @@ Environment:
   CALMBOT_SLACK_APP_TOKEN          Slack app-level token (xapp-...): Socket Mode
   CALMBOT_SLACK_SIGNING_SECRET     Slack signing secret: the Events API at /slack/events
   CALMBOT_SLACK_API_URL            Slack Web API base (default https://slack.com/api/)
+  CALMBOT_SLACK_HANDOFF_CHANNEL    Slack channel id where agents run handoffs
 
 Run "calmbot help <command>" for a command's flags.
 `

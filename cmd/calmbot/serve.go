@@ -63,7 +63,8 @@ also write to the app in Slack direct messages: over Socket Mode with an
 app-level token ($CALMBOT_SLACK_APP_TOKEN, xapp-...), or over the Events
 API with the signing secret ($CALMBOT_SLACK_SIGNING_SECRET; Slack posts to
 /slack/events and /slack/interactive). $CALMBOT_SLACK_API_URL points at
-another Web API base.
+another Web API base; $CALMBOT_SLACK_HANDOFF_CHANNEL (a channel id) is
+where support staff claim and answer tickets, one thread per ticket.
 
 Flags:
 `)

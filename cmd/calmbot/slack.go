@@ -44,8 +44,14 @@ func newSlack(_ context.Context, c adapters.Config) (bot.Adapter, error) {
 		}
 		opts = append(opts, slack.WithAPIURL(u))
 	}
-	if ch := c.Env(envSlackHandoffChannel); ch != "" && c.Log != nil {
-		c.Log.Warn("slack: the agent side (a handoff channel) is not built yet; " + envSlackHandoffChannel + " is ignored")
+	if ch := c.Env(envSlackHandoffChannel); ch != "" {
+		if !validChannelID(ch) {
+			return nil, &exitError{code: 2, msg: fmt.Sprintf("%s must be a channel id (C... or G..., from the channel's details), got %q", envSlackHandoffChannel, ch)}
+		}
+		if c.Handoff == nil {
+			return nil, &exitError{code: 2, msg: envSlackHandoffChannel + " needs the handoff service, which this command does not run"}
+		}
+		opts = append(opts, slack.WithHandoff(c.Handoff, ch))
 	}
 	a, err := slack.New(token, opts...)
 	if err != nil {
@@ -72,4 +78,18 @@ func (s slackAdapter) Start(ctx context.Context, h bot.Handler) error {
 		return fmt.Errorf("%w (the token is $%s)", err, envSlackBotToken)
 	}
 	return err
+}
+
+// validChannelID reports whether s looks like a Slack channel id: C or G,
+// then upper-case letters and digits.
+func validChannelID(s string) bool {
+	if len(s) < 2 || (s[0] != 'C' && s[0] != 'G') {
+		return false
+	}
+	for _, r := range s[1:] {
+		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
 }

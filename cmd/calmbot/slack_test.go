@@ -49,6 +49,8 @@ func TestNewSlackConfig(t *testing.T) {
 		{"user token", map[string]string{envSlackBotToken: "xoxp-1", envSlackAppToken: "xapp-1"}, "xoxb-"},
 		{"socket mode", map[string]string{envSlackBotToken: "xoxb-1", envSlackAppToken: "xapp-1"}, ""},
 		{"events api", map[string]string{envSlackBotToken: "xoxb-1", envSlackSigningSecret: "s3cret"}, ""},
+		{"handoff channel name", map[string]string{envSlackBotToken: "xoxb-1", envSlackAppToken: "xapp-1", envSlackHandoffChannel: "#support"}, "channel id"},
+		{"handoff without the service", map[string]string{envSlackBotToken: "xoxb-1", envSlackAppToken: "xapp-1", envSlackHandoffChannel: "C0123ABC"}, "handoff service"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
