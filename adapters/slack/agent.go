@@ -20,6 +20,7 @@ type Desk interface {
 	Act(ctx context.Context, agent string, a handoff.Action) (handoff.Result, error)
 	Brief(ctx context.Context, id int64) (handoff.Brief, error)
 	SubscribeAll() (<-chan handoff.Update, func())
+	AgentFor(ctx context.Context, platform, userID string) (handoff.Agent, error)
 	Provision(ctx context.Context, id handoff.Identity) (handoff.Agent, error)
 }
 
@@ -237,7 +238,10 @@ func (a *Adapter) agentAct(ctx context.Context, ev agentEvent) {
 	default:
 		return
 	}
-	agent, err := a.desk.Provision(ctx, handoff.Identity{Platform: Channel, UserID: ev.user, Name: a.displayName(ctx, ev.user)})
+	agent, err := a.desk.AgentFor(ctx, Channel, ev.user)
+	if errors.Is(err, handoff.ErrNotFound) {
+		agent, err = a.desk.Provision(ctx, handoff.Identity{Platform: Channel, UserID: ev.user, Name: a.displayName(ctx, ev.user)})
+	}
 	if err != nil {
 		a.log.Warn("slack: agent not provisioned", "user", ev.user, "err", err)
 		a.refuse(ctx, ev.user, "You cannot act on tickets here: "+err.Error())

@@ -108,6 +108,25 @@ func TestAgentSide(t *testing.T) {
 		}
 		return false
 	})
+	// Close: the ticket message loses its buttons and says so.
+	var claimed *fakeMessage
+	for _, m := range p.f.sentTo(handoffChannel) {
+		if m.TS == ticket.TS {
+			claimed = &m
+		}
+	}
+	if claimed == nil || len(claimed.Buttons) != 2 || claimed.Buttons[1].Text != "Close" {
+		t.Fatalf("claimed ticket message %+v", claimed)
+	}
+	p.f.click(agentUser, claimed, claimed.Buttons[1])
+	eventually(t, "the close shown", func() bool {
+		for _, m := range p.f.sentTo(handoffChannel) {
+			if m.TS == ticket.TS {
+				return strings.Contains(m.Text, "closed") && len(m.Buttons) == 0
+			}
+		}
+		return false
+	})
 	ag, err := svc.AgentFor(ctx, Channel, agentUser)
 	if err != nil || ag.ID == "" {
 		t.Errorf("the claiming member is no agent: %v", err)
