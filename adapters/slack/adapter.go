@@ -89,7 +89,8 @@ type Adapter struct {
 	seen    seenEvents
 	locales sync.Map // user id -> locale, "" when Slack reports none
 
-	qMu     sync.Mutex // the open questions' state, read and written as one
+	qMu     sync.Mutex     // the open questions' state, read and written as one
+	posting [64]sync.Mutex // by channel hash: held while a question is posted and recorded
 	partsMu sync.Mutex
 	parts   map[int64]int // outbox id -> parts of a split reply already sent
 }

@@ -223,7 +223,10 @@ func (a *Adapter) process(ctx context.Context, h bot.Handler, ev event) error {
 		a.closeQuestion(ctx, ev.channel, q.ts, "")
 	case evTap:
 		ev.msg.Locale = a.locale(ctx, ev.user)
+		mu := a.postingLock(ev.channel)
+		mu.Lock() // a question being posted is recorded first
 		q := a.question(ctx, ev.channel)
+		mu.Unlock()
 		if q.ts == "" || q.ts != ev.tapped {
 			a.postNotice(ctx, ev.channel, ev.user, "answered", true)
 			a.replaceButtons(ctx, ev.channel, ev.tapped, "", "")

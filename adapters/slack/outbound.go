@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -63,6 +65,11 @@ func (a *Adapter) Send(ctx context.Context, r bot.Reply) error {
 		withButtons := last && len(r.Choices) > 0
 		if withButtons {
 			opts = append(opts, slack.MsgOptionBlocks(questionBlocks(body, r.Choices)...))
+			// A click can arrive before the question is recorded: it
+			// waits for this.
+			mu := a.postingLock(channel)
+			mu.Lock()
+			defer mu.Unlock()
 		}
 		_, ts, err := a.api.PostMessageContext(ctx, channel, opts...)
 		if err != nil {
@@ -218,6 +225,14 @@ func (a *Adapter) setProgress(outboxID int64, sent int) {
 type question struct {
 	ts   string
 	text string // its escaped text, to keep when the buttons go
+}
+
+// postingLock is the lock Send holds while it posts and records channel's
+// question.
+func (a *Adapter) postingLock(channel string) *sync.Mutex {
+	h := fnv.New32a()
+	h.Write([]byte(channel))
+	return &a.posting[h.Sum32()%uint32(len(a.posting))]
 }
 
 // question returns channel's open question; a zero question for none.

@@ -444,3 +444,50 @@ func TestNew(t *testing.T) {
 		})
 	}
 }
+
+// A click that arrives before Send has recorded its question (Slack
+// delivers it while chat.postMessage is still answering) is still read as
+// the choice, not as a click on an old question.
+func TestClickBeforeQuestionRecorded(t *testing.T) {
+	p := newPlatform(t)
+	h := &recorder{}
+	a := started(t, p, h)
+	ch, u := channelID("pia"), userID("pia")
+	p.f.say(ch, u, "en-US", []string{"hi"})
+	eventually(t, "the first message", func() bool { return len(h.got()) == 1 && p.f.pendingCount() == 0 })
+	p.f.mu.Lock()
+	p.f.onPost = func(channel string) {
+		m := p.f.lastWithButtons(channel)
+		if m == nil {
+			return
+		}
+		p.f.click(u, m, m.Buttons[0])
+		// Let the adapter read the click before the answer comes: it must
+		// wait for the question, or it answers "already answered" at once.
+		deadline := time.After(300 * time.Millisecond)
+		for p.f.pendingCount() > 0 {
+			select {
+			case <-deadline:
+				return
+			default:
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}
+	p.f.mu.Unlock()
+	err := a.Send(context.Background(), bot.Reply{Address: address(ch), Text: "Which one?",
+		Choices: []bot.Choice{{ID: "track", Label: "Track it"}, {ID: "refund", Label: "Refund it"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the click handled", func() bool { return p.f.pendingCount() == 0 })
+	got := h.got()
+	if len(got) != 2 || got[1].Choice != "track" {
+		t.Errorf("handled %+v, want the click on the new question as choice track", got)
+	}
+	p.f.mu.Lock()
+	defer p.f.mu.Unlock()
+	if n := len(p.f.ephemeral[ch]); n != 0 {
+		t.Errorf("the click was answered %q", p.f.ephemeral[ch])
+	}
+}
