@@ -199,6 +199,13 @@ func tsTime(ts string) time.Time {
 	return time.Unix(s, us*1000).UTC()
 }
 
+// before reports whether Slack ts a is older than ts b; false when either
+// is not a ts.
+func before(a, b string) bool {
+	ta, tb := tsTime(a), tsTime(b)
+	return !ta.IsZero() && !tb.IsZero() && ta.Before(tb)
+}
+
 // unescape reverses Slack's escaping of &, < and > in a message's text.
 func unescape(s string) string {
 	if !strings.Contains(s, "&") {
@@ -213,14 +220,15 @@ func (a *Adapter) process(ctx context.Context, h bot.Handler, ev event) error {
 	switch ev.kind {
 	case evText:
 		ev.msg.Locale = a.locale(ctx, ev.user)
-		// The question open before this message: the reply to it may
-		// open the next one before Handle returns.
-		q := a.question(ctx, ev.channel)
 		if err := h.Handle(ctx, ev.msg); err != nil {
 			return err
 		}
-		// The customer answered in words: the question's buttons go.
-		a.closeQuestion(ctx, ev.channel, q.ts, "")
+		// The customer answered in words: the buttons of a question asked
+		// before this message go. A later one (the reply to it, or to a
+		// redelivered old message) stays open.
+		if q := a.question(ctx, ev.channel); before(q.ts, ev.msg.ID) {
+			a.closeQuestion(ctx, ev.channel, q.ts, "")
+		}
 	case evTap:
 		ev.msg.Locale = a.locale(ctx, ev.user)
 		mu := a.postingLock(ev.channel)

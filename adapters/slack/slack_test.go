@@ -491,3 +491,27 @@ func TestClickBeforeQuestionRecorded(t *testing.T) {
 		t.Errorf("the click was answered %q", p.f.ephemeral[ch])
 	}
 }
+
+// A redelivered old message does not take the buttons off the question
+// asked after it.
+func TestRedeliveryKeepsQuestion(t *testing.T) {
+	p := newPlatform(t)
+	h := &recorder{}
+	a := started(t, p, h)
+	ch, u := channelID("quinn"), userID("quinn")
+	p.f.say(ch, u, "en-US", []string{"my parcel is late"})
+	eventually(t, "the message", func() bool { return len(h.got()) == 1 && p.f.pendingCount() == 0 })
+	err := a.Send(context.Background(), bot.Reply{Address: address(ch), Text: "Which one?",
+		Choices: []bot.Choice{{ID: "track", Label: "Track it"}, {ID: "refund", Label: "Refund it"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.f.redeliver(ch)
+	eventually(t, "the redelivery handled", func() bool { return len(h.got()) == 2 && p.f.pendingCount() == 0 })
+	if m := p.f.lastWithButtons(ch); m == nil || len(m.Buttons) != 2 {
+		t.Errorf("the open question lost its buttons to a redelivered older message: %+v", m)
+	}
+	// A new typed answer closes it.
+	p.f.say(ch, u, "en-US", []string{"track it please"})
+	eventually(t, "the buttons removed", func() bool { return p.f.lastWithButtons(ch) == nil })
+}
