@@ -29,8 +29,8 @@ type Desk interface {
 // summary and the buttons Claim, Release and Close, updated as the ticket
 // changes; the customer's new messages go to the message's thread, and
 // what the ticket's holder writes in the thread goes to the customer on
-// their own channel (handoff.ParseCommand: "/note text" or "!text" is an
-// internal note, "/close", "/release" and the like are those actions).
+// their own channel (handoff.ParseCommand: "note: text", "/note text" or
+// "!text" is an internal note, "/close", "/release" and the like are those actions).
 // Whoever writes or clicks in channel is one of its members, and becomes
 // an agent (desk.Provision, with their Slack display name).
 func WithHandoff(desk Desk, channel string) Option {
@@ -234,7 +234,11 @@ func (a *Adapter) agentAct(ctx context.Context, ev agentEvent) {
 		if id == 0 || strings.TrimSpace(ev.text) == "" {
 			return
 		}
-		act = handoff.ParseCommand(id, ev.text)
+		if rest, ok := cutFold(strings.TrimSpace(ev.text), "note:"); ok {
+			act = handoff.Action{Kind: handoff.ActNote, Ticket: id, Text: strings.TrimSpace(rest)}
+		} else {
+			act = handoff.ParseCommand(id, ev.text)
+		}
 	default:
 		return
 	}
@@ -254,6 +258,14 @@ func (a *Adapter) agentAct(ctx context.Context, ev agentEvent) {
 	if act.Kind == handoff.ActClaim || act.Kind == handoff.ActRelease || act.Kind == handoff.ActClose {
 		a.showTicket(ctx, act.Ticket)
 	}
+}
+
+// cutFold is strings.CutPrefix ignoring case.
+func cutFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return s, false
 }
 
 // refusal explains a refused action to the agent.

@@ -78,6 +78,7 @@ func TestAgentSide(t *testing.T) {
 			"user": user, "text": text, "ts": ts, "thread_ts": ticket.TS})
 	}
 	reply(agentUser, "!customer sounds upset, be gentle")
+	reply(agentUser, "Note: refund approved by finance")
 	reply(otherUser, "I can take this")
 	reply(agentUser, "Hello, I am Ana from support. I will sort this out.")
 	eventually(t, "the agent's reply in the customer's DM", func() bool {
@@ -89,7 +90,7 @@ func TestAgentSide(t *testing.T) {
 		return false
 	})
 	for _, s := range p.Sent(chat) {
-		if strings.Contains(s.Text, "be gentle") || strings.Contains(s.Text, "I can take this") {
+		if strings.Contains(s.Text, "be gentle") || strings.Contains(s.Text, "finance") || strings.Contains(s.Text, "I can take this") {
 			t.Errorf("the customer got %q", s.Text)
 		}
 	}
