@@ -73,6 +73,7 @@ type Adapter struct {
 	readyErr error
 	me       *models.User
 	told     map[int64]bool // group chats already told to write privately
+	group    *agentGroup    // the agent group, nil without one
 
 	kbMu      sync.Mutex
 	keyboards map[int64]int // chat -> the message carrying the open question's keyboard; 0 for none
@@ -332,6 +333,11 @@ func (a *Adapter) run(ctx context.Context, connected bool) {
 			a.log.Warn("telegram: still not connected", "err", err, "retry_in", wait)
 			a.setReady(fmt.Errorf("telegram: %w", err))
 		}
+	}
+	if a.group != nil {
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		wg.Go(func() { a.group.run(ctx) })
 	}
 	if a.webhookURL != "" {
 		<-ctx.Done()
