@@ -1,5 +1,6 @@
 // Package telegram is calmbot's Telegram adapter: customers write to the bot
-// in private chats, on github.com/go-telegram/bot.
+// in private chats, and, given WithAgentGroup, agents take tickets in a
+// group chat (agent.go), on github.com/go-telegram/bot.
 //
 // Updates arrive by long polling (getUpdates, the default: no public URL
 // needed) or by webhook (Webhook, an http.Handler). Either way an update is
