@@ -403,3 +403,86 @@ func TestAgentGroupRestart(t *testing.T) {
 	}
 	d.groupLine(t, "📝 Note by grace: over to Ada soon")
 }
+
+// The telegram platform's agent surface, as adaptertest drives it: an
+// agent group with topics.
+var _ adaptertest.AgentPlatform = (*platform)(nil)
+
+var suiteAgents = map[string]fakeUser{"ada": ada, "bruno": bruno}
+
+func (p *platform) NewAgentAdapter(t testing.TB, api *handoff.Service) adaptertest.Adapter {
+	p.f.mu.Lock()
+	p.f.forums[group] = true
+	p.f.mu.Unlock()
+	return p.newAdapter(t, WithAgentGroup(group, api))
+}
+
+// ticketMsg is ticket id's message in the group.
+func (f *fakeAPI) ticketMsg(id int64) (fakeMessage, bool) {
+	for _, s := range f.sentTo(group) {
+		if strings.Contains(s.Text, "\n\nTicket #"+strconv.FormatInt(id, 10)+" ·") {
+			return s, true
+		}
+	}
+	return fakeMessage{}, false
+}
+
+func (p *platform) waitTicket(t testing.TB, id int64) fakeMessage {
+	t.Helper()
+	var m fakeMessage
+	eventually(t, "ticket "+strconv.FormatInt(id, 10)+" in the group", func() bool {
+		var ok bool
+		m, ok = p.f.ticketMsg(id)
+		return ok
+	})
+	return m
+}
+
+func (p *platform) Ticket(t testing.TB, id int64) adaptertest.Sent {
+	m := p.waitTicket(t, id)
+	s := adaptertest.Sent{Text: m.Text}
+	for _, b := range m.Buttons {
+		s.Buttons = append(s.Buttons, b.Text)
+	}
+	return s
+}
+
+func (p *platform) AgentTap(t testing.TB, agent string, id int64, label string) string {
+	t.Helper()
+	m := p.waitTicket(t, id)
+	d := data(m, label)
+	if d == "" {
+		t.Fatalf("ticket %d has no button %q: %+v", id, label, m.Buttons)
+	}
+	q := p.f.groupTap(suiteAgents[agent], m, d)
+	var text string
+	eventually(t, "the tap answered", func() bool {
+		var ok bool
+		text, ok = p.f.answer(q)
+		return ok
+	})
+	return text
+}
+
+func (p *platform) AgentSay(t testing.TB, agent string, id int64, text string) {
+	m := p.waitTicket(t, id)
+	replyTo := 0
+	if m.Thread == 0 {
+		replyTo = m.ID
+	}
+	p.f.groupSay(group, suiteAgents[agent], text, m.Thread, replyTo)
+}
+
+func (p *platform) Thread(id int64) []adaptertest.Sent {
+	m, ok := p.f.ticketMsg(id)
+	if !ok {
+		return nil
+	}
+	var out []adaptertest.Sent
+	for _, s := range p.f.sentTo(group) {
+		if s.ID != m.ID && (m.Thread != 0 && s.Thread == m.Thread || m.Thread == 0 && s.ReplyTo == m.ID) {
+			out = append(out, adaptertest.Sent{Text: s.Text})
+		}
+	}
+	return out
+}
