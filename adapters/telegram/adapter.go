@@ -15,9 +15,11 @@
 package telegram
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -176,10 +178,15 @@ func New(token string, opts ...Option) (*Adapter, error) {
 		tr.MaxIdleConnsPerHost = 64
 		a.client = &http.Client{Timeout: a.pollTimeout + 30*time.Second, Transport: tr}
 	}
+	// go-telegram streams each request's multipart body through a pipe,
+	// which net/http sends chunked, a write per part: read it whole first,
+	// so that a call is one write with a Content-Length.
+	sdkClient := *a.client
+	sdkClient.Transport = wholeBodies{base: a.client.Transport}
 	api, err := tg.New(a.token,
 		tg.WithSkipGetMe(),
 		tg.WithServerURL(a.apiURL),
-		tg.WithHTTPClient(a.pollTimeout, a.client),
+		tg.WithHTTPClient(a.pollTimeout, &sdkClient),
 		tg.WithErrorsHandler(func(err error) { a.log.Warn("telegram client", "err", err) }),
 		tg.WithNotAsyncHandlers(),
 	)
@@ -369,4 +376,30 @@ func validSecret(s string) bool {
 		}
 	}
 	return true
+}
+
+// wholeBodies is an http.RoundTripper that reads a request's streamed body
+// whole before sending it (go-telegram's bodies are a few kilobytes).
+type wholeBodies struct{ base http.RoundTripper }
+
+func (w wholeBodies) RoundTrip(r *http.Request) (*http.Response, error) {
+	base := w.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength > 0 {
+		return base.RoundTrip(r)
+	}
+	b, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("telegram: read the request body: %w", err)
+	}
+	c := r.Clone(r.Context())
+	c.Body, c.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+	c.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	if len(b) == 0 {
+		c.Body, c.GetBody = http.NoBody, nil // else net/http sends an unknown length
+	}
+	return base.RoundTrip(c)
 }

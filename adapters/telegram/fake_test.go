@@ -83,6 +83,8 @@ type fakeButton struct{ Text, Data string }
 type fakeCall struct {
 	Method string
 	Params map[string]string
+	// Chunked is set for a request sent without a Content-Length.
+	Chunked bool
 }
 
 func newFakeAPI(t testing.TB) *fakeAPI {
@@ -129,7 +131,7 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.mu.Lock()
-	f.calls = append(f.calls, fakeCall{method, params})
+	f.calls = append(f.calls, fakeCall{method, params, slices.Contains(r.TransferEncoding, "chunked")})
 	f.mu.Unlock()
 	switch method {
 	case "getMe":
