@@ -178,20 +178,20 @@ func (g *agentGroup) show(ctx context.Context, t *handoff.Ticket) {
 		}
 		return
 	}
-	b, err := g.api.Brief(ctx, t.ID)
-	if err != nil {
-		g.warn(ctx, "telegram agent group: ticket not read", "ticket", t.ID, "err", err)
-		return
-	}
-	b.Ticket = t // the update's version: Brief may have read an older one
 	status := g.status(t)
 	key := status + "|" + strconv.FormatBool(t.Open())
 	g.mu.Lock()
 	same := g.shown[t.ID] == key
 	g.mu.Unlock()
 	if same {
+		return // a move in the queue: the message shows the same
+	}
+	b, err := g.api.Brief(ctx, t.ID)
+	if err != nil {
+		g.warn(ctx, "telegram agent group: ticket not read", "ticket", t.ID, "err", err)
 		return
 	}
+	b.Ticket = t // the update's version: Brief may have read an older one
 	_, err = g.a.api.EditMessageText(ctx, &tg.EditMessageTextParams{
 		ChatID: g.chat, MessageID: p.msg, Text: ticketText(status, b), ReplyMarkup: g.buttons(t),
 	})
