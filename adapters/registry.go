@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/handoff"
 )
 
 // Config is the host's configuration a Factory builds its adapter from.
@@ -41,6 +42,9 @@ type Config struct {
 	// Engine is the conversation engine, for adapters that need more of it
 	// than the bot.Handler that Start passes (the web chat's transcripts).
 	Engine *bot.Engine
+	// Handoff is the agent API, for adapters with an agent surface (the
+	// Telegram agent group); nil when there is none.
+	Handoff *handoff.Service
 }
 
 // Env returns the configuration value of key, "" when unset.

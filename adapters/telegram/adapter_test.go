@@ -532,3 +532,17 @@ func TestButtons(t *testing.T) {
 		t.Errorf("a stale tap was stored")
 	}
 }
+
+// Bot API calls go out whole, with a Content-Length: go-telegram's
+// streamed multipart bodies would go chunked, a write per part.
+func TestCallsNotChunked(t *testing.T) {
+	s := start(t, nil)
+	s.p.f.sayAll(4343, "en", []string{"my order hasn't arrived"})
+	eventually(t, "an answer", func() bool { return len(s.p.f.sentTo(4343)) > 0 })
+	calls := append(s.p.f.callsTo("sendMessage"), s.p.f.callsTo("getMe")...)
+	for _, c := range calls {
+		if c.Chunked {
+			t.Errorf("%s sent chunked", c.Method)
+		}
+	}
+}

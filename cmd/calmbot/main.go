@@ -73,6 +73,8 @@ Environment:
   CALMBOT_TELEGRAM_API_URL         Bot API server (default https://api.telegram.org)
   CALMBOT_TELEGRAM_WEBHOOK_URL     public https URL for a webhook instead of polling
   CALMBOT_TELEGRAM_WEBHOOK_SECRET  the webhook's secret token (required with the URL)
+  CALMBOT_TELEGRAM_AGENT_GROUP     chat id of a Telegram group where agents take tickets
+  CALMBOT_TELEGRAM_AGENTS          only these Telegram user ids (comma-separated) act there
 
 Run "calmbot help <command>" for a command's flags.
 `

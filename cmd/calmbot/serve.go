@@ -56,7 +56,11 @@ With a Telegram bot token ($CALMBOT_TELEGRAM_TOKEN or --telegram-token)
 customers can also write to the bot on Telegram (long polling; for a
 webhook set $CALMBOT_TELEGRAM_WEBHOOK_URL and
 $CALMBOT_TELEGRAM_WEBHOOK_SECRET; $CALMBOT_TELEGRAM_API_URL points at
-another Bot API server).
+another Bot API server). With $CALMBOT_TELEGRAM_AGENT_GROUP (a group's
+chat id, such as -1001234567890) agents take tickets in that group: each
+ticket a message with Claim, Release and Close, in a topic of its own
+when the group has topics; every member is an agent, or only the user ids
+of $CALMBOT_TELEGRAM_AGENTS (comma-separated).
 
 Flags:
 `)

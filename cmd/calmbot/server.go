@@ -121,7 +121,7 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 	}
 	s.handoff.SetEngine(s.engine)
 	h := cfg.http
-	s.adapters, err = serveAdapters(h).Build(ctx, adapters.Config{Getenv: cfg.getenv, Log: cfg.log, State: cfg.store, Key: key, Engine: s.engine})
+	s.adapters, err = serveAdapters(h).Build(ctx, adapters.Config{Getenv: cfg.getenv, Log: cfg.log, State: cfg.store, Key: key, Engine: s.engine, Handoff: s.handoff})
 	if err != nil {
 		return nil, err
 	}
