@@ -89,7 +89,13 @@ func WithGatewayURL(url string) Option { return func(a *Adapter) { a.gatewayURL 
 func WithHTTPClient(c *http.Client) Option { return func(a *Adapter) { a.client = c } }
 
 // WithLogger sets the adapter's logger.
-func WithLogger(l *slog.Logger) Option { return func(a *Adapter) { a.log = l } }
+func WithLogger(l *slog.Logger) Option {
+	return func(a *Adapter) {
+		if l != nil {
+			a.log = l
+		}
+	}
+}
 
 // WithState keeps the adapter's durable values (the last stored message id
 // of each conversation, the support threads, the open buttons) in st.

@@ -372,3 +372,31 @@ func TestBotsIgnored(t *testing.T) {
 		t.Errorf("stored %q", in[0].Text)
 	}
 }
+
+// TestInviteURL pins the numbers the README gives.
+func TestInviteURL(t *testing.T) {
+	if Intents != 37377 {
+		t.Errorf("Intents = %d, the README says 37377", Intents)
+	}
+	if got, want := InviteURL("123"), "https://discord.com/oauth2/authorize?client_id=123&scope=bot&permissions=309237713920"; got != want {
+		t.Errorf("InviteURL = %s, want %s", got, want)
+	}
+}
+
+// TestGatewayURL: with WithGatewayURL the adapter dials that gateway and
+// never asks GET /gateway.
+func TestGatewayURL(t *testing.T) {
+	p := newPlatform(t)
+	p.f.noGateway = true
+	ws := "ws" + strings.TrimPrefix(p.f.hub.srv.URL, "http") + "/ws/" + p.f.path
+	a := p.newAdapter(t, WithGatewayURL(ws))
+	h := bottest.New(t, adaptertest.Flows(t))
+	h.Engine.Register(Channel, a)
+	if err := a.Start(context.Background(), h.Engine); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	defer a.Stop(context.Background())
+	p.f.waitReady(t)
+	p.Say(t, "rita", "en", "my order hasn't arrived")
+	eventually(t, "a reply", func() bool { return len(p.Sent("rita")) > 0 })
+}

@@ -108,6 +108,7 @@ type fakeDiscord struct {
 	gate        chan struct{}   // when set, gateway connections wait for it to close
 	blocked     map[string]bool // channels whose sends answer 403 50007
 	rejectAuth  bool            // Identify and Resume answered with close 4004
+	noGateway   bool            // GET /gateway answers 500
 }
 
 type fakeSession struct {
@@ -359,6 +360,8 @@ func (f *fakeDiscord) rest(w http.ResponseWriter, r *http.Request, path string) 
 	switch {
 	case r.Method == http.MethodGet && path == "users/@me":
 		writeJSON(w, 200, botUser())
+	case r.Method == http.MethodGet && path == "gateway" && f.noGateway:
+		apiError(w, 500, 0, "500: Internal Server Error")
 	case r.Method == http.MethodGet && path == "gateway":
 		writeJSON(w, 200, map[string]any{"url": "ws" + strings.TrimPrefix(f.hub.srv.URL, "http") + "/ws/" + f.path})
 	case len(seg) == 3 && seg[0] == "channels" && seg[2] == "messages" && r.Method == http.MethodPost:
