@@ -146,6 +146,7 @@ type Adapter struct {
 	readyErr error
 	queues   map[string]*queue
 	active   map[string]bool // conversations whose last id is kept
+	order    []string        // active, oldest first
 	workers  sync.WaitGroup
 
 	partsMu sync.Mutex
@@ -173,7 +174,10 @@ func New(token string, opts ...Option) (*Adapter, error) {
 		o(a)
 	}
 	if a.client == nil {
-		a.client = &http.Client{Timeout: 30 * time.Second}
+		// Replies to many conversations go out at once: keep connections.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 64
+		a.client = &http.Client{Timeout: 30 * time.Second, Transport: t}
 	}
 	if !strings.HasPrefix(a.apiURL, "http://") && !strings.HasPrefix(a.apiURL, "https://") {
 		return nil, fmt.Errorf("discord: API URL %q is not http:// or https://", a.apiURL)

@@ -119,12 +119,8 @@ func (a *Adapter) onDisconnect(*dg.Session, *dg.Disconnect) {
 // before the events the new session delivers.
 func (a *Adapter) catchUpAll() {
 	a.mu.Lock()
-	ids := make([]string, 0, len(a.active))
-	for id := range a.active {
-		ids = append(ids, id)
-	}
+	ids := slices.Clone(a.order)
 	a.mu.Unlock()
-	slices.Sort(ids)
 	for _, id := range ids {
 		a.enqueue(id, task{catchUp: id})
 	}
@@ -179,13 +175,17 @@ func (a *Adapter) loadActive(ctx context.Context) error {
 	}
 	a.mu.Lock()
 	for _, id := range ids {
-		a.active[id] = true
+		if !a.active[id] {
+			a.active[id] = true
+			a.order = append(a.order, id)
+		}
 	}
 	a.mu.Unlock()
 	return nil
 }
 
-// activate records channel as a conversation a reconnect checks.
+// activate records channel as a conversation a reconnect checks: the
+// maxActive most recently started ones are kept.
 func (a *Adapter) activate(ctx context.Context, channel string) error {
 	a.mu.Lock()
 	if a.active[channel] {
@@ -193,16 +193,13 @@ func (a *Adapter) activate(ctx context.Context, channel string) error {
 		return nil
 	}
 	a.active[channel] = true
-	ids := make([]string, 0, len(a.active))
-	for id := range a.active {
-		ids = append(ids, id)
+	a.order = append(a.order, channel)
+	if len(a.order) > maxActive {
+		delete(a.active, a.order[0])
+		a.order = slices.Delete(a.order, 0, 1)
 	}
+	b, _ := json.Marshal(a.order)
 	a.mu.Unlock()
-	slices.SortFunc(ids, func(x, y string) int { return cmpSnowflake(y, x) })
-	if len(ids) > maxActive {
-		ids = ids[:maxActive]
-	}
-	b, _ := json.Marshal(ids)
 	return a.state.Set(ctx, activeKey, string(b))
 }
 
@@ -426,12 +423,9 @@ func (a *Adapter) catchUp(ctx context.Context, channel string) error {
 func (a *Adapter) forget(ctx context.Context, channel string) {
 	a.mu.Lock()
 	delete(a.active, channel)
-	ids := make([]string, 0, len(a.active))
-	for id := range a.active {
-		ids = append(ids, id)
-	}
+	a.order = slices.DeleteFunc(a.order, func(id string) bool { return id == channel })
+	b, _ := json.Marshal(a.order)
 	a.mu.Unlock()
-	b, _ := json.Marshal(ids)
 	_ = a.state.Set(ctx, activeKey, string(b))
 }
 
