@@ -136,6 +136,7 @@ type Adapter struct {
 	guildLocale string
 	retryMin    time.Duration
 	retryMax    time.Duration
+	staff       *Staff
 
 	mu       sync.Mutex
 	s        *dg.Session
@@ -246,6 +247,12 @@ func (a *Adapter) Start(ctx context.Context, h bot.Handler) error {
 	a.readyErr = errors.New("discord: gateway not connected yet")
 	a.mu.Unlock()
 
+	if a.staff != nil {
+		updates, unsubscribe := a.staff.Desk.SubscribeAll()
+		a.workers.Add(1)
+		go a.staffLoop(runCtx, updates)
+		context.AfterFunc(runCtx, unsubscribe)
+	}
 	s.AddHandler(a.onReady)
 	s.AddHandler(a.onResumed)
 	s.AddHandler(a.onDisconnect)

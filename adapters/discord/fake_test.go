@@ -523,6 +523,7 @@ func (f *fakeDiscord) list(w http.ResponseWriter, channel, after, limit string) 
 
 func (f *fakeDiscord) edit(w http.ResponseWriter, channel, id string, body []byte) {
 	var req struct {
+		Content    *string         `json:"content"`
 		Components json.RawMessage `json:"components"`
 	}
 	_ = json.Unmarshal(body, &req)
@@ -535,6 +536,9 @@ func (f *fakeDiscord) edit(w http.ResponseWriter, channel, id string, body []byt
 	}
 	if req.Components != nil {
 		m.Components = req.Components
+	}
+	if req.Content != nil {
+		m.Content = *req.Content
 	}
 	out := m.json()
 	f.mu.Unlock()

@@ -252,6 +252,15 @@ func (a *Adapter) handleMessage(ctx context.Context, m *dg.Message) error {
 	if s == nil {
 		return nil
 	}
+	if a.staff != nil && !a.support[m.ChannelID] {
+		ticket, err := a.state.Get(ctx, threadTicketKey+m.ChannelID)
+		if err != nil {
+			return err
+		}
+		if ticket != "" {
+			return a.handleStaffMessage(ctx, m, ticket)
+		}
+	}
 	conv, ok, err := a.conversation(ctx, s, m)
 	if err != nil || !ok {
 		return err
@@ -329,6 +338,9 @@ func (a *Adapter) handlePress(ctx context.Context, i *dg.Interaction) error {
 	data, ok := i.Data.(dg.MessageComponentInteractionData)
 	if !ok {
 		return nil
+	}
+	if a.staff != nil && strings.HasPrefix(data.CustomID, staffPrefix) {
+		return a.handleStaffPress(ctx, i, data.CustomID)
 	}
 	choice, ok := strings.CutPrefix(data.CustomID, choicePrefix)
 	if !ok {

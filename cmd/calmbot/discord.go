@@ -19,6 +19,8 @@ const (
 	envDiscordSupportChannels = "CALMBOT_DISCORD_SUPPORT_CHANNELS"
 	envDiscordGuildLocale     = "CALMBOT_DISCORD_GUILD_LOCALE"
 	envDiscordStaffChannel    = "CALMBOT_DISCORD_STAFF_CHANNEL"
+	envDiscordAgentRoles      = "CALMBOT_DISCORD_AGENT_ROLES"
+	envDiscordAgentUsers      = "CALMBOT_DISCORD_AGENT_USERS"
 )
 
 // newDiscord is the Discord adapter's factory: nil when no token is
@@ -39,26 +41,56 @@ func newDiscord(_ context.Context, c adapters.Config) (bot.Adapter, error) {
 	if u := c.Env(envDiscordGatewayURL); u != "" {
 		opts = append(opts, discord.WithGatewayURL(u))
 	}
-	if s := c.Env(envDiscordSupportChannels); s != "" {
-		ids := strings.Split(s, ",")
-		for _, id := range ids {
-			if id = strings.TrimSpace(id); id != "" && strings.Trim(id, "0123456789") != "" {
-				return nil, &exitError{code: 2, msg: fmt.Sprintf("%s: %q is not a Discord channel id (digits; Developer Mode > Copy Channel ID)", envDiscordSupportChannels, id)}
-			}
-		}
-		opts = append(opts, discord.WithSupportChannels(ids...))
+	support, err := discordIDs(envDiscordSupportChannels, c.Env(envDiscordSupportChannels))
+	if err != nil {
+		return nil, err
 	}
+	opts = append(opts, discord.WithSupportChannels(support...))
 	if l := c.Env(envDiscordGuildLocale); l != "" {
 		opts = append(opts, discord.WithGuildLocale(l))
 	}
-	if c.Env(envDiscordStaffChannel) != "" && c.Log != nil {
-		c.Log.Warn("discord: " + envDiscordStaffChannel + " is set, but the Discord agent side is not built yet: agents work in the web desk")
+	if staff := strings.TrimSpace(c.Env(envDiscordStaffChannel)); staff != "" {
+		roles, err := discordIDs(envDiscordAgentRoles, c.Env(envDiscordAgentRoles))
+		if err != nil {
+			return nil, err
+		}
+		users, err := discordIDs(envDiscordAgentUsers, c.Env(envDiscordAgentUsers))
+		if err != nil {
+			return nil, err
+		}
+		if _, err := discordIDs(envDiscordStaffChannel, staff); err != nil {
+			return nil, err
+		}
+		if len(roles) == 0 && len(users) == 0 {
+			return nil, &exitError{code: 2, msg: fmt.Sprintf("%s needs %s or %s: who counts as an agent", envDiscordStaffChannel, envDiscordAgentRoles, envDiscordAgentUsers)}
+		}
+		if c.Handoff == nil {
+			return nil, &exitError{code: 2, msg: envDiscordStaffChannel + ": this command has no agent side"}
+		}
+		opts = append(opts, discord.WithStaff(discord.Staff{Desk: c.Handoff, Channel: staff, Roles: roles, Users: users}))
 	}
 	a, err := discord.New(token, opts...)
 	if err != nil {
 		return nil, &exitError{code: 2, msg: err.Error()}
 	}
 	return discordAdapter{a}, nil
+}
+
+// discordIDs reads a comma-separated list of Discord ids (snowflakes:
+// digits) from variable name.
+func discordIDs(name, s string) ([]string, error) {
+	var out []string
+	for id := range strings.SplitSeq(s, ",") {
+		id = strings.TrimSpace(id)
+		if id == "" {
+			continue
+		}
+		if strings.Trim(id, "0123456789") != "" {
+			return nil, &exitError{code: 2, msg: fmt.Sprintf("%s: %q is not a Discord id (digits; Developer Mode > Copy ID)", name, id)}
+		}
+		out = append(out, id)
+	}
+	return out, nil
 }
 
 // discordAdapter is the Discord adapter whose refused token names where

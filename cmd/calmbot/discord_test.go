@@ -49,6 +49,9 @@ func TestDiscordConfig(t *testing.T) {
 		{"no token", map[string]string{}, "", true},
 		{"token", map[string]string{envDiscordToken: "abc", envDiscordSupportChannels: "123, 456"}, "", false},
 		{"bad channel", map[string]string{envDiscordToken: "abc", envDiscordSupportChannels: "123,#support"}, envDiscordSupportChannels, false},
+		{"staff without agents", map[string]string{envDiscordToken: "abc", envDiscordStaffChannel: "789"}, envDiscordAgentRoles, false},
+		{"staff without a desk", map[string]string{envDiscordToken: "abc", envDiscordStaffChannel: "789", envDiscordAgentRoles: "5"}, "no agent side", false},
+		{"bad role", map[string]string{envDiscordToken: "abc", envDiscordStaffChannel: "789", envDiscordAgentRoles: "@agents"}, envDiscordAgentRoles, false},
 		{"bad gateway", map[string]string{envDiscordToken: "abc", envDiscordGatewayURL: "http://x"}, "gateway URL", false},
 	}
 	for _, tt := range tests {
