@@ -106,16 +106,23 @@ func (a *Adapter) showTicket(ctx context.Context, s *dg.Session, t *handoff.Tick
 		return err
 	}
 	open := t.Status != handoff.StatusClosed
-	content := clip(escape(ticketText(t)))
+	b, err := a.staff.Desk.Brief(ctx, t.ID)
+	if err != nil {
+		return err
+	}
+	content := clip(escape(ticketText(t, b.Summary)))
 	if msgID != "" {
-		comps := staffButtons(t.ID, !open)
+		comps := []dg.MessageComponent{} // a closed ticket's message loses its buttons
+		if open {
+			comps = staffButtons(t.ID)
+		}
 		_, err := s.ChannelMessageEditComplex(&dg.MessageEdit{ID: msgID, Channel: a.staff.Channel, Content: &content, Components: &comps, AllowedMentions: noMentions()}, dg.WithContext(ctx))
 		return err
 	}
 	if !open {
 		return nil
 	}
-	m, err := s.ChannelMessageSendComplex(a.staff.Channel, &dg.MessageSend{Content: content, Components: staffButtons(t.ID, false), AllowedMentions: noMentions()}, dg.WithContext(ctx))
+	m, err := s.ChannelMessageSendComplex(a.staff.Channel, &dg.MessageSend{Content: content, Components: staffButtons(t.ID), AllowedMentions: noMentions()}, dg.WithContext(ctx))
 	if err != nil {
 		return fmt.Errorf("post ticket: %w", err)
 	}
@@ -127,10 +134,6 @@ func (a *Adapter) showTicket(ctx context.Context, s *dg.Session, t *handoff.Tick
 		return fmt.Errorf("open ticket thread: %w", err)
 	}
 	if err := a.state.Set(ctx, threadTicketKey+th.ID, strconv.FormatInt(t.ID, 10)); err != nil {
-		return err
-	}
-	b, err := a.staff.Desk.Brief(ctx, t.ID)
-	if err != nil {
 		return err
 	}
 	var tr strings.Builder
@@ -152,21 +155,31 @@ func (a *Adapter) showTicket(ctx context.Context, s *dg.Session, t *handoff.Tick
 	return nil
 }
 
-// ticketText is the ticket's message: who waits, why, and who holds it.
-func ticketText(t *handoff.Ticket) string {
+// ticketText is the ticket's message: what the customer wants, why they
+// were handed off, and who holds the ticket.
+func ticketText(t *handoff.Ticket, sum handoff.Summary) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Ticket %d · %s · %s priority · %s · %s\n", t.ID, t.Reason, t.Priority, t.Lang, t.Address)
+	if sum.Concern != "" {
+		fmt.Fprintf(&b, "Concern: %s\n", sum.Concern)
+	}
+	if sum.FirstMessage != "" {
+		fmt.Fprintf(&b, "First message: %s\n", sum.FirstMessage)
+	}
 	status := string(t.Status)
 	if t.Owner != "" {
 		status += " · claimed by " + t.Owner
 	}
-	return fmt.Sprintf("Ticket %d · %s · %s priority · %s · %s\n%s", t.ID, t.Reason, t.Priority, t.Lang, t.Address, status)
+	b.WriteString(status)
+	return b.String()
 }
 
-func staffButtons(id int64, off bool) []dg.MessageComponent {
+func staffButtons(id int64) []dg.MessageComponent {
 	n := strconv.FormatInt(id, 10)
 	return []dg.MessageComponent{dg.ActionsRow{Components: []dg.MessageComponent{
-		dg.Button{Label: "Claim", Style: dg.PrimaryButton, CustomID: staffPrefix + "claim:" + n, Disabled: off},
-		dg.Button{Label: "Release to the bot", Style: dg.SecondaryButton, CustomID: staffPrefix + "release:" + n, Disabled: off},
-		dg.Button{Label: "Close", Style: dg.DangerButton, CustomID: staffPrefix + "close:" + n, Disabled: off},
+		dg.Button{Label: "Claim", Style: dg.PrimaryButton, CustomID: staffPrefix + "claim:" + n},
+		dg.Button{Label: "Release to the bot", Style: dg.SecondaryButton, CustomID: staffPrefix + "release:" + n},
+		dg.Button{Label: "Close", Style: dg.DangerButton, CustomID: staffPrefix + "close:" + n},
 	}}}
 }
 

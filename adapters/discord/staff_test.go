@@ -3,8 +3,11 @@ package discord
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -19,6 +22,106 @@ const (
 	staffChannel = "710000000000000001"
 	agentRole    = "555000000000000001"
 )
+
+var _ adaptertest.AgentPlatform = (*platform)(nil)
+
+// NewAgentAdapter implements adaptertest.AgentPlatform: the adapter with
+// the staff channel on api, every agent of the suite a member with the
+// agent role.
+func (p *platform) NewAgentAdapter(t testing.TB, api *handoff.Service) adaptertest.Adapter {
+	p.f.mu.Lock()
+	p.f.channelLocked(staffChannel).guild = fakeGuild
+	p.f.mu.Unlock()
+	return p.newAdapter(t, WithStaff(Staff{Desk: api, Channel: staffChannel, Roles: []string{agentRole}}))
+}
+
+// ticketMessage waits until ticket id has its message in the staff
+// channel and returns the message's id (also its thread's).
+func (p *platform) ticketMessage(t testing.TB, id int64) string {
+	t.Helper()
+	var msg string
+	eventually(t, fmt.Sprintf("ticket %d in the staff channel", id), func() bool {
+		msg, _ = p.state.Get(context.Background(), ticketMsgKey+strconv.FormatInt(id, 10))
+		return msg != ""
+	})
+	return msg
+}
+
+// Ticket implements adaptertest.AgentPlatform.
+func (p *platform) Ticket(t testing.TB, id int64) adaptertest.Sent {
+	msg := p.ticketMessage(t, id)
+	p.f.mu.Lock()
+	defer p.f.mu.Unlock()
+	m := p.f.findLocked(staffChannel, msg)
+	s := adaptertest.Sent{Text: unescape(m.Content)}
+	for _, b := range buttons(m.Components) {
+		s.Buttons = append(s.Buttons, b.Label)
+	}
+	return s
+}
+
+func agentUser(agent string) map[string]any {
+	user, _ := chatIDs("agent-" + agent)
+	return map[string]any{"id": user, "username": agent, "global_name": strings.ToUpper(agent[:1]) + agent[1:]}
+}
+
+// AgentTap implements adaptertest.AgentPlatform: the press is answered
+// silently (a deferred update), so it returns "" once acknowledged.
+func (p *platform) AgentTap(t testing.TB, agent string, id int64, label string) string {
+	t.Helper()
+	msg := p.ticketMessage(t, id)
+	f := p.f
+	f.mu.Lock()
+	m := f.findLocked(staffChannel, msg)
+	var custom string
+	for _, b := range buttons(m.Components) {
+		if strings.HasPrefix(b.Label, label) {
+			custom = b.CustomID
+		}
+	}
+	if custom == "" {
+		f.mu.Unlock()
+		t.Fatalf("ticket %d has no %q button", id, label)
+	}
+	iid := f.idLocked()
+	raw, _ := json.Marshal(map[string]any{
+		"id": iid, "application_id": fakeBotID, "type": 3, "token": "itoken-" + iid, "version": 1,
+		"channel_id": staffChannel, "guild_id": fakeGuild,
+		"member":  map[string]any{"user": agentUser(agent), "roles": []string{agentRole}},
+		"data":    map[string]any{"custom_id": custom, "component_type": 2},
+		"message": m.json(),
+	})
+	f.dispatchLocked("INTERACTION_CREATE", json.RawMessage(raw))
+	f.mu.Unlock()
+	eventually(t, "the press acknowledged", func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return slices.Contains(f.acks, iid)
+	})
+	return ""
+}
+
+// AgentSay implements adaptertest.AgentPlatform: agent writes in the
+// ticket's thread.
+func (p *platform) AgentSay(t testing.TB, agent string, id int64, text string) {
+	thread := p.ticketMessage(t, id)
+	p.f.mu.Lock()
+	defer p.f.mu.Unlock()
+	p.f.channelLocked(thread)
+	p.f.dispatchLocked("MESSAGE_CREATE", map[string]any{
+		"id": p.f.idLocked(), "channel_id": thread, "guild_id": fakeGuild, "author": agentUser(agent),
+		"member": map[string]any{"roles": []string{agentRole}}, "content": text,
+	})
+}
+
+// Thread implements adaptertest.AgentPlatform.
+func (p *platform) Thread(id int64) []adaptertest.Sent {
+	msg, _ := p.state.Get(context.Background(), ticketMsgKey+strconv.FormatInt(id, 10))
+	if msg == "" {
+		return nil
+	}
+	return p.f.sentTo(msg)
+}
 
 // pressStaff has user (with roles) press the button labelled label on the
 // staff channel's message of the ticket.
