@@ -110,6 +110,14 @@ type AgentPlatform interface {
 	Thread(id int64) []Sent
 }
 
+// Unforgeable is implemented by a Platform whose adapter takes no inbound
+// request that anyone could forge (a gateway client, which dials the
+// platform itself with its token and serves no webhook): Run skips the
+// Forged scenario for it, logging the reason Unforgeable returns.
+type Unforgeable interface {
+	Unforgeable() string
+}
+
 // Config is what Run needs.
 type Config struct {
 	// Platform returns a fresh fake for one scenario.
@@ -616,6 +624,9 @@ func joined(sent []Sent) string {
 
 func forged(t *testing.T, cfg Config) {
 	en := newEnv(t, cfg)
+	if u, ok := en.p.(Unforgeable); ok {
+		t.Skip(u.Unforgeable())
+	}
 	en.start(envOptions{})
 	const chat = "mallory"
 	if got := en.p.Forge(t, chat, "I want a refund of everything"); got != 401 {

@@ -62,6 +62,15 @@ ticket a message with Claim, Release and Close, in a topic of its own
 when the group has topics; every member is an agent, or only the user ids
 of $CALMBOT_TELEGRAM_AGENTS (comma-separated).
 
+With a Discord bot token ($CALMBOT_DISCORD_TOKEN) customers can also
+write to the bot on Discord: in direct messages, and in the support
+channels $CALMBOT_DISCORD_SUPPORT_CHANNELS (channel ids, comma-separated;
+each customer gets a thread). $CALMBOT_DISCORD_GUILD_LOCALE is the locale
+of server messages; $CALMBOT_DISCORD_API_URL and
+$CALMBOT_DISCORD_GATEWAY_URL point at a proxy. With
+$CALMBOT_DISCORD_STAFF_CHANNEL (and $CALMBOT_DISCORD_AGENT_ROLES or
+$CALMBOT_DISCORD_AGENT_USERS) agents take tickets in that channel.
+
 Flags:
 `)
 		fs.PrintDefaults()
