@@ -637,9 +637,13 @@ func (f *fakeDiscord) tapLocked(chat, channel string, n int) (string, error) {
 }
 
 type fakeButton struct {
+	Type     int    `json:"type"`
 	Label    string `json:"label"`
 	CustomID string `json:"custom_id"`
 	Disabled bool   `json:"disabled"`
+	Options  []struct {
+		Value string `json:"value"`
+	} `json:"options"`
 }
 
 // buttons reads the buttons of a message's components.
@@ -651,7 +655,28 @@ func buttons(raw json.RawMessage) []fakeButton {
 	_ = json.Unmarshal(raw, &rows)
 	var out []fakeButton
 	for _, r := range rows {
-		out = append(out, r.Components...)
+		for _, c := range r.Components {
+			if c.Type == 2 { // a button; 3 is a select menu
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// selects reads the select menus of a message's components.
+func selects(raw json.RawMessage) []fakeButton {
+	var rows []struct {
+		Components []fakeButton `json:"components"`
+	}
+	_ = json.Unmarshal(raw, &rows)
+	var out []fakeButton
+	for _, r := range rows {
+		for _, c := range r.Components {
+			if c.Type == 3 {
+				out = append(out, c)
+			}
+		}
 	}
 	return out
 }

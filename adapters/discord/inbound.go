@@ -340,7 +340,7 @@ func (a *Adapter) handlePress(ctx context.Context, i *dg.Interaction) error {
 		return nil
 	}
 	if a.staff != nil && strings.HasPrefix(data.CustomID, staffPrefix) {
-		return a.handleStaffPress(ctx, i, data.CustomID)
+		return a.handleStaffPress(ctx, i, data)
 	}
 	choice, ok := strings.CutPrefix(data.CustomID, choicePrefix)
 	if !ok {

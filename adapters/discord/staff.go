@@ -35,10 +35,12 @@ type Staff struct {
 }
 
 // WithStaff runs the staff channel: each ticket is a message there with
-// its summary and the buttons Claim, Release and Close, and a thread with
+// its summary, the buttons Claim, Release and Close and a menu of the
+// stages to release to, and a thread with
 // the transcript, where new customer messages are added. What the agent
 // holding the ticket writes in the thread goes to the customer
-// (handoff.ParseCommand: "/note text" or "!text" is an internal note).
+// (handoff.ParseCommand: "/note text", "!text" or "note: text" is an
+// internal note).
 func WithStaff(s Staff) Option { return func(a *Adapter) { a.staff = &s } }
 
 // Keys of the staff channel in the adapter's state.
@@ -114,7 +116,7 @@ func (a *Adapter) showTicket(ctx context.Context, s *dg.Session, t *handoff.Tick
 	if msgID != "" {
 		comps := []dg.MessageComponent{} // a closed ticket's message loses its buttons
 		if open {
-			comps = staffButtons(t.ID)
+			comps = staffButtons(t.ID, b.Stages)
 		}
 		_, err := s.ChannelMessageEditComplex(&dg.MessageEdit{ID: msgID, Channel: a.staff.Channel, Content: &content, Components: &comps, AllowedMentions: noMentions()}, dg.WithContext(ctx))
 		return err
@@ -122,7 +124,7 @@ func (a *Adapter) showTicket(ctx context.Context, s *dg.Session, t *handoff.Tick
 	if !open {
 		return nil
 	}
-	m, err := s.ChannelMessageSendComplex(a.staff.Channel, &dg.MessageSend{Content: content, Components: staffButtons(t.ID), AllowedMentions: noMentions()}, dg.WithContext(ctx))
+	m, err := s.ChannelMessageSendComplex(a.staff.Channel, &dg.MessageSend{Content: content, Components: staffButtons(t.ID, b.Stages), AllowedMentions: noMentions()}, dg.WithContext(ctx))
 	if err != nil {
 		return fmt.Errorf("post ticket: %w", err)
 	}
@@ -174,13 +176,53 @@ func ticketText(t *handoff.Ticket, sum handoff.Summary) string {
 	return b.String()
 }
 
-func staffButtons(id int64) []dg.MessageComponent {
+// staffButtons are an open ticket's components: the buttons Claim,
+// Release to the bot ("what else can I do?") and Close, and a menu of the
+// stages of the flow it can be released to instead.
+func staffButtons(id int64, stages []handoff.Stage) []dg.MessageComponent {
 	n := strconv.FormatInt(id, 10)
-	return []dg.MessageComponent{dg.ActionsRow{Components: []dg.MessageComponent{
+	comps := []dg.MessageComponent{dg.ActionsRow{Components: []dg.MessageComponent{
 		dg.Button{Label: "Claim", Style: dg.PrimaryButton, CustomID: staffPrefix + "claim:" + n},
 		dg.Button{Label: "Release to the bot", Style: dg.SecondaryButton, CustomID: staffPrefix + "release:" + n},
 		dg.Button{Label: "Close", Style: dg.DangerButton, CustomID: staffPrefix + "close:" + n},
 	}}}
+	var opts []dg.SelectMenuOption
+	for _, st := range stages {
+		if st.State == "" || len(opts) == maxSelectOptions {
+			continue // the button above releases to "what else can I do?"
+		}
+		value := st.Flow + "/" + st.State
+		if len(value) > maxComponentText {
+			continue // a name Discord cannot carry back
+		}
+		opts = append(opts, dg.SelectMenuOption{
+			Label:       cut(st.Flow+" · "+st.State, maxComponentText),
+			Value:       value,
+			Description: cut(st.Say, maxComponentText),
+		})
+	}
+	if len(opts) > 0 {
+		comps = append(comps, dg.ActionsRow{Components: []dg.MessageComponent{dg.SelectMenu{
+			MenuType: dg.StringSelectMenu, CustomID: staffPrefix + "stage:" + n,
+			Placeholder: "Release to the bot at a stage…", Options: opts,
+		}}})
+	}
+	return comps
+}
+
+// Discord's limits on a select menu: options, and the characters of a
+// label, value or description.
+const (
+	maxSelectOptions = 25
+	maxComponentText = 100
+)
+
+// cut shortens s to at most n characters.
+func cut(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }
 
 // clip keeps s within one message.
@@ -215,7 +257,8 @@ var errNotAgent = errors.New("discord: not an agent (no configured role or user 
 
 // handleStaffPress does a ticket button's action for the agent who
 // pressed it; the bus's update then edits the ticket's message.
-func (a *Adapter) handleStaffPress(ctx context.Context, i *dg.Interaction, customID string) error {
+func (a *Adapter) handleStaffPress(ctx context.Context, i *dg.Interaction, data dg.MessageComponentInteractionData) error {
+	customID := data.CustomID
 	s, _ := a.session()
 	if s == nil {
 		return nil
@@ -239,6 +282,15 @@ func (a *Adapter) handleStaffPress(ctx context.Context, i *dg.Interaction, custo
 		act.Kind = handoff.ActClaim
 	case "release":
 		act.Kind = handoff.ActRelease
+	case "stage":
+		flow, state, ok := "", "", len(data.Values) == 1
+		if ok {
+			flow, state, ok = strings.Cut(data.Values[0], "/")
+		}
+		if !ok {
+			return ack()
+		}
+		act.Kind, act.Flow, act.Stage = handoff.ActRelease, flow, state
 	case "close":
 		act.Kind = handoff.ActClose
 	default:

@@ -151,6 +151,38 @@ func pressStaff(t *testing.T, f *fakeDiscord, user map[string]any, roles []strin
 	t.Fatalf("no %q button in the staff channel", label)
 }
 
+// selectStage has user (with roles) choose value in the stage menu of the
+// staff channel's message of the ticket.
+func selectStage(t *testing.T, f *fakeDiscord, user map[string]any, roles []string, value string) {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.channels[staffChannel]
+	for i := len(c.msgs) - 1; i >= 0; i-- {
+		m := c.msgs[i]
+		for _, menu := range selects(m.Components) {
+			if !slices.ContainsFunc(menu.Options, func(o struct {
+				Value string `json:"value"`
+			}) bool {
+				return o.Value == value
+			}) {
+				continue
+			}
+			id := f.idLocked()
+			raw, _ := json.Marshal(map[string]any{
+				"id": id, "application_id": fakeBotID, "type": 3, "token": "itoken-" + id, "version": 1,
+				"channel_id": staffChannel, "guild_id": fakeGuild,
+				"member":  map[string]any{"user": user, "roles": roles},
+				"data":    map[string]any{"custom_id": menu.CustomID, "component_type": 3, "values": []string{value}},
+				"message": m.json(),
+			})
+			f.dispatchLocked("INTERACTION_CREATE", json.RawMessage(raw))
+			return
+		}
+	}
+	t.Fatalf("no stage menu with %q in the staff channel", value)
+}
+
 // TestStaffChannel: a handed-off conversation becomes a ticket message in
 // the staff channel with a thread; a member with the agent role claims it
 // (a member without cannot), writes to the customer from the thread, and
@@ -184,6 +216,8 @@ func TestStaffChannel(t *testing.T) {
 	f.waitReady(t)
 
 	const chat = "uma"
+	p.Say(t, chat, "en", "my order hasn't arrived")
+	eventually(t, "the bot's answer", func() bool { return len(p.Sent(chat)) >= 1 })
 	p.Say(t, chat, "en", "I want to talk to a human")
 	var ticketMsg string
 	eventually(t, "the ticket's message in the staff channel", func() bool {
@@ -283,5 +317,33 @@ func TestStaffChannel(t *testing.T) {
 			}
 		}
 		return false
+	})
+
+	// Ada releases the conversation to a stage chosen in the menu: the bot
+	// takes it up there, and the ticket message loses its controls.
+	b, err := svc.Brief(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(b.Stages, func(s handoff.Stage) bool { return s.State != "" })
+	if i < 0 {
+		t.Fatalf("no stage to release to in %+v", b.Stages)
+	}
+	stage := b.Stages[i]
+	selectStage(t, f, ada, []string{agentRole}, stage.Flow+"/"+stage.State)
+	eventually(t, "the conversation back with the bot in "+stage.Flow, func() bool {
+		snap, err := eng.Conversation(ctx, p.Address(chat))
+		return err == nil && snap.Status == bot.StatusBot && snap.Flow == stage.Flow
+	})
+	said := []rune(stage.Say)
+	said = said[:min(len(said), 30)]
+	eventually(t, "the customer told what the bot says at "+stage.State, func() bool {
+		return slices.ContainsFunc(p.Sent(chat), func(s adaptertest.Sent) bool { return strings.HasPrefix(s.Text, string(said)) })
+	})
+	eventually(t, "the closed ticket's message without controls", func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		m := f.channels[staffChannel].msgs[0]
+		return len(buttons(m.Components)) == 0 && len(selects(m.Components)) == 0
 	})
 }
