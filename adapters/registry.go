@@ -42,8 +42,8 @@ type Config struct {
 	// Engine is the conversation engine, for adapters that need more of it
 	// than the bot.Handler that Start passes (the web chat's transcripts).
 	Engine *bot.Engine
-	// Handoff is the handoff service, for adapters with an agent side
-	// (Slack's handoff channel); nil when the host has none.
+	// Handoff is the agent API, for adapters with an agent surface (the
+	// Telegram agent group, Slack's handoff channel); nil when there is none.
 	Handoff *handoff.Service
 }
 

@@ -149,7 +149,7 @@ func (s *Service) Brief(ctx context.Context, id int64) (Brief, error) {
 }
 
 // ParseCommand reads what an agent typed on a platform about ticket id:
-// "/note text" or "!text" is a note, "/claim", "/next", "/leave" and
+// "/note text", "!text" or "note: text" is a note, "/claim", "/next", "/leave" and
 // "/close" are those actions, "/release" releases to "what else can I
 // do?" and "/release state" to that stage of the ticket's flow,
 // "/transfer @agent note" or "/transfer skill note" a transfer, and
@@ -159,6 +159,9 @@ func ParseCommand(id int64, text string) Action {
 	trimmed := strings.TrimSpace(text)
 	if rest, ok := strings.CutPrefix(trimmed, "!"); ok {
 		return Action{Kind: ActNote, Ticket: id, Text: strings.TrimSpace(rest)}
+	}
+	if len(trimmed) >= 5 && strings.EqualFold(trimmed[:5], "note:") {
+		return Action{Kind: ActNote, Ticket: id, Text: strings.TrimSpace(trimmed[5:])}
 	}
 	if !strings.HasPrefix(trimmed, "/") {
 		return Action{Kind: ActReply, Ticket: id, Text: text}

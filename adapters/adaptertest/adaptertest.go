@@ -18,7 +18,9 @@
 // request rejected with nothing stored; 50 messages of one chat delivered
 // at once and stored in order; a failed Handle delivered again; and the
 // process killed between store and send, then restarted, delivering the
-// reply once.
+// reply once. A platform with an agent surface (AgentPlatform) also runs a
+// handoff claimed, answered, noted and released from that surface, with
+// the handoff service (what the web desk reads) seeing the same state.
 package adaptertest
 
 import (
@@ -35,6 +37,8 @@ import (
 	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/bot/bottest"
 	"github.com/calmbot/calmbot/flows"
+	"github.com/calmbot/calmbot/handoff"
+	"github.com/calmbot/calmbot/handoff/handofftest"
 )
 
 // Adapter is the lifecycle every platform adapter implements.
@@ -83,6 +87,37 @@ type Platform interface {
 	Forge(t testing.TB, chat, text string) int
 }
 
+// AgentPlatform is a Platform whose adapter has an agent surface (a
+// Telegram agent group, a Slack or Discord handoff channel): people named
+// by the suite ("ada", "bruno"), all of them members of the surface, act
+// on tickets there.
+type AgentPlatform interface {
+	Platform
+	// NewAgentAdapter is NewAdapter with the agent surface on api.
+	NewAgentAdapter(t testing.TB, api *handoff.Service) Adapter
+	// Ticket waits until ticket id is shown on the surface and returns its
+	// message as it reads now.
+	Ticket(t testing.TB, id int64) Sent
+	// AgentTap makes agent press the button of ticket id's message whose
+	// label starts with label, and returns the platform's answer to the
+	// tap once it came ("" when the platform answers taps silently).
+	AgentTap(t testing.TB, agent string, id int64, label string) string
+	// AgentSay makes agent write text where ticket id is worked on (its
+	// thread or topic).
+	AgentSay(t testing.TB, agent string, id int64, text string)
+	// Thread returns what the surface posted where ticket id is worked
+	// on, the ticket's own message excluded.
+	Thread(id int64) []Sent
+}
+
+// Unforgeable is implemented by a Platform whose adapter takes no inbound
+// request that anyone could forge (a gateway client, which dials the
+// platform itself with its token and serves no webhook): Run skips the
+// Forged scenario for it, logging the reason Unforgeable returns.
+type Unforgeable interface {
+	Unforgeable() string
+}
+
 // Config is what Run needs.
 type Config struct {
 	// Platform returns a fresh fake for one scenario.
@@ -109,6 +144,7 @@ func Run(t *testing.T, cfg Config) {
 		{"Order", order},
 		{"HandleFailure", handleFailure},
 		{"Restart", restart},
+		{"AgentSurface", agentSurface},
 	}
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) { s.run(t, cfg) })
@@ -142,6 +178,7 @@ type env struct {
 	e     *bot.Engine
 	ad    Adapter
 	stop  func() // stops the engine's Run, when started
+	svc   *handoff.Service
 }
 
 type envOptions struct {
@@ -150,6 +187,8 @@ type envOptions struct {
 	run     bool // run the engine (resume, periodic resend)
 	// analyzer replaces the standard analyzer.
 	analyzer bot.AnalyzerFactory
+	// agents wires a handoff service (en.svc) and the adapter's agent surface.
+	agents bool
 }
 
 func newEnv(t *testing.T, cfg Config) *env {
@@ -183,13 +222,27 @@ func (en *env) start(o envOptions) {
 	if o.analyzer != nil {
 		analyzer = o.analyzer
 	}
+	if o.agents {
+		svc, err := handoff.New(context.Background(), handofftest.NewStore(), nil, handoff.WithBcryptCost(4))
+		if err != nil {
+			t.Fatalf("handoff: %v", err)
+		}
+		en.svc = svc
+		opts = append(opts, bot.WithEscalator(svc), bot.WithListener(svc))
+	}
 	e, err := bot.New(context.Background(), en.store, Flows(t), analyzer, opts...)
 	if err != nil {
 		t.Fatalf("engine: %v", err)
 	}
 	en.e = e
 	t.Cleanup(func() { _ = e.Close() })
-	ad := en.p.NewAdapter(t)
+	var ad Adapter
+	if o.agents {
+		en.svc.SetEngine(e)
+		ad = en.p.(AgentPlatform).NewAgentAdapter(t, en.svc)
+	} else {
+		ad = en.p.NewAdapter(t)
+	}
 	e.Register(ad.Channel(), ad)
 	en.ad = ad
 	if o.run {
@@ -571,6 +624,9 @@ func joined(sent []Sent) string {
 
 func forged(t *testing.T, cfg Config) {
 	en := newEnv(t, cfg)
+	if u, ok := en.p.(Unforgeable); ok {
+		t.Skip(u.Unforgeable())
+	}
 	en.start(envOptions{})
 	const chat = "mallory"
 	if got := en.p.Forge(t, chat, "I want a refund of everything"); got != 401 {
@@ -689,4 +745,71 @@ func restart(t *testing.T, cfg Config) {
 	en.turn(chat, "en", "yes")
 	en.wantState(chat, "options")
 	en.exactlyOnce(chat)
+}
+
+func agentSurface(t *testing.T, cfg Config) {
+	en := newEnv(t, cfg)
+	ap, ok := en.p.(AgentPlatform)
+	if !ok {
+		t.Skip("the platform has no agent surface")
+	}
+	en.start(envOptions{agents: true})
+	ctx := context.Background()
+	const chat = "ines"
+	en.turn(chat, "en", "I want to talk to a human")
+	var tk *handoff.Ticket
+	eventually(t, "a ticket", func() bool {
+		for _, x := range en.svc.Tickets() {
+			if x.Address == en.p.Address(chat) {
+				tk = x
+				return true
+			}
+		}
+		return false
+	})
+	if m := ap.Ticket(t, tk.ID); !strings.Contains(m.Text, "I want to talk to a human") || len(m.Buttons) == 0 {
+		t.Errorf("the ticket shows %q with buttons %q, want its first message and buttons", prefix(m.Text), m.Buttons)
+	}
+
+	// Ada claims; the desk sees it; Bruno's claim changes nothing.
+	ap.AgentTap(t, "ada", tk.ID, "Claim")
+	var owner string
+	eventually(t, "the claim", func() bool {
+		x, err := en.svc.Ticket(ctx, tk.ID)
+		owner = x.Owner
+		return err == nil && x.Status == handoff.StatusAssigned
+	})
+	ap.AgentTap(t, "bruno", tk.ID, "Claim")
+	if x, _ := en.svc.Ticket(ctx, tk.ID); x.Owner != owner {
+		t.Errorf("a second claim took the ticket from %s to %s", owner, x.Owner)
+	}
+
+	// Ada answers and notes; the customer gets only the answer.
+	before := len(en.p.Sent(chat))
+	ap.AgentSay(t, "ada", tk.ID, "Hello, Ada here. I am looking at it.")
+	ap.AgentSay(t, "ada", tk.ID, "/note asked for a person straight away")
+	eventually(t, "the note", func() bool { x, _ := en.svc.Ticket(ctx, tk.ID); return len(x.Notes) == 1 })
+	eventually(t, "the answer at the customer", func() bool { return anyContains(en.p.Sent(chat)[before:], "Ada here") })
+	tr := en.transcript(chat)
+	if last := tr[len(tr)-1]; last.Author != handoff.Author(owner) {
+		t.Errorf("the answer is stored from %q, want %q", last.Author, handoff.Author(owner))
+	}
+	if anyContains(en.p.Sent(chat), "straight away") {
+		t.Errorf("the customer got the note")
+	}
+
+	// The customer's message shows on the surface.
+	id := en.p.Say(t, chat, "en", "It is order 5521")
+	en.stored(chat, id)
+	eventually(t, "the customer's message on the surface", func() bool { return anyContains(ap.Thread(tk.ID), "It is order 5521") })
+
+	// Ada gives the conversation back to the bot, which answers again.
+	before = len(en.p.Sent(chat))
+	ap.AgentSay(t, "ada", tk.ID, "/release")
+	eventually(t, "the ticket closed", func() bool { x, _ := en.svc.Ticket(ctx, tk.ID); return x.Status == handoff.StatusClosed })
+	eventually(t, "the bot to answer again", func() bool { return len(en.p.Sent(chat)) > before })
+	eventually(t, "the ticket's buttons to go", func() bool { return len(ap.Ticket(t, tk.ID).Buttons) == 0 })
+	if s := en.snapshot(chat); s.Status == bot.StatusHuman {
+		t.Errorf("the conversation is still with a person")
+	}
 }

@@ -1,5 +1,6 @@
 // Package telegram is calmbot's Telegram adapter: customers write to the bot
-// in private chats, on github.com/go-telegram/bot.
+// in private chats, and, given WithAgentGroup, agents take tickets in a
+// group chat (agent.go), on github.com/go-telegram/bot.
 //
 // Updates arrive by long polling (getUpdates, the default: no public URL
 // needed) or by webhook (Webhook, an http.Handler). Either way an update is
@@ -14,9 +15,11 @@
 package telegram
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -73,6 +76,7 @@ type Adapter struct {
 	readyErr error
 	me       *models.User
 	told     map[int64]bool // group chats already told to write privately
+	group    *agentGroup    // the agent group, nil without one
 
 	kbMu      sync.Mutex
 	keyboards map[int64]int // chat -> the message carrying the open question's keyboard; 0 for none
@@ -174,10 +178,15 @@ func New(token string, opts ...Option) (*Adapter, error) {
 		tr.MaxIdleConnsPerHost = 64
 		a.client = &http.Client{Timeout: a.pollTimeout + 30*time.Second, Transport: tr}
 	}
+	// go-telegram streams each request's multipart body through a pipe,
+	// which net/http sends chunked, a write per part: read it whole first,
+	// so that a call is one write with a Content-Length.
+	sdkClient := *a.client
+	sdkClient.Transport = wholeBodies{base: a.client.Transport}
 	api, err := tg.New(a.token,
 		tg.WithSkipGetMe(),
 		tg.WithServerURL(a.apiURL),
-		tg.WithHTTPClient(a.pollTimeout, a.client),
+		tg.WithHTTPClient(a.pollTimeout, &sdkClient),
 		tg.WithErrorsHandler(func(err error) { a.log.Warn("telegram client", "err", err) }),
 		tg.WithNotAsyncHandlers(),
 	)
@@ -333,6 +342,11 @@ func (a *Adapter) run(ctx context.Context, connected bool) {
 			a.setReady(fmt.Errorf("telegram: %w", err))
 		}
 	}
+	if a.group != nil {
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		wg.Go(func() { a.group.run(ctx) })
+	}
 	if a.webhookURL != "" {
 		<-ctx.Done()
 		return
@@ -362,4 +376,30 @@ func validSecret(s string) bool {
 		}
 	}
 	return true
+}
+
+// wholeBodies is an http.RoundTripper that reads a request's streamed body
+// whole before sending it (go-telegram's bodies are a few kilobytes).
+type wholeBodies struct{ base http.RoundTripper }
+
+func (w wholeBodies) RoundTrip(r *http.Request) (*http.Response, error) {
+	base := w.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength > 0 {
+		return base.RoundTrip(r)
+	}
+	b, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("telegram: read the request body: %w", err)
+	}
+	c := r.Clone(r.Context())
+	c.Body, c.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+	c.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	if len(b) == 0 {
+		c.Body, c.GetBody = http.NoBody, nil // else net/http sends an unknown length
+	}
+	return base.RoundTrip(c)
 }

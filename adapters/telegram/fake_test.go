@@ -11,11 +11,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/calmbot/calmbot/adapters/adaptertest"
 	"github.com/calmbot/calmbot/bot"
@@ -55,6 +57,8 @@ type fakeAPI struct {
 	blocked    map[int64]bool
 	onSend     func(chat int64, text string)
 	webhook    url.Values
+	forums     map[int64]bool // group chats with topics
+	topics     map[int64]map[int]string
 }
 
 type fakeUpdate struct {
@@ -69,6 +73,9 @@ type fakeMessage struct {
 	Chat    int64
 	Text    string
 	Buttons []fakeButton
+	// Thread is the forum topic's message_thread_id, ReplyTo the message
+	// it answers (reply_parameters.message_id).
+	Thread, ReplyTo int
 }
 
 type fakeButton struct{ Text, Data string }
@@ -76,6 +83,8 @@ type fakeButton struct{ Text, Data string }
 type fakeCall struct {
 	Method string
 	Params map[string]string
+	// Chunked is set for a request sent without a Content-Length.
+	Chunked bool
 }
 
 func newFakeAPI(t testing.TB) *fakeAPI {
@@ -88,6 +97,8 @@ func newFakeAPI(t testing.TB) *fakeAPI {
 		sent:       map[int64][]*fakeMessage{},
 		messages:   map[int64]map[int]*fakeMessage{},
 		blocked:    map[int64]bool{},
+		forums:     map[int64]bool{},
+		topics:     map[int64]map[int]string{},
 		nextUpdate: 500,
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
@@ -120,7 +131,7 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.mu.Lock()
-	f.calls = append(f.calls, fakeCall{method, params})
+	f.calls = append(f.calls, fakeCall{method, params, slices.Contains(r.TransferEncoding, "chunked")})
 	f.mu.Unlock()
 	switch method {
 	case "getMe":
@@ -148,9 +159,19 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	case "sendMessage":
 		f.sendMessage(w, params)
 	case "answerCallbackQuery":
+		if params["callback_query_id"] == "" {
+			fail(w, http.StatusBadRequest, "Bad Request: query is too old and response timeout expired or query ID is invalid", 0)
+			return
+		}
 		ok200(w, true)
 	case "editMessageReplyMarkup":
 		f.editMarkup(w, params)
+	case "editMessageText":
+		f.editText(w, params)
+	case "getChat":
+		f.getChat(w, params)
+	case "createForumTopic":
+		f.createTopic(w, params)
 	default:
 		fail(w, http.StatusNotFound, "Not Found: method not found", 0)
 	}
@@ -334,6 +355,25 @@ func (f *fakeAPI) sendMessage(w http.ResponseWriter, p map[string]string) {
 		return
 	}
 	m := &fakeMessage{ID: f.newMessageIDLocked(chat), Chat: chat, Text: text}
+	if th := p["message_thread_id"]; th != "" {
+		m.Thread, _ = strconv.Atoi(th)
+		if f.topics[chat][m.Thread] == "" {
+			f.mu.Unlock()
+			fail(w, http.StatusBadRequest, "Bad Request: message thread not found", 0)
+			return
+		}
+	}
+	if rp := p["reply_parameters"]; rp != "" {
+		var r struct {
+			MessageID int `json:"message_id"`
+		}
+		if err := json.Unmarshal([]byte(rp), &r); err != nil {
+			f.mu.Unlock()
+			fail(w, http.StatusBadRequest, "Bad Request: can't parse reply parameters JSON object", 0)
+			return
+		}
+		m.ReplyTo = r.MessageID
+	}
 	if mk := p["reply_markup"]; mk != "" {
 		bs, err := parseMarkup(mk)
 		if err != nil {
@@ -404,6 +444,84 @@ func (f *fakeAPI) editMarkup(w http.ResponseWriter, p map[string]string) {
 	ok200(w, f.messageJSON(m))
 }
 
+func (f *fakeAPI) editText(w http.ResponseWriter, p map[string]string) {
+	chat, _ := strconv.ParseInt(p["chat_id"], 10, 64)
+	id, _ := strconv.Atoi(p["message_id"])
+	text := strings.TrimSpace(p["text"])
+	f.mu.Lock()
+	m := f.messages[chat][id]
+	switch {
+	case m == nil:
+		f.mu.Unlock()
+		fail(w, http.StatusBadRequest, "Bad Request: message to edit not found", 0)
+		return
+	case text == "":
+		f.mu.Unlock()
+		fail(w, http.StatusBadRequest, "Bad Request: message text is empty", 0)
+		return
+	case utf16Len(text) > MaxText:
+		f.mu.Unlock()
+		fail(w, http.StatusBadRequest, "Bad Request: MESSAGE_TOO_LONG", 0)
+		return
+	}
+	bs, err := parseMarkup(p["reply_markup"])
+	if err != nil && p["reply_markup"] != "" {
+		f.mu.Unlock()
+		fail(w, http.StatusBadRequest, "Bad Request: can't parse reply keyboard markup JSON object", 0)
+		return
+	}
+	if p["reply_markup"] == "" {
+		bs = m.Buttons // not given: kept
+	}
+	if text == m.Text && slices.Equal(bs, m.Buttons) {
+		f.mu.Unlock()
+		fail(w, http.StatusBadRequest, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message", 0)
+		return
+	}
+	m.Text, m.Buttons = text, bs
+	f.mu.Unlock()
+	ok200(w, f.messageJSON(m))
+}
+
+func (f *fakeAPI) getChat(w http.ResponseWriter, p map[string]string) {
+	chat, err := strconv.ParseInt(p["chat_id"], 10, 64)
+	if err != nil || chat > 0 && f.langOf(chat) == "" {
+		fail(w, http.StatusBadRequest, "Bad Request: chat not found", 0)
+		return
+	}
+	c := f.chatJSON(chat)
+	c["accent_color_id"], c["max_reaction_count"] = 0, 11
+	ok200(w, c)
+}
+
+func (f *fakeAPI) langOf(chat int64) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.users[chat]
+}
+
+func (f *fakeAPI) createTopic(w http.ResponseWriter, p map[string]string) {
+	chat, _ := strconv.ParseInt(p["chat_id"], 10, 64)
+	name := p["name"]
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case !f.forums[chat]:
+		fail(w, http.StatusBadRequest, "Bad Request: the chat is not a forum", 0)
+		return
+	case name == "" || utf8.RuneCountInString(name) > 128:
+		fail(w, http.StatusBadRequest, "Bad Request: TOPIC_TITLE_INVALID", 0)
+		return
+	}
+	// A topic's id is the id of the service message that opened it.
+	id := f.newMessageIDLocked(chat)
+	if f.topics[chat] == nil {
+		f.topics[chat] = map[int]string{}
+	}
+	f.topics[chat][id] = name
+	ok200(w, map[string]any{"message_thread_id": id, "name": name, "icon_color": 7322096})
+}
+
 func (f *fakeAPI) newMessageIDLocked(chat int64) int {
 	f.nextMsg[chat]++
 	return f.nextMsg[chat]
@@ -414,9 +532,12 @@ func (f *fakeAPI) messageJSON(m *fakeMessage) map[string]any {
 	out := map[string]any{
 		"message_id": m.ID,
 		"from":       map[string]any{"id": fakeBotID, "is_bot": true, "first_name": "Calm", "username": "calm_test_bot"},
-		"chat":       chatJSON(m.Chat),
+		"chat":       f.chatJSON(m.Chat),
 		"date":       time.Now().Unix(),
 		"text":       m.Text,
+	}
+	if m.Thread != 0 {
+		out["message_thread_id"], out["is_topic_message"] = m.Thread, true
 	}
 	if len(m.Buttons) > 0 {
 		rows := make([]any, len(m.Buttons))
@@ -426,6 +547,17 @@ func (f *fakeAPI) messageJSON(m *fakeMessage) map[string]any {
 		out["reply_markup"] = map[string]any{"inline_keyboard": rows}
 	}
 	return out
+}
+
+// chatJSON is chatJSON, with is_forum for the fake's forums.
+func (f *fakeAPI) chatJSON(chat int64) map[string]any {
+	c := chatJSON(chat)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.forums[chat] {
+		c["is_forum"] = true
+	}
+	return c
 }
 
 func chatJSON(chat int64) map[string]any {
@@ -683,4 +815,69 @@ func forge(t testing.TB, a *Adapter, chat int64, text, secret string) int {
 	rec := httptest.NewRecorder()
 	a.Webhook().ServeHTTP(rec, req)
 	return rec.Code
+}
+
+// fakeUser is a Telegram user writing in a group.
+type fakeUser struct {
+	ID   int64
+	Name string
+}
+
+func (u fakeUser) json() map[string]any {
+	return map[string]any{"id": u.ID, "is_bot": false, "first_name": u.Name, "language_code": "en"}
+}
+
+// groupSay queues a message of from in group chat: in topic thread (0 for
+// none) and as a reply to message replyTo (0 for none). Telegram marks a
+// topic's message as a reply to the topic's first message when it answers
+// nothing else.
+func (f *fakeAPI) groupSay(group int64, from fakeUser, text string, thread, replyTo int) int {
+	var id int
+	f.push(group, "", 1, func(int, int64) map[string]any {
+		f.nextMsg[group]++
+		id = f.nextMsg[group]
+		m := map[string]any{"message_id": id, "from": from.json(), "chat": chatJSON(group), "date": time.Now().Unix(), "text": text}
+		if f.forums[group] {
+			m["chat"].(map[string]any)["is_forum"] = true
+		}
+		if thread != 0 {
+			m["message_thread_id"], m["is_topic_message"] = thread, true
+			if replyTo == 0 {
+				replyTo = thread
+			}
+		}
+		if replyTo != 0 {
+			r := map[string]any{"message_id": replyTo, "chat": chatJSON(group), "date": time.Now().Unix()}
+			if bm := f.messages[group][replyTo]; bm != nil {
+				r["from"] = map[string]any{"id": fakeBotID, "is_bot": true, "first_name": "Calm", "username": "calm_test_bot"}
+				r["text"] = bm.Text
+			}
+			m["reply_to_message"] = r
+		}
+		return map[string]any{"message": m}
+	})
+	return id
+}
+
+// groupTap queues a tap of from on the button with data of message m.
+func (f *fakeAPI) groupTap(from fakeUser, m fakeMessage, data string) string {
+	f.mu.Lock()
+	query := strconv.FormatInt(4100000000000000000+f.nextUpdate, 10)
+	f.mu.Unlock()
+	f.update(m.Chat, "", map[string]any{"callback_query": map[string]any{
+		"id": query, "from": from.json(), "message": f.messageJSON(&m),
+		"chat_instance": "-5550002", "data": data,
+	}})
+	return query
+}
+
+// answer is the text the fake's answerCallbackQuery got for query; ok is
+// false while it was not answered.
+func (f *fakeAPI) answer(query string) (text string, ok bool) {
+	for _, c := range f.callsTo("answerCallbackQuery") {
+		if c.Params["callback_query_id"] == query {
+			return c.Params["text"], true
+		}
+	}
+	return "", false
 }

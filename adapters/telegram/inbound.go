@@ -409,6 +409,9 @@ func user(u *models.User) bot.User {
 // process handles one update; an error means the update must be delivered
 // again (the engine did not store its message).
 func (a *Adapter) process(ctx context.Context, h bot.Handler, u *models.Update) error {
+	if a.group != nil && chatOf(u) == a.group.chat {
+		return a.group.process(ctx, u)
+	}
 	ev := a.read(u)
 	switch ev.kind {
 	case evText:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/calmbot/calmbot/adapters"
 	"github.com/calmbot/calmbot/adapters/console"
+	"github.com/calmbot/calmbot/adapters/discord"
 	"github.com/calmbot/calmbot/adapters/slack"
 	"github.com/calmbot/calmbot/adapters/telegram"
 	"github.com/calmbot/calmbot/adapters/web"
@@ -24,6 +25,7 @@ func serveAdapters(h httpOptions) *adapters.Registry {
 	r := adapters.NewRegistry()
 	r.Register(web.Channel, newWeb(h))
 	r.Register(telegram.Channel, newTelegram)
+	r.Register(discord.Channel, newDiscord)
 	r.Register(slack.Channel, newSlack)
 	return r
 }

@@ -78,6 +78,8 @@ Environment:
   CALMBOT_SLACK_SIGNING_SECRET     Slack signing secret: the Events API at /slack/events
   CALMBOT_SLACK_API_URL            Slack Web API base (default https://slack.com/api/)
   CALMBOT_SLACK_HANDOFF_CHANNEL    Slack channel id where agents run handoffs
+  CALMBOT_TELEGRAM_AGENT_GROUP     chat id of a Telegram group where agents take tickets
+  CALMBOT_TELEGRAM_AGENTS          only these Telegram user ids (comma-separated) act there
 
 Run "calmbot help <command>" for a command's flags.
 `

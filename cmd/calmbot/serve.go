@@ -56,7 +56,20 @@ With a Telegram bot token ($CALMBOT_TELEGRAM_TOKEN or --telegram-token)
 customers can also write to the bot on Telegram (long polling; for a
 webhook set $CALMBOT_TELEGRAM_WEBHOOK_URL and
 $CALMBOT_TELEGRAM_WEBHOOK_SECRET; $CALMBOT_TELEGRAM_API_URL points at
-another Bot API server).
+another Bot API server). With $CALMBOT_TELEGRAM_AGENT_GROUP (a group's
+chat id, such as -1001234567890) agents take tickets in that group: each
+ticket a message with Claim, Release and Close, in a topic of its own
+when the group has topics; every member is an agent, or only the user ids
+of $CALMBOT_TELEGRAM_AGENTS (comma-separated).
+
+With a Discord bot token ($CALMBOT_DISCORD_TOKEN) customers can also
+write to the bot on Discord: in direct messages, and in the support
+channels $CALMBOT_DISCORD_SUPPORT_CHANNELS (channel ids, comma-separated;
+each customer gets a thread). $CALMBOT_DISCORD_GUILD_LOCALE is the locale
+of server messages; $CALMBOT_DISCORD_API_URL and
+$CALMBOT_DISCORD_GATEWAY_URL point at a proxy. With
+$CALMBOT_DISCORD_STAFF_CHANNEL (and $CALMBOT_DISCORD_AGENT_ROLES or
+$CALMBOT_DISCORD_AGENT_USERS) agents take tickets in that channel.
 
 With a Slack bot token ($CALMBOT_SLACK_BOT_TOKEN, xoxb-...) customers can
 also write to the app in Slack direct messages: over Socket Mode with an

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
+	"strconv"
+	"strings"
 
 	"github.com/calmbot/calmbot/adapters"
 	"github.com/calmbot/calmbot/adapters/telegram"
@@ -18,6 +20,8 @@ const (
 	envTelegramAPIURL        = "CALMBOT_TELEGRAM_API_URL"
 	envTelegramWebhookURL    = "CALMBOT_TELEGRAM_WEBHOOK_URL"
 	envTelegramWebhookSecret = "CALMBOT_TELEGRAM_WEBHOOK_SECRET"
+	envTelegramAgentGroup    = "CALMBOT_TELEGRAM_AGENT_GROUP"
+	envTelegramAgents        = "CALMBOT_TELEGRAM_AGENTS"
 )
 
 // telegramFlags adds serve's Telegram flags.
@@ -51,11 +55,41 @@ func newTelegram(_ context.Context, c adapters.Config) (bot.Adapter, error) {
 		}
 		opts = append(opts, telegram.WithWebhook(hook, secret))
 	}
+	if g := c.Env(envTelegramAgentGroup); g == "" && c.Env(envTelegramAgents) != "" {
+		return nil, &exitError{code: 2, msg: fmt.Sprintf("%s needs %s, the agent group's chat id", envTelegramAgents, envTelegramAgentGroup)}
+	} else if g != "" && c.Handoff != nil {
+		opt, err := telegramAgentGroup(g, c.Env(envTelegramAgents), c.Handoff)
+		if err != nil {
+			return nil, &exitError{code: 2, msg: err.Error()}
+		}
+		opts = append(opts, opt)
+	}
 	a, err := telegram.New(token, opts...)
 	if err != nil {
 		return nil, &exitError{code: 2, msg: err.Error()}
 	}
 	return telegramAdapter{a}, nil
+}
+
+// telegramAgentGroup reads the agent group's chat id and the optional
+// comma-separated user ids of the agents.
+func telegramAgentGroup(group, agents string, api telegram.AgentAPI) (telegram.Option, error) {
+	chat, err := strconv.ParseInt(strings.TrimSpace(group), 10, 64)
+	if err != nil || chat >= 0 {
+		return nil, fmt.Errorf("%s must be a group's chat id (negative, such as -1001234567890), got %q", envTelegramAgentGroup, group)
+	}
+	var users []int64
+	for s := range strings.SplitSeq(agents, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		id, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || id <= 0 {
+			return nil, fmt.Errorf("%s: %q is not a Telegram user id", envTelegramAgents, s)
+		}
+		users = append(users, id)
+	}
+	return telegram.WithAgentGroup(chat, api, users...), nil
 }
 
 // telegramAdapter is the Telegram adapter whose refused token names where

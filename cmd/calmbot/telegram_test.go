@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/calmbot/calmbot/adapters"
+	"github.com/calmbot/calmbot/handoff"
 )
 
 // A token Telegram refuses stops `calmbot serve` with a message naming the
@@ -44,5 +45,30 @@ func TestServeTelegramWebhookNeedsSecret(t *testing.T) {
 	_, err := newTelegram(context.Background(), adapters.Config{Getenv: func(k string) string { return vars[k] }})
 	if err == nil || !strings.Contains(err.Error(), envTelegramWebhookSecret) {
 		t.Errorf("webhook without a secret: %v", err)
+	}
+}
+
+func TestTelegramAgentGroupConfig(t *testing.T) {
+	tests := []struct {
+		group, agents string
+		wantErr       string // "" for none
+	}{
+		{"-1001234567890", "", ""},
+		{"-1001234567890", "12345, 67890,", ""},
+		{"", "12345", envTelegramAgentGroup},
+		{"1001234567890", "", "negative"},
+		{"@support", "", "chat id"},
+		{"-100123", "12345,bob", `"bob" is not a Telegram user id`},
+		{"-100123", "-5", `"-5" is not a Telegram user id`},
+	}
+	for _, tt := range tests {
+		vars := map[string]string{envTelegramToken: "123:abc", envTelegramAgentGroup: tt.group, envTelegramAgents: tt.agents}
+		_, err := newTelegram(context.Background(), adapters.Config{Getenv: func(k string) string { return vars[k] }, Handoff: &handoff.Service{}})
+		switch {
+		case tt.wantErr == "" && err != nil:
+			t.Errorf("group %q agents %q: %v", tt.group, tt.agents, err)
+		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+			t.Errorf("group %q agents %q: %v, want an error with %q", tt.group, tt.agents, err, tt.wantErr)
+		}
 	}
 }
