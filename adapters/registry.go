@@ -43,7 +43,7 @@ type Config struct {
 	// than the bot.Handler that Start passes (the web chat's transcripts).
 	Engine *bot.Engine
 	// Handoff is the agent API, for adapters with an agent surface (the
-	// Telegram agent group); nil when there is none.
+	// Telegram agent group, Slack's handoff channel); nil when there is none.
 	Handoff *handoff.Service
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/calmbot/calmbot/adapters"
 	"github.com/calmbot/calmbot/adapters/console"
 	"github.com/calmbot/calmbot/adapters/discord"
+	"github.com/calmbot/calmbot/adapters/slack"
 	"github.com/calmbot/calmbot/adapters/telegram"
 	"github.com/calmbot/calmbot/adapters/web"
 	"github.com/calmbot/calmbot/bot"
@@ -25,6 +26,7 @@ func serveAdapters(h httpOptions) *adapters.Registry {
 	r.Register(web.Channel, newWeb(h))
 	r.Register(telegram.Channel, newTelegram)
 	r.Register(discord.Channel, newDiscord)
+	r.Register(slack.Channel, newSlack)
 	return r
 }
 

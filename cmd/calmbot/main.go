@@ -73,6 +73,11 @@ Environment:
   CALMBOT_TELEGRAM_API_URL         Bot API server (default https://api.telegram.org)
   CALMBOT_TELEGRAM_WEBHOOK_URL     public https URL for a webhook instead of polling
   CALMBOT_TELEGRAM_WEBHOOK_SECRET  the webhook's secret token (required with the URL)
+  CALMBOT_SLACK_BOT_TOKEN          Slack bot token (xoxb-...): serve also runs on Slack
+  CALMBOT_SLACK_APP_TOKEN          Slack app-level token (xapp-...): Socket Mode
+  CALMBOT_SLACK_SIGNING_SECRET     Slack signing secret: the Events API at /slack/events
+  CALMBOT_SLACK_API_URL            Slack Web API base (default https://slack.com/api/)
+  CALMBOT_SLACK_HANDOFF_CHANNEL    Slack channel id where agents run handoffs
   CALMBOT_TELEGRAM_AGENT_GROUP     chat id of a Telegram group where agents take tickets
   CALMBOT_TELEGRAM_AGENTS          only these Telegram user ids (comma-separated) act there
 
