@@ -415,11 +415,16 @@ func (a *Adapter) process(ctx context.Context, h bot.Handler, u *models.Update) 
 	ev := a.read(u)
 	switch ev.kind {
 	case evText:
+		// The question the customer answers in words is the one open
+		// before their message: the reply to it may already have opened
+		// the next one (openQuestion takes this one's buttons off then).
+		answered := a.keyboard(ctx, ev.chat)
 		if err := h.Handle(ctx, ev.msg); err != nil {
 			return err
 		}
-		// The customer answered in words: the question's buttons go.
-		a.closeQuestion(ctx, ev.chat, 0)
+		if answered != 0 {
+			a.closeQuestion(ctx, ev.chat, answered)
+		}
 	case evTap:
 		open := a.keyboard(ctx, ev.chat)
 		if !ev.choiceOK || open == 0 || open != ev.tapped {

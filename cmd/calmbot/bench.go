@@ -676,9 +676,13 @@ func runAgent(ctx context.Context, client *http.Client, base, name, password str
 			} else if ctx.Err() == nil {
 				return fmt.Errorf("time a reply: %w", err)
 			}
-			if code, err := d.do(ctx, http.MethodPost, fmt.Sprintf("/tickets/%d/close", t.ID), nil, nil); err == nil && code == http.StatusOK {
+			// A ticket this agent claimed is closed even when the run ended
+			// meanwhile: nobody else may close it (closeOwn acts as admin).
+			closeCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			if code, err := d.do(closeCtx, http.MethodPost, fmt.Sprintf("/tickets/%d/close", t.ID), nil, nil); err == nil && code == http.StatusOK {
 				own.done(conv)
 			}
+			stop()
 		}
 		if !took {
 			select { // nothing of ours is waiting: look again shortly
