@@ -167,7 +167,7 @@ func New(token string, opts ...Option) (*Adapter, error) {
 		return nil, errors.New("discord: empty bot token")
 	}
 	a := &Adapter{
-		token: token, apiURL: DefaultAPIURL, log: slog.Default(), state: NewMemoryState(),
+		token: token, apiURL: DefaultAPIURL, log: slog.Default(), state: bot.NewMemoryState(),
 		support: map[string]bool{}, retryMin: 100 * time.Millisecond, retryMax: 5 * time.Second,
 		queues: map[string]*queue{}, active: map[string]bool{}, parts: map[int64]int{},
 	}

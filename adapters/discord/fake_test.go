@@ -727,7 +727,7 @@ func (f *fakeDiscord) waitReady(t testing.TB) {
 // platform is the fake as the adaptertest suite drives it: chats are DMs.
 type platform struct {
 	f     *fakeDiscord
-	state *MemoryState
+	state *bot.MemoryState
 	opts  []Option
 }
 
@@ -737,7 +737,7 @@ var (
 )
 
 func newPlatform(t testing.TB, opts ...Option) *platform {
-	return &platform{f: newFake(t), state: NewMemoryState(), opts: opts}
+	return &platform{f: newFake(t), state: bot.NewMemoryState(), opts: opts}
 }
 
 func testLogger(t testing.TB) *slog.Logger {

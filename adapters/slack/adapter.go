@@ -172,7 +172,7 @@ func New(token string, opts ...Option) (*Adapter, error) {
 		return nil, errors.New("slack: the agent side needs a handoff channel id")
 	}
 	if a.state == nil {
-		a.state = NewMemoryState()
+		a.state = bot.NewMemoryState()
 	}
 	if a.client == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()

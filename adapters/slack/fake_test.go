@@ -582,7 +582,7 @@ func (f *fakeSlack) pendingCount() int {
 // secret for Forge.
 type platform struct {
 	f     *fakeSlack
-	state *MemoryState
+	state *bot.MemoryState
 	last  *Adapter
 	opts  []Option
 }
@@ -590,7 +590,7 @@ type platform struct {
 var _ adaptertest.Platform = (*platform)(nil)
 
 func newPlatform(t testing.TB, opts ...Option) *platform {
-	return &platform{f: newFakeSlack(t), state: NewMemoryState(), opts: opts}
+	return &platform{f: newFakeSlack(t), state: bot.NewMemoryState(), opts: opts}
 }
 
 // testLogger writes the adapter's log into the test's output.

@@ -169,7 +169,7 @@ func New(token string, opts ...Option) (*Adapter, error) {
 		}
 	}
 	if a.state == nil {
-		a.state = NewMemoryState()
+		a.state = bot.NewMemoryState()
 	}
 	if a.client == nil {
 		// Replies to many chats go out at once: keep their connections

@@ -699,7 +699,7 @@ func (f *fakeAPI) seenOffsets() []int64 {
 // platform is the fake as adaptertest sees it.
 type platform struct {
 	f     *fakeAPI
-	state *MemoryState
+	state *bot.MemoryState
 	last  *Adapter
 	opts  []Option
 }
@@ -707,7 +707,7 @@ type platform struct {
 var _ adaptertest.Platform = (*platform)(nil)
 
 func newPlatform(t testing.TB, opts ...Option) *platform {
-	return &platform{f: newFakeAPI(t), state: NewMemoryState(), opts: opts}
+	return &platform{f: newFakeAPI(t), state: bot.NewMemoryState(), opts: opts}
 }
 
 // testLogger writes the adapter's log into the test's output.

@@ -1,33 +1,30 @@
-package discord
+package bot
 
 import (
 	"context"
 	"sync"
-
-	"github.com/calmbot/calmbot/bot"
 )
 
-// MemoryState is a bot.State in memory, for tests and for a server without
-// a store: after a restart the adapter knows no conversation, so messages
-// sent while it was down are not fetched.
+// MemoryState is a State in memory: for tests, and for an adapter run
+// without a store (what it remembers is gone after a restart).
 type MemoryState struct {
 	mu sync.Mutex
 	m  map[string]string
 }
 
-var _ bot.State = (*MemoryState)(nil)
+var _ State = (*MemoryState)(nil)
 
 // NewMemoryState returns an empty MemoryState.
 func NewMemoryState() *MemoryState { return &MemoryState{m: map[string]string{}} }
 
-// Get implements bot.State.
+// Get implements State: "" for a key never set.
 func (s *MemoryState) Get(_ context.Context, key string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.m[key], nil
 }
 
-// Set implements bot.State.
+// Set implements State: an empty value deletes the key.
 func (s *MemoryState) Set(_ context.Context, key, value string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
