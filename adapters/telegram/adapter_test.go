@@ -552,3 +552,32 @@ func TestCallsNotChunked(t *testing.T) {
 		}
 	}
 }
+
+// flushing hands a message to the engine and waits until the replies to it
+// were delivered before returning, as a fast engine would: the reply's new
+// question is open before the adapter goes on with the typed answer.
+type flushing struct{ e *bot.Engine }
+
+func (h flushing) Handle(ctx context.Context, m bot.Message) error {
+	if err := h.e.Handle(ctx, m); err != nil {
+		return err
+	}
+	return h.e.Flush(ctx, m.Address)
+}
+
+// A typed answer takes the buttons off the question it answered, never off
+// the next question its reply has already opened.
+func TestTypedAnswerKeepsTheNextQuestion(t *testing.T) {
+	s := start(t, func(h bot.Handler) bot.Handler { return flushing{h.(*bot.Engine)} })
+	f := s.p.f
+	const chat = 89
+	f.sayAll(chat, "en", []string{"my order hasn't arrived"})
+	eventually(t, "confirm", func() bool { return len(f.sentTo(chat)) == 2 })
+	f.sayAll(chat, "en", []string{"yes"}) // typed; the reply offers the options
+	eventually(t, "options", func() bool { return len(f.sentTo(chat)) == 3 })
+	// The adapter's own calls for "yes" are done once its offset moved past it.
+	eventually(t, "the update confirmed", func() bool { return len(f.callsTo("getUpdates")) >= 4 })
+	if got := f.sentTo(chat)[2]; len(got.Buttons) != 3 {
+		t.Errorf("the options' buttons were taken off by the answer to the question before: %+v", got)
+	}
+}
