@@ -264,6 +264,7 @@ type event struct {
 	notice   string // evNotice: a key of notices
 	query    string // evTap: the callback query id
 	tapped   int    // evTap: the message whose button was tapped
+	msgID    int    // evText: the customer's message_id
 	group    bool   // evNotice in a group chat
 	choiceOK bool   // evTap: the button's data names an option
 }
@@ -335,7 +336,7 @@ func (a *Adapter) readMessage(m *models.Message, edited bool) event {
 	case strings.TrimSpace(text) == "":
 		ev.kind, ev.notice = evNotice, "nontext"
 	default:
-		ev.kind = evText
+		ev.kind, ev.msgID = evText, m.ID
 		ev.msg = bot.Message{
 			Address: address(m.Chat.ID),
 			ID:      strconv.Itoa(m.ID),
@@ -415,15 +416,15 @@ func (a *Adapter) process(ctx context.Context, h bot.Handler, u *models.Update) 
 	ev := a.read(u)
 	switch ev.kind {
 	case evText:
-		// The question the customer answers in words is the one open
-		// before their message: the reply to it may already have opened
-		// the next one (openQuestion takes this one's buttons off then).
-		answered := a.keyboard(ctx, ev.chat)
 		if err := h.Handle(ctx, ev.msg); err != nil {
 			return err
 		}
-		if answered != 0 {
-			a.closeQuestion(ctx, ev.chat, answered)
+		// The customer answered in words the question asked before their
+		// message. Telegram numbers a chat's messages in order, both ways:
+		// an open question with a higher id is the reply's next question,
+		// already open, and keeps its buttons.
+		if open := a.keyboard(ctx, ev.chat); open != 0 && open < ev.msgID {
+			a.closeQuestion(ctx, ev.chat, open)
 		}
 	case evTap:
 		open := a.keyboard(ctx, ev.chat)
