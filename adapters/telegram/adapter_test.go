@@ -523,6 +523,9 @@ func TestButtons(t *testing.T) {
 	if !strings.Contains(options.Text, "\n\n1. "+options.Buttons[0].Text+"\n2. ") {
 		t.Errorf("the numbered list is missing from %q", options.Text)
 	}
+	// The adapter records the question once sendMessage has answered; a
+	// customer types only after it reached them, later still.
+	eventually(t, "the options' buttons recorded", func() bool { return s.a.keyboard(context.Background(), chat) == options.ID })
 	f.sayAll(chat, "en", []string{"3"}) // typed: refund
 	eventually(t, "the options' buttons removed", func() bool { return len(f.sentTo(chat)[2].Buttons) == 0 })
 	eventually(t, "the answer to 3", func() bool { return len(f.sentTo(chat)) > 3 })
