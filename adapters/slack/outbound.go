@@ -9,11 +9,11 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
+	"github.com/calmbot/calmbot/adapters/textsplit"
 	"github.com/calmbot/calmbot/bot"
 )
 
@@ -144,58 +144,8 @@ func cut(s string, n int) string {
 }
 
 // split cuts s into parts of at most limit characters once escaped, at
-// white space (the last line break in the part's second half, else the
-// last space, else any line break) before the limit; a word longer than a
-// whole part is cut where the limit falls, never inside a character. The
-// white space at a cut is dropped.
-func split(s string, limit int) []string {
-	s = strings.TrimSpace(s)
-	var parts []string
-	for s != "" {
-		end, units := 0, 0
-		lastNL, lastSpace := -1, -1
-		for end < len(s) {
-			r, size := utf8.DecodeRuneInString(s[end:])
-			n := cost(r)
-			if units+n > limit {
-				break
-			}
-			switch {
-			case r == '\n':
-				lastNL = end
-			case unicode.IsSpace(r):
-				lastSpace = end
-			}
-			units += n
-			end += size
-		}
-		if end == 0 {
-			_, end = utf8.DecodeRuneInString(s)
-		}
-		if end >= len(s) {
-			parts = append(parts, s)
-			break
-		}
-		next, _ := utf8.DecodeRuneInString(s[end:])
-		cut := end
-		switch {
-		case unicode.IsSpace(next):
-		case lastNL > end/2:
-			cut = lastNL
-		case lastSpace > 0:
-			cut = lastSpace
-		case lastNL > 0:
-			cut = lastNL
-		}
-		part := strings.TrimRightFunc(s[:cut], unicode.IsSpace)
-		if part == "" {
-			part, cut = s[:end], end
-		}
-		parts = append(parts, part)
-		s = strings.TrimLeftFunc(s[cut:], unicode.IsSpace)
-	}
-	return parts
-}
+// white space (textsplit.Split).
+func split(s string, limit int) []string { return textsplit.Split(s, limit, cost) }
 
 // progress is how many parts of a split reply were delivered already.
 func (a *Adapter) progress(outboxID int64) int {

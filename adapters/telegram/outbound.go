@@ -7,13 +7,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 
 	tg "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"github.com/calmbot/calmbot/adapters/textsplit"
 	"github.com/calmbot/calmbot/bot"
 )
 
@@ -114,60 +114,15 @@ func parseChoiceData(s string) (n int, id string, ok bool) {
 }
 
 // split cuts s into parts of at most limit UTF-16 code units, at white
-// space (the last line break in the part's second half, else the last space,
-// else any line break) before the limit; a word longer than a whole part is
-// cut where the limit falls, never inside a character. The white space at a
-// cut is dropped: Telegram would trim it anyway.
-func split(s string, limit int) []string {
-	s = strings.TrimSpace(s)
-	var parts []string
-	for s != "" {
-		end, units := 0, 0 // bytes of s that fit, and their UTF-16 length
-		lastNL, lastSpace := -1, -1
-		for end < len(s) {
-			r, size := utf8.DecodeRuneInString(s[end:])
-			n := utf16.RuneLen(r)
-			if n < 0 {
-				n = 1
-			}
-			if units+n > limit {
-				break
-			}
-			switch {
-			case r == '\n':
-				lastNL = end
-			case unicode.IsSpace(r):
-				lastSpace = end
-			}
-			units += n
-			end += size
-		}
-		if end == 0 { // limit below one character: send it whole
-			_, end = utf8.DecodeRuneInString(s)
-		}
-		if end >= len(s) {
-			parts = append(parts, s)
-			break
-		}
-		next, _ := utf8.DecodeRuneInString(s[end:])
-		cut := end
-		switch {
-		case unicode.IsSpace(next):
-		case lastNL > end/2:
-			cut = lastNL
-		case lastSpace > 0:
-			cut = lastSpace
-		case lastNL > 0:
-			cut = lastNL
-		}
-		part := strings.TrimRightFunc(s[:cut], unicode.IsSpace)
-		if part == "" {
-			part, cut = s[:end], end
-		}
-		parts = append(parts, part)
-		s = strings.TrimLeftFunc(s[cut:], unicode.IsSpace)
+// space (textsplit.Split); Telegram trims the white space at a cut anyway.
+func split(s string, limit int) []string { return textsplit.Split(s, limit, utf16Units) }
+
+// utf16Units is r's length in UTF-16 code units.
+func utf16Units(r rune) int {
+	if n := utf16.RuneLen(r); n > 0 {
+		return n
 	}
-	return parts
+	return 1
 }
 
 // utf16Len is the length of s in UTF-16 code units.
