@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -37,7 +38,7 @@ func (e *Engine) Watch(ctx context.Context, path string, trigger <-chan struct{}
 	reload := func() {
 		err := e.reloadFile(ctx, path)
 		if err != nil {
-			e.log.Error("flows not reloaded; the running flows stay", "file", path, "err", err)
+			e.logReloadError(path, err)
 		}
 		if reloaded != nil {
 			select {
@@ -68,6 +69,28 @@ func (e *Engine) Watch(ctx context.Context, path string, trigger <-chan struct{}
 		case <-trigger:
 			reload()
 		}
+	}
+}
+
+// reloadLogged is how many of a broken file's diagnostics a failed reload
+// logs, one record each; the rest are counted.
+const reloadLogged = 10
+
+// logReloadError logs why a reload failed: a summary with the count of
+// problems, then each problem on its own line (file:line:col: rule:
+// message), the first reloadLogged of them.
+func (e *Engine) logReloadError(path string, err error) {
+	var ds flows.Diagnostics
+	if !errors.As(err, &ds) || len(ds) == 0 {
+		e.log.Error("flows not reloaded; the running flows stay", "file", path, "err", err)
+		return
+	}
+	e.log.Error("flows not reloaded; the running flows stay", "file", path, "problems", len(ds))
+	for _, d := range ds[:min(len(ds), reloadLogged)] {
+		e.log.Error("flows: "+d.String(), "file", path)
+	}
+	if len(ds) > reloadLogged {
+		e.log.Error(fmt.Sprintf("flows: and %d more problems; run calmbot flows check %s", len(ds)-reloadLogged, path), "file", path)
 	}
 }
 

@@ -2,11 +2,17 @@ package bot_test
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/flows"
 )
 
 // reloadOnce writes src to a new flows.yaml, starts Watch on it, triggers
@@ -76,5 +82,37 @@ func TestWatchKeepsFlowsOnBadFile(t *testing.T) {
 	}
 	if got := texts(h.Chat("en").Say("intent:late")); len(got) != 2 || got[1] != "Was it your latest order?" {
 		t.Errorf("after a good file: %q", got)
+	}
+}
+
+// TestWatchLogsEachProblem: a reload that fails with many problems logs a
+// count, then one record per problem (file:line:col: rule: message) up to
+// a limit, not one escaped string holding them all.
+func TestWatchLogsEachProblem(t *testing.T) {
+	var logs syncBuffer
+	h := newHarness(t, bot.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	src := string(h.Engine.Flows().Source)
+	// A third language every text lacks: one problem per text.
+	err := reloadOnce(t, h.Engine, strings.Replace(src, "languages: [en, it]", "languages: [en, it, de]", 1))
+	var ds flows.Diagnostics
+	if !errors.As(err, &ds) || len(ds) <= 10 {
+		t.Fatalf("reload error %v: want more than 10 diagnostics for the test", err)
+	}
+	var summary, each, more int
+	for line := range strings.SplitSeq(strings.TrimSpace(logs.String()), "\n") {
+		if strings.Contains(line, `\n`) {
+			t.Errorf("a log record holds several lines: %s", line)
+		}
+		switch {
+		case strings.Contains(line, "flows not reloaded") && strings.Contains(line, "problems="+strconv.Itoa(len(ds))):
+			summary++
+		case strings.Contains(line, "and "+strconv.Itoa(len(ds)-10)+" more problems"):
+			more++
+		case strings.Contains(line, `msg="flows: `) && strings.Contains(line, "flows.yaml:"):
+			each++
+		}
+	}
+	if summary != 1 || each != 10 || more != 1 {
+		t.Errorf("logged %d summaries, %d problems and %d 'more' lines; want 1, 10, 1:\n%s", summary, each, more, logs.String())
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/flows"
 )
 
 // Metrics records calmbot's measures. It is safe for concurrent use.
@@ -118,6 +119,33 @@ func New(reg prometheus.Registerer) *Metrics {
 	}
 	reg.MustRegister(m.conversations, m.messages, m.handoffs, m.ended, m.sentiment, m.ratings, m.wait, m.firstResponse, m.onTarget, m.stalled, m.paused)
 	return m
+}
+
+// Preset creates every labelled series with the values known up front (the
+// channels given, each author, handoff reason, outcome and priority), at
+// zero, so dashboards and absent() alerts see 0 rather than nothing before
+// the first event.
+func (m *Metrics) Preset(channels []string) {
+	for _, ch := range channels {
+		m.conversations.WithLabelValues(ch)
+		for _, author := range []string{"customer", "bot", "agent"} {
+			m.messages.WithLabelValues(ch, author)
+		}
+		m.stalled.WithLabelValues(ch)
+		m.paused.WithLabelValues(ch)
+	}
+	for _, r := range flows.HandoffReasons {
+		m.handoffs.WithLabelValues(string(r))
+	}
+	for _, o := range []string{"contained", "handed_off"} {
+		m.ended.WithLabelValues(o)
+	}
+	for _, p := range flows.Priorities {
+		m.wait.WithLabelValues(p)
+		m.firstResponse.WithLabelValues(p)
+		m.onTarget.WithLabelValues(p, "true")
+		m.onTarget.WithLabelValues(p, "false")
+	}
 }
 
 // QueueLength registers a gauge that reads the handoff queue's length.

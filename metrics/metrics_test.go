@@ -11,6 +11,7 @@ import (
 
 	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/bot/bottest"
+	"github.com/calmbot/calmbot/flows"
 	"github.com/calmbot/calmbot/metrics"
 )
 
@@ -108,5 +109,47 @@ calmbot_turns_stalled_total{channel="web"} 1
 	problems, err := testutil.GatherAndLint(reg)
 	if err != nil || len(problems) > 0 {
 		t.Errorf("metric names break Prometheus conventions: %v %+v", err, problems)
+	}
+}
+
+// TestPresetSeries: every documented series exists at 0 before anything
+// happened, for each channel, reason, outcome and priority.
+func TestPresetSeries(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	m.Preset([]string{"web", "telegram"})
+	for _, tt := range []struct {
+		name string
+		n    int
+	}{
+		{"calmbot_conversations_started_total", 2},
+		{"calmbot_messages_total", 2 * 3},
+		{"calmbot_handoffs_total", len(flows.HandoffReasons)},
+		{"calmbot_conversations_ended_total", 2},
+		{"calmbot_queue_wait_seconds", len(flows.Priorities)},
+		{"calmbot_first_response_seconds", len(flows.Priorities)},
+		{"calmbot_first_responses_total", 2 * len(flows.Priorities)},
+		{"calmbot_turns_stalled_total", 2},
+		{"calmbot_deliveries_paused_total", 2},
+	} {
+		if got := testutil.CollectAndCount(reg, tt.name); got != tt.n {
+			t.Errorf("%s: %d series, want %d", tt.name, got, tt.n)
+		}
+	}
+	want := `
+# HELP calmbot_handoffs_total Conversations handed to a person, by reason.
+# TYPE calmbot_handoffs_total counter
+calmbot_handoffs_total{reason="customer_request"} 0
+calmbot_handoffs_total{reason="flow_handoff"} 0
+calmbot_handoffs_total{reason="human_only"} 0
+calmbot_handoffs_total{reason="negative_sentiment"} 0
+calmbot_handoffs_total{reason="not_calmed"} 0
+calmbot_handoffs_total{reason="not_understood"} 0
+calmbot_handoffs_total{reason="option_needs_human"} 0
+calmbot_handoffs_total{reason="out_of_scope"} 0
+calmbot_handoffs_total{reason="sentiment_worsening"} 0
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "calmbot_handoffs_total"); err != nil {
+		t.Error(err)
 	}
 }

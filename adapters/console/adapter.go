@@ -34,6 +34,11 @@ type Adapter struct {
 	locale string
 	seq    int
 
+	// waiting is set by a handoff and cleared by the next reply; replies
+	// counts the replies written. Both are guarded by mu.
+	waiting bool
+	replies int
+
 	life sync.Mutex
 	stop context.CancelFunc
 	done chan struct{} // closed when the input ended; nil before Start
@@ -58,6 +63,11 @@ func Locale(lang string) Option { return func(a *Adapter) { a.locale = lang } }
 func Conversation(id string) Option {
 	return func(a *Adapter) { a.addr.Conversation = id }
 }
+
+// Waiting says the conversation is already handed off and waits for a
+// person (a continued conversation), so a message the bot leaves unanswered
+// is explained.
+func Waiting() Option { return func(a *Adapter) { a.waiting = true } }
 
 // New returns a console adapter on in and out.
 func New(in io.Reader, out io.Writer, opts ...Option) *Adapter {

@@ -50,14 +50,24 @@ func FuzzJSONLines(f *testing.F) {
 			}
 		}
 		events := 0
-		for l := range strings.SplitSeq(strings.TrimSuffix(out.String(), "\n"), "\n") {
+		for i, l := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
 			if l == "" {
 				continue
 			}
-			events++
-			if !json.Valid([]byte(l)) {
-				t.Fatalf("output line %q is not JSON", l)
+			var ev struct {
+				Type         string `json:"type"`
+				Conversation string `json:"conversation"`
 			}
+			if err := json.Unmarshal([]byte(l), &ev); err != nil {
+				t.Fatalf("output line %q is not JSON: %v", l, err)
+			}
+			if i == 0 {
+				if ev.Type != "conversation" || ev.Conversation != a.Address().Conversation {
+					t.Fatalf("first output line %q does not name the conversation %q", l, a.Address().Conversation)
+				}
+				continue
+			}
+			events++
 		}
 		if got := len(e.msgs) + events; got != want {
 			t.Errorf("%d messages and %d error events for %d input lines", len(e.msgs), events, want)

@@ -32,6 +32,9 @@ func (a *Adapter) Run(ctx context.Context, e Engine) error {
 	sc := bufio.NewScanner(a.in)
 	sc.Buffer(make([]byte, 64<<10), maxLine)
 	line := 0
+	if err := a.announce(); err != nil {
+		return err
+	}
 	for sc.Scan() {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -41,6 +44,9 @@ func (a *Adapter) Run(ctx context.Context, e Engine) error {
 		if !ok {
 			continue
 		}
+		a.mu.Lock()
+		before := a.replies
+		a.mu.Unlock()
 		if err := e.Handle(ctx, m); errors.Is(err, bot.ErrEmptyText) || errors.Is(err, bot.ErrConflict) {
 			// Like a blank line: skipped, and reported in JSON lines mode.
 			if a.jsonl {
@@ -52,6 +58,11 @@ func (a *Adapter) Run(ctx context.Context, e Engine) error {
 		}
 		if err := e.Flush(ctx, a.addr); err != nil {
 			return err
+		}
+		if _, flushes := e.(noFlush); !flushes {
+			if err := a.stillWaiting(before); err != nil {
+				return err
+			}
 		}
 	}
 	if err := sc.Err(); err != nil {

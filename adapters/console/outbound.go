@@ -12,6 +12,10 @@ import (
 
 // Send implements bot.Sender: it writes a reply, with its options numbered.
 func (a *Adapter) Send(_ context.Context, r bot.Reply) error {
+	a.mu.Lock()
+	a.waiting = false
+	a.replies++
+	a.mu.Unlock()
 	if a.jsonl {
 		ev := map[string]any{"type": "reply", "text": r.Text, "lang": r.Lang, "flow": r.Flow, "state": r.State}
 		if len(r.Choices) > 0 {
@@ -33,6 +37,9 @@ func (a *Adapter) Send(_ context.Context, r bot.Reply) error {
 // Escalate implements bot.Escalator: the console shows the handoff (a
 // server would queue it for an agent).
 func (a *Adapter) Escalate(_ context.Context, h bot.HandoffRecord) error {
+	a.mu.Lock()
+	a.waiting = true
+	a.mu.Unlock()
 	if a.jsonl {
 		return a.event(map[string]any{"type": "handoff", "reason": h.Reason, "skill": h.Skill, "priority": h.Priority, "lang": h.Lang, "flow": h.Flow, "state": h.State, "evidence": h.Evidence})
 	}
@@ -40,7 +47,32 @@ func (a *Adapter) Escalate(_ context.Context, h bot.HandoffRecord) error {
 	if skill == "" {
 		skill = "any"
 	}
-	return a.write(fmt.Sprintf("  [handed to a person: reason %s, skill %s, priority %s]\n", h.Reason, skill, h.Priority))
+	return a.write(fmt.Sprintf("  [handed to a person: reason %s, skill %s, priority %s; waiting for a person]\n", h.Reason, skill, h.Priority))
+}
+
+// stillWaiting tells a customer who writes while the conversation waits
+// for a person, and no reply came, that the message was kept. replies is
+// the count of replies written before the message was handled.
+func (a *Adapter) stillWaiting(replies int) error {
+	a.mu.Lock()
+	quiet := a.waiting && a.replies == replies
+	a.mu.Unlock()
+	if !quiet {
+		return nil
+	}
+	if a.jsonl {
+		return a.event(map[string]any{"type": "waiting"})
+	}
+	return a.write("  [waiting for a person; your message is in the transcript they will read]\n")
+}
+
+// announce writes the conversation's id first in JSON lines mode, so a
+// script can continue it later with --conversation.
+func (a *Adapter) announce() error {
+	if !a.jsonl {
+		return nil
+	}
+	return a.event(map[string]any{"type": "conversation", "channel": a.addr.Channel, "conversation": a.addr.Conversation})
 }
 
 func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n     ") }

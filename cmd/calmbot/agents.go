@@ -57,11 +57,9 @@ func (e *env) agents(ctx context.Context, args []string) error {
 	capacity := fs.Int("capacity", 3, "conversations held at once")
 	stdinPW := fs.Bool("password-stdin", false, "read the password from the first line of stdin")
 	shown := fs.String("name", "", "the platform user's `name` as shown (link)")
-	if err := fs.Parse(args[1:]); err != nil {
-		if err == flag.ErrHelp {
-			return nil
-		}
-		return &exitError{code: 2}
+	rest, err := e.parseFlags(fs, args[1:], "agents")
+	if err != nil {
+		return helpOK(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st, err := openStore(ctx, e.dbPath(*db), log)
@@ -85,10 +83,10 @@ func (e *env) agents(ctx context.Context, args []string) error {
 	}
 	switch sub {
 	case "add", "passwd":
-		if fs.NArg() != 1 {
+		if len(rest) != 1 {
 			return &exitError{code: 2, msg: fmt.Sprintf("agents %s needs one NAME", sub)}
 		}
-		name := fs.Arg(0)
+		name := rest[0]
 		pw, generated, err := password()
 		if err != nil {
 			return err
@@ -115,10 +113,10 @@ func (e *env) agents(ctx context.Context, args []string) error {
 		}
 		return nil
 	case "remove":
-		if fs.NArg() != 1 {
+		if len(rest) != 1 {
 			return &exitError{code: 2, msg: "agents remove needs one NAME"}
 		}
-		name := strings.ToLower(strings.TrimSpace(fs.Arg(0)))
+		name := strings.ToLower(strings.TrimSpace(rest[0]))
 		// Only the account goes here: the server that runs (or the next
 		// one to start) gives the agent's conversations back to the queue.
 		if err := st.RemoveAgent(ctx, name); errors.Is(err, handoff.ErrNotFound) {
@@ -129,24 +127,24 @@ func (e *env) agents(ctx context.Context, args []string) error {
 		fmt.Fprintf(e.stdout, "removed agent %s; their desk sessions ended and their conversations go back to the queue\n", name)
 		return nil
 	case "link":
-		if fs.NArg() != 2 {
+		if len(rest) != 2 {
 			return &exitError{code: 2, msg: "agents link needs NAME PLATFORM:USERID"}
 		}
-		id, err := handoff.ParseIdentity(fs.Arg(1))
+		id, err := handoff.ParseIdentity(rest[1])
 		if err != nil {
 			return &exitError{code: 2, msg: fmt.Sprintf("agents link: %v", err)}
 		}
 		id.Name = *shown
-		if err := svc.Link(ctx, fs.Arg(0), id); err != nil {
+		if err := svc.Link(ctx, rest[0], id); err != nil {
 			return &exitError{code: 1, msg: fmt.Sprintf("link agent: %v", err)}
 		}
-		fmt.Fprintf(e.stdout, "linked agent %s to %s\n", strings.ToLower(strings.TrimSpace(fs.Arg(0))), id)
+		fmt.Fprintf(e.stdout, "linked agent %s to %s\n", strings.ToLower(strings.TrimSpace(rest[0])), id)
 		return nil
 	case "unlink":
-		if fs.NArg() != 1 {
+		if len(rest) != 1 {
 			return &exitError{code: 2, msg: "agents unlink needs PLATFORM:USERID"}
 		}
-		id, err := handoff.ParseIdentity(fs.Arg(0))
+		id, err := handoff.ParseIdentity(rest[0])
 		if err != nil {
 			return &exitError{code: 2, msg: fmt.Sprintf("agents unlink: %v", err)}
 		}

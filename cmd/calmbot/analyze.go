@@ -66,14 +66,12 @@ func (e *env) analyze(ctx context.Context, args []string) error {
 		fmt.Fprint(fs.Output(), analyzeUsage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return nil
-		}
-		return &exitError{code: 2}
+	rest, err := e.parseFlags(fs, args, "analyze")
+	if err != nil {
+		return helpOK(err)
 	}
-	if fs.NArg() > 0 {
-		return &exitError{code: 2, msg: fmt.Sprintf("analyze reads stdin and takes no arguments, got %q", fs.Args())}
+	if len(rest) > 0 {
+		return &exitError{code: 2, msg: fmt.Sprintf("analyze reads stdin and takes no arguments, got %q", rest)}
 	}
 	if *workers < 1 {
 		return &exitError{code: 2, msg: "--workers must be at least 1"}

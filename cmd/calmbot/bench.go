@@ -103,11 +103,12 @@ func (e *env) bench(ctx context.Context, args []string) error {
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server included when in process) to `file`")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), benchUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return nil
-		}
-		return &exitError{code: 2}
+	rest, err := e.parseFlags(fs, args, "bench")
+	if err != nil {
+		return helpOK(err)
+	}
+	if len(rest) > 0 {
+		return &exitError{code: 2, msg: fmt.Sprintf("bench takes no arguments, got %q", rest)}
 	}
 	if o.customers < 1 {
 		return &exitError{code: 2, msg: "--customers must be at least 1"}
@@ -167,6 +168,9 @@ func (e *env) bench(ctx context.Context, args []string) error {
 	if a := res.Agent; a != nil {
 		fmt.Fprintf(e.stdout, "agent reply to customer stream: n %d  p50 %s  p95 %s  p99 %s\n", a.N, ms(a.P50), ms(a.P95), ms(a.P99))
 	}
+	if note := quietNote(o, f, res); note != "" {
+		fmt.Fprintln(e.stdout, note)
+	}
 	if o.url != "" {
 		fmt.Fprintf(e.stdout, "cleanup    closed %d tickets of the bench's conversations at the end\n", res.Closed)
 	}
@@ -174,6 +178,21 @@ func (e *env) bench(ctx context.Context, args []string) error {
 		return &exitError{code: 1, msg: fmt.Sprintf("%d of %d requests failed", res.Errors, res.Messages+res.Errors)}
 	}
 	return nil
+}
+
+// quietNote warns when the answers took about the server's quiet window:
+// the server then waits for a burst of messages to end, and the bench
+// measures that wait rather than calmbot. With --url the server's window is
+// taken to be the flows' policy.
+func quietNote(o benchOptions, f *flows.File, res *benchResult) string {
+	quiet, where := o.quiet, "--quiet-window"
+	if o.url != "" {
+		quiet, where = time.Duration(f.Policy.QuietWindow), "the server's --quiet-window 0 (or the flows' policy.quiet_window)"
+	}
+	if quiet <= 0 || res.P50 < quiet*8/10 {
+		return ""
+	}
+	return fmt.Sprintf("note       the median answer (%s) is about the quiet window (%s): the server waits for each burst to end, so this measures the wait; set %s to measure calmbot itself", ms(res.P50), quiet, where)
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
@@ -378,8 +397,12 @@ func runBench(ctx context.Context, base string, f *flows.File, o benchOptions, a
 	return res, nil
 }
 
-// showProgress draws a progress bar on w until the returned stop is called.
+// showProgress draws a progress bar on w until the returned stop is called,
+// when w is a terminal (a log or a pipe gets no bar).
 func showProgress(w io.Writer, start time.Time, o benchOptions, sent *atomic.Int64) (stop func()) {
+	if !isTerminal(w) {
+		return func() {}
+	}
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {

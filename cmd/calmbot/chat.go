@@ -20,7 +20,7 @@ type chatOptions struct {
 	lang         string
 	jsonl        bool
 	conversation string
-	quiet        time.Duration
+	quiet        optionalDuration
 	verbose      bool
 }
 
@@ -31,8 +31,8 @@ func (e *env) chatFlags(o *chatOptions) *flag.FlagSet {
 	fs.StringVar(&o.db, "db", "", "SQLite database `file` (default $CALMBOT_DB, else calmbot.db)")
 	fs.StringVar(&o.lang, "lang", "", "the customer's `language` as a chat platform would report it (en, it, de, fi); default: detected")
 	fs.BoolVar(&o.jsonl, "jsonl", false, `read {"text": ...} lines on stdin and write one JSON object per bot event on stdout`)
-	fs.StringVar(&o.conversation, "conversation", "", "conversation `id` to continue (default: a new conversation)")
-	fs.DurationVar(&o.quiet, "quiet-window", -1, "wait this long for a burst of messages to end before answering (default: the flows' policy in a terminal, 0 with --jsonl or piped input)")
+	fs.StringVar(&o.conversation, "conversation", "", "conversation `id` to continue, as chat printed it (default: a new conversation)")
+	fs.Var(&o.quiet, "quiet-window", "wait this long for a burst of messages to end before answering (default: the flows' policy in a terminal, 0 with --jsonl or piped input)")
 	fs.BoolVar(&o.verbose, "v", false, "log the engine's info messages on stderr")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: calmbot chat [flags]
@@ -44,9 +44,12 @@ Pick an offered option by its number, its label or your own words, in any
 of the flows' languages.
 
 With --jsonl, each input line is {"text": "...", "lang": "de"?, "id": "..."?}
-and each output line is one of
+and the first output line names the conversation,
+  {"type":"conversation","channel":"console","conversation":ID}
+and each further line is one of
   {"type":"reply","text":...,"lang":...,"flow":...,"state":...,"choices":[{"id":...,"label":...}]}
   {"type":"handoff","reason":...,"skill":...,"priority":...,"evidence":{...}}
+  {"type":"waiting"}   (a message while the conversation waits for a person)
   {"type":"error","line":N,"error":...}     (a bad input line; it is skipped)
 
 Flags:
@@ -59,14 +62,12 @@ Flags:
 func (e *env) chat(ctx context.Context, args []string) error {
 	var o chatOptions
 	fs := e.chatFlags(&o)
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return nil
-		}
-		return &exitError{code: 2}
+	rest, err := e.parseFlags(fs, args, "chat")
+	if err != nil {
+		return helpOK(err)
 	}
-	if fs.NArg() > 0 {
-		return &exitError{code: 2, msg: fmt.Sprintf("chat takes no arguments, got %q", fs.Args())}
+	if len(rest) > 0 {
+		return &exitError{code: 2, msg: fmt.Sprintf("chat takes no arguments, got %q", rest)}
 	}
 	level := slog.LevelWarn
 	if o.verbose {
@@ -85,7 +86,8 @@ func (e *env) chat(ctx context.Context, args []string) error {
 	}
 	defer st.Close()
 
-	conv := o.conversation
+	// The id as chat prints it ("console:ID") is accepted too.
+	conv := strings.TrimPrefix(o.conversation, console.Channel+":")
 	if conv == "" {
 		conv = "console-" + time.Now().UTC().Format("20060102-150405.000")
 	}
@@ -93,17 +95,17 @@ func (e *env) chat(ctx context.Context, args []string) error {
 	if o.jsonl {
 		copts = append(copts, console.JSONLines())
 	}
+	if snap, err := st.Load(ctx, bot.Address{Channel: console.Channel, Conversation: conv}); err == nil && snap.Status == bot.StatusHuman {
+		copts = append(copts, console.Waiting())
+	}
 	if o.lang != "" {
 		copts = append(copts, console.Locale(o.lang))
 	}
 	con := console.New(e.stdin, e.stdout, copts...)
 
-	quiet := o.quiet
-	if quiet < 0 {
-		quiet = 0
-		if !o.jsonl && isTerminal(e.stdin) {
-			quiet = time.Duration(f.Policy.QuietWindow)
-		}
+	quiet := o.quiet.d
+	if !o.quiet.set && !o.jsonl && isTerminal(e.stdin) {
+		quiet = time.Duration(f.Policy.QuietWindow)
 	}
 	eng, err := bot.New(ctx, st, f, analyzer, bot.WithEscalator(con), bot.WithLogger(log), bot.WithQuietWindow(quiet))
 	if err != nil {

@@ -84,14 +84,12 @@ func (e *env) eval(ctx context.Context, args []string) error {
 		fmt.Fprintf(fs.Output(), evalUsage, list.String())
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return nil
-		}
-		return &exitError{code: 2}
+	rest, err := e.parseFlags(fs, args, "eval")
+	if err != nil {
+		return helpOK(err)
 	}
-	if fs.NArg() > 0 {
-		return &exitError{code: 2, msg: fmt.Sprintf("eval takes no arguments, got %q", fs.Args())}
+	if len(rest) > 0 {
+		return &exitError{code: 2, msg: fmt.Sprintf("eval takes no arguments, got %q", rest)}
 	}
 	f, err := e.loadFlows(e.flowsPath(*flowsFlag))
 	if err != nil {

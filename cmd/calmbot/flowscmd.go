@@ -87,13 +87,10 @@ func (e *env) flows(ctx context.Context, args []string) error {
 		return &exitError{code: 2, msg: fmt.Sprintf("unknown flows subcommand %q", sub)}
 	}
 	fs, o := e.flowsFlags(sub)
-	if err := fs.Parse(args[1:]); err != nil {
-		if err == flag.ErrHelp {
-			return nil
-		}
-		return &exitError{code: 2}
+	files, err := e.parseFlags(fs, args[1:], "flows "+sub)
+	if err != nil {
+		return helpOK(err)
 	}
-	files := fs.Args()
 	if len(files) == 0 {
 		files = []string{e.flowsPath("")}
 	}

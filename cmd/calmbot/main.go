@@ -114,8 +114,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stdout, "calmbot", version)
 		return nil
 	default:
-		fmt.Fprint(stderr, usage)
-		return &exitError{code: 2, msg: fmt.Sprintf("unknown command %q", args[0])}
+		return &exitError{code: 2, msg: fmt.Sprintf("unknown command %q%s\nRun \"calmbot help\" for the commands.", args[0], suggest(args[0]))}
 	}
 }
 
@@ -156,6 +155,47 @@ func (e *env) help(args []string) error {
 			sub = args[1]
 		}
 		return e.flowsHelp(sub)
+	case args[0] == "help":
+		fmt.Fprintln(e.stdout, "Usage: calmbot help [command [subcommand]]\n\nShows a command's help and flags; without a command, the list of commands.")
+		return nil
+	case args[0] == "version":
+		fmt.Fprintln(e.stdout, "Usage: calmbot version\n\nPrints calmbot's version (set at build time with -ldflags \"-X main.version=...\").")
+		return nil
 	}
-	return &exitError{code: 2, msg: fmt.Sprintf("no help for %q; commands: chat, flows", args[0])}
+	return &exitError{code: 2, msg: fmt.Sprintf("no help for %q: not a command%s\nRun \"calmbot help\" for the commands.", args[0], suggest(args[0]))}
+}
+
+// suggest names the command closest to a mistyped one, if one is close.
+func suggest(name string) string {
+	best, dist := "", 3
+	for _, c := range commandNames() {
+		if d := editDistance(name, c); d < dist {
+			best, dist = c, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

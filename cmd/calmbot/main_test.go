@@ -62,7 +62,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"--help"}, 0, "Commands:", ""},
 		{[]string{"help", "chat"}, 0, "-quiet-window", ""},
 		{[]string{"help", "flows", "test"}, 0, "-junit", ""},
-		{[]string{"chat", "-h"}, 0, "", "-jsonl"},
+		{[]string{"chat", "-h"}, 0, "-jsonl", ""},
 		{[]string{"version"}, 0, "calmbot dev", ""},
 		{[]string{"help", "serve"}, 0, "-addr", ""},
 		{[]string{"help", "agents"}, 0, "agents add", ""},
@@ -180,18 +180,28 @@ type event struct {
 	Choices []bot.Choice `json:"choices"`
 	Line    int          `json:"line"`
 	Error   string       `json:"error"`
+	// Conversation is the id in the first event, "conversation".
+	Conversation string `json:"conversation"`
 }
 
-func events(t *testing.T, out string) []event {
+// events reads chat --jsonl output: the first event names the
+// conversation (conv, when not ""), the others are returned.
+func events(t *testing.T, out, conv string) []event {
 	t.Helper()
 	var evs []event
-	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+	for i, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		if line == "" {
 			continue
 		}
 		var ev event
 		if err := json.Unmarshal([]byte(line), &ev); err != nil {
 			t.Fatalf("output line is not JSON: %q: %v", line, err)
+		}
+		if i == 0 {
+			if ev.Type != "conversation" || conv != "" && ev.Conversation != conv {
+				t.Fatalf("first event %q does not name the conversation %q", line, conv)
+			}
+			continue
 		}
 		evs = append(evs, ev)
 	}
@@ -212,7 +222,7 @@ func TestChatJSONL(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	evs := events(t, r.stdout)
+	evs := events(t, r.stdout, "j1")
 	var states []string
 	for _, ev := range evs {
 		switch ev.Type {
@@ -265,14 +275,20 @@ func TestChatContinuesConversation(t *testing.T) {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	r = runCmd(t, `{"text": "ja"}`, args...)
-	evs := events(t, r.stdout)
+	evs := events(t, r.stdout, "again")
 	if len(evs) == 0 || evs[0].State != "options" || evs[0].Lang != "de" {
 		t.Errorf("second run did not continue the conversation: %+v", evs)
 	}
 	r = runCmd(t, `{"text": "ich will mit einem Menschen sprechen"}`, args...)
-	evs = events(t, r.stdout)
+	evs = events(t, r.stdout, "again")
 	if len(evs) == 0 || evs[0].Type != "handoff" || evs[0].Reason != string(bot.ReasonCustomerRequest) {
 		t.Errorf("handoff: %+v", evs)
+	}
+	// Written to while it waits for a person, in text mode, and continued
+	// with the id as chat prints it (channel:id).
+	r = runCmd(t, "hello? anyone there?\n", "chat", "--db", db, "--conversation", "console:again", "--lang", "de")
+	if r.code != 0 || !strings.Contains(r.stdout, "waiting for a person") {
+		t.Errorf("a message after the handoff: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
 }
 

@@ -165,14 +165,12 @@ func (o *serveOptions) httpOptions() (httpOptions, error) {
 func (e *env) serve(ctx context.Context, args []string) error {
 	var o serveOptions
 	fs := e.serveFlags(&o)
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return nil
-		}
-		return &exitError{code: 2}
+	rest, err := e.parseFlags(fs, args, "serve")
+	if err != nil {
+		return helpOK(err)
 	}
-	if fs.NArg() > 0 {
-		return &exitError{code: 2, msg: fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
+	if len(rest) > 0 {
+		return &exitError{code: 2, msg: fmt.Sprintf("serve takes no arguments, got %q", rest)}
 	}
 	keep, err := e.retention(o.retention, o.retentionMode)
 	if err != nil {

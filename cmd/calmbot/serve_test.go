@@ -99,6 +99,13 @@ func TestServe(t *testing.T) {
 		}
 	}
 	pollOK(t, base+"/readyz")
+	// Before anything happened, the documented series exist at 0.
+	_, m0 := get(t, base+"/metrics")
+	for _, want := range []string{`calmbot_handoffs_total{reason="not_understood"} 0`, `calmbot_conversations_ended_total{outcome="contained"} 0`, `calmbot_turns_stalled_total{channel="web"} 0`, `calmbot_first_responses_total{priority="urgent",within_target="false"} 0`} {
+		if !strings.Contains(m0, want) {
+			t.Errorf("metrics at start lack %q:\n%s", want, grepCalmbot(m0))
+		}
+	}
 
 	// A customer talks through the HTTP API and asks for a person.
 	resp, err := http.Post(base+"/api/conversations", "application/json", strings.NewReader(`{"lang":"en"}`))

@@ -126,6 +126,7 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 		return nil, err
 	}
 	s.adapters.RegisterSenders(s.engine)
+	s.metrics.Preset(s.adapters.Channels())
 	lintChannels(cfg.log, cfg.flows, builtinChannels(), s.adapters.Channels())
 	s.desk = desk.New(s.handoff, desk.WithKey(key), desk.WithLogger(cfg.log), desk.WithStats(deskStats{s.metrics}),
 		desk.WithTrustedProxies(h.proxies), desk.WithSecureCookies(h.secureCookies), desk.WithRevocations(cfg.store))
