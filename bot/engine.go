@@ -74,6 +74,8 @@ type Engine struct {
 	quiet       *time.Duration
 
 	prog atomic.Pointer[program]
+	// panics counts the panics recovered since the engine started.
+	panics atomic.Int64
 	// versions maps a flows hash to a weak.Pointer[program]: the versions
 	// conversations in memory run on. A version no conversation (and not
 	// the current flows) holds is dropped by the garbage collector and

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -124,4 +125,54 @@ func TestPanickingSenderIsAFailedSend(t *testing.T) {
 		t.Errorf("next turn after a Sender panicked: %q", got)
 	}
 	checkPanicLogged(t, lb, "sender bug")
+}
+
+// claimPanicStore panics in its first ClaimOutbox call, as a store bug
+// would.
+type claimPanicStore struct {
+	*bottest.Store
+	calls atomic.Int32
+}
+
+func (s *claimPanicStore) ClaimOutbox(ctx context.Context, c bot.OutboxClaim) ([]bot.Outgoing, error) {
+	if s.calls.Add(1) == 1 {
+		panic("outbox bug")
+	}
+	return s.Store.ClaimOutbox(ctx, c)
+}
+
+// TestPanickingResendKeepsRunning: a panic in the resend loop (here, at
+// the resume on start) is logged and counted, Run goes on, and
+// conversations are answered.
+func TestPanickingResendKeepsRunning(t *testing.T) {
+	log, lb := logger()
+	st := &claimPanicStore{Store: bottest.NewStore()}
+	e, err := bot.New(context.Background(), st, loadTestFlows(t), keywordAnalyzer, bot.WithQuietWindow(0), bot.WithLogger(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender := bottest.NewSender()
+	e.Register(bottest.Channel, sender)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case <-e.Resumed():
+	case err := <-done:
+		t.Fatalf("Run ended after a panic in the resend: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("not resumed within 10s")
+	}
+	checkPanicLogged(t, lb, "outbox bug")
+	if n := e.Panics(); n != 1 {
+		t.Errorf("Panics() = %d, want 1", n)
+	}
+	addr := bot.Address{Channel: bottest.Channel, Conversation: "after"}
+	hctx, hcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer hcancel()
+	if err := e.Handle(hctx, bot.Message{Address: addr, ID: "1", Text: "intent:late"}); err != nil {
+		t.Fatalf("Handle after the panic: %v", err)
+	}
+	pollUntil(t, func() bool { return len(sender.Replies(addr)) == 2 })
 }

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -59,14 +60,14 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return stop()
 		case <-e.kick:
-			if err := e.resend(ctx); err != nil && ctx.Err() == nil {
+			if err := e.resendGuarded(ctx); err != nil && ctx.Err() == nil {
 				e.log.Error("resend outbox", "err", err)
 			}
 		case <-tick:
 			e.evict()
 			if now := e.clock.Now(); now.Sub(lastResend) >= resendEvery {
 				lastResend = now
-				if err := e.resend(ctx); err != nil {
+				if err := e.resendGuarded(ctx); err != nil {
 					e.log.Error("resend outbox", "err", err)
 				}
 			}
@@ -83,8 +84,9 @@ func (e *Engine) Resumed() <-chan struct{} { return e.resumed }
 // resume restarts conversations that have unanswered messages and delivers
 // replies that were committed but not sent.
 func (e *Engine) resume(ctx context.Context) error {
-	// Old replies first: each conversation's deliveries stay in order.
-	if err := e.resend(ctx); err != nil {
+	// Old replies first: each conversation's deliveries stay in order. A
+	// panic (logged) is not worth refusing to start: the next tick retries.
+	if err := e.resendGuarded(ctx); err != nil && !errors.Is(err, errPanic) {
 		return err
 	}
 	if err := e.warnUnsent(ctx); err != nil {

@@ -156,6 +156,15 @@ func (m *Metrics) QueueLength(reg prometheus.Registerer, length func() int) {
 	}, func() float64 { return float64(length()) }))
 }
 
+// Panics registers a counter that reads how many panics the process
+// recovered from (each a bug, logged with its stack): alert on any.
+func (m *Metrics) Panics(reg prometheus.Registerer, count func() int64) {
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "calmbot_panics_total",
+		Help: "Panics recovered (in turns, listeners, senders, flow reloads, the resend loop); each is a bug logged with its stack: alert on any.",
+	}, func() float64 { return float64(count()) }))
+}
+
 // ObserveWait records how long a customer waited until an agent took the conversation.
 func (m *Metrics) ObserveWait(priority string, d time.Duration) {
 	m.wait.WithLabelValues(priority).Observe(d.Seconds())

@@ -101,7 +101,7 @@ func TestServe(t *testing.T) {
 	pollOK(t, base+"/readyz")
 	// Before anything happened, the documented series exist at 0.
 	_, m0 := get(t, base+"/metrics")
-	for _, want := range []string{`calmbot_handoffs_total{reason="not_understood"} 0`, `calmbot_conversations_ended_total{outcome="contained"} 0`, `calmbot_turns_stalled_total{channel="web"} 0`, `calmbot_first_responses_total{priority="urgent",within_target="false"} 0`} {
+	for _, want := range []string{`calmbot_handoffs_total{reason="not_understood"} 0`, `calmbot_conversations_ended_total{outcome="contained"} 0`, `calmbot_turns_stalled_total{channel="web"} 0`, `calmbot_first_responses_total{priority="urgent",within_target="false"} 0`, "calmbot_panics_total 0"} {
 		if !strings.Contains(m0, want) {
 			t.Errorf("metrics at start lack %q:\n%s", want, grepCalmbot(m0))
 		}

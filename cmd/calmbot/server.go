@@ -120,6 +120,7 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 		return nil, err
 	}
 	s.handoff.SetEngine(s.engine)
+	s.metrics.Panics(reg, s.engine.Panics)
 	h := cfg.http
 	s.adapters, err = serveAdapters(h).Build(ctx, adapters.Config{Getenv: cfg.getenv, Log: cfg.log, State: cfg.store, Key: key, Engine: s.engine, Handoff: s.handoff})
 	if err != nil {
