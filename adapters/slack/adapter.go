@@ -39,10 +39,12 @@ const Channel = "slack"
 // DefaultAPIURL is the Web API base used unless WithAPIURL says otherwise.
 const DefaultAPIURL = "https://slack.com/api/"
 
-// Paths of the Events API and interactivity request URLs Routes serves.
+// Paths of the Events API, interactivity and slash command (/calmbot)
+// request URLs Routes serves.
 const (
 	EventsPath      = "/slack/events"
 	InteractivePath = "/slack/interactive"
+	CommandsPath    = "/slack/commands"
 )
 
 // Defaults of the options.
@@ -74,8 +76,14 @@ type Adapter struct {
 	backoffMax time.Duration
 	now        func() time.Time
 
-	desk           Desk   // the agent side, nil when off
-	handoffChannel string // where it shows the tickets
+	desk           Desk            // the agent side, nil when off
+	handoffChannel string          // where it shows the tickets
+	allowed        map[string]bool // the configured agents' Slack user ids; none: the channel's members
+
+	membersMu  sync.Mutex
+	members    map[string]bool   // the handoff channel's members, as last read
+	membersAt  time.Time         // when
+	slackUsers map[string]string // agent id -> Slack user id
 
 	mu       sync.Mutex
 	h        bot.Handler
@@ -290,8 +298,8 @@ func (a *Adapter) Stop(ctx context.Context) error {
 	}
 }
 
-// Routes returns the Events API and interactivity routes when a signing
-// secret is configured, and nothing otherwise.
+// Routes returns the Events API, interactivity and slash command routes
+// when a signing secret is configured, and nothing otherwise.
 func (a *Adapter) Routes() map[string]http.Handler {
 	if a.secret == "" {
 		return nil
@@ -299,6 +307,7 @@ func (a *Adapter) Routes() map[string]http.Handler {
 	return map[string]http.Handler{
 		"POST " + EventsPath:      http.HandlerFunc(a.serveEvents),
 		"POST " + InteractivePath: http.HandlerFunc(a.serveInteractive),
+		"POST " + CommandsPath:    http.HandlerFunc(a.serveCommand),
 	}
 }
 

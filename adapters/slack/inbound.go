@@ -45,7 +45,8 @@ type event struct {
 	user    string
 	notice  string // evNotice: a key of notices
 	tapped  string // evTap: ts of the message whose button was clicked
-	label   string // evTap: the button's label
+	label   string // evTap: the button's label; evTicket: the action's kind
+	choice  string // evTicket: a menu's choice
 	eventID string // the Events API event_id, for retries
 }
 
@@ -148,13 +149,23 @@ func readAction(cb slack.InteractionCallback) event {
 		return event{kind: evIgnore}
 	}
 	for _, act := range cb.ActionCallback.BlockActions {
-		if act == nil || act.Value == "" {
+		if act == nil {
 			continue
 		}
-		if kind, ok := strings.CutPrefix(act.ActionID, ticketPrefix); ok {
-			return event{kind: evTicket, channel: channel, user: cb.User.ID, label: kind, msg: bot.Message{Text: act.Value}}
+		if rest, ok := strings.CutPrefix(act.ActionID, ticketPrefix); ok {
+			// A button: "ticket:<kind>", the ticket's id its value; a menu:
+			// "ticket:<kind>:<id>", the choice its selected option or user.
+			kind, id, menu := strings.Cut(rest, ":")
+			ev := event{kind: evTicket, channel: channel, user: cb.User.ID, label: kind, msg: bot.Message{Text: act.Value}}
+			if menu {
+				ev.msg.Text, ev.choice = id, act.SelectedOption.Value
+				if kind == kindInvite {
+					ev.choice = act.SelectedUser
+				}
+			}
+			return ev
 		}
-		if !strings.HasPrefix(act.ActionID, choicePrefix) {
+		if act.Value == "" || !strings.HasPrefix(act.ActionID, choicePrefix) {
 			continue
 		}
 		label := act.Text.Text
@@ -253,7 +264,7 @@ func (a *Adapter) process(ctx context.Context, h bot.Handler, ev event) error {
 		}
 	case evTicket:
 		if id, err := strconv.ParseInt(ev.msg.Text, 10, 64); err == nil && a.desk != nil && ev.channel == a.handoffChannel {
-			a.agentAct(ctx, agentEvent{user: ev.user, ticket: id, kind: handoff.ActionKind(ev.label)})
+			a.agentAct(ctx, agentEvent{user: ev.user, ticket: id, kind: handoff.ActionKind(ev.label), choice: ev.choice})
 		}
 	}
 	return nil
@@ -332,9 +343,21 @@ func (a *Adapter) receive(ctx context.Context) {
 					a.log.Warn("slack: ack not sent; Slack will deliver the event again", "envelope", req.EnvelopeID, "err", err)
 				}
 			})
+		case socketmode.EventTypeSlashCommand:
+			cmd, ok := e.Data.(slack.SlashCommand)
+			if e.Request == nil || !ok {
+				continue
+			}
+			req := *e.Request
+			a.lanes.do(cmd.ChannelID, func(ctx context.Context) {
+				// The answer is the ack's payload: only the user sees it.
+				if err := a.sm.AckCtx(ctx, req.EnvelopeID, map[string]any{"text": escapeText(a.command(ctx, cmd))}); err != nil && ctx.Err() == nil {
+					a.log.Warn("slack: slash command not acknowledged", "envelope", req.EnvelopeID, "err", err)
+				}
+			})
 		default:
 			if e.Request != nil && e.Request.EnvelopeID != "" && e.Type != socketmode.EventTypeHello {
-				// Slash commands and the like: nothing calmbot does.
+				// Other envelopes: nothing calmbot does.
 				_ = a.sm.AckCtx(ctx, e.Request.EnvelopeID, nil)
 			}
 		}
@@ -446,6 +469,28 @@ func (a *Adapter) serveInteractive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.serveEvent(w, r, readAction(cb))
+}
+
+// serveCommand is the slash command request URL (/calmbot), verified
+// like serveEvents; the answer is ephemeral, the user's only.
+func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request) {
+	body := a.readSigned(w, r)
+	if body == nil {
+		return
+	}
+	vals, err := url.ParseQuery(string(body))
+	if err != nil || vals.Get("command") == "" {
+		http.Error(w, "not a Slack slash command", http.StatusBadRequest)
+		return
+	}
+	if a.handler() == nil {
+		http.Error(w, "not started", http.StatusServiceUnavailable)
+		return
+	}
+	cmd := slack.SlashCommand{TeamID: vals.Get("team_id"), ChannelID: vals.Get("channel_id"), UserID: vals.Get("user_id"),
+		UserName: vals.Get("user_name"), Command: vals.Get("command"), Text: vals.Get("text")}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]string{"response_type": "ephemeral", "text": escapeText(a.command(r.Context(), cmd))})
 }
 
 // serveEvent handles ev in its conversation's lane and answers once done.

@@ -392,7 +392,7 @@ func TestSendEscapesAndSplits(t *testing.T) {
 		t.Errorf("the parts do not add up to the reply")
 	}
 	last := sent[len(sent)-1]
-	if len(last.Buttons) != 1 || last.Buttons[0] != (fakeButton{"choice:1", "x", "Yes & <no>"}) {
+	if len(last.Buttons) != 1 || last.Buttons[0].ActionID != "choice:1" || last.Buttons[0].Value != "x" || last.Buttons[0].Text != "Yes & <no>" {
 		t.Errorf("buttons %+v", last.Buttons)
 	}
 }
