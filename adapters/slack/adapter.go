@@ -92,6 +92,7 @@ type Adapter struct {
 	readyErr error
 	botUser  string // the app's bot user id, from auth.test
 	botID    string
+	team     string // the app's team id, from auth.test
 
 	lanes   lanes
 	seen    seenEvents
@@ -248,7 +249,7 @@ func (a *Adapter) authTest(ctx context.Context) error {
 		return fmt.Errorf("auth.test: %w", err)
 	}
 	a.mu.Lock()
-	a.botUser, a.botID = resp.UserID, resp.BotID
+	a.botUser, a.botID, a.team = resp.UserID, resp.BotID, resp.TeamID
 	a.mu.Unlock()
 	a.log.Info("slack connected", "team", resp.Team, "bot", resp.User, "mode", a.mode())
 	return nil
@@ -334,12 +335,15 @@ func (a *Adapter) handler() bot.Handler {
 	return a.h
 }
 
-// self returns the bot's user and bot ids.
-func (a *Adapter) self() (user, id string) {
+// self returns who the app is, as auth.test said.
+func (a *Adapter) self() self {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.botUser, a.botID
+	return self{user: a.botUser, id: a.botID, team: a.team}
 }
+
+// botUserID is the app's bot user id.
+func (a *Adapter) botUserID() string { return a.self().user }
 
 // run keeps the Socket Mode connection (when configured) until ctx ends,
 // then waits for the events being handled.

@@ -626,6 +626,11 @@ func (f *fakeSlack) choose(user string, m *fakeMessage, b fakeButton, choice str
 		"actions": []any{map[string]any{"action_id": b.ActionID, "block_id": blockChoices, "value": b.Value, "type": "button",
 			"action_ts": ats, "text": map[string]any{"type": "plain_text", "text": b.Text, "emoji": true}}},
 	}
+	if m.Thread != "" {
+		// A message in a thread: Slack names the thread in both.
+		payload["container"].(map[string]any)["thread_ts"] = m.Thread
+		payload["message"].(map[string]any)["thread_ts"] = m.Thread
+	}
 	switch b.Type {
 	case "static_select":
 		payload["actions"] = []any{map[string]any{"action_id": b.ActionID, "block_id": "calmbot_ticket", "type": b.Type, "action_ts": ats,
@@ -753,7 +758,10 @@ func hash(s string) uint32 {
 func channelID(chat string) string { return fmt.Sprintf("D%08X", hash(chat)) }
 func userID(chat string) string    { return fmt.Sprintf("U%08X", hash(chat)) }
 
-func (p *platform) Address(chat string) bot.Address { return address(channelID(chat)) }
+func (p *platform) Address(chat string) bot.Address { return dm(channelID(chat)) }
+
+// dm is the address of DM channel in the fake's team.
+func dm(channel string) bot.Address { return conv{team: fakeTeam, channel: channel}.address() }
 
 func (p *platform) Say(t testing.TB, chat, locale, text string) string {
 	return p.SayAll(t, chat, locale, []string{text})[0]
