@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -223,6 +225,18 @@ func ticketMessage(b handoff.Brief, now time.Time, who func(agent string) string
 			reason = string(s.Reason)
 		}
 		fmt.Fprintf(&sb, "\n*Reason:* %s", escape(reason))
+	}
+	if len(s.Evidence) > 0 {
+		keys := slices.Sorted(maps.Keys(s.Evidence))
+		facts := make([]string, len(keys))
+		for i, k := range keys {
+			if f, ok := s.Evidence[k].(float64); ok {
+				facts[i] = k + " " + strconv.FormatFloat(f, 'f', 2, 64)
+			} else {
+				facts[i] = fmt.Sprintf("%s %v", k, s.Evidence[k])
+			}
+		}
+		fmt.Fprintf(&sb, "\n*Evidence:* %s", escape(cut(strings.Join(facts, ", "), 500)))
 	}
 	if len(s.Moods) > 0 {
 		var moods []string

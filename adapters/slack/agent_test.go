@@ -158,6 +158,9 @@ func TestAgentSide(t *testing.T) {
 	if len(stages.Options) == 0 || !strings.HasPrefix(stages.Options[0].Value, tk.Flow+"/") {
 		t.Fatalf("stage menu %+v (ticket flow %q)", stages, tk.Flow)
 	}
+	if len(tk.Evidence) > 0 && !strings.Contains(ticket.Text, "*Evidence:* ") {
+		t.Errorf("ticket message %q without the evidence %v", ticket.Text, tk.Evidence)
+	}
 	if !strings.Contains(ticket.Text, "my order hasn't arrived yet") {
 		t.Errorf("ticket message %q", ticket.Text)
 	}
