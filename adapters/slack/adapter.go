@@ -1,5 +1,8 @@
-// Package slack is calmbot's Slack adapter: customers write to the app in
-// direct messages, on github.com/slack-go/slack.
+// Package slack is calmbot's Slack adapter, on github.com/slack-go/slack:
+// customers write to the app in direct messages, or mention it in a
+// channel it is in, and the conversation is then the mention's thread
+// (addresses are team/channel[/thread]). With WithHandoff, support staff
+// work the tickets in a handoff channel (agent.go).
 //
 // Events arrive over Socket Mode (the default: an app-level xapp- token, no
 // public URL needed) or over the Events API (HTTP requests to Routes,
