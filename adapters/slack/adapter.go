@@ -83,9 +83,10 @@ type Adapter struct {
 	handoffChannel string          // where it shows the tickets
 	allowed        map[string]bool // the configured agents' Slack user ids; none: the channel's members
 
-	membersMu  sync.Mutex
-	members    map[string]bool   // the handoff channel's members, as last read
-	membersAt  time.Time         // when
+	membersMu  sync.Mutex      // held while the members are read
+	members    map[string]bool // the handoff channel's members, as last read
+	membersAt  time.Time       // when
+	usersMu    sync.Mutex
 	slackUsers map[string]string // agent id -> Slack user id
 
 	mu       sync.Mutex

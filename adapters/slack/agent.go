@@ -95,8 +95,8 @@ func (a *Adapter) agents(ctx context.Context) {
 
 // linked remembers that agent is Slack user.
 func (a *Adapter) linked(agent, user string) {
-	a.membersMu.Lock()
-	defer a.membersMu.Unlock()
+	a.usersMu.Lock()
+	defer a.usersMu.Unlock()
 	if a.slackUsers == nil {
 		a.slackUsers = map[string]string{}
 	}
@@ -106,8 +106,8 @@ func (a *Adapter) linked(agent, user string) {
 // who is how the handoff channel names agent: a mention of their Slack
 // user (Slack shows their display name), else the agent id.
 func (a *Adapter) who(agent string) string {
-	a.membersMu.Lock()
-	defer a.membersMu.Unlock()
+	a.usersMu.Lock()
+	defer a.usersMu.Unlock()
 	if u := a.slackUsers[agent]; u != "" {
 		return "<@" + u + ">"
 	}
@@ -372,8 +372,9 @@ func (a *Adapter) do(ctx context.Context, user string, act handoff.Action) strin
 		return "Only the support team can act on tickets here."
 	}
 	if act.Kind == handoff.ActInvite {
-		if act.Colleague, err = a.colleague(ctx, act.Colleague); err != nil {
-			return err.Error()
+		var refusal string
+		if act.Colleague, refusal = a.colleague(ctx, act.Colleague); refusal != "" {
+			return refusal
 		}
 	}
 	if _, err := a.desk.Act(ctx, agent.ID, act); err != nil {
@@ -446,31 +447,33 @@ func (a *Adapter) member(ctx context.Context, user string) (bool, error) {
 }
 
 // colleague is the agent a Slack mention (<@U...>, as Slack escapes it)
-// names, who must be an agent too, or else the agent id s names ("@grace").
-// A colleague who is offline on the desk is marked away: they are here on
-// Slack, so they can be invited, without being handed new tickets.
-func (a *Adapter) colleague(ctx context.Context, s string) (string, error) {
+// names, who must be an agent too, or else the agent id s names ("@grace");
+// when there is none, why not, for the inviting agent. A colleague who is
+// offline on the desk is marked away: they are here on Slack, so they can
+// be invited, without being handed new tickets.
+func (a *Adapter) colleague(ctx context.Context, s string) (id, refusal string) {
 	s = strings.TrimSpace(s)
 	user, ok := mentioned(s)
 	if !ok {
 		if id := strings.TrimPrefix(s, "@"); id != "" {
-			return strings.ToLower(id), nil
+			return strings.ToLower(id), ""
 		}
-		return "", errors.New("Name the colleague to invite: /calmbot invite @name.")
+		return "", "Name the colleague to invite: /calmbot invite @name."
 	}
 	ag, err := a.agentOf(ctx, user)
-	if err != nil {
-		if errors.Is(err, errNotAgent) {
-			return "", fmt.Errorf("<@%s> is not on the support team (a member of this channel).", user)
-		}
-		return "", err
+	switch {
+	case errors.Is(err, errNotAgent):
+		return "", fmt.Sprintf("<@%s> is not on the support team here.", user)
+	case err != nil:
+		a.log.Warn("slack: colleague not provisioned", "user", user, "err", err)
+		return "", fmt.Sprintf("<@%s> cannot be invited now: %v", user, err)
 	}
 	if ag.Presence == handoff.PresenceOffline {
 		if _, err := a.desk.SetPresence(ctx, ag.ID, handoff.PresenceAway); err != nil {
-			return "", fmt.Errorf("<@%s> cannot be invited now: %w", user, err)
+			return "", fmt.Sprintf("<@%s> cannot be invited now: %v", user, err)
 		}
 	}
-	return ag.ID, nil
+	return ag.ID, ""
 }
 
 // mentioned reads a Slack user mention: "<@U123>" or "<@U123|name>".

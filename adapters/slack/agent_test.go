@@ -193,7 +193,10 @@ func TestAgentSide(t *testing.T) {
 	}
 	eventually(t, "the notes", func() bool { x, _ := d.svc.Ticket(ctx, tk.ID); return len(x.Notes) == 2 })
 
-	// Invited with the picker, the colleague's replies reach the customer.
+	// Invited with the picker, the colleague's replies reach the customer;
+	// someone off the team cannot be invited.
+	f.choose(agentUser, &claimed, invite, strangerUser)
+	d.ephemeralFor(t, agentUser, "<@"+strangerUser+"> is not on the support team")
 	f.choose(agentUser, &claimed, invite, otherUser)
 	d.ticket(t, tk.ID, "with the invited colleague", func(m fakeMessage) bool { return strings.Contains(m.Text, ", with <@"+otherUser+">") })
 	f.threadSay(handoffChannel, otherUser, ticket.TS, "Bruno here, I am helping Ana.")
