@@ -73,6 +73,10 @@ const (
 	threadKey = "thread/" // + ts: the ticket id of the thread
 )
 
+// postTimeout bounds the posting of a ticket's message and transcript,
+// which a stop does not interrupt.
+const postTimeout = 30 * time.Second
+
 // membersTTL is how long the handoff channel's member list is trusted
 // before a stranger's action makes the adapter ask Slack again.
 const membersTTL = 30 * time.Second
@@ -152,6 +156,10 @@ func (a *Adapter) showTicket(ctx context.Context, id int64) {
 	if !b.Ticket.Open() {
 		return
 	}
+	// A stop must not cut the posting short between Slack taking the
+	// message and its ts being saved: the next start would post it again.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), postTimeout)
+	defer cancel()
 	_, ts, err := a.api.PostMessageContext(ctx, a.handoffChannel, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {
 		a.log.Warn("slack: ticket not posted to the handoff channel", "ticket", id, "channel", a.handoffChannel, "err", err)

@@ -427,3 +427,49 @@ func (f *fakeSlack) threadSay(channel, user, thread, text string) {
 	f.event(channel, user, "en-GB", map[string]any{"type": "message", "channel": channel, "channel_type": "channel",
 		"user": user, "text": escape(text), "ts": ts, "thread_ts": thread, "event_ts": ts})
 }
+
+// A stop while a ticket's message is being posted does not lose its ts: the
+// next start edits that message instead of posting the ticket again.
+func TestStopWhilePosting(t *testing.T) {
+	d := newAgentDesk(t)
+	f := d.p.f
+	runCtx, stop := context.WithCancel(context.Background())
+	f.mu.Lock()
+	f.onPost = func(channel string) {
+		if channel == handoffChannel {
+			stop() // the adapter stops before Slack's answer arrives
+		}
+	}
+	f.mu.Unlock()
+	a := d.p.newAdapter(t, WithHandoff(d.svc, handoffChannel))
+	if err := a.Start(runCtx, d.eng); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.eng.Handle(context.Background(), bot.Message{Address: bot.Address{Channel: "web", Conversation: "v1"}, ID: "1", Text: "I want to talk to a human", Locale: "en"}); err != nil {
+		t.Fatal(err)
+	}
+	<-runCtx.Done()
+	stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := a.Stop(stopCtx); err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	f.onPost = nil
+	f.mu.Unlock()
+	d.start(t)
+	posted := func() int {
+		n := 0
+		for _, m := range f.sentTo(handoffChannel) {
+			if m.Thread == "" && strings.HasPrefix(m.Text, "*Ticket ") {
+				n++
+			}
+		}
+		return n
+	}
+	calls := f.callCount("chat.update")
+	eventually(t, "the restarted adapter to edit the ticket's message", func() bool { return f.callCount("chat.update") > calls || posted() > 1 })
+	if n := posted(); n != 1 {
+		t.Errorf("the ticket was posted %d times", n)
+	}
+}
