@@ -87,6 +87,7 @@ type Adapter struct {
 	members    map[string]bool // the handoff channel's members, as last read
 	membersAt  time.Time       // when
 	usersMu    sync.Mutex
+	showMu     sync.Mutex        // held while a ticket's message is shown
 	slackUsers map[string]string // agent id -> Slack user id
 
 	mu       sync.Mutex

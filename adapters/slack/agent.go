@@ -141,6 +141,11 @@ func (a *Adapter) showUpdate(ctx context.Context, u handoff.Update) {
 // showTicket posts ticket id's message (and its transcript so far, in the
 // thread) the first time, and edits it to the ticket's state after.
 func (a *Adapter) showTicket(ctx context.Context, id int64) {
+	// One at a time, each reading the ticket once it holds the lock: an
+	// action's own update and the update stream's cannot land out of order
+	// and leave an older state shown.
+	a.showMu.Lock()
+	defer a.showMu.Unlock()
 	b, err := a.desk.Brief(ctx, id)
 	if err != nil || b.Ticket == nil {
 		a.log.Warn("slack: ticket not shown", "ticket", id, "err", err)
