@@ -248,10 +248,8 @@ func (a *Adapter) Start(ctx context.Context, h bot.Handler) error {
 	a.mu.Unlock()
 
 	if a.staff != nil {
-		updates, unsubscribe := a.staff.Desk.SubscribeAll()
 		a.workers.Add(1)
-		go a.staffLoop(runCtx, updates)
-		context.AfterFunc(runCtx, unsubscribe)
+		go a.staffLoop(runCtx)
 	}
 	s.AddHandler(a.onReady)
 	s.AddHandler(a.onResumed)

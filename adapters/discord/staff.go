@@ -10,6 +10,7 @@ import (
 
 	dg "github.com/bwmarrin/discordgo"
 
+	"github.com/calmbot/calmbot/adapters/feed"
 	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/handoff"
 )
@@ -18,6 +19,7 @@ import (
 // *handoff.Service.
 type Desk interface {
 	SubscribeAll() (<-chan handoff.Update, func())
+	Tickets() []*handoff.Ticket
 	Brief(ctx context.Context, id int64) (handoff.Brief, error)
 	Act(ctx context.Context, agent string, a handoff.Action) (handoff.Result, error)
 	Provision(ctx context.Context, id handoff.Identity) (handoff.Agent, error)
@@ -50,22 +52,16 @@ const (
 	staffPrefix     = "calmbot-staff:"
 )
 
-// staffLoop posts and updates the tickets' messages until ctx ends.
-func (a *Adapter) staffLoop(ctx context.Context, updates <-chan handoff.Update) {
+// staffLoop posts and updates the tickets' messages until ctx ends: every
+// open ticket first (those opened while the adapter was down too), then
+// each change, and every open ticket again after a resync.
+func (a *Adapter) staffLoop(ctx context.Context) {
 	defer a.workers.Done()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case u, ok := <-updates:
-			if !ok {
-				return
-			}
-			if err := a.staffUpdate(ctx, u); err != nil && ctx.Err() == nil {
-				a.log.Warn("discord: staff channel not updated", "kind", u.Kind, "ticket", u.TicketID, "err", err)
-			}
+	feed.Follow(ctx, a.staff.Desk, func(ctx context.Context, u handoff.Update) {
+		if err := a.staffUpdate(ctx, u); err != nil && ctx.Err() == nil {
+			a.log.Warn("discord: staff channel not updated", "kind", u.Kind, "ticket", u.TicketID, "err", err)
 		}
-	}
+	})
 }
 
 func (a *Adapter) staffUpdate(ctx context.Context, u handoff.Update) error {

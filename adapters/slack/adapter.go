@@ -1,5 +1,8 @@
-// Package slack is calmbot's Slack adapter: customers write to the app in
-// direct messages, on github.com/slack-go/slack.
+// Package slack is calmbot's Slack adapter, on github.com/slack-go/slack:
+// customers write to the app in direct messages, or mention it in a
+// channel it is in, and the conversation is then the mention's thread
+// (addresses are team/channel[/thread]). With WithHandoff, support staff
+// work the tickets in a handoff channel (agent.go).
 //
 // Events arrive over Socket Mode (the default: an app-level xapp- token, no
 // public URL needed) or over the Events API (HTTP requests to Routes,
@@ -39,10 +42,12 @@ const Channel = "slack"
 // DefaultAPIURL is the Web API base used unless WithAPIURL says otherwise.
 const DefaultAPIURL = "https://slack.com/api/"
 
-// Paths of the Events API and interactivity request URLs Routes serves.
+// Paths of the Events API, interactivity and slash command (/calmbot)
+// request URLs Routes serves.
 const (
 	EventsPath      = "/slack/events"
 	InteractivePath = "/slack/interactive"
+	CommandsPath    = "/slack/commands"
 )
 
 // Defaults of the options.
@@ -74,8 +79,16 @@ type Adapter struct {
 	backoffMax time.Duration
 	now        func() time.Time
 
-	desk           Desk   // the agent side, nil when off
-	handoffChannel string // where it shows the tickets
+	desk           Desk            // the agent side, nil when off
+	handoffChannel string          // where it shows the tickets
+	allowed        map[string]bool // the configured agents' Slack user ids; none: the channel's members
+
+	membersMu  sync.Mutex      // held while the members are read
+	members    map[string]bool // the handoff channel's members, as last read
+	membersAt  time.Time       // when
+	usersMu    sync.Mutex
+	showMu     sync.Mutex        // held while a ticket's message is shown
+	slackUsers map[string]string // agent id -> Slack user id
 
 	mu       sync.Mutex
 	h        bot.Handler
@@ -84,6 +97,7 @@ type Adapter struct {
 	readyErr error
 	botUser  string // the app's bot user id, from auth.test
 	botID    string
+	team     string // the app's team id, from auth.test
 
 	lanes   lanes
 	seen    seenEvents
@@ -240,7 +254,7 @@ func (a *Adapter) authTest(ctx context.Context) error {
 		return fmt.Errorf("auth.test: %w", err)
 	}
 	a.mu.Lock()
-	a.botUser, a.botID = resp.UserID, resp.BotID
+	a.botUser, a.botID, a.team = resp.UserID, resp.BotID, resp.TeamID
 	a.mu.Unlock()
 	a.log.Info("slack connected", "team", resp.Team, "bot", resp.User, "mode", a.mode())
 	return nil
@@ -290,8 +304,8 @@ func (a *Adapter) Stop(ctx context.Context) error {
 	}
 }
 
-// Routes returns the Events API and interactivity routes when a signing
-// secret is configured, and nothing otherwise.
+// Routes returns the Events API, interactivity and slash command routes
+// when a signing secret is configured, and nothing otherwise.
 func (a *Adapter) Routes() map[string]http.Handler {
 	if a.secret == "" {
 		return nil
@@ -299,6 +313,7 @@ func (a *Adapter) Routes() map[string]http.Handler {
 	return map[string]http.Handler{
 		"POST " + EventsPath:      http.HandlerFunc(a.serveEvents),
 		"POST " + InteractivePath: http.HandlerFunc(a.serveInteractive),
+		"POST " + CommandsPath:    http.HandlerFunc(a.serveCommand),
 	}
 }
 
@@ -325,12 +340,15 @@ func (a *Adapter) handler() bot.Handler {
 	return a.h
 }
 
-// self returns the bot's user and bot ids.
-func (a *Adapter) self() (user, id string) {
+// self returns who the app is, as auth.test said.
+func (a *Adapter) self() self {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.botUser, a.botID
+	return self{user: a.botUser, id: a.botID, team: a.team}
 }
+
+// botUserID is the app's bot user id.
+func (a *Adapter) botUserID() string { return a.self().user }
 
 // run keeps the Socket Mode connection (when configured) until ctx ends,
 // then waits for the events being handled.

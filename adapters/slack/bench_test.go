@@ -19,13 +19,18 @@ import (
 // BenchmarkCustomers measures a customer's message event (sent over the
 // fake's Socket Mode websocket) to the reply's chat.postMessage, through
 // the adapter, the engine and SQLite (synchronous FULL) in b.TempDir(),
-// with 200 DMs writing at once: each writes, waits for the bot's first
-// reply, and writes again in a new conversation. It reports msgs/s and the
-// p99 latency.
+// with 200 DMs writing at once, and one alone as the baseline of the same
+// run: each writes, waits for the bot's first reply, and writes again in a
+// new conversation. It reports msgs/s and the p99 latency.
 //
 //	go test -run '^$' -bench Customers -benchtime 4000x ./adapters/slack/
 func BenchmarkCustomers(b *testing.B) {
-	const chats = 200
+	for _, chats := range []int{1, 200} {
+		b.Run(fmt.Sprintf("chats=%d", chats), func(b *testing.B) { benchCustomers(b, chats) })
+	}
+}
+
+func benchCustomers(b *testing.B, chats int) {
 	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
 		b.Fatal(err)

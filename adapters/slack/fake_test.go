@@ -43,25 +43,32 @@ type fakeSlack struct {
 	t   testing.TB
 	srv *httptest.Server
 
-	mu        sync.Mutex
-	conn      *fakeConn
-	conns     int
-	drop      int
-	pending   []fakeEnvelope // not acked, in order
-	last      map[string]fakeEnvelope
-	acked     []string
-	nextEnv   int
-	nextTS    int64
-	users     map[string]string // user -> locale
-	channels  map[string]bool
-	sent      map[string][]*fakeMessage
-	updates   []fakeUpdate
-	ephemeral map[string][]string
-	throttle  []time.Duration
-	failSends bool
-	calls     map[string]int
-	archived  map[string]bool
-	onPost    func(channel string)
+	mu      sync.Mutex
+	conn    *fakeConn
+	conns   int
+	drop    int
+	pending []fakeEnvelope // not acked, in order
+	last    map[string]fakeEnvelope
+	acked   []string
+	// ackPayload is what each acked envelope was acked with.
+	ackPayload   map[string]json.RawMessage
+	lastEnvelope string // of the last click or event
+	nextEnv      int
+	nextTS       int64
+	users        map[string]string // user -> locale
+	channels     map[string]bool
+	sent         map[string][]*fakeMessage
+	updates      []fakeUpdate
+	ephemeral    map[string][]string
+	// ephemeralTo are the ephemeral messages, with whom they were for.
+	ephemeralTo []fakeEphemeral
+	members     map[string][]string // channel -> its members' user ids
+	names       map[string]string   // user -> display name
+	throttle    []time.Duration
+	failSends   bool
+	calls       map[string]int
+	archived    map[string]bool
+	onPost      func(channel string)
 }
 
 type fakeEnvelope struct {
@@ -78,9 +85,20 @@ type fakeMessage struct {
 	Blocks            string
 }
 
-type fakeButton struct{ ActionID, Value, Text string }
+// fakeButton is an interactive element of a posted message: a button, or
+// a menu (static_select with its Options, users_select) whose Text is its
+// placeholder.
+type fakeButton struct {
+	ActionID, Value, Text string
+	Type                  string
+	Options               []fakeOption
+}
+
+type fakeOption struct{ Value, Text string }
 
 type fakeUpdate struct{ Channel, TS, Text, Blocks string }
+
+type fakeEphemeral struct{ Channel, User, Thread, Text string }
 
 type fakeConn struct {
 	ws   *websocket.Conn
@@ -102,15 +120,18 @@ func (c *fakeConn) close() {
 
 func newFakeSlack(t testing.TB) *fakeSlack {
 	f := &fakeSlack{
-		t:         t,
-		last:      map[string]fakeEnvelope{},
-		users:     map[string]string{},
-		channels:  map[string]bool{},
-		sent:      map[string][]*fakeMessage{},
-		ephemeral: map[string][]string{},
-		calls:     map[string]int{},
-		archived:  map[string]bool{},
-		nextTS:    1_700_000_000_000_000,
+		t:          t,
+		last:       map[string]fakeEnvelope{},
+		users:      map[string]string{},
+		channels:   map[string]bool{},
+		sent:       map[string][]*fakeMessage{},
+		ephemeral:  map[string][]string{},
+		members:    map[string][]string{},
+		names:      map[string]string{},
+		calls:      map[string]int{},
+		ackPayload: map[string]json.RawMessage{},
+		archived:   map[string]bool{},
+		nextTS:     1_700_000_000_000_000,
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/", f.serveAPI)
@@ -198,7 +219,8 @@ func (f *fakeSlack) serveAPI(w http.ResponseWriter, r *http.Request) {
 			slackErr(w, "user_not_found")
 			return
 		}
-		u := map[string]any{"id": p.Get("user"), "team_id": fakeTeam, "name": "customer", "real_name": "A Customer"}
+		u := map[string]any{"id": p.Get("user"), "team_id": fakeTeam, "name": "customer", "real_name": "A Customer",
+			"profile": map[string]any{"display_name": f.names[p.Get("user")]}}
 		if locale != "" && p.Get("include_locale") == "true" {
 			u["locale"] = locale
 		}
@@ -207,8 +229,26 @@ func (f *fakeSlack) serveAPI(w http.ResponseWriter, r *http.Request) {
 		f.postMessage(w, p)
 	case "chat.update":
 		f.update(w, p)
+	case "conversations.members":
+		f.mu.Lock()
+		ms, ok := f.members[p.Get("channel")]
+		f.mu.Unlock()
+		if !ok {
+			slackErr(w, "channel_not_found")
+			return
+		}
+		// Two pages: the cursor is the index of the next member.
+		from, _ := strconv.Atoi(p.Get("cursor"))
+		from = min(from, len(ms))
+		to := min(from+max(1, (len(ms)+1)/2), len(ms))
+		next := ""
+		if to < len(ms) {
+			next = strconv.Itoa(to)
+		}
+		slackOK(w, map[string]any{"members": ms[from:to], "response_metadata": map[string]any{"next_cursor": next}})
 	case "chat.postEphemeral":
 		f.mu.Lock()
+		f.ephemeralTo = append(f.ephemeralTo, fakeEphemeral{Channel: p.Get("channel"), User: p.Get("user"), Thread: p.Get("thread_ts"), Text: p.Get("text")})
 		f.ephemeral[p.Get("channel")] = append(f.ephemeral[p.Get("channel")], p.Get("text"))
 		ts := f.newTSLocked()
 		f.mu.Unlock()
@@ -287,10 +327,15 @@ func parseButtons(blocks string) ([]fakeButton, error) {
 			Text string `json:"text"`
 		} `json:"text"`
 		Elements []struct {
-			Type     string          `json:"type"`
-			ActionID string          `json:"action_id"`
-			Value    string          `json:"value"`
-			Text     json.RawMessage `json:"text"`
+			Type        string          `json:"type"`
+			ActionID    string          `json:"action_id"`
+			Value       string          `json:"value"`
+			Text        json.RawMessage `json:"text"`
+			Placeholder *fakeText       `json:"placeholder"`
+			Options     []struct {
+				Text  fakeText `json:"text"`
+				Value string   `json:"value"`
+			} `json:"options"`
 		} `json:"elements"`
 	}
 	if err := json.Unmarshal([]byte(blocks), &bl); err != nil {
@@ -308,6 +353,15 @@ func parseButtons(blocks string) ([]fakeButton, error) {
 				return nil, fmt.Errorf("%d actions", len(b.Elements))
 			}
 			for _, e := range b.Elements {
+				switch e.Type {
+				case "static_select", "users_select":
+					b, err := parseMenu(e.Type, e.ActionID, e.Placeholder, e.Options)
+					if err != nil {
+						return nil, err
+					}
+					out = append(out, b)
+					continue
+				}
 				var text struct{ Type, Text string }
 				if err := json.Unmarshal(e.Text, &text); err != nil {
 					return nil, err
@@ -315,7 +369,7 @@ func parseButtons(blocks string) ([]fakeButton, error) {
 				if e.Type != "button" || text.Type != "plain_text" || utf8.RuneCountInString(text.Text) > 75 || e.ActionID == "" {
 					return nil, fmt.Errorf("bad button %+v", e)
 				}
-				out = append(out, fakeButton{e.ActionID, e.Value, text.Text})
+				out = append(out, fakeButton{ActionID: e.ActionID, Value: e.Value, Text: text.Text, Type: "button"})
 			}
 		case "context":
 			for _, e := range b.Elements {
@@ -329,6 +383,34 @@ func parseButtons(blocks string) ([]fakeButton, error) {
 		}
 	}
 	return out, nil
+}
+
+type fakeText struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
+}
+
+// parseMenu checks a select menu as Slack does: a plain_text placeholder,
+// and for a static_select 1 to 100 options of at most 75 characters of
+// text and 150 of value.
+func parseMenu(typ, actionID string, placeholder *fakeText, options []struct {
+	Text  fakeText `json:"text"`
+	Value string   `json:"value"`
+}) (fakeButton, error) {
+	if actionID == "" || placeholder == nil || placeholder.Type != "plain_text" || utf8.RuneCountInString(placeholder.Text) > 150 {
+		return fakeButton{}, fmt.Errorf("bad %s %q", typ, actionID)
+	}
+	b := fakeButton{ActionID: actionID, Text: placeholder.Text, Type: typ}
+	if typ == "static_select" && (len(options) == 0 || len(options) > 100) {
+		return fakeButton{}, fmt.Errorf("%s with %d options", actionID, len(options))
+	}
+	for _, o := range options {
+		if o.Text.Type != "plain_text" || utf8.RuneCountInString(o.Text.Text) > 75 || o.Value == "" || len(o.Value) > 150 {
+			return fakeButton{}, fmt.Errorf("%s: bad option %+v", actionID, o)
+		}
+		b.Options = append(b.Options, fakeOption{o.Value, o.Text.Text})
+	}
+	return b, nil
 }
 
 func (f *fakeSlack) update(w http.ResponseWriter, p map[string][]string) {
@@ -393,7 +475,8 @@ func (f *fakeSlack) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	for {
 		var ack struct {
-			EnvelopeID string `json:"envelope_id"`
+			EnvelopeID string          `json:"envelope_id"`
+			Payload    json.RawMessage `json:"payload"`
 		}
 		if err := ws.ReadJSON(&ack); err != nil {
 			f.mu.Lock()
@@ -405,6 +488,7 @@ func (f *fakeSlack) serveWS(w http.ResponseWriter, r *http.Request) {
 		}
 		f.mu.Lock()
 		f.acked = append(f.acked, ack.EnvelopeID)
+		f.ackPayload[ack.EnvelopeID] = ack.Payload
 		kept := f.pending[:0]
 		for _, e := range f.pending {
 			if e.id != ack.EnvelopeID {
@@ -503,6 +587,7 @@ func (f *fakeSlack) event(channel, user, locale string, ev map[string]any) {
 	f.channels[channel] = true
 	f.nextEnv++
 	envs := f.enqueueLocked(channel, "events_api", []map[string]any{eventPayload(fmt.Sprintf("EvRaw%d", f.nextEnv), ev)}, 0)
+	f.lastEnvelope = envs[0].id
 	f.mu.Unlock()
 	f.deliver(envs)
 }
@@ -523,6 +608,12 @@ func (f *fakeSlack) lastWithButtons(channel string) *fakeMessage {
 // click queues a block_actions interaction on button b of message m by
 // user; it returns the action_ts.
 func (f *fakeSlack) click(user string, m *fakeMessage, b fakeButton) string {
+	return f.choose(user, m, b, "")
+}
+
+// choose is click on a menu: choice is the selected option's value or
+// user's id.
+func (f *fakeSlack) choose(user string, m *fakeMessage, b fakeButton, choice string) string {
 	f.mu.Lock()
 	ats := f.newTSLocked()
 	payload := map[string]any{
@@ -535,10 +626,53 @@ func (f *fakeSlack) click(user string, m *fakeMessage, b fakeButton) string {
 		"actions": []any{map[string]any{"action_id": b.ActionID, "block_id": blockChoices, "value": b.Value, "type": "button",
 			"action_ts": ats, "text": map[string]any{"type": "plain_text", "text": b.Text, "emoji": true}}},
 	}
+	if m.Thread != "" {
+		// A message in a thread: Slack names the thread in both.
+		payload["container"].(map[string]any)["thread_ts"] = m.Thread
+		payload["message"].(map[string]any)["thread_ts"] = m.Thread
+	}
+	switch b.Type {
+	case "static_select":
+		payload["actions"] = []any{map[string]any{"action_id": b.ActionID, "block_id": "calmbot_ticket", "type": b.Type, "action_ts": ats,
+			"selected_option": map[string]any{"value": choice, "text": map[string]any{"type": "plain_text", "text": choice}}}}
+	case "users_select":
+		payload["actions"] = []any{map[string]any{"action_id": b.ActionID, "block_id": "calmbot_ticket", "type": b.Type, "action_ts": ats,
+			"selected_user": choice}}
+	}
 	envs := f.enqueueLocked(m.Channel, "interactive", []map[string]any{payload}, 0)
+	f.lastEnvelope = envs[0].id
 	f.mu.Unlock()
 	f.deliver(envs)
 	return ats
+}
+
+// command queues the slash command /calmbot text by user in channel and
+// returns its envelope id; its answer is the ack's payload (answerOf).
+func (f *fakeSlack) command(channel, user, text string) string {
+	f.mu.Lock()
+	payload := map[string]any{"token": "unused", "team_id": fakeTeam, "team_domain": "fake", "channel_id": channel,
+		"channel_name": "support", "user_id": user, "user_name": "agent", "command": "/calmbot", "text": text,
+		"api_app_id": "A0FAKE", "response_url": f.srv.URL + "/response", "trigger_id": "1.2.3"}
+	envs := f.enqueueLocked(channel, "slash_commands", []map[string]any{payload}, 0)
+	f.mu.Unlock()
+	f.deliver(envs)
+	return envs[0].id
+}
+
+// answerOf returns the payload envelope id was acked with, once it was.
+func (f *fakeSlack) answerOf(envelope string) (json.RawMessage, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p, ok := f.ackPayload[envelope]
+	return p, ok
+}
+
+// isAcked reports whether envelope was acknowledged.
+func (f *fakeSlack) isAcked(envelope string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, ok := f.ackPayload[envelope]
+	return ok
 }
 
 // redeliver sends channel's last envelope once more (a new envelope id,
@@ -624,7 +758,10 @@ func hash(s string) uint32 {
 func channelID(chat string) string { return fmt.Sprintf("D%08X", hash(chat)) }
 func userID(chat string) string    { return fmt.Sprintf("U%08X", hash(chat)) }
 
-func (p *platform) Address(chat string) bot.Address { return address(channelID(chat)) }
+func (p *platform) Address(chat string) bot.Address { return dm(channelID(chat)) }
+
+// dm is the address of DM channel in the fake's team.
+func dm(channel string) bot.Address { return conv{team: fakeTeam, channel: channel}.address() }
 
 func (p *platform) Say(t testing.TB, chat, locale, text string) string {
 	return p.SayAll(t, chat, locale, []string{text})[0]

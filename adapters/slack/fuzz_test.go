@@ -43,11 +43,11 @@ func FuzzEvent(f *testing.F) {
 	f.Cleanup(func() { _ = a.Stop(context.Background()) })
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		if e, err := decodeEvent(raw); err == nil {
-			check(t, readEvent(e, fakeBotUser, fakeBotID))
+			check(t, readEvent(e, self{user: fakeBotUser, id: fakeBotID, team: fakeTeam}))
 		}
 		var cb slack.InteractionCallback
 		if json.Unmarshal(raw, &cb) == nil {
-			check(t, readAction(cb))
+			check(t, readAction(cb, self{user: fakeBotUser, id: fakeBotID}))
 		}
 		if rec := serve(a, signed(raw, fakeSecret, time.Now())); rec.Code >= 500 {
 			t.Fatalf("signed event answered %d", rec.Code)
@@ -55,6 +55,9 @@ func FuzzEvent(f *testing.F) {
 		form := []byte(url.Values{"payload": {string(raw)}}.Encode())
 		if rec := serve(a, signedTo(InteractivePath, "application/x-www-form-urlencoded", form, fakeSecret, time.Now())); rec.Code >= 500 {
 			t.Fatalf("signed interaction answered %d", rec.Code)
+		}
+		if rec := serve(a, signedTo(CommandsPath, "application/x-www-form-urlencoded", raw, fakeSecret, time.Now())); rec.Code >= 500 {
+			t.Fatalf("signed slash command answered %d", rec.Code)
 		}
 	})
 }

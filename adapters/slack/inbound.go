@@ -30,10 +30,10 @@ type eventKind int
 
 const (
 	evIgnore  eventKind = iota // nothing to do (the bot itself, a channel, a subtype calmbot does not use)
-	evText                     // a customer's message for the engine
+	evText                     // a customer's message for the engine (a DM, a mention)
 	evTap                      // a click on an offered choice's button
 	evNotice                   // a polite answer from the adapter (an edit, a file)
-	evChannel                  // a person's message in a channel (the handoff channel's threads)
+	evChannel                  // a person's message in a channel: in the handoff channel, or in a mention's thread
 	evTicket                   // a click on a ticket's button in the handoff channel
 )
 
@@ -41,18 +41,24 @@ const (
 type event struct {
 	kind    eventKind
 	msg     bot.Message // evText, evTap
+	conv    conv        // the customer's conversation (evText, evTap, evNotice)
 	channel string
 	user    string
 	notice  string // evNotice: a key of notices
 	tapped  string // evTap: ts of the message whose button was clicked
-	label   string // evTap: the button's label
+	label   string // evTap: the button's label; evTicket: the action's kind
+	choice  string // evTicket: a menu's choice
 	eventID string // the Events API event_id, for retries
+	mention bool   // evText: a mention of the app, which starts a thread's conversation
 }
 
+// self is who the app is: its bot user and bot ids, and its team
+// (auth.test), whose messages never start a turn.
+type self struct{ user, id, team string }
+
 // readEvent turns an Events API event into an event. It never fails: what
-// calmbot cannot use is evIgnore or a notice. botUser and botID are the
-// app's own ids, whose messages never start a turn.
-func readEvent(e slackevents.EventsAPIEvent, botUser, botID string) event {
+// calmbot cannot use is evIgnore or a notice.
+func readEvent(e slackevents.EventsAPIEvent, me self) event {
 	if e.Type != slackevents.CallbackEvent {
 		return event{kind: evIgnore}
 	}
@@ -60,19 +66,68 @@ func readEvent(e slackevents.EventsAPIEvent, botUser, botID string) event {
 	if cb, ok := e.Data.(*slackevents.EventsAPICallbackEvent); ok {
 		id = cb.EventID
 	}
-	m, ok := e.InnerEvent.Data.(*slackevents.MessageEvent)
-	if !ok || m == nil {
+	if me.team == "" {
+		me.team = e.TeamID
+	}
+	var ev event
+	switch m := e.InnerEvent.Data.(type) {
+	case *slackevents.MessageEvent:
+		if m == nil {
+			return event{kind: evIgnore, eventID: id}
+		}
+		ev = readMessage(m, me)
+	case *slackevents.AppMentionEvent:
+		if m == nil {
+			return event{kind: evIgnore, eventID: id}
+		}
+		ev = readMention(m, me)
+	default:
 		return event{kind: evIgnore, eventID: id}
 	}
-	ev := readMessage(m, botUser, botID)
 	ev.eventID = id
 	return ev
 }
 
-// readMessage reads a message event of a direct message.
-func readMessage(m *slackevents.MessageEvent, botUser, botID string) event {
+// readMention reads a mention of the app in a channel: a customer's
+// message whose conversation is the mention's thread.
+func readMention(m *slackevents.AppMentionEvent, me self) event {
+	text := strings.TrimSpace(stripMention(unescape(m.Text), me.user))
+	if m.Channel == "" || m.TimeStamp == "" || m.User == "" || m.User == me.user || m.BotID != "" || text == "" {
+		return event{kind: evIgnore}
+	}
+	thread := m.ThreadTimeStamp
+	if thread == "" {
+		thread = m.TimeStamp
+	}
+	c := conv{team: me.team, channel: m.Channel, thread: thread}
+	return event{kind: evText, conv: c, channel: m.Channel, user: m.User, mention: true, msg: bot.Message{
+		Address: c.address(), ID: m.TimeStamp, Text: text, At: tsTime(m.TimeStamp), From: bot.User{ID: m.User}, Thread: thread,
+	}}
+}
+
+// stripMention takes the mentions of the app (<@U...>) out of text.
+func stripMention(text, botUser string) string {
+	if botUser == "" {
+		return text
+	}
+	for _, m := range []string{"<@" + botUser + ">", "<@" + botUser + "|"} {
+		for {
+			i := strings.Index(text, m)
+			if i < 0 {
+				break
+			}
+			j := strings.IndexByte(text[i:], '>')
+			text = text[:i] + text[i+j+1:]
+		}
+	}
+	return strings.Join(strings.Fields(text), " ")
+}
+
+// readMessage reads a message event: of a direct message, or of a
+// channel the app is in (its handoff channel, a mention's thread).
+func readMessage(m *slackevents.MessageEvent, me self) event {
 	mine := func(user, bid string) bool {
-		return bid != "" || user == "" || user == botUser || (botID != "" && bid == botID)
+		return bid != "" || user == "" || user == me.user || (me.id != "" && bid == me.id)
 	}
 	if m.Channel == "" || m.TimeStamp == "" {
 		// Without its ts a message could not be told from its redelivery.
@@ -82,10 +137,13 @@ func readMessage(m *slackevents.MessageEvent, botUser, botID string) event {
 		if (m.ChannelType != "channel" && m.ChannelType != "group") || m.SubType != "" || mine(m.User, m.BotID) || strings.TrimSpace(m.Text) == "" {
 			return event{kind: evIgnore}
 		}
-		return event{kind: evChannel, channel: m.Channel, user: m.User,
-			msg: bot.Message{ID: m.TimeStamp, Text: unescape(m.Text), Thread: m.ThreadTimeStamp}}
+		c := conv{team: me.team, channel: m.Channel, thread: m.ThreadTimeStamp}
+		return event{kind: evChannel, conv: c, channel: m.Channel, user: m.User,
+			msg: bot.Message{Address: c.address(), ID: m.TimeStamp, Text: unescape(m.Text), At: tsTime(m.TimeStamp),
+				From: bot.User{ID: m.User}, Thread: m.ThreadTimeStamp}}
 	}
-	ev := event{channel: m.Channel, user: m.User}
+	c := conv{team: me.team, channel: m.Channel}
+	ev := event{conv: c, channel: m.Channel, user: m.User}
 	switch m.SubType {
 	case "":
 		if mine(m.User, m.BotID) {
@@ -97,7 +155,7 @@ func readMessage(m *slackevents.MessageEvent, botUser, botID string) event {
 		}
 		ev.kind = evText
 		ev.msg = bot.Message{
-			Address: address(m.Channel),
+			Address: c.address(),
 			ID:      m.TimeStamp,
 			Text:    unescape(m.Text),
 			At:      tsTime(m.TimeStamp),
@@ -121,7 +179,7 @@ func readMessage(m *slackevents.MessageEvent, botUser, botID string) event {
 		if m.Text != "" {
 			// A file with a comment: the comment is the message.
 			ev.kind = evText
-			ev.msg = bot.Message{Address: address(m.Channel), ID: m.TimeStamp, Text: unescape(m.Text),
+			ev.msg = bot.Message{Address: c.address(), ID: m.TimeStamp, Text: unescape(m.Text),
 				At: tsTime(m.TimeStamp), From: bot.User{ID: m.User}, Thread: m.ThreadTimeStamp}
 			return ev
 		}
@@ -131,8 +189,9 @@ func readMessage(m *slackevents.MessageEvent, botUser, botID string) event {
 	return event{kind: evIgnore}
 }
 
-// readAction turns a block_actions interaction into a click on a choice.
-func readAction(cb slack.InteractionCallback) event {
+// readAction turns a block_actions interaction into a click on a choice
+// or on a ticket's button or menu.
+func readAction(cb slack.InteractionCallback, me self) event {
 	if cb.Type != slack.InteractionTypeBlockActions || cb.User.ID == "" || cb.User.IsBot {
 		return event{kind: evIgnore}
 	}
@@ -147,14 +206,35 @@ func readAction(cb slack.InteractionCallback) event {
 	if channel == "" || tapped == "" {
 		return event{kind: evIgnore}
 	}
+	if me.team == "" {
+		me.team = cb.Team.ID
+	}
+	c := conv{team: me.team, channel: channel}
+	if !strings.HasPrefix(channel, "D") {
+		// A question in a channel is in a mention's thread.
+		c.thread = cb.Container.ThreadTs
+		if c.thread == "" {
+			c.thread = cb.Message.ThreadTimestamp
+		}
+	}
 	for _, act := range cb.ActionCallback.BlockActions {
-		if act == nil || act.Value == "" {
+		if act == nil {
 			continue
 		}
-		if kind, ok := strings.CutPrefix(act.ActionID, ticketPrefix); ok {
-			return event{kind: evTicket, channel: channel, user: cb.User.ID, label: kind, msg: bot.Message{Text: act.Value}}
+		if rest, ok := strings.CutPrefix(act.ActionID, ticketPrefix); ok {
+			// A button: "ticket:<kind>", the ticket's id its value; a menu:
+			// "ticket:<kind>:<id>", the choice its selected option or user.
+			kind, id, menu := strings.Cut(rest, ":")
+			ev := event{kind: evTicket, channel: channel, user: cb.User.ID, label: kind, msg: bot.Message{Text: act.Value}}
+			if menu {
+				ev.msg.Text, ev.choice = id, act.SelectedOption.Value
+				if kind == kindInvite {
+					ev.choice = act.SelectedUser
+				}
+			}
+			return ev
 		}
-		if !strings.HasPrefix(act.ActionID, choicePrefix) {
+		if act.Value == "" || !strings.HasPrefix(act.ActionID, choicePrefix) {
 			continue
 		}
 		label := act.Text.Text
@@ -169,9 +249,9 @@ func readAction(cb slack.InteractionCallback) event {
 			return event{kind: evIgnore}
 		}
 		return event{
-			kind: evTap, channel: channel, user: cb.User.ID, tapped: tapped, label: label,
+			kind: evTap, conv: c, channel: channel, user: cb.User.ID, tapped: tapped, label: label,
 			msg: bot.Message{
-				Address: address(channel),
+				Address: c.address(),
 				ID:      "act" + ts,
 				Text:    label,
 				Choice:  act.Value,
@@ -183,9 +263,42 @@ func readAction(cb slack.InteractionCallback) event {
 	return event{kind: evIgnore}
 }
 
-// address is the conversation of a Slack direct message channel.
-func address(channel string) bot.Address {
-	return bot.Address{Channel: Channel, Conversation: channel}
+// conv is a Slack conversation: a direct message channel, or the thread
+// of a mention of the app in a channel, in the app's team.
+type conv struct{ team, channel, thread string }
+
+// address is c's conversation address: "team/channel" for a DM,
+// "team/channel/thread" for a mention's thread.
+func (c conv) address() bot.Address {
+	s := c.channel
+	if c.team != "" {
+		s = c.team + "/" + s
+	}
+	if c.thread != "" {
+		s += "/" + c.thread
+	}
+	return bot.Address{Channel: Channel, Conversation: s}
+}
+
+// key names c in the adapter's state and lanes: its channel, and thread.
+func (c conv) key() string {
+	if c.thread == "" {
+		return c.channel
+	}
+	return c.channel + "/" + c.thread
+}
+
+// parseConv reads an address's conversation: "team/channel[/thread]", or
+// a bare channel id.
+func parseConv(s string) conv {
+	parts := strings.Split(s, "/")
+	switch len(parts) {
+	case 1:
+		return conv{channel: parts[0]}
+	case 2:
+		return conv{team: parts[0], channel: parts[1]}
+	}
+	return conv{team: parts[0], channel: parts[1], thread: strings.Join(parts[2:], "/")}
 }
 
 // tsTime reads a Slack ts ("1700000000.000100"); zero when it is not one.
@@ -219,6 +332,15 @@ func unescape(s string) string {
 func (a *Adapter) process(ctx context.Context, h bot.Handler, ev event) error {
 	switch ev.kind {
 	case evText:
+		if ev.conv.channel == a.handoffChannel && a.desk != nil {
+			return nil // a mention among the agents is not a customer's
+		}
+		if ev.mention {
+			// Follow-ups in the thread continue the conversation.
+			if err := a.state.Set(ctx, threadConvKey+ev.conv.key(), "1"); err != nil {
+				return fmt.Errorf("slack: save the mention's thread: %w", err)
+			}
+		}
 		ev.msg.Locale = a.locale(ctx, ev.user)
 		if err := h.Handle(ctx, ev.msg); err != nil {
 			return err
@@ -226,34 +348,49 @@ func (a *Adapter) process(ctx context.Context, h bot.Handler, ev event) error {
 		// The customer answered in words: the buttons of a question asked
 		// before this message go. A later one (the reply to it, or to a
 		// redelivered old message) stays open.
-		if q := a.question(ctx, ev.channel); before(q.ts, ev.msg.ID) {
-			a.closeQuestion(ctx, ev.channel, q.ts, "")
+		if q := a.question(ctx, ev.conv); before(q.ts, ev.msg.ID) {
+			a.closeQuestion(ctx, ev.conv, q.ts, "")
 		}
 	case evTap:
 		ev.msg.Locale = a.locale(ctx, ev.user)
-		mu := a.postingLock(ev.channel)
+		mu := a.postingLock(ev.conv)
 		mu.Lock() // a question being posted is recorded first
-		q := a.question(ctx, ev.channel)
+		q := a.question(ctx, ev.conv)
 		mu.Unlock()
 		if q.ts == "" || q.ts != ev.tapped {
-			a.postNotice(ctx, ev.channel, ev.user, "answered", true)
+			a.postNotice(ctx, ev.conv, ev.user, "answered", true)
 			a.replaceButtons(ctx, ev.channel, ev.tapped, "", "")
 			return nil
 		}
 		if err := h.Handle(ctx, ev.msg); err != nil {
 			return err
 		}
-		a.closeQuestion(ctx, ev.channel, ev.tapped, ev.label)
+		a.closeQuestion(ctx, ev.conv, ev.tapped, ev.label)
 	case evNotice:
 		// Best effort: a lost notice costs the customer nothing they wrote.
-		a.postNotice(ctx, ev.channel, ev.user, ev.notice, false)
+		a.postNotice(ctx, ev.conv, ev.user, ev.notice, false)
 	case evChannel:
 		if a.desk != nil && ev.channel == a.handoffChannel {
 			a.agentAct(ctx, agentEvent{user: ev.user, thread: ev.msg.Thread, text: ev.msg.Text})
+			return nil
 		}
+		if ev.conv.thread == "" {
+			return nil // the channel's own chatter
+		}
+		if on, err := a.state.Get(ctx, threadConvKey+ev.conv.key()); err != nil {
+			return fmt.Errorf("slack: read the thread's state: %w", err)
+		} else if on == "" {
+			return nil // a thread calmbot was not asked into
+		}
+		ev.kind = evText
+		ev.msg.Text = strings.TrimSpace(stripMention(ev.msg.Text, a.botUserID()))
+		if ev.msg.Text == "" {
+			return nil
+		}
+		return a.process(ctx, h, ev)
 	case evTicket:
 		if id, err := strconv.ParseInt(ev.msg.Text, 10, 64); err == nil && a.desk != nil && ev.channel == a.handoffChannel {
-			a.agentAct(ctx, agentEvent{user: ev.user, ticket: id, kind: handoff.ActionKind(ev.label)})
+			a.agentAct(ctx, agentEvent{user: ev.user, ticket: id, kind: handoff.ActionKind(ev.label), choice: ev.choice})
 		}
 	}
 	return nil
@@ -278,16 +415,20 @@ func (a *Adapter) locale(ctx context.Context, user string) string {
 	return u.Locale
 }
 
-func (a *Adapter) postNotice(ctx context.Context, channel, user, key string, ephemeral bool) {
-	text := escape(notice(key, a.locale(ctx, user)))
+// postNotice posts notice key in c, to user only when ephemeral.
+func (a *Adapter) postNotice(ctx context.Context, c conv, user, key string, ephemeral bool) {
+	opts := []slack.MsgOption{slack.MsgOptionText(escape(notice(key, a.locale(ctx, user))), false)}
+	if c.thread != "" {
+		opts = append(opts, slack.MsgOptionTS(c.thread))
+	}
 	var err error
 	if ephemeral && user != "" {
-		_, err = a.api.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(text, false))
+		_, err = a.api.PostEphemeralContext(ctx, c.channel, user, opts...)
 	} else {
-		_, _, err = a.api.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false))
+		_, _, err = a.api.PostMessageContext(ctx, c.channel, opts...)
 	}
 	if err != nil && ctx.Err() == nil {
-		a.log.Warn("slack: notice not sent", "channel", channel, "notice", key, "err", err)
+		a.log.Warn("slack: notice not sent", "channel", c.channel, "notice", key, "err", err)
 	}
 }
 
@@ -318,10 +459,9 @@ func (a *Adapter) receive(ctx context.Context) {
 			}
 			var ev event
 			if api, ok := e.Data.(slackevents.EventsAPIEvent); ok {
-				user, id := a.self()
-				ev = readEvent(api, user, id)
+				ev = readEvent(api, a.self())
 			} else if cb, ok := e.Data.(slack.InteractionCallback); ok {
-				ev = readAction(cb)
+				ev = readAction(cb, a.self())
 			}
 			req := *e.Request
 			a.dispatch(ev, func(ctx context.Context) {
@@ -332,19 +472,39 @@ func (a *Adapter) receive(ctx context.Context) {
 					a.log.Warn("slack: ack not sent; Slack will deliver the event again", "envelope", req.EnvelopeID, "err", err)
 				}
 			})
+		case socketmode.EventTypeSlashCommand:
+			cmd, ok := e.Data.(slack.SlashCommand)
+			if e.Request == nil || !ok {
+				continue
+			}
+			req := *e.Request
+			a.lanes.do(cmd.ChannelID, func(ctx context.Context) {
+				// The answer is the ack's payload: only the user sees it.
+				if err := a.sm.AckCtx(ctx, req.EnvelopeID, map[string]any{"text": escapeText(a.command(ctx, cmd))}); err != nil && ctx.Err() == nil {
+					a.log.Warn("slack: slash command not acknowledged", "envelope", req.EnvelopeID, "err", err)
+				}
+			})
 		default:
 			if e.Request != nil && e.Request.EnvelopeID != "" && e.Type != socketmode.EventTypeHello {
-				// Slash commands and the like: nothing calmbot does.
+				// Other envelopes: nothing calmbot does.
 				_ = a.sm.AckCtx(ctx, e.Request.EnvelopeID, nil)
 			}
 		}
 	}
 }
 
-// dispatch runs job in ev's conversation's lane (immediately, for events
-// without a conversation).
+// dispatch runs job in ev's lane: its conversation's (a DM, a thread), so
+// their events are handled in order.
 func (a *Adapter) dispatch(ev event, job func(ctx context.Context)) {
-	a.lanes.do(ev.channel, job)
+	a.lanes.do(lane(ev), job)
+}
+
+// lane is the key of ev's lane.
+func lane(ev event) string {
+	if ev.conv.channel != "" {
+		return ev.conv.key()
+	}
+	return ev.channel
 }
 
 // retry processes ev until the engine stored it or ctx ends: the
@@ -424,8 +584,7 @@ func (a *Adapter) serveEvents(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, ch.Challenge)
 		return
 	}
-	user, id := a.self()
-	ev := readEvent(e, user, id)
+	ev := readEvent(e, a.self())
 	if ev.eventID != "" && r.Header.Get("X-Slack-Retry-Num") != "" && a.seen.has(ev.eventID) {
 		w.WriteHeader(http.StatusOK)
 		return
@@ -445,7 +604,29 @@ func (a *Adapter) serveInteractive(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not a Slack interaction: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	a.serveEvent(w, r, readAction(cb))
+	a.serveEvent(w, r, readAction(cb, a.self()))
+}
+
+// serveCommand is the slash command request URL (/calmbot), verified
+// like serveEvents; the answer is ephemeral, the user's only.
+func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request) {
+	body := a.readSigned(w, r)
+	if body == nil {
+		return
+	}
+	vals, err := url.ParseQuery(string(body))
+	if err != nil || vals.Get("command") == "" {
+		http.Error(w, "not a Slack slash command", http.StatusBadRequest)
+		return
+	}
+	if a.handler() == nil {
+		http.Error(w, "not started", http.StatusServiceUnavailable)
+		return
+	}
+	cmd := slack.SlashCommand{TeamID: vals.Get("team_id"), ChannelID: vals.Get("channel_id"), UserID: vals.Get("user_id"),
+		UserName: vals.Get("user_name"), Command: vals.Get("command"), Text: vals.Get("text")}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]string{"response_type": "ephemeral", "text": escapeText(a.command(r.Context(), cmd))})
 }
 
 // serveEvent handles ev in its conversation's lane and answers once done.
@@ -460,7 +641,7 @@ func (a *Adapter) serveEvent(w http.ResponseWriter, r *http.Request, ev event) {
 		return
 	}
 	done := make(chan error, 1)
-	a.lanes.do(ev.channel, func(context.Context) { done <- a.process(r.Context(), h, ev) })
+	a.lanes.do(lane(ev), func(context.Context) { done <- a.process(r.Context(), h, ev) })
 	select {
 	case err := <-done:
 		if err != nil {

@@ -52,8 +52,8 @@ const (
 // are a *bot.PermanentError; anything else (5xx, network) a plain error to
 // retry.
 func (a *Adapter) Send(ctx context.Context, r bot.Reply) error {
-	channel := r.Address.Conversation
-	if channel == "" {
+	c := parseConv(r.Address.Conversation)
+	if c.channel == "" {
 		return &bot.PermanentError{Err: errors.New("slack: a reply without a channel")}
 	}
 	parts := split(text(r), MaxText)
@@ -61,23 +61,26 @@ func (a *Adapter) Send(ctx context.Context, r bot.Reply) error {
 	for i := from; i < len(parts); i++ {
 		body := escape(parts[i])
 		opts := []slack.MsgOption{slack.MsgOptionText(body, false)}
+		if c.thread != "" {
+			opts = append(opts, slack.MsgOptionTS(c.thread))
+		}
 		last := i == len(parts)-1
 		withButtons := last && len(r.Choices) > 0
 		if withButtons {
 			opts = append(opts, slack.MsgOptionBlocks(questionBlocks(body, r.Choices)...))
 			// A click can arrive before the question is recorded: it
 			// waits for this.
-			mu := a.postingLock(channel)
+			mu := a.postingLock(c)
 			mu.Lock()
 			defer mu.Unlock()
 		}
-		_, ts, err := a.api.PostMessageContext(ctx, channel, opts...)
+		_, ts, err := a.api.PostMessageContext(ctx, c.channel, opts...)
 		if err != nil {
 			a.setProgress(r.OutboxID, i)
 			return classify("chat.postMessage", err)
 		}
 		if withButtons {
-			a.openQuestion(ctx, channel, ts, body)
+			a.openQuestion(ctx, c, ts, body)
 		}
 	}
 	a.setProgress(r.OutboxID, 0)
@@ -177,59 +180,59 @@ type question struct {
 	text string // its escaped text, to keep when the buttons go
 }
 
-// postingLock is the lock Send holds while it posts and records channel's
+// postingLock is the lock Send holds while it posts and records c's
 // question.
-func (a *Adapter) postingLock(channel string) *sync.Mutex {
+func (a *Adapter) postingLock(c conv) *sync.Mutex {
 	h := fnv.New32a()
-	h.Write([]byte(channel))
+	h.Write([]byte(c.key()))
 	return &a.posting[h.Sum32()%uint32(len(a.posting))]
 }
 
-// question returns channel's open question; a zero question for none.
-func (a *Adapter) question(ctx context.Context, channel string) question {
-	s, err := a.state.Get(ctx, questionKey+channel)
+// question returns c's open question; a zero question for none.
+func (a *Adapter) question(ctx context.Context, c conv) question {
+	s, err := a.state.Get(ctx, questionKey+c.key())
 	if err != nil {
-		a.log.Warn("slack: read question state", "channel", channel, "err", err)
+		a.log.Warn("slack: read question state", "conversation", c.key(), "err", err)
 		return question{}
 	}
 	ts, text, _ := strings.Cut(s, "\n")
 	return question{ts: ts, text: text}
 }
 
-// openQuestion remembers that message ts carries channel's buttons now; an
-// older question's buttons are removed.
-func (a *Adapter) openQuestion(ctx context.Context, channel, ts, body string) {
+// openQuestion remembers that message ts carries c's buttons now; an older
+// question's buttons are removed.
+func (a *Adapter) openQuestion(ctx context.Context, c conv, ts, body string) {
 	a.qMu.Lock()
-	old := a.question(ctx, channel)
-	err := a.state.Set(ctx, questionKey+channel, ts+"\n"+body)
+	old := a.question(ctx, c)
+	err := a.state.Set(ctx, questionKey+c.key(), ts+"\n"+body)
 	a.qMu.Unlock()
 	if err != nil {
-		a.log.Warn("slack: save question state", "channel", channel, "err", err)
+		a.log.Warn("slack: save question state", "conversation", c.key(), "err", err)
 	}
 	if old.ts != "" && old.ts != ts {
-		a.replaceButtons(ctx, channel, old.ts, old.text, "")
+		a.replaceButtons(ctx, c.channel, old.ts, old.text, "")
 	}
 }
 
-// closeQuestion replaces the buttons of channel's question on message ts,
-// if it is still the open one, by the choice made (none when label is ""):
-// it was answered.
-func (a *Adapter) closeQuestion(ctx context.Context, channel, ts, label string) {
+// closeQuestion replaces the buttons of c's question on message ts, if it
+// is still the open one, by the choice made (none when label is ""): it
+// was answered.
+func (a *Adapter) closeQuestion(ctx context.Context, c conv, ts, label string) {
 	if ts == "" {
 		return
 	}
 	a.qMu.Lock()
-	q := a.question(ctx, channel)
+	q := a.question(ctx, c)
 	if q.ts != ts {
 		a.qMu.Unlock()
 		return
 	}
-	err := a.state.Set(ctx, questionKey+channel, "")
+	err := a.state.Set(ctx, questionKey+c.key(), "")
 	a.qMu.Unlock()
 	if err != nil {
-		a.log.Warn("slack: save question state", "channel", channel, "err", err)
+		a.log.Warn("slack: save question state", "conversation", c.key(), "err", err)
 	}
-	a.replaceButtons(ctx, channel, q.ts, q.text, label)
+	a.replaceButtons(ctx, c.channel, q.ts, q.text, label)
 }
 
 // replaceButtons edits message ts (chat.update) to its text without

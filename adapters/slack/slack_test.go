@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -83,6 +84,7 @@ func TestReadEvent(t *testing.T) {
 		text   string
 		notice string
 		thread string
+		conv   string // the address's conversation, "T0FAKE/D0CUST" when ""
 	}{
 		{file: "message.json", kind: evText, text: "my order <#123> hasn't arrived & I am upset"},
 		{file: "thread_reply.json", kind: evText, text: "and another thing", thread: "1700000000.000100"},
@@ -93,7 +95,9 @@ func TestReadEvent(t *testing.T) {
 		{file: "file_share.json", kind: evNotice, notice: "nontext"},
 		{file: "message_deleted.json", kind: evIgnore},
 		{file: "channel_message.json", kind: evChannel},
-		{file: "app_mention.json", kind: evIgnore},
+		{file: "app_mention.json", kind: evText, text: "help", thread: "1700000015.000100", conv: "T0FAKE/C0PUBLIC/1700000015.000100"},
+		{file: "app_mention_thread.json", kind: evText, text: "my parcel is late & lost", thread: "1700000010.000100", conv: "T0FAKE/C0PUBLIC/1700000010.000100"},
+		{file: "app_mention_bot.json", kind: evIgnore},
 		{file: "url_verification.json", kind: evIgnore},
 	}
 	for _, tt := range tests {
@@ -106,7 +110,7 @@ func TestReadEvent(t *testing.T) {
 			if err != nil {
 				t.Fatalf("decode: %v", err)
 			}
-			ev := readEvent(e, fakeBotUser, fakeBotID)
+			ev := readEvent(e, self{user: fakeBotUser, id: fakeBotID, team: fakeTeam})
 			if ev.kind != tt.kind || ev.notice != tt.notice {
 				t.Fatalf("kind %d notice %q, want %d %q", ev.kind, ev.notice, tt.kind, tt.notice)
 			}
@@ -114,8 +118,12 @@ func TestReadEvent(t *testing.T) {
 				return
 			}
 			m := ev.msg
-			if m.Text != tt.text || m.Thread != tt.thread || m.Address != address("D0CUST") || m.From.ID != "U0CUST" || m.ID == "" || m.At.IsZero() {
-				t.Errorf("message %+v, want text %q thread %q in D0CUST from U0CUST with its ts", m, tt.text, tt.thread)
+			want := bot.Address{Channel: Channel, Conversation: "T0FAKE/D0CUST"}
+			if tt.conv != "" {
+				want.Conversation = tt.conv
+			}
+			if m.Text != tt.text || m.Thread != tt.thread || m.Address != want || m.From.ID != "U0CUST" || m.ID == "" || m.At.IsZero() {
+				t.Errorf("message %+v, want text %q thread %q in %s from U0CUST with its ts", m, tt.text, tt.thread, want)
 			}
 		})
 	}
@@ -154,8 +162,44 @@ func TestEventsSignature(t *testing.T) {
 			if rec.Code != tt.want {
 				t.Errorf("answered %d %q, want %d", rec.Code, rec.Body.String(), tt.want)
 			}
-			if got := len(h.got()); (got == 1) != tt.stored || got > 1 {
+			got := len(h.got())
+			if (got == 1) != tt.stored || got > 1 {
 				t.Errorf("%d messages handled, stored want %v", got, tt.stored)
+			}
+			t.Logf("%s request: answered %d, %d message(s) handed to the engine", tt.name, rec.Code, got)
+		})
+	}
+}
+
+// The slash command URL is verified like the events: a forged or stale
+// command gets 401 and does nothing; a signed one an ephemeral answer.
+func TestCommandsSignature(t *testing.T) {
+	now := time.Now()
+	body := []byte(url.Values{"command": {"/calmbot"}, "text": {"help"}, "user_id": {"U0AGENT"}, "channel_id": {"C0HANDOFF"}, "team_id": {fakeTeam}}.Encode())
+	const form = "application/x-www-form-urlencoded"
+	tests := []struct {
+		name string
+		req  *http.Request
+		want int
+	}{
+		{"valid", signedTo(CommandsPath, form, body, fakeSecret, now), http.StatusOK},
+		{"forged", signedTo(CommandsPath, form, body, "someone-else", now), http.StatusUnauthorized},
+		{"stale", signedTo(CommandsPath, form, body, fakeSecret, now.Add(-6*time.Minute)), http.StatusUnauthorized},
+	}
+	p := newPlatform(t)
+	a := started(t, p, &recorder{})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := serve(a, tt.req)
+			if rec.Code != tt.want {
+				t.Fatalf("answered %d %q, want %d", rec.Code, rec.Body.String(), tt.want)
+			}
+			if tt.want != http.StatusOK {
+				return
+			}
+			var answer map[string]string
+			if err := json.Unmarshal(rec.Body.Bytes(), &answer); err != nil || answer["response_type"] != "ephemeral" || !strings.Contains(answer["text"], "calmbot") {
+				t.Errorf("answer %s (%v)", rec.Body.String(), err)
 			}
 		})
 	}
@@ -225,7 +269,7 @@ func TestInteractiveOverHTTP(t *testing.T) {
 	ch := channelID("ivy")
 	p.f.say(ch, userID("ivy"), "en-US", []string{"hi"})
 	eventually(t, "the first message", func() bool { return len(h.got()) == 1 })
-	err := a.Send(context.Background(), bot.Reply{Address: address(ch), Text: "Which one?",
+	err := a.Send(context.Background(), bot.Reply{Address: dm(ch), Text: "Which one?",
 		Choices: []bot.Choice{{ID: "track", Label: "Track it"}, {ID: "refund", Label: "Refund it"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -335,7 +379,7 @@ func TestSendErrors(t *testing.T) {
 	p.f.archived["DARCHIVED"] = true
 	p.f.mu.Unlock()
 	send := func(channel string) error {
-		return a.Send(context.Background(), bot.Reply{Address: address(channel), Text: "hello"})
+		return a.Send(context.Background(), bot.Reply{Address: dm(channel), Text: "hello"})
 	}
 
 	p.Throttle(3 * time.Second)
@@ -369,7 +413,7 @@ func TestSendEscapesAndSplits(t *testing.T) {
 	p.f.channels[ch] = true
 	p.f.mu.Unlock()
 	long := strings.Repeat("a <b> & c ", 700) // 7,000 characters, 11,900 once escaped
-	err := a.Send(context.Background(), bot.Reply{Address: address(ch), Text: long,
+	err := a.Send(context.Background(), bot.Reply{Address: dm(ch), Text: long,
 		Choices: []bot.Choice{{ID: "x", Label: "Yes & <no>"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -392,7 +436,7 @@ func TestSendEscapesAndSplits(t *testing.T) {
 		t.Errorf("the parts do not add up to the reply")
 	}
 	last := sent[len(sent)-1]
-	if len(last.Buttons) != 1 || last.Buttons[0] != (fakeButton{"choice:1", "x", "Yes & <no>"}) {
+	if len(last.Buttons) != 1 || last.Buttons[0].ActionID != "choice:1" || last.Buttons[0].Value != "x" || last.Buttons[0].Text != "Yes & <no>" {
 		t.Errorf("buttons %+v", last.Buttons)
 	}
 }
@@ -475,7 +519,7 @@ func TestClickBeforeQuestionRecorded(t *testing.T) {
 		}
 	}
 	p.f.mu.Unlock()
-	err := a.Send(context.Background(), bot.Reply{Address: address(ch), Text: "Which one?",
+	err := a.Send(context.Background(), bot.Reply{Address: dm(ch), Text: "Which one?",
 		Choices: []bot.Choice{{ID: "track", Label: "Track it"}, {ID: "refund", Label: "Refund it"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -501,7 +545,7 @@ func TestRedeliveryKeepsQuestion(t *testing.T) {
 	ch, u := channelID("quinn"), userID("quinn")
 	p.f.say(ch, u, "en-US", []string{"my parcel is late"})
 	eventually(t, "the message", func() bool { return len(h.got()) == 1 && p.f.pendingCount() == 0 })
-	err := a.Send(context.Background(), bot.Reply{Address: address(ch), Text: "Which one?",
+	err := a.Send(context.Background(), bot.Reply{Address: dm(ch), Text: "Which one?",
 		Choices: []bot.Choice{{ID: "track", Label: "Track it"}, {ID: "refund", Label: "Refund it"}}})
 	if err != nil {
 		t.Fatal(err)

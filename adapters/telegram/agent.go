@@ -7,11 +7,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	tg "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"github.com/calmbot/calmbot/adapters/feed"
 	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/handoff"
 )
@@ -103,21 +105,8 @@ type agentOfUser struct{ id, name string }
 
 // run shows the open tickets and then every change, until ctx ends.
 func (g *agentGroup) run(ctx context.Context) {
-	updates, cancel := g.api.SubscribeAll()
-	defer cancel()
 	g.loadNames(ctx)
-	g.reconcile(ctx)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case u, ok := <-updates:
-			if !ok {
-				return
-			}
-			g.apply(ctx, u)
-		}
-	}
+	feed.Follow(ctx, g.api, g.apply)
 }
 
 // loadNames learns the Telegram names of the linked agents.
@@ -136,14 +125,8 @@ func (g *agentGroup) loadNames(ctx context.Context) {
 	}
 }
 
-// reconcile shows every open ticket as it is now.
-func (g *agentGroup) reconcile(ctx context.Context) {
-	for _, t := range g.api.Tickets() {
-		g.show(ctx, t)
-	}
-}
-
-// apply shows one update in the group.
+// apply shows one update in the group (feed.Follow shows every open
+// ticket again after a resync).
 func (g *agentGroup) apply(ctx context.Context, u handoff.Update) {
 	switch u.Kind {
 	case handoff.UpdateQueue, handoff.UpdateTicket:
@@ -163,8 +146,6 @@ func (g *agentGroup) apply(ctx context.Context, u handoff.Update) {
 		if u.Note != nil && !g.echoed(u.TicketID, "note:"+u.Note.Author+":"+u.Note.Text) {
 			g.say(ctx, u.TicketID, "📝 Note by "+g.name(u.Note.Author)+": "+u.Note.Text)
 		}
-	case handoff.UpdateResync:
-		g.reconcile(ctx)
 	}
 }
 
@@ -209,6 +190,10 @@ func (g *agentGroup) show(ctx context.Context, t *handoff.Ticket) {
 	g.mu.Unlock()
 }
 
+// postTimeout bounds the posting of a ticket's message, which a stop does
+// not interrupt.
+const postTimeout = 30 * time.Second
+
 // create posts open ticket t: in a forum a topic of its own with the
 // ticket's message and the transcript so far, else one message.
 func (g *agentGroup) create(ctx context.Context, t *handoff.Ticket) {
@@ -218,6 +203,11 @@ func (g *agentGroup) create(ctx context.Context, t *handoff.Ticket) {
 		return
 	}
 	b.Ticket = t
+	// A stop must not cut the posting short between Telegram taking the
+	// message and its id being remembered: the next start would post the
+	// ticket again.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), postTimeout)
+	defer cancel()
 	var p post
 	if g.isForum(ctx) {
 		topic, err := g.a.api.CreateForumTopic(ctx, &tg.CreateForumTopicParams{ChatID: g.chat, Name: topicName(b)})

@@ -300,7 +300,12 @@ func TestAgentGroupRepliesWebCustomer(t *testing.T) {
 	if line.ReplyTo != msg.ID {
 		t.Errorf("the customer's message answers message %d, want the ticket's %d", line.ReplyTo, msg.ID)
 	}
-	// A reply to the relayed line is about the ticket too.
+	// A reply to the relayed line is about the ticket too (once the adapter
+	// recorded the line, which it does when Telegram answered the send).
+	eventually(t, "the line recorded", func() bool {
+		v, _ := d.p.state.Get(ctx, postKey+strconv.Itoa(line.ID))
+		return v != ""
+	})
 	f.groupSay(group, ada, "/note order 5521", 0, line.ID)
 	eventually(t, "the note", func() bool { got, _ := d.svc.Ticket(ctx, tk.ID); return len(got.Notes) == 1 })
 

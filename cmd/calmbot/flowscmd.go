@@ -20,7 +20,7 @@ const flowsUsage = `Usage: calmbot flows <check|test|graph> [flags] [FILE]
                                  validate and lint; prints file:line:col: rule: message
                                  and exits 1 on errors (with --strict, on warnings too);
                                  a text variant for a channel not in --channels is a
-                                 warning (default: the channels calmbot runs: web,telegram,console)
+                                 warning (default: the channels calmbot runs: web,telegram,discord,slack,console)
   test [--junit OUT] [--run RE] [-v] [FILE]
                                  run the conversation tests of FILE and of the
                                  *.test.yaml files beside it

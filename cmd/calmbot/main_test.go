@@ -104,7 +104,7 @@ func TestFlowsCheck(t *testing.T) {
 		{"missing", []string{"flows", "check", "testdata/none.yaml"}, 1},
 		// The default flows have telegram variants: a bot without Telegram is told.
 		{"channels-web", []string{"flows", "check", "--strict", "--channels", "web", "../../flows.yaml"}, 1},
-		{"channels-web-telegram", []string{"flows", "check", "--strict", "--channels", "web, telegram", "../../flows.yaml"}, 0},
+		{"channels-web-slack", []string{"flows", "check", "--strict", "--channels", "web, slack", "../../flows.yaml"}, 0},
 		{"channels-bad", []string{"flows", "check", "--channels", "web,Tele gram", "../../flows.yaml"}, 2},
 	}
 	for _, tt := range tests {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 
 	"github.com/calmbot/calmbot/adapters"
 	"github.com/calmbot/calmbot/adapters/slack"
@@ -18,11 +19,14 @@ const (
 	envSlackSigningSecret  = "CALMBOT_SLACK_SIGNING_SECRET"
 	envSlackAPIURL         = "CALMBOT_SLACK_API_URL"
 	envSlackHandoffChannel = "CALMBOT_SLACK_HANDOFF_CHANNEL"
+	envSlackAgents         = "CALMBOT_SLACK_AGENTS"
 )
 
 // newSlack is the Slack adapter's factory: nil when no bot token is
 // configured. The app-level token turns Socket Mode on, the signing secret
-// the Events API routes; one of them is needed. c.State keeps the open
+// the Events API routes; one of them is needed. The handoff channel turns
+// the agent side on; CALMBOT_SLACK_AGENTS, when set, says who its agents
+// are instead of the channel's members. c.State keeps the open
 // questions' buttons across restarts.
 func newSlack(_ context.Context, c adapters.Config) (bot.Adapter, error) {
 	token := c.Env(envSlackBotToken)
@@ -44,6 +48,13 @@ func newSlack(_ context.Context, c adapters.Config) (bot.Adapter, error) {
 		}
 		opts = append(opts, slack.WithAPIURL(u))
 	}
+	agents, err := slackUserIDs(c.Env(envSlackAgents))
+	if err != nil {
+		return nil, &exitError{code: 2, msg: err.Error()}
+	}
+	if len(agents) > 0 && c.Env(envSlackHandoffChannel) == "" {
+		return nil, &exitError{code: 2, msg: fmt.Sprintf("%s needs %s, the handoff channel's id", envSlackAgents, envSlackHandoffChannel)}
+	}
 	if ch := c.Env(envSlackHandoffChannel); ch != "" {
 		if !validChannelID(ch) {
 			return nil, &exitError{code: 2, msg: fmt.Sprintf("%s must be a channel id (C... or G..., from the channel's details), got %q", envSlackHandoffChannel, ch)}
@@ -51,7 +62,7 @@ func newSlack(_ context.Context, c adapters.Config) (bot.Adapter, error) {
 		if c.Handoff == nil {
 			return nil, &exitError{code: 2, msg: envSlackHandoffChannel + " needs the handoff service, which this command does not run"}
 		}
-		opts = append(opts, slack.WithHandoff(c.Handoff, ch))
+		opts = append(opts, slack.WithHandoff(c.Handoff, ch, agents...))
 	}
 	a, err := slack.New(token, opts...)
 	if err != nil {
@@ -92,4 +103,21 @@ func validChannelID(s string) bool {
 		}
 	}
 	return true
+}
+
+// slackUserIDs reads a comma-separated list of Slack user ids (U... or
+// W..., from a member's profile, "Copy member ID").
+func slackUserIDs(s string) ([]string, error) {
+	var ids []string
+	for _, id := range strings.Split(s, ",") {
+		id = strings.TrimSpace(id)
+		if id == "" {
+			continue
+		}
+		if len(id) < 2 || (id[0] != 'U' && id[0] != 'W') || strings.IndexFunc(id[1:], func(r rune) bool { return !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') }) >= 0 {
+			return nil, fmt.Errorf("%s: %q is not a Slack user id (U..., from the member's profile, \"Copy member ID\")", envSlackAgents, id)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
 }

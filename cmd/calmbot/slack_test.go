@@ -50,6 +50,8 @@ func TestNewSlackConfig(t *testing.T) {
 		{"socket mode", map[string]string{envSlackBotToken: "xoxb-1", envSlackAppToken: "xapp-1"}, ""},
 		{"events api", map[string]string{envSlackBotToken: "xoxb-1", envSlackSigningSecret: "s3cret"}, ""},
 		{"handoff channel name", map[string]string{envSlackBotToken: "xoxb-1", envSlackAppToken: "xapp-1", envSlackHandoffChannel: "#support"}, "channel id"},
+		{"agents without a handoff channel", map[string]string{envSlackBotToken: "xoxb-1", envSlackAppToken: "xapp-1", envSlackAgents: "U0123"}, envSlackHandoffChannel},
+		{"agent by name", map[string]string{envSlackBotToken: "xoxb-1", envSlackAppToken: "xapp-1", envSlackHandoffChannel: "C0123ABC", envSlackAgents: "U0123, @ana"}, "not a Slack user id"},
 		{"handoff without the service", map[string]string{envSlackBotToken: "xoxb-1", envSlackAppToken: "xapp-1", envSlackHandoffChannel: "C0123ABC"}, "handoff service"},
 	}
 	for _, tt := range tests {
