@@ -238,6 +238,13 @@ func (s *queue) escalateLocked(ctx context.Context, h bot.HandoffRecord) error {
 	s.mu.Lock()
 	s.tickets[t.ID] = t
 	s.byAddr[t.Address] = t
+	line := 0
+	for _, o := range s.tickets {
+		if o.Status == StatusQueued && competes(o, t) {
+			line++
+		}
+	}
+	s.stats.joined(line)
 	c := t.clone()
 	s.mu.Unlock()
 	s.log.InfoContext(ctx, "ticket opened", "ticket", t.ID, "addr", t.Address.String(), "reason", t.Reason, "skill", t.Skill, "priority", t.Priority)

@@ -152,6 +152,9 @@ type Waiting struct {
 	// AfterHours is set while the customer knows nobody answers before the
 	// service opens.
 	AfterHours bool `json:"after_hours,omitempty"`
+	// Unavailable is set while the customer knows nobody who could take
+	// the conversation is online.
+	Unavailable bool `json:"unavailable,omitempty"`
 	// Incentive is set once texts.incentive was sent.
 	Incentive bool `json:"incentive,omitempty"`
 }
