@@ -185,6 +185,9 @@ type Desk struct {
 	streamsMu sync.Mutex
 	streams   map[string]map[chan struct{}]struct{} // live event streams by session, closed at logout
 
+	alive                   liveness // agents' open desks, for their presence
+	awayAfter, offlineAfter time.Duration
+
 	pages  *pages
 	routes http.Handler
 
@@ -206,7 +209,11 @@ func New(svc Service, opts ...Option) *Desk {
 		loginAttempts: webserve.Rate{N: DefaultLoginAttempts, Per: time.Minute},
 		mem:           memRevocations{revoked: map[string]time.Time{}},
 		streams:       map[string]map[chan struct{}]struct{}{},
-		done:          make(chan struct{}),
+		alive: liveness{live: map[string]int{}, timers: map[string]bot.Timer{},
+			lapsed: map[string]handoff.Presence{}},
+		awayAfter:    DefaultAwayAfter,
+		offlineAfter: DefaultOfflineAfter,
+		done:         make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(d)
@@ -222,6 +229,7 @@ func New(svc Service, opts ...Option) *Desk {
 	d.limits = newLoginLimits(d.loginBurst, d.loginRefill, d.loginAttempts)
 	d.pages = loadPages()
 	d.routes = webserve.Policy{CSP: contentSecurityPolicy, FrameAncestors: webserve.FrameNone}.Wrap(d.mux())
+	d.watchPresence()
 	return d
 }
 
@@ -234,7 +242,12 @@ func (d *Desk) Handler() http.Handler { return d.routes }
 // Close ends the open event streams and refuses new ones with 503. Call it
 // when the server shuts down (http.Server.RegisterOnShutdown(d.Close)): a
 // stream never finishes by itself. Browsers reconnect to the next server.
-func (d *Desk) Close() { d.closeOnce.Do(func() { close(d.done) }) }
+func (d *Desk) Close() {
+	d.closeOnce.Do(func() {
+		close(d.done)
+		d.stopPresence()
+	})
+}
 
 // Prefix returns the path the desk is mounted under.
 func (d *Desk) Prefix() string { return d.prefix }
