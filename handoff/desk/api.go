@@ -184,9 +184,14 @@ func (d *Desk) apiMine(w http.ResponseWriter, r *http.Request, s *session) {
 	writeJSON(w, http.StatusOK, map[string]any{"now": d.clock.Now(), "tickets": d.views(d.svc.Mine(s.agent.ID))})
 }
 
-// apiNext is POST /api/queue/next: the best queued ticket for the agent.
+// apiNext is POST /api/queue/next: the best queued ticket for the agent;
+// 409 "Nobody is waiting." when there is none.
 func (d *Desk) apiNext(w http.ResponseWriter, r *http.Request, s *session) {
 	res, err := d.svc.Act(r.Context(), s.agent.ID, handoff.Action{Kind: handoff.ActNext})
+	if errors.Is(err, handoff.ErrEmptyQueue) {
+		writeError(w, http.StatusConflict, "Nobody is waiting.")
+		return
+	}
 	d.answerTicket(w, r, res.Ticket, err)
 }
 

@@ -17,7 +17,8 @@
 // The pages are a server-rendered shell (html/template) with embedded
 // JavaScript and CSS, no CDN and no build step: the queue, the agent's
 // conversations, a conversation with its summary, transcript, notes and
-// actions, and a small dashboard. They talk to the API under
+// actions, the history of closed conversations with a search, and a small
+// dashboard. They talk to the API under
 // <prefix>/api/, documented in docs/http-api.md ("Agent desk API"). The
 // customer's words are never parsed as HTML: the templates escape them and
 // the script sets them with textContent.
@@ -54,6 +55,7 @@ type Service interface {
 	RecentTickets(ctx context.Context, limit int) ([]*handoff.Ticket, error)
 	Ticket(ctx context.Context, id int64) (*handoff.Ticket, error)
 	Summary(ctx context.Context, id int64) (handoff.Summary, error)
+	Transcript(ctx context.Context, id int64) ([]bot.Entry, error)
 	Estimate(id int64) (handoff.Estimate, error)
 	Brief(ctx context.Context, id int64) (handoff.Brief, error)
 
@@ -265,6 +267,7 @@ func (d *Desk) mux() *http.ServeMux {
 	m.HandleFunc("GET "+p+"/{$}", d.page(d.queuePage))
 	m.HandleFunc("GET "+p+"/tickets/{id}", d.page(d.ticketPage))
 	m.HandleFunc("GET "+p+"/dashboard", d.page(d.dashboardPage))
+	m.HandleFunc("GET "+p+"/history", d.page(d.historyPage))
 	m.HandleFunc("GET "+p+"/account", d.page(d.accountPage))
 	m.HandleFunc("POST "+p+"/account", d.page(d.accountForm))
 	for _, name := range assetNames {
@@ -292,6 +295,7 @@ func (d *Desk) mux() *http.ServeMux {
 	m.HandleFunc("POST "+a+"/tickets/{id}/close", d.api(d.apiClose))
 	m.HandleFunc("GET "+a+"/events", d.api(d.apiEvents))
 	m.HandleFunc("GET "+a+"/dashboard", d.api(d.apiDashboard))
+	m.HandleFunc("GET "+a+"/history", d.api(d.apiHistory))
 	return m
 }
 
