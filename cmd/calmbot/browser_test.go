@@ -285,6 +285,14 @@ func TestBrowser(t *testing.T) {
 	agent.waitText("#flash", "Nobody is waiting.")
 	agent.do("turn alerts on", chromedp.Click(chromedp.ID("alerts")))
 	agent.waitFor("alerts on", `document.getElementById("alerts").getAttribute("aria-pressed") === "true"`)
+	// admin gives the name customers see, with a space in it.
+	agent.do("open the account page", chromedp.Navigate(base+"/desk/account"))
+	agent.do("set the name", chromedp.SetValue(chromedp.ID("display-name"), "Ada Lovelace"),
+		chromedp.Click(chromedp.CSS(`form[action$="/account/name"] button`)))
+	agent.waitText(".notice", "Customers now see you as Ada Lovelace.")
+	agent.waitText(".presence .name", "Ada Lovelace")
+	agent.do("back to the queue", chromedp.Navigate(base+"/desk/"))
+	agent.waitFor("the live connection again", `document.getElementById("connection").getAttribute("data-state") === "online"`)
 
 	// The customer asks for a person; the ticket shows up in the queue live.
 	say("I want to talk to a real person")
@@ -367,9 +375,10 @@ func TestBrowser(t *testing.T) {
 	agent.shot("ticket")
 	customer.waitText("#messages .msg-agent .text", reply)
 	who := eval[string](customer, `document.querySelector("#messages .msg-agent .who").textContent`)
-	if !strings.Contains(who, "Customer service") || !strings.Contains(who, "admin") {
-		t.Errorf("the agent's message is signed %q, want a person (Customer service · admin)", who)
+	if !strings.Contains(who, "Customer service · Ada Lovelace") || strings.Contains(who, "admin") {
+		t.Errorf("the agent's message is signed %q, want a person by the name they gave (Customer service · Ada Lovelace)", who)
 	}
+	agent.waitText("#transcript .msg-agent .who", "Ada Lovelace")
 	customer.waitFor("the agent's reply in view", lastInView)
 	customer.shot("agent-reply")
 

@@ -48,6 +48,7 @@ type Service interface {
 	Agent(id string) (handoff.Agent, error)
 	Agents() []handoff.Agent
 	SetPresence(ctx context.Context, id string, p handoff.Presence) (handoff.Agent, error)
+	SetName(ctx context.Context, id, name string) (handoff.Agent, error)
 
 	Queue(agent string) ([]*handoff.Ticket, error)
 	Mine(agent string) []*handoff.Ticket
@@ -270,6 +271,7 @@ func (d *Desk) mux() *http.ServeMux {
 	m.HandleFunc("GET "+p+"/history", d.page(d.historyPage))
 	m.HandleFunc("GET "+p+"/account", d.page(d.accountPage))
 	m.HandleFunc("POST "+p+"/account", d.page(d.accountForm))
+	m.HandleFunc("POST "+p+"/account/name", d.page(d.nameForm))
 	for _, name := range assetNames {
 		m.HandleFunc("GET "+p+"/assets/"+name, d.serveAsset(name))
 	}
@@ -280,6 +282,7 @@ func (d *Desk) mux() *http.ServeMux {
 	m.HandleFunc("GET "+a+"/me", d.api(d.apiMe))
 	m.HandleFunc("PUT "+a+"/me/presence", d.api(d.apiPresence))
 	m.HandleFunc("PUT "+a+"/me/password", d.api(d.apiPassword))
+	m.HandleFunc("PUT "+a+"/me/name", d.api(d.apiName))
 	m.HandleFunc("GET "+a+"/agents", d.api(d.apiAgents))
 	m.HandleFunc("GET "+a+"/queue", d.api(d.apiQueue))
 	m.HandleFunc("POST "+a+"/queue/next", d.api(d.apiNext))

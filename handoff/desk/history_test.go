@@ -1,8 +1,10 @@
 package desk_test
 
 import (
+	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -99,5 +101,37 @@ func TestNextEmptyQueue(t *testing.T) {
 	c.call("POST", "/desk/api/queue/next", nil, http.StatusConflict, &out)
 	if out.Error != "Nobody is waiting." {
 		t.Errorf("next on an empty queue: %q", out.Error)
+	}
+}
+
+// TestDisplayName checks that an agent sets the name others see through
+// the API and the account form, and that a bad one is refused.
+func TestDisplayName(t *testing.T) {
+	r := newRig(t)
+	r.agent("admin", 1)
+	c := r.login("admin")
+	var out struct {
+		Agent struct {
+			ID   string `json:"id"`
+			Name string `json:"name"`
+		} `json:"agent"`
+	}
+	c.call("PUT", "/desk/api/me/name", map[string]string{"name": " Ada  Lovelace "}, http.StatusOK, &out)
+	if out.Agent.ID != "admin" || out.Agent.Name != "Ada Lovelace" {
+		t.Errorf("after PUT /me/name: %+v", out.Agent)
+	}
+	c.call("PUT", "/desk/api/me/name", map[string]string{"name": "Ada\u0000"}, http.StatusBadRequest, nil)
+	form := url.Values{"csrf": {c.csrf}, "display": {"Grace Hopper"}}
+	res, err := c.hc.PostForm(c.base+"/desk/account/name", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(b), "Customers now see you as Grace Hopper.") {
+		t.Errorf("account form: status %d", res.StatusCode)
+	}
+	if a, _ := r.svc.Agent("admin"); a.Name != "Grace Hopper" {
+		t.Errorf("stored name %q", a.Name)
 	}
 }

@@ -107,7 +107,10 @@ func TestStore(t *testing.T, s handoff.Store) {
 	if err := s.SetAgentPresence(ctx, "ada", handoff.PresenceOnline); err != nil {
 		t.Fatalf("set presence: %v", err)
 	}
-	acc.Presence, acc.PasswordHash, acc.Epoch = handoff.PresenceOnline, []byte("$2a$04$new"), epoch
+	if err := s.SetAgentName(ctx, "ada", "Ada Lovelace"); err != nil {
+		t.Fatalf("set name: %v", err)
+	}
+	acc.Presence, acc.PasswordHash, acc.Epoch, acc.Name = handoff.PresenceOnline, []byte("$2a$04$new"), epoch, "Ada Lovelace"
 	one, err := s.Account(ctx, "ada")
 	if err != nil || !reflect.DeepEqual(one, acc) {
 		t.Errorf("account: got %+v, %v; want %+v", one, err, acc)
@@ -120,6 +123,9 @@ func TestStore(t *testing.T, s handoff.Store) {
 	}
 	if err := s.SetAgentPresence(ctx, "nobody", handoff.PresenceOnline); err != nil {
 		t.Errorf("presence of an unknown agent: %v, want nil", err)
+	}
+	if err := s.SetAgentName(ctx, "nobody", "Nobody"); err != nil {
+		t.Errorf("name of an unknown agent: %v, want nil", err)
 	}
 	gone := handoff.Account{Agent: handoff.Agent{ID: "bob", Capacity: 1, Presence: handoff.PresenceOffline, Created: at}, PasswordHash: []byte("h")}
 	if err := s.CreateAgent(ctx, gone); err != nil {

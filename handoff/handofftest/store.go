@@ -208,6 +208,20 @@ func (s *Store) SetAgentPresence(_ context.Context, id string, p handoff.Presenc
 	return nil
 }
 
+// SetAgentName implements handoff.Store.
+func (s *Store) SetAgentName(_ context.Context, id, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Fail != nil {
+		return s.Fail
+	}
+	if a, ok := s.agents[id]; ok {
+		a.Name = name
+		s.agents[id] = a
+	}
+	return nil
+}
+
 // RemoveAgent implements handoff.Store.
 func (s *Store) RemoveAgent(_ context.Context, id string) error {
 	s.mu.Lock()

@@ -447,7 +447,10 @@
     var shown = {}; // seq -> true
     var current = null;
     var agents = [];
+    var names = {}; // agent id -> the name shown
     var reload = debounce(load);
+
+    function nameOf(id) { return names[id] || id; }
 
     function load() {
       return request("GET", "/tickets/" + id).then(function (d) {
@@ -465,7 +468,13 @@
     function loadAgents() {
       return request("GET", "/agents").then(function (d) {
         agents = d.agents;
-        if (current) { renderActions(current); }
+        names = {};
+        agents.forEach(function (a) { if (a.name) { names[a.id] = a.name; } });
+        if (current) {
+          renderHeader(current);
+          renderTranscript(current.transcript);
+          renderActions(current);
+        }
       }).catch(failed);
     }
 
@@ -474,8 +483,8 @@
       st.textContent = statusText(d.ticket);
       st.setAttribute("data-status", d.ticket.status);
       var who = [];
-      if (d.ticket.owner) { who.push("held by " + d.ticket.owner); }
-      if (d.ticket.invited && d.ticket.invited.length) { who.push("with " + d.ticket.invited.join(", ")); }
+      if (d.ticket.owner) { who.push("held by " + nameOf(d.ticket.owner)); }
+      if (d.ticket.invited && d.ticket.invited.length) { who.push("with " + d.ticket.invited.map(nameOf).join(", ")); }
       $("holder").textContent = who.join(" ");
     }
 
@@ -491,7 +500,7 @@
       if (shown[m.seq]) { return; }
       shown[m.seq] = true;
       var list = $("transcript");
-      var who = m.from === "customer" ? "Customer" : m.from === "agent" ? (m.agent || m.author) : "Bot";
+      var who = m.from === "customer" ? "Customer" : m.from === "agent" ? nameOf(m.agent || m.author) : "Bot";
       var head = el("span", "who", [who, el("time", null, fmtTime(m.at))]);
       if (m.from === "customer" && m.sentiment !== undefined && m.sentiment !== null) {
         head.appendChild(moodView(m.sentiment));
@@ -547,7 +556,7 @@
       agents.forEach(function (a) {
         (a.skills || []).forEach(function (s) { if (s !== "*") { skills[s] = true; } });
         if (a.id === me || a.presence === "offline") { return; }
-        var label = a.id + " (" + a.presence + ", " + a.active + "/" + a.capacity + ")";
+        var label = (a.name ? a.name + " · " + a.id : a.id) + " (" + a.presence + ", " + a.active + "/" + a.capacity + ")";
         if (!d.ticket.invited || d.ticket.invited.indexOf(a.id) < 0) {
           var o = el("option", null, label);
           o.value = a.id;
@@ -703,7 +712,10 @@
     });
 
     on("message", function (ev) {
-      if (ev.ticket_id === id && ev.message) { addMessage(ev.message); }
+      if (ev.ticket_id === id && ev.message) {
+        if (current && !shown[ev.message.seq]) { current.transcript.push(ev.message); } // kept for a re-render
+        addMessage(ev.message);
+      }
     });
     on("note", function (ev) {
       if (ev.ticket_id === id && ev.note && current) {
