@@ -62,7 +62,7 @@ type pageData struct {
 	SummaryText string
 	// Account page.
 	Notice, NameNotice, NameError string
-	MinPassword, MaxPassword int
+	MinPassword, MaxPassword      int
 }
 
 // render writes a page.
