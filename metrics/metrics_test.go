@@ -150,8 +150,8 @@ func TestContainmentAcrossRestart(t *testing.T) {
 	}
 	say(after, addr, "3", "no thanks, that's all")
 	snap, err := store.Load(ctx, addr)
-	if err != nil || snap.Status != bot.StatusEnded {
-		t.Fatalf("after the release: %+v, %v; want ended", snap, err)
+	if err != nil || snap.Status != bot.StatusRating {
+		t.Fatalf("after the release: %+v, %v; want ended, with the rating asked", snap, err)
 	}
 	if got := m.Totals(); got != (metrics.Totals{Contained: 0, HandedOff: 1}) {
 		t.Errorf("totals after the restart %+v, want the conversation handed off", got)

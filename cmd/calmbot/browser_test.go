@@ -396,6 +396,19 @@ func TestBrowser(t *testing.T) {
 	customer.waitFor("the notice to go", `document.getElementById("notice").hidden`)
 	say("no")
 	customer.waitText("#messages .msg-bot .text", "It was a pleasure to help")
+	// A person helped: the customer is asked once for a rating, with the
+	// scores 1 to 5 as buttons.
+	customer.waitText("#messages .msg-bot .text", "how would you rate the help")
+	customer.waitFor("the scores as buttons", `Array.from(document.querySelectorAll("#messages button.choice:enabled")).map(function (b) { return b.textContent; }).join(",") === "1,2,3,4,5"`)
+	customer.waitFor("the rating in view", lastInView)
+	customer.shot("rating")
+	customer.do("tap 5", chromedp.Click(chromedp.CSS(`#messages button.choice:enabled:last-of-type`)))
+	customer.waitText("#messages .msg-bot .text", "anything we could do better")
+	if n := eval[int](customer, `document.querySelectorAll("#messages .msg-bot .text").length - Array.from(document.querySelectorAll("#messages .msg-bot .text")).filter(function (p) { return p.textContent.indexOf("how would you rate") < 0; }).length`); n != 1 {
+		t.Errorf("the rating was asked %d times", n)
+	}
+	say("All good, thank you")
+	customer.waitText("#messages .msg-bot .text", "Thank you for your feedback")
 	customer.waitFor("the notice that the conversation ended", noticeSays("ended"))
 	customer.waitFor("the farewell in view", lastInView)
 	customer.shot("farewell")
