@@ -361,6 +361,30 @@ func TestBrowser(t *testing.T) {
 
 	// The agent replies; the customer sees it as a person's message.
 	const reply = "Hello, I am sorry about the wait. I have asked the carrier and your parcel goes out today."
+	// A canned reply in two languages: Insert takes the customer's (English).
+	agent.do("open the canned reply form", chromedp.Click(chromedp.CSS(`#canned-save summary`)))
+	for _, v := range []struct{ lang, text string }{
+		{"en", "Hello, I am here to help."},
+		{"it", "Buongiorno, sono qui per aiutarLa."},
+	} {
+		agent.do("save a canned reply in "+v.lang,
+			chromedp.SetValue(chromedp.ID("reply-text"), v.text),
+			chromedp.SetValue(chromedp.ID("canned-title"), "Greeting"),
+			chromedp.SetValue(chromedp.ID("canned-lang"), v.lang),
+			chromedp.Click(chromedp.CSS(`#canned-form button[type="submit"]`)))
+		agent.waitText("#flash", "Saved as a canned reply.")
+		agent.waitText("#canned-pick option", "Greeting")
+	}
+	agent.waitText("#canned-pick option", "Greeting (en, it)")
+	if got := eval[string](agent, `(function () { document.getElementById("reply-text").value = ""; var p = document.getElementById("canned-pick"); p.selectedIndex = 1; return p.value; })()`); got != "0" {
+		t.Errorf("picked canned reply %q", got)
+	}
+	agent.do("insert the canned reply", chromedp.Click(chromedp.ID("canned-insert")))
+	if got := eval[string](agent, `document.getElementById("reply-text").value`); got != "Hello, I am here to help." {
+		t.Errorf("the inserted canned reply is %q, want the English version", got)
+	}
+	eval[bool](agent, `(document.getElementById("reply-text").value = "") === ""`) // empty the reply box
+
 	// Shift+Enter makes a new line, Enter sends (the hint says so).
 	agent.waitText("#reply-hint", "Enter sends")
 	const second = "Anything else, just write here."

@@ -168,6 +168,7 @@ func WithHeartbeat(h time.Duration) Option { return func(d *Desk) { d.heartbeat 
 type Desk struct {
 	svc       Service
 	stats     Stats
+	canned    CannedStore // nil: no canned replies
 	log       *slog.Logger
 	clock     bot.Clock
 	key       []byte
@@ -299,6 +300,9 @@ func (d *Desk) mux() *http.ServeMux {
 	m.HandleFunc("GET "+a+"/events", d.api(d.apiEvents))
 	m.HandleFunc("GET "+a+"/dashboard", d.api(d.apiDashboard))
 	m.HandleFunc("GET "+a+"/history", d.api(d.apiHistory))
+	m.HandleFunc("GET "+a+"/canned", d.api(d.apiCanned))
+	m.HandleFunc("POST "+a+"/canned", d.api(d.apiSaveCanned))
+	m.HandleFunc("DELETE "+a+"/canned/{id}", d.api(d.apiDeleteCanned))
 	return m
 }
 

@@ -473,6 +473,7 @@
         if (current) {
           renderHeader(current);
           renderTranscript(current.transcript);
+          renderNotes(current.ticket.notes || []);
           renderActions(current);
         }
       }).catch(failed);
@@ -524,7 +525,7 @@
     }
 
     function addNote(n) {
-      $("notes").appendChild(el("li", null, [el("span", "who", n.author + " · " + fmtTime(n.at)), el("span", "text", n.text)]));
+      $("notes").appendChild(el("li", null, [el("span", "who", nameOf(n.author) + " · " + fmtTime(n.at)), el("span", "text", n.text)]));
     }
 
     function renderStages(stages) {
@@ -539,10 +540,71 @@
       sel.stages = stages;
     }
 
+    // Canned replies: one entry per team and title, with its language
+    // versions; Insert takes the customer's language, else the version
+    // for any language, else the first.
+    var canned = [];
+
+    function loadCanned() {
+      return request("GET", "/canned").then(function (d) {
+        var byKey = {};
+        canned = [];
+        d.replies.forEach(function (c) {
+          var key = c.team + "\u0000" + c.title;
+          if (!byKey[key]) { byKey[key] = { team: c.team, title: c.title, versions: [] }; canned.push(byKey[key]); }
+          byKey[key].versions.push(c);
+        });
+        var pick = $("canned-pick");
+        clear(pick);
+        var none = el("option", null, canned.length ? "Canned replies…" : "No canned replies yet");
+        none.value = "";
+        pick.appendChild(none);
+        canned.forEach(function (g, i) {
+          var langs = g.versions.map(function (v) { return v.lang || "any"; }).join(", ");
+          var o = el("option", null, g.title + (g.team ? " · " + g.team : "") + " (" + langs + ")");
+          o.value = String(i);
+          pick.appendChild(o);
+        });
+        var team = $("canned-team");
+        clear(team);
+        d.teams.forEach(function (t) {
+          var o = el("option", null, t || "everyone");
+          o.value = t;
+          team.appendChild(o);
+        });
+      }).catch(failed);
+    }
+
+    function cannedText(g, lang) {
+      var find = function (l) { return g.versions.filter(function (v) { return v.lang === l; })[0]; };
+      return (find(lang) || find("") || g.versions[0]).text;
+    }
+
+    $("canned-insert").addEventListener("click", function () {
+      var g = canned[Number($("canned-pick").value)];
+      if ($("canned-pick").value === "" || !g) { return; }
+      var box = $("reply-text"), text = cannedText(g, current ? current.ticket.lang : "");
+      var at = box.selectionStart || box.value.length;
+      box.value = box.value.slice(0, at) + text + box.value.slice(box.selectionEnd || at);
+      box.focus();
+      box.selectionStart = box.selectionEnd = at + text.length;
+    });
+    formSubmit("canned-form", function () {
+      var text = $("reply-text").value.trim();
+      if (!text) { flash("Write the reply first, then save it.", true); return; }
+      request("POST", "/canned", { team: $("canned-team").value, title: $("canned-title").value, lang: $("canned-lang").value, text: text }).then(function () {
+        flash("Saved as a canned reply.");
+        $("canned-title").value = "";
+        return loadCanned();
+      }).catch(failed);
+    });
+
     function renderActions(d) {
       var me = document.querySelector(".presence .who").textContent;
       var open = d.ticket.status !== "closed";
       var holds = d.mine && open;
+      $("canned-pick").disabled = $("canned-insert").disabled = !holds;
+      if (!$("canned-lang").value && d.ticket.lang) { $("canned-lang").value = d.ticket.lang; }
       $("claim").hidden = d.ticket.status !== "queued";
       $("leave").hidden = !(open && d.ticket.invited && d.ticket.invited.indexOf(me) >= 0);
       ["reply-form", "note-form", "invite-form", "transfer-form", "release-form"].forEach(function (f) {
@@ -729,6 +791,7 @@
     on("resync", reload);
     load();
     loadAgents();
+    loadCanned();
   }
 
   // ---- history ----
