@@ -199,17 +199,30 @@ func (e *Engine) Finish(ctx context.Context, addr Address, rate bool) error {
 		}
 		s := e.action(c)
 		s.snap.Handoff = nil
-		texts := s.file().Texts
-		if rate && len(texts.Rating) > 0 {
-			s.say(texts.Rating, nil)
-			s.snap.Status, s.snap.RatingStep = StatusRating, 1
-		} else {
-			s.say(texts.Farewell, nil)
+		if !rate || !s.askRating() {
+			s.say(s.file().Texts.Farewell, nil)
 			s.snap.Status = StatusEnded
 		}
 		s.m = nil
 		return e.commit(ctx, c, s, &Turn{Address: c.addr})
 	})
+}
+
+// ratingChoices are the answers to the rating question, offered as buttons.
+var ratingChoices = []Choice{{ID: "1", Label: "1"}, {ID: "2", Label: "2"}, {ID: "3", Label: "3"}, {ID: "4", Label: "4"}, {ID: "5", Label: "5"}}
+
+// askRating asks the customer to rate the help, with the scores as
+// choices, unless the flows have no texts.rating or it was asked in this
+// conversation already. It reports whether it asked.
+func (s *session) askRating() bool {
+	texts := s.file().Texts
+	if len(texts.Rating) == 0 || s.snap.RatingOffered {
+		return false
+	}
+	r := s.renderer()
+	s.reply(s.guard(r, r.render(texts.Rating)), slices.Clone(ratingChoices))
+	s.snap.Status, s.snap.RatingStep, s.snap.RatingOffered = StatusRating, 1, true
+	return true
 }
 
 // rate reads the customer's answer to a rating question. It returns false

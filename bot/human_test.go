@@ -74,8 +74,26 @@ func TestPersonTakesOverAndReleases(t *testing.T) {
 	if got := texts(c.Replies()); len(got) != 1 || got[0] != "Is there anything else I can help with?" {
 		t.Errorf("after release: %q", got)
 	}
-	if got := texts(c.Say("no")); len(got) != 1 || got[0] != "It was a pleasure to help. You can reach us here or at help@example.com." {
-		t.Errorf("bot closes: %q", got)
+	// A person helped: after the farewell the customer is offered the
+	// rating, once, with the scores as buttons.
+	closing := c.Say("no")
+	if got := texts(closing); len(got) != 2 || got[0] != "It was a pleasure to help. You can reach us here or at help@example.com." ||
+		got[1] != "How would you rate the help you got, from 1 to 5?" {
+		t.Fatalf("bot closes: %q", got)
+	}
+	var scores []string
+	for _, ch := range closing[1].Choices {
+		scores = append(scores, ch.ID+"="+ch.Label)
+	}
+	if !slices.Equal(scores, []string{"1=1", "2=2", "3=3", "4=4", "5=5"}) {
+		t.Errorf("rating choices %q, want 1 to 5", scores)
+	}
+	if snap := c.Snapshot(); snap.Status != bot.StatusRating || !snap.RatingOffered {
+		t.Errorf("after the farewell: %s, offered %v", snap.Status, snap.RatingOffered)
+	}
+	c.Tap("5", "5")
+	if snap := c.Snapshot(); snap.Score != 5 {
+		t.Errorf("after tapping 5: score %d", snap.Score)
 	}
 	if err := h.Engine.Release(ctx, c.Addr, "", "close"); !errors.Is(err, bot.ErrNotWithHuman) {
 		t.Errorf("release of an ended conversation: %v", err)

@@ -93,7 +93,10 @@ func (e *Engine) notify(ctx context.Context, before *Snapshot, t *Turn, inbound 
 	if t.Rating != nil && before.RatingStep == 1 {
 		emit(Event{Kind: EventRated, Rating: t.Rating})
 	}
-	if snap.Status == StatusEnded && before.Status != StatusEnded {
+	// A conversation ends at its farewell or when the rating is asked,
+	// not again when the rating is answered.
+	over := func(st Status) bool { return st == StatusEnded || st == StatusRating }
+	if over(snap.Status) && !over(before.Status) {
 		emit(Event{Kind: EventEnded})
 	}
 }

@@ -64,13 +64,20 @@ type Snapshot struct {
 	RecentIDs []string `json:"recent_ids,omitempty"`
 	// Handoff is the latest handoff while Status is StatusHuman.
 	Handoff *HandoffRecord `json:"handoff,omitempty"`
+	// HandedOff is set once the conversation went to a person, and stays
+	// until it starts over: containment counts it as handed off whenever
+	// it ends, in whichever process.
+	HandedOff bool `json:"handed_off,omitempty"`
 	// RatingStep is 1 while the score is asked and 2 while the comment is;
 	// Score and RatedAt keep the score given at step 1.
-	RatingStep int       `json:"rating_step,omitempty"`
-	Score      int       `json:"score,omitempty"`
-	RatedAt    time.Time `json:"rated_at,omitzero"`
-	Started    time.Time `json:"started"`
-	Updated    time.Time `json:"updated"`
+	RatingStep int `json:"rating_step,omitempty"`
+	// RatingOffered is set once the rating was asked in this conversation
+	// (it is asked once), until it starts over.
+	RatingOffered bool      `json:"rating_offered,omitempty"`
+	Score         int       `json:"score,omitempty"`
+	RatedAt       time.Time `json:"rated_at,omitzero"`
+	Started       time.Time `json:"started"`
+	Updated       time.Time `json:"updated"`
 }
 
 // Direction tells who wrote a transcript entry.

@@ -319,8 +319,8 @@ func (s *session) startOver() {
 	s.snap.Status = StatusBot
 	s.snap.Flow, s.snap.State, s.m = "", "", nil
 	s.snap.Attempts, s.snap.Unclear = 0, 0
-	s.snap.Offered, s.snap.Chosen, s.snap.Visited, s.snap.Handoff = nil, "", nil, nil
-	s.snap.RatingStep, s.snap.Score, s.snap.RatedAt = 0, 0, time.Time{}
+	s.snap.Offered, s.snap.Chosen, s.snap.Visited, s.snap.Handoff, s.snap.HandedOff = nil, "", nil, nil, false
+	s.snap.RatingStep, s.snap.Score, s.snap.RatedAt, s.snap.RatingOffered = 0, 0, time.Time{}, false
 	s.snap.Moods, s.snap.Started = nil, s.now
 }
 
@@ -339,6 +339,10 @@ func (s *session) enter(ctx context.Context, target string) {
 			s.snap.Status = StatusEnded
 			s.snap.State = target
 			s.m = nil
+			// A person helped in this conversation: the customer may rate it.
+			if s.snap.HandedOff {
+				s.askRating()
+			}
 			return
 		case flows.TargetRestart:
 			s.say(f.Texts.Restart, nil)
@@ -527,7 +531,7 @@ func (s *session) handOffQuiet(reason flows.Reason, h *flows.Handoff) {
 		rec.Evidence["chosen"] = s.snap.Chosen
 	}
 	s.snap.Status = StatusHuman
-	s.snap.Handoff = rec
+	s.snap.Handoff, s.snap.HandedOff = rec, true
 	s.handoff = rec
 	s.m = nil
 }

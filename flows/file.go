@@ -178,9 +178,13 @@ type Texts struct {
 	// Ended answers a customer who writes after the conversation ended; the
 	// message then starts a new conversation.
 	Ended Text `yaml:"ended,omitempty" json:"ended,omitempty"`
-	// Busy tells a waiting customer the service is unusually busy, with
-	// {position} and an honest {wait}.
+	// Busy tells a waiting customer the queue is longer than usual, with
+	// {position} and the expected {wait}.
 	Busy Text `yaml:"busy,omitempty" json:"busy,omitempty"`
+	// Unavailable tells a waiting customer, within the service hours, that
+	// nobody who could take the conversation is online now; without it
+	// they get texts.waiting with a guess of the wait.
+	Unavailable Text `yaml:"unavailable,omitempty" json:"unavailable,omitempty"`
 	// AfterHours tells a customer that people answer again at {opens}.
 	AfterHours Text `yaml:"after_hours,omitempty" json:"after_hours,omitempty"`
 	// Incentive is offered once to a customer who has waited longer than

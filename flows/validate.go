@@ -154,6 +154,7 @@ func (f *File) allTexts() []textRef {
 		{path: "texts.waiting", text: t.Waiting},
 		{path: "texts.ended", text: t.Ended},
 		{path: "texts.busy", text: t.Busy},
+		{path: "texts.unavailable", text: t.Unavailable},
 		{path: "texts.after_hours", text: t.AfterHours},
 		{path: "texts.incentive", text: t.Incentive},
 		{path: "texts.rating", text: t.Rating},

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -38,6 +39,9 @@ const (
 type Agent struct {
 	// ID is the agent's login name; their replies carry Author(ID).
 	ID string `json:"id"`
+	// Name is what customers and colleagues see ("Ada Lovelace"); the ID
+	// when empty.
+	Name string `json:"name,omitempty"`
 	// Skills route tickets: an agent takes tickets whose skill they have,
 	// tickets without a skill, and tickets whose skill no agent has.
 	Skills []string `json:"skills"`
@@ -51,6 +55,52 @@ type Agent struct {
 	// begun in an earlier epoch is over (see Service.Session). It is
 	// never shown.
 	Epoch int64 `json:"-"`
+}
+
+// Display returns the name to show for a: Name, else ID.
+func (a Agent) Display() string {
+	if a.Name != "" {
+		return a.Name
+	}
+	return a.ID
+}
+
+// cleanDisplayName trims a display name and checks it: at most 64
+// characters, printable, spaces allowed; "" clears it.
+func cleanDisplayName(name string) (string, error) {
+	name = strings.Join(strings.Fields(name), " ")
+	if utf8.RuneCountInString(name) > maxName {
+		return "", fmt.Errorf("display name longer than %d characters: %w", maxName, ErrInvalid)
+	}
+	for _, r := range name {
+		if !unicode.IsPrint(r) {
+			return "", fmt.Errorf("display name with a control character: %w", ErrInvalid)
+		}
+	}
+	return name, nil
+}
+
+// SetName sets the name customers and colleagues see for agent id ("" for
+// the id itself). Only the name is written.
+func (s *directory) SetName(ctx context.Context, id, name string) (Agent, error) {
+	name, err := cleanDisplayName(name)
+	if err != nil {
+		return Agent{}, fmt.Errorf("name of %s: %w", id, err)
+	}
+	s.mu.Lock()
+	acc, ok := s.agents[id]
+	if !ok {
+		s.mu.Unlock()
+		return Agent{}, fmt.Errorf("agent %s: %w", id, ErrNotFound)
+	}
+	acc.Name = name
+	a := s.agentView(acc)
+	s.mu.Unlock()
+	if err := s.store.SetAgentName(ctx, id, name); err != nil {
+		return a, fmt.Errorf("save name of %s: %w", id, err)
+	}
+	s.publish(Update{Kind: UpdateAgent, Agent: &a}, nil)
+	return a, nil
 }
 
 // Author is the transcript author of agent id's messages: "agent:<id>".
@@ -362,8 +412,8 @@ func (s *directory) learn(ctx context.Context, id string, stored *Account) error
 		return nil
 	}
 	ended := cur.Epoch != stored.Epoch
-	changed := ended || cur.Capacity != stored.Capacity || !slices.Equal(cur.Skills, stored.Skills)
-	cur.PasswordHash, cur.Epoch = stored.PasswordHash, stored.Epoch
+	changed := ended || cur.Capacity != stored.Capacity || !slices.Equal(cur.Skills, stored.Skills) || cur.Name != stored.Name
+	cur.PasswordHash, cur.Epoch, cur.Name = stored.PasswordHash, stored.Epoch, stored.Name
 	cur.Skills, cur.Capacity = slices.Clone(stored.Skills), stored.Capacity
 	a := s.agentView(cur)
 	s.mu.Unlock()

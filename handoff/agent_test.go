@@ -191,3 +191,43 @@ func closed(t *testing.T, ch <-chan handoff.Update) bool {
 		}
 	}
 }
+
+// TestSetName checks an agent's display name: spaces allowed, trimmed,
+// bounded, without control characters, stored, and read by another
+// process from the store.
+func TestSetName(t *testing.T) {
+	b := newBare(t)
+	b.agent("ada", handoff.PresenceOnline, 1)
+	tests := []struct {
+		in, want string
+		err      error
+	}{
+		{"  Ada   Lovelace ", "Ada Lovelace", nil},
+		{"Åsa Öberg-Nyström", "Åsa Öberg-Nyström", nil},
+		{string(make([]rune, 65)), "", handoff.ErrInvalid},
+		{"Ada\u0007", "", handoff.ErrInvalid},
+		{"", "", nil},
+		{"Ada", "Ada", nil},
+	}
+	for _, tt := range tests {
+		a, err := b.svc.SetName(b.ctx, "ada", tt.in)
+		wantErr(t, "set name "+tt.in, err, tt.err)
+		if tt.err == nil && a.Name != tt.want {
+			t.Errorf("set name %q: %q, want %q", tt.in, a.Name, tt.want)
+		}
+	}
+	if a, _ := b.svc.Agent("ada"); a.Name != "Ada" || a.Display() != "Ada" || a.ID != "ada" {
+		t.Errorf("agent: %+v", a)
+	}
+	if _, err := b.svc.SetName(b.ctx, "nobody", "X"); !errors.Is(err, handoff.ErrNotFound) {
+		t.Errorf("name of an unknown agent: %v", err)
+	}
+	// Another Service on the same store learns the name.
+	other, err := handoff.New(b.ctx, b.store, nil, handoff.WithLogger(quiet()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, err := other.Agent("ada"); err != nil || a.Name != "Ada" {
+		t.Errorf("another process: %+v, %v", a, err)
+	}
+}

@@ -208,6 +208,7 @@ func (s *queue) escalateLocked(ctx context.Context, h bot.HandoffRecord) error {
 		// The mood so far, read once: the engine's events keep it up to date.
 		if tr, err := eng.Transcript(ctx, h.Address); err == nil {
 			t.Mood = TrendOf(tr)
+			t.Latest = latestIn(tr)
 		} else {
 			s.log.WarnContext(ctx, "handoff: transcript for the mood", "addr", h.Address.String(), "err", err)
 		}
@@ -238,6 +239,13 @@ func (s *queue) escalateLocked(ctx context.Context, h bot.HandoffRecord) error {
 	s.mu.Lock()
 	s.tickets[t.ID] = t
 	s.byAddr[t.Address] = t
+	line := 0
+	for _, o := range s.tickets {
+		if o.Status == StatusQueued && competes(o, t) {
+			line++
+		}
+	}
+	s.stats.joined(line)
 	c := t.clone()
 	s.mu.Unlock()
 	s.log.InfoContext(ctx, "ticket opened", "ticket", t.ID, "addr", t.Address.String(), "reason", t.Reason, "skill", t.Skill, "priority", t.Priority)
@@ -338,6 +346,7 @@ func (s *queue) Notify(_ context.Context, ev bot.Event) {
 			}
 			if t := s.byAddr[ev.Address]; t != nil && t.ID == c.ID {
 				t.Mood = t.Mood.with(*ev.Entry)
+				t.Latest = latestOf(ev.Entry.Text)
 			}
 			s.mu.Unlock()
 		}

@@ -20,6 +20,7 @@ type bare struct {
 	t     *testing.T
 	ctx   context.Context
 	svc   *handoff.Service
+	store *handofftest.Store
 	clock *bottest.Clock
 	ids   map[string]int64 // conversation -> ticket id
 }
@@ -27,12 +28,13 @@ type bare struct {
 func newBare(t *testing.T) *bare {
 	t.Helper()
 	clock := bottest.NewClock()
-	svc, err := handoff.New(context.Background(), handofftest.NewStore(), nil,
+	store := handofftest.NewStore()
+	svc, err := handoff.New(context.Background(), store, nil,
 		handoff.WithClock(clock), handoff.WithBcryptCost(bcrypt.MinCost), handoff.WithLogger(quiet()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &bare{t: t, ctx: context.Background(), svc: svc, clock: clock, ids: map[string]int64{}}
+	return &bare{t: t, ctx: context.Background(), svc: svc, store: store, clock: clock, ids: map[string]int64{}}
 }
 
 // open hands off conversation conv with skill and priority, after the

@@ -2,7 +2,7 @@
 // person: a ticket per handoff with a summary that spares the customer
 // from repeating anything, a queue ordered by priority then waiting time,
 // routing by skill, agents with a capacity and a presence, the waiting
-// customer kept honestly informed, and the agents' actions (claim, reply,
+// customer kept informed, and the agents' actions (claim, reply,
 // note, invite, transfer, release to the bot at a stage, close).
 //
 // A Service is made of parts with one job each, sharing the open tickets

@@ -75,6 +75,9 @@ type Store interface {
 	// stale copy of the account never overwrites its password). An unknown
 	// id changes nothing.
 	SetAgentPresence(ctx context.Context, id string, p Presence) error
+	// SetAgentName stores agent id's display name and nothing else; an
+	// unknown id changes nothing.
+	SetAgentName(ctx context.Context, id, name string) error
 	// RemoveAgent deletes agent id's account and its identities, or
 	// returns an error wrapping ErrNotFound.
 	RemoveAgent(ctx context.Context, id string) error

@@ -3,6 +3,7 @@ package handoff
 import (
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/calmbot/calmbot/bot"
@@ -82,6 +83,9 @@ type Ticket struct {
 	// date from the engine's events (nil when the bot read none). It is
 	// replaced, never changed in place.
 	Mood *Trend `json:"mood,omitempty"`
+	// Latest is the customer's latest message, shortened for lists (kept
+	// up to date from the engine's events, like Mood).
+	Latest string `json:"latest,omitempty"`
 	// Version counts the ticket's changes; a Store keeps the highest.
 	Version int64 `json:"version"`
 }
@@ -152,6 +156,9 @@ type Waiting struct {
 	// AfterHours is set while the customer knows nobody answers before the
 	// service opens.
 	AfterHours bool `json:"after_hours,omitempty"`
+	// Unavailable is set while the customer knows nobody who could take
+	// the conversation is online.
+	Unavailable bool `json:"unavailable,omitempty"`
 	// Incentive is set once texts.incentive was sent.
 	Incentive bool `json:"incentive,omitempty"`
 }
@@ -238,4 +245,26 @@ func ahead(a, b *Ticket) bool {
 		return a.Created.Before(b.Created)
 	}
 	return a.ID < b.ID
+}
+
+// maxLatest bounds Ticket.Latest, in runes.
+const maxLatest = 160
+
+// latestOf shortens a customer message for Ticket.Latest.
+func latestOf(text string) string {
+	text = strings.Join(strings.Fields(text), " ")
+	if r := []rune(text); len(r) > maxLatest {
+		return string(r[:maxLatest-1]) + "…"
+	}
+	return text
+}
+
+// latestIn returns the latest customer message of a transcript, shortened.
+func latestIn(tr []bot.Entry) string {
+	for i := len(tr) - 1; i >= 0; i-- {
+		if tr[i].Direction == bot.Inbound {
+			return latestOf(tr[i].Text)
+		}
+	}
+	return ""
 }

@@ -27,14 +27,14 @@ const (
 	statsAlpha    = 2.0 / (statsWindow + 1)
 )
 
-// The waiting customer is told again when the estimate grew by more than
-// half and by more than growMin, and when they write after askedGap since
-// they were last told.
+// The waiting customer is told again when the wait they were told has
+// passed, when the estimate grew by more than half and by more than
+// growMin, and when they write after askedGap since they were last told.
 const (
 	growMin  = time.Minute
 	askedGap = 30 * time.Second
-	// busyFactor: an estimate over busyFactor times the first-response
-	// target counts as busy.
+	// busyFactor: a place in line over busyFactor times the usual length
+	// of the queue (at least 1) counts as busy.
 	busyFactor = 2
 )
 
@@ -42,6 +42,28 @@ const (
 type stats struct {
 	pickup, handle time.Duration
 	picks, handles int
+	// line is the usual length of the queue a new ticket joins (itself
+	// included), lines how many were seen.
+	line  float64
+	lines int
+}
+
+// joined records the length of the queue a new ticket joined.
+func (st *stats) joined(n int) {
+	if st.lines == 0 {
+		st.line = float64(n)
+	} else {
+		st.line += statsAlpha * (float64(n) - st.line)
+	}
+	st.lines++
+}
+
+// usualLine is the usual queue length, at least 1.
+func (st *stats) usualLine() float64 {
+	if st.lines == 0 {
+		return 1
+	}
+	return max(st.line, 1)
 }
 
 func ewma(avg time.Duration, n int, d time.Duration) time.Duration {
@@ -87,16 +109,31 @@ func (st *stats) averages() (pickup, handle time.Duration) {
 	return pickup, handle
 }
 
-// Estimate is what a waiting customer can be told.
+// Estimate is what a waiting customer is told, and what the agents see of
+// it: the same numbers.
 type Estimate struct {
 	// Position is the ticket's place among the queued tickets competing
 	// for the same agents; 1 is next.
 	Position int `json:"position"`
-	// Wait is the expected time until an agent takes the ticket.
+	// Wait is the expected time from Told until an agent takes the
+	// ticket, rounded up to whole minutes (hours past 89 minutes): never
+	// shorter than the customer has already waited at Told, as waits run
+	// long. When Unavailable it is only a guess the customer is not told
+	// (unless the flows have no texts.unavailable).
 	Wait time.Duration `json:"wait"`
-	// Busy is set when no agent who could take the ticket is online or
-	// the wait is well over the first-response target.
+	// Told is when the customer was told Wait, or now when they are about
+	// to be (the promise passed, the wait grew, they were not told yet);
+	// Due is Told + Wait, when the promise runs out.
+	Told time.Time `json:"told"`
+	Due  time.Time `json:"due"`
+	// Waited is how long the customer has waited so far.
+	Waited time.Duration `json:"waited"`
+	// Busy is set when the ticket's place in line is well over the usual
+	// length of the queue.
 	Busy bool `json:"busy"`
+	// Unavailable is set when no agent who could take the ticket is
+	// online: the customer is told so, not a wait.
+	Unavailable bool `json:"unavailable,omitempty"`
 	// Online counts the online agents who could take the ticket and Free
 	// their free places.
 	Online int `json:"online"`
@@ -106,7 +143,8 @@ type Estimate struct {
 	Opens      time.Time `json:"opens,omitzero"`
 }
 
-// Estimate returns the position and the expected wait of queued ticket id.
+// Estimate returns the position and the expected wait of queued ticket id:
+// what the customer was told, or is about to be told in the next round.
 func (s *informer) Estimate(id int64) (Estimate, error) {
 	var f *flows.File
 	if eng, err := s.engine(); err == nil {
@@ -122,7 +160,7 @@ func (s *informer) Estimate(id int64) (Estimate, error) {
 	if t.Status != StatusQueued {
 		return Estimate{}, nil
 	}
-	e := s.estimateLocked(t, s.activeAll())
+	e, _ := s.currentLocked(t, s.activeAll(), now, f != nil && len(f.Texts.Unavailable) > 0)
 	if f != nil {
 		if h, err := parseHours(f.Service.Hours); err == nil && h != nil && !h.isOpen(now) {
 			e.AfterHours, e.Opens = true, h.next(now)
@@ -134,13 +172,26 @@ func (s *informer) Estimate(id int64) (Estimate, error) {
 // competes reports whether tickets a and b wait for the same agents.
 func competes(a, b *Ticket) bool { return a.Skill == b.Skill || a.Skill == "" || b.Skill == "" }
 
-// estimateLocked estimates queued ticket t's wait: an agent with room
-// takes it after the average pickup time; otherwise it waits for as many
-// conversations to end as there are tickets ahead beyond the free places,
-// spread over the online agents' places. s.mu is held.
-func (s *informer) estimateLocked(t *Ticket, active map[string]int) Estimate {
-	var e Estimate
-	e.Position = 1
+// roundWait rounds a wait up as customers are told it: to whole minutes,
+// at least one, and to whole hours past 89 minutes.
+func roundWait(d time.Duration) time.Duration {
+	mins := (d + time.Minute - 1) / time.Minute
+	switch {
+	case mins <= 1:
+		return time.Minute
+	case mins < 90:
+		return mins * time.Minute
+	}
+	return (d + time.Hour - 1) / time.Hour * time.Hour
+}
+
+// estimateLocked estimates queued ticket t's wait from now: an agent with
+// room takes it after the average pickup time; otherwise it waits for as
+// many conversations to end as there are tickets ahead beyond the free
+// places, spread over the online agents' places. A customer who has waited
+// longer than that already is told at least as long again. s.mu is held.
+func (s *informer) estimateLocked(t *Ticket, active map[string]int, now time.Time) Estimate {
+	e := Estimate{Position: 1, Told: now, Waited: max(now.Sub(t.Created), 0)}
 	for _, o := range s.tickets {
 		if o != t && o.Status == StatusQueued && competes(o, t) && ahead(o, t) {
 			e.Position++
@@ -156,19 +207,55 @@ func (s *informer) estimateLocked(t *Ticket, active map[string]int) Estimate {
 		e.Free += max(acc.Capacity-active[acc.ID], 0)
 	}
 	pickup, handle := s.stats.averages()
+	var wait time.Duration
 	switch {
 	case places == 0:
-		e.Wait, e.Busy = pickup+time.Duration(e.Position)*handle, true
+		wait, e.Unavailable = pickup+time.Duration(e.Position)*handle, true
 	case e.Free >= e.Position:
-		e.Wait = pickup
+		wait = pickup
 	default:
 		rounds := (e.Position - e.Free + places - 1) / places
-		e.Wait = pickup + time.Duration(rounds)*handle
+		wait = pickup + time.Duration(rounds)*handle
 	}
-	if t.Target > 0 && e.Wait > busyFactor*t.Target {
-		e.Busy = true
-	}
+	e.Wait = roundWait(max(wait, e.Waited))
+	e.Due = now.Add(e.Wait)
+	e.Busy = !e.Unavailable && float64(e.Position) > busyFactor*s.stats.usualLine()
 	return e
+}
+
+// currentLocked returns what queued ticket t's customer knows: the wait
+// they were told while it holds, else a new estimate, with news set when
+// they are to be told it (not told yet, or told something else since: the
+// service hours, nobody available; the promise passed; the wait grew
+// notably). Without words for nobody being available (plain false) such a
+// customer is told the guess of the wait instead. s.mu is held.
+func (s *informer) currentLocked(t *Ticket, active map[string]int, now time.Time, plain bool) (Estimate, bool) {
+	e := s.estimateLocked(t, active, now)
+	w := t.Waiting
+	told := !w.Told.IsZero() && !w.AfterHours
+	switch {
+	case e.Unavailable && plain:
+		if told && w.Unavailable {
+			e.Told, e.Due = w.Told, time.Time{}
+			return e, false
+		}
+		return e, true
+	case !told || w.Unavailable:
+		return e, true
+	}
+	due := w.Told.Add(w.Estimate)
+	if !now.Before(due) {
+		// The promise passed: the next one is at least twice as long, so
+		// that the customer is not told "a minute" minute after minute.
+		e.Wait = roundWait(max(e.Wait, 2*w.Estimate))
+		e.Due = now.Add(e.Wait)
+		return e, true
+	}
+	if e.Wait > w.Estimate*3/2 && e.Wait-w.Estimate > growMin {
+		return e, true
+	}
+	e.Wait, e.Told, e.Due, e.Busy = w.Estimate, w.Told, due, w.Busy
+	return e, false
 }
 
 // job is a text to tell a waiting customer and what it changes on the ticket.
@@ -181,7 +268,8 @@ type job struct {
 }
 
 // inform tells waiting customers their position and wait when they were
-// not told yet, when the wait grew notably, or when they wrote again; the
+// not told yet, when the wait they were told passed or grew notably, or
+// when they wrote again; that nobody is available while nobody is; the
 // incentive once past service.incentive_after; and outside the service
 // hours, once, when people answer again.
 func (s *informer) inform(ctx context.Context, eng Engine) error {
@@ -224,19 +312,25 @@ func (s *informer) inform(ctx context.Context, eng Engine) error {
 			continue
 		}
 		w := t.Waiting
-		e := s.estimateLocked(t, active)
-		first := w.Told.IsZero() || w.AfterHours
-		grew := e.Wait > w.Estimate*3/2 && e.Wait-w.Estimate > growMin
+		plain := len(texts.Unavailable) > 0
+		e, news := s.currentLocked(t, active, now, plain)
 		asked := s.asked[id] && now.Sub(w.Told) >= askedGap
-		if first || grew || asked {
+		if asked && !news {
+			e = s.estimateLocked(t, active, now)
+		}
+		if news || asked {
 			delete(s.asked, id)
 			j := job{id: id, addr: t.Address,
 				vars: map[string]string{"position": strconv.Itoa(e.Position), "wait": say.wait(lang, e.Wait)},
 				text: func(x *flows.Texts) flows.Text { return x.Waiting },
 				apply: func(t *Ticket) {
 					t.Waiting.Told, t.Waiting.Estimate, t.Waiting.Busy, t.Waiting.AfterHours = now, e.Wait, e.Busy, false
+					t.Waiting.Unavailable = e.Unavailable && plain
 				}}
-			if e.Busy && len(texts.Busy) > 0 {
+			switch {
+			case e.Unavailable && plain:
+				j.text, j.vars = func(x *flows.Texts) flows.Text { return x.Unavailable }, nil
+			case e.Busy && len(texts.Busy) > 0:
 				j.text = func(x *flows.Texts) flows.Text { return x.Busy }
 			}
 			jobs = append(jobs, j)
@@ -435,8 +529,9 @@ func (w sayer) opens(lang string, at, now time.Time) string {
 	return w.word(lang, func(x *flows.WaitWords) flows.Text { return x.OpensLater }, "day", day, "time", clock)
 }
 
-// informer keeps waiting customers honestly informed: their position and
-// estimated wait, the service hours, the busy and incentive texts.
+// informer keeps waiting customers informed: their position and expected
+// wait (told again when it passed), that nobody is available, the service
+// hours, the busy and incentive texts.
 type informer struct {
 	*core
 	defaults defaultWords

@@ -92,7 +92,7 @@ func (w *waitRig) check() []string {
 
 // TestWaitTexts renders every kind of news a waiting customer gets from
 // the default flows, in each of their languages: the position with the
-// wait in minutes and in hours, the busy notice, the incentive, the
+// wait in minutes and in hours, the busy notice, nobody available, the incentive, the
 // opening time today and on each weekday, and the waiting text with the
 // wait until opening when the flows have no after_hours text. The golden
 // file is what customers read.
@@ -117,11 +117,12 @@ func TestWaitTexts(t *testing.T) {
 		}
 		w.open("a", lang)
 		section(lang+": an agent is free", w.check())
-		if _, err := w.svc.SetPresence(context.Background(), "ada", handoff.PresenceOffline); err != nil {
-			t.Fatal(err)
-		}
 		for i := range 17 {
 			w.open(fmt.Sprintf("b%02d", i+2), lang)
+		}
+		section(lang+": one agent, 18 in line (busy past the usual length)", w.check())
+		if _, err := w.svc.SetPresence(context.Background(), "ada", handoff.PresenceOffline); err != nil {
+			t.Fatal(err)
 		}
 		section(lang+": nobody online, 18 in line", w.check())
 		w.clock.Advance(10 * time.Minute)

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calmbot/calmbot/bot/bottest"
 	"github.com/calmbot/calmbot/flows"
 	"github.com/calmbot/calmbot/handoff"
 )
@@ -15,25 +16,36 @@ func TestEstimate(t *testing.T) {
 		capacity int
 		skills   []string
 	}
+	// want is what matters of an Estimate: not its times.
+	type want struct {
+		Position          int
+		Wait              time.Duration
+		Busy, Unavailable bool
+		Online, Free      int
+	}
 	tests := []struct {
 		name   string
 		agents []ag
 		queued int // normal tickets without skill; the last one is estimated
 		hold   map[string]int
-		want   handoff.Estimate
+		want   want
 	}{
 		{name: "nobody online", agents: []ag{{"ada", handoff.PresenceAway, 2, nil}}, queued: 1,
-			want: handoff.Estimate{Position: 1, Wait: 30*time.Second + 5*time.Minute, Busy: true}},
+			// A guess only, not told (the flows say nobody is available).
+			want: want{Position: 1, Wait: 6 * time.Minute, Unavailable: true}},
 		{name: "free agent", agents: []ag{{"ada", handoff.PresenceOnline, 2, nil}}, queued: 2,
-			want: handoff.Estimate{Position: 2, Wait: 30 * time.Second, Online: 1, Free: 2}},
+			// 30 s, rounded up as the customer is told it.
+			want: want{Position: 2, Wait: time.Minute, Online: 1, Free: 2}},
 		{name: "agents full", agents: []ag{{"ada", handoff.PresenceOnline, 1, nil}, {"bob", handoff.PresenceOnline, 1, nil}},
 			queued: 3, hold: map[string]int{"ada": 1},
 			// ada took the first ticket 2s after it opened: that is the pickup
 			// time now. 2nd in line, 1 free place: one conversation must end.
-			want: handoff.Estimate{Position: 2, Wait: 2*time.Second + 5*time.Minute, Busy: true, Online: 2, Free: 1}},
+			// Second in line is not more than usual: not busy.
+			want: want{Position: 2, Wait: 6 * time.Minute, Online: 2, Free: 1}},
 		{name: "offline agents do not count", agents: []ag{{"ada", handoff.PresenceOffline, 5, nil}, {"bob", handoff.PresenceOnline, 1, nil}},
 			queued: 3,
-			want:   handoff.Estimate{Position: 3, Wait: 30*time.Second + 2*5*time.Minute, Busy: true, Online: 1, Free: 1}},
+			// Third in line where one is usual: busy.
+			want: want{Position: 3, Wait: 11 * time.Minute, Busy: true, Online: 1, Free: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,12 +64,16 @@ func TestEstimate(t *testing.T) {
 					}
 				}
 			}
-			got, err := b.svc.Estimate(last)
+			e, err := b.svc.Estimate(last)
 			if err != nil {
 				t.Fatal(err)
 			}
+			got := want{e.Position, e.Wait, e.Busy, e.Unavailable, e.Online, e.Free}
 			if got != tt.want {
 				t.Errorf("got %+v\nwant %+v", got, tt.want)
+			}
+			if !e.Due.Equal(e.Told.Add(e.Wait)) {
+				t.Errorf("due %v, want told %v + wait %v", e.Due, e.Told, e.Wait)
 			}
 		})
 	}
@@ -79,29 +95,117 @@ func TestWaitingCustomer(t *testing.T) {
 		t.Errorf("told again without news: %q", got)
 	}
 
-	// The only agent leaves: the wait grows past half again and a minute, and nobody is online.
+	// The only agent leaves: the customer is told plainly that nobody is
+	// there, without a made-up wait, and only once.
 	if _, err := r.svc.SetPresence(r.ctx, "ada", handoff.PresenceOffline); err != nil {
 		t.Fatal(err)
 	}
 	r.check()
-	if got := said(c); len(got) != 1 || !contains(got, "unusually busy") || !contains(got, "6 minutes") {
-		t.Errorf("after the wait grew: %q", got)
+	if got := said(c); len(got) != 1 || !contains(got, "Nobody from our team is available") || contains(got, "minute") || contains(got, "busy") {
+		t.Errorf("nobody online: %q", got)
 	}
-	tk = r.ticket(tk.ID)
-	if !tk.Waiting.Busy || tk.Waiting.Estimate != 5*time.Minute+30*time.Second {
-		t.Errorf("waiting record: %+v", tk.Waiting)
+	if w := r.ticket(tk.ID).Waiting; !w.Unavailable || w.Busy {
+		t.Errorf("waiting record: %+v", w)
+	}
+	r.clock.Advance(10 * time.Minute)
+	r.check()
+	if got := said(c); len(got) != 0 {
+		t.Errorf("nobody online, told again: %q", got)
 	}
 
 	// The customer writes: told again only after a while.
 	c.Say("hello? is anyone there?")
 	r.check()
-	if got := said(c); len(got) != 0 {
-		t.Errorf("told again at once: %q", got)
-	}
-	r.clock.Advance(31 * time.Second)
-	r.check()
-	if got := said(c); len(got) != 1 || !contains(got, "number 1") {
+	if got := said(c); len(got) != 1 || !contains(got, "Nobody from our team is available") {
 		t.Errorf("after writing again: %q", got)
+	}
+
+	// ada is back: the customer hears their place and a wait no shorter
+	// than the 10 minutes they have waited.
+	if _, err := r.svc.SetPresence(r.ctx, "ada", handoff.PresenceOnline); err != nil {
+		t.Fatal(err)
+	}
+	r.check()
+	if got := said(c); len(got) != 1 || !contains(got, "number 1 in line") || !contains(got, "about 10 minutes") {
+		t.Errorf("an agent is back: %q", got)
+	}
+}
+
+// TestWaitPromisePassed checks that a customer whose wait ran out is told
+// again, each time a longer wait, and that the desk sees the numbers the
+// customer was told.
+func TestWaitPromisePassed(t *testing.T) {
+	r := newRig(t, serviceFlows(t, flows.Service{}))
+	r.agent("ada", handoff.PresenceOnline, 1)
+	c, tk := r.handoff("I want to talk to a human")
+	c.Replies()
+	r.check()
+	if got := said(c); len(got) != 1 || !contains(got, "about 1 minute") {
+		t.Fatalf("first news: %q", got)
+	}
+	told := r.clock.Now()
+	for _, step := range []struct {
+		after time.Duration
+		want  string // "" for nothing new
+	}{
+		{30 * time.Second, ""},
+		{30 * time.Second, "about 2 minutes"}, // 1 minute passed
+		{time.Minute, ""},
+		{time.Minute, "about 4 minutes"},
+		{3 * time.Minute, ""},
+		{time.Minute, "about 8 minutes"},
+	} {
+		r.clock.Advance(step.after)
+		r.check()
+		got := said(c)
+		switch {
+		case step.want == "" && len(got) != 0:
+			t.Fatalf("at %v: told %q before the promise passed", r.clock.Now().Sub(told), got)
+		case step.want != "" && (len(got) != 1 || !contains(got, step.want)):
+			t.Fatalf("at %v: told %q, want %q", r.clock.Now().Sub(told), got, step.want)
+		}
+		// The desk shows what the customer was told, and when it runs out.
+		e, err := r.svc.Estimate(tk.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := r.ticket(tk.ID).Waiting
+		if e.Wait != w.Estimate || !e.Told.Equal(w.Told) || !e.Due.Equal(w.Told.Add(w.Estimate)) {
+			t.Errorf("desk estimate %+v, customer was told %+v", e, w)
+		}
+		if e.Told.Sub(tk.Created)+e.Wait < e.Waited {
+			t.Errorf("estimate %+v: a total wait shorter than waited", e)
+		}
+	}
+}
+
+// TestBusyOnlyWhenLonger checks that the busy text comes only when the
+// queue is longer than usual, not when a single customer waits long.
+func TestBusyOnlyWhenLonger(t *testing.T) {
+	r := newRig(t, serviceFlows(t, flows.Service{}))
+	r.agent("ada", handoff.PresenceOnline, 1)
+	var chats []*bottest.Chat
+	for i := range 4 {
+		c := r.h.Chat("en")
+		c.Say("I want to talk to a human")
+		c.Replies()
+		chats = append(chats, c)
+		if i == 0 {
+			// ada takes the first: the others wait for her to finish.
+			if _, err := r.svc.Next(r.ctx, "ada"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	r.check()
+	if got := said(chats[1]); len(got) != 1 || contains(got, "busy") || !contains(got, "number 1 in line") {
+		t.Errorf("first in line: %q", got)
+	}
+	if got := said(chats[2]); len(got) != 1 || contains(got, "busy") || !contains(got, "number 2 in line") {
+		t.Errorf("second in line: %q", got)
+	}
+	if got := said(chats[3]); len(got) != 1 || !contains(got, "busy") || !contains(got, "number 3") {
+		t.Errorf("third in line where one is usual: %q", got)
 	}
 }
 
@@ -118,7 +222,7 @@ func TestIncentiveOnce(t *testing.T) {
 	}
 	r.clock.Advance(time.Minute)
 	r.check()
-	if got := said(c); len(got) != 1 || !contains(got, "voucher") {
+	if got := said(c); !contains(got, "voucher") {
 		t.Errorf("past incentive_after: %q", got)
 	}
 	for range 3 {

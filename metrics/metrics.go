@@ -219,7 +219,8 @@ func (m *Metrics) Notify(_ context.Context, ev bot.Event) {
 		delete(m.moods, ev.Address)
 		m.mu.Unlock()
 		outcome := "contained"
-		if md != nil && md.handedOff {
+		// The snapshot knows of a handoff made before a restart too.
+		if md != nil && md.handedOff || ev.Snapshot != nil && ev.Snapshot.HandedOff {
 			outcome = "handed_off"
 			m.handedOff.Add(1)
 		} else {

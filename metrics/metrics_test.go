@@ -153,3 +153,50 @@ calmbot_handoffs_total{reason="sentiment_worsening"} 0
 		t.Error(err)
 	}
 }
+
+// TestContainmentAcrossRestart checks that a conversation handed to a
+// person before a restart and ended by the bot after it (released, then
+// "nothing else") counts as handed off, not as contained: the new process
+// never heard the handoff.
+func TestContainmentAcrossRestart(t *testing.T) {
+	ctx := context.Background()
+	f := bottest.LoadFlows(t, "../flows.yaml")
+	store := bottest.NewStore()
+	clock := bottest.NewClock()
+	start := func(m *metrics.Metrics) *bot.Engine {
+		e, err := bot.New(ctx, store, f, bottest.Analyzer, bot.WithQuietWindow(0), bot.WithClock(clock), bot.WithListener(m))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Register(bottest.Channel, bottest.NewSender())
+		return e
+	}
+	say := func(e *bot.Engine, addr bot.Address, id, text string) {
+		t.Helper()
+		if err := e.Handle(ctx, bot.Message{Address: addr, ID: id, Text: text, At: clock.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addr := bot.Address{Channel: bottest.Channel, Conversation: "c1"}
+	before := start(metrics.New(prometheus.NewRegistry()))
+	say(before, addr, "1", "my order is late")
+	say(before, addr, "2", "I want to talk to a human")
+	if err := before.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	m := metrics.New(prometheus.NewRegistry())
+	after := start(m)
+	defer func() { _ = after.Close() }()
+	if err := after.Release(ctx, addr, "late_delivery", "close"); err != nil {
+		t.Fatal(err)
+	}
+	say(after, addr, "3", "no thanks, that's all")
+	snap, err := store.Load(ctx, addr)
+	if err != nil || snap.Status != bot.StatusRating {
+		t.Fatalf("after the release: %+v, %v; want ended, with the rating asked", snap, err)
+	}
+	if got := m.Totals(); got != (metrics.Totals{Contained: 0, HandedOff: 1}) {
+		t.Errorf("totals after the restart %+v, want the conversation handed off", got)
+	}
+}

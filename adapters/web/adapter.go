@@ -92,6 +92,8 @@ type Adapter struct {
 	closeOnce sync.Once
 	done      chan struct{} // closed by Close
 
+	names func(agent string) string // the name customers see of an agent; nil: none
+
 	hmu     sync.Mutex
 	started bot.Handler // what posts go to once started; the engine before
 }
@@ -108,6 +110,12 @@ type Option func(*Adapter)
 // the same key after a restart so customers' tokens stay valid; without it
 // a random key is made and tokens last as long as the process.
 func WithKey(key []byte) Option { return func(a *Adapter) { a.key = key } }
+
+// WithAgentNames gives the name customers see of an agent ("Ada"), sent
+// beside a person's message as "name"; "" leaves it out.
+func WithAgentNames(name func(agent string) string) Option {
+	return func(a *Adapter) { a.names = name }
+}
 
 // WithPrefix mounts the page and the API under prefix ("/chat" serves the
 // page at /chat/ and the API at /chat/api/...); the default is the root.

@@ -63,6 +63,7 @@ type msg struct {
 	Seq     int64        `json:"seq"`
 	From    string       `json:"from"`
 	Author  string       `json:"author"`
+	Name    string       `json:"name"`
 	ID      string       `json:"id"`
 	Text    string       `json:"text"`
 	Choice  string       `json:"choice"`
@@ -357,7 +358,12 @@ func TestPostChoice(t *testing.T) {
 }
 
 func TestPostWaitHuman(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t, web.WithAgentNames(func(id string) string {
+		if id == "ada" {
+			return "Ada Lovelace"
+		}
+		return ""
+	}))
 	c := e.create(`{"lang": "en"}`)
 	code, res := e.post(c, "?wait=1", "1", "I want to talk to a human")
 	if code != http.StatusOK || res.Status != "human" || len(res.Replies) == 0 {
@@ -381,8 +387,8 @@ func TestPostWaitHuman(t *testing.T) {
 	}
 	tr := e.transcript(c)
 	last := tr.Messages[len(tr.Messages)-1]
-	if last.From != "agent" || last.Author != "agent:ada" {
-		t.Errorf("agent message %+v", last)
+	if last.From != "agent" || last.Author != "agent:ada" || last.Name != "Ada Lovelace" {
+		t.Errorf("agent message %+v, want ada's name as customers see it", last)
 	}
 }
 

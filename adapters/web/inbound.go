@@ -193,7 +193,7 @@ func (a *Adapter) await(ctx context.Context, c conversation, msgID string, s *su
 		if got := a.hub.answers(s, msgID); len(got) > 0 {
 			now := time.Now()
 			for _, r := range got {
-				replies = append(replies, replyMessage(r, now))
+				replies = append(replies, a.replyMessage(r, now))
 			}
 			complete = true
 			res.Status = string(got[len(got)-1].Status)
@@ -224,7 +224,7 @@ func (a *Adapter) await(ctx context.Context, c conversation, msgID string, s *su
 		if seq >= 0 {
 			for _, e := range tr {
 				if e.Seq > seq && e.Direction == bot.Outbound {
-					replies = append(replies, toMessage(e))
+					replies = append(replies, a.toMessage(e))
 				}
 			}
 			// Replies of one turn are committed together: one is all of

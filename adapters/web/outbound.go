@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,8 +26,10 @@ type message struct {
 	Seq int64 `json:"seq"`
 	// From is "customer", "bot" or "agent".
 	From string `json:"from"`
-	// Author is the agent who wrote the message ("agent:ada").
+	// Author is the agent who wrote the message ("agent:ada"), Name the
+	// name the customer sees of them (WithAgentNames).
 	Author string `json:"author,omitempty"`
+	Name   string `json:"name,omitempty"`
 	// ID is the client's id of a customer message.
 	ID   string `json:"id,omitempty"`
 	Text string `json:"text"`
@@ -37,15 +40,27 @@ type message struct {
 }
 
 // replyMessage is toMessage for a reply the adapter was sent.
-func replyMessage(r bot.Reply, at time.Time) message {
+func (a *Adapter) replyMessage(r bot.Reply, at time.Time) message {
 	m := message{Seq: r.Seq, From: "bot", Author: r.Author, Text: r.Text, Choices: r.Choices, At: at}
 	if r.Author != "" {
-		m.From = "agent"
+		m.From, m.Name = "agent", a.agentName(r.Author)
 	}
 	return m
 }
 
-func toMessage(e bot.Entry) message {
+// agentName is the name the customer sees of the agent who is author.
+func (a *Adapter) agentName(author string) string {
+	id, ok := handoffAgentOf(author)
+	if !ok || a.names == nil {
+		return ""
+	}
+	return a.names(id)
+}
+
+// handoffAgentOf reads an agent's transcript author, "agent:<id>".
+func handoffAgentOf(author string) (string, bool) { return strings.CutPrefix(author, "agent:") }
+
+func (a *Adapter) toMessage(e bot.Entry) message {
 	m := message{Seq: e.Seq, Author: e.Author, Text: e.Text, Choice: e.Choice, Choices: e.Choices, At: e.At}
 	switch {
 	case e.Direction == bot.Inbound:
@@ -53,7 +68,7 @@ func toMessage(e bot.Entry) message {
 	case e.Author == "":
 		m.From = "bot"
 	default:
-		m.From = "agent"
+		m.From, m.Name = "agent", a.agentName(e.Author)
 	}
 	return m
 }
@@ -90,7 +105,7 @@ func (a *Adapter) transcript(w http.ResponseWriter, r *http.Request, c conversat
 	}
 	res := transcriptResponse{ID: c.id, Messages: make([]message, len(tr))}
 	for i, e := range tr {
-		res.Messages[i] = toMessage(e)
+		res.Messages[i] = a.toMessage(e)
 	}
 	if a.state != nil && len(tr) > 0 {
 		if snap, err := a.state.Conversation(r.Context(), c.addr); err == nil {
@@ -216,7 +231,7 @@ func (a *Adapter) push(ctx context.Context, c conversation, st *stream) error {
 		if e.Direction == bot.Inbound {
 			kind = "message"
 		}
-		if err := st.Event(strconv.FormatInt(e.Seq, 10), kind, toMessage(e)); err != nil {
+		if err := st.Event(strconv.FormatInt(e.Seq, 10), kind, a.toMessage(e)); err != nil {
 			return err
 		}
 		st.last, st.lastIn = e.Seq, e.Direction == bot.Inbound

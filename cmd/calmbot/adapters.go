@@ -46,6 +46,14 @@ func newWeb(h httpOptions) adapters.Factory {
 		if h.frameAncestors != "" {
 			opts = append(opts, web.WithFrameAncestors(h.frameAncestors))
 		}
+		if c.Handoff != nil {
+			opts = append(opts, web.WithAgentNames(func(id string) string {
+				if a, err := c.Handoff.Agent(id); err == nil {
+					return a.Name
+				}
+				return ""
+			}))
+		}
 		return web.New(c.Engine, opts...), nil
 	}
 }

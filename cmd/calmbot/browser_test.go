@@ -280,6 +280,19 @@ func TestBrowser(t *testing.T) {
 	agent.waitFor("the queue page", `document.body && document.body.getAttribute("data-page") === "queue"`)
 	agent.waitFor("the live connection", `document.getElementById("connection").getAttribute("data-state") === "online"`)
 	agent.waitFor("the empty queue", `!document.getElementById("queue-empty").hidden`)
+	// "Take next" with nobody waiting says so; the agent turns alerts on.
+	agent.do("take next from the empty queue", chromedp.Click(chromedp.ID("next")))
+	agent.waitText("#flash", "Nobody is waiting.")
+	agent.do("turn alerts on", chromedp.Click(chromedp.ID("alerts")))
+	agent.waitFor("alerts on", `document.getElementById("alerts").getAttribute("aria-pressed") === "true"`)
+	// admin gives the name customers see, with a space in it.
+	agent.do("open the account page", chromedp.Navigate(base+"/desk/account"))
+	agent.do("set the name", chromedp.SetValue(chromedp.ID("display-name"), "Ada Lovelace"),
+		chromedp.Click(chromedp.CSS(`form[action$="/account/name"] button`)))
+	agent.waitText(".notice", "Customers now see you as Ada Lovelace.")
+	agent.waitText(".presence .name", "Ada Lovelace")
+	agent.do("back to the queue", chromedp.Navigate(base+"/desk/"))
+	agent.waitFor("the live connection again", `document.getElementById("connection").getAttribute("data-state") === "online"`)
 
 	// The customer asks for a person; the ticket shows up in the queue live.
 	say("I want to talk to a real person")
@@ -287,6 +300,19 @@ func TestBrowser(t *testing.T) {
 	customer.waitFor("the notice that a person will answer", noticeSays("A person"))
 	customer.shot("handed-off")
 	agent.waitText("#queue tr", "customer_request")
+	// The row shows what the customer wrote last and where, the wait they
+	// were told, and a mood mark that needs no emoji font; the tab title
+	// and the alert count say a customer is waiting.
+	agent.waitText("#queue td.said .latest", "I want to talk to a real person")
+	agent.waitText("#queue td.said .channel", "web")
+	agent.waitFor("the place and the wait told", `/#1 · about \d+ min \(until /.test(document.querySelector("#queue tr").textContent)`)
+	agent.waitFor("the new-customer alert", `Number(document.body.getAttribute("data-alerts")) >= 1 && document.title.indexOf("New customer waiting") >= 0`)
+	if n := eval[int](agent, `document.querySelectorAll("#queue .mood .mark").length`); n != 1 {
+		t.Errorf("%d mood marks in the queue row, want 1", n)
+	}
+	if got := eval[string](agent, `document.getElementById("queue").textContent`); emoji.MatchString(got) {
+		t.Errorf("the queue shows emoji: %q", got)
+	}
 	agent.shot("queue")
 
 	// A reload keeps the conversation: the same messages, once each.
@@ -305,6 +331,7 @@ func TestBrowser(t *testing.T) {
 	// The agent claims the ticket, which opens it, and reads the summary.
 	agent.do("claim", chromedp.Click(chromedp.CSS(`#queue tr button`)))
 	agent.waitFor("the ticket page", `document.body && document.body.getAttribute("data-page") === "ticket"`)
+	ticketID := eval[string](agent, `document.body.getAttribute("data-ticket")`)
 	agent.waitText("#summary dd", "customer_request")
 	agent.waitText("#summary dd", "my parcel still hasn't arrived")
 	summary := eval[string](agent, `document.getElementById("summary").innerText`)
@@ -334,15 +361,48 @@ func TestBrowser(t *testing.T) {
 
 	// The agent replies; the customer sees it as a person's message.
 	const reply = "Hello, I am sorry about the wait. I have asked the carrier and your parcel goes out today."
-	agent.do("reply", chromedp.SendKeys(chromedp.ID("reply-text"), reply), chromedp.Click(chromedp.CSS(`#reply-form button[type="submit"]`)))
-	agent.waitText("#transcript .msg-agent .text", reply)
+	// A canned reply in two languages: Insert takes the customer's (English).
+	agent.do("open the canned reply form", chromedp.Click(chromedp.CSS(`#canned-save summary`)))
+	for _, v := range []struct{ lang, text string }{
+		{"en", "Hello, I am here to help."},
+		{"it", "Buongiorno, sono qui per aiutarLa."},
+	} {
+		agent.do("save a canned reply in "+v.lang,
+			chromedp.SetValue(chromedp.ID("reply-text"), v.text),
+			chromedp.SetValue(chromedp.ID("canned-title"), "Greeting"),
+			chromedp.SetValue(chromedp.ID("canned-lang"), v.lang),
+			chromedp.Click(chromedp.CSS(`#canned-form button[type="submit"]`)))
+		agent.waitText("#flash", "Saved as a canned reply.")
+		agent.waitText("#canned-pick option", "Greeting")
+	}
+	agent.waitText("#canned-pick option", "Greeting (en, it)")
+	if got := eval[string](agent, `(function () { document.getElementById("reply-text").value = ""; var p = document.getElementById("canned-pick"); p.selectedIndex = 1; return p.value; })()`); got != "0" {
+		t.Errorf("picked canned reply %q", got)
+	}
+	agent.do("insert the canned reply", chromedp.Click(chromedp.ID("canned-insert")))
+	if got := eval[string](agent, `document.getElementById("reply-text").value`); got != "Hello, I am here to help." {
+		t.Errorf("the inserted canned reply is %q, want the English version", got)
+	}
+	eval[bool](agent, `(document.getElementById("reply-text").value = "") === ""`) // empty the reply box
+
+	// Shift+Enter makes a new line, Enter sends (the hint says so).
+	agent.waitText("#reply-hint", "Enter sends")
+	const second = "Anything else, just write here."
+	agent.do("reply", chromedp.SendKeys(chromedp.ID("reply-text"), reply), chromedp.KeyEvent("\r", chromedp.KeyModifiers(chromedp.ModifierShift)))
+	if got := eval[string](agent, `document.getElementById("reply-text").value`); got != reply+"\n" {
+		t.Errorf("after Shift+Enter the reply box holds %q, want the text and a new line", got)
+	}
+	agent.do("send with Enter", chromedp.SendKeys(chromedp.ID("reply-text"), second+"\r"))
+	agent.waitText("#transcript .msg-agent .text", reply+"\n"+second)
+	agent.waitFor("the reply box emptied", `document.getElementById("reply-text").value === ""`)
 	agent.waitText("#summary dd", "answered")
 	agent.shot("ticket")
 	customer.waitText("#messages .msg-agent .text", reply)
 	who := eval[string](customer, `document.querySelector("#messages .msg-agent .who").textContent`)
-	if !strings.Contains(who, "Customer service") || !strings.Contains(who, "admin") {
-		t.Errorf("the agent's message is signed %q, want a person (Customer service · admin)", who)
+	if !strings.Contains(who, "Customer service · Ada Lovelace") || strings.Contains(who, "admin") {
+		t.Errorf("the agent's message is signed %q, want a person by the name they gave (Customer service · Ada Lovelace)", who)
 	}
+	agent.waitText("#transcript .msg-agent .who", "Ada Lovelace")
 	customer.waitFor("the agent's reply in view", lastInView)
 	customer.shot("agent-reply")
 
@@ -360,6 +420,19 @@ func TestBrowser(t *testing.T) {
 	customer.waitFor("the notice to go", `document.getElementById("notice").hidden`)
 	say("no")
 	customer.waitText("#messages .msg-bot .text", "It was a pleasure to help")
+	// A person helped: the customer is asked once for a rating, with the
+	// scores 1 to 5 as buttons.
+	customer.waitText("#messages .msg-bot .text", "how would you rate the help")
+	customer.waitFor("the scores as buttons", `Array.from(document.querySelectorAll("#messages button.choice:enabled")).map(function (b) { return b.textContent; }).join(",") === "1,2,3,4,5"`)
+	customer.waitFor("the rating in view", lastInView)
+	customer.shot("rating")
+	customer.do("tap 5", chromedp.Click(chromedp.CSS(`#messages button.choice:enabled:last-of-type`)))
+	customer.waitText("#messages .msg-bot .text", "anything we could do better")
+	if n := eval[int](customer, `document.querySelectorAll("#messages .msg-bot .text").length - Array.from(document.querySelectorAll("#messages .msg-bot .text")).filter(function (p) { return p.textContent.indexOf("how would you rate") < 0; }).length`); n != 1 {
+		t.Errorf("the rating was asked %d times", n)
+	}
+	say("All good, thank you")
+	customer.waitText("#messages .msg-bot .text", "Thank you for your feedback")
 	customer.waitFor("the notice that the conversation ended", noticeSays("ended"))
 	customer.waitFor("the farewell in view", lastInView)
 	customer.shot("farewell")
@@ -372,10 +445,68 @@ func TestBrowser(t *testing.T) {
 	agent.waitText("#chart-reasons text", "customer_request")
 	agent.shot("dashboard")
 
+	// The history lists the released conversation; a search finds it by
+	// what the customer wrote and by its number, and it opens.
+	agent.do("open the history", chromedp.Navigate(base+"/desk/history"))
+	agent.waitText("#history tr", "#"+ticketID)
+	agent.waitText("#history tr", "given back to the bot")
+	for _, q := range []string{"real PERSON", "#" + ticketID, "web customer_request admin"} {
+		agent.do("search "+q, chromedp.SetValue(chromedp.ID("history-q"), q), chromedp.Click(chromedp.CSS(`#history-form button`)))
+		agent.waitFor("the search for "+q, fmt.Sprintf(`document.getElementById("history-note").textContent.indexOf(%s) >= 0 && document.querySelectorAll("#history tr").length === 1`, quote(q)))
+	}
+	agent.do("search what nobody wrote", chromedp.SetValue(chromedp.ID("history-q"), "zebra"), chromedp.Click(chromedp.CSS(`#history-form button`)))
+	agent.waitFor("no match", `!document.getElementById("history-empty").hidden && document.querySelectorAll("#history tr").length === 0`)
+	agent.shot("history")
+	agent.do("search again", chromedp.SetValue(chromedp.ID("history-q"), "real person"), chromedp.Click(chromedp.CSS(`#history-form button`)))
+	agent.waitText("#history tr", "#"+ticketID)
+	agent.do("open the closed ticket", chromedp.Click(chromedp.CSS(`#history tr a`)))
+	agent.waitFor("the closed ticket", `document.body && document.body.getAttribute("data-page") === "ticket"`)
+	agent.waitText("#status", "given back to the bot")
+	if got := eval[string](agent, `document.getElementById("status").textContent`); strings.Contains(got, "(") {
+		t.Errorf("the status says %q", got)
+	}
+	agent.waitText("#transcript .msg-customer .text", "I want to talk to a real person")
+
+	// On a phone (390 px wide) no page scrolls sideways, Sign out stays in
+	// view and the side panel goes below the conversation.
+	agent.do("a phone's width", chromedp.EmulateViewport(390, 844))
+	for _, pg := range []string{"/desk/", "/desk/tickets/" + ticketID, "/desk/history", "/desk/dashboard"} {
+		agent.do("open "+pg+" on a phone", chromedp.Navigate(base+pg))
+		agent.waitFor("the live connection on "+pg, `document.getElementById("connection").getAttribute("data-state") === "online"`)
+		if pg == "/desk/tickets/"+ticketID {
+			agent.waitText("#transcript .msg-customer .text", "I want to talk to a real person")
+			if !eval[bool](agent, `document.querySelector(".side").getBoundingClientRect().top >= document.querySelector(".conversation").getBoundingClientRect().bottom`) {
+				t.Errorf("on a phone the side panel is not below the conversation")
+			}
+		}
+		if w := eval[int](agent, `document.documentElement.scrollWidth`); w > 390 {
+			t.Errorf("%s on a phone is %d px wide", pg, w)
+		}
+		if !eval[bool](agent, `(function () { var r = document.querySelector(".logout button").getBoundingClientRect(); return r.width > 0 && r.left >= 0 && r.right <= window.innerWidth; })()`) {
+			t.Errorf("%s on a phone: Sign out is out of view", pg)
+		}
+		agent.shot("phone-" + strings.Trim(strings.ReplaceAll(pg, "/", "-"), "-"))
+	}
+	agent.do("back to a desktop's width", chromedp.EmulateViewport(1280, 900))
+
+	// Two days later the conversation's messages show their date too
+	// (the page's clock follows the server's, so the server's time is
+	// what moves here).
+	if _, err := chromedp.Call(agent.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `(function () { var p = Date.parse; Date.parse = function (s) { return p(s) + 2 * 864e5; }; })();`,
+	}); err != nil {
+		t.Fatalf("move the page's clock on: %v", err)
+	}
+	agent.do("open the ticket two days later", chromedp.Navigate(base+"/desk/tickets/"+ticketID))
+	agent.waitFor("dates on the older messages", `(function () { var t = document.querySelector("#transcript .msg-customer time"); return !!t && /[A-Z][a-z]{2} \d{1,2}|\d{1,2} [A-Z][a-z]{2}/.test(t.textContent); })()`)
+
 	customer.checkProblems()
 	agent.checkProblems()
 	t.Logf("browser scenario took %v", time.Since(started).Round(time.Millisecond))
 }
+
+// emoji matches pictographs (the faces the mood marks used to be).
+var emoji = regexp.MustCompile(`[\x{1F300}-\x{1FAFF}\x{2600}-\x{27BF}]`)
 
 // lastInView is a JavaScript expression: the chat's newest message is
 // scrolled into view, above the composer.

@@ -21,6 +21,7 @@ type database interface {
 	bot.Store
 	handoff.Store
 	desk.Revocations
+	desk.CannedStore
 	bot.State
 	pruner
 	// HandedOff lists the conversations a person holds, for the handoff

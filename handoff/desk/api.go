@@ -138,6 +138,25 @@ func (d *Desk) apiPresence(w http.ResponseWriter, r *http.Request, s *session) {
 	writeJSON(w, http.StatusOK, map[string]any{"agent": a})
 }
 
+// apiName is PUT /api/me/name {"name"}: the name customers and colleagues
+// see of the agent (spaces allowed, at most 64 characters; "" for the
+// login name). 400 for a name that is too long or has control characters.
+func (d *Desk) apiName(w http.ResponseWriter, r *http.Request, s *session) {
+	var in struct {
+		Name string `json:"name"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	a, err := d.svc.SetName(r.Context(), s.agent.ID, in.Name)
+	if err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"agent": a})
+}
+
 // apiPassword is PUT /api/me/password {"current", "password"}: the agent
 // changes their password. Every other session of theirs ends; this one
 // goes on with a new cookie and the CSRF token returned. 403 for a wrong
@@ -184,9 +203,14 @@ func (d *Desk) apiMine(w http.ResponseWriter, r *http.Request, s *session) {
 	writeJSON(w, http.StatusOK, map[string]any{"now": d.clock.Now(), "tickets": d.views(d.svc.Mine(s.agent.ID))})
 }
 
-// apiNext is POST /api/queue/next: the best queued ticket for the agent.
+// apiNext is POST /api/queue/next: the best queued ticket for the agent;
+// 409 "Nobody is waiting." when there is none.
 func (d *Desk) apiNext(w http.ResponseWriter, r *http.Request, s *session) {
 	res, err := d.svc.Act(r.Context(), s.agent.ID, handoff.Action{Kind: handoff.ActNext})
+	if errors.Is(err, handoff.ErrEmptyQueue) {
+		writeError(w, http.StatusConflict, "Nobody is waiting.")
+		return
+	}
 	d.answerTicket(w, r, res.Ticket, err)
 }
 

@@ -333,6 +333,7 @@ func (d *Desk) login(w http.ResponseWriter, r *http.Request, name, password stri
 			d.log.ErrorContext(r.Context(), "desk: set presence at login", "agent", a.ID, "err", err)
 		}
 	}
+	d.idle(a.ID) // away unless a desk of theirs opens
 	d.log.InfoContext(r.Context(), "desk: agent logged in", "agent", a.ID, "ip", ip)
 	return a, d.setSession(w, r, a), 0, nil
 }

@@ -17,7 +17,8 @@
 // The pages are a server-rendered shell (html/template) with embedded
 // JavaScript and CSS, no CDN and no build step: the queue, the agent's
 // conversations, a conversation with its summary, transcript, notes and
-// actions, and a small dashboard. They talk to the API under
+// actions, the history of closed conversations with a search, and a small
+// dashboard. They talk to the API under
 // <prefix>/api/, documented in docs/http-api.md ("Agent desk API"). The
 // customer's words are never parsed as HTML: the templates escape them and
 // the script sets them with textContent.
@@ -47,6 +48,7 @@ type Service interface {
 	Agent(id string) (handoff.Agent, error)
 	Agents() []handoff.Agent
 	SetPresence(ctx context.Context, id string, p handoff.Presence) (handoff.Agent, error)
+	SetName(ctx context.Context, id, name string) (handoff.Agent, error)
 
 	Queue(agent string) ([]*handoff.Ticket, error)
 	Mine(agent string) []*handoff.Ticket
@@ -54,6 +56,7 @@ type Service interface {
 	RecentTickets(ctx context.Context, limit int) ([]*handoff.Ticket, error)
 	Ticket(ctx context.Context, id int64) (*handoff.Ticket, error)
 	Summary(ctx context.Context, id int64) (handoff.Summary, error)
+	Transcript(ctx context.Context, id int64) ([]bot.Entry, error)
 	Estimate(id int64) (handoff.Estimate, error)
 	Brief(ctx context.Context, id int64) (handoff.Brief, error)
 
@@ -165,6 +168,7 @@ func WithHeartbeat(h time.Duration) Option { return func(d *Desk) { d.heartbeat 
 type Desk struct {
 	svc       Service
 	stats     Stats
+	canned    CannedStore // nil: no canned replies
 	log       *slog.Logger
 	clock     bot.Clock
 	key       []byte
@@ -184,6 +188,9 @@ type Desk struct {
 
 	streamsMu sync.Mutex
 	streams   map[string]map[chan struct{}]struct{} // live event streams by session, closed at logout
+
+	alive                   liveness // agents' open desks, for their presence
+	awayAfter, offlineAfter time.Duration
 
 	pages  *pages
 	routes http.Handler
@@ -206,7 +213,11 @@ func New(svc Service, opts ...Option) *Desk {
 		loginAttempts: webserve.Rate{N: DefaultLoginAttempts, Per: time.Minute},
 		mem:           memRevocations{revoked: map[string]time.Time{}},
 		streams:       map[string]map[chan struct{}]struct{}{},
-		done:          make(chan struct{}),
+		alive: liveness{live: map[string]int{}, timers: map[string]bot.Timer{},
+			lapsed: map[string]handoff.Presence{}},
+		awayAfter:    DefaultAwayAfter,
+		offlineAfter: DefaultOfflineAfter,
+		done:         make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(d)
@@ -222,6 +233,7 @@ func New(svc Service, opts ...Option) *Desk {
 	d.limits = newLoginLimits(d.loginBurst, d.loginRefill, d.loginAttempts)
 	d.pages = loadPages()
 	d.routes = webserve.Policy{CSP: contentSecurityPolicy, FrameAncestors: webserve.FrameNone}.Wrap(d.mux())
+	d.watchPresence()
 	return d
 }
 
@@ -234,7 +246,12 @@ func (d *Desk) Handler() http.Handler { return d.routes }
 // Close ends the open event streams and refuses new ones with 503. Call it
 // when the server shuts down (http.Server.RegisterOnShutdown(d.Close)): a
 // stream never finishes by itself. Browsers reconnect to the next server.
-func (d *Desk) Close() { d.closeOnce.Do(func() { close(d.done) }) }
+func (d *Desk) Close() {
+	d.closeOnce.Do(func() {
+		close(d.done)
+		d.stopPresence()
+	})
+}
 
 // Prefix returns the path the desk is mounted under.
 func (d *Desk) Prefix() string { return d.prefix }
@@ -252,8 +269,10 @@ func (d *Desk) mux() *http.ServeMux {
 	m.HandleFunc("GET "+p+"/{$}", d.page(d.queuePage))
 	m.HandleFunc("GET "+p+"/tickets/{id}", d.page(d.ticketPage))
 	m.HandleFunc("GET "+p+"/dashboard", d.page(d.dashboardPage))
+	m.HandleFunc("GET "+p+"/history", d.page(d.historyPage))
 	m.HandleFunc("GET "+p+"/account", d.page(d.accountPage))
 	m.HandleFunc("POST "+p+"/account", d.page(d.accountForm))
+	m.HandleFunc("POST "+p+"/account/name", d.page(d.nameForm))
 	for _, name := range assetNames {
 		m.HandleFunc("GET "+p+"/assets/"+name, d.serveAsset(name))
 	}
@@ -264,6 +283,7 @@ func (d *Desk) mux() *http.ServeMux {
 	m.HandleFunc("GET "+a+"/me", d.api(d.apiMe))
 	m.HandleFunc("PUT "+a+"/me/presence", d.api(d.apiPresence))
 	m.HandleFunc("PUT "+a+"/me/password", d.api(d.apiPassword))
+	m.HandleFunc("PUT "+a+"/me/name", d.api(d.apiName))
 	m.HandleFunc("GET "+a+"/agents", d.api(d.apiAgents))
 	m.HandleFunc("GET "+a+"/queue", d.api(d.apiQueue))
 	m.HandleFunc("POST "+a+"/queue/next", d.api(d.apiNext))
@@ -279,6 +299,10 @@ func (d *Desk) mux() *http.ServeMux {
 	m.HandleFunc("POST "+a+"/tickets/{id}/close", d.api(d.apiClose))
 	m.HandleFunc("GET "+a+"/events", d.api(d.apiEvents))
 	m.HandleFunc("GET "+a+"/dashboard", d.api(d.apiDashboard))
+	m.HandleFunc("GET "+a+"/history", d.api(d.apiHistory))
+	m.HandleFunc("GET "+a+"/canned", d.api(d.apiCanned))
+	m.HandleFunc("POST "+a+"/canned", d.api(d.apiSaveCanned))
+	m.HandleFunc("DELETE "+a+"/canned/{id}", d.api(d.apiDeleteCanned))
 	return m
 }
 

@@ -38,7 +38,8 @@ func toEvent(u handoff.Update) event {
 // apiEvents is GET /api/events: the agent's live updates as server-sent
 // events, one per handoff.Update, named by its kind (queue, ticket,
 // message, note, agent, resync). After "resync" the client reloads what it
-// shows: updates were dropped. The stream ends with an event "logout" when
+// shows: updates were dropped. An agent with no stream open becomes away,
+// then offline (WithPresenceTimeouts). The stream ends with an event "logout" when
 // the session expires, logs out, or ends because the agent's password
 // changed or the agent was removed; it ends without one when the desk
 // closes.
@@ -59,6 +60,9 @@ func (d *Desk) apiEvents(w http.ResponseWriter, r *http.Request, s *session) {
 		writeError(w, http.StatusUnauthorized, "not logged in")
 		return
 	}
+
+	// The agent is there while a desk of theirs is open.
+	defer d.opened(r.Context(), s.agent.ID)()
 
 	st := webserve.NewStream(w, retry, writeTimeout)
 	if err := st.Event("", "hello", map[string]any{"agent": s.agent.ID, "now": d.clock.Now()}); err != nil {

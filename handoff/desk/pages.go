@@ -61,8 +61,8 @@ type pageData struct {
 	Ticket      *handoff.Ticket
 	SummaryText string
 	// Account page.
-	Notice                   string
-	MinPassword, MaxPassword int
+	Notice, NameNotice, NameError string
+	MinPassword, MaxPassword      int
 }
 
 // render writes a page.
@@ -174,8 +174,32 @@ func (d *Desk) accountPage(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (d *Desk) accountData(s *session, csrf string) pageData {
-	return pageData{Page: "account", Title: "Password", Agent: &s.agent, CSRF: csrf,
+	a := s.agent
+	if cur, err := d.svc.Agent(a.ID); err == nil {
+		a = cur
+	}
+	return pageData{Page: "account", Title: "Account", Agent: &a, CSRF: csrf,
 		MinPassword: handoff.MinPassword, MaxPassword: handoff.MaxPassword}
+}
+
+// nameForm is POST /account/name (csrf, display): the agent's name as
+// customers and colleagues see it.
+func (d *Desk) nameForm(w http.ResponseWriter, r *http.Request, s *session) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	a, err := d.svc.SetName(r.Context(), s.agent.ID, r.PostFormValue("display"))
+	status := http.StatusOK
+	data := d.accountData(s, s.csrf)
+	switch {
+	case errors.Is(err, handoff.ErrInvalid):
+		status, data.NameError = http.StatusBadRequest, "A name has at most 64 characters, and no control characters."
+	case err != nil:
+		d.log.ErrorContext(r.Context(), "desk: set name", "agent", s.agent.ID, "err", err)
+		status, data.NameError = http.StatusInternalServerError, "The name could not be saved. Please try again."
+	default:
+		data.Agent = &a
+		data.NameNotice = "Customers now see you as " + a.Display() + "."
+	}
+	d.render(w, r, status, data)
 }
 
 // accountForm is POST /account (csrf, current, password, confirm): the

@@ -107,7 +107,10 @@ func TestStore(t *testing.T, s handoff.Store) {
 	if err := s.SetAgentPresence(ctx, "ada", handoff.PresenceOnline); err != nil {
 		t.Fatalf("set presence: %v", err)
 	}
-	acc.Presence, acc.PasswordHash, acc.Epoch = handoff.PresenceOnline, []byte("$2a$04$new"), epoch
+	if err := s.SetAgentName(ctx, "ada", "Ada Lovelace"); err != nil {
+		t.Fatalf("set name: %v", err)
+	}
+	acc.Presence, acc.PasswordHash, acc.Epoch, acc.Name = handoff.PresenceOnline, []byte("$2a$04$new"), epoch, "Ada Lovelace"
 	one, err := s.Account(ctx, "ada")
 	if err != nil || !reflect.DeepEqual(one, acc) {
 		t.Errorf("account: got %+v, %v; want %+v", one, err, acc)
@@ -120,6 +123,9 @@ func TestStore(t *testing.T, s handoff.Store) {
 	}
 	if err := s.SetAgentPresence(ctx, "nobody", handoff.PresenceOnline); err != nil {
 		t.Errorf("presence of an unknown agent: %v, want nil", err)
+	}
+	if err := s.SetAgentName(ctx, "nobody", "Nobody"); err != nil {
+		t.Errorf("name of an unknown agent: %v, want nil", err)
 	}
 	gone := handoff.Account{Agent: handoff.Agent{ID: "bob", Capacity: 1, Presence: handoff.PresenceOffline, Created: at}, PasswordHash: []byte("h")}
 	if err := s.CreateAgent(ctx, gone); err != nil {
@@ -216,4 +222,54 @@ func ids(ts []*handoff.Ticket) []int64 {
 		out[i] = t.ID
 	}
 	return out
+}
+
+// CannedStore is what the desk keeps canned replies in.
+type CannedStore interface {
+	CannedReplies(ctx context.Context) ([]handoff.Canned, error)
+	SaveCanned(ctx context.Context, c handoff.Canned) error
+	DeleteCanned(ctx context.Context, id int64) error
+}
+
+// TestCanned checks that an empty s keeps canned replies: listed by team,
+// title and language, one per team, title and language (a save replaces
+// its text), deleted by id.
+func TestCanned(t *testing.T, s CannedStore) {
+	t.Helper()
+	ctx := context.Background()
+	at := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	for _, c := range []handoff.Canned{
+		{Team: "billing", Title: "Refund", Lang: "en", Text: "Your refund is on its way.", Author: "ada", Updated: at},
+		{Team: "billing", Title: "Refund", Lang: "it", Text: "Il rimborso è in arrivo.", Author: "ada", Updated: at},
+		{Team: "", Title: "Hello", Lang: "", Text: "Hello!", Author: "bob", Updated: at},
+		{Team: "billing", Title: "Refund", Lang: "en", Text: "Your refund is on its way: 3-5 days.", Author: "bob", Updated: at.Add(time.Minute)},
+	} {
+		if err := s.SaveCanned(ctx, c); err != nil {
+			t.Fatalf("save canned %+v: %v", c, err)
+		}
+	}
+	got, err := s.CannedReplies(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, c := range got {
+		keys = append(keys, c.Team+"/"+c.Title+"/"+c.Lang+": "+c.Text+" ("+c.Author+")")
+	}
+	want := []string{"/Hello/: Hello! (bob)", "billing/Refund/en: Your refund is on its way: 3-5 days. (bob)", "billing/Refund/it: Il rimborso è in arrivo. (ada)"}
+	if !reflect.DeepEqual(keys, want) {
+		t.Fatalf("canned replies %q, want %q", keys, want)
+	}
+	if !got[1].Updated.Equal(at.Add(time.Minute)) || got[1].ID == 0 {
+		t.Errorf("saved again: %+v", got[1])
+	}
+	if err := s.DeleteCanned(ctx, got[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteCanned(ctx, got[0].ID); !errors.Is(err, handoff.ErrNotFound) {
+		t.Errorf("delete twice: %v, want ErrNotFound", err)
+	}
+	if left, err := s.CannedReplies(ctx); err != nil || len(left) != 2 {
+		t.Errorf("after delete: %+v, %v", left, err)
+	}
 }

@@ -22,6 +22,7 @@ type Store struct {
 	version map[int64]int64
 	agents  map[string]handoff.Account
 	links   map[[2]string]handoff.Link // by platform, user id
+	canned  []handoff.Canned
 	next    int64
 	// Fail, when set, is returned by every write (to test write failures).
 	Fail error
@@ -208,6 +209,20 @@ func (s *Store) SetAgentPresence(_ context.Context, id string, p handoff.Presenc
 	return nil
 }
 
+// SetAgentName implements handoff.Store.
+func (s *Store) SetAgentName(_ context.Context, id, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Fail != nil {
+		return s.Fail
+	}
+	if a, ok := s.agents[id]; ok {
+		a.Name = name
+		s.agents[id] = a
+	}
+	return nil
+}
+
 // RemoveAgent implements handoff.Store.
 func (s *Store) RemoveAgent(_ context.Context, id string) error {
 	s.mu.Lock()
@@ -305,4 +320,51 @@ func (s *Store) Accounts(context.Context) ([]handoff.Account, error) {
 		return 0
 	})
 	return out, nil
+}
+
+// CannedReplies returns the canned replies, by team, title and language.
+func (s *Store) CannedReplies(context.Context) ([]handoff.Canned, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := slices.Clone(s.canned)
+	slices.SortFunc(out, func(a, b handoff.Canned) int {
+		return cmp.Or(cmp.Compare(a.Team, b.Team), cmp.Compare(a.Title, b.Title), cmp.Compare(a.Lang, b.Lang))
+	})
+	return out, nil
+}
+
+// SaveCanned stores a canned reply, replacing the one with the same team,
+// title and language.
+func (s *Store) SaveCanned(_ context.Context, c handoff.Canned) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Fail != nil {
+		return s.Fail
+	}
+	for i, o := range s.canned {
+		if o.Team == c.Team && o.Title == c.Title && o.Lang == c.Lang {
+			c.ID = o.ID
+			s.canned[i] = c
+			return nil
+		}
+	}
+	s.next++
+	c.ID = s.next
+	s.canned = append(s.canned, c)
+	return nil
+}
+
+// DeleteCanned deletes canned reply id.
+func (s *Store) DeleteCanned(_ context.Context, id int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Fail != nil {
+		return s.Fail
+	}
+	n := len(s.canned)
+	s.canned = slices.DeleteFunc(s.canned, func(c handoff.Canned) bool { return c.ID == id })
+	if len(s.canned) == n {
+		return fmt.Errorf("canned reply %d: %w", id, handoff.ErrNotFound)
+	}
+	return nil
 }

@@ -7,3 +7,5 @@ import (
 )
 
 func TestMemoryStore(t *testing.T) { handofftest.TestStore(t, handofftest.NewStore()) }
+
+func TestMemoryCanned(t *testing.T) { handofftest.TestCanned(t, handofftest.NewStore()) }

@@ -79,6 +79,7 @@ const (
 	ON CONFLICT (id) DO NOTHING`
 	sqlSetPassword   = `UPDATE agents SET password_hash = ?, epoch = epoch + 1, updated = ? WHERE id = ?`
 	sqlSetPresence   = `UPDATE agents SET agent = json_set(agent, '$.presence', ?), updated = ? WHERE id = ?`
+	sqlSetName       = `UPDATE agents SET agent = json_set(agent, '$.name', ?), updated = ? WHERE id = ?`
 	sqlRemoveAgent   = `DELETE FROM agents WHERE id = ?`
 	sqlAccount       = `SELECT id, password_hash, agent, epoch FROM agents WHERE id = ?`
 	sqlPruneRevoked  = `DELETE FROM desk_revoked WHERE expires <= ?`
@@ -249,6 +250,15 @@ func (s *Store) SetAgentPassword(ctx context.Context, id string, hash []byte) (i
 		return 0, fmt.Errorf("sqlite: set password of %s: %w", id, err)
 	}
 	return a.Epoch, nil
+}
+
+// SetAgentName stores an agent's display name, leaving the rest of their
+// account as it is.
+func (s *Store) SetAgentName(ctx context.Context, id, name string) error {
+	if _, err := s.execute(ctx, execStmt{sqlSetName, []any{name, nanos(time.Now()), id}}); err != nil {
+		return fmt.Errorf("sqlite: set name of %s: %w", id, err)
+	}
+	return nil
 }
 
 // SetAgentPresence stores an agent's presence, leaving the rest of their

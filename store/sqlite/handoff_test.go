@@ -18,6 +18,15 @@ func TestHandoffStore(t *testing.T) {
 	handofftest.TestStore(t, s)
 }
 
+func TestCannedStore(t *testing.T) {
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "calmbot.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	handofftest.TestCanned(t, s)
+}
+
 // TestHandoffStoreReopen checks that tickets and agents survive closing
 // and opening the database again.
 func TestHandoffStoreReopen(t *testing.T) {

@@ -233,7 +233,7 @@
       return t.you;
     }
     if (m.from === "agent") {
-      var name = (m.author || "").replace(/^agent:/, "");
+      var name = m.name || (m.author || "").replace(/^agent:/, "");
       return name ? t.agent + " · " + name : t.agent;
     }
     return t.bot;

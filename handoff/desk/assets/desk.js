@@ -22,12 +22,15 @@
     if (page === "account") {
       return; // no event stream: a password change ends this page's session
     }
+    setupAlerts(page);
     if (page === "queue") {
       initQueue();
     } else if (page === "ticket") {
       initTicket(Number(document.body.getAttribute("data-ticket")));
     } else if (page === "dashboard") {
       initDashboard();
+    } else if (page === "history") {
+      initHistory();
     }
     connect();
     setInterval(tick, 1000);
@@ -134,21 +137,53 @@
     return h + "h " + (m % 60) + "m";
   }
 
+  // fmtTime shows a time of today as 14:03, an older one with its date
+  // (5 Jan 14:03, and the year when it is not this year's).
   function fmtTime(iso) {
     var d = new Date(iso);
-    return isNaN(d) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    if (isNaN(d)) { return ""; }
+    var t = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    var today = new Date(now());
+    if (d.toDateString() === today.toDateString()) { return t; }
+    var opts = { day: "numeric", month: "short" };
+    if (d.getFullYear() !== today.getFullYear()) { opts.year = "numeric"; }
+    return d.toLocaleDateString([], opts) + " " + t;
+  }
+
+  // fmtWait says a wait as the customer is told it: in whole minutes.
+  function fmtWait(ns) {
+    var min = Math.max(1, Math.ceil(ns / 6e10));
+    return min < 90 ? "about " + min + " min" : "about " + Math.ceil(min / 60) + " h";
+  }
+
+  // estimateText is what the customer in line was told, for the desk.
+  function estimateText(e) {
+    if (!e) { return ""; }
+    var place = "#" + e.position;
+    if (e.after_hours) { return place + " · closed until " + (isSet(e.opens) ? fmtTime(e.opens) : "?"); }
+    if (e.unavailable) { return place + " · nobody online"; }
+    return place + " · " + fmtWait(e.wait) + (isSet(e.due) ? " (until " + fmtTime(e.due) + ")" : "") + (e.busy ? " · busy" : "");
+  }
+
+  // statusText says a ticket's state once: "closed, given back to the bot".
+  function statusText(t) {
+    var outcomes = { closed: "closed by an agent", released: "given back to the bot", ended: "ended without the desk" };
+    if (t.status === "queued") { return "waiting"; }
+    if (t.status === "assigned") { return "with an agent"; }
+    return outcomes[t.outcome] || t.status;
   }
 
   function signed(x) { return (x > 0 ? "+" : x < 0 ? "−" : "±") + Math.abs(x).toFixed(2); }
 
-  // moodView shows a sentiment at a glance: a face, a colour and the number.
+  // moodView shows a sentiment at a glance: a coloured mark, a word and
+  // the number (no emoji: they depend on the fonts installed).
   function moodView(sentiment) {
     if (sentiment === null || sentiment === undefined) { return el("span", "mood muted", "–"); }
-    var face = "🙂", cls = "mood-good";
-    if (sentiment <= -0.5) { face = "😠"; cls = "mood-bad"; }
-    else if (sentiment < -0.15) { face = "🙁"; cls = "mood-low"; }
-    else if (sentiment <= 0.15) { face = "😐"; cls = "mood-ok"; }
-    var s = el("span", "mood " + cls, face + " " + signed(sentiment));
+    var word = "calm", cls = "mood-good";
+    if (sentiment <= -0.5) { word = "upset"; cls = "mood-bad"; }
+    else if (sentiment < -0.15) { word = "unhappy"; cls = "mood-low"; }
+    else if (sentiment <= 0.15) { word = "neutral"; cls = "mood-ok"; }
+    var s = el("span", "mood " + cls, [el("span", "mark"), word + " " + signed(sentiment)]);
     s.title = "customer sentiment " + sentiment.toFixed(2) + " (−1 to +1)";
     return s;
   }
@@ -180,6 +215,93 @@
   }
 
   function isSet(iso) { return iso && iso.indexOf("0001-01-01") !== 0; }
+
+  // ---- alerts: sound, the browser's notifications (opt-in), the tab title ----
+
+  var titles = { base: document.title, alert: "" };
+
+  function showTitle() { document.title = (titles.alert ? "● " + titles.alert + " · " : "") + titles.base; }
+
+  function setBaseTitle(t) { titles.base = t; showTitle(); }
+
+  function setupAlerts(page) {
+    var btn = $("alerts");
+    if (!btn) { return; }
+    var key = "calmbot-desk-alerts";
+    var enabled = false, audio = null, mine = {}, known = {};
+    try { enabled = localStorage.getItem(key) === "on"; } catch (e) { /* storage off: alerts stay off */ }
+    function show() {
+      btn.textContent = enabled ? "Alerts on" : "Alerts off";
+      btn.setAttribute("aria-pressed", enabled ? "true" : "false");
+      btn.title = enabled ? "Sound and notifications for new customers and for messages on your conversations" : "Turn on sound and notifications";
+    }
+    show();
+    btn.addEventListener("click", function () {
+      enabled = !enabled;
+      try { localStorage.setItem(key, enabled ? "on" : "off"); } catch (e) { /* kept for this page only */ }
+      if (enabled && window.Notification && Notification.permission === "default") {
+        Notification.requestPermission();
+      }
+      if (enabled) { beep(); }
+      show();
+    });
+    function beep() {
+      var AC = window.AudioContext || window.webkitAudioContext;
+      if (!AC) { return; }
+      try {
+        audio = audio || new AC();
+        var o = audio.createOscillator(), g = audio.createGain();
+        o.frequency.value = 880;
+        g.gain.setValueAtTime(0.15, audio.currentTime);
+        g.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.25);
+        o.connect(g);
+        g.connect(audio.destination);
+        o.start();
+        o.stop(audio.currentTime + 0.25);
+      } catch (e) { /* no sound: the title and the notification remain */ }
+    }
+    function raise(title, body, tag, href) {
+      var n = Number(document.body.getAttribute("data-alerts") || 0) + 1;
+      document.body.setAttribute("data-alerts", String(n));
+      titles.alert = title;
+      showTitle();
+      if (!enabled) { return; }
+      beep();
+      if (window.Notification && Notification.permission === "granted" && document.visibilityState !== "visible") {
+        var note = new Notification(title, { body: body, tag: tag });
+        note.onclick = function () { window.focus(); if (href) { location.href = href; } };
+      }
+    }
+    function calm() { if (titles.alert) { titles.alert = ""; showTitle(); } }
+    window.addEventListener("focus", calm);
+    document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") { calm(); } });
+    document.addEventListener("click", calm);
+    function loadMine() {
+      request("GET", "/mine").then(function (d) {
+        mine = {};
+        d.tickets.forEach(function (t) { mine[t.id] = true; });
+      }).catch(function () { /* the lists say it */ });
+    }
+    var reloadMine = debounce(loadMine, 300);
+    request("GET", "/queue").then(function (d) {
+      d.tickets.forEach(function (t) { known[t.id] = true; });
+    }).catch(function () { /* the lists say it */ });
+    loadMine();
+    on("queue", function (ev) {
+      var t = ev.ticket;
+      reloadMine();
+      if (!t || t.status !== "queued" || known[t.id]) { return; }
+      known[t.id] = true;
+      raise("New customer waiting", "#" + t.id + " " + t.reason + (t.latest ? ": " + t.latest : ""), "queue-" + t.id, prefix + "/tickets/" + t.id);
+    });
+    on("ticket", reloadMine);
+    on("message", function (ev) {
+      if (!ev.message || ev.message.from !== "customer" || !mine[ev.ticket_id]) { return; }
+      var here = page === "ticket" && Number(document.body.getAttribute("data-ticket")) === ev.ticket_id;
+      if (here && document.visibilityState === "visible" && document.hasFocus()) { return; }
+      raise("Customer wrote on #" + ev.ticket_id, ev.message.text, "ticket-" + ev.ticket_id, prefix + "/tickets/" + ev.ticket_id);
+    });
+  }
 
   // ---- presence and live updates ----
 
@@ -230,6 +352,10 @@
   function initQueue() {
     var reloadQueue = debounce(loadQueue), reloadMine = debounce(loadMine);
     $("next").addEventListener("click", function () {
+      if (!$("queue-empty").hidden) {
+        flash("Nobody is waiting."); // the server would say so too
+        return;
+      }
       request("POST", "/queue/next").then(function (d) {
         location.href = prefix + "/tickets/" + d.ticket.id;
       }).catch(failed);
@@ -251,7 +377,7 @@
       renderTickets($("queue"), d.tickets, true);
       $("queue-count").textContent = "(" + d.tickets.length + ")";
       $("queue-empty").hidden = d.tickets.length > 0;
-      document.title = (d.tickets.length ? "(" + d.tickets.length + ") " : "") + "Queue · calmbot desk";
+      setBaseTitle((d.tickets.length ? "(" + d.tickets.length + ") " : "") + "Queue · calmbot desk");
     }).catch(failed);
   }
 
@@ -271,10 +397,7 @@
       if (t.waited_seconds > t.target_seconds && !isSet(t.first_response)) { tr.className = "overdue"; }
       var link = el("a", null, "#" + t.id);
       link.href = prefix + "/tickets/" + t.id;
-      var place = "";
-      if (queued && t.estimate) {
-        place = "#" + t.estimate.position + " · ~" + fmtDuration(t.estimate.wait / 1e9);
-      }
+      var place = queued ? estimateText(t.estimate) : "";
       var action;
       if (queued) {
         action = el("button", null, "Claim");
@@ -290,18 +413,32 @@
         action.href = prefix + "/tickets/" + t.id;
       }
       [
-        el("td", null, [prioView(t.priority), " ", link]),
-        el("td", "waited", ticking(t.created, isSet(t.first_response) ? t.first_response : null, t.target_seconds)),
-        el("td", null, moodView(t.mood ? t.mood.sentiment : null)),
-        el("td", "reason", t.reason),
-        el("td", null, t.skill || "any"),
-        el("td", null, t.lang || "?"),
-        el("td", null, t.address.channel),
-        el("td", null, queued ? place : (t.owner === me ? "owner" : "invited")),
-        el("td", null, action)
+        cell("Ticket", null, [prioView(t.priority), " ", link]),
+        cell(queued ? "Waiting" : "Waited", "waited", ticking(t.created, isSet(t.first_response) ? t.first_response : null, t.target_seconds)),
+        cell("Mood", null, moodView(t.mood ? t.mood.sentiment : null)),
+        cell("Customer", "said", said(t)),
+        cell("Reason", "reason", t.reason),
+        cell("Skill", null, t.skill || "any"),
+        cell(queued ? "Place" : "Role", null, queued ? place : (t.owner === me ? "owner" : "invited")),
+        cell("", "act", action)
       ].forEach(function (td) { tr.appendChild(td); });
       body.appendChild(tr);
     });
+  }
+
+  // cell is a table cell labelled for the narrow layout, where rows are cards.
+  function cell(label, cls, children) {
+    var td = el("td", cls, children);
+    if (label) { td.setAttribute("data-label", label); }
+    return td;
+  }
+
+  // said shows the customer's latest message with their channel and language.
+  function said(t) {
+    return [
+      el("span", "channel", t.address.channel + (t.lang ? " · " + t.lang : "")),
+      el("span", "latest", t.latest ? "“" + t.latest + "”" : "")
+    ];
   }
 
   // ---- conversation page ----
@@ -310,7 +447,10 @@
     var shown = {}; // seq -> true
     var current = null;
     var agents = [];
+    var names = {}; // agent id -> the name shown
     var reload = debounce(load);
+
+    function nameOf(id) { return names[id] || id; }
 
     function load() {
       return request("GET", "/tickets/" + id).then(function (d) {
@@ -328,17 +468,24 @@
     function loadAgents() {
       return request("GET", "/agents").then(function (d) {
         agents = d.agents;
-        if (current) { renderActions(current); }
+        names = {};
+        agents.forEach(function (a) { if (a.name) { names[a.id] = a.name; } });
+        if (current) {
+          renderHeader(current);
+          renderTranscript(current.transcript);
+          renderNotes(current.ticket.notes || []);
+          renderActions(current);
+        }
       }).catch(failed);
     }
 
     function renderHeader(d) {
       var st = $("status");
-      st.textContent = d.ticket.status + (d.ticket.outcome ? " (" + d.ticket.outcome + ")" : "");
+      st.textContent = statusText(d.ticket);
       st.setAttribute("data-status", d.ticket.status);
       var who = [];
-      if (d.ticket.owner) { who.push("held by " + d.ticket.owner); }
-      if (d.ticket.invited && d.ticket.invited.length) { who.push("with " + d.ticket.invited.join(", ")); }
+      if (d.ticket.owner) { who.push("held by " + nameOf(d.ticket.owner)); }
+      if (d.ticket.invited && d.ticket.invited.length) { who.push("with " + d.ticket.invited.map(nameOf).join(", ")); }
       $("holder").textContent = who.join(" ");
     }
 
@@ -354,7 +501,7 @@
       if (shown[m.seq]) { return; }
       shown[m.seq] = true;
       var list = $("transcript");
-      var who = m.from === "customer" ? "Customer" : m.from === "agent" ? (m.agent || m.author) : "Bot";
+      var who = m.from === "customer" ? "Customer" : m.from === "agent" ? nameOf(m.agent || m.author) : "Bot";
       var head = el("span", "who", [who, el("time", null, fmtTime(m.at))]);
       if (m.from === "customer" && m.sentiment !== undefined && m.sentiment !== null) {
         head.appendChild(moodView(m.sentiment));
@@ -378,7 +525,7 @@
     }
 
     function addNote(n) {
-      $("notes").appendChild(el("li", null, [el("span", "who", n.author + " · " + fmtTime(n.at)), el("span", "text", n.text)]));
+      $("notes").appendChild(el("li", null, [el("span", "who", nameOf(n.author) + " · " + fmtTime(n.at)), el("span", "text", n.text)]));
     }
 
     function renderStages(stages) {
@@ -393,10 +540,71 @@
       sel.stages = stages;
     }
 
+    // Canned replies: one entry per team and title, with its language
+    // versions; Insert takes the customer's language, else the version
+    // for any language, else the first.
+    var canned = [];
+
+    function loadCanned() {
+      return request("GET", "/canned").then(function (d) {
+        var byKey = {};
+        canned = [];
+        d.replies.forEach(function (c) {
+          var key = c.team + "\u0000" + c.title;
+          if (!byKey[key]) { byKey[key] = { team: c.team, title: c.title, versions: [] }; canned.push(byKey[key]); }
+          byKey[key].versions.push(c);
+        });
+        var pick = $("canned-pick");
+        clear(pick);
+        var none = el("option", null, canned.length ? "Canned replies…" : "No canned replies yet");
+        none.value = "";
+        pick.appendChild(none);
+        canned.forEach(function (g, i) {
+          var langs = g.versions.map(function (v) { return v.lang || "any"; }).join(", ");
+          var o = el("option", null, g.title + (g.team ? " · " + g.team : "") + " (" + langs + ")");
+          o.value = String(i);
+          pick.appendChild(o);
+        });
+        var team = $("canned-team");
+        clear(team);
+        d.teams.forEach(function (t) {
+          var o = el("option", null, t || "everyone");
+          o.value = t;
+          team.appendChild(o);
+        });
+      }).catch(failed);
+    }
+
+    function cannedText(g, lang) {
+      var find = function (l) { return g.versions.filter(function (v) { return v.lang === l; })[0]; };
+      return (find(lang) || find("") || g.versions[0]).text;
+    }
+
+    $("canned-insert").addEventListener("click", function () {
+      var g = canned[Number($("canned-pick").value)];
+      if ($("canned-pick").value === "" || !g) { return; }
+      var box = $("reply-text"), text = cannedText(g, current ? current.ticket.lang : "");
+      var at = box.selectionStart || box.value.length;
+      box.value = box.value.slice(0, at) + text + box.value.slice(box.selectionEnd || at);
+      box.focus();
+      box.selectionStart = box.selectionEnd = at + text.length;
+    });
+    formSubmit("canned-form", function () {
+      var text = $("reply-text").value.trim();
+      if (!text) { flash("Write the reply first, then save it.", true); return; }
+      request("POST", "/canned", { team: $("canned-team").value, title: $("canned-title").value, lang: $("canned-lang").value, text: text }).then(function () {
+        flash("Saved as a canned reply.");
+        $("canned-title").value = "";
+        return loadCanned();
+      }).catch(failed);
+    });
+
     function renderActions(d) {
       var me = document.querySelector(".presence .who").textContent;
       var open = d.ticket.status !== "closed";
       var holds = d.mine && open;
+      $("canned-pick").disabled = $("canned-insert").disabled = !holds;
+      if (!$("canned-lang").value && d.ticket.lang) { $("canned-lang").value = d.ticket.lang; }
       $("claim").hidden = d.ticket.status !== "queued";
       $("leave").hidden = !(open && d.ticket.invited && d.ticket.invited.indexOf(me) >= 0);
       ["reply-form", "note-form", "invite-form", "transfer-form", "release-form"].forEach(function (f) {
@@ -410,7 +618,7 @@
       agents.forEach(function (a) {
         (a.skills || []).forEach(function (s) { if (s !== "*") { skills[s] = true; } });
         if (a.id === me || a.presence === "offline") { return; }
-        var label = a.id + " (" + a.presence + ", " + a.active + "/" + a.capacity + ")";
+        var label = (a.name ? a.name + " · " + a.id : a.id) + " (" + a.presence + ", " + a.active + "/" + a.capacity + ")";
         if (!d.ticket.invited || d.ticket.invited.indexOf(a.id) < 0) {
           var o = el("option", null, label);
           o.value = a.id;
@@ -487,7 +695,7 @@
         " (target " + fmtDuration(target) + (s.responded ? ", answered" : ", waiting for a first reply") + ")"
       ]);
       if (d.estimate && d.ticket.status === "queued") {
-        fact("In line", "#" + d.estimate.position + ", about " + fmtDuration(d.estimate.wait / 1e9) + (d.estimate.busy ? " (busy)" : ""));
+        fact("In line", estimateText(d.estimate) + (isSet(d.estimate.told) ? ", told at " + fmtTime(d.estimate.told) : ""));
       }
       if (s.since && s.since.length) {
         fact("Since handoff", el("ul", null, s.since.map(function (x) { return el("li", null, "“" + x + "”"); })));
@@ -531,8 +739,9 @@
       if (!t.value.trim()) { return; }
       request("POST", "/tickets/" + id + "/reply", { text: t.value }).then(function () { t.value = ""; }).catch(failed);
     });
+    // Enter sends, Shift+Enter starts a new line (as the hint says).
     $("reply-text").addEventListener("keydown", function (e) {
-      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
         $("reply-form").requestSubmit();
       }
@@ -565,7 +774,10 @@
     });
 
     on("message", function (ev) {
-      if (ev.ticket_id === id && ev.message) { addMessage(ev.message); }
+      if (ev.ticket_id === id && ev.message) {
+        if (current && !shown[ev.message.seq]) { current.transcript.push(ev.message); } // kept for a re-render
+        addMessage(ev.message);
+      }
     });
     on("note", function (ev) {
       if (ev.ticket_id === id && ev.note && current) {
@@ -579,6 +791,49 @@
     on("resync", reload);
     load();
     loadAgents();
+    loadCanned();
+  }
+
+  // ---- history ----
+
+  function initHistory() {
+    var form = $("history-form"), input = $("history-q");
+    input.value = new URLSearchParams(location.search).get("q") || "";
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var q = input.value.trim();
+      history.replaceState(null, "", location.pathname + (q ? "?q=" + encodeURIComponent(q) : ""));
+      loadHistory(q);
+    });
+    on("ticket", debounce(function () { loadHistory(input.value.trim()); }, 1000));
+    loadHistory(input.value.trim());
+  }
+
+  function loadHistory(q) {
+    request("GET", "/history" + (q ? "?q=" + encodeURIComponent(q) : "")).then(function (d) {
+      setSkew(d.now);
+      var body = $("history");
+      clear(body);
+      d.tickets.forEach(function (t) {
+        var link = el("a", null, "#" + t.id);
+        link.href = prefix + "/tickets/" + t.id;
+        var tr = el("tr");
+        [
+          cell("Ticket", null, [prioView(t.priority), " ", link]),
+          cell("Ended", null, el("time", null, fmtTime(t.closed))),
+          cell("Channel", null, t.address.channel + (t.lang ? " · " + t.lang : "")),
+          cell("Reason", "reason", t.reason),
+          cell("How it ended", null, statusText(t)),
+          cell("Agent", null, t.owner || "–"),
+          cell("Customer", "said", el("span", "latest", t.latest ? "“" + t.latest + "”" : ""))
+        ].forEach(function (td) { tr.appendChild(td); });
+        body.appendChild(tr);
+      });
+      $("history-count").textContent = "(" + d.tickets.length + ")";
+      $("history-empty").hidden = d.tickets.length > 0;
+      $("history-note").textContent = "Searched the latest " + d.scanned + " closed conversations" +
+        (q ? " for every word of “" + q + "” in the ticket (number, channel, reason, agent, date) or what the customer wrote." : ".");
+    }).catch(failed);
   }
 
   // ---- dashboard ----

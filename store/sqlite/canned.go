@@ -1,0 +1,65 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/calmbot/calmbot/handoff"
+)
+
+// The desk's canned replies (migration 0008).
+const (
+	sqlCanned     = `SELECT id, team, title, lang, text, author, updated FROM canned_replies ORDER BY team, title, lang`
+	sqlSaveCanned = `INSERT INTO canned_replies (team, title, lang, text, author, updated) VALUES (?, ?, ?, ?, ?, ?)
+	ON CONFLICT (team, title, lang) DO UPDATE SET text = excluded.text, author = excluded.author, updated = excluded.updated`
+	sqlDeleteCanned = `DELETE FROM canned_replies WHERE id = ?`
+)
+
+// CannedReplies returns every canned reply, by team, title and language.
+func (s *Store) CannedReplies(ctx context.Context) ([]handoff.Canned, error) {
+	rows, err := s.rdb.QueryContext(ctx, sqlCanned)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: canned replies: %w", err)
+	}
+	defer rows.Close()
+	var out []handoff.Canned
+	for rows.Next() {
+		var (
+			c       handoff.Canned
+			updated *int64
+		)
+		if err := rows.Scan(&c.ID, &c.Team, &c.Title, &c.Lang, &c.Text, &c.Author, &updated); err != nil {
+			return nil, fmt.Errorf("sqlite: canned replies: %w", err)
+		}
+		if updated != nil {
+			c.Updated = time.Unix(0, *updated).UTC()
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: canned replies: %w", err)
+	}
+	return out, nil
+}
+
+// SaveCanned stores a canned reply, replacing the text of the one with the
+// same team, title and language.
+func (s *Store) SaveCanned(ctx context.Context, c handoff.Canned) error {
+	if _, err := s.execute(ctx, execStmt{sqlSaveCanned, []any{c.Team, c.Title, c.Lang, c.Text, c.Author, nanos(c.Updated)}}); err != nil {
+		return fmt.Errorf("sqlite: save canned reply %q: %w", c.Title, err)
+	}
+	return nil
+}
+
+// DeleteCanned deletes canned reply id, or fails with handoff.ErrNotFound.
+func (s *Store) DeleteCanned(ctx context.Context, id int64) error {
+	res, err := s.execute(ctx, execStmt{sqlDeleteCanned, []any{id}})
+	if err != nil {
+		return fmt.Errorf("sqlite: delete canned reply %d: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("sqlite: delete canned reply %d: %w", id, handoff.ErrNotFound)
+	}
+	return nil
+}
