@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -912,6 +913,8 @@ func TestAssets(t *testing.T) {
 		{"", "/", 200, "text/html; charset=utf-8"},
 		{"", "/assets/chat.js", 200, "text/javascript; charset=utf-8"},
 		{"", "/assets/chat.css", 200, "text/css; charset=utf-8"},
+		{"", "/launcher.js", 200, "text/javascript; charset=utf-8"},
+		{"/chat", "/chat/launcher.js", 200, "text/javascript; charset=utf-8"},
 		{"", "/assets/nope.js", 404, ""},
 		{"", "/index.html", 404, ""},
 		{"/chat", "/chat/", 200, "text/html; charset=utf-8"},
@@ -942,8 +945,14 @@ func TestAssets(t *testing.T) {
 				t.Errorf("headers %v", res.Header)
 			}
 			body := string(b)
+			code := body
+			if strings.HasSuffix(tt.path, "launcher.js") {
+				// Its comments show the script tag; SVG needs its namespace.
+				code = strings.ReplaceAll(code, `"http://www.w3.org/2000/svg"`, "")
+				code = regexp.MustCompile(`(?m)^//.*$`).ReplaceAllString(code, "")
+			}
 			for _, external := range []string{"http://", "https://", "//cdn", "@import"} {
-				if strings.Contains(body, external) {
+				if strings.Contains(code, external) {
 					t.Errorf("%s refers to %q", tt.path, external)
 				}
 			}
@@ -965,9 +974,14 @@ func TestAssets(t *testing.T) {
 						t.Errorf("chat.js uses %s", bad)
 					}
 				}
-				for _, need := range []string{"textContent", "navigator.language", "localStorage", "EventSource", "api/conversations"} {
-					if !strings.Contains(body, need) {
-						t.Errorf("chat.js lacks %s", need)
+				need := []string{"textContent", "navigator.language", "localStorage", "EventSource", "api/conversations"}
+				if strings.HasSuffix(tt.path, "launcher.js") {
+					// The chat beside the script, in a frame, with a bubble that says what it opens.
+					need = []string{`new URL("./", me.src)`, `createElement("iframe")`, "aria-expanded", "aria-label"}
+				}
+				for _, n := range need {
+					if !strings.Contains(body, n) {
+						t.Errorf("%s lacks %s", tt.path, n)
 					}
 				}
 			}
@@ -1128,5 +1142,38 @@ func TestTranscriptGreeting(t *testing.T) {
 				t.Errorf("reply_within_seconds %d, want 60 (service.first_response.normal)", g.Within)
 			}
 		})
+	}
+}
+
+// TestMessageStatus: the bot's and agents' messages carry the status they
+// left the conversation in, so a page shows when an agent left and the
+// assistant took over again, also in a transcript loaded later.
+func TestMessageStatus(t *testing.T) {
+	e := newEnv(t)
+	c := e.create(`{"lang": "en"}`)
+	if code, _ := e.post(c, "?wait=1", "m1", "I want to talk to a human"); code != http.StatusOK {
+		t.Fatalf("post: %d", code)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := e.h.Engine.Post(ctx, addr(c), "agent:ada", "Hi, Ada here."); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.h.Engine.Release(ctx, addr(c), "", ""); err != nil {
+		t.Fatal(err)
+	}
+	_, b := e.do("GET", "/api/conversations/"+c.ID+"/transcript", c.Token, "")
+	var got []string
+	for _, m := range decode[struct {
+		Messages []struct {
+			From   string `json:"from"`
+			Status string `json:"status"`
+		} `json:"messages"`
+	}](t, b).Messages {
+		got = append(got, m.From+":"+m.Status)
+	}
+	want := []string{"customer:", "bot:human", "agent:human", "bot:bot"}
+	if !slices.Equal(got, want) {
+		t.Errorf("messages %v, want %v", got, want)
 	}
 }

@@ -34,13 +34,17 @@ type message struct {
 	// Choice is the option id a customer's button press chose.
 	Choice  string       `json:"choice,omitempty"`
 	Choices []bot.Choice `json:"choices,omitempty"`
-	At      time.Time    `json:"at"`
+	// Status is the conversation's status once the bot's or an agent's
+	// message was written ("" when unknown): a page tells from it that an
+	// agent left and the assistant took over again.
+	Status string    `json:"status,omitempty"`
+	At     time.Time `json:"at"`
 }
 
 // replyMessage is toMessage for a reply the adapter was sent: the same
 // message, with the same at, as its transcript entry.
 func replyMessage(r bot.Reply) message {
-	m := message{Seq: r.Seq, From: "bot", Author: r.Author, Text: r.Text, Choices: r.Choices, At: r.At.UTC()}
+	m := message{Seq: r.Seq, From: "bot", Author: r.Author, Text: r.Text, Choices: r.Choices, Status: string(r.Status), At: r.At.UTC()}
 	if r.Author != "" {
 		m.From = "agent"
 	}
@@ -53,9 +57,9 @@ func toMessage(e bot.Entry) message {
 	case e.Direction == bot.Inbound:
 		m.From, m.ID = "customer", e.PlatformID
 	case e.Author == "":
-		m.From = "bot"
+		m.From, m.Status = "bot", string(e.Status)
 	default:
-		m.From = "agent"
+		m.From, m.Status = "agent", string(e.Status)
 	}
 	return m
 }
