@@ -33,9 +33,9 @@ var apiPackages = []struct{ dir, prefix string }{
 
 // openAPI is what the test reads of the description.
 type openAPI struct {
-	OpenAPI    string                                  `yaml:"openapi"`
+	OpenAPI    string                                 `yaml:"openapi"`
 	Paths      map[string]map[string]openAPIOperation `yaml:"paths"`
-	Components map[string]map[string]any               `yaml:"components"`
+	Components map[string]map[string]any              `yaml:"components"`
 }
 
 type openAPIOperation struct {
