@@ -104,6 +104,17 @@ func TestBrowserEmbed(t *testing.T) {
 	it.shot("greeting")
 	it.checkProblems()
 
+	// The German chat page on a desktop: Sie, as the German bot says.
+	de := newTab(t, browser, "chat-de-desktop", 1280, 800, sh)
+	de.do("open the chat", chromedp.Navigate(base+"/?lang=de"))
+	de.waitFor("the chat to connect", `document.getElementById("connection").getAttribute("data-state") === "online"`)
+	de.waitText("#messages .greeting .text", "Guten Tag")
+	if ui := eval[string](de, `document.body.innerText + "\n" + document.getElementById("text").placeholder`); !strings.Contains(ui, "Ihre Nachricht") || !strings.Contains(ui, "Sie können jederzeit nach einem Menschen fragen") || regexp.MustCompile(`\b(du|dein|deine|dir|dich)\b`).MatchString(ui) {
+		t.Errorf("the German chat is not in the Sie register:\n%s", ui)
+	}
+	de.shot("greeting")
+	de.checkProblems()
+
 	// A shop the server does not name may not show the chat.
 	other := newTab(t, browser, "stranger", 1280, 800, sh)
 	other.do("open the other shop", chromedp.Navigate(stranger.URL+"/"))
