@@ -737,7 +737,7 @@ func (e *Engine) commitTurn(ctx context.Context, c *conv, s *session, t *Turn) (
 	for i := range s.replies {
 		r := &s.replies[i]
 		snap.Seq++
-		r.Seq, r.Answers, r.Status = snap.Seq, answers, snap.Status
+		r.Seq, r.Answers, r.Status, r.At = snap.Seq, answers, snap.Status, s.now
 		t.Outbound[i] = Entry{Seq: r.Seq, Direction: Outbound, Author: s.author, Text: r.Text, At: s.now, Flow: r.Flow, State: r.State,
 			Choices: r.Choices, Lang: r.Lang, Answers: r.Answers, Status: r.Status}
 	}

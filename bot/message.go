@@ -72,6 +72,9 @@ type Reply struct {
 	Answers []string `json:"answers,omitempty"`
 	// Status is the conversation's status after the turn that made the reply.
 	Status Status `json:"status,omitempty"`
+	// At is when the reply was written, as its transcript entry says; zero
+	// when unknown (a reply resent from the outbox after a restart).
+	At time.Time `json:"at,omitzero"`
 	// OutboxID identifies the reply in the store's outbox; 0 before it is committed.
 	OutboxID int64 `json:"-"`
 }

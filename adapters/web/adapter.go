@@ -279,6 +279,8 @@ func (a *Adapter) mux() *http.ServeMux {
 	m.HandleFunc("GET "+p+"/{$}", a.serveAsset("index.html"))
 	m.HandleFunc("GET "+p+"/assets/chat.js", a.serveAsset("chat.js"))
 	m.HandleFunc("GET "+p+"/assets/chat.css", a.serveAsset("chat.css"))
+	// The launcher a shop embeds on its own pages (see docs/http-api.md).
+	m.HandleFunc("GET "+p+"/launcher.js", a.serveAsset("launcher.js"))
 	m.HandleFunc("POST "+p+"/api/conversations", a.create)
 	m.HandleFunc("POST "+p+"/api/conversations/{id}/messages", a.authed(a.post, false))
 	m.HandleFunc("GET "+p+"/api/conversations/{id}/events", a.authed(a.events, true))

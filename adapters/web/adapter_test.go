@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -692,8 +693,9 @@ func TestEvents(t *testing.T) {
 		}
 		handoff = append(handoff, ev.event)
 	}
-	// Before it: the bot's status, the customer's message and the bot's handoff reply.
-	if want := []string{"status", "message", "reply"}; !slices.Equal(handoff, want) {
+	// Before it: the customer's message and the bot's handoff reply (the
+	// bot's status came on connect).
+	if want := []string{"message", "reply"}; !slices.Equal(handoff, want) {
 		t.Errorf("events before the handoff status %v, want %v", handoff, want)
 	}
 	// An agent's message reaches the stream, with its author.
@@ -715,7 +717,7 @@ func TestEventsTyping(t *testing.T) {
 	if code, _ := e.post(c, "", "m1", "my parcel hasn't arrived"); code != http.StatusAccepted {
 		t.Fatalf("post: %d", code)
 	}
-	want := []string{"message", "status", "typing"}
+	want := []string{"status", "message", "typing"}
 	for i := 0; i < len(want); i++ {
 		ev := s.next()
 		if ev.event != want[i] {
@@ -917,6 +919,8 @@ func TestAssets(t *testing.T) {
 		{"", "/", 200, "text/html; charset=utf-8"},
 		{"", "/assets/chat.js", 200, "text/javascript; charset=utf-8"},
 		{"", "/assets/chat.css", 200, "text/css; charset=utf-8"},
+		{"", "/launcher.js", 200, "text/javascript; charset=utf-8"},
+		{"/chat", "/chat/launcher.js", 200, "text/javascript; charset=utf-8"},
 		{"", "/assets/nope.js", 404, ""},
 		{"", "/index.html", 404, ""},
 		{"/chat", "/chat/", 200, "text/html; charset=utf-8"},
@@ -947,8 +951,14 @@ func TestAssets(t *testing.T) {
 				t.Errorf("headers %v", res.Header)
 			}
 			body := string(b)
+			code := body
+			if strings.HasSuffix(tt.path, "launcher.js") {
+				// Its comments show the script tag; SVG needs its namespace.
+				code = strings.ReplaceAll(code, `"http://www.w3.org/2000/svg"`, "")
+				code = regexp.MustCompile(`(?m)^//.*$`).ReplaceAllString(code, "")
+			}
 			for _, external := range []string{"http://", "https://", "//cdn", "@import"} {
-				if strings.Contains(body, external) {
+				if strings.Contains(code, external) {
 					t.Errorf("%s refers to %q", tt.path, external)
 				}
 			}
@@ -970,9 +980,14 @@ func TestAssets(t *testing.T) {
 						t.Errorf("chat.js uses %s", bad)
 					}
 				}
-				for _, need := range []string{"textContent", "navigator.language", "localStorage", "EventSource", "api/conversations"} {
-					if !strings.Contains(body, need) {
-						t.Errorf("chat.js lacks %s", need)
+				need := []string{"textContent", "navigator.language", "localStorage", "EventSource", "api/conversations"}
+				if strings.HasSuffix(tt.path, "launcher.js") {
+					// The chat beside the script, in a frame, with a bubble that says what it opens.
+					need = []string{`new URL("./", me.src)`, `createElement("iframe")`, "aria-expanded", "aria-label"}
+				}
+				for _, n := range need {
+					if !strings.Contains(body, n) {
+						t.Errorf("%s lacks %s", tt.path, n)
 					}
 				}
 			}
@@ -1041,4 +1056,130 @@ func BenchmarkPostWait(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// TestEventsStatusOnConnect: a stream opened before the first message
+// starts with the bot's status, as docs/http-api.md says, and does not
+// repeat it once the first message is stored.
+func TestEventsStatusOnConnect(t *testing.T) {
+	e := newEnv(t)
+	c := e.create(`{"lang": "en"}`)
+	s := e.open(c, "").read()
+	if ev := s.next(); ev.event != "status" || ev.data != `{"status":"bot"}` {
+		t.Fatalf("first event %+v, want the status bot", ev)
+	}
+	if code, _ := e.post(c, "", "m1", "my parcel hasn't arrived"); code != http.StatusAccepted {
+		t.Fatalf("post: %d", code)
+	}
+	for seen := 0; seen < 2; {
+		ev := s.next()
+		if ev.event == "status" {
+			t.Errorf("status sent again: %s", ev.data)
+		}
+		if ev.event == "message" || ev.event == "reply" {
+			seen++
+		}
+	}
+}
+
+// TestPostWaitSameAt: wait mode gives each reply the at of its transcript
+// entry (it gave the time the wait ended).
+func TestPostWaitSameAt(t *testing.T) {
+	e := newEnv(t)
+	c := e.create(`{"lang": "en"}`)
+	res, b := e.do("POST", "/api/conversations/"+c.ID+"/messages?wait=1", c.Token, `{"text": "my parcel hasn't arrived", "id": "m1"}`)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("post: %d %s", res.StatusCode, b)
+	}
+	type at struct {
+		Seq int64  `json:"seq"`
+		At  string `json:"at"`
+	}
+	waited := decode[struct {
+		Replies []at `json:"replies"`
+	}](t, b)
+	if len(waited.Replies) == 0 {
+		t.Fatalf("no replies: %s", b)
+	}
+	_, tb := e.do("GET", "/api/conversations/"+c.ID+"/transcript", c.Token, "")
+	stored := map[int64]string{}
+	for _, m := range decode[struct {
+		Messages []at `json:"messages"`
+	}](t, tb).Messages {
+		stored[m.Seq] = m.At
+	}
+	for _, r := range waited.Replies {
+		if r.At != stored[r.Seq] {
+			t.Errorf("reply %d: wait mode at %s, transcript at %s", r.Seq, r.At, stored[r.Seq])
+		}
+	}
+}
+
+// TestTranscriptGreeting: the transcript carries the flows' welcome in the
+// conversation's language and how soon a person answers.
+func TestTranscriptGreeting(t *testing.T) {
+	e := newEnv(t)
+	f := e.h.Engine.Flows()
+	tests := []struct {
+		create, lang string
+	}{
+		{`{"lang": "it-IT"}`, "it"},
+		{`{"lang": "de"}`, "de"},
+		{`{"lang": "fi"}`, "fi"},
+		{`{"lang": "pt-BR"}`, "en"}, // not in the flows: the default language
+		{``, "en"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.create, func(t *testing.T) {
+			c := e.create(tt.create)
+			_, b := e.do("GET", "/api/conversations/"+c.ID+"/transcript", c.Token, "")
+			g := decode[struct {
+				Greeting struct {
+					Lang   string `json:"lang"`
+					Text   string `json:"text"`
+					Within int    `json:"reply_within_seconds"`
+				} `json:"greeting"`
+			}](t, b).Greeting
+			want, _ := f.Texts.Welcome.Get(tt.lang, web.Channel)
+			if g.Lang != tt.lang || g.Text != want || want == "" {
+				t.Errorf("greeting %+v, want %s %q", g, tt.lang, want)
+			}
+			if g.Within != 60 {
+				t.Errorf("reply_within_seconds %d, want 60 (service.first_response.normal)", g.Within)
+			}
+		})
+	}
+}
+
+// TestMessageStatus: the bot's and agents' messages carry the status they
+// left the conversation in, so a page shows when an agent left and the
+// assistant took over again, also in a transcript loaded later.
+func TestMessageStatus(t *testing.T) {
+	e := newEnv(t)
+	c := e.create(`{"lang": "en"}`)
+	if code, _ := e.post(c, "?wait=1", "m1", "I want to talk to a human"); code != http.StatusOK {
+		t.Fatalf("post: %d", code)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := e.h.Engine.Post(ctx, addr(c), "agent:ada", "Hi, Ada here."); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.h.Engine.Release(ctx, addr(c), "", ""); err != nil {
+		t.Fatal(err)
+	}
+	_, b := e.do("GET", "/api/conversations/"+c.ID+"/transcript", c.Token, "")
+	var got []string
+	for _, m := range decode[struct {
+		Messages []struct {
+			From   string `json:"from"`
+			Status string `json:"status"`
+		} `json:"messages"`
+	}](t, b).Messages {
+		got = append(got, m.From+":"+m.Status)
+	}
+	want := []string{"customer:", "bot:human", "agent:human", "bot:bot"}
+	if !slices.Equal(got, want) {
+		t.Errorf("messages %v, want %v", got, want)
+	}
 }

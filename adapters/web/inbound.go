@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -190,10 +191,11 @@ func (a *Adapter) await(ctx context.Context, c conversation, msgID string, s *su
 			return res
 		}
 		// The usual case: the replies to this message came through Send.
-		if got := a.hub.answers(s, msgID); len(got) > 0 {
-			now := time.Now()
+		// A reply without its time (resent from the outbox) is read from
+		// the transcript below, so at is always the stored one.
+		if got := a.hub.answers(s, msgID); len(got) > 0 && !slices.ContainsFunc(got, func(r bot.Reply) bool { return r.At.IsZero() }) {
 			for _, r := range got {
-				replies = append(replies, a.replyMessage(r, now))
+				replies = append(replies, a.replyMessage(r))
 			}
 			complete = true
 			res.Status = string(got[len(got)-1].Status)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/flows"
 	"github.com/calmbot/calmbot/webserve"
 )
 
@@ -36,12 +37,17 @@ type message struct {
 	// Choice is the option id a customer's button press chose.
 	Choice  string       `json:"choice,omitempty"`
 	Choices []bot.Choice `json:"choices,omitempty"`
-	At      time.Time    `json:"at"`
+	// Status is the conversation's status once the bot's or an agent's
+	// message was written ("" when unknown): a page tells from it that an
+	// agent left and the assistant took over again.
+	Status string    `json:"status,omitempty"`
+	At     time.Time `json:"at"`
 }
 
-// replyMessage is toMessage for a reply the adapter was sent.
-func (a *Adapter) replyMessage(r bot.Reply, at time.Time) message {
-	m := message{Seq: r.Seq, From: "bot", Author: r.Author, Text: r.Text, Choices: r.Choices, At: at}
+// replyMessage is toMessage for a reply the adapter was sent: the same
+// message, with the same at, as its transcript entry.
+func (a *Adapter) replyMessage(r bot.Reply) message {
+	m := message{Seq: r.Seq, From: "bot", Author: r.Author, Text: r.Text, Choices: r.Choices, Status: string(r.Status), At: r.At.UTC()}
 	if r.Author != "" {
 		m.From, m.Name = "agent", a.agentName(r.Author)
 	}
@@ -61,14 +67,14 @@ func (a *Adapter) agentName(author string) string {
 func handoffAgentOf(author string) (string, bool) { return strings.CutPrefix(author, "agent:") }
 
 func (a *Adapter) toMessage(e bot.Entry) message {
-	m := message{Seq: e.Seq, Author: e.Author, Text: e.Text, Choice: e.Choice, Choices: e.Choices, At: e.At}
+	m := message{Seq: e.Seq, Author: e.Author, Text: e.Text, Choice: e.Choice, Choices: e.Choices, At: e.At.UTC()}
 	switch {
 	case e.Direction == bot.Inbound:
 		m.From, m.ID = "customer", e.PlatformID
 	case e.Author == "":
-		m.From = "bot"
+		m.From, m.Status = "bot", string(e.Status)
 	default:
-		m.From, m.Name = "agent", a.agentName(e.Author)
+		m.From, m.Name, m.Status = "agent", a.agentName(e.Author), string(e.Status)
 	}
 	return m
 }
@@ -80,6 +86,53 @@ type transcriptResponse struct {
 	// before the first message.
 	Status   string    `json:"status,omitempty"`
 	Messages []message `json:"messages"`
+	// Greeting is what the page shows when the chat opens; nil when the
+	// engine has no flows to take it from.
+	Greeting *greeting `json:"greeting,omitempty"`
+}
+
+// greeting is the flows' welcome in the conversation's language and the
+// time a person from the team is expected to answer in.
+type greeting struct {
+	Lang string `json:"lang"`
+	Text string `json:"text"`
+	// ReplyWithinSeconds is the first-response target of a normal-priority
+	// handoff: how soon a person answers once the customer asks for one.
+	ReplyWithinSeconds int `json:"reply_within_seconds"`
+}
+
+// flowSource is an optional capability of an Engine: the flows it runs
+// (*bot.Engine has it), for the greeting.
+type flowSource interface {
+	Flows() *flows.File
+}
+
+// defaultReplyWithin is the first-response target when the flows set none
+// (the handoff package's default).
+const defaultReplyWithin = 60 * time.Second
+
+// greetingFor returns the greeting in lang (the conversation's, or the
+// locale it was created with), or nil.
+func (a *Adapter) greetingFor(lang string) *greeting {
+	fs, ok := a.engine.(flowSource)
+	if !ok {
+		return nil
+	}
+	f := fs.Flows()
+	if f == nil {
+		return nil
+	}
+	lang = f.Language(lang)
+	text, ok := f.Texts.Welcome.Get(lang, Channel)
+	if !ok {
+		lang = f.DefaultLanguage
+		text, _ = f.Texts.Welcome.Get(lang, Channel)
+	}
+	within := defaultReplyWithin
+	if d := time.Duration(f.Service.FirstResponse[flows.DefaultPriority]); d > 0 {
+		within = d
+	}
+	return &greeting{Lang: lang, Text: text, ReplyWithinSeconds: int((within + time.Second - 1) / time.Second)}
 }
 
 // Send implements bot.Sender: it wakes the conversation's event streams,
@@ -107,11 +160,16 @@ func (a *Adapter) transcript(w http.ResponseWriter, r *http.Request, c conversat
 	for i, e := range tr {
 		res.Messages[i] = a.toMessage(e)
 	}
+	lang := c.lang
 	if a.state != nil && len(tr) > 0 {
 		if snap, err := a.state.Conversation(r.Context(), c.addr); err == nil {
 			res.Status = string(snap.Status)
+			if snap.Lang != "" {
+				lang = snap.Lang
+			}
 		}
 	}
+	res.Greeting = a.greetingFor(lang)
 	writeJSON(w, http.StatusOK, res)
 }
 
@@ -237,6 +295,14 @@ func (a *Adapter) push(ctx context.Context, c conversation, st *stream) error {
 		st.last, st.lastIn = e.Seq, e.Direction == bot.Inbound
 	}
 	st.fresh = false
+	if snap == nil && a.state != nil && st.status == "" {
+		// Before the first message the conversation is the bot's: a client
+		// learns it on connect as it would for a stored one.
+		st.status = string(bot.StatusBot)
+		if err := st.Event("", "status", map[string]string{"status": st.status}); err != nil {
+			return err
+		}
+	}
 	if snap != nil {
 		if s := string(snap.Status); s != st.status {
 			st.status = s

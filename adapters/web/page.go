@@ -13,7 +13,7 @@ const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 
 // loadAssets reads the embedded page files.
 func loadAssets() map[string]webserve.Asset {
 	files := map[string]webserve.Asset{}
-	for _, name := range []string{"index.html", "chat.js", "chat.css"} {
+	for _, name := range []string{"index.html", "chat.js", "chat.css", "launcher.js"} {
 		f, err := webserve.LoadAsset(assets, "assets/"+name)
 		if err != nil {
 			panic("web: embedded asset missing: " + name) // a build mistake

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
@@ -255,6 +258,12 @@ func TestBrowser(t *testing.T) {
 	// The customer gets angry and confirms what the bot understood.
 	customer.do("open the chat", chromedp.Navigate(base+"/"))
 	customer.waitFor("the chat to connect", `document.getElementById("connection").getAttribute("data-state") === "online"`)
+	// The chat opens with the flows' welcome, says who answers and how
+	// soon a person does.
+	customer.waitText("#messages .greeting .text", "Hello, and thank you for reaching out!")
+	customer.waitText("#messages .greeting .about", "You are chatting with our virtual assistant.")
+	customer.waitText("#messages .greeting .about", "usually replies within a minute")
+	customer.shot("greeting")
 	say := func(text string) {
 		t.Helper()
 		customer.do("write "+text, chromedp.SendKeys(chromedp.ID("text"), text), chromedp.Click(chromedp.ID("send")))
@@ -264,6 +273,9 @@ func TestBrowser(t *testing.T) {
 	customer.do("write the first message", chromedp.SendKeys(chromedp.ID("text"), "my parcel still hasn't arrived, this is ridiculous\r"))
 	customer.waitText("#messages .msg-customer .text", "my parcel still hasn't arrived")
 	customer.waitText("#messages .msg-bot .text", "Just to be sure")
+	if who := eval[string](customer, `document.querySelector("#messages .msg-bot:not(.greeting) .who").textContent`); who != "Virtual assistant" {
+		t.Errorf("the bot's message is signed %q, want Virtual assistant", who)
+	}
 	say("yes")
 	customer.waitFor("the options as buttons", `document.querySelectorAll("#messages button.choice").length >= 3`)
 	customer.waitFor("the newest message in view", lastInView)
@@ -399,8 +411,13 @@ func TestBrowser(t *testing.T) {
 	agent.shot("ticket")
 	customer.waitText("#messages .msg-agent .text", reply)
 	who := eval[string](customer, `document.querySelector("#messages .msg-agent .who").textContent`)
-	if !strings.Contains(who, "Customer service · Ada Lovelace") || strings.Contains(who, "admin") {
-		t.Errorf("the agent's message is signed %q, want a person by the name they gave (Customer service · Ada Lovelace)", who)
+	if who != "Ada Lovelace · our team" {
+		t.Errorf("the agent's message is signed %q, want a person by the name they gave (Ada Lovelace · our team)", who)
+	}
+	// A system line says the person joined, just before their first message.
+	customer.waitText("#messages .system", "Ada Lovelace from our team has joined the chat.")
+	if before := eval[string](customer, `document.querySelector("#messages .msg-agent").previousElementSibling.textContent`); before != "Ada Lovelace from our team has joined the chat." {
+		t.Errorf("before the agent's first message: %q, want the line that they joined", before)
 	}
 	agent.waitText("#transcript .msg-agent .who", "Ada Lovelace")
 	customer.waitFor("the agent's reply in view", lastInView)
@@ -415,11 +432,28 @@ func TestBrowser(t *testing.T) {
 	)
 	agent.waitFor("the ticket to leave the agent", `document.getElementById("status").getAttribute("data-status") !== "assigned"`)
 
-	// The bot asks its close question; "no" ends the conversation.
+	// The bot asks its close question, after the lines that the person left
+	// and the assistant is back.
 	customer.waitText("#messages .msg-bot .text", "anything else")
+	customer.waitText("#messages .system", "Ada Lovelace has left the chat.")
+	customer.waitText("#messages .system", "The virtual assistant is helping you again.")
 	customer.waitFor("the notice to go", `document.getElementById("notice").hidden`)
-	say("no")
+	customer.shot("assistant-back")
+
+	// Offline, the customer's "no" waits in the page, labelled; back online
+	// it is sent (once: its id makes a second post harmless) and ends the
+	// conversation.
+	customer.network(false)
+	customer.waitFor("the page to know it is offline", `navigator.onLine === false`)
+	customer.do("write offline", chromedp.SendKeys(chromedp.ID("text"), "no"), chromedp.Click(chromedp.ID("send")))
+	customer.waitText("#messages .msg-customer.queued .state", "Not sent yet")
+	customer.shot("offline-queued")
+	customer.network(true)
+	customer.waitFor("the queued message to be sent", `!document.querySelector("#messages .msg-customer.queued, #messages .msg-customer .state")`)
 	customer.waitText("#messages .msg-bot .text", "It was a pleasure to help")
+	if n := storedTimes(t, base, customer, "no"); n != 1 {
+		t.Errorf("the message written offline is stored %d times, want once", n)
+	}
 	// A person helped: the customer is asked once for a rating, with the
 	// scores 1 to 5 as buttons.
 	customer.waitText("#messages .msg-bot .text", "how would you rate the help")
@@ -507,6 +541,52 @@ func TestBrowser(t *testing.T) {
 
 // emoji matches pictographs (the faces the mood marks used to be).
 var emoji = regexp.MustCompile(`[\x{1F300}-\x{1FAFF}\x{2600}-\x{27BF}]`)
+
+// network turns the tab's network on or off (requests fail, and
+// navigator.onLine and the online/offline events follow).
+func (tb *tab) network(on bool) {
+	tb.t.Helper()
+	if _, err := chromedp.Call(tb.ctx, network.Enable, network.EnableParams{}); err != nil {
+		tb.fail("network.enable: %v", err)
+	}
+	cond := &network.Conditions{Offline: !on, DownloadThroughput: -1, UploadThroughput: -1}
+	if _, err := chromedp.Call(tb.ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{MatchedNetworkConditions: []*network.Conditions{cond}}); err != nil {
+		tb.fail("emulate the network: %v", err)
+	}
+	if _, err := chromedp.Call(tb.ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: !on, DownloadThroughput: -1, UploadThroughput: -1}); err != nil {
+		tb.fail("override the network state: %v", err)
+	}
+}
+
+// storedTimes counts the customer messages with text in the transcript of
+// the conversation the chat in tb keeps in localStorage.
+func storedTimes(t *testing.T, base string, tb *tab, text string) int {
+	t.Helper()
+	var conv struct{ ID, Token string }
+	if err := json.Unmarshal([]byte(eval[string](tb, `localStorage.getItem("calmbot.web.conversation")`)), &conv); err != nil {
+		t.Fatalf("the chat's stored conversation: %v", err)
+	}
+	req, _ := http.NewRequest("GET", base+"/api/conversations/"+conv.ID+"/transcript", nil)
+	req.Header.Set("Authorization", "Bearer "+conv.Token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var tr struct {
+		Messages []struct{ From, Text string }
+	}
+	if err := json.NewDecoder(res.Body).Decode(&tr); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, m := range tr.Messages {
+		if m.From == "customer" && m.Text == text {
+			n++
+		}
+	}
+	return n
+}
 
 // lastInView is a JavaScript expression: the chat's newest message is
 // scrolled into view, above the composer.

@@ -5,37 +5,60 @@
   "use strict";
 
   var STORE_KEY = "calmbot.web.conversation";
+  // The page speaks to the customer in the register its bot uses: formal
+  // Lei in Italian and Sie in German, as the flows do; sinä in Finnish.
+  // {name} is an agent's name, {wait} a duration from wait below.
   var UI = {
     en: {
       title: "Customer service", label: "Your message", placeholder: "Type your message…", send: "Send",
       connecting: "Connecting…", reconnecting: "Connection lost. Reconnecting…", online: "Online",
-      bot: "Assistant", agent: "Customer service", you: "You", typing: "Writing…",
-      sending: "Sending…", failed: "Not sent. Select to try again.", retry: "Try again",
+      bot: "Virtual assistant", person: "{name} · our team", someone: "Our team", you: "You", typing: "Writing…",
+      about: "You are chatting with our virtual assistant. You can ask for a person at any time: someone from our team usually replies within {wait}.",
+      minute: "a minute", minutes: "{n} minutes",
+      joined: "{name} from our team has joined the chat.", left: "{name} has left the chat.",
+      back: "The virtual assistant is helping you again.",
+      sending: "Sending…", queued: "Not sent yet: it goes out as soon as the connection is back.",
+      failed: "Not sent.", retry: "Try again",
       human: "A person from our team will answer you here.",
       ended: "This conversation has ended. Write again any time."
     },
     it: {
-      title: "Servizio clienti", label: "Il tuo messaggio", placeholder: "Scrivi il tuo messaggio…", send: "Invia",
-      connecting: "Connessione…", reconnecting: "Connessione persa. Riconnessione…", online: "Online",
-      bot: "Assistente", agent: "Servizio clienti", you: "Tu", typing: "Sta scrivendo…",
-      sending: "Invio…", failed: "Non inviato. Seleziona per riprovare.", retry: "Riprova",
+      title: "Servizio clienti", label: "Il Suo messaggio", placeholder: "Scriva il Suo messaggio…", send: "Invia",
+      connecting: "Connessione in corso…", reconnecting: "Connessione persa. Nuovo tentativo in corso…", online: "Online",
+      bot: "Assistente virtuale", person: "{name} · il nostro team", someone: "Il nostro team", you: "Lei", typing: "Sta scrivendo…",
+      about: "Sta parlando con il nostro assistente virtuale. Se preferisce parlare con una persona, basta chiederlo: di solito qualcuno del nostro team risponde entro {wait}.",
+      minute: "un minuto", minutes: "{n} minuti",
+      joined: "{name} del nostro team partecipa ora alla chat.", left: "{name} ha lasciato la chat.",
+      back: "L'assistente virtuale è di nuovo a Sua disposizione.",
+      sending: "Invio in corso…", queued: "Non ancora inviato: partirà appena la connessione sarà di nuovo disponibile.",
+      failed: "Non inviato.", retry: "Riprovi",
       human: "Una persona del nostro team Le risponderà qui.",
       ended: "La conversazione è terminata. Può scriverci di nuovo quando vuole."
     },
     de: {
-      title: "Kundenservice", label: "Ihre Nachricht", placeholder: "Nachricht schreiben…", send: "Senden",
+      title: "Kundenservice", label: "Ihre Nachricht", placeholder: "Ihre Nachricht…", send: "Senden",
       connecting: "Verbindung wird hergestellt…", reconnecting: "Verbindung unterbrochen. Neuer Versuch…", online: "Online",
-      bot: "Assistent", agent: "Kundenservice", you: "Sie", typing: "Schreibt…",
-      sending: "Wird gesendet…", failed: "Nicht gesendet. Zum Wiederholen auswählen.", retry: "Erneut versuchen",
+      bot: "Virtueller Assistent", person: "{name} · unser Team", someone: "Unser Team", you: "Sie", typing: "Schreibt…",
+      about: "Sie chatten mit unserem virtuellen Assistenten. Sie können jederzeit nach einem Menschen fragen: Jemand aus unserem Team antwortet in der Regel innerhalb von {wait}.",
+      minute: "einer Minute", minutes: "{n} Minuten",
+      joined: "{name} aus unserem Team ist jetzt im Chat.", left: "{name} hat den Chat verlassen.",
+      back: "Der virtuelle Assistent ist wieder für Sie da.",
+      sending: "Wird gesendet…", queued: "Noch nicht gesendet: Die Nachricht geht raus, sobald die Verbindung wieder steht.",
+      failed: "Nicht gesendet.", retry: "Erneut senden",
       human: "Eine Person aus unserem Team antwortet Ihnen hier.",
-      ended: "Das Gespräch ist beendet. Schreiben Sie uns jederzeit wieder."
+      ended: "Das Gespräch ist beendet. Schreiben Sie uns gern wieder."
     },
     fi: {
       title: "Asiakaspalvelu", label: "Viestisi", placeholder: "Kirjoita viesti…", send: "Lähetä",
       connecting: "Yhdistetään…", reconnecting: "Yhteys katkesi. Yhdistetään uudelleen…", online: "Paikalla",
-      bot: "Avustaja", agent: "Asiakaspalvelu", you: "Sinä", typing: "Kirjoittaa…",
-      sending: "Lähetetään…", failed: "Ei lähetetty. Valitse yrittääksesi uudelleen.", retry: "Yritä uudelleen",
-      human: "Tiimimme henkilö vastaa sinulle tässä.",
+      bot: "Virtuaaliavustaja", person: "{name} · tiimimme", someone: "Tiimimme", you: "Sinä", typing: "Kirjoittaa…",
+      about: "Keskustelet virtuaaliavustajamme kanssa. Voit milloin tahansa pyytää ihmistä: tiimimme jäsen vastaa yleensä {wait} kuluessa.",
+      minute: "minuutin", minutes: "{n} minuutin",
+      joined: "{name} tiimistämme liittyi keskusteluun.", left: "{name} poistui keskustelusta.",
+      back: "Virtuaaliavustaja auttaa sinua taas.",
+      sending: "Lähetetään…", queued: "Ei vielä lähetetty: viesti lähtee heti, kun yhteys palaa.",
+      failed: "Ei lähetetty.", retry: "Yritä uudelleen",
+      human: "Tiimimme jäsen vastaa sinulle tässä.",
       ended: "Keskustelu on päättynyt. Voit kirjoittaa uudelleen milloin vain."
     }
   };
@@ -48,8 +71,13 @@
   var lastSeq = 0;        // seq of the last transcript entry shown
   var own = {};           // client message id -> its element, until the server echoes it
   var events = null;      // the EventSource
-  var sending = Promise.resolve(); // posts go out one at a time, in order
+  // outbox holds the customer's messages not yet stored, oldest first
+  // ({msg, li, attempt}); pump posts them one at a time, in order. Each
+  // keeps its id, so posting it again after a lost answer stores it once.
+  var outbox = [];
+  var pumping = false;
   var restartDelay = 1000;
+  var agents = {};        // agents who wrote since the assistant last did
 
   document.addEventListener("DOMContentLoaded", init);
 
@@ -74,12 +102,28 @@
       }
     });
     el.text.addEventListener("input", grow);
+    window.addEventListener("online", function () {
+      if (events && events.readyState === EventSource.OPEN) {
+        connection("online");
+      }
+      pump();
+    });
+    window.addEventListener("offline", function () { connection("reconnecting"); });
+    if (window.parent !== window) {
+      // In the launcher's panel: Escape closes it (launcher.js listens).
+      document.addEventListener("keydown", function (e) {
+        if (e.key === "Escape") {
+          window.parent.postMessage("calmbot:close", "*");
+        }
+      });
+    }
     start();
   }
 
   // browserLanguage is the browser's language as a tag the server accepts.
+  // A page that embeds the chat can name the language with ?lang=.
   function browserLanguage() {
-    var l = (navigator.language || "").trim();
+    var l = (new URLSearchParams(location.search).get("lang") || navigator.language || "").trim();
     return /^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$/.test(l) && l.length <= 35 ? l : "";
   }
 
@@ -139,6 +183,7 @@
       if (res.status !== 200) {
         throw new Error("transcript: " + res.status);
       }
+      greet(res.body.greeting);
       res.body.messages.forEach(show);
       status(res.body.status || "bot");
       return true;
@@ -152,7 +197,10 @@
       events.close();
     }
     events = new EventSource(convURL("/events") + "?token=" + encodeURIComponent(conv.token) + "&after=" + lastSeq);
-    events.onopen = function () { connection("online"); };
+    events.onopen = function () {
+      connection("online");
+      pump(); // what was written while offline goes out now
+    };
     events.onerror = function () {
       if (events.readyState === EventSource.CLOSED) {
         // Refused for good (a wrong token, the server restarted with a new key): start over.
@@ -184,17 +232,88 @@
     }
     lastSeq = m.seq;
     if (m.from === "customer" && m.id && own[m.id]) {
-      own[m.id].classList.remove("pending", "failed");
+      mark(own[m.id], "");
       delete own[m.id];
       return;
     }
     render(m);
   }
 
+  // greet shows the flows' welcome at the top, with who answers and how
+  // soon a person does; it is not part of the transcript.
+  function greet(g) {
+    if (!g || !g.text || el.messages.querySelector(".greeting")) {
+      return;
+    }
+    var li = document.createElement("li");
+    li.className = "msg msg-bot greeting";
+    var who = document.createElement("span");
+    who.className = "who";
+    who.textContent = t.bot;
+    var p = document.createElement("p");
+    p.className = "text";
+    p.textContent = g.text;
+    var about = document.createElement("p");
+    about.className = "about";
+    about.textContent = t.about.replace("{wait}", wait(g.reply_within_seconds));
+    li.appendChild(who);
+    li.appendChild(p);
+    li.appendChild(about);
+    el.messages.insertBefore(li, el.messages.firstChild);
+  }
+
+  // wait says a number of seconds in whole minutes.
+  function wait(secs) {
+    var n = Math.max(1, Math.ceil((secs || 60) / 60));
+    return n === 1 ? t.minute : t.minutes.replace("{n}", String(n));
+  }
+
+  // system adds a line that says who is in the conversation.
+  function system(text) {
+    var li = document.createElement("li");
+    li.className = "system";
+    li.textContent = text;
+    keepEnd(function () { el.messages.appendChild(li); });
+  }
+
+  // people adds the lines before a transcript entry: an agent joins with
+  // their first message; when the assistant writes after them they have
+  // left, and it helps again once the conversation is the bot's.
+  function people(m) {
+    if (m.from === "agent") {
+      var name = agentName(m);
+      if (!agents[name]) {
+        agents[name] = true;
+        system(t.joined.replace("{name}", name));
+      }
+      return;
+    }
+    if (m.from !== "bot") {
+      return;
+    }
+    var names = Object.keys(agents);
+    if (!names.length) {
+      return;
+    }
+    names.forEach(function (n) { system(t.left.replace("{name}", n)); });
+    agents = {};
+    if (m.status === "bot") {
+      system(t.back);
+    }
+  }
+
+  function agentName(m) {
+    // The display name the agent chose, else their login.
+    return m.name || (m.author || "").replace(/^agent:/, "") || t.someone;
+  }
+
   function render(m) {
     // Options are answered by what follows them: once anything more is
     // said, also in a transcript shown again after a reload, they go stale.
     disableChoices();
+    if (m.seq) {
+      people(m);
+    }
     var li = document.createElement("li");
     li.className = "msg msg-" + (m.from === "customer" ? "customer" : m.from === "agent" ? "agent" : "bot");
     var who = document.createElement("span");
@@ -233,8 +352,7 @@
       return t.you;
     }
     if (m.from === "agent") {
-      var name = m.name || (m.author || "").replace(/^agent:/, "");
-      return name ? t.agent + " · " + name : t.agent;
+      return m.author ? t.person.replace("{name}", agentName(m)) : t.someone;
     }
     return t.bot;
   }
@@ -284,9 +402,10 @@
     el.text.focus();
   }
 
-  // send shows the message at once and posts it; a failed post can be
-  // tried again with the same id, which the server stores only once. A
-  // button press sends the option's id as the choice, its label as the text.
+  // send shows the message at once and queues it; a message that fails
+  // can be tried again with the same id, which the server stores only
+  // once. A button press sends the option's id as the choice, its label as
+  // the text.
   function send(text, choice) {
     if (!conv) {
       return;
@@ -294,47 +413,92 @@
     disableChoices();
     var id = newID();
     var li = render({ from: "customer", text: text });
-    li.classList.add("pending");
-    li.title = t.sending;
     own[id] = li;
     var msg = { text: text, id: id };
     if (choice) {
       msg.choice = choice;
     }
-    post(msg, li, 0);
+    mark(li, "pending");
+    outbox.push({ msg: msg, li: li, attempt: 0 });
+    pump();
   }
 
-  function post(msg, li, attempt) {
-    sending = sending.then(function () {
-      return api("POST", convURL("/messages"), msg, conv.token);
-    }).then(function (res) {
+  // pump posts the oldest message of the outbox, then the next. Offline,
+  // or when the server cannot be reached, the messages stay, labelled "not
+  // sent yet", until the connection is back (the browser's online event or
+  // the event stream reconnecting call pump again). A server error is
+  // tried a few times; a refusal is shown with a button to try again.
+  function pump() {
+    if (pumping || !outbox.length || !conv) {
+      return;
+    }
+    if (navigator.onLine === false) {
+      outbox.forEach(function (it) { mark(it.li, "queued"); });
+      return;
+    }
+    pumping = true;
+    var item = outbox[0];
+    api("POST", convURL("/messages"), item.msg, conv.token).then(function (res) {
       if (res.status === 202) {
-        li.classList.remove("pending");
-        li.removeAttribute("title");
+        outbox.shift();
+        if (own[item.msg.id]) {
+          mark(item.li, "");
+        }
+        pumping = false;
+        pump();
         return;
       }
-      if (res.status >= 500 && attempt < 5) {
-        retryLater(msg, li, attempt);
+      if (res.status >= 500 && item.attempt < 5) {
+        item.attempt++;
+        setTimeout(function () { pumping = false; pump(); }, 500 * Math.pow(2, item.attempt));
         return;
       }
-      failed(msg, li, res.body && res.body.error);
+      outbox.shift();
+      failed(item, res.body && res.body.error);
+      pumping = false;
+      pump();
     }, function () {
-      retryLater(msg, li, attempt);
+      outbox.forEach(function (it) { mark(it.li, "queued"); });
+      // The stream's reconnect calls pump; this covers a lost post on a
+      // stream that stayed up.
+      setTimeout(function () { pumping = false; pump(); }, 5000);
     });
   }
 
-  function retryLater(msg, li, attempt) {
-    if (attempt >= 5) {
-      failed(msg, li, null);
+  // mark shows a customer message's delivery: "pending" (dimmed, being
+  // sent), "queued" or "failed" (with a visible label), or "" (stored).
+  function mark(li, state, why) {
+    li.classList.remove("pending", "queued", "failed");
+    var label = li.querySelector(".state");
+    if (!state) {
+      li.removeAttribute("title");
+      if (label) {
+        label.remove();
+      }
       return;
     }
-    setTimeout(function () { post(msg, li, attempt + 1); }, 500 * Math.pow(2, attempt));
+    li.classList.add(state);
+    li.title = state === "pending" ? t.sending : why || t[state];
+    if (state === "pending") {
+      if (label) {
+        label.remove();
+      }
+      return;
+    }
+    var text = state === "failed" && why ? t.failed + " " + why : t[state];
+    keepEnd(function () {
+      if (!label) {
+        label = document.createElement("span");
+        label.className = "state";
+        li.appendChild(label);
+      }
+      label.textContent = text;
+    });
   }
 
-  function failed(msg, li, why) {
-    li.classList.remove("pending");
-    li.classList.add("failed");
-    li.title = why || t.failed;
+  function failed(item, why) {
+    var li = item.li;
+    mark(li, "failed", why);
     if (li.querySelector("button.retry")) {
       return;
     }
@@ -344,11 +508,12 @@
     b.textContent = t.retry;
     b.addEventListener("click", function () {
       b.remove();
-      li.classList.remove("failed");
-      li.classList.add("pending");
-      post(msg, li, 0);
+      mark(li, "pending");
+      item.attempt = 0;
+      outbox.push(item);
+      pump();
     });
-    li.appendChild(b);
+    keepEnd(function () { li.appendChild(b); });
   }
 
   function connection(state) {
