@@ -120,9 +120,9 @@ func Check(draft string, c Context) []Hint {
 		add(RuleBlame, m, blameAlternatives[lang])
 	}
 
-	timed := sentences(toks, timeWords[lang])
-	for _, m := range findAll(toks, promises[lang]) {
-		if !timed[toks[m.first].sentence] && !hasNumber(toks, toks[m.first].sentence) {
+	// The time frame may come in its own sentence ("Time frame: 2 days").
+	if len(findAll(toks, timeWords[lang])) == 0 && !hasNumber(toks) {
+		for _, m := range findAll(toks, promises[lang]) {
 			add(RulePromise, m, promiseAlternatives[lang])
 		}
 	}
@@ -161,10 +161,10 @@ func overlaps(m match, ms []match) bool {
 	return false
 }
 
-// hasNumber reports whether sentence holds a number (a date, "2 days").
-func hasNumber(toks []token, sentence int) bool {
+// hasNumber reports whether toks hold a number (a date, "2 days").
+func hasNumber(toks []token) bool {
 	for _, t := range toks {
-		if t.sentence == sentence && t.word[0] >= '0' && t.word[0] <= '9' {
+		if t.word[0] >= '0' && t.word[0] <= '9' {
 			return true
 		}
 	}
@@ -203,3 +203,17 @@ func alternativesFor(lang, found string) []string {
 	}
 	return nil
 }
+
+// Outcome is what an agent did with a hint.
+type Outcome string
+
+// The outcomes of a hint.
+const (
+	OutcomeShown     Outcome = "shown"     // the hint appeared on a draft
+	OutcomeActed     Outcome = "acted"     // the agent changed the wording and the hint went away
+	OutcomeDismissed Outcome = "dismissed" // the agent dismissed it
+	OutcomeIgnored   Outcome = "ignored"   // the draft was sent with the hint still on it
+)
+
+// Outcomes lists every outcome.
+var Outcomes = []Outcome{OutcomeShown, OutcomeActed, OutcomeDismissed, OutcomeIgnored}

@@ -166,12 +166,3 @@ func less(a, b match) bool {
 	}
 	return a.last > b.last
 }
-
-// sentences returns the sentence indexes of toks that hold a match of list.
-func sentences(toks []token, list []string) map[int]bool {
-	out := map[int]bool{}
-	for _, m := range findAll(toks, list) {
-		out[toks[m.first].sentence] = true
-	}
-	return out
-}

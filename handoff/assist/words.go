@@ -87,12 +87,12 @@ var promises = map[string][]string{
 		"wir stornieren", "ich storniere"},
 	"fi": {"korjaamme", "korjaan", "hoidamme", "hoidan", "palautamme", "selvitämme", "selvitän",
 		"lähetämme", "lähetän", "otamme yhteyttä", "otan yhteyttä", "palaamme asiaan", "palaan asiaan",
-		"hyvitämme", "hyvitän", "vaihdamme", "tarkistamme", "tarkistan", "ilmoitamme", "ilmoitan",
+		"hyvitämme", "hyvitän", "vaihdamme", "ilmoitamme", "ilmoitan",
 		"saat", "saatte", "peruutamme", "peruutan"},
 }
 
-// timeWords give a promise its time frame ("today", "within", "3 days");
-// a number in the sentence does too. "Soon" and "as soon as possible" do not.
+// timeWords give the promises of a draft their time frame ("today",
+// "within", "3 days"); a number does too. "Soon" and "as soon as possible" do not.
 var timeWords = map[string][]string{
 	"en": {"today", "tonight", "tomorrow", "now", "immediately", "right away", "within", "minute*", "hour*",
 		"day", "days", "week*", "month*", "monday", "tuesday", "wednesday", "thursday", "friday",
