@@ -128,7 +128,8 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 	s.adapters.RegisterSenders(s.engine)
 	lintChannels(cfg.log, cfg.flows, builtinChannels(), s.adapters.Channels())
 	s.desk = desk.New(s.handoff, desk.WithKey(key), desk.WithLogger(cfg.log), desk.WithStats(deskStats{s.metrics}),
-		desk.WithTrustedProxies(h.proxies), desk.WithSecureCookies(h.secureCookies), desk.WithRevocations(cfg.store))
+		desk.WithTrustedProxies(h.proxies), desk.WithSecureCookies(h.secureCookies), desk.WithRevocations(cfg.store),
+		desk.WithHintCounter(s.metrics))
 
 	// Handoffs a crash caught between the engine's commit and the queue.
 	recs, err := cfg.store.HandedOff(ctx)

@@ -165,6 +165,7 @@ func WithHeartbeat(h time.Duration) Option { return func(d *Desk) { d.heartbeat 
 type Desk struct {
 	svc       Service
 	stats     Stats
+	hints     HintCounter // the assist's hint outcomes; nil: not counted
 	log       *slog.Logger
 	clock     bot.Clock
 	key       []byte
@@ -279,6 +280,7 @@ func (d *Desk) mux() *http.ServeMux {
 	m.HandleFunc("POST "+a+"/tickets/{id}/close", d.api(d.apiClose))
 	m.HandleFunc("GET "+a+"/events", d.api(d.apiEvents))
 	m.HandleFunc("GET "+a+"/dashboard", d.api(d.apiDashboard))
+	d.assistRoutes(m, a)
 	return m
 }
 
