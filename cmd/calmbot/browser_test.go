@@ -332,6 +332,8 @@ func TestBrowser(t *testing.T) {
 	agent.do("add a note", chromedp.SendKeys(chromedp.ID("note-text"), note), chromedp.Click(chromedp.CSS(`#note-form button[type="submit"]`)))
 	agent.waitText("#notes li", note)
 
+	assistInBrowser(agent)
+
 	// The agent replies; the customer sees it as a person's message.
 	const reply = "Hello, I am sorry about the wait. I have asked the carrier and your parcel goes out today."
 	agent.do("reply", chromedp.SendKeys(chromedp.ID("reply-text"), reply), chromedp.Click(chromedp.CSS(`#reply-form button[type="submit"]`)))
