@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/calmbot/calmbot/handoff"
 	"github.com/calmbot/calmbot/handoff/assist"
 )
 
@@ -13,7 +14,7 @@ import (
 func TestHintsAndNextSteps(t *testing.T) {
 	r := newRig(t, defaultFlows(t))
 	r.agent("ada", "online", 2)
-	_, tk := r.handoff("my parcel still hasn't arrived", "yes", "I want to talk to a human")
+	c, tk := r.handoff("my parcel still hasn't arrived", "yes", "I want to talk to a human")
 
 	rules := func(draft string) []assist.Rule {
 		t.Helper()
@@ -49,6 +50,23 @@ func TestHintsAndNextSteps(t *testing.T) {
 	}
 	if s := steps[0]; s.Lang != "en" || s.AgentLang != "de" || !strings.Contains(s.Agent, "Das kann ich für Sie tun") {
 		t.Errorf("options step %+v", s)
+	}
+	// A platform surface: "/check" answers the hints and sends nothing; a
+	// reply gets its hints back after it was sent.
+	res, err := r.svc.Act(r.ctx, "ada", handoff.ParseCommand(tk.ID, "/check As I said, please call us."))
+	if err != nil || len(res.Hints) != 2 || res.Hints[0].Rule != assist.RuleBlame || res.Hints[1].Rule != assist.RuleChannel {
+		t.Errorf("check: %+v, %v", res.Hints, err)
+	}
+	if _, err := r.svc.Act(r.ctx, "ada", handoff.Action{Kind: handoff.ActClaim, Ticket: tk.ID}); err != nil {
+		t.Fatal(err)
+	}
+	c.Replies()
+	res, err = r.svc.Act(r.ctx, "ada", handoff.ParseCommand(tk.ID, "Hello, Ada here. Sorry for the wait!"))
+	if err != nil || len(res.Hints) != 1 || res.Hints[0].Rule != assist.RuleApology {
+		t.Errorf("reply: %+v, %v", res.Hints, err)
+	}
+	if got := said(c); len(got) != 1 || got[0] != "Hello, Ada here. Sorry for the wait!" {
+		t.Errorf("the customer got %q, want the reply alone", got)
 	}
 	if _, err := r.svc.Hints(r.ctx, 999, "hello"); err == nil {
 		t.Error("hints on an unknown ticket: no error")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/handoff"
+	"github.com/calmbot/calmbot/handoff/assist"
 )
 
 // Desk is what the agent side needs of the handoff service (a
@@ -30,7 +31,9 @@ type Desk interface {
 // changes; the customer's new messages go to the message's thread, and
 // what the ticket's holder writes in the thread goes to the customer on
 // their own channel (handoff.ParseCommand: "note: text", "/note text" or
-// "!text" is an internal note, "/close", "/release" and the like are those actions).
+// "!text" is an internal note, "/close", "/release" and the like are those actions;
+// "check: text" asks for the agent assist's hints on text, which come, as
+// for every reply, in a message only the writer sees).
 // Whoever writes or clicks in channel is one of its members, and becomes
 // an agent (desk.Provision, with their Slack display name).
 func WithHandoff(desk Desk, channel string) Option {
@@ -251,9 +254,13 @@ func (a *Adapter) agentAct(ctx context.Context, ev agentEvent) {
 		a.refuse(ctx, ev.user, "You cannot act on tickets here: "+err.Error())
 		return
 	}
-	if _, err := a.desk.Act(ctx, agent.ID, act); err != nil {
+	res, err := a.desk.Act(ctx, agent.ID, act)
+	if err != nil {
 		a.refuse(ctx, ev.user, refusal(act, err))
 		return
+	}
+	if hints := assist.Format(res.Hints); hints != "" {
+		a.coach(ctx, ev.user, hints)
 	}
 	if act.Kind == handoff.ActClaim || act.Kind == handoff.ActRelease || act.Kind == handoff.ActClose {
 		a.showTicket(ctx, act.Ticket)
@@ -284,6 +291,14 @@ func refusal(act handoff.Action, err error) string {
 func (a *Adapter) refuse(ctx context.Context, user, text string) {
 	if _, err := a.api.PostEphemeralContext(ctx, a.handoffChannel, user, slack.MsgOptionText(escape(text), false)); err != nil && ctx.Err() == nil {
 		a.log.Warn("slack: refusal not shown", "user", user, "err", err)
+	}
+}
+
+// coach shows the assist's hints on an agent's reply to that agent alone
+// (an ephemeral message in the handoff channel).
+func (a *Adapter) coach(ctx context.Context, user, hints string) {
+	if _, err := a.api.PostEphemeralContext(ctx, a.handoffChannel, user, slack.MsgOptionText(escape(hints), false)); err != nil && ctx.Err() == nil {
+		a.log.Warn("slack: hints not shown", "user", user, "err", err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 
@@ -97,7 +98,21 @@ func TestAgentSide(t *testing.T) {
 	eventually(t, "the other member refused", func() bool {
 		p.f.mu.Lock()
 		defer p.f.mu.Unlock()
-		return len(p.f.ephemeral[handoffChannel]) == 1 && strings.Contains(p.f.ephemeral[handoffChannel][0], "held by someone else")
+		return slices.ContainsFunc(p.f.ephemeral[handoffChannel], func(s string) bool { return strings.Contains(s, "held by someone else") })
+	})
+	// The reply promised without a time frame: the agent alone is coached.
+	eventually(t, "the hints on the reply", func() bool {
+		p.f.mu.Lock()
+		defer p.f.mu.Unlock()
+		return slices.ContainsFunc(p.f.ephemeral[handoffChannel], func(s string) bool {
+			return strings.Contains(s, "Hints on your reply") && strings.Contains(s, "I will sort")
+		})
+	})
+	reply(agentUser, "check: Unfortunately you should have called us.")
+	eventually(t, "the hints on a checked draft", func() bool {
+		p.f.mu.Lock()
+		defer p.f.mu.Unlock()
+		return slices.ContainsFunc(p.f.ephemeral[handoffChannel], func(s string) bool { return strings.Contains(s, "“Unfortunately”") })
 	})
 
 	p.Say(t, chat, "en", "thank you Ana")

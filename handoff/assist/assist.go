@@ -217,3 +217,22 @@ const (
 
 // Outcomes lists every outcome.
 var Outcomes = []Outcome{OutcomeShown, OutcomeActed, OutcomeDismissed, OutcomeIgnored}
+
+// Format writes hints as plain text for a platform's agent surface (a
+// Slack ephemeral message, a note in a Telegram or Discord staff thread):
+// one line per hint with the words, why, and the alternatives. It returns
+// "" for no hints.
+func Format(hints []Hint) string {
+	if len(hints) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("Hints on your reply (only agents see this):")
+	for _, h := range hints {
+		b.WriteString("\n• “" + h.Text + "”: " + h.Why)
+		if len(h.Alternatives) > 0 {
+			b.WriteString(" Try: " + strings.Join(h.Alternatives, " · "))
+		}
+	}
+	return b.String()
+}

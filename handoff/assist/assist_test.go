@@ -99,3 +99,16 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+func TestFormat(t *testing.T) {
+	if got := assist.Format(nil); got != "" {
+		t.Errorf("Format(nil) = %q", got)
+	}
+	got := assist.Format(assist.Check("Unfortunately. Please call us.", assist.Context{Lang: "en"}))
+	want := "Hints on your reply (only agents see this):\n" +
+		"• “Unfortunately”: " + assist.Why(assist.RuleNegative) + " Try: Here is what I can do: · The good news is\n" +
+		"• “call us”: " + assist.Why(assist.RuleChannel) + " Try: I'll take care of it right here in this chat. · You can stay in this chat while I …"
+	if got != want {
+		t.Errorf("Format =\n%s\nwant\n%s", got, want)
+	}
+}
