@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/calmbot/calmbot/bot/bottest"
+	"github.com/calmbot/calmbot/bot/sentiment"
+	"github.com/calmbot/calmbot/flows"
 	"github.com/calmbot/calmbot/handoff"
 	"github.com/calmbot/calmbot/handoff/assist"
 )
@@ -70,5 +73,45 @@ func TestHintsAndNextSteps(t *testing.T) {
 	}
 	if _, err := r.svc.Hints(r.ctx, 999, "hello"); err == nil {
 		t.Error("hints on an unknown ticket: no error")
+	}
+}
+
+// TestReview: the review of a ticket counts the stages the agent's replies
+// covered, the hints they were sent with, the first response and the
+// sentiment from the handoff on.
+func TestReview(t *testing.T) {
+	r := newRigWith(t, defaultFlows(t), bottest.Analyzer, handoff.WithScorer(sentiment.New()))
+	r.agent("ada", "online", 2)
+	c, tk := r.handoff("my parcel still hasn't arrived, this is ridiculous", "yes", "I want to talk to a human")
+	if _, err := r.svc.Act(r.ctx, "ada", handoff.Action{Kind: handoff.ActClaim, Ticket: tk.ID}); err != nil {
+		t.Fatal(err)
+	}
+	reply := func(text string) {
+		t.Helper()
+		if _, err := r.svc.Act(r.ctx, "ada", handoff.Action{Kind: handoff.ActReply, Ticket: tk.ID, Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reply("Thank you for waiting. I can send a replacement today, or refund the order: which do you prefer?")
+	c.Say("a replacement please, that would be great")
+	reply("Good: we send the replacement by express today, and it arrives in 2 to 3 working days. Sorry again!")
+	reply("Is there anything else I can help you with?")
+
+	rv, err := r.svc.Review(r.ctx, tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rv.Replies != 3 || !slices.Equal(rv.Stages, []flows.Kind{flows.KindAcknowledge, flows.KindChoices, flows.KindAgree, flows.KindClose}) ||
+		!slices.Equal(rv.Missing, []flows.Kind{flows.KindConfirm}) {
+		t.Errorf("review %d replies, stages %v, missing %v", rv.Replies, rv.Stages, rv.Missing)
+	}
+	if len(rv.Ignored) != 1 || rv.Ignored[assist.RuleApology] != 1 {
+		t.Errorf("ignored %v, want the second apology", rv.Ignored)
+	}
+	if !rv.Responded || rv.FirstResponse < 0 || rv.Target <= 0 {
+		t.Errorf("first response %+v", rv)
+	}
+	if rv.AtHandoff == nil || rv.AtEnd == nil || *rv.AtEnd <= *rv.AtHandoff {
+		t.Errorf("sentiment at handoff %v, at the end %v: want it read, and better", rv.AtHandoff, rv.AtEnd)
 	}
 }

@@ -50,3 +50,20 @@ func emptyReplyBox(agent *tab) {
 	agent.t.Helper()
 	eval[bool](agent, `(function () { var b = document.getElementById("reply-text"); b.value = ""; b.dispatchEvent(new Event("input")); return true; })()`)
 }
+
+// reviewInBrowser: once the ticket is closed (here released to the bot),
+// its page shows the review of the people's part.
+func reviewInBrowser(agent *tab) {
+	agent.t.Helper()
+	agent.waitFor("the review", `document.getElementById("assist-review") !== null`)
+	got := eval[string](agent, `document.getElementById("assist-review").innerText`)
+	for _, want := range []string{"Stages", "missing", "Replies", "second_apology", "First reply", "target"} {
+		if !strings.Contains(got, want) {
+			agent.t.Errorf("the review lacks %q:\n%s", want, got)
+		}
+	}
+	if !eval[bool](agent, `document.getElementById("assist-steps").hidden`) {
+		agent.t.Error("the next steps are still offered on a closed ticket")
+	}
+	agent.shot("assist-review")
+}

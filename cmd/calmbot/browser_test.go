@@ -356,6 +356,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#release-form button[type="submit"]`)),
 	)
 	agent.waitFor("the ticket to leave the agent", `document.getElementById("status").getAttribute("data-status") !== "assigned"`)
+	reviewInBrowser(agent)
 
 	// The bot asks its close question; "no" ends the conversation.
 	customer.waitText("#messages .msg-bot .text", "anything else")

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/calmbot/calmbot/handoff"
 	"github.com/calmbot/calmbot/handoff/assist"
 )
 
@@ -15,6 +16,7 @@ import (
 type Assistant interface {
 	Hints(ctx context.Context, id int64, draft string) ([]assist.Hint, error)
 	NextSteps(ctx context.Context, id int64, agentLang string) ([]assist.Step, error)
+	Review(ctx context.Context, id int64) (handoff.Review, error)
 }
 
 // HintCounter counts what agents did with the hints (the server's metrics).
@@ -30,6 +32,25 @@ func (d *Desk) assistRoutes(m *http.ServeMux, a string) {
 	m.HandleFunc("POST "+a+"/tickets/{id}/hints", d.api(d.apiHints))
 	m.HandleFunc("POST "+a+"/tickets/{id}/hints/outcome", d.api(d.apiHintOutcome))
 	m.HandleFunc("GET "+a+"/tickets/{id}/steps", d.api(d.apiSteps))
+	m.HandleFunc("GET "+a+"/tickets/{id}/review", d.api(d.apiReview))
+}
+
+// apiReview is GET /api/tickets/{id}/review: the review of the people's
+// part of the conversation (handoff.Service.Review).
+func (d *Desk) apiReview(w http.ResponseWriter, r *http.Request, _ *session) {
+	a, err := d.assistant()
+	var rv handoff.Review
+	if err == nil {
+		var id int64
+		if id, err = ticketID(r); err == nil {
+			rv, err = a.Review(r.Context(), id)
+		}
+	}
+	if err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"review": rv})
 }
 
 func (d *Desk) assistant() (Assistant, error) {

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/calmbot/calmbot/handoff"
 	"github.com/calmbot/calmbot/handoff/assist"
 	"github.com/calmbot/calmbot/handoff/desk"
 )
@@ -57,6 +58,11 @@ func TestAssistAPI(t *testing.T) {
 	ada.call("POST", path+"/hints/outcome", map[string]string{"rule": "rude", "outcome": "shown"}, http.StatusBadRequest, nil)
 	if cnt.got["blame/dismissed"] != 1 || len(cnt.got) != 1 {
 		t.Errorf("counted %v, want one dismissed blame hint", cnt.got)
+	}
+	var review struct{ Review handoff.Review }
+	ada.call("GET", path+"/review", nil, http.StatusOK, &review)
+	if review.Review.Ticket != tk.ID || len(review.Review.Missing) != 5 || review.Review.Replies != 0 {
+		t.Errorf("review before any reply %+v", review.Review)
 	}
 	ada.call("POST", "/desk/api/tickets/999/hints", map[string]string{"text": "hi"}, http.StatusNotFound, nil)
 }

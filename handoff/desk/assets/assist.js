@@ -14,7 +14,54 @@
     if (document.body.getAttribute("data-page") !== "ticket" || !id || !form || !box) { return; }
     var a = new Assist(id, form, box);
     a.steps();
+    watchReview(id);
   });
+
+  // watchReview shows the review of the people's part once the ticket is
+  // closed (the desk's script keeps #status current).
+  function watchReview(id) {
+    var status = document.getElementById("status");
+    var side = document.querySelector("aside.side");
+    if (!status || !side) { return; }
+    var shown = false;
+    function check() {
+      if (shown || status.getAttribute("data-status") !== "closed") { return; }
+      shown = true;
+      var steps = document.getElementById("assist-steps");
+      if (steps) { steps.hidden = true; } // nothing left to suggest
+      call("GET", "/tickets/" + id + "/review").then(function (data) {
+        side.insertAdjacentElement("afterbegin", reviewCard(data.review || {}));
+      }).catch(function () { shown = false; });
+    }
+    new MutationObserver(check).observe(status, { attributes: true, attributeFilter: ["data-status"] });
+    check();
+  }
+
+  function seconds(ns) { return Math.round((ns || 0) / 1e9) + " s"; }
+
+  function signed(v) { return (v > 0 ? "+" : v < 0 ? "−" : "") + Math.abs(v).toFixed(2); }
+
+  function reviewCard(r) {
+    var card = el("section", "card assist-review");
+    card.id = "assist-review";
+    card.appendChild(el("h2", "", "Review"));
+    var dl = el("dl", "facts");
+    function row(name, value) {
+      dl.appendChild(el("dt", "", name));
+      dl.appendChild(el("dd", "", value));
+    }
+    row("Stages", (r.stages && r.stages.length ? r.stages.join(", ") : "none") +
+      (r.missing && r.missing.length ? " · missing: " + r.missing.join(", ") : ""));
+    var ignored = Object.keys(r.ignored || {}).map(function (k) { return k + " ×" + r.ignored[k]; });
+    row("Replies", (r.replies || 0) + (ignored.length ? " · sent with hints: " + ignored.join(", ") : " · no hints ignored"));
+    row("First reply", r.responded ? seconds(r.first_response) + " (target " + seconds(r.target) + (r.on_target ? ", met)" : ", missed)") : "none");
+    if (r.at_handoff !== undefined || r.at_end !== undefined) {
+      row("Sentiment", (r.at_handoff !== undefined ? signed(r.at_handoff) : "?") + " at handoff → " +
+        (r.at_end !== undefined ? signed(r.at_end) : "?") + " at the end");
+    }
+    card.appendChild(dl);
+    return card;
+  }
 
   function meta(name) {
     var m = document.querySelector('meta[name="' + name + '"]');
