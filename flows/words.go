@@ -2,6 +2,7 @@ package flows
 
 import (
 	"path"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -22,7 +23,8 @@ var (
 	apologyWords = map[string][]string{
 		"en": {"sorry", "apolog*"},
 		"it": {"scus*", "mi dispiace", "ci dispiace", "spiacent*"},
-		"de": {"entschuldig*", "tut uns leid", "tut mir leid", "bedauer*"},
+		"de": {"entschuldig*", "tut uns leid", "tut mir leid", "tut uns sehr leid", "tut mir sehr leid",
+			"tut uns wirklich leid", "tut mir wirklich leid", "bedauer*"},
 		"fi": {"pahoittel*", "anteeksi"},
 	}
 	channelSwitchWords = map[string][]string{
@@ -31,11 +33,13 @@ var (
 			"contact us by phone", "contact us by e-mail", "contact us by email"},
 		"it": {"chiamaci", "chiamateci", "ci chiami", "ci chiamate", "telefonaci", "telefonateci",
 			"ci telefoni", "ci telefonate", "scriveteci", "scrivici un*mail", "scrivici una *mail",
-			"mandaci un*mail", "mandaci una *mail", "inviaci un*mail", "inviaci una *mail"},
+			"mandaci un*mail", "mandaci una *mail", "inviaci un*mail", "inviaci una *mail",
+			"ci scriva una *mail", "ci scriva un*mail", "ci mandi una *mail", "ci mandi un*mail",
+			"ci invii una *mail", "ci invii un*mail", "ci telefona", "ci chiama"},
 		"de": {"rufen sie uns", "ruf uns an", "uns anrufen", "schreiben sie uns eine *mail",
 			"schreib uns eine *mail", "schicken sie uns eine *mail", "senden sie uns eine *mail",
 			"kontaktieren sie uns telefonisch", "kontaktieren sie uns per *mail"},
-		"fi": {"soita meille", "soittakaa meille", "soitatko meille", "lähetä meille sähköpost*",
+		"fi": {"soita meille", "soittakaa meille", "soitatko meille", "soitat meille", "soitatte meille", "lähetä meille sähköpost*",
 			"lähettäkää meille sähköpost*", "ota yhteyttä puhelimitse", "ottakaa yhteyttä puhelimitse"},
 	}
 )
@@ -80,3 +84,15 @@ func matchWords(pattern, ws []string) bool {
 	}
 	return true
 }
+
+// NegativeWords returns the negative-sounding phrases the linter flags in
+// lang (nil for a language it has no list for), in the syntax of the lists
+// above, for other checkers of wording (the agent assist).
+func NegativeWords(lang string) []string { return slices.Clone(negativeWords[lang]) }
+
+// ApologyWords returns the apology phrases of lang, as NegativeWords does.
+func ApologyWords(lang string) []string { return slices.Clone(apologyWords[lang]) }
+
+// ChannelSwitchWords returns the phrases of lang that send the customer to
+// another channel, as NegativeWords does.
+func ChannelSwitchWords(lang string) []string { return slices.Clone(channelSwitchWords[lang]) }

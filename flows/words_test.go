@@ -34,6 +34,9 @@ func TestFindPhrases(t *testing.T) {
 		{"de", "Rufen Sie uns gern an.", channelSwitchWords, []string{"rufen sie uns"}},
 		{"de", "Schauen wir uns an, was passiert ist.", channelSwitchWords, nil},
 		{"fi", "Soita meille tai lähetä meille sähköpostia.", channelSwitchWords, []string{"soita meille", "lähetä meille sähköpostia"}},
+		{"it", "Meglio se ci chiama o ci scriva una mail.", channelSwitchWords, []string{"ci scriva una mail", "ci chiama"}},
+		{"fi", "Nopeampaa on, jos soitat meille.", channelSwitchWords, []string{"soitat meille"}},
+		{"de", "Das tut mir wirklich leid.", apologyWords, []string{"tut mir wirklich leid"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.lang+"/"+tt.text, func(t *testing.T) {
@@ -42,5 +45,23 @@ func TestFindPhrases(t *testing.T) {
 				t.Errorf("findPhrases(%q) = %q, want %q", tt.text, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestWordAccessors(t *testing.T) {
+	for _, lang := range []string{"en", "it", "de", "fi"} {
+		for name, got := range map[string][]string{"negative": NegativeWords(lang), "apology": ApologyWords(lang), "channel": ChannelSwitchWords(lang)} {
+			if len(got) == 0 {
+				t.Errorf("%s %s words: empty", lang, name)
+			}
+		}
+		got := NegativeWords(lang)
+		got[0] = "changed"
+		if NegativeWords(lang)[0] == "changed" {
+			t.Errorf("%s: NegativeWords returns the linter's own list", lang)
+		}
+	}
+	if NegativeWords("xx") != nil {
+		t.Error("NegativeWords(xx) is not nil")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/handoff/assist"
 )
 
 // The agent API: what every agent surface (the web desk, the agent side of
@@ -51,6 +52,9 @@ const (
 	ActRelease ActionKind = "release"
 	// ActClose ends Ticket's conversation and asks for a rating.
 	ActClose ActionKind = "close"
+	// ActCheck sends nothing: it returns the assist's hints on Text as a
+	// reply to Ticket's customer (Result.Hints).
+	ActCheck ActionKind = "check"
 )
 
 // Action is one thing an agent does to a ticket.
@@ -75,6 +79,9 @@ type Result struct {
 	Ticket *Ticket `json:"ticket,omitempty"`
 	// Note is the note ActNote added.
 	Note *Note `json:"note,omitempty"`
+	// Hints are the assist's hints on the text of an ActCheck, or of an
+	// ActReply as it was sent (for the agent only, never the customer).
+	Hints []assist.Hint `json:"hints,omitempty"`
 }
 
 // Act does a for agent: the one entry point of every surface's actions.
@@ -91,7 +98,14 @@ func (s *Service) Act(ctx context.Context, agent string, a Action) (Result, erro
 	case ActNext:
 		t, err = s.Next(ctx, agent)
 	case ActReply:
-		err = s.Reply(ctx, agent, a.Ticket, a.Text)
+		// The hints read the conversation before the reply joins it; they
+		// never hold a reply back.
+		hints, herr := s.Hints(ctx, a.Ticket, a.Text)
+		if err = s.Reply(ctx, agent, a.Ticket, a.Text); err == nil && herr == nil {
+			res.Hints = hints
+		}
+	case ActCheck:
+		res.Hints, err = s.Hints(ctx, a.Ticket, a.Text)
 	case ActNote:
 		var n Note
 		if n, err = s.Note(ctx, agent, a.Ticket, a.Text); err == nil {
@@ -150,7 +164,8 @@ func (s *Service) Brief(ctx context.Context, id int64) (Brief, error) {
 
 // ParseCommand reads what an agent typed on a platform about ticket id:
 // "/note text", "!text" or "note: text" is a note, "/claim", "/next", "/leave" and
-// "/close" are those actions, "/release" releases to "what else can I
+// "/close" are those actions, "/check text" or "check: text" asks for the
+// assist's hints on text without sending it, "/release" releases to "what else can I
 // do?" and "/release state" to that stage of the ticket's flow,
 // "/transfer @agent note" or "/transfer skill note" a transfer, and
 // anything else is a reply to the customer. A command may carry the bot's
@@ -162,6 +177,9 @@ func ParseCommand(id int64, text string) Action {
 	}
 	if len(trimmed) >= 5 && strings.EqualFold(trimmed[:5], "note:") {
 		return Action{Kind: ActNote, Ticket: id, Text: strings.TrimSpace(trimmed[5:])}
+	}
+	if len(trimmed) >= 6 && strings.EqualFold(trimmed[:6], "check:") {
+		return Action{Kind: ActCheck, Ticket: id, Text: strings.TrimSpace(trimmed[6:])}
 	}
 	if !strings.HasPrefix(trimmed, "/") {
 		return Action{Kind: ActReply, Ticket: id, Text: text}
@@ -180,6 +198,8 @@ func ParseCommand(id int64, text string) Action {
 		return a
 	case "release":
 		return Action{Kind: ActRelease, Ticket: id, Stage: rest}
+	case "check":
+		return Action{Kind: ActCheck, Ticket: id, Text: rest}
 	case "invite":
 		return Action{Kind: ActInvite, Ticket: id, Colleague: strings.TrimPrefix(rest, "@")}
 	case "transfer":

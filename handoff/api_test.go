@@ -30,6 +30,8 @@ func TestParseCommand(t *testing.T) {
 		{"/transfer @bob over to you", handoff.Action{Kind: handoff.ActTransfer, Ticket: 7, To: handoff.Target{Agent: "bob"}, Text: "over to you"}},
 		{"/transfer billing", handoff.Action{Kind: handoff.ActTransfer, Ticket: 7, To: handoff.Target{Skill: "billing"}}},
 		{"/shrug", handoff.Action{Kind: handoff.ActReply, Ticket: 7, Text: "/shrug"}},
+		{"/check we'll fix it", handoff.Action{Kind: handoff.ActCheck, Ticket: 7, Text: "we'll fix it"}},
+		{"Check: we'll fix it", handoff.Action{Kind: handoff.ActCheck, Ticket: 7, Text: "we'll fix it"}},
 	}
 	for _, tt := range tests {
 		if got := handoff.ParseCommand(7, tt.text); !reflect.DeepEqual(got, tt.want) {

@@ -46,13 +46,14 @@ func newRig(t *testing.T, f *flows.File) *rig {
 	return newRigWith(t, f, bottest.Analyzer)
 }
 
-// newRigWith is newRig with another analyzer.
-func newRigWith(t *testing.T, f *flows.File, analyzer bot.AnalyzerFactory) *rig {
+// newRigWith is newRig with another analyzer and the service's options.
+func newRigWith(t *testing.T, f *flows.File, analyzer bot.AnalyzerFactory, opts ...handoff.Option) *rig {
 	t.Helper()
 	ctx := context.Background()
 	store := handofftest.NewStore()
 	lc := &lateClock{}
-	svc, err := handoff.New(ctx, store, nil, handoff.WithClock(lc), handoff.WithBcryptCost(bcrypt.MinCost), handoff.WithLogger(quiet()))
+	opts = append([]handoff.Option{handoff.WithClock(lc), handoff.WithBcryptCost(bcrypt.MinCost), handoff.WithLogger(quiet())}, opts...)
+	svc, err := handoff.New(ctx, store, nil, opts...)
 	if err != nil {
 		t.Fatalf("new service: %v", err)
 	}

@@ -158,6 +158,7 @@ type Service struct {
 	*summaries
 
 	interval time.Duration
+	scorer   Scorer // scores the customer's messages to people, for Review; nil: not scored
 }
 
 // New returns a Service on store: it loads the agents and the open tickets

@@ -33,6 +33,7 @@ type Metrics struct {
 	onTarget      *prometheus.CounterVec
 	stalled       *prometheus.CounterVec
 	paused        *prometheus.CounterVec
+	hints         *prometheus.CounterVec
 
 	mu    sync.Mutex
 	moods map[bot.Address]*mood // sentiment of conversations in progress
@@ -115,9 +116,10 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "calmbot_deliveries_paused_total",
 			Help: "Replies not delivered after their last attempt, which paused their conversation's later replies until the next resend (logged as an error), by channel: alert on a rise.",
 		}, []string{"channel"}),
+		hints: newHints(),
 		moods: map[bot.Address]*mood{},
 	}
-	reg.MustRegister(m.conversations, m.messages, m.handoffs, m.ended, m.sentiment, m.ratings, m.wait, m.firstResponse, m.onTarget, m.stalled, m.paused)
+	reg.MustRegister(m.conversations, m.messages, m.handoffs, m.ended, m.sentiment, m.ratings, m.wait, m.firstResponse, m.onTarget, m.stalled, m.paused, m.hints)
 	return m
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/calmbot/calmbot/adapters/feed"
 	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/handoff"
+	"github.com/calmbot/calmbot/handoff/assist"
 )
 
 // Desk is what the staff channel needs of the agent side: a
@@ -318,16 +319,20 @@ func (a *Adapter) handleStaffMessage(ctx context.Context, m *dg.Message, ticket 
 		return nil // colleagues who are not agents may talk in the thread
 	}
 	act := handoff.ParseCommand(id, m.Content)
-	if _, err := a.staff.Desk.Act(ctx, agent, act); err != nil {
-		msg := "Not done (" + act.String() + "): " + err.Error()
+	res, err := a.staff.Desk.Act(ctx, agent, act)
+	msg := assist.Format(res.Hints) // the assist's hints: a note in the staff thread
+	if err != nil {
+		msg = "Not done (" + act.String() + "): " + err.Error()
 		if errors.Is(err, handoff.ErrForbidden) || errors.Is(err, handoff.ErrTaken) {
 			msg = "Not sent: claim the ticket first (" + act.String() + ")."
 		}
-		_, serr := s.ChannelMessageSendComplex(m.ChannelID, &dg.MessageSend{Content: clip(escape(msg)), AllowedMentions: noMentions(),
-			Reference: &dg.MessageReference{MessageID: m.ID, ChannelID: m.ChannelID}}, dg.WithContext(ctx))
-		return serr
 	}
-	return nil
+	if msg == "" {
+		return nil
+	}
+	_, serr := s.ChannelMessageSendComplex(m.ChannelID, &dg.MessageSend{Content: clip(escape(msg)), AllowedMentions: noMentions(),
+		Reference: &dg.MessageReference{MessageID: m.ID, ChannelID: m.ChannelID}}, dg.WithContext(ctx))
+	return serr
 }
 
 func userID(u *dg.User) string {

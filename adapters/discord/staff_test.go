@@ -283,6 +283,26 @@ func TestStaffChannel(t *testing.T) {
 		}
 		return false
 	})
+	// Ada checks a draft: the hints are a note in the thread, not sent.
+	f.mu.Lock()
+	f.dispatchLocked("MESSAGE_CREATE", map[string]any{
+		"id": f.idLocked(), "channel_id": thread, "guild_id": fakeGuild, "author": ada,
+		"member": map[string]any{"roles": []string{agentRole}}, "content": "/check Unfortunately, please call us.",
+	})
+	f.mu.Unlock()
+	eventually(t, "the hints in the thread", func() bool {
+		for _, m := range f.sentTo(thread) {
+			if strings.Contains(m.Text, "Hints on your reply") && strings.Contains(m.Text, "call us") {
+				return true
+			}
+		}
+		return false
+	})
+	for _, m := range p.Sent(chat) {
+		if strings.Contains(m.Text, "call us") || strings.Contains(m.Text, "Hints") {
+			t.Errorf("the customer got %q", m.Text)
+		}
+	}
 	// A claim is exclusive: a second agent's press changes nothing.
 	bea := map[string]any{"id": "1400000000000000003", "username": "bea"}
 	pressStaff(t, f, bea, []string{agentRole}, "Claim")

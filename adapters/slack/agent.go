@@ -15,6 +15,7 @@ import (
 	"github.com/calmbot/calmbot/adapters/feed"
 	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/handoff"
+	"github.com/calmbot/calmbot/handoff/assist"
 )
 
 // Desk is what the agent side needs of the handoff service (a
@@ -43,7 +44,9 @@ type Desk interface {
 //
 // The agents are the members of channel or, when agents lists Slack user
 // ids (U...), only those users; each becomes an agent on first use
-// (desk.Provision, with their Slack display name).
+// (desk.Provision, with their Slack display name). "check: text" asks for
+// the agent assist's hints on text, which come, as for every reply, in a
+// message only the writer sees.
 func WithHandoff(desk Desk, channel string, agents ...string) Option {
 	return func(a *Adapter) {
 		a.desk, a.handoffChannel = desk, strings.TrimSpace(channel)
@@ -390,8 +393,12 @@ func (a *Adapter) do(ctx context.Context, user string, act handoff.Action) strin
 			return refusal
 		}
 	}
-	if _, err := a.desk.Act(ctx, agent.ID, act); err != nil {
+	res, err := a.desk.Act(ctx, agent.ID, act)
+	if err != nil {
 		return a.refusal(ctx, act, err)
+	}
+	if hints := assist.Format(res.Hints); hints != "" {
+		a.coach(ctx, user, hints)
 	}
 	switch act.Kind {
 	case handoff.ActClaim, handoff.ActRelease, handoff.ActClose, handoff.ActInvite:
@@ -538,6 +545,14 @@ func (a *Adapter) refuse(ctx context.Context, user, thread, text string) {
 	}
 	if _, err := a.api.PostEphemeralContext(ctx, a.handoffChannel, user, opts...); err != nil && ctx.Err() == nil {
 		a.log.Warn("slack: refusal not shown", "user", user, "err", err)
+	}
+}
+
+// coach shows the assist's hints on an agent's reply to that agent alone
+// (an ephemeral message in the handoff channel).
+func (a *Adapter) coach(ctx context.Context, user, hints string) {
+	if _, err := a.api.PostEphemeralContext(ctx, a.handoffChannel, user, slack.MsgOptionText(escape(hints), false)); err != nil && ctx.Err() == nil {
+		a.log.Warn("slack: hints not shown", "user", user, "err", err)
 	}
 }
 

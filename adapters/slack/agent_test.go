@@ -206,6 +206,16 @@ func TestAgentSide(t *testing.T) {
 			t.Errorf("the customer got %q", s.Text)
 		}
 	}
+	// The reply promised without a time frame: the agent alone is coached;
+	// "check:" asks for the hints on a draft without sending it.
+	if h := d.ephemeralFor(t, agentUser, "Hints on your reply"); !strings.Contains(h.Text, "I will sort") {
+		t.Errorf("hints %q do not quote the reply", h.Text)
+	}
+	f.threadSay(handoffChannel, agentUser, ticket.TS, "check: Unfortunately you should have called us.")
+	d.ephemeralFor(t, agentUser, "“Unfortunately”")
+	if d.sentToCustomer(chat, "should have called") {
+		t.Error("a checked draft reached the customer")
+	}
 
 	// /calmbot invite: the only ticket Ana holds; a stranger cannot.
 	env := f.command(handoffChannel, agentUser, "invite <@"+thirdUser+"|third>")

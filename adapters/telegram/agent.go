@@ -16,6 +16,7 @@ import (
 	"github.com/calmbot/calmbot/adapters/feed"
 	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/handoff"
+	"github.com/calmbot/calmbot/handoff/assist"
 )
 
 // The agent group: a Telegram group where support staff act on tickets.
@@ -728,6 +729,11 @@ func (g *agentGroup) message(ctx context.Context, m *models.Message) {
 	}
 	if a.Kind == handoff.ActNext && res.Ticket != nil {
 		g.answer(ctx, m, fmt.Sprintf("You hold ticket #%d now.", res.Ticket.ID))
+	}
+	// The assist's hints on a reply or a checked draft: a note in the agent
+	// group, which the customer never sees.
+	if hints := assist.Format(res.Hints); hints != "" {
+		g.answer(ctx, m, hints)
 	}
 }
 

@@ -309,6 +309,17 @@ func TestAgentGroupRepliesWebCustomer(t *testing.T) {
 	f.groupSay(group, ada, "/note order 5521", 0, line.ID)
 	eventually(t, "the note", func() bool { got, _ := d.svc.Ticket(ctx, tk.ID); return len(got.Notes) == 1 })
 
+	// The assist checks a draft without sending it, in the group only.
+	f.groupSay(group, ada, "/check Unfortunately we'll send it.", 0, msg.ID)
+	if hint := d.groupLine(t, "Hints on your reply"); !strings.Contains(hint.Text, "“Unfortunately”") || hint.ReplyTo == 0 {
+		t.Errorf("hints %+v", hint)
+	}
+	for _, r := range d.web.Replies(visitor) {
+		if strings.Contains(r.Text, "send it") || strings.Contains(r.Text, "Hints") {
+			t.Errorf("the customer got %q", r.Text)
+		}
+	}
+
 	// A second ticket, claimed on the web desk.
 	other := bot.Address{Channel: "web", Conversation: "visitor-2"}
 	if err := d.eng.Handle(ctx, bot.Message{Address: other, ID: "1", Text: "I want to talk to a human", Locale: "en"}); err != nil {

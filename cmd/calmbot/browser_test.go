@@ -371,6 +371,8 @@ func TestBrowser(t *testing.T) {
 	agent.do("add a note", chromedp.SendKeys(chromedp.ID("note-text"), note), chromedp.Click(chromedp.CSS(`#note-form button[type="submit"]`)))
 	agent.waitText("#notes li", note)
 
+	assistInBrowser(agent)
+
 	// The agent replies; the customer sees it as a person's message.
 	const reply = "Hello, I am sorry about the wait. I have asked the carrier and your parcel goes out today."
 	// A canned reply in two languages: Insert takes the customer's (English).
@@ -431,6 +433,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#release-form button[type="submit"]`)),
 	)
 	agent.waitFor("the ticket to leave the agent", `document.getElementById("status").getAttribute("data-status") !== "assigned"`)
+	reviewInBrowser(agent)
 
 	// The bot asks its close question, after the lines that the person left
 	// and the assistant is back.

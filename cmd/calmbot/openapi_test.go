@@ -222,6 +222,10 @@ func registeredAPIRoutes(t *testing.T) []apiRoute {
 							return true
 						}
 						path = strings.TrimSuffix(path, "{$}")
+						if strings.HasPrefix(path, unknownPart) {
+							t.Errorf("%s: route %q starts with a value the route reader cannot see (a parameter?), so it cannot tell whether it is an API route; build the prefix in the function from the desk's prefix", where, strings.ReplaceAll(pattern, unknownPart, "?"))
+							return true
+						}
 						if strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/desk/api/") {
 							if strings.Contains(path, unknownPart) {
 								t.Errorf("%s: API route %q is built from a value the route reader cannot see; teach TestOpenAPI's route reader", where, strings.ReplaceAll(pattern, unknownPart, "?"))

@@ -22,6 +22,7 @@ import (
 
 	"github.com/calmbot/calmbot/adapters"
 	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/bot/sentiment"
 	"github.com/calmbot/calmbot/flows"
 	"github.com/calmbot/calmbot/handoff"
 	"github.com/calmbot/calmbot/handoff/desk"
@@ -102,7 +103,8 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 		return nil, err
 	}
 	s := &server{log: cfg.log, store: cfg.store, flowsPath: cfg.flowsPath, http: cfg.http}
-	s.handoff, err = handoff.New(ctx, cfg.store, nil, handoff.WithLogger(cfg.log), handoff.WithHandoffs(cfg.store))
+	s.handoff, err = handoff.New(ctx, cfg.store, nil, handoff.WithLogger(cfg.log), handoff.WithHandoffs(cfg.store),
+		handoff.WithScorer(sentiment.New()))
 	if err != nil {
 		return nil, fmt.Errorf("handoff queue: %w", err)
 	}
@@ -130,7 +132,8 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 	s.metrics.Preset(s.adapters.Channels())
 	lintChannels(cfg.log, cfg.flows, builtinChannels(), s.adapters.Channels())
 	s.desk = desk.New(s.handoff, desk.WithKey(key), desk.WithLogger(cfg.log), desk.WithStats(deskStats{s.metrics}),
-		desk.WithTrustedProxies(h.proxies), desk.WithSecureCookies(h.secureCookies), desk.WithRevocations(cfg.store), desk.WithCanned(cfg.store))
+		desk.WithTrustedProxies(h.proxies), desk.WithSecureCookies(h.secureCookies), desk.WithRevocations(cfg.store), desk.WithCanned(cfg.store),
+		desk.WithHintCounter(s.metrics))
 
 	// Handoffs a crash caught between the engine's commit and the queue.
 	recs, err := cfg.store.HandedOff(ctx)

@@ -169,6 +169,7 @@ type Desk struct {
 	svc       Service
 	stats     Stats
 	canned    CannedStore // nil: no canned replies
+	hints     HintCounter // the assist's hint outcomes; nil: not counted
 	log       *slog.Logger
 	clock     bot.Clock
 	key       []byte
@@ -303,6 +304,7 @@ func (d *Desk) mux() *http.ServeMux {
 	m.HandleFunc("GET "+a+"/canned", d.api(d.apiCanned))
 	m.HandleFunc("POST "+a+"/canned", d.api(d.apiSaveCanned))
 	m.HandleFunc("DELETE "+a+"/canned/{id}", d.api(d.apiDeleteCanned))
+	d.assistRoutes(m)
 	return m
 }
 

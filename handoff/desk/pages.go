@@ -17,7 +17,7 @@ import (
 var assets embed.FS
 
 // assetNames are the embedded files served under <prefix>/assets/.
-var assetNames = []string{"desk.js", "desk.css"}
+var assetNames = []string{"desk.js", "desk.css", "assist.js", "assist.css"}
 
 // contentSecurityPolicy lets the pages load nothing but their own files and
 // talk to nothing but their own server; webserve.Policy adds that no page
