@@ -13,6 +13,12 @@ type params struct {
 	// expect is the valence of a negated expectation ("doesn't work",
 	// "nobody answers", "kommt nicht"): the word alone is neutral.
 	expect float64
+	// complaint is the valence of a complaint word ("late", "ritardo"),
+	// waiting that of a waiting time ("two weeks").
+	complaint float64
+	waiting   float64
+	// sarcasm scales the praise in a complaint, read as its opposite.
+	sarcasm float64
 	// laugh is the valence of laughter (haha, ahah, hehe, xd) not in a lexicon.
 	laugh float64
 	// question multiplies the sum of a text that ends in a question mark
@@ -39,6 +45,9 @@ var defaultParams = params{
 	normAlpha:       15,
 	expect:          -1.6,
 	laugh:           2.4,
+	complaint:       -1.4,
+	waiting:         -0.8,
+	sarcasm:         0.6,
 	question:        0.4,
 	lengthRef:       20,
 	lengthExp:       1.25,

@@ -50,6 +50,9 @@ const (
 	minPrefixPart = 7 // shortest lexicon word matched as the first part of a compound
 	minCompound   = 5 // shortest lexicon word matched inside a compound
 	minCompoundW  = 8 // shortest word searched for compound parts
+	// complaintIdiom is the valence at or below which an idiom is a
+	// complaint cue ("still waiting", "danke für gar nichts").
+	complaintIdiom = -1.2
 )
 
 //go:embed lexicons/*.tsv
@@ -85,6 +88,11 @@ type langData struct {
 	// expect holds the stems of expectation words, neutral alone and
 	// negative when negated ("doesn't work", "non risponde").
 	expect map[string]bool
+	// complain holds the stems of complaint words; numbers and units the
+	// folded words of a waiting time ("drei Wochen").
+	complain map[string]bool
+	numbers  map[string]bool
+	units    map[string]bool
 	// accented maps a folded word to the accented word that folds to the
 	// same letters and carries sentiment (German schon "already", schön
 	// "beautiful"): it applies when the text has the accented form.
@@ -98,6 +106,7 @@ type langData struct {
 type Scorer struct {
 	langs map[string]*langData
 	p     params
+	model *model // nil: the rules alone
 }
 
 // New returns a Scorer with the embedded lexicons and rules.
@@ -134,6 +143,16 @@ func newScorer(p params) *Scorer {
 		d.concord = r.concord
 		for _, w := range strings.Fields(r.expectations) {
 			d.expect[language.Stem(lang, language.Fold(w))] = true
+		}
+		for _, w := range strings.Fields(r.complaints) {
+			d.complain[language.Fold(w)] = true
+			d.complain[language.Stem(lang, language.Fold(w))] = true
+		}
+		for _, w := range strings.Fields(r.numbers) {
+			d.numbers[language.Fold(w)] = true
+		}
+		for _, w := range strings.Fields(r.units) {
+			d.units[language.Fold(w)] = true
 		}
 		for role, words := range map[uint8]string{roleNegator: r.negators, roleBooster: r.boosters, roleDampener: r.dampeners, roleContrast: r.contrast, roleCourtesy: r.courtesy} {
 			for _, w := range strings.Fields(words) {
@@ -255,7 +274,8 @@ func (d *langData) idiomAt(toks []language.Token, i int) (idiom, bool) {
 func (s *Scorer) lang(l string) *langData {
 	d, ok := s.langs[l]
 	if !ok {
-		d = &langData{words: map[string]float64{}, stems: map[string]float64{}, roles: map[string]uint8{}, expect: map[string]bool{}}
+		d = &langData{words: map[string]float64{}, stems: map[string]float64{}, roles: map[string]uint8{}, expect: map[string]bool{},
+			complain: map[string]bool{}, numbers: map[string]bool{}, units: map[string]bool{}}
 		s.langs[l] = d
 	}
 	return d
@@ -362,6 +382,24 @@ func (d *langData) compound(w string) float64 {
 	return 0
 }
 
+// complains reports whether w is a complaint word ("late", "Wartezeit").
+func (d *langData) complains(lang, w string) bool {
+	if len(d.complain) == 0 {
+		return false
+	}
+	return d.complain[w] || d.complain[language.Stem(lang, w)]
+}
+
+// waitingTime reports whether toks[i] is the unit of a waiting time: a
+// number or number word before a time unit ("two weeks", "3 Tage").
+func (d *langData) waitingTime(toks []language.Token, i int) bool {
+	if i == 0 || !d.units[toks[i].Text] || toks[i].Break {
+		return false
+	}
+	prev := toks[i-1]
+	return prev.Kind == language.Number || d.numbers[prev.Text]
+}
+
 // expects reports whether w is an expectation word ("work", "answer").
 func (d *langData) expects(lang, w string) bool {
 	if len(d.expect) == 0 {
@@ -393,20 +431,55 @@ func (s *Scorer) Score(text, lang string) (value float64, label string) {
 
 // ScoreTokens is Score for a text already split with language.Split.
 func (s *Scorer) ScoreTokens(toks []language.Token, text, lang string) (value float64, label string) {
+	r := s.read(toks, text, lang)
+	if s.model != nil {
+		return s.model.score(toks, text, lang, &r)
+	}
+	return r.value, s.p.label(r.value, lang)
+}
+
+// label is the label of the rules' value in lang.
+func (p *params) label(value float64, lang string) string {
+	b := p.bound(lang)
+	switch {
+	case value >= b:
+		return Positive
+	case value <= -b:
+		return Negative
+	}
+	return Neutral
+}
+
+// reading is what the rules find in one text: their score and the parts of
+// it the trained model takes as features.
+type reading struct {
+	value     float64 // the rules' score in [-1, 1]
+	pos, neg  float64 // sums of the positive and negative valences (neg <= 0)
+	praise    float64 // positive valence read as sarcasm in a complaint
+	courtesy  float64 // thanks (and positive idioms) set aside in a complaint
+	cues      int     // complaint cues: complaint words, waiting times, negated expectations, negative idioms
+	negated   int     // sentiment words under a negator
+	words     int
+	caps      int
+	elongated int
+}
+
+// read applies the rules to toks.
+func (s *Scorer) read(toks []language.Token, text, lang string) reading {
 	d := s.langs[lang]
 	if d == nil {
 		d = &langData{}
 	}
 	p := &s.p
-	words, caps := 0, 0
+	var r reading
 	var elongated []bool // set only when a word is elongated (sooo)
 	for i, t := range toks {
 		if t.Kind != language.Word {
 			continue
 		}
-		words++
+		r.words++
 		if t.Caps {
-			caps++
+			r.caps++
 		}
 		if w, ok := d.unelongate(lang, t.Text); ok {
 			if elongated == nil {
@@ -414,10 +487,11 @@ func (s *Scorer) ScoreTokens(toks []language.Token, text, lang string) (value fl
 				toks = append([]language.Token(nil), toks...) // the caller's slice stays as it was
 			}
 			elongated[i] = true
+			r.elongated++
 			toks[i].Text = w
 		}
 	}
-	capsDiffer := caps > 0 && caps < words
+	capsDiffer := r.caps > 0 && r.caps < r.words
 
 	// The last contrast word splits the text into a weaker and a stronger part.
 	but := -1
@@ -427,7 +501,9 @@ func (s *Scorer) ScoreTokens(toks []language.Token, text, lang string) (value fl
 		}
 	}
 
-	sum := 0.0
+	// praise and polite are the positive valences that depend on whether
+	// the text is a complaint, known only at its end.
+	var praise, polite float64
 	skip := 0 // tokens of an idiom still to pass
 	for i, t := range toks {
 		if skip > 0 {
@@ -436,7 +512,16 @@ func (s *Scorer) ScoreTokens(toks []language.Token, text, lang string) (value fl
 		}
 		if id, ok := d.idiomAt(toks, i); ok {
 			skip = len(id.toks) - 1
-			sum += p.contrastWeight(id.valence, i, but)
+			v := p.contrastWeight(id.valence, i, but)
+			switch {
+			case id.valence <= complaintIdiom:
+				r.cues++
+				r.neg += v
+			case v < 0:
+				r.neg += v
+			default:
+				polite += v // "no problem" in a complaint is not praise
+			}
 			continue
 		}
 		if d.roles[t.Text]&^roleCourtesy != 0 || d.isNegator(t.Text) {
@@ -449,8 +534,13 @@ func (s *Scorer) ScoreTokens(toks []language.Token, text, lang string) (value fl
 		if v == 0 && t.Kind == language.Word && isLaugh(t.Text) {
 			v = p.laugh
 		}
-		expectation := v == 0 && t.Kind == language.Word && d.expects(lang, t.Text)
-		if v == 0 && !expectation {
+		var complaint, waiting bool
+		if v == 0 {
+			waiting = d.waitingTime(toks, i)
+			complaint = !waiting && t.Kind == language.Word && d.complains(lang, t.Text)
+		}
+		expectation := v == 0 && !waiting && !complaint && t.Kind == language.Word && d.expects(lang, t.Text)
+		if v == 0 && !expectation && !complaint && !waiting {
 			continue
 		}
 		if capsDiffer && t.Caps {
@@ -483,12 +573,23 @@ func (s *Scorer) ScoreTokens(toks []language.Token, text, lang string) (value fl
 		if !negated && d.postNeg && d.negatedAfter(toks, i) {
 			negated = true
 		}
-		if expectation {
+		switch {
+		case waiting:
+			r.cues++
+			v = p.waiting // "two weeks", "drei Wochen"
+		case complaint:
+			if negated {
+				continue // "not late"
+			}
+			r.cues++
+			v = p.complaint - boost // "very late"
+		case expectation:
 			if !negated {
 				continue
 			}
+			r.cues++
 			v = p.expect // "nobody answers", "kommt nicht"
-		} else {
+		default:
 			if v < 0 {
 				boost = -boost
 			}
@@ -498,31 +599,45 @@ func (s *Scorer) ScoreTokens(toks []language.Token, text, lang string) (value fl
 					continue // "no thanks": a polite refusal
 				}
 				v *= p.negScale
+				r.negated++
 			}
 		}
 		if v > 0 && !negated {
 			v *= p.posScale // negativity bias: praise weighs less than complaints
 		}
-		sum += p.contrastWeight(v, i, but)
+		v = p.contrastWeight(v, i, but)
+		switch {
+		case v < 0:
+			r.neg += v
+		case negated:
+			polite += v // "not bad"
+		case d.roles[t.Text]&roleCourtesy != 0:
+			polite += v
+		default:
+			praise += v
+		}
+	}
+	sum := r.neg
+	if r.cues > 0 {
+		// A complaint: its praise is sarcasm ("great service, two weeks
+		// late", "na super"), its thanks are not praise.
+		r.praise, r.courtesy = praise, polite
+		sum -= p.sarcasm * praise
+	} else {
+		r.pos = praise + polite
+		sum += r.pos
 	}
 	if sum != 0 {
 		sum += math.Copysign(punctuationEmphasis(text), sum)
 		if isQuestion(text) {
 			sum *= p.question
 		}
-		if n := float64(words); n > p.lengthRef {
+		if n := float64(r.words); n > p.lengthRef {
 			sum /= math.Pow(n/p.lengthRef, p.lengthExp)
 		}
 	}
-	value = sum / math.Sqrt(sum*sum+p.normAlpha)
-	b := p.bound(lang)
-	switch {
-	case value >= b:
-		return value, Positive
-	case value <= -b:
-		return value, Negative
-	}
-	return value, Neutral
+	r.value = sum / math.Sqrt(sum*sum+p.normAlpha)
+	return r
 }
 
 // negatedAfter reports whether a negator closes the clause of toks[i]
