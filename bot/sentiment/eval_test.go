@@ -94,15 +94,24 @@ var classes = []string{Negative, Neutral, Positive}
 // measure scores exs with s in lang.
 func measure(s *Scorer, exs []example, lang string) metrics {
 	conf := map[[2]string]int{}
-	ok := 0
 	for _, ex := range exs {
 		_, got := s.Score(ex.text, lang)
 		conf[[2]string{ex.label, got}]++
-		if got == ex.label {
-			ok++
+	}
+	return fromConfusion(conf)
+}
+
+// fromConfusion computes the metrics of a confusion matrix: counts by
+// [want, got].
+func fromConfusion(conf map[[2]string]int) metrics {
+	n, ok := 0, 0
+	for k, c := range conf {
+		n += c
+		if k[0] == k[1] {
+			ok += c
 		}
 	}
-	m := metrics{n: len(exs), f1: map[string]float64{}}
+	m := metrics{n: n, f1: map[string]float64{}}
 	for _, c := range classes {
 		tp := float64(conf[[2]string{c, c}])
 		var fp, fn float64
@@ -118,8 +127,8 @@ func measure(s *Scorer, exs []example, lang string) metrics {
 		}
 		m.macroF1 += m.f1[c] / float64(len(classes))
 	}
-	if len(exs) > 0 {
-		m.acc = float64(ok) / float64(len(exs))
+	if n > 0 {
+		m.acc = float64(ok) / float64(n)
 	}
 	return m
 }

@@ -19,6 +19,19 @@ type params struct {
 	waiting   float64
 	// sarcasm scales the praise in a complaint, read as its opposite.
 	sarcasm float64
+	// gate is the rules' score from which their label stands without the
+	// trained model; modelSure the probability the model needs to label a
+	// text in which the rules found no sentiment word.
+	gate      float64
+	modelSure float32
+	// shortText is the most words of a text the rules label alone: "ok",
+	// "the first one", "das ist schön".
+	shortText int
+	// complaintWords is the most words of a complaint the rules decide
+	// alone; a longer one only when it has praise or thanks (sarcasm).
+	complaintWords int
+	// decide says which readings the rules decide alone (decisive).
+	decide uint8
 	// laugh is the valence of laughter (haha, ahah, hehe, xd) not in a lexicon.
 	laugh float64
 	// question multiplies the sum of a text that ends in a question mark
@@ -48,6 +61,11 @@ var defaultParams = params{
 	complaint:       -1.4,
 	waiting:         -0.8,
 	sarcasm:         0.6,
+	gate:            0.5,
+	modelSure:       0.5,
+	shortText:       4,
+	complaintWords:  12,
+	decide:          decideNegated | decideIdiom | decideQuestion | decideThanks | decideShort | decideComplaint,
 	question:        0.4,
 	lengthRef:       20,
 	lengthExp:       1.25,
@@ -61,3 +79,13 @@ func (p *params) bound(lang string) float64 {
 	}
 	return p.defaultBoundary
 }
+
+// Readings the rules decide alone (params.decide).
+const (
+	decideNegated uint8 = 1 << iota
+	decideIdiom
+	decideQuestion
+	decideThanks
+	decideShort
+	decideComplaint
+)

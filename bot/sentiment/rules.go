@@ -37,8 +37,12 @@ type rules struct {
 	// numbers are the number words that make a time unit a waiting time
 	// ("two weeks", "drei Wochen"); digits count too.
 	numbers string
-	// units are the time units of a waiting time, as written (folded, not stemmed).
-	units string
+	// units are the time units of a waiting time, as written (folded, not
+	// stemmed); since are the words that make one a duration ("for days",
+	// "seit einem Monat"), articles those that count as "one" after them.
+	units    string
+	since    string
+	articles string
 	// concord marks negative concord: several negators in a row are one
 	// negation (Italian "non è mai arrivato"), not a double negation.
 	concord bool
@@ -67,9 +71,11 @@ var languageRules = map[string]rules{
 			"thanks for nothing=-2.8, thank you for nothing=-2.8, thanks a lot for nothing=-3, thanks for absolutely nothing=-3, just great=-1.6, oh great=-1.4, oh wonderful=-1.4, oh perfect=-1.4, oh brilliant=-1.4, yeah right=-1.4, great job guys=-0.5",
 		expectations: "work working worked works arrive arrived arrives arriving come came answer answered answers respond responded responds reply replied " +
 			"help helped helps fix fixed solve solved resolve resolved refund refunded deliver delivered load loads loading call called " +
-			"get got receive received turn turned open opened charge tell tells told inform informs informed update updates updated explain explains explained contact contacted",
-		complaints: "late delayed delay delays overdue waiting waited missing lost",
-		numbers:    "a an one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty few several many couple",
+			"get got receive received turn turned open opened charge tell tells told inform informs informed update updates updated explain explains explained contact contacted log login",
+		complaints: "late delayed delay delays overdue missing lost wrong broken damaged crushed cracked crack twice",
+		numbers:    "two three four five six seven eight nine ten eleven twelve fifteen twenty thirty few several many couple",
+		since:      "for since",
+		articles:   "a an one",
 		units:      "minute minutes hour hours day days week weeks month months year years",
 		negators:   "not never no nobody nothing none neither nor cannot without aint ain't nowhere hardly barely",
 		boosters:   "very really so too extremely absolutely completely totally utterly incredibly highly super most such so much fucking freaking damn deeply entirely especially exceptionally fully hugely particularly quite remarkably seriously terribly thoroughly truly",
@@ -88,9 +94,11 @@ var languageRules = map[string]rules{
 			"grazie per niente=-2.6, grazie per nulla=-2.6, grazie di niente=-2.2, grazie tante per niente=-3, ma bravi=-1.6, bravi bravi=-1.4, ancora no=-1.8, nessuna notizia=-1.8, nessun aggiornamento=-1.8, nessuno mi ha ancora=-2.4, nessuno ha ancora=-2.2, non ho ancora ricevuto=-2.2",
 		expectations: "funziona funzionare funzionano funzionato arriva arrivare arrivato arrivata risponde rispondere rispondono risposto " +
 			"aiuta aiutare aiutato risolve risolvere risolto consegnato consegna rimborsato rimborsare richiamato richiama carica caricare attivato " +
-			"dice dicono detto informa informato informano aggiorna aggiornato spiega spiegato contatta contattato",
-		complaints: "ritardo ritardi ritardata ritardato aspetto aspettando aspettare attesa sparito sparita perso persa smarrito smarrita mancante",
-		numbers:    "un uno una due tre quattro cinque sei sette otto nove dieci quindici venti trenta qualche parecchi parecchie molti molte",
+			"dice dicono detto informa informato informano aggiorna aggiornato spiega spiegato contatta contattato ricevuto ricevere riesco accedere carica",
+		complaints: "ritardo ritardi ritardata ritardato attesa sparito sparita perso persa smarrito smarrita mancante manca mancano sbagliato sbagliata sbagliati rotto rotta rotti danneggiato danneggiata crepa bloccata bloccato addebitato",
+		numbers:    "due tre quattro cinque sei sette otto nove dieci quindici venti trenta qualche parecchi parecchie molti molte",
+		since:      "da",
+		articles:   "un uno una",
 		units:      "minuto minuti ora ore giorno giorni settimana settimane mese mesi anno anni",
 		negators:   "non mai nessuno nessuna nessun niente nulla né neanche nemmeno neppure senza",
 		boosters:   "molto tanto troppo veramente davvero proprio assolutamente completamente totalmente estremamente super così cosi sempre particolarmente",
@@ -109,9 +117,11 @@ var languageRules = map[string]rules{
 			"danke für gar nichts=-2.8, danke für nichts=-2.6, vielen dank für nichts=-2.8, na super=-1.6, na toll=-1.6, na klasse=-1.6, na prima=-1.6, na bravo=-1.6, vielen dank auch=-1.4, ganz toll gemacht=-1.2, immer noch=-1.2, noch keine=-1.4, noch kein=-1.4",
 		expectations: "funktioniert funktionieren funktionierte klappt klappen geklappt kommt kommen gekommen angekommen antwortet antworten geantwortet meldet gemeldet " +
 			"hilft helfen geholfen erstattet gelöst löst fährt fahren gefahren erreicht erreichbar reagiert reagieren geht gehen läuft lauft möglich stimmt stimmen funzt " +
-			"sagt sagen gesagt informiert informieren erklärt erklären",
-		complaints:      "verspätung verspätungen verspätet wartezeit wartezeiten warte warten gewartet verschwunden verloren fehlt fehlen überfällig",
-		numbers:         "ein eine einen einer zwei drei vier fünf sechs sieben acht neun zehn elf zwölf fünfzehn zwanzig dreißig paar mehrere vielen",
+			"sagt sagen gesagt informiert informieren erklärt erklären bekommen erhalten zugestellt geliefert einloggen anmelden lädt",
+		complaints:      "verspätung verspätungen verspätet wartezeit wartezeiten verschwunden verloren fehlt fehlen überfällig ausgefallen ausfall gestrichen verpasst falsch falsche falschen kaputt beschädigt defekt riss zweimal doppelt abgestürzt abgebucht",
+		numbers:         "zwei drei vier fünf sechs sieben acht neun zehn elf zwölf fünfzehn zwanzig dreißig paar mehrere vielen",
+		since:           "seit",
+		articles:        "ein eine einen einem einer",
 		units:           "minute minuten stunde stunden tag tage tagen woche wochen monat monate monaten jahr jahre jahren",
 		postNegation:    true,
 		accented:        "schön=2.2",
@@ -131,9 +141,10 @@ var languageRules = map[string]rules{
 			"ei hyväksyttävää=-2.6, ei ole hyväksyttävää=-2.6, ei käy=-1.8, en hyväksy=-2, riittää jo=-2.4, nyt riittää=-2.4, ajan haaskausta=-2.6, rahat takaisin=-1.4," +
 			"kiitos tyhjästä=-2.6, kiitti tyhjästä=-2.6, kiitos ei mistään=-2.4, no kiitos vaan=-1.4, no kiitti=-1.4, no hienoa=-1.4, no loistavaa=-1.4, no mahtavaa=-1.4, ei mitään tietoa=-1.8, ei tietoa=-1.4",
 		expectations: "toimi toimii toimia toiminut tule tullut tullu saapunut saapui vastaa vastannut vastaus vastata auta auttanut auttaa " +
-			"onnistu onnistunut korjattu korjaa palauta palautettu soittanut soita näy lataudu kerro kertonut kerrota ilmoita ilmoittanut ilmoiteta",
-		complaints: "myöhässä myöhästynyt myöhästyi viivästynyt viivästyy viive odotan odottanut odottaa odotus odotusaika kadonnut kadoksissa hukassa",
-		numbers:    "yksi yhden kaksi kahden kolme kolmen neljä neljän viisi viiden kuusi kuuden seitsemän kahdeksan yhdeksän kymmenen muutama muutaman monta useita usean",
+			"onnistu onnistunut korjattu korjaa palauta palautettu soittanut soita näy lataudu kerro kertonut kerrota ilmoita ilmoittanut ilmoiteta " +
+			"lataa toimitettu toimita saanut saa saatu palauttaneet pääse päässyt päivittynyt lämmitä",
+		complaints: "myöhässä myöhästynyt myöhästyi viivästynyt viivästyy viivästys viive odotusaika kadonnut kadoksissa hukassa hukkasitte väärä väärän väärää rikki vaurioitunut vaurioituneena halkeama puuttuu puuttuvat kahdesti kastui kaatui veloititte veloitettiin",
+		numbers:    "kaksi kahden kolme kolmen neljä neljän viisi viiden kuusi kuuden seitsemän kahdeksan yhdeksän kymmenen muutama muutaman monta useita usean",
 		units:      "minuutti minuuttia minuutin tunti tuntia tunnin päivä päivää päivän päivään viikko viikkoa viikon viikkoon kuukausi kuukautta kuukauden vuosi vuotta vuoden",
 		negators:   "ei en et emme ette eivät älä älkää ilman eikä enkä",
 		boosters:   "todella tosi erittäin aivan ihan täysin hyvin niin liian aika tosissaan kauhean hirveän superi super",

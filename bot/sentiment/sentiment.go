@@ -53,6 +53,9 @@ const (
 	// complaintIdiom is the valence at or below which an idiom is a
 	// complaint cue ("still waiting", "danke für gar nichts").
 	complaintIdiom = -1.2
+	// expectScope is how far back in its clause a negator negates an
+	// expectation word.
+	expectScope = 6
 )
 
 //go:embed lexicons/*.tsv
@@ -93,6 +96,8 @@ type langData struct {
 	complain map[string]bool
 	numbers  map[string]bool
 	units    map[string]bool
+	since    map[string]bool
+	articles map[string]bool
 	// accented maps a folded word to the accented word that folds to the
 	// same letters and carries sentiment (German schon "already", schön
 	// "beautiful"): it applies when the text has the accented form.
@@ -109,9 +114,18 @@ type Scorer struct {
 	model *model // nil: the rules alone
 }
 
-// New returns a Scorer with the embedded lexicons and rules.
+// New returns a Scorer with the embedded lexicons, rules and trained model
+// (model.bin, built by `calmbot train sentiment`).
 func New() *Scorer {
-	return newScorer(defaultParams)
+	s := newScorer(defaultParams)
+	if len(modelBin) > 0 {
+		m, err := loadModel(modelBin)
+		if err != nil {
+			panic(err.Error()) // the embedded file: a build error, caught by TestModelLoads
+		}
+		s.model = m
+	}
+	return s
 }
 
 // newScorer returns a Scorer with the rule weights p.
@@ -153,6 +167,12 @@ func newScorer(p params) *Scorer {
 		}
 		for _, w := range strings.Fields(r.units) {
 			d.units[language.Fold(w)] = true
+		}
+		for _, w := range strings.Fields(r.since) {
+			d.since[language.Fold(w)] = true
+		}
+		for _, w := range strings.Fields(r.articles) {
+			d.articles[language.Fold(w)] = true
 		}
 		for role, words := range map[uint8]string{roleNegator: r.negators, roleBooster: r.boosters, roleDampener: r.dampeners, roleContrast: r.contrast, roleCourtesy: r.courtesy} {
 			for _, w := range strings.Fields(words) {
@@ -275,7 +295,8 @@ func (s *Scorer) lang(l string) *langData {
 	d, ok := s.langs[l]
 	if !ok {
 		d = &langData{words: map[string]float64{}, stems: map[string]float64{}, roles: map[string]uint8{}, expect: map[string]bool{},
-			complain: map[string]bool{}, numbers: map[string]bool{}, units: map[string]bool{}}
+			complain: map[string]bool{}, numbers: map[string]bool{}, units: map[string]bool{},
+			since: map[string]bool{}, articles: map[string]bool{}}
 		s.langs[l] = d
 	}
 	return d
@@ -391,13 +412,20 @@ func (d *langData) complains(lang, w string) bool {
 }
 
 // waitingTime reports whether toks[i] is the unit of a waiting time: a
-// number or number word before a time unit ("two weeks", "3 Tage").
+// number or number word before a time unit ("two weeks", "3 Tage"), or a
+// duration ("for days", "seit einem Monat", "da un mese").
 func (d *langData) waitingTime(toks []language.Token, i int) bool {
 	if i == 0 || !d.units[toks[i].Text] || toks[i].Break {
 		return false
 	}
 	prev := toks[i-1]
-	return prev.Kind == language.Number || d.numbers[prev.Text]
+	switch {
+	case prev.Kind == language.Number || d.numbers[prev.Text] || d.since[prev.Text]:
+		return true
+	case d.articles[prev.Text] && i >= 2 && !prev.Break:
+		return d.since[toks[i-2].Text]
+	}
+	return false
 }
 
 // expects reports whether w is an expectation word ("work", "answer").
@@ -432,10 +460,62 @@ func (s *Scorer) Score(text, lang string) (value float64, label string) {
 // ScoreTokens is Score for a text already split with language.Split.
 func (s *Scorer) ScoreTokens(toks []language.Token, text, lang string) (value float64, label string) {
 	r := s.read(toks, text, lang)
-	if s.model != nil {
-		return s.model.score(toks, text, lang, &r)
+	if s.model == nil || r.decisive(&s.p) {
+		return r.value, s.p.label(r.value, lang)
 	}
-	return r.value, s.p.label(r.value, lang)
+	p := s.model.probs(toks, text, lang, s.langs[lang], &r)
+	best := classNeu
+	for c := range nClasses {
+		if p[c] > p[best] {
+			best = c
+		}
+	}
+	if r.silent() && max(p[classNeg], p[classPos]) < s.p.modelSure {
+		best = classNeu // no word of sentiment and an unsure model
+	}
+	// The value stays the rules' (continuous, and what the policy's
+	// thresholds were set on), moved to the edge of the label's band when
+	// the model's label differs, so that value and label agree in sign.
+	b := s.p.bound(lang)
+	value = r.value
+	switch classLabels[best] {
+	case Negative:
+		value = min(value, -b)
+	case Positive:
+		value = max(value, b)
+	default:
+		value = max(-b/2, min(b/2, value))
+	}
+	return value, classLabels[best]
+}
+
+// decisive reports whether the rules' reading decides the label alone: a
+// complaint, or a clear score. The rules read customer messages more
+// precisely than a model fitted on tweets; the model reads the rest.
+//
+// The rules decide a complaint, a clear score, a negated sentiment word
+// ("not bad": the model's words do not see negation), an idiom ("no
+// thanks", "na super"), thanks without complaint, a question (customers
+// ask neutral questions) and a short text ("ok", "vielleicht", "das ist
+// schön"): the model reads too little in it.
+func (r *reading) decisive(p *params) bool {
+	switch {
+	case p.decide&decideComplaint != 0 && r.cues > 0 && r.value < 0 && (r.praise > 0 || r.courtesy > 0 || r.words <= p.complaintWords),
+		math.Abs(r.value) >= p.gate:
+		return true
+	case p.decide&decideNegated != 0 && r.negated > 0,
+		p.decide&decideIdiom != 0 && r.idioms > 0,
+		p.decide&decideQuestion != 0 && r.question,
+		p.decide&decideThanks != 0 && r.thanks > 0 && r.neg == 0,
+		p.decide&decideShort != 0 && r.words <= p.shortText:
+		return true
+	}
+	return false
+}
+
+// silent reports whether the rules found no word of sentiment.
+func (r *reading) silent() bool {
+	return r.pos == 0 && r.neg == 0 && r.praise == 0 && r.courtesy == 0 && r.cues == 0 && r.idioms == 0
 }
 
 // label is the label of the rules' value in lang.
@@ -459,6 +539,9 @@ type reading struct {
 	courtesy  float64 // thanks (and positive idioms) set aside in a complaint
 	cues      int     // complaint cues: complaint words, waiting times, negated expectations, negative idioms
 	negated   int     // sentiment words under a negator
+	idioms    int     // idioms matched
+	thanks    int     // courtesy words, not negated
+	question  bool    // the text ends in a question
 	words     int
 	caps      int
 	elongated int
@@ -503,7 +586,7 @@ func (s *Scorer) read(toks []language.Token, text, lang string) reading {
 
 	// praise and polite are the positive valences that depend on whether
 	// the text is a complaint, known only at its end.
-	var praise, polite float64
+	var praise, polite, meant float64
 	skip := 0 // tokens of an idiom still to pass
 	for i, t := range toks {
 		if skip > 0 {
@@ -512,6 +595,7 @@ func (s *Scorer) read(toks []language.Token, text, lang string) reading {
 		}
 		if id, ok := d.idiomAt(toks, i); ok {
 			skip = len(id.toks) - 1
+			r.idioms++
 			v := p.contrastWeight(id.valence, i, but)
 			switch {
 			case id.valence <= complaintIdiom:
@@ -535,9 +619,9 @@ func (s *Scorer) read(toks []language.Token, text, lang string) reading {
 			v = p.laugh
 		}
 		var complaint, waiting bool
-		if v == 0 {
-			waiting = d.waitingTime(toks, i)
-			complaint = !waiting && t.Kind == language.Word && d.complains(lang, t.Text)
+		if v <= 0 && t.Kind == language.Word {
+			waiting = v == 0 && d.waitingTime(toks, i)
+			complaint = !waiting && d.complains(lang, t.Text)
 		}
 		expectation := v == 0 && !waiting && !complaint && t.Kind == language.Word && d.expects(lang, t.Text)
 		if v == 0 && !expectation && !complaint && !waiting {
@@ -573,6 +657,16 @@ func (s *Scorer) read(toks []language.Token, text, lang string) reading {
 		if !negated && d.postNeg && d.negatedAfter(toks, i) {
 			negated = true
 		}
+		if !negated && expectation {
+			// An expectation is negated from anywhere in its clause:
+			// "none of the links work", "niemand hat auf meine Mail geantwortet".
+			for k := negScope + 1; k <= expectScope && i-k >= 0 && !toks[i-k+1].Break; k++ {
+				if d.isNegator(toks[i-k].Text) {
+					negated = true
+					break
+				}
+			}
+		}
 		switch {
 		case waiting:
 			r.cues++
@@ -582,7 +676,10 @@ func (s *Scorer) read(toks []language.Token, text, lang string) reading {
 				continue // "not late"
 			}
 			r.cues++
-			v = p.complaint - boost // "very late"
+			if v == 0 {
+				v = p.complaint
+			}
+			v -= boost // "very late"
 		case expectation:
 			if !negated {
 				continue
@@ -613,6 +710,9 @@ func (s *Scorer) read(toks []language.Token, text, lang string) reading {
 			polite += v // "not bad"
 		case d.roles[t.Text]&roleCourtesy != 0:
 			polite += v
+			r.thanks++
+		case but >= 0 && i > but:
+			meant += v // praise after "but" is meant: "broken, but the refund was perfect"
 		default:
 			praise += v
 		}
@@ -623,10 +723,11 @@ func (s *Scorer) read(toks []language.Token, text, lang string) reading {
 		// late", "na super"), its thanks are not praise.
 		r.praise, r.courtesy = praise, polite
 		sum -= p.sarcasm * praise
+		r.pos = meant
 	} else {
-		r.pos = praise + polite
-		sum += r.pos
+		r.pos = praise + polite + meant
 	}
+	sum += r.pos
 	if sum != 0 {
 		sum += math.Copysign(punctuationEmphasis(text), sum)
 		if isQuestion(text) {
@@ -637,6 +738,7 @@ func (s *Scorer) read(toks []language.Token, text, lang string) reading {
 		}
 	}
 	r.value = sum / math.Sqrt(sum*sum+p.normAlpha)
+	r.question = isQuestion(text)
 	return r
 }
 
