@@ -46,7 +46,10 @@ func xlmt(name string) func(string) ([]example, []example, error) {
 }
 
 // valEvery puts every valEvery-th row of a set shipped as a single file in
-// the val split, the rest in train.
+// the val split, the rest in train. These sets (GermEval 2017, XED) are dev
+// files: their "train" rows tune the few rule weights of params.go
+// (tune_test.go) and are never given to the trained model, which sees only
+// evaluate.SentimentTrainSplits.
 const valEvery = 5
 
 // tsv reads a single-file set with the label in column labelCol and the text

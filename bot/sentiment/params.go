@@ -24,6 +24,11 @@ type params struct {
 	// text in which the rules found no sentiment word.
 	gate      float64
 	modelSure float32
+	// negKeep is, per language, the model's P(negative) from which a text
+	// the rules read as negative stays negative when the model's best
+	// guess is neutral. German only: its model knows tweets, its lexicon
+	// was written for service complaints (Verspätung, Ausfall, Störung).
+	negKeep map[string]float32
 	// shortText is the most words of a text the rules label alone: "ok",
 	// "the first one", "das ist schön".
 	shortText int
@@ -63,6 +68,7 @@ var defaultParams = params{
 	sarcasm:         0.6,
 	gate:            0.5,
 	modelSure:       0.5,
+	negKeep:         map[string]float32{"de": 0.15},
 	shortText:       4,
 	complaintWords:  12,
 	decide:          decideNegated | decideIdiom | decideQuestion | decideThanks | decideShort | decideComplaint,
@@ -89,3 +95,12 @@ const (
 	decideShort
 	decideComplaint
 )
+
+// keepNegative is negKeep for lang; above 1 (never) for the languages
+// without one.
+func (p *params) keepNegative(lang string) float32 {
+	if v, ok := p.negKeep[lang]; ok {
+		return v
+	}
+	return 2
+}

@@ -4,7 +4,14 @@
 // negated expectations ("doesn't work", "kommt nicht"), complaint idioms,
 // intensifiers and dampeners, "but" contrast, words in capitals, elongated
 // words, laughter, repeated exclamation and question marks, questions,
-// emoticons and emoji, and a neutral band per language.
+// emoticons and emoji, and a neutral band per language. Complaint cues
+// (complaint words, waiting times such as "drei Wochen", negated
+// expectations, complaint idioms) make a text a complaint, in which praise
+// is read as sarcasm and thanks are not positive.
+//
+// A trained linear model (model.go, fitted by train.go on train splits
+// only and embedded as model.bin) labels the texts the rules do not decide
+// alone; the value stays the rules' score, in the label's direction.
 //
 // The method follows VADER (Hutto and Gilbert, 2014): word valences on a
 // -4..4 scale are adjusted by the words around them, summed and normalised
@@ -404,11 +411,20 @@ func (d *langData) compound(w string) float64 {
 }
 
 // complains reports whether w is a complaint word ("late", "Wartezeit").
-func (d *langData) complains(lang, w string) bool {
+// The stem is computed once, and only when the word itself is not listed.
+func (d *langData) complains(lang, w string, stem *string) bool {
 	if len(d.complain) == 0 {
 		return false
 	}
-	return d.complain[w] || d.complain[language.Stem(lang, w)]
+	return d.complain[w] || d.complain[stemOnce(lang, w, stem)]
+}
+
+// stemOnce returns the stem of w, kept in *stem for the next call.
+func stemOnce(lang, w string, stem *string) string {
+	if *stem == "" {
+		*stem = language.Stem(lang, w)
+	}
+	return *stem
 }
 
 // waitingTime reports whether toks[i] is the unit of a waiting time: a
@@ -429,11 +445,11 @@ func (d *langData) waitingTime(toks []language.Token, i int) bool {
 }
 
 // expects reports whether w is an expectation word ("work", "answer").
-func (d *langData) expects(lang, w string) bool {
+func (d *langData) expects(lang, w string, stem *string) bool {
 	if len(d.expect) == 0 {
 		return false
 	}
-	return d.expect[w] || d.expect[language.Stem(lang, w)]
+	return d.expect[w] || d.expect[stemOnce(lang, w, stem)]
 }
 
 func (d *langData) isNegator(w string) bool {
@@ -472,6 +488,9 @@ func (s *Scorer) ScoreTokens(toks []language.Token, text, lang string) (value fl
 	}
 	if r.silent() && max(p[classNeg], p[classPos]) < s.p.modelSure {
 		best = classNeu // no word of sentiment and an unsure model
+	}
+	if best == classNeu && r.value <= -s.p.bound(lang) && p[classNeg] >= s.p.keepNegative(lang) {
+		best = classNeg // the rules read a complaint the model is unsure of
 	}
 	// The value stays the rules' (continuous, and what the policy's
 	// thresholds were set on), moved to the edge of the label's band when
@@ -619,11 +638,12 @@ func (s *Scorer) read(toks []language.Token, text, lang string) reading {
 			v = p.laugh
 		}
 		var complaint, waiting bool
+		stem := ""
 		if v <= 0 && t.Kind == language.Word {
 			waiting = v == 0 && d.waitingTime(toks, i)
-			complaint = !waiting && d.complains(lang, t.Text)
+			complaint = !waiting && d.complains(lang, t.Text, &stem)
 		}
-		expectation := v == 0 && !waiting && !complaint && t.Kind == language.Word && d.expects(lang, t.Text)
+		expectation := v == 0 && !waiting && !complaint && t.Kind == language.Word && d.expects(lang, t.Text, &stem)
 		if v == 0 && !expectation && !complaint && !waiting {
 			continue
 		}

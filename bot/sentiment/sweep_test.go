@@ -138,6 +138,9 @@ func TestTrainSweep(t *testing.T) {
 			if w, err := strconv.Atoi(os.Getenv("CW")); err == nil {
 				s.p.complaintWords = w
 			}
+			if w, err := strconv.ParseFloat(os.Getenv("NEGKEEP"), 32); err == nil {
+				s.p.negKeep = map[string]float32{"de": float32(w)}
+			}
 			s.model = m
 			line := ""
 			for _, d := range dev {
