@@ -52,10 +52,12 @@ type model struct {
 	// grams are the shortest and longest hashed character n-grams per
 	// trained language (0: none): they help with the endings and compounds
 	// of Italian and German, not with English.
-	grams  [][2]uint32
-	langs  map[string]int
-	scale  float32 // hashed weight = int16 * scale
-	hashed []int16 // bucket*nClasses + class
+	grams [][2]uint32
+	langs map[string]int
+	scale float32 // hashed weight = int16 * scale
+	// hashed holds the hashed weights as little-endian int16s, weight
+	// bucket*nClasses + class; loadModel leaves them in the file's bytes.
+	hashed []byte
 	dense  [nDense * nClasses]float32
 	bias   [][nClasses]float32 // per trained language
 	// lexDense and lexBias are the dense-only head for other languages.
@@ -96,8 +98,7 @@ func loadModel(data []byte) (*model, error) {
 	}
 	m.grams = make([][2]uint32, nLangs)
 	m.bias = make([][nClasses]float32, nLangs)
-	m.hashed = make([]int16, (1<<m.bits)*nClasses)
-	for _, v := range []any{m.grams, m.bias, &m.dense, &m.lexDense, &m.lexBias, m.hashed} {
+	for _, v := range []any{m.grams, m.bias, &m.dense, &m.lexDense, &m.lexBias} {
 		if err := binary.Read(r, binary.LittleEndian, v); err != nil {
 			return nil, fmt.Errorf("sentiment: model weights: %w", err)
 		}
@@ -107,9 +108,13 @@ func loadModel(data []byte) (*model, error) {
 			return nil, fmt.Errorf("sentiment: model: character n-grams %d..%d", g[0], g[1])
 		}
 	}
-	if r.Len() != 0 {
-		return nil, fmt.Errorf("sentiment: model: %d bytes after the weights", r.Len())
+	// The hashed weights are the rest of the file, used where they are:
+	// loading copies nothing.
+	n := (1 << m.bits) * nClasses * 2
+	if r.Len() != n {
+		return nil, fmt.Errorf("sentiment: model: %d bytes of hashed weights, want %d", r.Len(), n)
 	}
+	m.hashed = data[len(data)-n:]
 	return m, nil
 }
 
@@ -128,9 +133,10 @@ func (m *model) write(w io.Writer) error {
 		buf.WriteByte(byte(len(l)))
 		buf.WriteString(l)
 	}
-	for _, v := range []any{m.grams, m.bias, &m.dense, &m.lexDense, &m.lexBias, m.hashed} {
+	for _, v := range []any{m.grams, m.bias, &m.dense, &m.lexDense, &m.lexBias} {
 		_ = binary.Write(&buf, binary.LittleEndian, v)
 	}
+	buf.Write(m.hashed)
 	_, err := w.Write(buf.Bytes())
 	return err
 }
@@ -148,10 +154,10 @@ func (m *model) probs(toks []language.Token, text, lang string, d *langData, r *
 		if len(n) > 0 {
 			wt := m.scale / float32(math.Sqrt(float64(len(n))))
 			for _, h := range n {
-				w := m.hashed[h*nClasses : h*nClasses+nClasses : h*nClasses+nClasses]
-				z[0] += float32(w[0]) * wt
-				z[1] += float32(w[1]) * wt
-				z[2] += float32(w[2]) * wt
+				w := m.hashed[h*2*nClasses : (h+1)*2*nClasses : (h+1)*2*nClasses]
+				z[0] += float32(int16(binary.LittleEndian.Uint16(w[0:]))) * wt
+				z[1] += float32(int16(binary.LittleEndian.Uint16(w[2:]))) * wt
+				z[2] += float32(int16(binary.LittleEndian.Uint16(w[4:]))) * wt
 			}
 		}
 	} else {

@@ -22,8 +22,8 @@ func TestModelLoads(t *testing.T) {
 			t.Fatal(err)
 		}
 		best = min(best, time.Since(start))
-		if len(m.langs) == 0 || len(m.hashed) != (1<<m.bits)*nClasses {
-			t.Fatalf("model: %d languages, %d hashed weights for %d bits", len(m.langs), len(m.hashed), m.bits)
+		if len(m.langs) == 0 || len(m.hashed) != (1<<m.bits)*nClasses*2 {
+			t.Fatalf("model: %d languages, %d bytes of hashed weights for %d bits", len(m.langs), len(m.hashed), m.bits)
 		}
 	}
 	t.Logf("model.bin: %d bytes, loaded in %v", len(modelBin), best)

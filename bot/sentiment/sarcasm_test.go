@@ -14,6 +14,7 @@ func TestSarcasmInComplaint(t *testing.T) {
 		{"de", "Na toll, schon wieder zu spät. Vielen Dank auch!"},
 		{"de", "Echt klasse, seit zwei Wochen warte ich auf mein Paket"},
 		{"en", "thanks for nothing"},
+		{"en", "great, just great"},
 		{"en", "great, just great. my order is three weeks late"},
 		{"en", "Wonderful service, I have been waiting two weeks for a reply"},
 		{"en", "oh great, the parcel still hasn't arrived"},

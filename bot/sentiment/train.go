@@ -4,6 +4,7 @@ package sentiment
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -249,9 +250,9 @@ func (fw fullWeights) quantise(m *model) float32 {
 	if scale == 0 {
 		scale = 1
 	}
-	m.hashed = make([]int16, len(fw.hashed.w))
+	m.hashed = make([]byte, 2*len(fw.hashed.w))
 	for i, w := range fw.hashed.w {
-		m.hashed[i] = int16(math.Round(w / scale))
+		binary.LittleEndian.PutUint16(m.hashed[2*i:], uint16(int16(math.Round(w/scale))))
 	}
 	for i, w := range fw.dense.w {
 		m.dense[i] = float32(w)
