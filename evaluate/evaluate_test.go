@@ -2,6 +2,8 @@ package evaluate
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -404,5 +406,54 @@ func TestRunBadFile(t *testing.T) {
 	}
 	if rows[0].Status != StatusError || rows[0].Error == "" || rows[1].Status != StatusMissing {
 		t.Errorf("rows %+v, want an error row then a missing one", rows)
+	}
+}
+
+// TestSentimentTrainSplits checks that the sentiment model's training data
+// and the evaluation sets never share a file.
+func TestSentimentTrainSplits(t *testing.T) {
+	measured := map[string]bool{}
+	for _, s := range Sets() {
+		measured[s.Path] = true
+		measured[strings.Replace(s.Path, "_text", "_labels", 1)] = true
+	}
+	for _, sp := range SentimentTrainSplits() {
+		for _, p := range []string{sp.Texts, sp.Labels} {
+			if measured[p] || !strings.Contains(p, "_train_") {
+				t.Errorf("%s: a train split must be a *_train_* file that no set measures", p)
+			}
+		}
+	}
+}
+
+// TestReadSentimentTrain reads train splits in the XLM-T layout from a
+// directory, each text with its split's language.
+func TestReadSentimentTrain(t *testing.T) {
+	dir := t.TempDir()
+	for _, sp := range SentimentTrainSplits() {
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(sp.Texts)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, sp.Texts), []byte("bad "+sp.Lang+"\nok "+sp.Lang+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, sp.Labels), []byte("0\n1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := ReadSentimentTrain(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2*len(SentimentTrainSplits()) {
+		t.Fatalf("%d texts, want %d", len(got), 2*len(SentimentTrainSplits()))
+	}
+	for _, tt := range got {
+		if !strings.HasSuffix(tt.Text, " "+tt.Lang) || (tt.Label != Negative && tt.Label != Neutral) {
+			t.Errorf("text %q lang %s label %s", tt.Text, tt.Lang, tt.Label)
+		}
+	}
+	if _, err := ReadSentimentTrain(t.TempDir()); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("empty dir: %v, want not exist", err)
 	}
 }

@@ -46,7 +46,10 @@ func xlmt(name string) func(string) ([]example, []example, error) {
 }
 
 // valEvery puts every valEvery-th row of a set shipped as a single file in
-// the val split, the rest in train.
+// the val split, the rest in train. These sets (GermEval 2017, XED) are dev
+// files: their "train" rows tune the few rule weights of params.go
+// (tune_test.go) and are never given to the trained model, which sees only
+// evaluate.SentimentTrainSplits.
 const valEvery = 5
 
 // tsv reads a single-file set with the label in column labelCol and the text
@@ -94,15 +97,24 @@ var classes = []string{Negative, Neutral, Positive}
 // measure scores exs with s in lang.
 func measure(s *Scorer, exs []example, lang string) metrics {
 	conf := map[[2]string]int{}
-	ok := 0
 	for _, ex := range exs {
 		_, got := s.Score(ex.text, lang)
 		conf[[2]string{ex.label, got}]++
-		if got == ex.label {
-			ok++
+	}
+	return fromConfusion(conf)
+}
+
+// fromConfusion computes the metrics of a confusion matrix: counts by
+// [want, got].
+func fromConfusion(conf map[[2]string]int) metrics {
+	n, ok := 0, 0
+	for k, c := range conf {
+		n += c
+		if k[0] == k[1] {
+			ok += c
 		}
 	}
-	m := metrics{n: len(exs), f1: map[string]float64{}}
+	m := metrics{n: n, f1: map[string]float64{}}
 	for _, c := range classes {
 		tp := float64(conf[[2]string{c, c}])
 		var fp, fn float64
@@ -118,8 +130,8 @@ func measure(s *Scorer, exs []example, lang string) metrics {
 		}
 		m.macroF1 += m.f1[c] / float64(len(classes))
 	}
-	if len(exs) > 0 {
-		m.acc = float64(ok) / float64(len(exs))
+	if n > 0 {
+		m.acc = float64(ok) / float64(n)
 	}
 	return m
 }

@@ -13,6 +13,30 @@ type params struct {
 	// expect is the valence of a negated expectation ("doesn't work",
 	// "nobody answers", "kommt nicht"): the word alone is neutral.
 	expect float64
+	// complaint is the valence of a complaint word ("late", "ritardo"),
+	// waiting that of a waiting time ("two weeks").
+	complaint float64
+	waiting   float64
+	// sarcasm scales the praise in a complaint, read as its opposite.
+	sarcasm float64
+	// gate is the rules' score from which their label stands without the
+	// trained model; modelSure the probability the model needs to label a
+	// text in which the rules found no sentiment word.
+	gate      float64
+	modelSure float32
+	// negKeep is, per language, the model's P(negative) from which a text
+	// the rules read as negative stays negative when the model's best
+	// guess is neutral. German only: its model knows tweets, its lexicon
+	// was written for service complaints (Verspätung, Ausfall, Störung).
+	negKeep map[string]float32
+	// shortText is the most words of a text the rules label alone: "ok",
+	// "the first one", "das ist schön".
+	shortText int
+	// complaintWords is the most words of a complaint the rules decide
+	// alone; a longer one only when it has praise or thanks (sarcasm).
+	complaintWords int
+	// decide says which readings the rules decide alone (decisive).
+	decide uint8
 	// laugh is the valence of laughter (haha, ahah, hehe, xd) not in a lexicon.
 	laugh float64
 	// question multiplies the sum of a text that ends in a question mark
@@ -39,6 +63,15 @@ var defaultParams = params{
 	normAlpha:       15,
 	expect:          -1.6,
 	laugh:           2.4,
+	complaint:       -1.4,
+	waiting:         -0.8,
+	sarcasm:         0.6,
+	gate:            0.5,
+	modelSure:       0.5,
+	negKeep:         map[string]float32{"de": 0.15},
+	shortText:       4,
+	complaintWords:  12,
+	decide:          decideNegated | decideIdiom | decideQuestion | decideThanks | decideShort | decideComplaint,
 	question:        0.4,
 	lengthRef:       20,
 	lengthExp:       1.25,
@@ -51,4 +84,23 @@ func (p *params) bound(lang string) float64 {
 		return b
 	}
 	return p.defaultBoundary
+}
+
+// Readings the rules decide alone (params.decide).
+const (
+	decideNegated uint8 = 1 << iota
+	decideIdiom
+	decideQuestion
+	decideThanks
+	decideShort
+	decideComplaint
+)
+
+// keepNegative is negKeep for lang; above 1 (never) for the languages
+// without one.
+func (p *params) keepNegative(lang string) float32 {
+	if v, ok := p.negKeep[lang]; ok {
+		return v
+	}
+	return 2
 }

@@ -28,6 +28,21 @@ type rules struct {
 	// word (German schön and schon): the valence applies when the text has
 	// the accented form.
 	accented string
+	// complaints are words that mark a complaint (late, Wartezeit,
+	// ritardo, myöhässä), negative alone, matched by stem. A complaint word,
+	// a waiting time, a negated expectation or a negative idiom makes the
+	// text a complaint, in which praise is sarcasm ("great service, two
+	// weeks late") and thanks are not positive.
+	complaints string
+	// numbers are the number words that make a time unit a waiting time
+	// ("two weeks", "drei Wochen"); digits count too.
+	numbers string
+	// units are the time units of a waiting time, as written (folded, not
+	// stemmed); since are the words that make one a duration ("for days",
+	// "seit einem Monat"), articles those that count as "one" after them.
+	units    string
+	since    string
+	articles string
 	// concord marks negative concord: several negators in a row are one
 	// negation (Italian "non è mai arrivato"), not a double negation.
 	concord bool
@@ -51,14 +66,21 @@ var languageRules = map[string]rules{
 			"no answer=-1.8, no reply=-1.8, no response=-1.8, no help=-1.8, no refund=-1.8," +
 			"waste of time=-2.6, waste of money=-2.6, fed up=-2.6, sick of=-2.4, sick and tired=-2.8, had enough=-2.2, enough is enough=-2.6," +
 			"not acceptable=-2.4, what a joke=-2.4, rip off=-2.8, ripped off=-2.8, money back=-1.2, give up=-1.4, let down=-2, sort it out=-1," +
-			"you people=-1.6, are you kidding=-2.2, you kidding me=-2.2, are you serious=-1.8, for god's sake=-2.4, for crying out loud=-2.4",
+			"you people=-1.6, are you kidding=-2.2, you kidding me=-2.2, are you serious=-1.8, for god's sake=-2.4, for crying out loud=-2.4," +
+			"still no=-2, no word=-1.6, not a word=-1.8, no update=-1.6, no news=-1.2, no idea where=-1.6," +
+			"thanks for nothing=-2.8, thank you for nothing=-2.8, thanks a lot for nothing=-3, thanks for absolutely nothing=-3, just great=-1.6, oh great=-1.4, oh wonderful=-1.4, oh perfect=-1.4, oh brilliant=-1.4, yeah right=-1.4, great job guys=-0.5",
 		expectations: "work working worked works arrive arrived arrives arriving come came answer answered answers respond responded responds reply replied " +
 			"help helped helps fix fixed solve solved resolve resolved refund refunded deliver delivered load loads loading call called " +
-			"get got receive received turn turned open opened charge",
-		negators:  "not never no nobody nothing none neither nor cannot without aint ain't nowhere hardly barely",
-		boosters:  "very really so too extremely absolutely completely totally utterly incredibly highly super most such so much fucking freaking damn deeply entirely especially exceptionally fully hugely particularly quite remarkably seriously terribly thoroughly truly",
-		dampeners: "slightly somewhat little bit kinda sorta barely hardly partly marginally occasionally almost",
-		contrast:  "but however although though yet",
+			"get got receive received turn turned open opened charge tell tells told inform informs informed update updates updated explain explains explained contact contacted log login",
+		complaints: "late delayed delay delays overdue missing lost wrong broken damaged crushed cracked crack twice",
+		numbers:    "two three four five six seven eight nine ten eleven twelve fifteen twenty thirty few several many couple",
+		since:      "for since",
+		articles:   "a an one",
+		units:      "minute minutes hour hours day days week weeks month months year years",
+		negators:   "not never no nobody nothing none neither nor cannot without aint ain't nowhere hardly barely",
+		boosters:   "very really so too extremely absolutely completely totally utterly incredibly highly super most such so much fucking freaking damn deeply entirely especially exceptionally fully hugely particularly quite remarkably seriously terribly thoroughly truly",
+		dampeners:  "slightly somewhat little bit kinda sorta barely hardly partly marginally occasionally almost",
+		contrast:   "but however although though yet",
 	},
 	"it": {
 		courtesy: "grazie",
@@ -68,14 +90,21 @@ var languageRules = map[string]rules{
 			"terza volta=-2, quarta volta=-2.2, seconda volta=-1.2, per l'ennesima volta=-2.4, ennesima volta=-2.4, ogni volta=-0.8, quante volte=-2," +
 			"nessuno risponde=-2.4, nessuno mi risponde=-2.6, nessuno ha risposto=-2.4, nessuno mi ha risposto=-2.6, nessuna risposta=-2, nessun aiuto=-2," +
 			"presa in giro=-2.8, prendete in giro=-2.8, perdita di tempo=-2.6, tempo perso=-2.2, non è accettabile=-2.6, non e accettabile=-2.6, soldi indietro=-1.4," +
-			"che schifo=-3.2, che vergogna=-3, che palle=-2.4, mi fa schifo=-3, fa schifo=-3, va bene=1, tutto bene=1.4",
+			"che schifo=-3.2, che vergogna=-3, che palle=-2.4, mi fa schifo=-3, fa schifo=-3, va bene=1, tutto bene=1.4," +
+			"grazie per niente=-2.6, grazie per nulla=-2.6, grazie di niente=-2.2, grazie tante per niente=-3, ma bravi=-1.6, bravi bravi=-1.4, ancora no=-1.8, nessuna notizia=-1.8, nessun aggiornamento=-1.8, nessuno mi ha ancora=-2.4, nessuno ha ancora=-2.2, non ho ancora ricevuto=-2.2",
 		expectations: "funziona funzionare funzionano funzionato arriva arrivare arrivato arrivata risponde rispondere rispondono risposto " +
-			"aiuta aiutare aiutato risolve risolvere risolto consegnato consegna rimborsato rimborsare richiamato richiama carica caricare attivato",
-		negators:  "non mai nessuno nessuna nessun niente nulla né neanche nemmeno neppure senza",
-		boosters:  "molto tanto troppo veramente davvero proprio assolutamente completamente totalmente estremamente super così cosi sempre particolarmente",
-		dampeners: "poco abbastanza leggermente quasi piuttosto",
-		contrast:  "ma però pero tuttavia invece eppure",
-		concord:   true,
+			"aiuta aiutare aiutato risolve risolvere risolto consegnato consegna rimborsato rimborsare richiamato richiama carica caricare attivato " +
+			"dice dicono detto informa informato informano aggiorna aggiornato spiega spiegato contatta contattato ricevuto ricevere riesco accedere carica",
+		complaints: "ritardo ritardi ritardata ritardato attesa sparito sparita perso persa smarrito smarrita mancante manca mancano sbagliato sbagliata sbagliati rotto rotta rotti danneggiato danneggiata crepa bloccata bloccato addebitato",
+		numbers:    "due tre quattro cinque sei sette otto nove dieci quindici venti trenta qualche parecchi parecchie molti molte",
+		since:      "da",
+		articles:   "un uno una",
+		units:      "minuto minuti ora ore giorno giorni settimana settimane mese mesi anno anni",
+		negators:   "non mai nessuno nessuna nessun niente nulla né neanche nemmeno neppure senza",
+		boosters:   "molto tanto troppo veramente davvero proprio assolutamente completamente totalmente estremamente super così cosi sempre particolarmente",
+		dampeners:  "poco abbastanza leggermente quasi piuttosto",
+		contrast:   "ma però pero tuttavia invece eppure",
+		concord:    true,
 	},
 	"de": {
 		courtesy: "danke dank dankeschön",
@@ -84,9 +113,16 @@ var languageRules = map[string]rules{
 			"schon wieder=-1.6, zum dritten mal=-2.2, zum zweiten mal=-1.2, zum x-ten mal=-2.4, zum x ten mal=-2.4, zum wiederholten mal=-2.4, wie oft noch=-2.4, jedes mal=-1," +
 			"niemand antwortet=-2.4, niemand meldet sich=-2.4, niemand hilft=-2.4, keine antwort=-2, keine rückmeldung=-2, keine reaktion=-2, keine hilfe=-2, keine ahnung=-0.8," +
 			"es reicht=-2.4, mir reicht's=-2.6, mir reicht es=-2.6, die nase voll=-2.8, nicht akzeptabel=-2.6, nicht hinnehmbar=-2.6, geht gar nicht=-2.6, das geht nicht=-1.8," +
-			"zu spät=-1.8, zu spat=-1.8, fällt aus=-1.8, fallt aus=-1.8, fiel aus=-1.8, fallen aus=-1.8, außer betrieb=-1.8, ausser betrieb=-1.8, geld zurück=-1.2, wo bleibt=-1.4, wo bleibst=-1.4, keine manieren=-2, keine klimaanlage=-1.8, ohne klimaanlage=-1.8, klimaanlage ausgefallen=-2.2, in den arsch=-2.6, im arsch=-2.8, für'n arsch=-2.8",
+			"zu spät=-1.8, zu spat=-1.8, fällt aus=-1.8, fallt aus=-1.8, fiel aus=-1.8, fallen aus=-1.8, außer betrieb=-1.8, ausser betrieb=-1.8, geld zurück=-1.2, wo bleibt=-1.4, wo bleibst=-1.4, keine manieren=-2, keine klimaanlage=-1.8, ohne klimaanlage=-1.8, klimaanlage ausgefallen=-2.2, in den arsch=-2.6, im arsch=-2.8, für'n arsch=-2.8," +
+			"danke für gar nichts=-2.8, danke für nichts=-2.6, vielen dank für nichts=-2.8, na super=-1.6, na toll=-1.6, na klasse=-1.6, na prima=-1.6, na bravo=-1.6, vielen dank auch=-1.4, ganz toll gemacht=-1.2, immer noch=-1.2, noch keine=-1.4, noch kein=-1.4",
 		expectations: "funktioniert funktionieren funktionierte klappt klappen geklappt kommt kommen gekommen angekommen antwortet antworten geantwortet meldet gemeldet " +
-			"hilft helfen geholfen erstattet gelöst löst fährt fahren gefahren erreicht erreichbar reagiert reagieren geht gehen läuft lauft möglich stimmt stimmen funzt",
+			"hilft helfen geholfen erstattet gelöst löst fährt fahren gefahren erreicht erreichbar reagiert reagieren geht gehen läuft lauft möglich stimmt stimmen funzt " +
+			"sagt sagen gesagt informiert informieren erklärt erklären bekommen erhalten zugestellt geliefert einloggen anmelden lädt",
+		complaints:      "verspätung verspätungen verspätet wartezeit wartezeiten verschwunden verloren fehlt fehlen überfällig ausgefallen ausfall gestrichen verpasst falsch falsche falschen kaputt beschädigt defekt riss zweimal doppelt abgestürzt abgebucht",
+		numbers:         "zwei drei vier fünf sechs sieben acht neun zehn elf zwölf fünfzehn zwanzig dreißig paar mehrere vielen",
+		since:           "seit",
+		articles:        "ein eine einen einem einer",
+		units:           "minute minuten stunde stunden tag tage tagen woche wochen monat monate monaten jahr jahre jahren",
 		postNegation:    true,
 		accented:        "schön=2.2",
 		negators:        "nicht nie niemals nichts niemand ohne weder kaum",
@@ -102,14 +138,19 @@ var languageRules = map[string]rules{
 			"vieläkään ei=-2.4, ei vieläkään=-2.4, ei vielakaan=-2.4, vielakaan ei=-2.4, ei edelleenkään=-2.4, edelleen ei=-2, vieläkin odotan=-2.2, odotan edelleen=-2.2, odotan vieläkin=-2.2, edelleen odotan=-2.2," +
 			"kolmas kerta=-2, kolmatta kertaa=-2, neljättä kertaa=-2.2, taas kerran=-1.6, jo toista kertaa=-1.6, monta kertaa=-1.2," +
 			"kukaan ei vastaa=-2.4, ei kukaan vastaa=-2.4, kukaan ei ole vastannut=-2.4, ei vastausta=-2, ei mitään vastausta=-2.2, ei apua=-2," +
-			"ei hyväksyttävää=-2.6, ei ole hyväksyttävää=-2.6, ei käy=-1.8, en hyväksy=-2, riittää jo=-2.4, nyt riittää=-2.4, ajan haaskausta=-2.6, rahat takaisin=-1.4",
+			"ei hyväksyttävää=-2.6, ei ole hyväksyttävää=-2.6, ei käy=-1.8, en hyväksy=-2, riittää jo=-2.4, nyt riittää=-2.4, ajan haaskausta=-2.6, rahat takaisin=-1.4," +
+			"kiitos tyhjästä=-2.6, kiitti tyhjästä=-2.6, kiitos ei mistään=-2.4, no kiitos vaan=-1.4, no kiitti=-1.4, no hienoa=-1.4, no loistavaa=-1.4, no mahtavaa=-1.4, ei mitään tietoa=-1.8, ei tietoa=-1.4",
 		expectations: "toimi toimii toimia toiminut tule tullut tullu saapunut saapui vastaa vastannut vastaus vastata auta auttanut auttaa " +
-			"onnistu onnistunut korjattu korjaa palauta palautettu soittanut soita näy lataudu",
-		negators:  "ei en et emme ette eivät älä älkää ilman eikä enkä",
-		boosters:  "todella tosi erittäin aivan ihan täysin hyvin niin liian aika tosissaan kauhean hirveän superi super",
-		dampeners: "melko hieman vähän jonkin verran hiukan lähes",
-		contrast:  "mutta kuitenkin silti vaikka",
-		compounds: true,
+			"onnistu onnistunut korjattu korjaa palauta palautettu soittanut soita näy lataudu kerro kertonut kerrota ilmoita ilmoittanut ilmoiteta " +
+			"lataa toimitettu toimita saanut saa saatu palauttaneet pääse päässyt päivittynyt lämmitä",
+		complaints: "myöhässä myöhästynyt myöhästyi viivästynyt viivästyy viivästys viive odotusaika kadonnut kadoksissa hukassa hukkasitte väärä väärän väärää rikki vaurioitunut vaurioituneena halkeama puuttuu puuttuvat kahdesti kastui kaatui veloititte veloitettiin",
+		numbers:    "kaksi kahden kolme kolmen neljä neljän viisi viiden kuusi kuuden seitsemän kahdeksan yhdeksän kymmenen muutama muutaman monta useita usean",
+		units:      "minuutti minuuttia minuutin tunti tuntia tunnin päivä päivää päivän päivään viikko viikkoa viikon viikkoon kuukausi kuukautta kuukauden vuosi vuotta vuoden",
+		negators:   "ei en et emme ette eivät älä älkää ilman eikä enkä",
+		boosters:   "todella tosi erittäin aivan ihan täysin hyvin niin liian aika tosissaan kauhean hirveän superi super",
+		dampeners:  "melko hieman vähän jonkin verran hiukan lähes",
+		contrast:   "mutta kuitenkin silti vaikka",
+		compounds:  true,
 	},
 	"fr": {
 		courtesy: "merci",

@@ -4,7 +4,14 @@
 // negated expectations ("doesn't work", "kommt nicht"), complaint idioms,
 // intensifiers and dampeners, "but" contrast, words in capitals, elongated
 // words, laughter, repeated exclamation and question marks, questions,
-// emoticons and emoji, and a neutral band per language.
+// emoticons and emoji, and a neutral band per language. Complaint cues
+// (complaint words, waiting times such as "drei Wochen", negated
+// expectations, complaint idioms) make a text a complaint, in which praise
+// is read as sarcasm and thanks are not positive.
+//
+// A trained linear model (model.go, fitted by train.go on train splits
+// only and embedded as model.bin) labels the texts the rules do not decide
+// alone; the value stays the rules' score, in the label's direction.
 //
 // The method follows VADER (Hutto and Gilbert, 2014): word valences on a
 // -4..4 scale are adjusted by the words around them, summed and normalised
@@ -50,6 +57,12 @@ const (
 	minPrefixPart = 7 // shortest lexicon word matched as the first part of a compound
 	minCompound   = 5 // shortest lexicon word matched inside a compound
 	minCompoundW  = 8 // shortest word searched for compound parts
+	// complaintIdiom is the valence at or below which an idiom is a
+	// complaint cue ("still waiting", "danke für gar nichts").
+	complaintIdiom = -1.2
+	// expectScope is how far back in its clause a negator negates an
+	// expectation word.
+	expectScope = 6
 )
 
 //go:embed lexicons/*.tsv
@@ -85,6 +98,13 @@ type langData struct {
 	// expect holds the stems of expectation words, neutral alone and
 	// negative when negated ("doesn't work", "non risponde").
 	expect map[string]bool
+	// complain holds the stems of complaint words; numbers and units the
+	// folded words of a waiting time ("drei Wochen").
+	complain map[string]bool
+	numbers  map[string]bool
+	units    map[string]bool
+	since    map[string]bool
+	articles map[string]bool
 	// accented maps a folded word to the accented word that folds to the
 	// same letters and carries sentiment (German schon "already", schön
 	// "beautiful"): it applies when the text has the accented form.
@@ -98,11 +118,21 @@ type langData struct {
 type Scorer struct {
 	langs map[string]*langData
 	p     params
+	model *model // nil: the rules alone
 }
 
-// New returns a Scorer with the embedded lexicons and rules.
+// New returns a Scorer with the embedded lexicons, rules and trained model
+// (model.bin, built by `calmbot train sentiment`).
 func New() *Scorer {
-	return newScorer(defaultParams)
+	s := newScorer(defaultParams)
+	if len(modelBin) > 0 {
+		m, err := loadModel(modelBin)
+		if err != nil {
+			panic(err.Error()) // the embedded file: a build error, caught by TestModelLoads
+		}
+		s.model = m
+	}
+	return s
 }
 
 // newScorer returns a Scorer with the rule weights p.
@@ -134,6 +164,22 @@ func newScorer(p params) *Scorer {
 		d.concord = r.concord
 		for _, w := range strings.Fields(r.expectations) {
 			d.expect[language.Stem(lang, language.Fold(w))] = true
+		}
+		for _, w := range strings.Fields(r.complaints) {
+			d.complain[language.Fold(w)] = true
+			d.complain[language.Stem(lang, language.Fold(w))] = true
+		}
+		for _, w := range strings.Fields(r.numbers) {
+			d.numbers[language.Fold(w)] = true
+		}
+		for _, w := range strings.Fields(r.units) {
+			d.units[language.Fold(w)] = true
+		}
+		for _, w := range strings.Fields(r.since) {
+			d.since[language.Fold(w)] = true
+		}
+		for _, w := range strings.Fields(r.articles) {
+			d.articles[language.Fold(w)] = true
 		}
 		for role, words := range map[uint8]string{roleNegator: r.negators, roleBooster: r.boosters, roleDampener: r.dampeners, roleContrast: r.contrast, roleCourtesy: r.courtesy} {
 			for _, w := range strings.Fields(words) {
@@ -255,7 +301,9 @@ func (d *langData) idiomAt(toks []language.Token, i int) (idiom, bool) {
 func (s *Scorer) lang(l string) *langData {
 	d, ok := s.langs[l]
 	if !ok {
-		d = &langData{words: map[string]float64{}, stems: map[string]float64{}, roles: map[string]uint8{}, expect: map[string]bool{}}
+		d = &langData{words: map[string]float64{}, stems: map[string]float64{}, roles: map[string]uint8{}, expect: map[string]bool{},
+			complain: map[string]bool{}, numbers: map[string]bool{}, units: map[string]bool{},
+			since: map[string]bool{}, articles: map[string]bool{}}
 		s.langs[l] = d
 	}
 	return d
@@ -362,12 +410,46 @@ func (d *langData) compound(w string) float64 {
 	return 0
 }
 
+// complains reports whether w is a complaint word ("late", "Wartezeit").
+// The stem is computed once, and only when the word itself is not listed.
+func (d *langData) complains(lang, w string, stem *string) bool {
+	if len(d.complain) == 0 {
+		return false
+	}
+	return d.complain[w] || d.complain[stemOnce(lang, w, stem)]
+}
+
+// stemOnce returns the stem of w, kept in *stem for the next call.
+func stemOnce(lang, w string, stem *string) string {
+	if *stem == "" {
+		*stem = language.Stem(lang, w)
+	}
+	return *stem
+}
+
+// waitingTime reports whether toks[i] is the unit of a waiting time: a
+// number or number word before a time unit ("two weeks", "3 Tage"), or a
+// duration ("for days", "seit einem Monat", "da un mese").
+func (d *langData) waitingTime(toks []language.Token, i int) bool {
+	if i == 0 || !d.units[toks[i].Text] || toks[i].Break {
+		return false
+	}
+	prev := toks[i-1]
+	switch {
+	case prev.Kind == language.Number || d.numbers[prev.Text] || d.since[prev.Text]:
+		return true
+	case d.articles[prev.Text] && i >= 2 && !prev.Break:
+		return d.since[toks[i-2].Text]
+	}
+	return false
+}
+
 // expects reports whether w is an expectation word ("work", "answer").
-func (d *langData) expects(lang, w string) bool {
+func (d *langData) expects(lang, w string, stem *string) bool {
 	if len(d.expect) == 0 {
 		return false
 	}
-	return d.expect[w] || d.expect[language.Stem(lang, w)]
+	return d.expect[w] || d.expect[stemOnce(lang, w, stem)]
 }
 
 func (d *langData) isNegator(w string) bool {
@@ -393,20 +475,113 @@ func (s *Scorer) Score(text, lang string) (value float64, label string) {
 
 // ScoreTokens is Score for a text already split with language.Split.
 func (s *Scorer) ScoreTokens(toks []language.Token, text, lang string) (value float64, label string) {
+	r := s.read(toks, text, lang)
+	if s.model == nil || r.decisive(&s.p) {
+		return r.value, s.p.label(r.value, lang)
+	}
+	p := s.model.probs(toks, text, lang, s.langs[lang], &r)
+	best := classNeu
+	for c := range nClasses {
+		if p[c] > p[best] {
+			best = c
+		}
+	}
+	if r.silent() && max(p[classNeg], p[classPos]) < s.p.modelSure {
+		best = classNeu // no word of sentiment and an unsure model
+	}
+	if best == classNeu && r.value <= -s.p.bound(lang) && p[classNeg] >= s.p.keepNegative(lang) {
+		best = classNeg // the rules read a complaint the model is unsure of
+	}
+	// The value stays the rules' (continuous, and what the policy's
+	// thresholds were set on), moved to the edge of the label's band when
+	// the model's label differs, so that value and label agree in sign.
+	b := s.p.bound(lang)
+	value = r.value
+	switch classLabels[best] {
+	case Negative:
+		value = min(value, -b)
+	case Positive:
+		value = max(value, b)
+	default:
+		value = max(-b/2, min(b/2, value))
+	}
+	return value, classLabels[best]
+}
+
+// decisive reports whether the rules' reading decides the label alone: a
+// complaint, or a clear score. The rules read customer messages more
+// precisely than a model fitted on tweets; the model reads the rest.
+//
+// The rules decide a complaint, a clear score, a negated sentiment word
+// ("not bad": the model's words do not see negation), an idiom ("no
+// thanks", "na super"), thanks without complaint, a question (customers
+// ask neutral questions) and a short text ("ok", "vielleicht", "das ist
+// schön"): the model reads too little in it.
+func (r *reading) decisive(p *params) bool {
+	switch {
+	case p.decide&decideComplaint != 0 && r.cues > 0 && r.value < 0 && (r.praise > 0 || r.courtesy > 0 || r.words <= p.complaintWords),
+		math.Abs(r.value) >= p.gate:
+		return true
+	case p.decide&decideNegated != 0 && r.negated > 0,
+		p.decide&decideIdiom != 0 && r.idioms > 0,
+		p.decide&decideQuestion != 0 && r.question,
+		p.decide&decideThanks != 0 && r.thanks > 0 && r.neg == 0,
+		p.decide&decideShort != 0 && r.words <= p.shortText:
+		return true
+	}
+	return false
+}
+
+// silent reports whether the rules found no word of sentiment.
+func (r *reading) silent() bool {
+	return r.pos == 0 && r.neg == 0 && r.praise == 0 && r.courtesy == 0 && r.cues == 0 && r.idioms == 0
+}
+
+// label is the label of the rules' value in lang.
+func (p *params) label(value float64, lang string) string {
+	b := p.bound(lang)
+	switch {
+	case value >= b:
+		return Positive
+	case value <= -b:
+		return Negative
+	}
+	return Neutral
+}
+
+// reading is what the rules find in one text: their score and the parts of
+// it the trained model takes as features.
+type reading struct {
+	value     float64 // the rules' score in [-1, 1]
+	pos, neg  float64 // sums of the positive and negative valences (neg <= 0)
+	praise    float64 // positive valence read as sarcasm in a complaint
+	courtesy  float64 // thanks (and positive idioms) set aside in a complaint
+	cues      int     // complaint cues: complaint words, waiting times, negated expectations, negative idioms
+	negated   int     // sentiment words under a negator
+	idioms    int     // idioms matched
+	thanks    int     // courtesy words, not negated
+	question  bool    // the text ends in a question
+	words     int
+	caps      int
+	elongated int
+}
+
+// read applies the rules to toks.
+func (s *Scorer) read(toks []language.Token, text, lang string) reading {
 	d := s.langs[lang]
 	if d == nil {
 		d = &langData{}
 	}
 	p := &s.p
-	words, caps := 0, 0
+	var r reading
 	var elongated []bool // set only when a word is elongated (sooo)
 	for i, t := range toks {
 		if t.Kind != language.Word {
 			continue
 		}
-		words++
+		r.words++
 		if t.Caps {
-			caps++
+			r.caps++
 		}
 		if w, ok := d.unelongate(lang, t.Text); ok {
 			if elongated == nil {
@@ -414,10 +589,11 @@ func (s *Scorer) ScoreTokens(toks []language.Token, text, lang string) (value fl
 				toks = append([]language.Token(nil), toks...) // the caller's slice stays as it was
 			}
 			elongated[i] = true
+			r.elongated++
 			toks[i].Text = w
 		}
 	}
-	capsDiffer := caps > 0 && caps < words
+	capsDiffer := r.caps > 0 && r.caps < r.words
 
 	// The last contrast word splits the text into a weaker and a stronger part.
 	but := -1
@@ -427,7 +603,9 @@ func (s *Scorer) ScoreTokens(toks []language.Token, text, lang string) (value fl
 		}
 	}
 
-	sum := 0.0
+	// praise and polite are the positive valences that depend on whether
+	// the text is a complaint, known only at its end.
+	var praise, polite, meant float64
 	skip := 0 // tokens of an idiom still to pass
 	for i, t := range toks {
 		if skip > 0 {
@@ -436,7 +614,17 @@ func (s *Scorer) ScoreTokens(toks []language.Token, text, lang string) (value fl
 		}
 		if id, ok := d.idiomAt(toks, i); ok {
 			skip = len(id.toks) - 1
-			sum += p.contrastWeight(id.valence, i, but)
+			r.idioms++
+			v := p.contrastWeight(id.valence, i, but)
+			switch {
+			case id.valence <= complaintIdiom:
+				r.cues++
+				r.neg += v
+			case v < 0:
+				r.neg += v
+			default:
+				polite += v // "no problem" in a complaint is not praise
+			}
 			continue
 		}
 		if d.roles[t.Text]&^roleCourtesy != 0 || d.isNegator(t.Text) {
@@ -449,8 +637,14 @@ func (s *Scorer) ScoreTokens(toks []language.Token, text, lang string) (value fl
 		if v == 0 && t.Kind == language.Word && isLaugh(t.Text) {
 			v = p.laugh
 		}
-		expectation := v == 0 && t.Kind == language.Word && d.expects(lang, t.Text)
-		if v == 0 && !expectation {
+		var complaint, waiting bool
+		stem := ""
+		if v <= 0 && t.Kind == language.Word {
+			waiting = v == 0 && d.waitingTime(toks, i)
+			complaint = !waiting && d.complains(lang, t.Text, &stem)
+		}
+		expectation := v == 0 && !waiting && !complaint && t.Kind == language.Word && d.expects(lang, t.Text, &stem)
+		if v == 0 && !expectation && !complaint && !waiting {
 			continue
 		}
 		if capsDiffer && t.Caps {
@@ -483,12 +677,36 @@ func (s *Scorer) ScoreTokens(toks []language.Token, text, lang string) (value fl
 		if !negated && d.postNeg && d.negatedAfter(toks, i) {
 			negated = true
 		}
-		if expectation {
+		if !negated && expectation {
+			// An expectation is negated from anywhere in its clause:
+			// "none of the links work", "niemand hat auf meine Mail geantwortet".
+			for k := negScope + 1; k <= expectScope && i-k >= 0 && !toks[i-k+1].Break; k++ {
+				if d.isNegator(toks[i-k].Text) {
+					negated = true
+					break
+				}
+			}
+		}
+		switch {
+		case waiting:
+			r.cues++
+			v = p.waiting // "two weeks", "drei Wochen"
+		case complaint:
+			if negated {
+				continue // "not late"
+			}
+			r.cues++
+			if v == 0 {
+				v = p.complaint
+			}
+			v -= boost // "very late"
+		case expectation:
 			if !negated {
 				continue
 			}
+			r.cues++
 			v = p.expect // "nobody answers", "kommt nicht"
-		} else {
+		default:
 			if v < 0 {
 				boost = -boost
 			}
@@ -498,31 +716,50 @@ func (s *Scorer) ScoreTokens(toks []language.Token, text, lang string) (value fl
 					continue // "no thanks": a polite refusal
 				}
 				v *= p.negScale
+				r.negated++
 			}
 		}
 		if v > 0 && !negated {
 			v *= p.posScale // negativity bias: praise weighs less than complaints
 		}
-		sum += p.contrastWeight(v, i, but)
+		v = p.contrastWeight(v, i, but)
+		switch {
+		case v < 0:
+			r.neg += v
+		case negated:
+			polite += v // "not bad"
+		case d.roles[t.Text]&roleCourtesy != 0:
+			polite += v
+			r.thanks++
+		case but >= 0 && i > but:
+			meant += v // praise after "but" is meant: "broken, but the refund was perfect"
+		default:
+			praise += v
+		}
 	}
+	sum := r.neg
+	if r.cues > 0 {
+		// A complaint: its praise is sarcasm ("great service, two weeks
+		// late", "na super"), its thanks are not praise.
+		r.praise, r.courtesy = praise, polite
+		sum -= p.sarcasm * praise
+		r.pos = meant
+	} else {
+		r.pos = praise + polite + meant
+	}
+	sum += r.pos
 	if sum != 0 {
 		sum += math.Copysign(punctuationEmphasis(text), sum)
 		if isQuestion(text) {
 			sum *= p.question
 		}
-		if n := float64(words); n > p.lengthRef {
+		if n := float64(r.words); n > p.lengthRef {
 			sum /= math.Pow(n/p.lengthRef, p.lengthExp)
 		}
 	}
-	value = sum / math.Sqrt(sum*sum+p.normAlpha)
-	b := p.bound(lang)
-	switch {
-	case value >= b:
-		return value, Positive
-	case value <= -b:
-		return value, Negative
-	}
-	return value, Neutral
+	r.value = sum / math.Sqrt(sum*sum+p.normAlpha)
+	r.question = isQuestion(text)
+	return r
 }
 
 // negatedAfter reports whether a negator closes the clause of toks[i]

@@ -62,6 +62,7 @@ Commands:
   analyze        read JSON lines of customer messages, write their language,
                  sentiment, intent, scope and "a human please" as JSON lines
   eval           measure the analyzer on the labelled sets in ../shared/data/eval
+  train sentiment  fit the sentiment model on the sets' train splits (bot/sentiment/model.bin)
   help           show help for a command: calmbot help flows test
   version        print the version
 
@@ -108,6 +109,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return env.bench(ctx, args[1:])
 	case "eval":
 		return env.eval(ctx, args[1:])
+	case "train":
+		return env.train(ctx, args[1:])
 	case "help", "-h", "-help", "--help":
 		return env.help(args[1:])
 	case "version", "--version":
@@ -149,6 +152,8 @@ func (e *env) help(args []string) error {
 		return e.analyze(context.Background(), []string{"-h"})
 	case args[0] == "eval":
 		return e.eval(context.Background(), []string{"-h"})
+	case args[0] == "train":
+		return e.train(context.Background(), []string{"-h"})
 	case args[0] == "flows":
 		sub := ""
 		if len(args) > 1 {
