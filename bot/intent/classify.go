@@ -128,6 +128,16 @@ func newClassifier(f *flows.File, tabs map[string]*tables, scorer *sentiment.Sco
 		}
 	}
 	sort.Strings(names)
+	// The background class, last: matters of no intent (elsewhere.go), in
+	// the languages of the file that have them.
+	var background []string
+	if len(names) > 0 {
+		for lang := range tabs {
+			background = append(background, lang)
+		}
+		sort.Strings(background)
+		names = append(names, "")
+	}
 	c.intents = names
 
 	// Features of every example, and their document frequencies.
@@ -138,7 +148,31 @@ func newClassifier(f *flows.File, tabs map[string]*tables, scorer *sentiment.Sco
 	var raws []raw
 	var df []int32
 	var buf [maxFeatures]feature
+	add := func(text, lang string, li int, t *tables, intent int) {
+		var tb [maxTokens]language.Token
+		feats := c.extract(buf[:0], language.Split(tb[:0], text), lang, li, t)
+		if len(feats) == 0 {
+			return
+		}
+		seen := map[int32]bool{}
+		for _, ft := range feats {
+			id, ok := vocab[ft.hash]
+			if !ok {
+				id = int32(len(df))
+				vocab[ft.hash] = id
+				df = append(df, 0)
+			}
+			if !seen[id] {
+				seen[id] = true
+				df[id]++
+			}
+		}
+		raws = append(raws, raw{feats: slices.Clone(feats), intent: intent})
+	}
 	for i, name := range names {
+		if name == "" {
+			break
+		}
 		in := f.Intents[name]
 		langs := make([]string, 0, len(in.Examples))
 		for l := range in.Examples {
@@ -150,25 +184,16 @@ func newClassifier(f *flows.File, tabs map[string]*tables, scorer *sentiment.Sco
 			t := tablesFor(tabs, lang)
 			li := c.langIndex(lang)
 			for _, text := range in.Examples[l] {
-				var tb [maxTokens]language.Token
-				feats := c.extract(buf[:0], language.Split(tb[:0], text), lang, li, t)
-				if len(feats) == 0 {
-					continue
-				}
-				seen := map[int32]bool{}
-				for _, ft := range feats {
-					id, ok := vocab[ft.hash]
-					if !ok {
-						id = int32(len(df))
-						vocab[ft.hash] = id
-						df = append(df, 0)
-					}
-					if !seen[id] {
-						seen[id] = true
-						df[id]++
-					}
-				}
-				raws = append(raws, raw{feats: slices.Clone(feats), intent: i})
+				add(text, lang, li, t, i)
+			}
+		}
+	}
+	if n := len(names); len(background) > 0 {
+		for _, lang := range background {
+			t := tablesFor(tabs, lang)
+			li := c.langIndex(lang)
+			for _, text := range elsewhere[lang] {
+				add(text, lang, li, t, n-1)
 			}
 		}
 	}
@@ -551,6 +576,9 @@ func (c *classifier) classify(toks []language.Token, lang string, t *tables) (st
 		if p > z[best] {
 			best = k
 		}
+	}
+	if c.intents[best] == "" {
+		return "", 0 // the background: a matter of no intent
 	}
 	return c.intents[best], score(z[best], known, nc)
 }

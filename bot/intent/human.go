@@ -1,6 +1,10 @@
 package intent
 
-import "github.com/calmbot/calmbot/bot/language"
+import (
+	"strings"
+
+	"github.com/calmbot/calmbot/bot/language"
+)
 
 // Requests for a person.
 const (
@@ -24,6 +28,9 @@ func (t *tables) humanRequest(toks []language.Token) bool {
 	for i, tk := range toks {
 		if tk.Kind != language.Word {
 			continue
+		}
+		if t.refusesBot(toks, i) {
+			return true
 		}
 		strong, weak := t.personWord(tk.Text)
 		if !strong && !weak {
@@ -69,4 +76,29 @@ func (t *tables) humanRequest(toks []language.Token) bool {
 func (t *tables) personWord(w string) (strong, weak bool) {
 	st := language.Stem(t.lang, w)
 	return t.humanStrong[w] || t.humanStrong[st], t.humanWeak[w] || t.humanWeak[st]
+}
+
+// refusesBot reports whether toks[i] names the bot and its clause turns it
+// away: a negator or a refusing word before it ("I don't want to talk to a
+// bot", "keinen Bot bitte", "stop this bot") or a refusing word just after
+// ("bot is useless").
+func (t *tables) refusesBot(toks []language.Token, i int) bool {
+	w := toks[i].Text
+	if !t.bots[w] && !t.bots[language.Stem(t.lang, w)] {
+		return false
+	}
+	for k := i - 1; k >= 0 && i-k <= cueSpan; k-- {
+		if toks[k+1].Break {
+			break
+		}
+		if tk := toks[k]; t.negators[tk.Text] || t.refuse[tk.Text] || strings.HasSuffix(tk.Text, "n't") {
+			return true
+		}
+	}
+	for k := i + 1; k < len(toks) && k-i <= 3 && !toks[k].Break; k++ {
+		if t.refuse[toks[k].Text] || t.complaint[toks[k].Text] {
+			return true
+		}
+	}
+	return false
 }
