@@ -8,7 +8,8 @@ import (
 
 // Requests for a person.
 const (
-	cueSpan = 6 // words before a person word searched for a cue ("I want to talk to a")
+	cueSpan   = 6 // words before a person word searched for a cue ("I want to talk to a")
+	afterSpan = 4 // words after it searched for a talk cue ("a person I can talk to")
 )
 
 // humanRequest reports whether toks ask for a person: a word for a person
@@ -18,12 +19,26 @@ const (
 // agent who delivered it was rude") is no request.
 func (t *tables) humanRequest(toks []language.Token) bool {
 	// A message of person words only ("human please") is a request by itself.
-	onlyPersons := true
+	// So is one of talk cues only ("verbinden Sie mich bitte").
+	onlyPersons, onlyTalk, negated := true, false, false
 	for _, tk := range toks {
-		if s, w := t.personWord(tk.Text); t.isContent(tk) && !s && !w {
-			onlyPersons = false
+		if t.negators[tk.Text] || strings.HasSuffix(tk.Text, "n't") {
+			negated = true
+		}
+		if !t.isContent(tk) || t.urgent[tk.Text] || t.chatter[tk.Text] {
+			continue
+		}
+		if t.talkCues[tk.Text] {
+			onlyTalk = true
+			continue
+		}
+		if s, w := t.personWord(tk.Text); !s && !w {
+			onlyPersons, onlyTalk = false, false
 			break
 		}
+	}
+	if onlyTalk && onlyPersons && !negated {
+		return true
 	}
 	for i, tk := range toks {
 		if tk.Kind != language.Word {
@@ -51,9 +66,9 @@ func (t *tables) humanRequest(toks []language.Token) bool {
 			}
 		}
 		// After the word: "a person to talk to", "ihmisen kanssa", "someone real".
-		for k := i + 1; k < len(toks) && k-i <= 2 && !toks[k].Break; k++ {
+		for k := i + 1; k < len(toks) && k-i <= afterSpan && !toks[k].Break; k++ {
 			w := toks[k].Text
-			talk = talk || t.talkCues[w]
+			talk = talk || t.talkCues[w] || t.trailing[w]
 			if s, w := t.personWord(w); s || w {
 				persons++
 			}

@@ -40,7 +40,7 @@ type tables struct {
 	chatter, parting map[string]bool
 	// Stems of the words about asking for a person.
 	humanStrong, humanWeak, cues, talkCues map[string]bool
-	bots, refuse                           map[string]bool
+	bots, refuse, trailing, urgent         map[string]bool
 }
 
 func newTables(lang string) *tables {
@@ -63,6 +63,8 @@ func newTables(lang string) *tables {
 		talkCues:    words(lx.talkCues, false, lang),
 		bots:        words(lx.bots, true, lang),
 		refuse:      words(lx.refuse, false, lang),
+		trailing:    words(lx.trailing, false, lang),
+		urgent:      words(lx.urgent, false, lang),
 	}
 	for _, w := range language.Stopwords(lang) {
 		t.stop[w] = true

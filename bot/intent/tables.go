@@ -43,6 +43,11 @@ type lexicon struct {
 	bots string
 	// refuse are words that turn the bot away ("stop", "useless").
 	refuse string
+	// trailing are talk cues only after a person word (German separable
+	// verbs: "stellen Sie mich zum Kundenservice durch").
+	trailing string
+	// urgent are words that may go with a person word alone ("agent, now").
+	urgent string
 	// thanks and goodbyes are words that thank or take leave; with the
 	// words of answers and fillers they make a turn of chatter, which
 	// names no concern ("no, thanks", "ok bye").
@@ -78,9 +83,10 @@ var lexicons = map[string]lexicon{
 		humanWeak: `someone somebody anyone anybody people real live actual service support desk team`,
 		cues: `want wanna need talk speak connect transfer get give put chat reach contact like prefer request ask asking escalate let can could may
 			send pass switch find bring`,
-		talkCues: `talk speak chat connect transfer put reach contact send pass switch tlak spek`,
+		talkCues: `talk speak chat connect transfer put reach contact send pass switch tlak spek call`,
+		urgent:   `now immediately asap right away straight quickly`,
 		bots:     `bot bots robot robots chatbot machine automated computer ai`,
-		refuse:   `stop enough hate sick tired done useless stupid dumb pointless dont doesnt cant wont`,
+		refuse:   `stop enough hate sick tired done useless stupid dumb pointless dont doesnt cant wont refuse`,
 	},
 	"it": {
 		thanks:   `grazie mille tante infinite gentile gentilissimo gentilissima per favore prego`,
@@ -105,11 +111,12 @@ var lexicons = map[string]lexicon{
 		humanStrong: `operatore operatrice operatori persona persone umano umana addetto addetta responsabile consulente impiegato dipendente
 			opertore operatre oparatore perosna`,
 		humanWeak: `qualcuno reale vera vero assistenza servizio`,
-		cues: `voglio vorrei volevo parlare parlarne passare passami passarmi passi passate passatemi mettere mettermi metta mettetemi chiedo serve bisogno
+		cues: `voglio vorrei volevo parlare parlarne passare passami passarmi passi passate passatemi passa mettere mettermi metta mettetemi chiedo serve bisogno
 			contattare avere posso potrei collegare collegami collegatemi chiamare trovare datemi dammi`,
-		talkCues: `parlare passare passami passarmi passi passate passatemi mettermi metta mettetemi contattare collegare collegami collegatemi chiamare parlre`,
+		talkCues: `parlare passare passami passarmi passi passa passate passatemi mettermi metta mettetemi contattare collegare collegami collegatemi chiamare parlre`,
+		urgent:   `subito ora adesso immediatamente`,
 		bots:     `bot robot chatbot macchina automatico risponditore computer`,
-		refuse:   `basta odio stufo stufa inutile stupido smettila niente nessun`,
+		refuse:   `basta odio stufo stufa inutile stupido smettila niente nessun rifiuto`,
 	},
 	"de": {
 		thanks:   `danke dankeschön vielen herzlichen schön bitte sehr`,
@@ -133,13 +140,15 @@ var lexicons = map[string]lexicon{
 		weak:        `gleiche gleichen gleicher gleiches selbe selben dieselbe derselbe dasselbe andere anderen anderer anderes anderem alles alle noch wieder neu neue neuen neuer sache sachen ding dinge immer jetzt schon nur einfach bekommen`,
 		complaints:  `frechheit unverschämt unverschämtheit unmöglich zumutung skandal lächerlich inakzeptabel katastrophe unglaublich`,
 		humanStrong: `mensch menschen person personen mitarbeiter mitarbeiterin mitarbeitern kundenberater berater beraterin sachbearbeiter
-			agent operator vorgesetzten vorgesetzter chef servicemitarbeiter kundendienstmitarbeiter`,
+			agent operator vorgesetzten vorgesetzter chef servicemitarbeiter kundendienstmitarbeiter mitarbeier ansprechpartner ansprechpartnerin`,
 		humanWeak: `jemand jemandem jemanden echten echter echte richtigen kundenservice kundendienst support hotline service`,
 		cues: `will möchte möchten moechte mochte wollen sprechen reden verbinden brauche brauchen hätte haette gern gerne durchstellen weiterleiten kann könnte
 			koennte darf schreiben geben gib holen hole`,
-		talkCues: `sprechen reden verbinden durchstellen weiterleiten schreiben spechen`,
+		talkCues: `sprechen reden verbinden durchstellen weiterleiten schreiben spechen anrufen zurückrufen`,
+		trailing: `durch weiter`,
+		urgent:   `sofort jetzt gleich schnell bitte`,
 		bots:     `bot bots roboter chatbot maschine automat computer ki`,
-		refuse:   `genug hasse satt nutzlos dumm blöd blöder sinnlos schluss`,
+		refuse:   `genug hasse satt nutzlos dumm blöd blöder sinnlos schluss weigere`,
 	},
 	"fi": {
 		thanks:   `kiitos kiitti kiitoksia paljon tosi`,
@@ -169,9 +178,10 @@ var lexicons = map[string]lexicon{
 			asiakaspalvelulle asiakaspalveluun tuki tukeen tuelle`,
 		cues: `haluan haluaisin halusin puhua puhumaan puhuisin yhdistä yhdista yhdistäkää yhdistäisittekö saisinko saanko voinko tarvitsen pyydän kiitos
 			ohjaa ohjatkaa siirrä siirtäkää`,
-		talkCues: `puhua puhumaan puhuisin yhdistä yhdista yhdistäkää yhdistäisittekö kanssa ohjaa ohjatkaa siirrä siirtäkää`,
+		talkCues: `puhua puhumaan puhuisin yhdistä yhdista yhdistäkää yhdistäisittekö kanssa ohjaa ohjatkaa siirrä siirtäkää soittaa soittakaa`,
+		urgent:   `heti nyt nopeasti kiitos`,
 		bots:     `botti botin bottia botille botilla botti robotti robotin robottia robotille chatbotti kone koneen koneelle koneen tekoäly tekoälyn tekoalya`,
-		refuse:   `lopeta riittää riittaa vihaan turha tyhmä tyhma hyödytön`,
+		refuse:   `lopeta riittää riittaa vihaan turha tyhmä tyhma hyödytön kieltäydyn`,
 	},
 }
 
