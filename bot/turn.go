@@ -69,6 +69,9 @@ func (s *session) run(ctx context.Context, text, choice, locale string) {
 		return
 	}
 	if s.snap.Status == StatusEnded || s.snap.Status == StatusRating {
+		if s.parting(ctx, text, locale) {
+			return
+		}
 		s.startOver()
 	}
 	if s.snap.Status != StatusBot || strings.TrimSpace(text) == "" {
@@ -121,6 +124,23 @@ func (s *session) run(ctx context.Context, text, choice, locale string) {
 		return
 	}
 	s.handle(ctx, st, ev)
+}
+
+// parting answers a message after the conversation ended that only thanks
+// or takes leave ("thanks, bye") with texts.goodbye, or nothing, and keeps
+// the conversation ended: a goodbye is no new concern.
+func (s *session) parting(ctx context.Context, text, locale string) bool {
+	if strings.TrimSpace(text) == "" || len(text) > s.file().Policy.MaxMessageBytes {
+		return false
+	}
+	a := s.prog.analyzer.Analyze(ctx, AnalyzeInput{Text: text, Lang: s.snap.Lang, Locale: locale})
+	if !a.Goodbye || a.HumanRequest || a.InScope {
+		return false
+	}
+	s.analysis = &a
+	s.snap.Status, s.snap.RatingStep = StatusEnded, 0
+	s.say(s.file().Texts.Goodbye, nil)
+	return true
 }
 
 // onOffer returns the current state when it is a question whose options,

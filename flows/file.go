@@ -178,6 +178,10 @@ type Texts struct {
 	// Ended answers a customer who writes after the conversation ended; the
 	// message then starts a new conversation.
 	Ended Text `yaml:"ended,omitempty" json:"ended,omitempty"`
+	// Goodbye answers a customer who only thanks or says goodbye after the
+	// conversation ended ("thanks, bye"); the conversation stays ended.
+	// Without it such a message gets no answer.
+	Goodbye Text `yaml:"goodbye,omitempty" json:"goodbye,omitempty"`
 	// Busy tells a waiting customer the service is unusually busy, with
 	// {position} and an honest {wait}.
 	Busy Text `yaml:"busy,omitempty" json:"busy,omitempty"`

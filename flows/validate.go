@@ -153,6 +153,7 @@ func (f *File) allTexts() []textRef {
 		{path: "texts.too_long", text: t.TooLong},
 		{path: "texts.waiting", text: t.Waiting},
 		{path: "texts.ended", text: t.Ended},
+		{path: "texts.goodbye", text: t.Goodbye},
 		{path: "texts.busy", text: t.Busy},
 		{path: "texts.after_hours", text: t.AfterHours},
 		{path: "texts.incentive", text: t.Incentive},
