@@ -87,6 +87,7 @@ func (s *session) run(ctx context.Context, text, choice, locale string) {
 	}
 	a := s.prog.analyzer.Analyze(ctx, AnalyzeInput{Text: text, Lang: s.snap.Lang, Locale: locale, Choices: s.offered()})
 	s.analysis = &a
+	s.snap.Worst = min(s.snap.Worst, a.Sentiment)
 	if a.Lang != "" {
 		s.snap.Lang = f.Language(a.Lang)
 	}
@@ -341,7 +342,7 @@ func (s *session) startOver() {
 	s.snap.Attempts, s.snap.Unclear = 0, 0
 	s.snap.Offered, s.snap.Chosen, s.snap.Visited, s.snap.Handoff = nil, "", nil, nil
 	s.snap.RatingStep, s.snap.Score, s.snap.RatedAt = 0, 0, time.Time{}
-	s.snap.Moods, s.snap.Started = nil, s.now
+	s.snap.Moods, s.snap.Worst, s.snap.Started = nil, 0, s.now
 }
 
 // enter says what the state says and follows `next` until a state waits,
@@ -531,17 +532,29 @@ func (s *session) handOffQuiet(reason flows.Reason, h *flows.Handoff) {
 			rec.Priority = h.Priority
 		}
 	}
+	// The evidence is what the bot relied on: an intent only when it
+	// counted as a match, a request for a person only when there was one.
 	if a := s.analysis; a != nil {
 		rec.Evidence["sentiment"] = a.Sentiment
 		rec.Evidence["label"] = a.Label
-		rec.Evidence["human_request"] = a.HumanRequest
+		if a.HumanRequest {
+			rec.Evidence["human_request"] = true
+		}
 		if reason == ReasonWorsening {
 			rec.Evidence["sentiments"] = slices.Clone(s.snap.Moods)
 		}
-		if a.Intent != "" {
+		if a.Intent != "" && a.InScope {
 			rec.Evidence["intent"] = a.Intent
 			rec.Evidence["intent_score"] = a.IntentScore
 		}
+	}
+	if pol := s.file().Policy; s.snap.Worst < 0 && s.snap.Worst < pol.RaisePriorityBelow {
+		// A very upset customer waits less.
+		if i := slices.Index(flows.Priorities, rec.Priority); i >= 0 && i+1 < len(flows.Priorities) {
+			rec.Evidence["raised_from"] = rec.Priority
+			rec.Priority = flows.Priorities[i+1]
+		}
+		rec.Evidence["worst_sentiment"] = s.snap.Worst
 	}
 	if s.snap.Chosen != "" {
 		rec.Evidence["chosen"] = s.snap.Chosen

@@ -153,6 +153,16 @@
     return s;
   }
 
+  // trendView shows a queued customer's mood: first, worst and last.
+  function trendView(m) {
+    if (!m) { return moodView(null); }
+    if (m.turns < 2) { return moodView(m.sentiment); }
+    var worst = m.worst === undefined ? Math.min(m.first, m.sentiment) : m.worst;
+    var s = el("span", "trend", [moodView(m.first), " ", el("span", "muted", "worst"), " ", moodView(worst), " → ", moodView(m.sentiment)]);
+    s.title = "first, worst and last of " + m.turns + " customer turns";
+    return s;
+  }
+
   function prioView(p) { return el("span", "prio prio-" + p, p); }
 
   // ticking makes an element that shows the time since `since` (ISO), live,
@@ -292,7 +302,7 @@
       [
         el("td", null, [prioView(t.priority), " ", link]),
         el("td", "waited", ticking(t.created, isSet(t.first_response) ? t.first_response : null, t.target_seconds)),
-        el("td", null, moodView(t.mood ? t.mood.sentiment : null)),
+        el("td", null, trendView(t.mood)),
         el("td", "reason", t.reason),
         el("td", null, t.skill || "any"),
         el("td", null, t.lang || "?"),
@@ -450,9 +460,10 @@
       if (s.first_message) { fact("First wrote", "“" + s.first_message + "”"); }
       if (s.confirmation) {
         var c = s.confirmation;
-        fact("Confirmed", [
-          el("div", null, "Bot: “" + c.question + "”"),
-          el("div", null, c.answer ? "Customer: “" + c.answer + "”" + (c.reading ? " (read as " + c.reading + ")" : "") : "no answer yet")
+        fact(c.confirmed ? "Confirmed" : "Not confirmed", [
+          el("div", null, "Bot asked: “" + c.question + "”"),
+          el("div", null, c.answer ? "Customer: “" + c.answer + "”" + (c.reading ? " (read as " + c.reading + ")" : "") :
+            (c.asked_for_person ? "Customer asked for a person instead" : "no answer yet"))
         ]);
       }
       if (s.offered && s.offered.length) {
@@ -466,7 +477,8 @@
       }
       if (s.moods && s.moods.length) {
         var first = s.moods[0], last = s.moods[s.moods.length - 1];
-        fact("Sentiment", [sparkline(s.moods), moodView(first.sentiment), " → ", moodView(last.sentiment),
+        var worstMood = s.moods.reduce(function (w, m) { return m.sentiment < w.sentiment ? m : w; }, first);
+        fact("Sentiment", [sparkline(s.moods), moodView(first.sentiment), " → ", moodView(last.sentiment), " · worst ", moodView(worstMood.sentiment),
           " over " + s.moods.length + " turn" + (s.moods.length === 1 ? "" : "s")]);
       }
       fact("Handoff", s.reason_text + " (" + s.reason + ")");
