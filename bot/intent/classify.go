@@ -59,6 +59,10 @@ const (
 	frequentEvidence = 1   // evidence of a turn of frequent words only, the examples' share of it
 	frequentShare    = 0   // evidence and weight of a frequent word's features
 
+	// backgroundLead is how many times likelier than the likeliest intent
+	// the background class must be to make a turn out of scope.
+	backgroundLead = 2.0
+
 	seed    = 0x5eed_ca1b
 	holdOut = 5 // one example in holdOut fits the temperature
 	minProb = 1e-5
@@ -578,7 +582,18 @@ func (c *classifier) classify(toks []language.Token, lang string, t *tables) (st
 		}
 	}
 	if c.intents[best] == "" {
-		return "", 0 // the background: a matter of no intent
+		// The background: a matter of no intent, unless an intent is
+		// nearly as likely.
+		second := -1
+		for k, p := range z[:nc-1] {
+			if second < 0 || p > z[second] {
+				second = k
+			}
+		}
+		if second < 0 || z[best] >= backgroundLead*z[second] {
+			return "", 0
+		}
+		best = second
 	}
 	return c.intents[best], score(z[best], known, nc)
 }

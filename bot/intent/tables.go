@@ -57,7 +57,7 @@ type lexicon struct {
 // lexicons are the per-language tables.
 var lexicons = map[string]lexicon{
 	"en": {
-		thanks:   `thanks thank thx ty cheers appreciated appreciate much lot very please pls`,
+		thanks:   `thanks thank thx ty cheers appreciated appreciate much many lot a so very please pls you`,
 		goodbyes: `bye goodbye byebye cya see later soon farewell have nice day lovely weekend take care`,
 		yes: `yes, yeah, yep, yup, ya, yes please, sure, sure thing, of course, ok, okay, k, kk, alright, all right, right, that's right,
 			that is right, thats right, correct, that's correct, exactly, absolutely, definitely, indeed, sounds good, sounds great,
@@ -89,7 +89,7 @@ var lexicons = map[string]lexicon{
 		refuse:   `stop enough hate sick tired done useless stupid dumb pointless dont doesnt cant wont refuse`,
 	},
 	"it": {
-		thanks:   `grazie mille tante infinite gentile gentilissimo gentilissima per favore prego`,
+		thanks:   `grazie mille tante molte infinite davvero gentile gentilissimo gentilissima per favore prego`,
 		goodbyes: `arrivederci arrivederla ciao addio buona buon giornata serata proseguimento alla prossima presto`,
 		yes: `sì, si, sì grazie, si grazie, certo, certamente, certo che sì, va bene, va benissimo, ok, okay, esatto, esattamente,
 			giusto, corretto, d'accordo, daccordo, perfetto, ottimo, benissimo, proprio così, è così, confermo, assolutamente,
@@ -119,7 +119,7 @@ var lexicons = map[string]lexicon{
 		refuse:   `basta odio stufo stufa inutile stupido smettila niente nessun rifiuto`,
 	},
 	"de": {
-		thanks:   `danke dankeschön vielen herzlichen schön bitte sehr`,
+		thanks:   `danke dank dankeschön vielen herzlichen schön bitte sehr und`,
 		goodbyes: `tschüss tschüs tschuss tschau ciao wiedersehen auf bis bald dann später schönen tag noch wochenende`,
 		yes: `ja, ja bitte, ja gerne, jawohl, jep, jo, genau, richtig, stimmt, das stimmt, korrekt, passt, passt so, das passt,
 			gerne, gern, einverstanden, ok, okay, in ordnung, alles klar, klar, sicher, natürlich, selbstverständlich, perfekt, super,
@@ -151,7 +151,7 @@ var lexicons = map[string]lexicon{
 		refuse:   `genug hasse satt nutzlos dumm blöd blöder sinnlos schluss weigere`,
 	},
 	"fi": {
-		thanks:   `kiitos kiitti kiitoksia paljon tosi`,
+		thanks:   `kiitos kiitti kiitoksia kiitokset suuret avusta paljon tosi ja`,
 		goodbyes: `heippa hei moi moikka näkemiin nakemiin nähdään nahdaan hyvää hyvaa päivänjatkoa paivanjatkoa jatkoa päivää`,
 		yes: `kyllä, kyl, kylä, joo, juu, jep, jees, niin, selvä, selvä juttu, sopii, se sopii, käy, se käy, käy hyvin, ok, okei,
 			oikein, aivan, just, juuri niin, totta, pitää paikkansa, kiitos kyllä, hyvä, hienoa, mahtavaa, tehdään niin, mielelläni,
@@ -177,10 +177,11 @@ var lexicons = map[string]lexicon{
 		humanWeak: `joku jonkun jollekin jonkin oikea oikean oikealle oikeaa asiakaspalvelu asiakaspalveluun asiakaspalvelua asiakaspalvelusta
 			asiakaspalvelulle asiakaspalveluun tuki tukeen tuelle`,
 		cues: `haluan haluaisin halusin puhua puhumaan puhuisin yhdistä yhdista yhdistäkää yhdistäisittekö saisinko saanko voinko tarvitsen pyydän kiitos
+			antakaa anna
 			ohjaa ohjatkaa siirrä siirtäkää`,
 		talkCues: `puhua puhumaan puhuisin yhdistä yhdista yhdistäkää yhdistäisittekö kanssa ohjaa ohjatkaa siirrä siirtäkää soittaa soittakaa`,
 		urgent:   `heti nyt nopeasti kiitos`,
-		bots:     `botti botin bottia botille botilla botti robotti robotin robottia robotille chatbotti kone koneen koneelle koneen tekoäly tekoälyn tekoalya`,
+		bots:     `botti botin bottia botille botilla botteja botit robotti robotin robottia robotille chatbotti kone koneen koneelle koneen tekoäly tekoälyn tekoalya`,
 		refuse:   `lopeta riittää riittaa vihaan turha tyhmä tyhma hyödytön kieltäydyn`,
 	},
 }
