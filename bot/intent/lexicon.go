@@ -37,7 +37,7 @@ type tables struct {
 	flags map[string]wordFlag
 	// chatter are the words of answers, fillers, negators, thanks and
 	// goodbyes (folded); parting are the thanks and goodbyes.
-	chatter, parting map[string]bool
+	chatter, parting, joiners map[string]bool
 	// Stems of the words about asking for a person.
 	humanStrong, humanWeak, cues, talkCues map[string]bool
 	bots, refuse, trailing, urgent         map[string]bool
@@ -86,6 +86,7 @@ func newTables(lang string) *tables {
 		}
 	}
 	t.parting = words(lx.thanks+" "+lx.goodbyes, false, lang)
+	t.joiners = words(lx.joiners, false, lang)
 	t.chatter = words(lx.fillers+" "+lx.negators, false, lang)
 	for w := range t.parting {
 		t.chatter[w] = true
@@ -190,6 +191,9 @@ func (t *tables) chat(toks []language.Token) (chatter, parting bool) {
 	n := 0
 	for _, tk := range toks {
 		if tk.Kind != language.Word {
+			continue
+		}
+		if t.joiners[tk.Text] {
 			continue
 		}
 		if !t.chatter[tk.Text] {

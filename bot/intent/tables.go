@@ -52,12 +52,15 @@ type lexicon struct {
 	// words of answers and fillers they make a turn of chatter, which
 	// names no concern ("no, thanks", "ok bye").
 	thanks, goodbyes string
+	// joiners join chatter ("thanks and goodbye") but are none alone.
+	joiners string
 }
 
 // lexicons are the per-language tables.
 var lexicons = map[string]lexicon{
 	"en": {
 		thanks:   `thanks thank thx ty cheers appreciated appreciate much many lot a so very please pls you`,
+		joiners:  `and`,
 		goodbyes: `bye goodbye byebye cya see later soon farewell have nice day lovely weekend take care`,
 		yes: `yes, yeah, yep, yup, ya, yes please, sure, sure thing, of course, ok, okay, k, kk, alright, all right, right, that's right,
 			that is right, thats right, correct, that's correct, exactly, absolutely, definitely, indeed, sounds good, sounds great,
@@ -90,6 +93,7 @@ var lexicons = map[string]lexicon{
 	},
 	"it": {
 		thanks:   `grazie mille tante molte infinite davvero gentile gentilissimo gentilissima per favore prego`,
+		joiners:  `e`,
 		goodbyes: `arrivederci arrivederla ciao addio buona buon giornata serata proseguimento alla prossima presto`,
 		yes: `sì, si, sì grazie, si grazie, certo, certamente, certo che sì, va bene, va benissimo, ok, okay, esatto, esattamente,
 			giusto, corretto, d'accordo, daccordo, perfetto, ottimo, benissimo, proprio così, è così, confermo, assolutamente,
@@ -119,7 +123,8 @@ var lexicons = map[string]lexicon{
 		refuse:   `basta odio stufo stufa inutile stupido smettila niente nessun rifiuto`,
 	},
 	"de": {
-		thanks:   `danke dank dankeschön vielen herzlichen schön bitte sehr und`,
+		thanks:   `danke dank dankeschön vielen herzlichen schön bitte sehr`,
+		joiners:  `und`,
 		goodbyes: `tschüss tschüs tschuss tschau ciao wiedersehen auf bis bald dann später schönen tag noch wochenende`,
 		yes: `ja, ja bitte, ja gerne, jawohl, jep, jo, genau, richtig, stimmt, das stimmt, korrekt, passt, passt so, das passt,
 			gerne, gern, einverstanden, ok, okay, in ordnung, alles klar, klar, sicher, natürlich, selbstverständlich, perfekt, super,
@@ -151,7 +156,8 @@ var lexicons = map[string]lexicon{
 		refuse:   `genug hasse satt nutzlos dumm blöd blöder sinnlos schluss weigere`,
 	},
 	"fi": {
-		thanks:   `kiitos kiitti kiitoksia kiitokset suuret avusta paljon tosi ja`,
+		thanks:   `kiitos kiitti kiitoksia kiitokset suuret avusta paljon tosi`,
+		joiners:  `ja`,
 		goodbyes: `heippa hei moi moikka näkemiin nakemiin nähdään nahdaan hyvää hyvaa päivänjatkoa paivanjatkoa jatkoa päivää`,
 		yes: `kyllä, kyl, kylä, joo, juu, jep, jees, niin, selvä, selvä juttu, sopii, se sopii, käy, se käy, käy hyvin, ok, okei,
 			oikein, aivan, just, juuri niin, totta, pitää paikkansa, kiitos kyllä, hyvä, hienoa, mahtavaa, tehdään niin, mielelläni,
