@@ -32,7 +32,11 @@ import (
 // the Analyzer is made, by SGD in a seeded order, so the same file always
 // gives the same model: first on four fifths of the examples, whose model
 // fits the softmax temperature on the remaining fifth, then a few more
-// epochs on all of them. A turn's score for its likeliest intent is that
+// epochs on all of them. Besides the intents it learns one background
+// class, customer-service matters of no intent (elsewhere.go): a turn it
+// finds at least backgroundLead times likelier to be such a matter than
+// any intent is out of scope; otherwise the intents are scored among
+// themselves, as without it. A turn's score for its likeliest intent is that
 // intent's probability above chance times the known share, mapped so that
 // the default threshold, 0.5, falls where both a small flow file and a
 // large intent set read in- and out-of-scope turns well (see scoreAt).
@@ -103,13 +107,16 @@ type feature struct {
 // classifier scores a turn against every intent.
 type classifier struct {
 	langs   []string // language of each language index
-	intents []string
-	vocab   *table // feature hash -> index
-	idf     []float32
-	unkIDF  float32   // idf given to a feature no example has
-	weights []float32 // feature*len(intents) + intent
-	temp    float64   // softmax temperature
-	scorer  *sentiment.Scorer
+	intents []string // the last is "", the background, when background is set
+	// background is whether the classifier learnt the background class
+	// of matters of no intent (elsewhere.go).
+	background bool
+	vocab      *table // feature hash -> index
+	idf        []float32
+	unkIDF     float32   // idf given to a feature no example has
+	weights    []float32 // feature*len(intents) + intent
+	temp       float64   // softmax temperature
+	scorer     *sentiment.Scorer
 
 	trainTime time.Duration // how long training took
 }
@@ -141,6 +148,7 @@ func newClassifier(f *flows.File, tabs map[string]*tables, scorer *sentiment.Sco
 		}
 		sort.Strings(background)
 		names = append(names, "")
+		c.background = true
 	}
 	c.intents = names
 
@@ -575,27 +583,32 @@ func (c *classifier) classify(toks []language.Token, lang string, t *tables) (st
 		}
 	})
 	softmax(z, 1/c.temp)
-	best := 0
-	for k, p := range z {
-		if p > z[best] {
-			best = k
-		}
-	}
-	if c.intents[best] == "" {
-		// The background: a matter of no intent, unless an intent is
-		// nearly as likely.
-		second := -1
-		for k, p := range z[:nc-1] {
-			if second < 0 || p > z[second] {
-				second = k
+	k := nc
+	if c.background {
+		// The background class vetoes: a turn at least backgroundLead
+		// times likelier to be about another matter than about any intent
+		// is out of scope. Otherwise the intents are scored among
+		// themselves, as without it.
+		k = nc - 1
+		bg := z[k]
+		best := 0
+		for i, p := range z[:k] {
+			if p > z[best] {
+				best = i
 			}
 		}
-		if second < 0 || z[best] >= backgroundLead*z[second] {
+		if k == 0 || bg >= backgroundLead*z[best] {
 			return "", 0
 		}
-		best = second
+		return c.intents[best], score(z[best]/(1-bg), known, k)
 	}
-	return c.intents[best], score(z[best], known, nc)
+	best := 0
+	for i, p := range z {
+		if p > z[best] {
+			best = i
+		}
+	}
+	return c.intents[best], score(z[best], known, k)
 }
 
 // score is an intent's score from its probability p among k intents and the
