@@ -29,6 +29,22 @@ const strongLanguage = 0.5
 // turn whose language is unsure for that language to be taken instead.
 const langLead = 0.1
 
+// plainMax is the most words of a turn whose unsure language may yield to
+// one that reads it as an answer or a request for a person: such turns are
+// short.
+const plainMax = 8
+
+// countWords counts the word tokens of toks.
+func countWords(toks []language.Token) int {
+	n := 0
+	for _, tk := range toks {
+		if tk.Kind == language.Word {
+			n++
+		}
+	}
+	return n
+}
+
 // maxTokens bounds the tokens of one turn kept on the stack; longer turns
 // still work, on the heap.
 const maxTokens = 96
@@ -111,7 +127,7 @@ func (a *Analyzer) Analyze(_ context.Context, in bot.AnalyzeInput) bot.Analysis 
 			}
 		}
 	}
-	if !sure {
+	if !sure && countWords(toks) <= plainMax {
 		// An unsure guess that reads as no answer or request, where
 		// another language reads one ("ja", "keinen Bot bitte"), yields.
 		if l := a.plainer(toks, out.Lang); l != out.Lang {

@@ -44,10 +44,11 @@ func (t *tables) humanRequest(toks []language.Token) bool {
 		if tk.Kind != language.Word {
 			continue
 		}
-		if t.refusesBot(toks, i) {
+		st := language.Stem(t.lang, tk.Text)
+		if t.refusesBot(toks, i, st) {
 			return true
 		}
-		strong, weak := t.personWord(tk.Text)
+		strong, weak := t.personStem(tk.Text, st)
 		if !strong && !weak {
 			continue
 		}
@@ -89,7 +90,11 @@ func (t *tables) humanRequest(toks []language.Token) bool {
 // personWord reports whether w names a person to talk to, strongly
 // ("human", "Mitarbeiter") or weakly ("someone", "real").
 func (t *tables) personWord(w string) (strong, weak bool) {
-	st := language.Stem(t.lang, w)
+	return t.personStem(w, language.Stem(t.lang, w))
+}
+
+// personStem is personWord of w with its stem st.
+func (t *tables) personStem(w, st string) (strong, weak bool) {
 	return t.humanStrong[w] || t.humanStrong[st], t.humanWeak[w] || t.humanWeak[st]
 }
 
@@ -97,9 +102,8 @@ func (t *tables) personWord(w string) (strong, weak bool) {
 // away: a negator or a refusing word before it ("I don't want to talk to a
 // bot", "keinen Bot bitte", "stop this bot") or a refusing word just after
 // ("bot is useless").
-func (t *tables) refusesBot(toks []language.Token, i int) bool {
-	w := toks[i].Text
-	if !t.bots[w] && !t.bots[language.Stem(t.lang, w)] {
+func (t *tables) refusesBot(toks []language.Token, i int, stem string) bool {
+	if !t.bots[toks[i].Text] && !t.bots[stem] {
 		return false
 	}
 	for k := i - 1; k >= 0 && i-k <= cueSpan; k-- {
