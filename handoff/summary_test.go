@@ -71,7 +71,7 @@ func TestSummaryGolden(t *testing.T) {
 		"refund":                                     {Sentiment: 0, Label: "neutral", Intent: "late_delivery", IntentScore: 0.3},
 		"Let me speak to a human please":             {Sentiment: 0.1, Label: "neutral", Intent: "none", IntentScore: 0.1},
 		"I want to talk to a human":                  {Sentiment: 0, Label: "neutral", Intent: "legal_threat", IntentScore: 0.29},
-		"You are all USELESS. Get me a person, now.": {Sentiment: -0.9, Label: "negative"},
+		"You are all USELESS. Get me a person, now.": {Sentiment: -0.9, Label: "negative", Intent: "none", IntentScore: 0.1},
 	}
 	tests := []struct {
 		name   string
