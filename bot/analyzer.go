@@ -30,6 +30,9 @@ type Analysis struct {
 	Answer Answer `json:"answer,omitempty"`
 	// Choice is the id of the offered option the text picks, or "".
 	Choice string `json:"choice,omitempty"`
+	// Goodbye is true when the text only thanks or takes leave ("thanks,
+	// bye"), naming no concern.
+	Goodbye bool `json:"goodbye,omitempty"`
 }
 
 // AnalyzeInput is one customer turn and what the conversation expects.

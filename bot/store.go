@@ -53,6 +53,9 @@ type Snapshot struct {
 	// Moods are the sentiment scores of the latest customer turns of this
 	// flow, oldest first (at most policy.worsening_turns).
 	Moods []float64 `json:"moods,omitempty"`
+	// Worst is the most negative sentiment of the conversation's customer
+	// turns, 0 when none was negative.
+	Worst float64 `json:"worst,omitempty"`
 	// Visited counts entries per state in this flow (for `again` texts).
 	Visited map[string]int `json:"visited,omitempty"`
 	// Seq is the sequence number of the conversation's last stored message

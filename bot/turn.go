@@ -69,6 +69,9 @@ func (s *session) run(ctx context.Context, text, choice, locale string) {
 		return
 	}
 	if s.snap.Status == StatusEnded || s.snap.Status == StatusRating {
+		if s.parting(ctx, text, locale) {
+			return
+		}
 		s.startOver()
 	}
 	if s.snap.Status != StatusBot || strings.TrimSpace(text) == "" {
@@ -84,6 +87,7 @@ func (s *session) run(ctx context.Context, text, choice, locale string) {
 	}
 	a := s.prog.analyzer.Analyze(ctx, AnalyzeInput{Text: text, Lang: s.snap.Lang, Locale: locale, Choices: s.offered()})
 	s.analysis = &a
+	s.snap.Worst = min(s.snap.Worst, a.Sentiment)
 	if a.Lang != "" {
 		s.snap.Lang = f.Language(a.Lang)
 	}
@@ -121,6 +125,23 @@ func (s *session) run(ctx context.Context, text, choice, locale string) {
 		return
 	}
 	s.handle(ctx, st, ev)
+}
+
+// parting answers a message after the conversation ended that only thanks
+// or takes leave ("thanks, bye") with texts.goodbye, or nothing, and keeps
+// the conversation ended: a goodbye is no new concern.
+func (s *session) parting(ctx context.Context, text, locale string) bool {
+	if strings.TrimSpace(text) == "" || len(text) > s.file().Policy.MaxMessageBytes {
+		return false
+	}
+	a := s.prog.analyzer.Analyze(ctx, AnalyzeInput{Text: text, Lang: s.snap.Lang, Locale: locale})
+	if !a.Goodbye || a.HumanRequest || a.InScope {
+		return false
+	}
+	s.analysis = &a
+	s.snap.Status, s.snap.RatingStep = StatusEnded, 0
+	s.say(s.file().Texts.Goodbye, nil)
+	return true
 }
 
 // onOffer returns the current state when it is a question whose options,
@@ -321,7 +342,7 @@ func (s *session) startOver() {
 	s.snap.Attempts, s.snap.Unclear = 0, 0
 	s.snap.Offered, s.snap.Chosen, s.snap.Visited, s.snap.Handoff, s.snap.HandedOff = nil, "", nil, nil, false
 	s.snap.RatingStep, s.snap.Score, s.snap.RatedAt, s.snap.RatingOffered = 0, 0, time.Time{}, false
-	s.snap.Moods, s.snap.Started = nil, s.now
+	s.snap.Moods, s.snap.Worst, s.snap.Started = nil, 0, s.now
 }
 
 // enter says what the state says and follows `next` until a state waits,
@@ -515,17 +536,29 @@ func (s *session) handOffQuiet(reason flows.Reason, h *flows.Handoff) {
 			rec.Priority = h.Priority
 		}
 	}
+	// The evidence is what the bot relied on: an intent only when it
+	// counted as a match, a request for a person only when there was one.
 	if a := s.analysis; a != nil {
 		rec.Evidence["sentiment"] = a.Sentiment
 		rec.Evidence["label"] = a.Label
-		rec.Evidence["human_request"] = a.HumanRequest
+		if a.HumanRequest {
+			rec.Evidence["human_request"] = true
+		}
 		if reason == ReasonWorsening {
 			rec.Evidence["sentiments"] = slices.Clone(s.snap.Moods)
 		}
-		if a.Intent != "" {
+		if a.Intent != "" && a.InScope {
 			rec.Evidence["intent"] = a.Intent
 			rec.Evidence["intent_score"] = a.IntentScore
 		}
+	}
+	if pol := s.file().Policy; s.snap.Worst < 0 && s.snap.Worst < pol.RaisePriorityBelow {
+		// A very upset customer waits less.
+		if i := slices.Index(flows.Priorities, rec.Priority); i >= 0 && i+1 < len(flows.Priorities) {
+			rec.Evidence["raised_from"] = rec.Priority
+			rec.Priority = flows.Priorities[i+1]
+		}
+		rec.Evidence["worst_sentiment"] = s.snap.Worst
 	}
 	if s.snap.Chosen != "" {
 		rec.Evidence["chosen"] = s.snap.Chosen

@@ -130,6 +130,10 @@ type Policy struct {
 	// MaxMessageBytes is the largest customer message the bot reads; longer
 	// ones are answered with texts.too_long.
 	MaxMessageBytes int `yaml:"max_message_bytes" json:"max_message_bytes"`
+	// RaisePriorityBelow raises a handoff's priority one step (normal to
+	// high, high to urgent) when the customer's most negative turn scored
+	// below it (-1..1); -1 turns it off.
+	RaisePriorityBelow float64 `yaml:"raise_priority_below" json:"raise_priority_below"`
 }
 
 // DefaultPolicy returns the policy used for keys a file leaves out.
@@ -143,6 +147,7 @@ func DefaultPolicy() Policy {
 		IntentThreshold:       0.5,
 		QuietWindow:           Duration(2 * time.Second),
 		MaxMessageBytes:       4096,
+		RaisePriorityBelow:    -0.8,
 	}
 }
 
@@ -178,6 +183,10 @@ type Texts struct {
 	// Ended answers a customer who writes after the conversation ended; the
 	// message then starts a new conversation.
 	Ended Text `yaml:"ended,omitempty" json:"ended,omitempty"`
+	// Goodbye answers a customer who only thanks or says goodbye after the
+	// conversation ended ("thanks, bye"); the conversation stays ended.
+	// Without it such a message gets no answer.
+	Goodbye Text `yaml:"goodbye,omitempty" json:"goodbye,omitempty"`
 	// Busy tells a waiting customer the queue is longer than usual, with
 	// {position} and the expected {wait}.
 	Busy Text `yaml:"busy,omitempty" json:"busy,omitempty"`

@@ -23,6 +23,7 @@ const pathBudget = 20000
 //	five-stages        every path from start to a close passes acknowledge, confirm, choices, agree, close in order
 //	no-channel-switch  replies do not send the customer to another channel, except the channel reminder and farewells
 //	unknown-channel    a text's channel variant is for a channel the bot runs (with WithChannels only)
+//	repeated-idea      texts.unclear and the question it precedes in one message do not say the same thing twice
 func (f *File) Lint(opts ...LintOption) Diagnostics {
 	l := &linter{f: f}
 	for _, o := range opts {
@@ -33,6 +34,7 @@ func (f *File) Lint(opts ...LintOption) Diagnostics {
 	for _, name := range f.FlowNames() {
 		fl := f.Flows[name]
 		l.apologies(fl)
+		l.repeats(fl)
 		l.stages(fl)
 		for _, sname := range fl.StateNames() {
 			s := fl.States[sname]

@@ -100,6 +100,9 @@ func (v *validator) file() {
 	if p.SentimentHandoffBelow < -1 || p.SentimentHandoffBelow > 1 {
 		v.errorf("policy.sentiment_handoff_below", "policy", "sentiment_handoff_below must be between -1 and 1")
 	}
+	if p.RaisePriorityBelow < -1 || p.RaisePriorityBelow > 1 {
+		v.errorf("policy.raise_priority_below", "policy", "raise_priority_below must be between -1 and 1")
+	}
 	if p.StillUpsetBelow < -1 || p.StillUpsetBelow > 1 {
 		v.errorf("policy.still_upset_below", "policy", "still_upset_below must be between -1 and 1")
 	}
@@ -153,6 +156,7 @@ func (f *File) allTexts() []textRef {
 		{path: "texts.too_long", text: t.TooLong},
 		{path: "texts.waiting", text: t.Waiting},
 		{path: "texts.ended", text: t.Ended},
+		{path: "texts.goodbye", text: t.Goodbye},
 		{path: "texts.busy", text: t.Busy},
 		{path: "texts.unavailable", text: t.Unavailable},
 		{path: "texts.after_hours", text: t.AfterHours},

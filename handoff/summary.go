@@ -60,6 +60,11 @@ type Exchange struct {
 	Answer   string `json:"answer,omitempty"`
 	// Reading is how the bot read the answer: yes, no or "".
 	Reading bot.Answer `json:"reading,omitempty"`
+	// Confirmed is true when the customer confirmed (the answer read as
+	// yes); AskedForPerson when they asked for a person instead of
+	// answering (Answer is then empty).
+	Confirmed      bool `json:"confirmed,omitempty"`
+	AskedForPerson bool `json:"asked_for_person,omitempty"`
 }
 
 // Mood is the sentiment of one customer turn.
@@ -195,8 +200,13 @@ func summarize(t *Ticket, tr []bot.Entry, snap *bot.Snapshot, f *flows.File, now
 				if j := slices.IndexFunc(before[i+1:], func(e bot.Entry) bool { return e.Direction == bot.Inbound }); j >= 0 {
 					ans := before[i+1+j]
 					x.Answer = ans.Text
-					if ans.Analysis != nil {
-						x.Reading = ans.Analysis.Answer
+					if a := ans.Analysis; a != nil {
+						x.Reading = a.Answer
+						x.Confirmed = a.Answer == bot.AnswerYes
+						if a.HumanRequest && a.Answer != bot.AnswerYes {
+							// "I want a person": no answer to the question.
+							x.Answer, x.Reading, x.AskedForPerson = "", bot.AnswerNone, true
+						}
 					}
 				}
 				sum.Confirmation = x
@@ -285,11 +295,15 @@ func (sum Summary) Text() string {
 	var b strings.Builder
 	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	line("Ticket #%d · %s · language %s · priority %s%s", sum.TicketID, sum.Address, orNone(sum.Lang), orNone(sum.Priority), skillPart(sum.Skill))
+	confirmed := " · not confirmed by the customer"
+	if sum.Confirmation != nil && sum.Confirmation.Confirmed {
+		confirmed = " · confirmed by the customer"
+	}
 	switch {
 	case sum.Concern != "":
-		line("Concern: %s (flow %s)", sum.Concern, sum.Flow)
+		line("Concern: %s (flow %s%s)", sum.Concern, sum.Flow, confirmed)
 	case sum.Flow != "":
-		line("Concern: flow %s", sum.Flow)
+		line("Concern: flow %s%s", sum.Flow, confirmed)
 	default:
 		line("Concern: not identified by the bot")
 	}
@@ -298,13 +312,16 @@ func (sum Summary) Text() string {
 	}
 	if x := sum.Confirmation; x != nil {
 		answer := "no answer yet"
+		if x.AskedForPerson {
+			answer = "none: asked for a person instead"
+		}
 		if x.Answer != "" {
 			answer = quote(x.Answer)
 			if x.Reading != bot.AnswerNone {
 				answer += " (read as " + string(x.Reading) + ")"
 			}
 		}
-		line("Bot confirmed: %s", quote(x.Question))
+		line("Bot asked: %s", quote(x.Question))
 		line("Customer answered: %s", answer)
 	}
 	if len(sum.Offered) > 0 {
@@ -321,11 +338,22 @@ func (sum Summary) Text() string {
 	}
 	if len(sum.Moods) > 0 {
 		first, last := sum.Moods[0], sum.Moods[len(sum.Moods)-1]
+		worst := first
+		for _, m := range sum.Moods {
+			if m.Sentiment < worst.Sentiment {
+				worst = m
+			}
+		}
 		turns := "turns"
 		if len(sum.Moods) == 1 {
 			turns = "turn"
 		}
-		line("Sentiment: %s (%+.2f) → %s (%+.2f) over %d customer %s", first.Label, first.Sentiment, last.Label, last.Sentiment, len(sum.Moods), turns)
+		worstPart := ""
+		if worst.Seq != first.Seq && worst.Seq != last.Seq {
+			worstPart = fmt.Sprintf("; worst %s (%+.2f)", worst.Label, worst.Sentiment)
+		}
+		line("Sentiment: %s (%+.2f) → %s (%+.2f) over %d customer %s%s", first.Label, first.Sentiment, last.Label, last.Sentiment,
+			len(sum.Moods), turns, worstPart)
 		for i, m := range sum.Moods {
 			line("  %d. %+.2f %-8s %s", i+1, m.Sentiment, m.Label, quote(m.Text))
 		}

@@ -47,7 +47,7 @@ func (s scripted) Analyze(ctx context.Context, in bot.AnalyzeInput) bot.Analysis
 	if f, ok := s.fixed[in.Text]; ok {
 		a.Sentiment, a.Label = f.Sentiment, f.Label
 		if f.Intent != "" {
-			a.Intent, a.IntentScore = f.Intent, f.IntentScore
+			a.Intent, a.IntentScore, a.InScope = f.Intent, f.IntentScore, f.InScope
 		}
 	}
 	return a
@@ -66,10 +66,12 @@ func TestSummaryGolden(t *testing.T) {
 		"yes":          {Sentiment: 0.1, Label: "neutral"},
 		"yes, exactly": {Sentiment: 0.1, Label: "neutral"},
 		"trace it":     {Sentiment: 0, Label: "neutral"},
-		"No. I want to talk to a real person now.": {Sentiment: -0.45, Label: "negative", Intent: "late_delivery", IntentScore: 0.2},
-		"my parcel hasn't arrived":                 {Sentiment: -0.3, Label: "negative"},
-		"refund":                                   {Sentiment: 0, Label: "neutral", Intent: "late_delivery", IntentScore: 0.3},
-		"Let me speak to a human please":           {Sentiment: 0.1, Label: "neutral", Intent: "none", IntentScore: 0.1},
+		"No. I want to talk to a real person now.":   {Sentiment: -0.45, Label: "negative", Intent: "late_delivery", IntentScore: 0.2},
+		"my parcel hasn't arrived":                   {Sentiment: -0.3, Label: "negative"},
+		"refund":                                     {Sentiment: 0, Label: "neutral", Intent: "late_delivery", IntentScore: 0.3},
+		"Let me speak to a human please":             {Sentiment: 0.1, Label: "neutral", Intent: "none", IntentScore: 0.1},
+		"I want to talk to a human":                  {Sentiment: 0, Label: "neutral", Intent: "legal_threat", IntentScore: 0.29},
+		"You are all USELESS. Get me a person, now.": {Sentiment: -0.9, Label: "negative", Intent: "none", IntentScore: 0.1},
 	}
 	tests := []struct {
 		name   string
@@ -93,6 +95,17 @@ func TestSummaryGolden(t *testing.T) {
 		{
 			name:   "straight_to_human",
 			script: []string{"Let me speak to a human please"},
+		},
+		{
+			// A request for a person is no answer to the confirm question,
+			// and an intent below the threshold is no evidence.
+			name:   "human_instead_of_answer",
+			script: []string{"my parcel hasn't arrived", "I want to talk to a human"},
+		},
+		{
+			// A very negative customer's ticket goes one priority up.
+			name:   "furious_raises_priority",
+			script: []string{"You are all USELESS. Get me a person, now."},
 		},
 	}
 	for _, tt := range tests {

@@ -91,11 +91,13 @@ type Ticket struct {
 }
 
 // Trend is a customer's sentiment over the messages the bot read: the
-// latest, the first (to show the trend) and how many.
+// latest, the first and the worst (a customer who opened furious is not
+// calm because their last "yes" was neutral) and how many.
 type Trend struct {
 	Sentiment float64 `json:"sentiment"`
 	Label     string  `json:"label"`
 	First     float64 `json:"first"`
+	Worst     float64 `json:"worst"`
 	Turns     int     `json:"turns"`
 	// Seq is the last message read.
 	Seq int64 `json:"seq"`
@@ -117,9 +119,10 @@ func (m *Trend) with(e bot.Entry) *Trend {
 	if e.Direction != bot.Inbound || e.Analysis == nil || m != nil && e.Seq <= m.Seq {
 		return m
 	}
-	n := Trend{First: e.Analysis.Sentiment}
+	n := Trend{First: e.Analysis.Sentiment, Worst: e.Analysis.Sentiment}
 	if m != nil {
 		n = *m
+		n.Worst = min(n.Worst, e.Analysis.Sentiment)
 	}
 	n.Sentiment, n.Label, n.Seq = e.Analysis.Sentiment, e.Analysis.Label, e.Seq
 	n.Turns++

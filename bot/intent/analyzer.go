@@ -29,6 +29,22 @@ const strongLanguage = 0.5
 // turn whose language is unsure for that language to be taken instead.
 const langLead = 0.1
 
+// plainMax is the most words of a turn whose unsure language may yield to
+// one that reads it as an answer or a request for a person: such turns are
+// short.
+const plainMax = 8
+
+// countWords counts the word tokens of toks.
+func countWords(toks []language.Token) int {
+	n := 0
+	for _, tk := range toks {
+		if tk.Kind == language.Word {
+			n++
+		}
+	}
+	return n
+}
+
 // maxTokens bounds the tokens of one turn kept on the stack; longer turns
 // still work, on the heap.
 const maxTokens = 96
@@ -111,7 +127,19 @@ func (a *Analyzer) Analyze(_ context.Context, in bot.AnalyzeInput) bot.Analysis 
 			}
 		}
 	}
+	if !sure && countWords(toks) <= plainMax {
+		// An unsure guess that reads as no answer or request, where
+		// another language reads one ("ja", "keinen Bot bitte"), yields.
+		if l := a.plainer(toks, out.Lang); l != out.Lang {
+			out.Lang = l
+			out.Intent, out.IntentScore = a.clf.classify(toks, l, a.tables[l])
+		}
+	}
 	t := a.tables[out.Lang]
+	if chatter, parting := t.chat(toks); chatter {
+		// "no", "ok", "no, thanks": an answer or courtesy, no concern.
+		out.Intent, out.IntentScore, out.Goodbye = "", 0, parting
+	}
 	out.Sentiment, out.Label = a.scorer.ScoreTokens(toks, in.Text, out.Lang)
 	out.InScope = out.Intent != "" && out.IntentScore >= a.threshold
 	out.HumanRequest = t.humanRequest(toks)
@@ -123,6 +151,28 @@ func (a *Analyzer) Analyze(_ context.Context, in bot.AnalyzeInput) bot.Analysis 
 		}
 	}
 	return out
+}
+
+// plainer returns the language, lang first, in which toks are a request
+// for a person, else chatter (an answer, thanks, a goodbye); lang when none.
+func (a *Analyzer) plainer(toks []language.Token, lang string) string {
+	if t := a.tables[lang]; t.humanRequest(toks) {
+		return lang
+	}
+	for _, l := range a.langs {
+		if l != lang && a.tables[l].humanRequest(toks) {
+			return l
+		}
+	}
+	if chatter, _ := a.tables[lang].chat(toks); chatter {
+		return lang
+	}
+	for _, l := range a.langs {
+		if chatter, _ := a.tables[l].chat(toks); chatter && l != lang {
+			return l
+		}
+	}
+	return lang
 }
 
 // pickLanguage applies the language rule: strong evidence in the text for a

@@ -32,7 +32,11 @@ import (
 // the Analyzer is made, by SGD in a seeded order, so the same file always
 // gives the same model: first on four fifths of the examples, whose model
 // fits the softmax temperature on the remaining fifth, then a few more
-// epochs on all of them. A turn's score for its likeliest intent is that
+// epochs on all of them. Besides the intents it learns one background
+// class, customer-service matters of no intent (elsewhere.go): a turn it
+// finds at least backgroundLead times likelier to be such a matter than
+// any intent is out of scope; otherwise the intents are scored among
+// themselves, as without it. A turn's score for its likeliest intent is that
 // intent's probability above chance times the known share, mapped so that
 // the default threshold, 0.5, falls where both a small flow file and a
 // large intent set read in- and out-of-scope turns well (see scoreAt).
@@ -58,6 +62,10 @@ const (
 	complaintUnknown = 0.3 // weight of an unknown complaint word
 	frequentEvidence = 1   // evidence of a turn of frequent words only, the examples' share of it
 	frequentShare    = 0   // evidence and weight of a frequent word's features
+
+	// backgroundLead is how many times likelier than the likeliest intent
+	// the background class must be to make a turn out of scope.
+	backgroundLead = 2.0
 
 	seed    = 0x5eed_ca1b
 	holdOut = 5 // one example in holdOut fits the temperature
@@ -99,13 +107,16 @@ type feature struct {
 // classifier scores a turn against every intent.
 type classifier struct {
 	langs   []string // language of each language index
-	intents []string
-	vocab   *table // feature hash -> index
-	idf     []float32
-	unkIDF  float32   // idf given to a feature no example has
-	weights []float32 // feature*len(intents) + intent
-	temp    float64   // softmax temperature
-	scorer  *sentiment.Scorer
+	intents []string // the last is "", the background, when background is set
+	// background is whether the classifier learnt the background class
+	// of matters of no intent (elsewhere.go).
+	background bool
+	vocab      *table // feature hash -> index
+	idf        []float32
+	unkIDF     float32   // idf given to a feature no example has
+	weights    []float32 // feature*len(intents) + intent
+	temp       float64   // softmax temperature
+	scorer     *sentiment.Scorer
 
 	trainTime time.Duration // how long training took
 }
@@ -128,6 +139,17 @@ func newClassifier(f *flows.File, tabs map[string]*tables, scorer *sentiment.Sco
 		}
 	}
 	sort.Strings(names)
+	// The background class, last: matters of no intent (elsewhere.go), in
+	// the languages of the file that have them.
+	var background []string
+	if len(names) > 0 {
+		for lang := range tabs {
+			background = append(background, lang)
+		}
+		sort.Strings(background)
+		names = append(names, "")
+		c.background = true
+	}
 	c.intents = names
 
 	// Features of every example, and their document frequencies.
@@ -138,7 +160,31 @@ func newClassifier(f *flows.File, tabs map[string]*tables, scorer *sentiment.Sco
 	var raws []raw
 	var df []int32
 	var buf [maxFeatures]feature
+	add := func(text, lang string, li int, t *tables, intent int) {
+		var tb [maxTokens]language.Token
+		feats := c.extract(buf[:0], language.Split(tb[:0], text), lang, li, t)
+		if len(feats) == 0 {
+			return
+		}
+		seen := map[int32]bool{}
+		for _, ft := range feats {
+			id, ok := vocab[ft.hash]
+			if !ok {
+				id = int32(len(df))
+				vocab[ft.hash] = id
+				df = append(df, 0)
+			}
+			if !seen[id] {
+				seen[id] = true
+				df[id]++
+			}
+		}
+		raws = append(raws, raw{feats: slices.Clone(feats), intent: intent})
+	}
 	for i, name := range names {
+		if name == "" {
+			break
+		}
 		in := f.Intents[name]
 		langs := make([]string, 0, len(in.Examples))
 		for l := range in.Examples {
@@ -150,25 +196,16 @@ func newClassifier(f *flows.File, tabs map[string]*tables, scorer *sentiment.Sco
 			t := tablesFor(tabs, lang)
 			li := c.langIndex(lang)
 			for _, text := range in.Examples[l] {
-				var tb [maxTokens]language.Token
-				feats := c.extract(buf[:0], language.Split(tb[:0], text), lang, li, t)
-				if len(feats) == 0 {
-					continue
-				}
-				seen := map[int32]bool{}
-				for _, ft := range feats {
-					id, ok := vocab[ft.hash]
-					if !ok {
-						id = int32(len(df))
-						vocab[ft.hash] = id
-						df = append(df, 0)
-					}
-					if !seen[id] {
-						seen[id] = true
-						df[id]++
-					}
-				}
-				raws = append(raws, raw{feats: slices.Clone(feats), intent: i})
+				add(text, lang, li, t, i)
+			}
+		}
+	}
+	if n := len(names); len(background) > 0 {
+		for _, lang := range background {
+			t := tablesFor(tabs, lang)
+			li := c.langIndex(lang)
+			for _, text := range elsewhere[lang] {
+				add(text, lang, li, t, n-1)
 			}
 		}
 	}
@@ -546,13 +583,32 @@ func (c *classifier) classify(toks []language.Token, lang string, t *tables) (st
 		}
 	})
 	softmax(z, 1/c.temp)
+	k := nc
+	if c.background {
+		// The background class vetoes: a turn at least backgroundLead
+		// times likelier to be about another matter than about any intent
+		// is out of scope. Otherwise the intents are scored among
+		// themselves, as without it.
+		k = nc - 1
+		bg := z[k]
+		best := 0
+		for i, p := range z[:k] {
+			if p > z[best] {
+				best = i
+			}
+		}
+		if k == 0 || bg >= backgroundLead*z[best] {
+			return "", 0
+		}
+		return c.intents[best], score(z[best]/(1-bg), known, k)
+	}
 	best := 0
-	for k, p := range z {
+	for i, p := range z {
 		if p > z[best] {
-			best = k
+			best = i
 		}
 	}
-	return c.intents[best], score(z[best], known, nc)
+	return c.intents[best], score(z[best], known, k)
 }
 
 // score is an intent's score from its probability p among k intents and the

@@ -35,8 +35,12 @@ type tables struct {
 	// flags are stop, negator, weak and complaint words in one map, for
 	// quick reading.
 	flags map[string]wordFlag
+	// chatter are the words of answers, fillers, negators, thanks and
+	// goodbyes (folded); parting are the thanks and goodbyes.
+	chatter, parting, joiners map[string]bool
 	// Stems of the words about asking for a person.
 	humanStrong, humanWeak, cues, talkCues map[string]bool
+	bots, refuse, trailing, urgent         map[string]bool
 }
 
 func newTables(lang string) *tables {
@@ -57,6 +61,10 @@ func newTables(lang string) *tables {
 		humanWeak:   words(lx.humanWeak, true, lang),
 		cues:        words(lx.cues, false, lang),
 		talkCues:    words(lx.talkCues, false, lang),
+		bots:        words(lx.bots, true, lang),
+		refuse:      words(lx.refuse, false, lang),
+		trailing:    words(lx.trailing, false, lang),
+		urgent:      words(lx.urgent, false, lang),
 	}
 	for _, w := range language.Stopwords(lang) {
 		t.stop[w] = true
@@ -74,6 +82,19 @@ func newTables(lang string) *tables {
 			if tk.Kind == language.Word {
 				t.weak[tk.Text] = true
 				t.weak[language.Stem(lang, tk.Text)] = true
+			}
+		}
+	}
+	t.parting = words(lx.thanks+" "+lx.goodbyes, false, lang)
+	t.joiners = words(lx.joiners, false, lang)
+	t.chatter = words(lx.fillers+" "+lx.negators, false, lang)
+	for w := range t.parting {
+		t.chatter[w] = true
+	}
+	for _, list := range []string{lx.yes, lx.no, lx.unsure, neutralYes, neutralNo} {
+		for _, tk := range language.Split(nil, list) {
+			if tk.Kind == language.Word {
+				t.chatter[tk.Text] = true
 			}
 		}
 	}
@@ -162,6 +183,27 @@ const (
 	flagWeak
 	flagComplaint
 )
+
+// chat reports whether toks are chatter only: answers, fillers, thanks and
+// goodbyes, with at least one word ("no", "ok", "no, thanks"); parting is
+// true when they also thank or take leave ("thanks, bye").
+func (t *tables) chat(toks []language.Token) (chatter, parting bool) {
+	n := 0
+	for _, tk := range toks {
+		if tk.Kind != language.Word {
+			continue
+		}
+		if t.joiners[tk.Text] {
+			continue
+		}
+		if !t.chatter[tk.Text] {
+			return false, false
+		}
+		n++
+		parting = parting || t.parting[tk.Text]
+	}
+	return n > 0, n > 0 && parting
+}
 
 // isContent reports whether a token can carry an intent or a label's meaning.
 func (t *tables) isContent(tk language.Token) bool {

@@ -42,14 +42,12 @@ func (e *env) train(_ context.Context, args []string) error {
 		fs.Usage()
 		return &exitError{code: 2, msg: "train: the model to train is sentiment"}
 	}
-	if err := fs.Parse(args[1:]); err != nil {
-		if err == flag.ErrHelp {
-			return nil
-		}
-		return &exitError{code: 2}
+	rest, err := e.parseFlags(fs, args[1:], "train")
+	if err != nil {
+		return helpOK(err)
 	}
-	if fs.NArg() > 0 {
-		return &exitError{code: 2, msg: fmt.Sprintf("train sentiment takes no arguments, got %q", fs.Args())}
+	if len(rest) > 0 {
+		return &exitError{code: 2, msg: fmt.Sprintf("train sentiment takes no arguments, got %q", rest)}
 	}
 	dir := evalDataDir(*data)
 	texts, err := evaluate.ReadSentimentTrain(dir)

@@ -188,6 +188,16 @@
     return s;
   }
 
+  // trendView shows a queued customer's mood: first, worst and last.
+  function trendView(m) {
+    if (!m) { return moodView(null); }
+    if (m.turns < 2) { return moodView(m.sentiment); }
+    var worst = m.worst === undefined ? Math.min(m.first, m.sentiment) : m.worst;
+    var s = el("span", "trend", [moodView(m.first), " ", el("span", "muted", "worst"), " ", moodView(worst), " → ", moodView(m.sentiment)]);
+    s.title = "first, worst and last of " + m.turns + " customer turns";
+    return s;
+  }
+
   function prioView(p) { return el("span", "prio prio-" + p, p); }
 
   // ticking makes an element that shows the time since `since` (ISO), live,
@@ -415,7 +425,7 @@
       [
         cell("Ticket", null, [prioView(t.priority), " ", link]),
         cell(queued ? "Waiting" : "Waited", "waited", ticking(t.created, isSet(t.first_response) ? t.first_response : null, t.target_seconds)),
-        cell("Mood", null, moodView(t.mood ? t.mood.sentiment : null)),
+        cell("Mood", null, trendView(t.mood)),
         cell("Customer", "said", said(t)),
         cell("Reason", "reason", t.reason),
         cell("Skill", null, t.skill || "any"),
@@ -658,9 +668,10 @@
       if (s.first_message) { fact("First wrote", "“" + s.first_message + "”"); }
       if (s.confirmation) {
         var c = s.confirmation;
-        fact("Confirmed", [
-          el("div", null, "Bot: “" + c.question + "”"),
-          el("div", null, c.answer ? "Customer: “" + c.answer + "”" + (c.reading ? " (read as " + c.reading + ")" : "") : "no answer yet")
+        fact(c.confirmed ? "Confirmed" : "Not confirmed", [
+          el("div", null, "Bot asked: “" + c.question + "”"),
+          el("div", null, c.answer ? "Customer: “" + c.answer + "”" + (c.reading ? " (read as " + c.reading + ")" : "") :
+            (c.asked_for_person ? "Customer asked for a person instead" : "no answer yet"))
         ]);
       }
       if (s.offered && s.offered.length) {
@@ -674,7 +685,8 @@
       }
       if (s.moods && s.moods.length) {
         var first = s.moods[0], last = s.moods[s.moods.length - 1];
-        fact("Sentiment", [sparkline(s.moods), moodView(first.sentiment), " → ", moodView(last.sentiment),
+        var worstMood = s.moods.reduce(function (w, m) { return m.sentiment < w.sentiment ? m : w; }, first);
+        fact("Sentiment", [sparkline(s.moods), moodView(first.sentiment), " → ", moodView(last.sentiment), " · worst ", moodView(worstMood.sentiment),
           " over " + s.moods.length + " turn" + (s.moods.length === 1 ? "" : "s")]);
       }
       fact("Handoff", s.reason_text + " (" + s.reason + ")");
