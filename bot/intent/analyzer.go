@@ -50,7 +50,7 @@ type Analyzer struct {
 	choices     map[string][]variant // choice id -> labels and aliases in every language
 }
 
-// New builds an Analyzer for f: its languages, intents' examples, choices'
+// New builds an Analyzer for f: its languages, intents' and answers' examples, choices'
 // labels and aliases, and policy.intent_threshold.
 func New(f *flows.File) (*Analyzer, error) {
 	if f == nil {
@@ -77,7 +77,11 @@ func New(f *flows.File) (*Analyzer, error) {
 		a.defaultLang = a.langs[0]
 	}
 	a.index = newIndex(f, a.tables)
-	a.clf = newClassifier(f, a.tables, a.scorer)
+	// The answers (answer:<name>) compete with the intents in the same
+	// classifier, under the same threshold.
+	cf := *f
+	cf.Intents = f.Candidates()
+	a.clf = newClassifier(&cf, a.tables, a.scorer)
 	a.choices = buildChoices(f, a.tables, a.index)
 	return a, nil
 }
