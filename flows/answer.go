@@ -3,8 +3,8 @@ package flows
 import (
 	"maps"
 	"net/url"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 )
 
