@@ -559,6 +559,9 @@ func (s *session) handOffQuiet(reason flows.Reason, h *flows.Handoff) {
 	if s.snap.Chosen != "" {
 		rec.Evidence["chosen"] = s.snap.Chosen
 	}
+	if name, ok := flows.IsAnswer(s.snap.Flow); ok {
+		rec.Evidence["answer"] = name
+	}
 	s.snap.Status = StatusHuman
 	s.snap.Handoff = rec
 	s.handoff = rec

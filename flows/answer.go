@@ -105,7 +105,8 @@ func (f *File) Candidates() map[string]*Intent {
 // AnswerStateAnswer, which says the answer (with its link, the try text and
 // the check question) and waits for yes or no: yes leads to a close, no to
 // NotHelped. AnswerStateAcknowledge, for an upset customer, acknowledges
-// and moves on to the answer. An answer that does not check moves on to
+// and moves on to the answer. The flow's skill is that of the not_helped
+// handoff. An answer that does not check moves on to
 // $restart.
 func (f *File) AnswerFlow(name string) *Flow {
 	a := f.Answers[name]
@@ -138,6 +139,7 @@ func (f *File) AnswerFlow(name string) *Flow {
 			h = nh.Handoff
 		}
 		add(&State{Name: AnswerStateHandoff, Kind: KindHandoff, Say: f.Texts.Handoff, Handoff: h})
+		fl.Skill = h.Skill // any handoff from the answer asks for it
 	}
 	return fl
 }
