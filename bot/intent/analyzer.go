@@ -47,6 +47,7 @@ type Analyzer struct {
 	tables      map[string]*tables
 	index       *index
 	clf         *classifier
+	all         *classifier // intents and answers; nil without answers
 	choices     map[string][]variant // choice id -> labels and aliases in every language
 }
 
@@ -77,18 +78,27 @@ func New(f *flows.File) (*Analyzer, error) {
 		a.defaultLang = a.langs[0]
 	}
 	a.index = newIndex(f, a.tables)
-	// The answers (answer:<name>) compete with the intents in the same
-	// classifier, under the same threshold.
-	cf := *f
-	cf.Intents = f.Candidates()
-	a.clf = newClassifier(&cf, a.tables, a.scorer)
+	a.clf = newClassifier(f, a.tables, a.scorer)
+	if len(f.Answers) > 0 {
+		// The answers (answer:<name>) compete with the intents in a second
+		// classifier of the same kind, under the same threshold; the
+		// intents' own classifier stays as it was without answers.
+		cf := *f
+		cf.Intents = f.Candidates()
+		a.all = newClassifier(&cf, a.tables, a.scorer)
+	}
 	a.choices = buildChoices(f, a.tables, a.index)
 	return a, nil
 }
 
-// TrainTime returns how long New took to train the intent classifier on
+// TrainTime returns how long New took to train the intent classifiers on
 // the flow file's examples.
-func (a *Analyzer) TrainTime() time.Duration { return a.clf.trainTime }
+func (a *Analyzer) TrainTime() time.Duration {
+	if a.all != nil {
+		return a.clf.trainTime + a.all.trainTime
+	}
+	return a.clf.trainTime
+}
 
 // Languages returns the languages the Analyzer reads, in the file's order.
 func (a *Analyzer) Languages() []string { return append([]string(nil), a.langs...) }
@@ -116,6 +126,13 @@ func (a *Analyzer) Analyze(_ context.Context, in bot.AnalyzeInput) bot.Analysis 
 		}
 	}
 	t := a.tables[out.Lang]
+	if a.all != nil {
+		// A turn the joint classifier reads as an answer gets it; any
+		// other turn keeps what the intents' classifier read.
+		if name, score := a.all.classify(toks, out.Lang, t); score >= a.threshold && strings.HasPrefix(name, flows.AnswerPrefix) {
+			out.Intent, out.IntentScore = name, score
+		}
+	}
 	out.Sentiment, out.Label = a.scorer.ScoreTokens(toks, in.Text, out.Lang)
 	out.InScope = out.Intent != "" && out.IntentScore >= a.threshold
 	out.HumanRequest = t.humanRequest(toks)
