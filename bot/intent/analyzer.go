@@ -47,7 +47,7 @@ type Analyzer struct {
 	tables      map[string]*tables
 	index       *index
 	clf         *classifier
-	all         *classifier // intents and answers; nil without answers
+	all         *classifier          // intents and answers; nil without answers
 	choices     map[string][]variant // choice id -> labels and aliases in every language
 }
 
