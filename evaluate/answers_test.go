@@ -118,3 +118,22 @@ func TestAnswersSet(t *testing.T) {
 	r := rows[0]
 	t.Logf("answers at %.2f: %.1f%% answered right, %.1f%% of the near-misses left out; %s", *r.Threshold, 100**r.InScopeAccuracy, 100**r.OOSRecall, r.Note)
 }
+
+// FuzzReadAnswers reads arbitrary bytes as a questions file: an error or
+// questions with a language and a text, never a panic.
+func FuzzReadAnswers(f *testing.F) {
+	f.Add(answersSet)
+	f.Add([]byte("en\t-\tx\n# c\n\nde\tinvoice\ty\tz\n"))
+	f.Add([]byte("en\tinvoice\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		qs, err := ReadAnswers(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		for _, q := range qs {
+			if q.Lang == "" || strings.TrimSpace(q.Text) == "" || q.Answer == "-" {
+				t.Errorf("question %+v", q)
+			}
+		}
+	})
+}

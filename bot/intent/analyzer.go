@@ -4,7 +4,9 @@
 //
 // Everything is built from the flow file and the per-language tables in
 // tables.go when the Analyzer is made: the intents are read by a linear
-// classifier trained then on the examples (classify.go), in milliseconds
+// classifier trained then on the examples (classify.go); a flow file with
+// answers gets a second one over the intents and the answers, whose answer
+// wins a turn it reads at or above the threshold. Training takes milliseconds
 // for a flow file and seconds for thousands of examples. Analyze itself
 // allocates little and takes a few microseconds.
 package intent
