@@ -580,7 +580,7 @@ func (e *Engine) storeOnly(ctx context.Context, c *conv, fresh []*pending, hold 
 			c.burst = append(c.burst, entries...)
 			e.arm(c, e.quietWindow(c.prog))
 		} else {
-			e.notify(ctx, before, t, t.Inbound, snap)
+			e.notify(ctx, before, t, t.Inbound, snap, nil)
 		}
 	}
 	for _, p := range fresh {
@@ -772,7 +772,7 @@ func (e *Engine) commitTurn(ctx context.Context, c *conv, s *session, t *Turn) (
 			e.log.Error("escalate", "addr", c.addr.String(), "reason", s.handoff.Reason, "err", err)
 		}
 	}
-	e.notify(ctx, before, t, inbound, snap)
+	e.notify(ctx, before, t, inbound, snap, s.answers)
 	e.out.enqueue(c.addr, s.replies)
 	return res, nil
 }

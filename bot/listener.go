@@ -14,6 +14,7 @@ const (
 	EventReleased EventKind = "released" // a person gave the conversation back to the bot
 	EventEnded    EventKind = "ended"    // the conversation ended
 	EventRated    EventKind = "rated"    // the customer rated the help: Rating
+	EventAnswer   EventKind = "answer"   // a knowledge-base answer was given, helped or did not: Answer
 	// EventStalled: the answer to stored customer messages failed to commit
 	// Failures times in a row (Err is the last error); the engine keeps
 	// trying, backing off. Nothing was committed: an operator should look.
@@ -35,6 +36,7 @@ type Event struct {
 	Entry    *Entry
 	Handoff  *HandoffRecord
 	Rating   *Rating
+	Answer   *AnswerOutcome
 	Snapshot *Snapshot
 	// Err and Failures describe an EventStalled or EventDeliveryPaused.
 	Err      error
@@ -63,7 +65,7 @@ func WithListener(l Listener) Option { return func(e *Engine) { e.listeners = ap
 // conversation's snapshot before the turn, inbound the customer messages
 // the turn answered (a quiet window's burst is stored before it is
 // answered, and reported when it is).
-func (e *Engine) notify(ctx context.Context, before *Snapshot, t *Turn, inbound []Entry, snap *Snapshot) {
+func (e *Engine) notify(ctx context.Context, before *Snapshot, t *Turn, inbound []Entry, snap *Snapshot, answers []AnswerOutcome) {
 	if len(e.listeners) == 0 {
 		return
 	}
@@ -82,6 +84,9 @@ func (e *Engine) notify(ctx context.Context, before *Snapshot, t *Turn, inbound 
 	}
 	for i := range t.Outbound {
 		emit(Event{Kind: EventReply, Entry: &t.Outbound[i]})
+	}
+	for i := range answers {
+		emit(Event{Kind: EventAnswer, Answer: &answers[i]})
 	}
 	if t.Handoff != nil {
 		emit(Event{Kind: EventHandoff, Handoff: t.Handoff})
@@ -111,3 +116,18 @@ func (e *Engine) notifyOne(ctx context.Context, l Listener, ev Event) {
 	}()
 	l.Notify(ctx, ev)
 }
+
+// AnswerOutcome is what one of the knowledge base's answers did in a turn.
+type AnswerOutcome struct {
+	// Answer is the answer's name (without the answer: prefix).
+	Answer string
+	// Outcome is AnswerGiven, AnswerHelped or AnswerNotHelped.
+	Outcome string
+}
+
+// The outcomes of an answer.
+const (
+	AnswerGiven     = "answered"   // the answer was given
+	AnswerHelped    = "helped"     // the customer said it helped
+	AnswerNotHelped = "not_helped" // the customer said it did not
+)

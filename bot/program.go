@@ -29,8 +29,12 @@ type program struct {
 	events map[string][]fsm.EventDesc
 	// choices indexes each flow's options by id.
 	choices map[string]map[string]*flows.Choice
-	// intentFlow maps an intent to its flow ("" for a human-only intent).
+	// intentFlow maps an intent to its flow ("" for a human-only intent),
+	// and each answer:<name> to the answer's flow of the same name.
 	intentFlow map[string]string
+	// answers are the flows run for the answers (flows.File.AnswerFlow), by
+	// their name answer:<name>.
+	answers map[string]*flows.Flow
 }
 
 func compile(f *flows.File, newAnalyzer AnalyzerFactory) (*program, error) {
@@ -55,6 +59,13 @@ func compile(f *flows.File, newAnalyzer AnalyzerFactory) (*program, error) {
 		default:
 			p.intentFlow[name] = name
 		}
+	}
+	p.answers = make(map[string]*flows.Flow, len(f.Answers))
+	for name := range f.Answers {
+		fl := f.AnswerFlow(name)
+		p.answers[fl.Name] = fl
+		p.intentFlow[fl.Name] = fl.Name
+		p.events[fl.Name] = flowEvents(fl)
 	}
 	for name, fl := range f.Flows {
 		p.events[name] = flowEvents(fl)
@@ -131,10 +142,18 @@ func (p *program) newMachine(flow, state string) *fsm.FSM {
 	return fsm.NewFSM(state, p.events[flow], nil)
 }
 
+// flow returns a flow of the file or an answer's flow, or nil.
+func (p *program) flow(name string) *flows.Flow {
+	if fl, ok := p.file.Flows[name]; ok {
+		return fl
+	}
+	return p.answers[name]
+}
+
 // state returns a flow's state, or nil.
 func (p *program) state(flow, state string) *flows.State {
-	fl, ok := p.file.Flows[flow]
-	if !ok {
+	fl := p.flow(flow)
+	if fl == nil {
 		return nil
 	}
 	return fl.States[state]

@@ -90,21 +90,34 @@ func TestChatterFirstMessage(t *testing.T) {
 	}
 }
 
-// TestOffTopicFirstMessage checks that a question no flow covers gets the
-// clarifying text, not a concern flow (issue 12: late_delivery began).
+// TestOffTopicFirstMessage checks that a question no concern flow covers
+// never starts one (issue 12: late_delivery began): it gets the answer the
+// flows keep for it (issue 13), or, when they keep none, the clarifying
+// text.
 func TestOffTopicFirstMessage(t *testing.T) {
 	h, f := readingFlows(t)
-	for _, tt := range []struct{ locale, text string }{
-		{"en", "can I change my delivery address?"},
-		{"en", "where is my invoice?"},
-		{"en", "my password reset email never came"},
-		{"it", "vorrei cambiare l'indirizzo di consegna"},
-		{"de", "kann ich meine Lieferadresse ändern?"},
-		{"fi", "voinko vaihtaa toimitusosoitteen?"},
+	for _, tt := range []struct{ locale, text, answer string }{
+		{"en", "can I change my delivery address?", "delivery_address"},
+		{"en", "where is my invoice?", "invoice"},
+		{"en", "my password reset email never came", "password_reset"},
+		{"it", "vorrei cambiare l'indirizzo di consegna", "delivery_address"},
+		{"de", "kann ich meine Lieferadresse ändern?", "delivery_address"},
+		{"fi", "voinko vaihtaa toimitusosoitteen?", "delivery_address"},
+		{"en", "how do I wash this sweater", ""},
+		{"en", "are you hiring?", ""},
+		{"it", "state assumendo?", ""},
+		{"de", "wie schreibe ich eine Bewertung", ""},
 	} {
 		c := h.Chat(tt.locale)
 		got := joined(c.Say(tt.text))
-		if snap := c.Snapshot(); snap.Flow != "" {
+		snap := c.Snapshot()
+		if tt.answer != "" {
+			if want := flows.AnswerPrefix + tt.answer; snap.Flow != want {
+				t.Errorf("%s %q: flow %q, want %s", tt.locale, tt.text, snap.Flow, want)
+			}
+			continue
+		}
+		if snap.Flow != "" {
 			t.Errorf("%s %q: flow %q, want none", tt.locale, tt.text, snap.Flow)
 		}
 		if !containsAny(got, f.Texts.Welcome, f.Texts.Clarify) {

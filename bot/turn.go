@@ -50,7 +50,9 @@ type session struct {
 	// unfilled are the placeholders a text of the turn could not fill
 	// (that text was replaced); an action with any is refused.
 	unfilled []string
-	log      *slog.Logger
+	// answers are what the knowledge base's answers did in the turn.
+	answers []AnswerOutcome
+	log     *slog.Logger
 }
 
 func (e *Engine) session(c *conv, snap *Snapshot, now time.Time) *session {
@@ -260,6 +262,14 @@ func (s *session) handle(ctx context.Context, st *flows.State, ev string) {
 	default:
 		s.snap.Unclear = 0
 	}
+	if name, ok := flows.IsAnswer(s.snap.Flow); ok && st.Name == flows.AnswerStateAnswer {
+		switch ev {
+		case flows.EventConfirmed:
+			s.answers = append(s.answers, AnswerOutcome{Answer: name, Outcome: AnswerHelped})
+		case flows.EventDenied:
+			s.answers = append(s.answers, AnswerOutcome{Answer: name, Outcome: AnswerNotHelped})
+		}
+	}
 	if id, ok := strings.CutPrefix(ev, flows.EventChose+":"); ok {
 		c := s.prog.choices[s.snap.Flow][id]
 		if c == nil {
@@ -300,6 +310,12 @@ func (s *session) pick(ctx context.Context, a Analysis, text string) {
 				s.handOff(ReasonHumanOnly, f.Intents[a.Intent].Handoff)
 				return
 			}
+			if _, ok := flows.IsAnswer(flow); ok && a.Sentiment < f.Policy.StillUpsetBelow {
+				// An upset customer's question: the acknowledgement
+				// comes first, and the answer inside the same flow.
+				s.startAt(ctx, flow, flows.AnswerStateAcknowledge)
+				return
+			}
 			s.startFlow(ctx, flow)
 			return
 		}
@@ -326,13 +342,22 @@ func (s *session) firstContact() bool {
 
 // startFlow begins a flow at its start state.
 func (s *session) startFlow(ctx context.Context, name string) {
-	fl := s.file().Flows[name]
-	s.snap.Flow, s.snap.State = name, fl.Start
+	fl := s.prog.flow(name)
+	if fl == nil {
+		s.handOff(ReasonFlowHandoff, nil)
+		return
+	}
+	s.startAt(ctx, name, fl.Start)
+}
+
+// startAt begins flow name at state start.
+func (s *session) startAt(ctx context.Context, name, start string) {
+	s.snap.Flow, s.snap.State = name, start
 	s.snap.Attempts, s.snap.Unclear = 0, 0
 	s.snap.Offered, s.snap.Chosen, s.snap.Visited, s.snap.Moods = nil, "", nil, nil
-	s.m = s.prog.newMachine(name, fl.Start)
+	s.m = s.prog.newMachine(name, start)
 	s.leaving = nil
-	s.enter(ctx, fl.Start)
+	s.enter(ctx, start)
 }
 
 // startOver turns an ended conversation into a fresh one on the same address.
@@ -374,6 +399,11 @@ func (s *session) enter(ctx context.Context, target string) {
 			s.handOff(ReasonFlowHandoff, nil)
 			return
 		}
+		if next, ok := strings.CutPrefix(target, flows.TargetFlow); ok {
+			// An answer that did not help leads to another flow or answer.
+			s.startFlow(ctx, next)
+			return
+		}
 		st := s.prog.state(s.snap.Flow, target)
 		if st == nil {
 			s.handOff(ReasonFlowHandoff, nil)
@@ -384,6 +414,9 @@ func (s *session) enter(ctx context.Context, target string) {
 		}
 		s.snap.State = target
 		s.snap.Visited[target]++
+		if name, ok := flows.IsAnswer(s.snap.Flow); ok && target == flows.AnswerStateAnswer {
+			s.answers = append(s.answers, AnswerOutcome{Answer: name, Outcome: AnswerGiven})
+		}
 		if st.Kind == flows.KindHandoff {
 			if len(st.Say) > 0 {
 				s.say(st.Say, nil)
@@ -525,7 +558,7 @@ func (s *session) handOffQuiet(reason flows.Reason, h *flows.Handoff) {
 		At:       s.now,
 		Evidence: map[string]any{"attempts": s.snap.Attempts, "unclear": s.snap.Unclear},
 	}
-	if fl := s.file().Flows[s.snap.Flow]; fl != nil {
+	if fl := s.prog.flow(s.snap.Flow); fl != nil {
 		rec.Skill = fl.Skill
 	}
 	if h != nil {
@@ -562,6 +595,9 @@ func (s *session) handOffQuiet(reason flows.Reason, h *flows.Handoff) {
 	}
 	if s.snap.Chosen != "" {
 		rec.Evidence["chosen"] = s.snap.Chosen
+	}
+	if name, ok := flows.IsAnswer(s.snap.Flow); ok {
+		rec.Evidence["answer"] = name
 	}
 	s.snap.Status = StatusHuman
 	s.snap.Handoff, s.snap.HandedOff = rec, true

@@ -17,7 +17,7 @@ import (
 )
 
 // Set is one evaluation set: a name, the file it reads (relative to the
-// data directory) and what it measures.
+// data directory; none for a set built in) and what it measures.
 type Set struct {
 	Name string
 	Path string
@@ -40,6 +40,7 @@ func Sets() []Set {
 		{Name: "vader-movie", Path: "vader/movieReviewSnippets_GroundTruth.txt", Lang: "en", What: "English reviews, Pearson r of score and mean rating", run: ratedSet("en")},
 		{Name: "clinc150", Path: "clinc150/clinc150_dev.json", Lang: "en", What: "150 intents: trained on train, measured on val + oos_val", run: clincSet},
 		{Name: "banking77", Path: "banking77/train.csv", Lang: "en", What: "77 intents, every 5th category (alphabetical) held out as out of scope", run: bankingSet},
+		{Name: "answers", Lang: "*", What: "the flow file's answers: built-in questions in en, it, de, fi with near-misses (or --answers FILE)", run: answersRun},
 		{Name: "mwoz", Path: "uss/MWOZ.txt", Lang: "en", What: "MultiWOZ user turns: frustrated (mean satisfaction <= 2) read as negative", run: dialogueSet},
 	}
 }
@@ -124,7 +125,7 @@ func Run(ctx context.Context, cfg Config, names []string) ([]Row, error) {
 			return rows, err
 		}
 		path := cfg.Paths[s.Name]
-		if path == "" {
+		if path == "" && s.Path != "" {
 			path = filepath.Join(cfg.Dir, filepath.FromSlash(s.Path))
 		}
 		start := time.Now()

@@ -93,6 +93,10 @@ type File struct {
 	Intents map[string]*Intent `yaml:"intents" json:"intents"`
 	// Flows are the conversation state machines, by name.
 	Flows map[string]*Flow `yaml:"flows" json:"flows"`
+	// AnswerTexts are the words around every answer of Answers.
+	AnswerTexts AnswerTexts `yaml:"answer_texts,omitempty" json:"answer_texts,omitempty"`
+	// Answers are the knowledge base: plain questions answered at once.
+	Answers map[string]*Answer `yaml:"answers,omitempty" json:"answers,omitempty"`
 	// Tests are conversation tests kept in the same file.
 	Tests []*Test `yaml:"tests,omitempty" json:"tests,omitempty"`
 

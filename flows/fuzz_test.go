@@ -46,6 +46,16 @@ var tagCrashers = []string{
 	"languages: !!null\n",
 }
 
+// answerSeeds are small answers sections: broken links, a not_helped that
+// names itself or nothing, null entries, tags.
+var answerSeeds = []string{
+	"answers: {a: {examples: {en: [x]}, say: {en: \"x {link}\"}, link: {en: \"http://[::1\"}, not_helped: {answer: a}}}\n",
+	"answers: {a: null, b: {not_helped: null, check: false}}\nanswer_texts: null\n",
+	"answers: {a: {say: {en: {default: x, web: \"{link}\"}}, link: {en: \"https://x\"}, not_helped: {flow: f, handoff: {}}}}\nflows: {f: {start: s, states: {s: {kind: close}}}}\n",
+	"answers: {a: {link: !!str x}}\n",
+	"answers: [a]\n",
+}
+
 // checkParseError checks that an error of Parse or ParseTests is the
 // Diagnostics it documents.
 func checkParseError(t *testing.T, err error) {
@@ -67,7 +77,7 @@ func checkParseError(t *testing.T, err error) {
 func FuzzParse(f *testing.F) {
 	fuzzSeeds(f, "../flows.yaml", "../bot/testdata/*.yaml", "../bot/intent/testdata/*.yaml",
 		"../cmd/calmbot/testdata/*.yaml", "testdata/*.yaml", "testdata/*/*.yaml")
-	for _, s := range tagCrashers {
+	for _, s := range append(tagCrashers, answerSeeds...) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -85,7 +95,11 @@ func FuzzParse(f *testing.F) {
 			if err := file.Graph(io.Discard, format, ""); err != nil {
 				t.Errorf("Graph(%s) = %v", format, err)
 			}
-			for _, name := range file.FlowNames() {
+			names := file.FlowNames()
+			for _, a := range file.AnswerNames() {
+				names = append(names, AnswerPrefix+a)
+			}
+			for _, name := range names {
 				if err := file.Graph(io.Discard, format, name); err != nil {
 					t.Errorf("Graph(%s, %q) = %v", format, name, err)
 				}

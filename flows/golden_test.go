@@ -112,14 +112,16 @@ func TestLintGolden(t *testing.T) {
 }
 
 func TestGoodFileIsClean(t *testing.T) {
-	f, err := Load("testdata/good.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ds := f.Validate(); len(ds) > 0 {
-		t.Errorf("Validate:\n%v", ds)
-	}
-	if ds := f.Lint(); len(ds) > 0 {
-		t.Errorf("Lint:\n%v", ds)
+	for _, path := range []string{"testdata/good.yaml", "testdata/answers.yaml"} {
+		f, err := Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ds := f.Validate(); len(ds) > 0 {
+			t.Errorf("%s: Validate:\n%v", path, ds)
+		}
+		if ds := f.Lint(); len(ds) > 0 {
+			t.Errorf("%s: Lint:\n%v", path, ds)
+		}
 	}
 }

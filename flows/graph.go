@@ -12,18 +12,23 @@ import (
 // "dot" (Graphviz). States are labelled with their name and kind, edges with
 // their event (none for next). $end, $restart and $handoff are drawn as
 // nodes of their own, as are the implicit edges: a close's default
-// anything_else targets and the handoffs of choices.
+// anything_else targets and the handoffs of choices. The answers follow
+// the flows, as the flows the engine runs for them (AnswerFlow, named
+// answer:<name>), with the flow or answer a "no" leads to as a node.
 func (f *File) Graph(w io.Writer, format string, flowName string) error {
 	names := f.FlowNames()
+	for _, a := range f.AnswerNames() {
+		names = append(names, AnswerPrefix+a)
+	}
 	if flowName != "" {
-		if _, ok := f.Flows[flowName]; !ok {
+		if f.flow(flowName) == nil {
 			return fmt.Errorf("graph: no flow %q", flowName)
 		}
 		names = []string{flowName}
 	}
 	var graphs []flowGraph
 	for _, n := range names {
-		graphs = append(graphs, buildGraph(f.Flows[n]))
+		graphs = append(graphs, buildGraph(f.flow(n)))
 	}
 	bw := bufio.NewWriter(w)
 	switch format {
@@ -62,13 +67,16 @@ func buildGraph(fl *Flow) flowGraph {
 	if fl.Start != "" {
 		g.edges = append(g.edges, graphEdge{from: "$start", to: fl.Start})
 	}
+	if _, ok := IsAnswer(fl.Name); ok {
+		g.edges = append(g.edges, graphEdge{from: "$start", to: AnswerStateAcknowledge, label: "upset"})
+	}
 	used := map[string]bool{}
 	for _, sn := range fl.StateNames() {
 		s := fl.States[sn]
 		g.nodes = append(g.nodes, graphNode{id: sn, label: sn, kind: string(s.Kind)})
 		add := func(to, label string) {
 			g.edges = append(g.edges, graphEdge{from: sn, to: to, label: label})
-			if isReserved(to) {
+			if isReserved(to) || strings.HasPrefix(to, TargetFlow) {
 				used[to] = true
 			}
 		}
@@ -92,6 +100,14 @@ func buildGraph(fl *Flow) flowGraph {
 	for _, r := range []string{TargetEnd, TargetRestart, TargetHandoff} {
 		if used[r] {
 			g.nodes = append(g.nodes, graphNode{id: r, label: r, kind: "reserved"})
+		}
+	}
+	for _, sn := range fl.StateNames() {
+		for _, e := range fl.States[sn].edges() {
+			if other, ok := strings.CutPrefix(e.to, TargetFlow); ok && used[e.to] {
+				used[e.to] = false
+				g.nodes = append(g.nodes, graphNode{id: e.to, label: "→ " + other, kind: "reserved"})
+			}
 		}
 	}
 	return g

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,6 +25,9 @@ const pathBudget = 20000
 //	no-channel-switch  replies do not send the customer to another channel, except the channel reminder and farewells
 //	unknown-channel    a text's channel variant is for a channel the bot runs (with WithChannels only)
 //	repeated-idea      texts.unclear and the question it precedes in one message do not say the same thing twice
+//	website-link       a reply that sends the customer to the website gives the link (in every language)
+//	link-check         an answer with a link asks "did that help?"
+//	answer-overlap     an answer's example is not (nearly) an intent's: it would shadow a concern flow
 func (f *File) Lint(opts ...LintOption) Diagnostics {
 	l := &linter{f: f}
 	for _, o := range opts {
@@ -31,6 +35,7 @@ func (f *File) Lint(opts ...LintOption) Diagnostics {
 	}
 	l.wording()
 	l.variantChannels()
+	l.answers()
 	for _, name := range f.FlowNames() {
 		fl := f.Flows[name]
 		l.apologies(fl)
@@ -98,6 +103,11 @@ func (l *linter) wording() {
 				p := textPath(r.path, lang, ch)
 				for _, w := range findPhrases(s, negativeWords[lang]) {
 					l.warnf(p, "negative-wording", "%q sounds negative (%s): say what can be done instead", w, lang)
+				}
+				if len(findPhrases(s, websiteWords[lang])) > 0 && !strings.Contains(s, "://") &&
+					(r.answer == nil || r.answer.Link[lang] == "") {
+					l.warnf(p, "website-link", "%q sends the customer to the website without a link (%s): give the link (answers: link) and ask to try it without closing the chat",
+						findPhrases(s, websiteWords[lang])[0], lang)
 				}
 				if r.switchOK {
 					return
@@ -286,4 +296,73 @@ func (l *linter) close(fl *Flow, s *State) {
 			}
 		})
 	}
+}
+
+// overlapShare is the share of words an answer's example must have in
+// common with an intent's (Jaccard, at least three words) to shadow it.
+const overlapShare = 0.75
+
+// answers runs link-check and answer-overlap.
+func (l *linter) answers() {
+	f := l.f
+	type example struct {
+		path  string
+		words []string
+	}
+	var intentEx []example
+	for _, name := range f.IntentNames() {
+		in := f.Intents[name]
+		for _, lang := range slices.Sorted(maps.Keys(in.Examples)) {
+			for i, ex := range in.Examples[lang] {
+				intentEx = append(intentEx, example{path: "intents." + name + ".examples." + lang + "." + strconv.Itoa(i), words: uniqueWords(ex)})
+			}
+		}
+	}
+	for _, name := range f.AnswerNames() {
+		a := f.Answers[name]
+		p := "answers." + name
+		if len(a.Link) > 0 && !a.Checks() {
+			l.warnf(p+".check", "link-check", "answer %s gives a link but does not ask whether it helped: remove check: false", name)
+		}
+		for _, lang := range slices.Sorted(maps.Keys(a.Examples)) {
+			for i, ex := range a.Examples[lang] {
+				ep := p + ".examples." + lang + "." + strconv.Itoa(i)
+				ws := uniqueWords(ex)
+				for _, ie := range intentEx {
+					if !overlaps(ws, ie.words) {
+						continue
+					}
+					in := strings.Split(ie.path, ".")[1]
+					l.warnf(ep, "answer-overlap", "example %q of answer %s overlaps example %s of intent %s (%s): the answer would shadow the concern flow; reword or remove one",
+						ex, name, f.Pos(ie.path), in, ie.path)
+				}
+			}
+		}
+	}
+}
+
+// uniqueWords returns the distinct words of s, sorted.
+func uniqueWords(s string) []string {
+	ws := words(s)
+	slices.Sort(ws)
+	return slices.Compact(ws)
+}
+
+// overlaps reports whether two sorted word sets are the same, or share at
+// least overlapShare of their union with three words or more.
+func overlaps(a, b []string) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	common := 0
+	for _, w := range a {
+		if _, ok := slices.BinarySearch(b, w); ok {
+			common++
+		}
+	}
+	union := len(a) + len(b) - common
+	if common == union {
+		return true
+	}
+	return common >= 3 && float64(common)/float64(union) >= overlapShare
 }

@@ -551,6 +551,13 @@ func (f *File) finish() {
 		}
 		in.Name = name
 	}
+	for name, a := range f.Answers {
+		if a == nil {
+			a = &Answer{}
+			f.Answers[name] = a
+		}
+		a.Name = name
+	}
 	for fname, fl := range f.Flows {
 		if fl == nil {
 			fl = &Flow{}
@@ -636,6 +643,11 @@ func (f *File) FlowNames() []string {
 // IntentNames returns the names of f's intents in source order.
 func (f *File) IntentNames() []string {
 	return ordered(f.Intents, func(k string) (int, bool) { r, ok := f.order["intents."+k]; return r, ok })
+}
+
+// AnswerNames returns the names of f's answers in source order.
+func (f *File) AnswerNames() []string {
+	return ordered(f.Answers, func(k string) (int, bool) { r, ok := f.order["answers."+k]; return r, ok })
 }
 
 // StateNames returns the names of fl's states in source order.

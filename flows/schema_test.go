@@ -52,7 +52,7 @@ func TestSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	valid = append(valid, "testdata/good.yaml", "testdata/good.more.test.yaml", "testdata/validate/unreachable.yaml")
+	valid = append(valid, "testdata/good.yaml", "testdata/answers.yaml", "testdata/good.more.test.yaml", "testdata/validate/unreachable.yaml")
 	for _, path := range valid {
 		t.Run("valid/"+filepath.Base(path), func(t *testing.T) {
 			if err := validateSchema(t, s, path); err != nil {

@@ -37,6 +37,8 @@ import (
 //	unknown-choice       a test's expected choices exist
 //	handoff-reason       a test's expected handoff is one of HandoffReasons or none
 //	duplicate-test       test names are unique
+//	link                 an answer's links are absolute http(s) URLs, one for every language
+//	not-helped           an answer's not_helped names one of flow, handoff, answer, and it exists
 func (f *File) Validate() Diagnostics {
 	v := &validator{f: f}
 	for _, l := range f.Languages {
@@ -47,6 +49,7 @@ func (f *File) Validate() Diagnostics {
 	v.file()
 	v.texts()
 	v.intents()
+	v.answers()
 	for _, name := range f.FlowNames() {
 		v.flow(f.Flows[name])
 	}
@@ -139,6 +142,8 @@ type textRef struct {
 	// vars, when not nil, are the only placeholders the text may use
 	// instead of Placeholders.
 	vars []string
+	// answer is the answer whose say this is, if any.
+	answer *Answer
 }
 
 // allTexts lists every text of f in a fixed order: texts.*, then each
@@ -166,6 +171,7 @@ func (f *File) allTexts() []textRef {
 		{path: "texts.rating_thanks", text: t.RatingThanks},
 	}
 	out = append(out, t.WaitWords.refs()...)
+	out = append(out, f.answerTexts()...)
 	for _, fname := range f.FlowNames() {
 		fl := f.Flows[fname]
 		for _, sname := range fl.StateNames() {
@@ -241,6 +247,15 @@ func (v *validator) texts() {
 	required := map[string]bool{
 		"texts.welcome": true, "texts.clarify": true, "texts.unclear": true, "texts.handoff": true,
 		"texts.restart": true, "texts.channels": true, "texts.farewell": true, "texts.too_long": true,
+	}
+	if len(f.Answers) > 0 {
+		required["answer_texts.check"], required["answer_texts.close"], required["answer_texts.acknowledge"] = true, true, true
+		for _, a := range f.Answers {
+			required["answers."+a.Name+".say"] = true
+			if len(a.Link) > 0 {
+				required["answer_texts.try"] = true
+			}
+		}
 	}
 	for _, r := range f.allTexts() {
 		if len(r.text) == 0 {
@@ -569,7 +584,7 @@ func (v *validator) tests() {
 			}
 			if e.Flow != "" {
 				flow = e.Flow
-				if _, ok := f.Flows[e.Flow]; !ok {
+				if f.flow(e.Flow) == nil {
 					tv.errorf(ep+".flow", "unknown-flow", "test %q, turn %d: no flow %q", t.Name, i+1, e.Flow)
 				}
 			}
@@ -609,7 +624,7 @@ func baseLang(locale string) string {
 // hasState reports whether flow (or, when flow is "" or unknown, any flow)
 // has the state.
 func (f *File) hasState(flow, state string) bool {
-	if fl, ok := f.Flows[flow]; ok {
+	if fl := f.flow(flow); fl != nil {
 		_, ok := fl.States[state]
 		return ok
 	}

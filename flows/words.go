@@ -27,6 +27,16 @@ var (
 			"tut uns wirklich leid", "tut mir wirklich leid", "bedauer*"},
 		"fi": {"pahoittel*", "anteeksi"},
 	}
+	// websiteWords send the customer to the website ("look it up on our
+	// website"): fine with the link, not without.
+	websiteWords = map[string][]string{
+		"en": {"our website", "our web site", "our site", "the website", "our homepage", "our web page*", "look it up online",
+			"our help pages", "our help centre", "our help center", "our faq*"},
+		"it": {"nostro sito", "sul sito", "sito web", "sito internet", "nostra pagina web", "nostre faq", "nostro centro assistenza"},
+		"de": {"unsere* website", "unsere* webseite", "unsere* homepage", "unsere* internetseite", "auf der website",
+			"auf der webseite", "im internet nach*", "unsere* faq*", "unsere* hilfeseite*", "unsere* hilfecenter"},
+		"fi": {"verkkosivu*", "kotisivu*", "nettisivu*", "sivustolta*", "sivustollamme", "ukk-sivu*", "ohjesivu*"},
+	}
 	channelSwitchWords = map[string][]string{
 		"en": {"call us", "phone us", "ring us", "give us a call", "e-mail us", "email us",
 			"send us an e-mail", "send us an email", "write us an e-mail", "write us an email",

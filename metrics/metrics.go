@@ -8,8 +8,10 @@
 package metrics
 
 import (
+	"cmp"
 	"context"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,9 +36,12 @@ type Metrics struct {
 	stalled       *prometheus.CounterVec
 	paused        *prometheus.CounterVec
 	hints         *prometheus.CounterVec
+	answers       *prometheus.CounterVec
 
 	mu    sync.Mutex
 	moods map[bot.Address]*mood // sentiment of conversations in progress
+	// outcomes counts each answer's outcomes (bot.AnswerGiven, ...).
+	outcomes map[string]*AnswerCount
 
 	started, contained, handedOff atomic.Int64
 }
@@ -116,10 +121,15 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "calmbot_deliveries_paused_total",
 			Help: "Replies not delivered after their last attempt, which paused their conversation's later replies until the next resend (logged as an error), by channel: alert on a rise.",
 		}, []string{"channel"}),
-		hints: newHints(),
-		moods: map[bot.Address]*mood{},
+		answers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "calmbot_answers_total",
+			Help: "Knowledge-base answers by answer and outcome: answered (given), helped and not_helped (the customer's reply to \"did that help?\").",
+		}, []string{"answer", "outcome"}),
+		hints:    newHints(),
+		moods:    map[bot.Address]*mood{},
+		outcomes: map[string]*AnswerCount{},
 	}
-	reg.MustRegister(m.conversations, m.messages, m.handoffs, m.ended, m.sentiment, m.ratings, m.wait, m.firstResponse, m.onTarget, m.stalled, m.paused, m.hints)
+	reg.MustRegister(m.conversations, m.messages, m.handoffs, m.ended, m.sentiment, m.ratings, m.wait, m.firstResponse, m.onTarget, m.stalled, m.paused, m.hints, m.answers)
 	return m
 }
 
@@ -211,6 +221,23 @@ func (m *Metrics) Notify(_ context.Context, ev bot.Event) {
 		m.mu.Unlock()
 	case bot.EventRated:
 		m.ratings.Observe(float64(ev.Rating.Score))
+	case bot.EventAnswer:
+		m.answers.WithLabelValues(ev.Answer.Answer, ev.Answer.Outcome).Inc()
+		m.mu.Lock()
+		c := m.outcomes[ev.Answer.Answer]
+		if c == nil {
+			c = &AnswerCount{Answer: ev.Answer.Answer}
+			m.outcomes[ev.Answer.Answer] = c
+		}
+		switch ev.Answer.Outcome {
+		case bot.AnswerGiven:
+			c.Answered++
+		case bot.AnswerHelped:
+			c.Helped++
+		case bot.AnswerNotHelped:
+			c.NotHelped++
+		}
+		m.mu.Unlock()
 	case bot.EventStalled:
 		m.stalled.WithLabelValues(ev.Address.Channel).Inc()
 	case bot.EventDeliveryPaused:
@@ -258,4 +285,46 @@ func (m *Metrics) track(a bot.Address, s float64) {
 // Messages returns the counter of messages stored on channel by author, for tests and dashboards.
 func (m *Metrics) Messages(channel, author string) prometheus.Counter {
 	return m.messages.WithLabelValues(channel, author)
+}
+
+// answerOutcomes are the outcome labels of calmbot_answers_total.
+var answerOutcomes = []string{bot.AnswerGiven, bot.AnswerHelped, bot.AnswerNotHelped}
+
+// KnowAnswers creates the series of calmbot_answers_total for every
+// answer named, at zero, so that a dashboard sees an answer that was never
+// given; call it whenever the flows are loaded.
+func (m *Metrics) KnowAnswers(names []string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, n := range names {
+		for _, o := range answerOutcomes {
+			m.answers.WithLabelValues(n, o)
+		}
+		if m.outcomes[n] == nil {
+			m.outcomes[n] = &AnswerCount{Answer: n}
+		}
+	}
+}
+
+// AnswerCount is how often one answer was given and what customers said of it.
+type AnswerCount struct {
+	Answer    string `json:"answer"`
+	Answered  int64  `json:"answered"`
+	Helped    int64  `json:"helped"`
+	NotHelped int64  `json:"not_helped"`
+}
+
+// Answers returns the answers' counts since the process started, the
+// answers that most often did not help first (then by name).
+func (m *Metrics) Answers() []AnswerCount {
+	m.mu.Lock()
+	out := make([]AnswerCount, 0, len(m.outcomes))
+	for _, c := range m.outcomes {
+		out = append(out, *c)
+	}
+	m.mu.Unlock()
+	slices.SortFunc(out, func(a, b AnswerCount) int {
+		return cmp.Or(cmp.Compare(b.NotHelped, a.NotHelped), cmp.Compare(a.Answer, b.Answer))
+	})
+	return out
 }

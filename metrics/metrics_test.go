@@ -200,3 +200,69 @@ func TestContainmentAcrossRestart(t *testing.T) {
 		t.Errorf("totals after the restart %+v, want the conversation handed off", got)
 	}
 }
+
+func TestAnswers(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	f := bottest.LoadFlows(t, "../flows.yaml")
+	m.KnowAnswers(f.AnswerNames())
+	h := bottest.New(t, f, bot.WithListener(m))
+	for _, turns := range [][]string{
+		{"how do I change my delivery address?", "yes, thanks"},
+		{"where can I download my invoice?", "no"},
+		{"where do I find the invoice for my order?", "no, it's not there"},
+		{"which payment methods do you accept?", "no"}, // not helped, then instalments
+	} {
+		c := h.Chat("en")
+		for _, s := range turns {
+			c.Say(s)
+		}
+	}
+	want := map[string]map[string]float64{
+		"delivery_address": {"answered": 1, "helped": 1, "not_helped": 0},
+		"invoice":          {"answered": 2, "helped": 0, "not_helped": 2},
+		"payment_methods":  {"answered": 1, "helped": 0, "not_helped": 1},
+		"instalments":      {"answered": 1, "helped": 0, "not_helped": 0},
+		"newsletter":       {"answered": 0, "helped": 0, "not_helped": 0}, // pre-initialised
+	}
+	mf, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]map[string]float64{}
+	for _, fam := range mf {
+		if fam.GetName() != "calmbot_answers_total" {
+			continue
+		}
+		for _, s := range fam.GetMetric() {
+			var answer, outcome string
+			for _, l := range s.GetLabel() {
+				switch l.GetName() {
+				case "answer":
+					answer = l.GetValue()
+				case "outcome":
+					outcome = l.GetValue()
+				}
+			}
+			if got[answer] == nil {
+				got[answer] = map[string]float64{}
+			}
+			got[answer][outcome] = s.GetCounter().GetValue()
+		}
+	}
+	if len(got) != len(f.Answers) {
+		t.Errorf("series for %d answers, want all %d", len(got), len(f.Answers))
+	}
+	for a, outcomes := range want {
+		for o, n := range outcomes {
+			if v, ok := got[a][o]; !ok || v != n {
+				t.Errorf("calmbot_answers_total{answer=%q,outcome=%q} = %v (present %v), want %v", a, o, v, ok, n)
+			}
+		}
+	}
+	list := m.Answers()
+	if len(list) != len(f.Answers) || list[0] != (metrics.AnswerCount{Answer: "invoice", Answered: 2, NotHelped: 2}) ||
+		list[1].Answer != "payment_methods" {
+		t.Errorf("Answers() = %+v, want invoice then payment_methods first", list)
+	}
+}

@@ -4,7 +4,9 @@
 //
 // Everything is built from the flow file and the per-language tables in
 // tables.go when the Analyzer is made: the intents are read by a linear
-// classifier trained then on the examples (classify.go), in milliseconds
+// classifier trained then on the examples (classify.go); a flow file with
+// answers gets a second one over the intents and the answers, whose answer
+// wins a turn it reads at or above the threshold. Training takes milliseconds
 // for a flow file and seconds for thousands of examples. Analyze itself
 // allocates little and takes a few microseconds.
 package intent
@@ -63,10 +65,11 @@ type Analyzer struct {
 	tables      map[string]*tables
 	index       *index
 	clf         *classifier
+	all         *classifier          // intents and answers; nil without answers
 	choices     map[string][]variant // choice id -> labels and aliases in every language
 }
 
-// New builds an Analyzer for f: its languages, intents' examples, choices'
+// New builds an Analyzer for f: its languages, intents' and answers' examples, choices'
 // labels and aliases, and policy.intent_threshold.
 func New(f *flows.File) (*Analyzer, error) {
 	if f == nil {
@@ -93,14 +96,31 @@ func New(f *flows.File) (*Analyzer, error) {
 		a.defaultLang = a.langs[0]
 	}
 	a.index = newIndex(f, a.tables)
-	a.clf = newClassifier(f, a.tables, a.scorer)
+	a.clf = newClassifier(f, a.tables, a.scorer, true)
+	if len(f.Answers) > 0 {
+		// The answers (answer:<name>) compete with the intents in a second
+		// classifier of the same kind, under the same threshold; the
+		// intents' own classifier stays as it was without answers. It
+		// learns no background class: several of those matters (invoices,
+		// addresses, passwords) are what answers are for, and a turn it
+		// does not read as an answer keeps the intents' reading, with its
+		// background veto.
+		cf := *f
+		cf.Intents = f.Candidates()
+		a.all = newClassifier(&cf, a.tables, a.scorer, false)
+	}
 	a.choices = buildChoices(f, a.tables, a.index)
 	return a, nil
 }
 
-// TrainTime returns how long New took to train the intent classifier on
+// TrainTime returns how long New took to train the intent classifiers on
 // the flow file's examples.
-func (a *Analyzer) TrainTime() time.Duration { return a.clf.trainTime }
+func (a *Analyzer) TrainTime() time.Duration {
+	if a.all != nil {
+		return a.clf.trainTime + a.all.trainTime
+	}
+	return a.clf.trainTime
+}
 
 // Languages returns the languages the Analyzer reads, in the file's order.
 func (a *Analyzer) Languages() []string { return append([]string(nil), a.langs...) }
@@ -139,6 +159,16 @@ func (a *Analyzer) Analyze(_ context.Context, in bot.AnalyzeInput) bot.Analysis 
 	if chatter, parting := t.chat(toks); chatter {
 		// "no", "ok", "no, thanks": an answer or courtesy, no concern.
 		out.Intent, out.IntentScore, out.Goodbye = "", 0, parting
+	} else if a.all != nil {
+		// A turn the joint classifier reads as an answer gets it, unless
+		// the intents' classifier reads a concern more surely ("love
+		// waiting a month for a delivery" is a complaint, not a question
+		// about shipping); any other turn keeps what the intents'
+		// classifier read.
+		if name, score := a.all.classify(toks, out.Lang, t); score >= a.threshold && strings.HasPrefix(name, flows.AnswerPrefix) &&
+			(out.IntentScore < a.threshold || score > out.IntentScore) {
+			out.Intent, out.IntentScore = name, score
+		}
 	}
 	out.Sentiment, out.Label = a.scorer.ScoreTokens(toks, in.Text, out.Lang)
 	out.InScope = out.Intent != "" && out.IntentScore >= a.threshold

@@ -128,7 +128,9 @@ type sample struct {
 	intent int
 }
 
-func newClassifier(f *flows.File, tabs map[string]*tables, scorer *sentiment.Scorer) *classifier {
+// newClassifier trains a classifier on f's intents and, when background
+// is set, the background class of matters of no intent.
+func newClassifier(f *flows.File, tabs map[string]*tables, scorer *sentiment.Scorer, background bool) *classifier {
 	start := time.Now()
 	c := &classifier{scorer: scorer}
 	vocab := map[uint64]int32{}
@@ -141,12 +143,12 @@ func newClassifier(f *flows.File, tabs map[string]*tables, scorer *sentiment.Sco
 	sort.Strings(names)
 	// The background class, last: matters of no intent (elsewhere.go), in
 	// the languages of the file that have them.
-	var background []string
-	if len(names) > 0 {
+	var bgLangs []string
+	if background && len(names) > 0 {
 		for lang := range tabs {
-			background = append(background, lang)
+			bgLangs = append(bgLangs, lang)
 		}
-		sort.Strings(background)
+		sort.Strings(bgLangs)
 		names = append(names, "")
 		c.background = true
 	}
@@ -200,8 +202,8 @@ func newClassifier(f *flows.File, tabs map[string]*tables, scorer *sentiment.Sco
 			}
 		}
 	}
-	if n := len(names); len(background) > 0 {
-		for _, lang := range background {
+	if n := len(names); len(bgLangs) > 0 {
+		for _, lang := range bgLangs {
 			t := tablesFor(tabs, lang)
 			li := c.langIndex(lang)
 			for _, text := range elsewhere[lang] {

@@ -90,7 +90,7 @@ func FuzzAnalyze(f *testing.F) {
 		if math.IsNaN(got.IntentScore) || got.IntentScore < 0 || got.IntentScore > 1 {
 			t.Errorf("IntentScore = %v, want in [0, 1]", got.IntentScore)
 		}
-		if _, ok := file.Intents[got.Intent]; got.Intent != "" && !ok {
+		if _, ok := file.Candidates()[got.Intent]; got.Intent != "" && !ok {
 			t.Errorf("Intent = %q, not one of the flows' intents", got.Intent)
 		}
 		if got.InScope && got.Intent == "" {

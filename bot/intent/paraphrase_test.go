@@ -126,7 +126,7 @@ func TestDefaultFlowsParaphrases(t *testing.T) {
 		if name, ok := examples[normalized(p.text)]; ok {
 			t.Errorf("paraphrases.tsv:%d: %q is an example of %s in flows.yaml", p.line, p.text, name)
 		}
-		if p.want != "" && f.Intents[p.want] == nil {
+		if p.want != "" && f.Candidates()[p.want] == nil {
 			t.Errorf("paraphrases.tsv:%d: unknown intent %q", p.line, p.want)
 		}
 	}

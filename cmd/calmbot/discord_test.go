@@ -23,7 +23,9 @@ func TestServeDiscordWrongToken(t *testing.T) {
 	}))
 	defer api.Close()
 	env := map[string]string{envDiscordToken: "wrong", envDiscordAPIURL: api.URL}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	// Generous: serve trains the default flows' classifiers (intents and
+	// answers) before it reaches Discord, slow under -race on a loaded machine.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	dir := t.TempDir()
 	var stderr syncBuffer

@@ -117,7 +117,12 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 	if cfg.quiet != nil {
 		opts = append(opts, bot.WithQuietWindow(*cfg.quiet))
 	}
-	s.engine, err = bot.New(ctx, cfg.store, cfg.flows, analyzer, opts...)
+	// Every version of the flows loaded makes its answers' series, at zero.
+	known := func(f *flows.File) (bot.Analyzer, error) {
+		s.metrics.KnowAnswers(f.AnswerNames())
+		return analyzer(f)
+	}
+	s.engine, err = bot.New(ctx, cfg.store, cfg.flows, known, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -355,6 +360,15 @@ type deskStats struct{ m *metrics.Metrics }
 func (d deskStats) Counts(context.Context) (desk.Counts, error) {
 	t := d.m.Totals()
 	return desk.Counts{Conversations: t.Started, Contained: t.Contained, HandedOff: t.HandedOff}, nil
+}
+
+// Answers gives the dashboard the knowledge base's answer counts.
+func (d deskStats) Answers(context.Context) ([]desk.AnswerCount, error) {
+	var out []desk.AnswerCount
+	for _, c := range d.m.Answers() {
+		out = append(out, desk.AnswerCount{Answer: c.Answer, Answered: c.Answered, Helped: c.Helped, NotHelped: c.NotHelped})
+	}
+	return out, nil
 }
 
 // loadKey reads the server key from path, creating it (0600) on first use,

@@ -30,6 +30,19 @@ type dashboard struct {
 	// Containment is the share of conversations the bot finished alone;
 	// only with a Stats provider (WithStats).
 	Containment *containment `json:"containment,omitempty"`
+	// NotHelped are the answers customers said did not help, most often
+	// first (at most maxNotHelped): where the knowledge base needs work.
+	// Only with a Stats provider that counts answers (AnswerStats).
+	NotHelped []answerFigures `json:"not_helped"`
+}
+
+// maxNotHelped bounds the answers the dashboard lists.
+const maxNotHelped = 10
+
+type answerFigures struct {
+	AnswerCount
+	// Rate is NotHelped / (Helped + NotHelped).
+	Rate float64 `json:"rate"`
 }
 
 type queueFigures struct {
@@ -146,6 +159,13 @@ func (d *Desk) dashboard(ctx context.Context) (*dashboard, error) {
 			}
 		}
 	}
+	if as, ok := d.stats.(AnswerStats); ok {
+		counts, err := as.Answers(ctx)
+		if err != nil {
+			d.log.WarnContext(ctx, "desk: dashboard answers", "err", err)
+		}
+		out.NotHelped = notHelped(counts)
+	}
 	return out, nil
 }
 
@@ -161,4 +181,23 @@ func quantiles(xs []float64) (p50, p90, top float64) {
 		return s[min(max(i, 0), len(s)-1)]
 	}
 	return rank(0.5), rank(0.9), s[len(s)-1]
+}
+
+// notHelped returns the answers that did not help at least once, most
+// often first (then by the share of replies that said so, then by name).
+func notHelped(counts []AnswerCount) []answerFigures {
+	out := []answerFigures{}
+	for _, c := range counts {
+		if c.NotHelped == 0 {
+			continue
+		}
+		out = append(out, answerFigures{AnswerCount: c, Rate: float64(c.NotHelped) / float64(c.Helped+c.NotHelped)})
+	}
+	slices.SortFunc(out, func(a, b answerFigures) int {
+		return cmp.Or(cmp.Compare(b.NotHelped, a.NotHelped), cmp.Compare(b.Rate, a.Rate), cmp.Compare(a.Answer, b.Answer))
+	})
+	if len(out) > maxNotHelped {
+		out = out[:maxNotHelped]
+	}
+	return out
 }

@@ -84,6 +84,21 @@ type Stats interface {
 	Counts(ctx context.Context) (Counts, error)
 }
 
+// AnswerStats is the optional capability of a Stats provider that counts
+// the knowledge base's answers: the dashboard lists those that most often
+// did not help.
+type AnswerStats interface {
+	Answers(ctx context.Context) ([]AnswerCount, error)
+}
+
+// AnswerCount is how often an answer was given and what customers said of it.
+type AnswerCount struct {
+	Answer    string `json:"answer"`
+	Answered  int64  `json:"answered"`
+	Helped    int64  `json:"helped"`
+	NotHelped int64  `json:"not_helped"`
+}
+
 // Defaults of the options.
 const (
 	DefaultPrefix     = "/desk"

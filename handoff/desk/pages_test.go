@@ -109,6 +109,54 @@ type stats struct{ c desk.Counts }
 
 func (s stats) Counts(context.Context) (desk.Counts, error) { return s.c, nil }
 
+// answerStats is a Stats source that counts answers too.
+type answerStats struct {
+	stats
+	a []desk.AnswerCount
+}
+
+func (s answerStats) Answers(context.Context) ([]desk.AnswerCount, error) { return s.a, nil }
+
+func TestDashboardAnswersNotHelped(t *testing.T) {
+	var counts []desk.AnswerCount
+	for i := range 12 {
+		counts = append(counts, desk.AnswerCount{Answer: "a" + itoa(int64(i)), Answered: 20, Helped: int64(20 - i), NotHelped: int64(i)})
+	}
+	counts = append(counts,
+		desk.AnswerCount{Answer: "rare", Answered: 11, Helped: 0, NotHelped: 11}, // as often as a11, more often in share
+		desk.AnswerCount{Answer: "never", Answered: 0, Helped: 0, NotHelped: 0})  // never given: not listed
+	r := newRig(t, desk.WithStats(answerStats{stats{}, counts}))
+	r.agent("ada", 1)
+	var d struct {
+		NotHelped []struct {
+			Answer    string  `json:"answer"`
+			Answered  int64   `json:"answered"`
+			NotHelped int64   `json:"not_helped"`
+			Rate      float64 `json:"rate"`
+		} `json:"not_helped"`
+	}
+	r.login("ada").call("GET", "/desk/api/dashboard", nil, http.StatusOK, &d)
+	var names []string
+	for _, a := range d.NotHelped {
+		names = append(names, a.Answer)
+	}
+	if want := "rare a11 a10 a9 a8 a7 a6 a5 a4 a3"; strings.Join(names, " ") != want {
+		t.Errorf("not helped %q, want %q", names, want)
+	}
+	if a := d.NotHelped[1]; a.Answered != 20 || a.NotHelped != 11 || a.Rate != 11.0/20 {
+		t.Errorf("a11: %+v", a)
+	}
+
+	// A Stats source without answer counts: null, not an empty list.
+	plain := newRig(t, desk.WithStats(stats{}))
+	plain.agent("ada", 1)
+	var raw map[string]json.RawMessage
+	plain.login("ada").call("GET", "/desk/api/dashboard", nil, http.StatusOK, &raw)
+	if string(raw["not_helped"]) != "null" {
+		t.Errorf("not_helped without answer counts: %s", raw["not_helped"])
+	}
+}
+
 func TestDashboard(t *testing.T) {
 	r := newRig(t, desk.WithStats(stats{desk.Counts{Conversations: 10, Contained: 6, HandedOff: 2}}))
 	r.agent("ada", 2)

@@ -876,6 +876,7 @@
         $("kpi-containment").textContent = "n/a";
         $("kpi-containment-label").textContent = "containment: no stats source";
       }
+      renderNotHelped(d.not_helped);
       barsChart($("chart-reasons"), d.reasons);
       var prios = {};
       ["urgent", "high", "normal", "low"].forEach(function (p) { prios[p] = d.queue.by_priority[p] || 0; });
@@ -893,6 +894,29 @@
         " over " + d.first_response.count + (d.first_response.count === 1 ? " ticket" : " tickets") + ". From the open tickets and the " +
         "latest closed ones; updated live.";
     }).catch(failed);
+  }
+
+  // renderNotHelped lists the answers that most often did not help.
+  function renderNotHelped(list) {
+    var body = $("not-helped-rows");
+    clear(body);
+    if (!list || !list.length) {
+      var tr = document.createElement("tr"), td = document.createElement("td");
+      td.colSpan = 5;
+      td.textContent = list ? "Every answer helped so far." : "No answer counts: no stats source.";
+      tr.appendChild(td);
+      body.appendChild(tr);
+      return;
+    }
+    list.forEach(function (a) {
+      var tr = document.createElement("tr");
+      [a.answer, a.answered, a.helped, a.not_helped, Math.round(100 * a.rate) + "%"].forEach(function (v) {
+        var td = document.createElement("td");
+        td.textContent = String(v);
+        tr.appendChild(td);
+      });
+      body.appendChild(tr);
+    });
   }
 
   // barsChart draws horizontal bars of counts by label.
