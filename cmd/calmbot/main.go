@@ -68,7 +68,8 @@ Commands:
 
 Environment:
   CALMBOT_FLOWS  flow file used when --flows is not given
-  CALMBOT_DB     database used when --db is not given: a SQLite file or sqlite:FILE
+  CALMBOT_DATABASE_URL  database used when --db is not given: postgres://... (or a SQLite file)
+  CALMBOT_DB     database used when neither is given: a SQLite file or sqlite:FILE
   CALMBOT_TELEGRAM_TOKEN           Telegram bot token: serve also runs on Telegram
   CALMBOT_TELEGRAM_API_URL         Bot API server (default https://api.telegram.org)
   CALMBOT_TELEGRAM_WEBHOOK_URL     public https URL for a webhook instead of polling

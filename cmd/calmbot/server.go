@@ -97,7 +97,13 @@ const (
 
 // newServer wires a server together. It does not start anything.
 func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
-	key, err := loadKey(cfg.keyPath)
+	var key []byte
+	var err error
+	if ks, ok := cfg.store.(sharedKeyer); ok && cfg.keyPath == "" {
+		key, err = ks.SharedKey(ctx)
+	} else {
+		key, err = loadKey(cfg.keyPath)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -194,6 +200,9 @@ func (s *server) queueLength() int {
 	return len(q)
 }
 
+// dbCheck bounds /readyz's question to the database.
+const dbCheck = 2 * time.Second
+
 // ready answers 200 once the engine has resumed the previous run's work
 // and the database answers.
 func (s *server) ready(w http.ResponseWriter, r *http.Request) {
@@ -203,7 +212,10 @@ func (s *server) ready(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "resuming", http.StatusServiceUnavailable)
 		return
 	}
-	if _, err := s.store.Flows(r.Context(), "readyz"); err != nil && !errors.Is(err, bot.ErrNotFound) {
+	// A database that does not answer within dbCheck is unreachable.
+	dctx, cancel := context.WithTimeout(r.Context(), dbCheck)
+	defer cancel()
+	if _, err := s.store.Flows(dctx, "readyz"); err != nil && !errors.Is(err, bot.ErrNotFound) {
 		http.Error(w, "database: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}

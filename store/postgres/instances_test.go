@@ -200,3 +200,17 @@ func TestSharedState(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedKey: every instance gets the key the first one made.
+func TestSharedKey(t *testing.T) {
+	schema := newSchema()
+	a, b := openSchema(t, schema), openSchema(t, schema)
+	ka, err := a.SharedKey(context.Background())
+	if err != nil || len(ka) != 32 {
+		t.Fatalf("key: %x, %v", ka, err)
+	}
+	kb, err := b.SharedKey(context.Background())
+	if err != nil || string(kb) != string(ka) {
+		t.Errorf("the other instance's key: %x, %v; want %x", kb, err, ka)
+	}
+}
