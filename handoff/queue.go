@@ -113,7 +113,7 @@ func (s *queue) claimed(ctx context.Context, c *Ticket) error {
 
 // replaceLocked puts a ticket read from the store in place of the copy in
 // memory: open, or gone when it closed. s.mu is held.
-func (s *queue) replaceLocked(t *Ticket) {
+func (s *core) replaceLocked(t *Ticket) {
 	if old := s.tickets[t.ID]; old != nil && s.byAddr[old.Address] == old {
 		delete(s.byAddr, old.Address)
 	}

@@ -46,6 +46,9 @@ func newWeb(h httpOptions) adapters.Factory {
 		if h.frameAncestors != "" {
 			opts = append(opts, web.WithFrameAncestors(h.frameAncestors))
 		}
+		if c.Bus != nil {
+			opts = append(opts, web.WithBus(c.Bus))
+		}
 		return web.New(c.Engine, opts...), nil
 	}
 }

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -49,6 +51,27 @@ func (p pgStore) Prune(ctx context.Context, before time.Time, mode sqlite.PruneM
 // SharedKey implements sharedKeyer: the instances on one database sign
 // chat tokens and desk sessions with one key kept there.
 func (p pgStore) SharedKey(ctx context.Context) ([]byte, error) { return p.Store.SharedKey(ctx) }
+
+// Bus implements sharer.
+func (p pgStore) Bus() (bot.Bus, error) { return p.Store.Bus() }
+
+// Leader implements sharer.
+func (p pgStore) Leader(job string) handoff.Leader { return p.Store.Leader(job) }
+
+// sharer is a store several instances share: its bus carries updates
+// between them, its leader elects one for the work only one may do.
+type sharer interface {
+	Bus() (bot.Bus, error)
+	Leader(job string) handoff.Leader
+}
+
+// instanceName names this process among the instances on one database.
+func instanceName() string {
+	host, _ := os.Hostname()
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%x", host, os.Getpid(), b)
+}
 
 // sharedKeyer is a store that keeps the server's signing key, for every
 // instance on it; a SQLite install keeps the key in a file beside the

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -222,8 +223,57 @@ func TestServePostgres(t *testing.T) {
 	if strings.Contains(stderr2.String(), "first agent created") {
 		t.Errorf("the second instance created another first agent:\n%s", stderr2.String())
 	}
+	// The customer's stream is on the first instance; the second answers.
+	sctx, scancel := context.WithCancel(context.Background())
+	defer scancel()
+	req, _ := http.NewRequestWithContext(sctx, "GET", base+"/api/conversations/"+conv.ID+"/events?after=2&token="+conv.Token, nil)
+	stream, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+	lines := make(chan string, 100)
+	go func() {
+		defer close(lines)
+		r := bufio.NewReader(stream.Body)
+		for {
+			l, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			lines <- l
+		}
+	}()
 	if code, r := post(base2, "yes"); code != http.StatusOK || !strings.Contains(r, "Here is what I can do for you") {
 		t.Errorf("the customer's next message on the other instance: %d %s", code, r)
+	}
+	deadline := time.After(30 * time.Second)
+	for seen := false; !seen; {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("the stream on the first instance ended")
+			}
+			seen = strings.Contains(l, "Here is what I can do for you")
+		case <-deadline:
+			t.Fatal("the second instance's reply did not reach the stream on the first")
+		}
+	}
+
+	// A handoff on the second instance is in the first one's queue.
+	if code, r := post(base2, "I want to talk to a real person"); code != http.StatusOK || !strings.Contains(r, `"status":"human"`) {
+		t.Errorf("asking for a person on the other instance: %d %s", code, r)
+	}
+	deadline = time.After(30 * time.Second)
+	for {
+		if _, m := get(t, base+"/metrics"); strings.Contains(m, "calmbot_queue_length 1") {
+			break
+		}
+		select {
+		case <-deadline:
+			t.Fatal("the ticket opened on the second instance is not in the first one's queue")
+		case <-time.After(20 * time.Millisecond): // polling the metrics
+		}
 	}
 	if err := stop(); err != nil {
 		t.Errorf("serve returned %v\n%s", err, stderr.String())

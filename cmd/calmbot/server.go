@@ -108,7 +108,21 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 		return nil, err
 	}
 	s := &server{log: cfg.log, store: cfg.store, flowsPath: cfg.flowsPath, http: cfg.http}
-	s.handoff, err = handoff.New(ctx, cfg.store, nil, handoff.WithLogger(cfg.log), handoff.WithHandoffs(cfg.store))
+	hopts := []handoff.Option{handoff.WithLogger(cfg.log), handoff.WithHandoffs(cfg.store)}
+	var botOpts []bot.Option
+	var shared bot.Bus
+	if sh, ok := cfg.store.(sharer); ok {
+		// Several instances on one database: each has a name of its own
+		// in the outbox claims and on the bus, and one leads the queue.
+		instance := instanceName()
+		if shared, err = sh.Bus(); err != nil {
+			return nil, fmt.Errorf("database bus: %w", err)
+		}
+		hopts = append(hopts, handoff.WithShared(shared, instance), handoff.WithLeader(sh.Leader("handoff")))
+		botOpts = append(botOpts, bot.WithOwner(instance))
+		cfg.log.Info("shared database: running as one of several instances", "instance", instance)
+	}
+	s.handoff, err = handoff.New(ctx, cfg.store, nil, hopts...)
 	if err != nil {
 		return nil, fmt.Errorf("handoff queue: %w", err)
 	}
@@ -117,7 +131,7 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 	s.metrics = metrics.New(reg)
 	s.metrics.QueueLength(reg, s.queueLength)
 
-	opts := []bot.Option{bot.WithEscalator(s.handoff), bot.WithListener(s.handoff), bot.WithListener(s.metrics), bot.WithLogger(cfg.log)}
+	opts := append(botOpts, bot.WithEscalator(s.handoff), bot.WithListener(s.handoff), bot.WithListener(s.metrics), bot.WithLogger(cfg.log))
 	if cfg.quiet != nil {
 		opts = append(opts, bot.WithQuietWindow(*cfg.quiet))
 	}
@@ -127,7 +141,7 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 	}
 	s.handoff.SetEngine(s.engine)
 	h := cfg.http
-	s.adapters, err = serveAdapters(h).Build(ctx, adapters.Config{Getenv: cfg.getenv, Log: cfg.log, State: cfg.store, Key: key, Engine: s.engine, Handoff: s.handoff})
+	s.adapters, err = serveAdapters(h).Build(ctx, adapters.Config{Getenv: cfg.getenv, Log: cfg.log, State: cfg.store, Key: key, Engine: s.engine, Handoff: s.handoff, Bus: shared})
 	if err != nil {
 		return nil, err
 	}

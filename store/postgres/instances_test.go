@@ -214,3 +214,34 @@ func TestSharedKey(t *testing.T) {
 		t.Errorf("the other instance's key: %x, %v; want %x", kb, err, ka)
 	}
 }
+
+// TestLeader: of two instances one leads a job; when it closes, the
+// other leads.
+func TestLeader(t *testing.T) {
+	ctx := context.Background()
+	schema := newSchema()
+	a := openSchema(t, schema)
+	b, err := Open(ctx, dsn(t), WithSchema(schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb, la := b.Leader("inform"), a.Leader("inform")
+	if !lb.Leading(ctx) {
+		t.Fatal("the first instance to ask does not lead")
+	}
+	if !lb.Leading(ctx) {
+		t.Fatal("the leader does not lead when it asks again")
+	}
+	if la.Leading(ctx) {
+		t.Fatal("two instances lead")
+	}
+	if !a.Leader("other job").Leading(ctx) {
+		t.Error("another job's leader is blocked by this one")
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !la.Leading(ctx) {
+		t.Error("the leader closed, the other instance does not lead")
+	}
+}

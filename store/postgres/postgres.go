@@ -48,9 +48,10 @@ type Store struct {
 	schema string
 	name   string // the database, for messages
 
-	mu     sync.Mutex
-	closed bool
-	bus    *Bus
+	mu      sync.Mutex
+	closed  bool
+	bus     *Bus
+	leaders []*Leader
 
 	// beforeListen, set by tests, runs before the bus listens on a new
 	// connection.
@@ -145,10 +146,13 @@ func (s *Store) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	s.closed = true
-	b := s.bus
+	b, leaders := s.bus, s.leaders
 	s.mu.Unlock()
 	if b != nil {
 		b.close()
+	}
+	for _, l := range leaders {
+		l.resign()
 	}
 	done := make(chan struct{})
 	go func() {
