@@ -119,7 +119,7 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 			return nil, fmt.Errorf("database bus: %w", err)
 		}
 		hopts = append(hopts, handoff.WithShared(shared, instance), handoff.WithLeader(sh.Leader("handoff")))
-		botOpts = append(botOpts, bot.WithOwner(instance))
+		botOpts = append(botOpts, bot.WithOwner(instance), bot.WithTakeover(takeoverEvery))
 		cfg.log.Info("shared database: running as one of several instances", "instance", instance)
 	}
 	s.handoff, err = handoff.New(ctx, cfg.store, nil, hopts...)
@@ -213,6 +213,11 @@ func (s *server) queueLength() int {
 	}
 	return len(q)
 }
+
+// takeoverEvery is how often an instance on a shared database looks for
+// conversations another one left unanswered (a crash): they move on
+// within twice that.
+const takeoverEvery = 5 * time.Second
 
 // dbCheck bounds /readyz's question to the database.
 const dbCheck = 2 * time.Second
