@@ -13,8 +13,10 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/signal"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -27,8 +29,21 @@ import (
 var pgDSN string
 
 func TestMain(m *testing.M) {
+	if args := os.Getenv("CALMBOT_TEST_CHILD_ARGS"); args != "" {
+		// A child process of a multi-instance test: calmbot itself.
+		main1(strings.Split(args, "\x1f"))
+		return
+	}
 	flag.Parse()
 	os.Exit(runTests(m))
+}
+
+// main1 is main with args, for child processes.
+func main1(args []string) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, args, os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
 }
 
 func runTests(m *testing.M) int {
