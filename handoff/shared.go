@@ -137,7 +137,7 @@ func (s *core) reloadOpen(ctx context.Context) error {
 	var gone []int64
 	for _, t := range open {
 		stored[t.ID] = true
-		if cur := s.tickets[t.ID]; cur == nil || cur.Version < t.Version {
+		if cur := s.tickets[t.ID]; cur == nil || cur.Version != t.Version || cur.Status != t.Status || cur.Owner != t.Owner {
 			s.replaceLocked(t)
 		}
 	}
@@ -173,10 +173,10 @@ func (s *Service) applyShared(ctx context.Context, u Update) {
 		case err != nil:
 			s.log.WarnContext(ctx, "handoff: ticket of another instance's update not read", "ticket", u.TicketID, "err", err)
 		default:
+			// The store is the truth: versions counted on two instances
+			// may meet, so the stored copy wins whatever its number.
 			s.mu.Lock()
-			if cur := s.tickets[stored.ID]; cur == nil || cur.Version <= stored.Version {
-				s.replaceLocked(stored)
-			}
+			s.replaceLocked(stored)
 			if cur := s.tickets[stored.ID]; cur != nil {
 				t = cur.clone()
 			} else {
