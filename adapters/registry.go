@@ -45,6 +45,9 @@ type Config struct {
 	// Handoff is the agent API, for adapters with an agent surface (the
 	// Telegram agent group, Slack's handoff channel); nil when there is none.
 	Handoff *handoff.Service
+	// Bus carries updates between the instances sharing the store (their
+	// PostgreSQL database); nil for a single instance.
+	Bus bot.Bus
 }
 
 // Env returns the configuration value of key, "" when unset.

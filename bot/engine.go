@@ -97,6 +97,10 @@ type Engine struct {
 	cancel context.CancelFunc
 	// owner names this engine in the store's outbox claims.
 	owner string
+	// takeover is how often Run looks for other instances' unanswered
+	// conversations (0: never); seen are those the last look found.
+	takeover time.Duration
+	seen     map[Address]bool
 	// kick asks Run for a resend (a Sender registered).
 	kick chan struct{}
 }
@@ -122,6 +126,14 @@ func WithIdleTTL(d time.Duration) Option { return func(e *Engine) { e.idleTTL = 
 // "calmbot"): instances sharing one store need a name each, stable across
 // restarts, so that a restarted instance takes its claims up again.
 func WithOwner(name string) Option { return func(e *Engine) { e.owner = name } }
+
+// WithTakeover makes Run look for conversations with unanswered messages
+// every d (besides at start) and answer those it found unanswered twice in
+// a row: on a store shared by several instances, a crashed instance's
+// conversations move on within 2d on another. A conversation a live
+// instance is answering meanwhile is safe: the store refuses the later of
+// two turns built on one snapshot (ErrStale). Off (0) by default.
+func WithTakeover(d time.Duration) Option { return func(e *Engine) { e.takeover = d } }
 
 // WithQuietWindow overrides the flows' policy.quiet_window.
 func WithQuietWindow(d time.Duration) Option { return func(e *Engine) { e.quiet = &d } }

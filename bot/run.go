@@ -45,6 +45,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	if every <= 0 {
 		every = resendEvery
 	}
+	if e.takeover > 0 {
+		every = min(every, e.takeover)
+	}
 	schedule := func() {
 		e.clock.AfterFunc(every, func() {
 			select {
@@ -54,7 +57,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		})
 	}
 	schedule()
-	lastResend := e.clock.Now()
+	lastResend, lastLook := e.clock.Now(), e.clock.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -65,7 +68,17 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		case <-tick:
 			e.evict()
-			if now := e.clock.Now(); now.Sub(lastResend) >= resendEvery {
+			now := e.clock.Now()
+			if e.takeover > 0 && now.Sub(lastLook) >= e.takeover {
+				lastLook = now
+				if err := e.adopt(ctx); err != nil && ctx.Err() == nil {
+					e.log.Error("look for unanswered conversations", "err", err)
+				}
+				if err := e.resend(ctx); err != nil && ctx.Err() == nil {
+					e.log.Error("resend outbox", "err", err)
+				}
+			}
+			if now.Sub(lastResend) >= resendEvery {
 				lastResend = now
 				if err := e.resendGuarded(ctx); err != nil {
 					e.log.Error("resend outbox", "err", err)
@@ -74,6 +87,32 @@ func (e *Engine) Run(ctx context.Context) error {
 			schedule()
 		}
 	}
+}
+
+// adopt queues the conversations with unanswered messages that the last
+// look found unanswered too (WithTakeover): those no instance is
+// answering, or one that crashed.
+func (e *Engine) adopt(ctx context.Context) error {
+	addrs, err := e.store.Unanswered(ctx)
+	if err != nil {
+		return err
+	}
+	now := make(map[Address]bool, len(addrs))
+	n := 0
+	for _, a := range addrs {
+		now[a] = true
+		if e.seen[a] {
+			if err := e.enqueue(a, nil); err != nil {
+				return err
+			}
+			n++
+		}
+	}
+	e.seen = now
+	if n > 0 {
+		e.log.Info("answering conversations left unanswered", "count", n)
+	}
+	return nil
 }
 
 // Resumed is closed once Run has queued what the previous run left

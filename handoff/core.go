@@ -39,6 +39,16 @@ type core struct {
 	checked bool // open tickets were checked against their conversations
 
 	wake chan struct{}
+
+	// shared, when set, carries this instance's updates to the others on
+	// the store, and theirs here (shared.go); out queues them for it.
+	shared   bot.Bus
+	instance string
+	out      chan Update
+	leader   Leader
+	// sharedIn are the other instances' updates, from New until Run ends.
+	sharedIn     <-chan []byte
+	sharedCancel func()
 }
 
 type engineRef struct{ Engine }
@@ -244,6 +254,12 @@ func (s *core) publish(u Update, t *Ticket, also ...string) {
 	if u.Ticket != nil && u.TicketID == 0 {
 		u.TicketID = u.Ticket.ID
 	}
+	s.share(u)
+	s.deliver(u, t, also...)
+}
+
+// deliver is publish within this instance.
+func (s *core) deliver(u Update, t *Ticket, also ...string) {
 	if s.bus.idle() {
 		return
 	}

@@ -77,8 +77,53 @@ func (s *queue) Claim(ctx context.Context, agent string, id int64) (*Ticket, err
 	if err != nil {
 		return nil, fmt.Errorf("claim ticket %d: %w", id, err)
 	}
+	if err := s.claimed(ctx, c); err != nil {
+		return nil, fmt.Errorf("claim ticket %d: %w", id, err)
+	}
 	s.log.InfoContext(ctx, "ticket claimed", "ticket", id, "agent", agent)
 	return c, s.commit(ctx, c, UpdateQueue)
+}
+
+// claimed makes sure a claim taken in memory holds in a store shared with
+// other instances (ClaimStore): when another instance's agent took the
+// ticket first, the stored ticket replaces the copy in memory and the
+// claim fails with ErrTaken. Other stores hold nothing against it.
+func (s *queue) claimed(ctx context.Context, c *Ticket) error {
+	cs, ok := s.store.(ClaimStore)
+	if !ok {
+		return nil
+	}
+	won, err := cs.ClaimTicket(ctx, c)
+	if err == nil && won {
+		return nil
+	}
+	stored, rerr := s.store.Ticket(ctx, c.ID)
+	if rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	s.mu.Lock()
+	s.replaceLocked(stored)
+	s.mu.Unlock()
+	s.publish(Update{Kind: UpdateQueue, Ticket: stored.clone()}, stored)
+	if err != nil {
+		return err
+	}
+	return ErrTaken
+}
+
+// replaceLocked puts a ticket read from the store in place of the copy in
+// memory: open, or gone when it closed. s.mu is held.
+func (s *core) replaceLocked(t *Ticket) {
+	if old := s.tickets[t.ID]; old != nil && s.byAddr[old.Address] == old {
+		delete(s.byAddr, old.Address)
+	}
+	if t.Status == StatusClosed {
+		delete(s.tickets, t.ID)
+		delete(s.asked, t.ID)
+		return
+	}
+	s.tickets[t.ID] = t
+	s.byAddr[t.Address] = t
 }
 
 // Next gives agent the best queued ticket they can take.
@@ -108,6 +153,9 @@ func (s *queue) Next(ctx context.Context, agent string) (*Ticket, error) {
 		return nil, fmt.Errorf("agent %s: %w", agent, ErrEmptyQueue)
 	}()
 	if err != nil {
+		return nil, fmt.Errorf("next ticket: %w", err)
+	}
+	if err := s.claimed(ctx, c); err != nil {
 		return nil, fmt.Errorf("next ticket: %w", err)
 	}
 	s.log.InfoContext(ctx, "ticket assigned", "ticket", id, "agent", agent)

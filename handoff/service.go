@@ -219,6 +219,9 @@ func New(ctx context.Context, store Store, eng Engine, opts ...Option) (*Service
 		return nil, fmt.Errorf("handoff: load recent tickets: %w", err)
 	}
 	s.stats.seed(recent)
+	if err := s.subscribeShared(ctx); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -232,6 +235,13 @@ func (s *Service) SetEngine(eng Engine) { s.eng.Store(&engineRef{eng}) }
 func (s *Service) Run(ctx context.Context) error {
 	if _, err := s.engine(); err != nil {
 		return err
+	}
+	if s.shared != nil {
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		sctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		s.runShared(sctx, &wg)
 	}
 	tick := make(chan struct{}, 1)
 	for {
@@ -277,7 +287,12 @@ func (s *Service) Check(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	errs := []error{s.flush(ctx), s.syncAgents(ctx), s.recoverMissed(ctx)}
+	errs := []error{s.flush(ctx), s.syncAgents(ctx), s.reloadOpen(ctx)}
+	if !s.leading(ctx) {
+		// Another instance on the store opens, closes and informs.
+		return errors.Join(errs...)
+	}
+	errs = append(errs, s.recoverMissed(ctx))
 	s.mu.RLock()
 	checked := s.checked
 	s.mu.RUnlock()

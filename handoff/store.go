@@ -102,3 +102,14 @@ type Account struct {
 	Agent
 	PasswordHash []byte `json:"-"`
 }
+
+// ClaimStore is an optional capability of a Store that several instances
+// share (store/postgres): a claim taken on one instance is refused on
+// another. Without it a Service's memory decides alone, which is right
+// for one instance.
+type ClaimStore interface {
+	// ClaimTicket stores t, just assigned by a claim, only when the stored
+	// ticket is still queued with an older Version, and reports whether it
+	// did; false when another instance claimed or closed it first.
+	ClaimTicket(ctx context.Context, t *Ticket) (bool, error)
+}

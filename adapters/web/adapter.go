@@ -85,7 +85,8 @@ type Adapter struct {
 	postLimit      *webserve.Limiter // messages posted, per client address
 	streams        streamCount
 
-	hub    hub
+	hub hub
+	shared
 	files  map[string]webserve.Asset
 	routes http.Handler
 
@@ -225,12 +226,13 @@ func (a *Adapter) Channel() string { return Channel }
 
 // Start makes h take the customers' messages (the engine given to New
 // until then). The web chat has nothing to connect: its routes (Routes)
-// serve as soon as they are mounted.
-func (a *Adapter) Start(_ context.Context, h bot.Handler) error {
+// serve as soon as they are mounted. With WithBus it starts sharing wakes
+// with the other instances, until Close.
+func (a *Adapter) Start(ctx context.Context, h bot.Handler) error {
 	a.hmu.Lock()
-	defer a.hmu.Unlock()
 	a.started = h
-	return nil
+	a.hmu.Unlock()
+	return a.startBus(ctx)
 }
 
 // Stop ends the open event streams and the posts waiting for replies, as

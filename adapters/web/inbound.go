@@ -146,7 +146,7 @@ func (a *Adapter) post(w http.ResponseWriter, r *http.Request, c conversation) {
 		return
 	}
 	// Other tabs show the message (and that the bot is typing).
-	a.hub.wake(c.id)
+	a.wake(c.id)
 	if wait == 0 {
 		writeJSON(w, http.StatusAccepted, postResponse{Stored: true, ID: req.ID})
 		return

@@ -143,7 +143,7 @@ func (a *Adapter) Send(_ context.Context, r bot.Reply) error {
 		if r.Seq > 0 {
 			a.hub.hold(r.Address.Conversation, r)
 		}
-		a.hub.wake(r.Address.Conversation)
+		a.wake(r.Address.Conversation)
 	}
 	return nil
 }

@@ -54,6 +54,9 @@ func newWeb(h httpOptions) adapters.Factory {
 				return ""
 			}))
 		}
+		if c.Bus != nil {
+			opts = append(opts, web.WithBus(c.Bus))
+		}
 		return web.New(c.Engine, opts...), nil
 	}
 }

@@ -52,7 +52,8 @@ func (e *env) agents(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("agents "+sub, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() { fmt.Fprint(fs.Output(), agentsUsage, "\nFlags:\n"); fs.PrintDefaults() }
-	db := fs.String("db", "", "SQLite database `file` (default $CALMBOT_DB, else calmbot.db)")
+	db := fs.String("db", "", "the `database`: a SQLite file or sqlite:FILE (one calmbot at a time), or postgres://... (several instances) (default $CALMBOT_DATABASE_URL, else $CALMBOT_DB, else calmbot.db)")
+	fs.StringVar(db, "database", "", "the same as --db")
 	skills := fs.String("skills", "*", "comma-separated `skills`")
 	capacity := fs.Int("capacity", 3, "conversations held at once")
 	stdinPW := fs.Bool("password-stdin", false, "read the password from the first line of stdin")

@@ -28,7 +28,8 @@ func (e *env) chatFlags(o *chatOptions) *flag.FlagSet {
 	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.StringVar(&o.flows, "flows", "", "flow `file` (default $CALMBOT_FLOWS, else ./flows.yaml if present, else the built-in flows); reloaded when it changes")
-	fs.StringVar(&o.db, "db", "", "SQLite database `file` (default $CALMBOT_DB, else calmbot.db)")
+	fs.StringVar(&o.db, "db", "", "the `database`: a SQLite file or sqlite:FILE (one calmbot at a time), or postgres://... (several instances) (default $CALMBOT_DATABASE_URL, else $CALMBOT_DB, else calmbot.db)")
+	fs.StringVar(&o.db, "database", "", "the same as --db")
 	fs.StringVar(&o.lang, "lang", "", "the customer's `language` as a chat platform would report it (en, it, de, fi); default: detected")
 	fs.BoolVar(&o.jsonl, "jsonl", false, `read {"text": ...} lines on stdin and write one JSON object per bot event on stdout`)
 	fs.StringVar(&o.conversation, "conversation", "", "conversation `id` to continue, as chat printed it (default: a new conversation)")
@@ -80,6 +81,11 @@ func (e *env) chat(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	unlock, err := lockSQLite(e.dbPath(o.db))
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	st, err := openStore(ctx, e.dbPath(o.db), log)
 	if err != nil {
 		return err
@@ -136,7 +142,7 @@ func (e *env) chat(ctx context.Context, args []string) error {
 	}
 	if !o.jsonl {
 		fmt.Fprintf(e.stderr, "calmbot chat: flows %s (%s), conversation %s:%s stored in %s\nType as the customer; Ctrl-D ends.\n",
-			displayName(path), strings.Join(f.Languages, ", "), console.Channel, conv, e.dbPath(o.db))
+			displayName(path), strings.Join(f.Languages, ", "), console.Channel, conv, redact(e.dbPath(o.db)))
 	}
 	if err = con.Start(ctx, eng); err == nil {
 		<-con.Done()

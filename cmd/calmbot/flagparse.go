@@ -82,5 +82,5 @@ func (o *optionalDuration) Set(s string) error {
 
 // commandNames lists calmbot's commands, as the usage does.
 func commandNames() []string {
-	return []string{"serve", "agents", "chat", "flows", "bench", "analyze", "eval", "train", "help", "version"}
+	return []string{"serve", "agents", "chat", "flows", "bench", "analyze", "eval", "train", "migrate", "help", "version"}
 }

@@ -39,7 +39,7 @@ func TestHelpForEveryCommand(t *testing.T) {
 	for _, args := range [][]string{
 		{"help", "serve"}, {"help", "agents"}, {"help", "chat"}, {"help", "flows"}, {"help", "flows", "check"},
 		{"help", "flows", "test"}, {"help", "flows", "graph"}, {"help", "bench"}, {"help", "analyze"},
-		{"help", "eval"}, {"help", "train"}, {"train", "-h"}, {"train", "sentiment", "-h"}, {"help", "help"}, {"help", "version"},
+		{"help", "eval"}, {"help", "train"}, {"help", "migrate"}, {"migrate", "-h"}, {"train", "-h"}, {"train", "sentiment", "-h"}, {"help", "help"}, {"help", "version"},
 		{"serve", "-h"}, {"chat", "--help"}, {"bench", "-h"}, {"analyze", "-h"}, {"eval", "-h"},
 		{"flows", "check", "-h"}, {"flows", "test", "-h"}, {"flows", "graph", "-h"}, {"agents", "add", "-h"},
 	} {

@@ -55,6 +55,7 @@ Commands:
   serve          the web chat at /, the agent desk at /desk, /metrics (default)
   agents         add and list the agents who log in to the desk
   chat           talk to the bot in this terminal (every turn is stored)
+  migrate        copy a SQLite install into PostgreSQL (resumable, counts checked)
   flows check    validate and lint a flow file: file:line:col: rule: message
   flows test     run a flow file's conversation tests
   flows graph    draw the flows as Mermaid or Graphviz DOT
@@ -69,7 +70,8 @@ Commands:
 
 Environment:
   CALMBOT_FLOWS  flow file used when --flows is not given
-  CALMBOT_DB     database used when --db is not given: a SQLite file or sqlite:FILE
+  CALMBOT_DATABASE_URL  database used when --db is not given: postgres://... (or a SQLite file)
+  CALMBOT_DB     database used when neither is given: a SQLite file or sqlite:FILE
   CALMBOT_TELEGRAM_TOKEN           Telegram bot token: serve also runs on Telegram
   CALMBOT_TELEGRAM_API_URL         Bot API server (default https://api.telegram.org)
   CALMBOT_TELEGRAM_WEBHOOK_URL     public https URL for a webhook instead of polling
@@ -101,6 +103,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return env.agents(ctx, args[1:])
 	case "chat":
 		return env.chat(ctx, args[1:])
+	case "migrate":
+		return env.migrate(ctx, args[1:])
 	case "flows":
 		return env.flows(ctx, args[1:])
 	case "analyze":
@@ -148,6 +152,8 @@ func (e *env) help(args []string) error {
 		return nil
 	case args[0] == "bench":
 		return e.bench(context.Background(), []string{"-h"})
+	case args[0] == "migrate":
+		return e.migrate(context.Background(), []string{"-h"})
 	case args[0] == "analyze":
 		return e.analyze(context.Background(), []string{"-h"})
 	case args[0] == "eval":

@@ -22,7 +22,8 @@ func (e *env) serveFlags(o *serveOptions) *flag.FlagSet {
 	fs.SetOutput(e.stderr)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen `address`")
 	fs.StringVar(&o.flows, "flows", "", "flow `file` (default $CALMBOT_FLOWS, else ./flows.yaml if present, else the built-in flows); reloaded when it changes and on SIGHUP")
-	fs.StringVar(&o.db, "db", "", "the `database`: a SQLite file, or sqlite:FILE (default $CALMBOT_DB, else calmbot.db); its key is kept beside it in FILE.key. postgres://... arrives with store/postgres")
+	fs.StringVar(&o.db, "db", "", "the `database`: a SQLite file or sqlite:FILE (one calmbot at a time), or postgres://... (several instances) (default $CALMBOT_DATABASE_URL, else $CALMBOT_DB, else calmbot.db); a SQLite install keeps its signing key beside the file in FILE.key, a PostgreSQL one in the database")
+	fs.StringVar(&o.db, "database", "", "the same as --db")
 	fs.StringVar(&o.retention, "retention", "", "prune conversations older than `age` (90d, or a duration like 2160h; at least 1d), at start and daily; conversations with a person or with undelivered replies are kept (default $CALMBOT_RETENTION, else keep for ever)")
 	fs.StringVar(&o.retentionMode, "retention-mode", "", "what --retention does to old conversations: `delete|anonymise` (delete everything of them, or replace their texts and ids and keep the counts) (default $CALMBOT_RETENTION_MODE, else delete)")
 	fs.BoolVar(&o.debug, "debug", false, "log debug messages")
@@ -195,6 +196,11 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	dbPath := e.dbPath(o.db)
+	unlock, err := lockSQLite(dbPath)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	st, err := openStore(ctx, dbPath, log)
 	if err != nil {
 		return err
@@ -208,8 +214,12 @@ func (e *env) serve(ctx context.Context, args []string) error {
 			log.Error("database not closed cleanly", "err", err)
 		}
 	}()
-	keyPath, _ := sqlitePath(dbPath) // opened: a SQLite file
-	srv, err := newServer(ctx, serverConfig{flows: f, flowsPath: path, store: st, keyPath: keyPath + ".key", log: log, http: hopts,
+	keyPath := "" // PostgreSQL: the key is in the database
+	if !isPostgres(dbPath) {
+		p, _ := sqlitePath(dbPath) // opened: a SQLite file
+		keyPath = p + ".key"
+	}
+	srv, err := newServer(ctx, serverConfig{flows: f, flowsPath: path, store: st, keyPath: keyPath, log: log, http: hopts,
 		getenv: o.adapterEnv(e.getenv)})
 	if err != nil {
 		return err
@@ -229,7 +239,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		adminBase = "http://" + adminLn.Addr().String()
 	}
 	log.Info("calmbot is running", "chat", base+"/", "desk", adminBase+"/desk/", "metrics", adminBase+"/metrics",
-		"flows", displayName(path), "db", dbPath)
+		"flows", displayName(path), "db", redact(dbPath))
 	if srv.firstAgent != "" {
 		log.Warn("first agent created: log in to the desk and change the password at "+base+"/desk/account",
 			"name", srv.firstAgent, "password", srv.firstPassword)

@@ -234,8 +234,9 @@ func TestDatabaseByScheme(t *testing.T) {
 		{dsn: "sqlite:calmbot.db", path: "calmbot.db"},
 		{dsn: "sqlite:///tmp/calmbot.db", path: "/tmp/calmbot.db"},
 		{dsn: "sqlite:", err: "names no file"},
-		{dsn: "postgres://calmbot@db/calmbot", err: "PostgreSQL support arrives with store/postgres (issue 15)"},
-		{dsn: "postgresql://db/calmbot", err: "PostgreSQL support arrives with store/postgres (issue 15)"},
+		{dsn: "postgres://calmbot@db/calmbot", err: "is PostgreSQL, not a SQLite file"},
+		{dsn: "postgresql://db/calmbot", err: "is PostgreSQL, not a SQLite file"},
+		{dsn: "mysql://root:secret@db/calmbot", err: `"mysql://root:xxxxx@db/calmbot": unknown scheme "mysql"`},
 		{dsn: "mysql://db/calmbot", err: `unknown scheme "mysql"`},
 	} {
 		path, err := sqlitePath(tc.dsn)
@@ -245,9 +246,25 @@ func TestDatabaseByScheme(t *testing.T) {
 	}
 }
 
-func TestServeRefusesPostgresForNow(t *testing.T) {
-	r := runCmd(t, "", "serve", "--addr", "127.0.0.1:0", "--db", "postgres://calmbot@127.0.0.1/calmbot")
-	if r.code != 2 || !strings.Contains(r.stderr, "PostgreSQL support arrives with store/postgres (issue 15)") {
-		t.Errorf("serve --db postgres://... = exit %d, %q; want exit 2 with the reason", r.code, r.stderr)
+// TestServeRefusesSQLiteInUse starts a second server on a SQLite file a
+// first one serves: it refuses, pointing at PostgreSQL, and the first
+// goes on. Once the first stopped, the file can be served again.
+func TestServeRefusesSQLiteInUse(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "shared.db")
+	base, _, stop := startServer(t, "--db", db)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var errb bytes.Buffer
+	err := run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--flows", "../../flows.yaml"},
+		strings.NewReader(""), io.Discard, &errb, func(string) string { return "" })
+	if code := exitCode(err, &errb); code != 1 || !strings.Contains(errb.String(), "in use by another calmbot") ||
+		!strings.Contains(errb.String(), "PostgreSQL") {
+		t.Errorf("second serve on %s: exit %d (ctx %v)\n%s", db, code, ctx.Err(), errb.String())
 	}
+	pollOK(t, base+"/readyz")
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	base, _, _ = startServer(t, "--db", db)
+	pollOK(t, base+"/readyz")
 }

@@ -98,13 +98,32 @@ const (
 
 // newServer wires a server together. It does not start anything.
 func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
-	key, err := loadKey(cfg.keyPath)
+	var key []byte
+	var err error
+	if ks, ok := cfg.store.(sharedKeyer); ok && cfg.keyPath == "" {
+		key, err = ks.SharedKey(ctx)
+	} else {
+		key, err = loadKey(cfg.keyPath)
+	}
 	if err != nil {
 		return nil, err
 	}
 	s := &server{log: cfg.log, store: cfg.store, flowsPath: cfg.flowsPath, http: cfg.http}
-	s.handoff, err = handoff.New(ctx, cfg.store, nil, handoff.WithLogger(cfg.log), handoff.WithHandoffs(cfg.store),
-		handoff.WithScorer(sentiment.New()))
+	hopts := []handoff.Option{handoff.WithLogger(cfg.log), handoff.WithHandoffs(cfg.store), handoff.WithScorer(sentiment.New())}
+	var botOpts []bot.Option
+	var shared bot.Bus
+	if sh, ok := cfg.store.(sharer); ok {
+		// Several instances on one database: each has a name of its own
+		// in the outbox claims and on the bus, and one leads the queue.
+		instance := instanceName()
+		if shared, err = sh.Bus(); err != nil {
+			return nil, fmt.Errorf("database bus: %w", err)
+		}
+		hopts = append(hopts, handoff.WithShared(shared, instance), handoff.WithLeader(sh.Leader("handoff")))
+		botOpts = append(botOpts, bot.WithOwner(instance), bot.WithTakeover(takeoverEvery))
+		cfg.log.Info("shared database: running as one of several instances", "instance", instance)
+	}
+	s.handoff, err = handoff.New(ctx, cfg.store, nil, hopts...)
 	if err != nil {
 		return nil, fmt.Errorf("handoff queue: %w", err)
 	}
@@ -113,7 +132,7 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 	s.metrics = metrics.New(reg)
 	s.metrics.QueueLength(reg, s.queueLength)
 
-	opts := []bot.Option{bot.WithEscalator(s.handoff), bot.WithListener(s.handoff), bot.WithListener(s.metrics), bot.WithLogger(cfg.log)}
+	opts := append(botOpts, bot.WithEscalator(s.handoff), bot.WithListener(s.handoff), bot.WithListener(s.metrics), bot.WithLogger(cfg.log))
 	if cfg.quiet != nil {
 		opts = append(opts, bot.WithQuietWindow(*cfg.quiet))
 	}
@@ -129,7 +148,7 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 	s.handoff.SetEngine(s.engine)
 	s.metrics.Panics(reg, s.engine.Panics)
 	h := cfg.http
-	s.adapters, err = serveAdapters(h).Build(ctx, adapters.Config{Getenv: cfg.getenv, Log: cfg.log, State: cfg.store, Key: key, Engine: s.engine, Handoff: s.handoff})
+	s.adapters, err = serveAdapters(h).Build(ctx, adapters.Config{Getenv: cfg.getenv, Log: cfg.log, State: cfg.store, Key: key, Engine: s.engine, Handoff: s.handoff, Bus: shared})
 	if err != nil {
 		return nil, err
 	}
@@ -204,6 +223,14 @@ func (s *server) queueLength() int {
 	return len(q)
 }
 
+// takeoverEvery is how often an instance on a shared database looks for
+// conversations another one left unanswered (a crash): they move on
+// within twice that.
+const takeoverEvery = 5 * time.Second
+
+// dbCheck bounds /readyz's question to the database.
+const dbCheck = 2 * time.Second
+
 // ready answers 200 once the engine has resumed the previous run's work
 // and the database answers.
 func (s *server) ready(w http.ResponseWriter, r *http.Request) {
@@ -213,7 +240,10 @@ func (s *server) ready(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "resuming", http.StatusServiceUnavailable)
 		return
 	}
-	if _, err := s.store.Flows(r.Context(), "readyz"); err != nil && !errors.Is(err, bot.ErrNotFound) {
+	// A database that does not answer within dbCheck is unreachable.
+	dctx, cancel := context.WithTimeout(r.Context(), dbCheck)
+	defer cancel()
+	if _, err := s.store.Flows(dctx, "readyz"); err != nil && !errors.Is(err, bot.ErrNotFound) {
 		http.Error(w, "database: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}

@@ -82,10 +82,14 @@ func (e *env) printDiagnostics(ds flows.Diagnostics) {
 	}
 }
 
-// dbPath picks the database: the flag, then $CALMBOT_DB, then calmbot.db.
+// dbPath picks the database: the flag, then $CALMBOT_DATABASE_URL, then
+// $CALMBOT_DB, then calmbot.db.
 func (e *env) dbPath(flag string) string {
 	if flag != "" {
 		return flag
+	}
+	if p := e.getenv("CALMBOT_DATABASE_URL"); p != "" {
+		return p
 	}
 	if p := e.getenv("CALMBOT_DB"); p != "" {
 		return p

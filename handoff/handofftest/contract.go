@@ -273,3 +273,61 @@ func TestCanned(t *testing.T, s CannedStore) {
 		t.Errorf("after delete: %+v, %v", left, err)
 	}
 }
+
+// TestSharedClaims checks a store that several instances share: two
+// Services on s (two instances) load one queued ticket; an agent on the
+// first claims it, and the claim of another agent on the second is
+// refused with handoff.ErrTaken, after which the second shows the ticket
+// as the first's agent holds it. s must be empty.
+func TestSharedClaims(t *testing.T, s handoff.Store, opts ...handoff.Option) {
+	t.Helper()
+	ctx := context.Background()
+	at := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	for _, id := range []string{"ada", "bob"} {
+		acc := handoff.Account{Agent: handoff.Agent{ID: id, Skills: []string{handoff.AnySkill}, Capacity: 2,
+			Presence: handoff.PresenceOnline, Created: at}, PasswordHash: []byte("$2a$04$x")}
+		if err := s.CreateAgent(ctx, acc); err != nil {
+			t.Fatalf("create agent %s: %v", id, err)
+		}
+	}
+	tk := &handoff.Ticket{Address: bot.Address{Channel: "web", Conversation: "shared"}, Status: handoff.StatusQueued,
+		Reason: "customer_request", Skill: "delivery", Priority: "normal", Lang: "en", Created: at, Version: 1}
+	if err := s.CreateTicket(ctx, tk); err != nil {
+		t.Fatal(err)
+	}
+	a, err := handoff.New(ctx, s, nil, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := handoff.New(ctx, s, nil, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Claim(ctx, "ada", tk.ID); err != nil {
+		t.Fatalf("claim on the first instance: %v", err)
+	}
+	if _, err := b.Claim(ctx, "bob", tk.ID); !errors.Is(err, handoff.ErrTaken) {
+		t.Fatalf("claim on the second instance: got %v, want ErrTaken", err)
+	}
+	got, err := b.Ticket(ctx, tk.ID)
+	if err != nil || got.Owner != "ada" || got.Status != handoff.StatusAssigned {
+		t.Errorf("ticket on the second instance after its refused claim: %+v, %v; want ada's", got, err)
+	}
+	stored, err := s.Ticket(ctx, tk.ID)
+	if err != nil || stored.Owner != "ada" {
+		t.Errorf("stored ticket: %+v, %v; want ada's", stored, err)
+	}
+	// bob's place was not taken by the refused claim: the next ticket is his.
+	tk2 := &handoff.Ticket{Address: bot.Address{Channel: "web", Conversation: "next"}, Status: handoff.StatusQueued,
+		Reason: "customer_request", Lang: "en", Created: at, Version: 1}
+	if err := s.CreateTicket(ctx, tk2); err != nil {
+		t.Fatal(err)
+	}
+	c, err := handoff.New(ctx, s, nil, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Claim(ctx, "bob", tk2.ID); err != nil {
+		t.Errorf("bob's claim of a free ticket: %v", err)
+	}
+}

@@ -77,6 +77,27 @@ func (s *Store) UpdateTicket(_ context.Context, t *handoff.Ticket) error {
 	return s.put(t)
 }
 
+var _ handoff.ClaimStore = (*Store)(nil)
+
+// ClaimTicket implements handoff.ClaimStore: t is stored only over a
+// queued ticket of an older version. Two Services on one Store act as
+// two instances on a shared database.
+func (s *Store) ClaimTicket(_ context.Context, t *handoff.Ticket) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Fail != nil {
+		return false, s.Fail
+	}
+	v, ok := s.version[t.ID]
+	if !ok {
+		return false, fmt.Errorf("ticket %d: %w", t.ID, handoff.ErrNotFound)
+	}
+	if v >= t.Version || s.status[t.ID] != handoff.StatusQueued {
+		return false, nil
+	}
+	return true, s.put(t)
+}
+
 func (s *Store) put(t *handoff.Ticket) error {
 	b, err := json.Marshal(t)
 	if err != nil {

@@ -1,0 +1,141 @@
+package handoff_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/bot/bottest"
+	"github.com/calmbot/calmbot/bus"
+	"github.com/calmbot/calmbot/handoff"
+	"github.com/calmbot/calmbot/handoff/handofftest"
+)
+
+// leader is a handoff.Leader a test sets.
+type leader struct {
+	mu   sync.Mutex
+	lead bool
+}
+
+func (l *leader) Leading(context.Context) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lead
+}
+
+// TestSharedInstances runs two instances (engine and Service each) on one
+// store and one bus: a ticket opened on one is queued on the other, a
+// claim on the second shows on the first and is refused there, and a
+// customer's message the first receives reaches the agent of the second,
+// live. Only the leader tells waiting customers their place.
+func TestSharedInstances(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f := defaultFlows(t)
+	botStore, store, sender, b := bottest.NewStore(), handofftest.NewStore(), bottest.NewSender(), bus.New()
+	defer b.Close()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	start := func(name string, l handoff.Leader) (*handoff.Service, *bot.Engine) {
+		t.Helper()
+		svc, err := handoff.New(ctx, store, nil, handoff.WithBcryptCost(bcrypt.MinCost), handoff.WithLogger(quiet()),
+			handoff.WithShared(b, name), handoff.WithLeader(l), handoff.WithInterval(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng, err := bot.New(ctx, botStore, f, bottest.Analyzer, bot.WithQuietWindow(0), bot.WithOwner(name),
+			bot.WithEscalator(svc), bot.WithListener(svc), bot.WithLogger(quiet()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng.Register(bottest.Channel, sender)
+		svc.SetEngine(eng)
+		wg.Go(func() { _ = svc.Run(ctx) })
+		t.Cleanup(func() { _ = eng.Close() })
+		return svc, eng
+	}
+	for _, name := range []string{"ada", "bob"} {
+		acc := handoff.Account{Agent: handoff.Agent{ID: name, Skills: []string{handoff.AnySkill}, Capacity: 2,
+			Presence: handoff.PresenceOnline}, PasswordHash: []byte("$2a$04$x")}
+		if err := store.CreateAgent(ctx, acc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, engA := start("a", &leader{lead: true})
+	bsvc, _ := start("b", &leader{})
+	bUpdates, cancelB := bsvc.SubscribeAll()
+	defer cancelB()
+	aUpdates, cancelA := a.Subscribe("ada")
+	defer cancelA()
+
+	n := 0
+	say := func(eng *bot.Engine, conv, text string) bot.Address {
+		t.Helper()
+		n++
+		addr := bot.Address{Channel: bottest.Channel, Conversation: conv}
+		if err := eng.Handle(ctx, bot.Message{Address: addr, ID: strconv.Itoa(n), Text: text, Locale: "en"}); err != nil {
+			t.Fatal(err)
+		}
+		return addr
+	}
+	addr := say(engA, "c1", "I want to talk to a human")
+	var id int64
+	waitUpdate(t, bUpdates, "the ticket opened on a, on b", func(u handoff.Update) bool {
+		if u.Kind == handoff.UpdateQueue && u.Ticket != nil && u.Ticket.Address == addr {
+			id = u.TicketID
+			return true
+		}
+		return false
+	})
+	if q, _ := bsvc.Queue("bob"); len(q) != 1 || q[0].ID != id {
+		t.Errorf("b's queue: %+v, want the ticket opened on a", q)
+	}
+	if _, err := bsvc.Claim(ctx, "bob", id); err != nil {
+		t.Fatalf("bob's claim on b: %v", err)
+	}
+	waitUpdate(t, aUpdates, "bob's claim, on a", func(u handoff.Update) bool {
+		return u.TicketID == id && u.Ticket != nil && u.Ticket.Owner == "bob"
+	})
+	if _, err := a.Claim(ctx, "ada", id); !errors.Is(err, handoff.ErrTaken) {
+		t.Errorf("ada's claim on a after bob's on b: %v, want ErrTaken", err)
+	}
+	bobs, cancelBob := bsvc.Subscribe("bob")
+	defer cancelBob()
+	say(engA, "c1", "hello, is anyone there?")
+	if !sawMessage(t, bobs, "hello, is anyone there?") {
+		t.Error("the customer's message on a did not reach bob on b")
+	}
+	// One "you are number N" per waiting customer: the leader's.
+	told := 0
+	for _, r := range sender.Replies(addr) {
+		if r.Author == "" && r.Status == bot.StatusHuman {
+			told++
+		}
+	}
+	if told > 2 {
+		t.Errorf("the customer was told %d times while waiting", told)
+	}
+}
+
+// waitUpdate reads updates until match holds.
+func waitUpdate(t *testing.T, updates <-chan handoff.Update, what string, match func(handoff.Update) bool) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case u := <-updates:
+			if match(u) {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("%s: no such update", what)
+		}
+	}
+}

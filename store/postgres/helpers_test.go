@@ -1,0 +1,157 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/calmbot/calmbot/bot"
+)
+
+// The tests run on the PostgreSQL server CALMBOT_TEST_POSTGRES_DSN names
+// (.ci/run sets it), each package run in a database of its own, created by
+// TestMain and dropped after, each test in a schema of its own. Without
+// the variable they skip.
+
+// testDSN is the DSN of this run's database, "" when the tests skip.
+var testDSN string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	base := os.Getenv("CALMBOT_TEST_POSTGRES_DSN")
+	if base == "" {
+		return m.Run()
+	}
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "CALMBOT_TEST_POSTGRES_DSN is set but the server does not answer: %v\n", err)
+		return 1
+	}
+	defer admin.Close(ctx)
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "calmbot_test_" + hex.EncodeToString(b[:])
+	if _, err := admin.Exec(ctx, `CREATE DATABASE `+name); err != nil {
+		fmt.Fprintf(os.Stderr, "create test database: %v\n", err)
+		return 1
+	}
+	defer func() {
+		if _, err := admin.Exec(ctx, `DROP DATABASE `+name+` WITH (FORCE)`); err != nil {
+			fmt.Fprintf(os.Stderr, "drop test database %s: %v\n", name, err)
+		}
+	}()
+	if testDSN, err = withDatabase(base, name); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
+}
+
+// withDatabase returns dsn (a URL) naming database name instead.
+func withDatabase(dsn, name string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", fmt.Errorf("CALMBOT_TEST_POSTGRES_DSN: want a postgres:// URL")
+	}
+	u.Path = "/" + name
+	return u.String(), nil
+}
+
+var schemas atomic.Int64
+
+// dsn returns this run's database DSN, or skips t.
+func dsn(t testing.TB) string {
+	t.Helper()
+	if testDSN == "" {
+		t.Skip("CALMBOT_TEST_POSTGRES_DSN is not set")
+	}
+	return testDSN
+}
+
+// newSchema returns a schema name no other test of the run uses.
+func newSchema() string { return fmt.Sprintf("t%d", schemas.Add(1)) }
+
+// openStore opens a store on a fresh schema, closed when t ends.
+func openStore(t testing.TB) *Store {
+	t.Helper()
+	return openSchema(t, newSchema())
+}
+
+// openSchema opens a store on schema, closed when t ends: two calls with
+// one schema are two instances on one database.
+func openSchema(t testing.TB, schema string, opts ...Option) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), dsn(t), append([]Option{WithSchema(schema)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+var t0 = time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
+
+func addr(conv string) bot.Address { return bot.Address{Channel: "test", Conversation: conv} }
+
+// turn builds the engine's usual turn: the customer message seq with
+// platform id pid (none when ""), replies after it, and the new snapshot.
+func turn(a bot.Address, seq int64, pid string, replies ...string) *bot.Turn {
+	t := &bot.Turn{
+		Address: a,
+		Base:    seq - 1,
+		Inbound: []bot.Entry{{Seq: seq, Direction: bot.Inbound, PlatformID: pid, Text: "message " + strconv.FormatInt(seq, 10),
+			At: t0.Add(time.Duration(seq) * time.Second)}},
+	}
+	last := seq
+	for _, r := range replies {
+		last++
+		t.Outbound = append(t.Outbound, bot.Entry{Seq: last, Direction: bot.Outbound, Text: r,
+			At: t0.Add(time.Duration(last) * time.Second), Flow: "late_delivery", State: "confirm"})
+	}
+	t.State = &bot.Snapshot{Address: a, Status: bot.StatusBot, Lang: "en", FlowsVersion: "h1",
+		Flow: "late_delivery", State: "confirm", Seq: last, Processed: seq,
+		RecentIDs: []string{pid}, Started: t0, Updated: t0.Add(time.Duration(last) * time.Second)}
+	return t
+}
+
+func mustCommit(t testing.TB, s *Store, tr *bot.Turn) bot.CommitResult {
+	t.Helper()
+	res, err := s.Commit(context.Background(), tr)
+	if err != nil {
+		t.Fatalf("Commit(%s): %v", tr.Address, err)
+	}
+	return res
+}
+
+func mustTranscript(t testing.TB, s *Store, a bot.Address) []bot.Entry {
+	t.Helper()
+	got, err := s.Transcript(context.Background(), a)
+	if err != nil {
+		t.Fatalf("Transcript(%s): %v", a, err)
+	}
+	return got
+}
+
+func count(t *testing.T, s *Store, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := s.pool.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}

@@ -1,0 +1,70 @@
+package postgres
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Leader elects one of the instances on the database for a job only one
+// may do (telling waiting customers their place, Telegram's long poll):
+// the instance whose connection holds a session advisory lock named after
+// the job. When that instance dies its connection goes, PostgreSQL drops
+// the lock, and the next instance that asks leads. It implements
+// handoff.Leader.
+type Leader struct {
+	s   *Store
+	key int64
+	job string
+
+	mu   sync.Mutex
+	conn *pgx.Conn // holding the lock while leading
+}
+
+// Leader returns the election for job.
+func (s *Store) Leader(job string) *Leader {
+	l := &Leader{s: s, key: lockKey("leader " + job + " " + s.schema), job: job}
+	s.mu.Lock()
+	s.leaders = append(s.leaders, l)
+	s.mu.Unlock()
+	return l
+}
+
+// Leading reports whether this instance leads job: it holds the lock on a
+// live connection, or has just taken it.
+func (l *Leader) Leading(ctx context.Context) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conn != nil {
+		if err := l.conn.Ping(ctx); err == nil {
+			return true
+		}
+		l.s.log.WarnContext(ctx, "postgres: lost the leader's connection", slog.String("job", l.job))
+		_ = l.conn.Close(context.WithoutCancel(ctx))
+		l.conn = nil
+	}
+	conn, err := pgx.ConnectConfig(ctx, l.s.pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return false
+	}
+	var got bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, l.key).Scan(&got); err != nil || !got {
+		_ = conn.Close(context.WithoutCancel(ctx))
+		return false
+	}
+	l.s.log.InfoContext(ctx, "postgres: this instance leads", slog.String("job", l.job))
+	l.conn = conn
+	return true
+}
+
+// resign lets another instance lead.
+func (l *Leader) resign() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conn != nil {
+		_ = l.conn.Close(context.Background())
+		l.conn = nil
+	}
+}
