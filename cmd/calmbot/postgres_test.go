@@ -3,8 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -20,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calmbot/calmbot/store/postgres/pgtest"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -47,36 +46,13 @@ func main1(args []string) {
 }
 
 func runTests(m *testing.M) int {
-	base := os.Getenv("CALMBOT_TEST_POSTGRES_DSN")
-	if base == "" {
-		return m.Run()
-	}
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, base)
+	dsn, drop, err := pgtest.Database(context.Background(), "calmbot_cmd_")
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "CALMBOT_TEST_POSTGRES_DSN is set but the server does not answer: %v\n", err)
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer admin.Close(ctx)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "calmbot_cmd_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec(ctx, `CREATE DATABASE `+name); err != nil {
-		fmt.Fprintf(os.Stderr, "create test database: %v\n", err)
-		return 1
-	}
-	defer func() {
-		if _, err := admin.Exec(ctx, `DROP DATABASE `+name+` WITH (FORCE)`); err != nil {
-			fmt.Fprintf(os.Stderr, "drop test database %s: %v\n", name, err)
-		}
-	}()
-	u, err := url.Parse(base)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "CALMBOT_TEST_POSTGRES_DSN: want a postgres:// URL")
-		return 1
-	}
-	u.Path = "/" + name
-	pgDSN = u.String()
+	defer drop()
+	pgDSN = dsn
 	return m.Run()
 }
 

@@ -2,20 +2,16 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"flag"
 	"fmt"
-	"net/url"
 	"os"
 	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/store/postgres/pgtest"
 )
 
 // The tests run on the PostgreSQL server CALMBOT_TEST_POSTGRES_DSN names
@@ -32,44 +28,14 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	base := os.Getenv("CALMBOT_TEST_POSTGRES_DSN")
-	if base == "" {
-		return m.Run()
-	}
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, base)
+	dsn, drop, err := pgtest.Database(context.Background(), "calmbot_test_")
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "CALMBOT_TEST_POSTGRES_DSN is set but the server does not answer: %v\n", err)
-		return 1
-	}
-	defer admin.Close(ctx)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "calmbot_test_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec(ctx, `CREATE DATABASE `+name); err != nil {
-		fmt.Fprintf(os.Stderr, "create test database: %v\n", err)
-		return 1
-	}
-	defer func() {
-		if _, err := admin.Exec(ctx, `DROP DATABASE `+name+` WITH (FORCE)`); err != nil {
-			fmt.Fprintf(os.Stderr, "drop test database %s: %v\n", name, err)
-		}
-	}()
-	if testDSN, err = withDatabase(base, name); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	defer drop()
+	testDSN = dsn
 	return m.Run()
-}
-
-// withDatabase returns dsn (a URL) naming database name instead.
-func withDatabase(dsn, name string) (string, error) {
-	u, err := url.Parse(dsn)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return "", fmt.Errorf("CALMBOT_TEST_POSTGRES_DSN: want a postgres:// URL")
-	}
-	u.Path = "/" + name
-	return u.String(), nil
 }
 
 var schemas atomic.Int64
