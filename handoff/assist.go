@@ -123,6 +123,20 @@ type Review struct {
 	AtEnd     *float64 `json:"at_end,omitempty"`
 }
 
+// Followed reports whether the people replied and sent every reply with
+// no assist hint left on it.
+func (r Review) Followed() bool {
+	if r.Replies == 0 {
+		return false
+	}
+	for _, n := range r.Ignored {
+		if n > 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // Review reviews ticket id's conversation from the handoff on: the
 // stages the people's replies covered, the hints they were sent with (the
 // assist's rules, applied to each reply as it was sent), the first

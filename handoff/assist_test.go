@@ -114,4 +114,26 @@ func TestReview(t *testing.T) {
 	if rv.AtHandoff == nil || rv.AtEnd == nil || *rv.AtEnd <= *rv.AtHandoff {
 		t.Errorf("sentiment at handoff %v, at the end %v: want it read, and better", rv.AtHandoff, rv.AtEnd)
 	}
+	if rv.Followed() {
+		t.Error("Followed with a second apology sent as it was")
+	}
+}
+
+// TestReviewFollowed: a review follows the assist when people replied and
+// no reply was sent with a hint left on it.
+func TestReviewFollowed(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		r    handoff.Review
+		want bool
+	}{
+		{"no reply", handoff.Review{}, false},
+		{"clean replies", handoff.Review{Replies: 2, Ignored: map[assist.Rule]int{}}, true},
+		{"a rule counted zero", handoff.Review{Replies: 1, Ignored: map[assist.Rule]int{assist.RuleBlame: 0}}, true},
+		{"a hint ignored", handoff.Review{Replies: 3, Ignored: map[assist.Rule]int{assist.RuleNegative: 1}}, false},
+	} {
+		if got := tt.r.Followed(); got != tt.want {
+			t.Errorf("%s: Followed() = %v, want %v", tt.name, got, tt.want)
+		}
+	}
 }

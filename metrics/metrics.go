@@ -36,6 +36,7 @@ type Metrics struct {
 	stalled       *prometheus.CounterVec
 	paused        *prometheus.CounterVec
 	hints         *prometheus.CounterVec
+	assisted      *prometheus.HistogramVec
 	answers       *prometheus.CounterVec
 
 	mu    sync.Mutex
@@ -126,10 +127,11 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help: "Knowledge-base answers by answer and outcome: answered (given), helped and not_helped (the customer's reply to \"did that help?\").",
 		}, []string{"answer", "outcome"}),
 		hints:    newHints(),
+		assisted: newAssisted(),
 		moods:    map[bot.Address]*mood{},
 		outcomes: map[string]*AnswerCount{},
 	}
-	reg.MustRegister(m.conversations, m.messages, m.handoffs, m.ended, m.sentiment, m.ratings, m.wait, m.firstResponse, m.onTarget, m.stalled, m.paused, m.hints, m.answers)
+	reg.MustRegister(m.conversations, m.messages, m.handoffs, m.ended, m.sentiment, m.ratings, m.wait, m.firstResponse, m.onTarget, m.stalled, m.paused, m.hints, m.assisted, m.answers)
 	return m
 }
 

@@ -40,7 +40,7 @@ func assistInBrowser(agent *tab) {
 	// The agreement for the first option goes into the emptied box, to edit.
 	emptyReplyBox(agent)
 	agent.do("insert the agreement", chromedp.Click(chromedp.CSS(`#assist-steps li[data-kind="agree"] .assist-insert`)))
-	agent.waitFor("the agreement in the reply box", `document.getElementById("reply-text").value.indexOf("here is what we agreed") >= 0`)
+	agent.waitFor("the agreement in the reply box", `document.getElementById("reply-text").value.indexOf("let us do that") >= 0`)
 	agent.waitFor("no hints on the flow's own text", `document.querySelectorAll("#assist-hints li").length === 0`)
 	emptyReplyBox(agent)
 }

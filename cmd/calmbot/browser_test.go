@@ -319,8 +319,9 @@ func TestBrowser(t *testing.T) {
 	agent.waitText("#queue td.said .channel", "web")
 	agent.waitFor("the place and the wait told", `/#1 · about \d+ min \(until /.test(document.querySelector("#queue tr").textContent)`)
 	agent.waitFor("the new-customer alert", `Number(document.body.getAttribute("data-alerts")) >= 1 && document.title.indexOf("New customer waiting") >= 0`)
-	if n := eval[int](agent, `document.querySelectorAll("#queue .mood .mark").length`); n != 1 {
-		t.Errorf("%d mood marks in the queue row, want 1", n)
+	// The mood: the first, the worst and the latest of the customer's turns.
+	if n := eval[int](agent, `document.querySelectorAll("#queue .mood .mark").length`); n != 3 {
+		t.Errorf("%d mood marks in the queue row, want 3 (first, worst, last)", n)
 	}
 	if got := eval[string](agent, `document.getElementById("queue").textContent`); emoji.MatchString(got) {
 		t.Errorf("the queue shows emoji: %q", got)

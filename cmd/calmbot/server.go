@@ -349,6 +349,19 @@ func (s *server) run(ctx context.Context, ln, adminLn net.Listener, hup <-chan s
 	return err
 }
 
+// observeAssisted measures a closed ticket's sentiment change from the
+// handoff to the end by whether the people followed the agent assist.
+func (s *server) observeAssisted(ctx context.Context, id int64) {
+	r, err := s.handoff.Review(ctx, id)
+	if err != nil {
+		s.log.Warn("agent assist review of a closed ticket", "ticket", id, "err", err)
+		return
+	}
+	if r.Replies > 0 && r.AtHandoff != nil && r.AtEnd != nil {
+		s.metrics.ObserveAssisted(r.Followed(), *r.AtEnd-*r.AtHandoff)
+	}
+}
+
 // followQueue turns the handoff queue's updates into wait and first
 // response measures.
 func (s *server) followQueue(ctx context.Context) {
@@ -377,6 +390,9 @@ func (s *server) followQueue(ctx context.Context) {
 				s.metrics.ObserveFirstResponse(t.Priority, t.FirstResponse.Sub(t.Created), t.Target)
 			}
 			if !t.Open() {
+				if responded[t.ID] {
+					s.observeAssisted(ctx, t.ID)
+				}
 				delete(claimed, t.ID)
 				delete(responded, t.ID)
 			}
