@@ -83,6 +83,11 @@ Environment:
   CALMBOT_SLACK_HANDOFF_CHANNEL    Slack channel id where agents run handoffs
   CALMBOT_TELEGRAM_AGENT_GROUP     chat id of a Telegram group where agents take tickets
   CALMBOT_TELEGRAM_AGENTS          only these Telegram user ids (comma-separated) act there
+  CALMBOT_SLACK_AGENTS             only these Slack user ids (comma-separated) act in the handoff channel
+  CALMBOT_DISCORD_TOKEN            Discord bot token: serve also runs on Discord
+  CALMBOT_DISCORD_SUPPORT_CHANNELS channel ids where customers write (comma-separated)
+  CALMBOT_DISCORD_STAFF_CHANNEL    channel id where agents take tickets
+  (calmbot help serve lists every setting, with the rest of Discord's)
 
 Run "calmbot help <command>" for a command's flags.
 `

@@ -73,12 +73,14 @@ $CALMBOT_DISCORD_STAFF_CHANNEL (and $CALMBOT_DISCORD_AGENT_ROLES or
 $CALMBOT_DISCORD_AGENT_USERS) agents take tickets in that channel.
 
 With a Slack bot token ($CALMBOT_SLACK_BOT_TOKEN, xoxb-...) customers can
-also write to the app in Slack direct messages: over Socket Mode with an
+also write to the app in Slack direct messages, or mention it in a channel
+(the conversation is the mention's thread): over Socket Mode with an
 app-level token ($CALMBOT_SLACK_APP_TOKEN, xapp-...), or over the Events
 API with the signing secret ($CALMBOT_SLACK_SIGNING_SECRET; Slack posts to
-/slack/events and /slack/interactive). $CALMBOT_SLACK_API_URL points at
-another Web API base; $CALMBOT_SLACK_HANDOFF_CHANNEL (a channel id) is
-where support staff claim and answer tickets, one thread per ticket.
+/slack/events, /slack/interactive and /slack/commands). $CALMBOT_SLACK_API_URL
+points at another Web API base; $CALMBOT_SLACK_HANDOFF_CHANNEL (a channel id)
+is where support staff claim and answer tickets, one thread per ticket: its
+members, or only the user ids in $CALMBOT_SLACK_AGENTS.
 
 Flags:
 `)
