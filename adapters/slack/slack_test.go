@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -525,7 +526,14 @@ func TestClickBeforeQuestionRecorded(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "the click handled", func() bool { return p.f.pendingCount() == 0 })
-	got := h.got()
+	// A socket that reconnected under load gets the unacked "hi" again, as
+	// Slack redelivers; the engine stores it once. Count messages by id.
+	var got []bot.Message
+	for _, m := range h.got() {
+		if !slices.ContainsFunc(got, func(o bot.Message) bool { return o.ID == m.ID }) {
+			got = append(got, m)
+		}
+	}
 	if len(got) != 2 || got[1].Choice != "track" {
 		t.Errorf("handled %+v, want the click on the new question as choice track", got)
 	}

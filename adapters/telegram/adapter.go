@@ -80,8 +80,12 @@ type Adapter struct {
 
 	kbMu      sync.Mutex
 	keyboards map[int64]int // chat -> the message carrying the open question's keyboard; 0 for none
-	partsMu   sync.Mutex
-	parts     map[int64]int // outbox id -> parts of a split reply already sent
+	// posting is held, per chat (by its id modulo the array), while a
+	// question is sent and recorded: a tap that arrives before the
+	// question is recorded waits for it rather than reading as stale.
+	posting [64]sync.Mutex
+	partsMu sync.Mutex
+	parts   map[int64]int // outbox id -> parts of a split reply already sent
 }
 
 // Option configures an Adapter.

@@ -584,3 +584,50 @@ func TestTypedAnswerKeepsTheNextQuestion(t *testing.T) {
 		t.Errorf("the options' buttons were taken off by the answer to the question before: %+v", got)
 	}
 }
+
+// A tap can reach calmbot before the question it answers is recorded: the
+// customer taps as soon as the message shows, while sendMessage's answer is
+// still on its way back. The tap waits for the question and is read as the
+// choice, not as a tap on an answered question (a race adaptertest's
+// FiveStagesEnglishTap hit under load).
+func TestTapBeforeQuestionRecorded(t *testing.T) {
+	s := start(t, nil)
+	f := s.p.f
+	const chat = 89
+	f.sayAll(chat, "en", []string{"my order hasn't arrived"})
+	eventually(t, "confirm", func() bool { return len(f.sentTo(chat)) == 2 })
+	f.mu.Lock()
+	f.onSend = func(c int64, _ string) {
+		if c != chat {
+			return
+		}
+		if _, err := f.tap(chat, 1); err != nil {
+			return // not the question
+		}
+		// Hold sendMessage's answer until the tap was answered (the old
+		// reading: at once, as stale) or half a second passed.
+		deadline := time.After(500 * time.Millisecond)
+		for len(f.callsTo("answerCallbackQuery")) == 0 {
+			select {
+			case <-deadline:
+				return
+			default:
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}
+	f.mu.Unlock()
+	f.sayAll(chat, "en", []string{"yes"})
+	eventually(t, "the tap answered", func() bool { return len(f.callsTo("answerCallbackQuery")) == 1 })
+	if got := f.callsTo("answerCallbackQuery")[0].Params["text"]; got != "" {
+		t.Errorf("the tap was answered %q, want it taken as the choice", got)
+	}
+	eventually(t, "the choice stored", func() bool {
+		for _, e := range s.inbound(t, chat) {
+			if strings.HasPrefix(e.PlatformID, "cb") {
+				return e.Choice != ""
+			}
+		}
+		return false
+	})
+}

@@ -427,7 +427,10 @@ func (a *Adapter) process(ctx context.Context, h bot.Handler, u *models.Update) 
 			a.closeQuestion(ctx, ev.chat, open)
 		}
 	case evTap:
+		mu := a.postingLock(ev.chat)
+		mu.Lock() // a question being sent is recorded first
 		open := a.keyboard(ctx, ev.chat)
+		mu.Unlock()
 		if !ev.choiceOK || open == 0 || open != ev.tapped {
 			a.answerQuery(ctx, ev.query, notice("answered", ev.lang))
 			a.removeKeyboard(ctx, ev.chat, ev.tapped)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -45,6 +46,11 @@ func (a *Adapter) Send(ctx context.Context, r bot.Reply) error {
 		last := i == len(parts)-1
 		if last && len(r.Choices) > 0 {
 			p.ReplyMarkup = keyboard(r.Choices)
+			// A tap can arrive before the question is recorded: it waits
+			// for this.
+			mu := a.postingLock(chat)
+			mu.Lock()
+			defer mu.Unlock()
 		}
 		m, err := a.api.SendMessage(ctx, p)
 		if err != nil {
@@ -57,6 +63,16 @@ func (a *Adapter) Send(ctx context.Context, r bot.Reply) error {
 	}
 	a.setProgress(r.OutboxID, 0)
 	return nil
+}
+
+// postingLock is the lock held while a question to chat is sent and
+// recorded.
+func (a *Adapter) postingLock(chat int64) *sync.Mutex {
+	n := chat % int64(len(a.posting))
+	if n < 0 {
+		n = -n
+	}
+	return &a.posting[n]
 }
 
 // text is what a reply says on Telegram: its text and, when the text does
