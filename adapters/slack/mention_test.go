@@ -68,8 +68,8 @@ func TestMention(t *testing.T) {
 	if question.Thread != mention {
 		t.Fatalf("the bot answered in thread %q, want the mention's %q", question.Thread, mention)
 	}
+	n := len(threadOf(f, ch, mention)) // before the click: its answer may come at once
 	f.click(cust, question, question.Buttons[0])
-	n := len(threadOf(f, ch, mention))
 	eventually(t, "the click answered in the thread", func() bool { return len(threadOf(f, ch, mention)) > n })
 	say(map[string]any{"type": "message", "channel_type": "channel", "text": "thanks, that helps", "thread_ts": mention})
 	var in []string
