@@ -113,12 +113,17 @@ func customer(ctx context.Context, e *bot.Engine, addr bot.Address, i int, text 
 	return e.Flush(ctx, addr)
 }
 
-func report(b *testing.B, all []time.Duration, elapsed time.Duration) {
+// report reports the messages per second, the CPU time per message (cpu0
+// is cpuTime when the load started) and the latency percentiles.
+func report(b *testing.B, all []time.Duration, elapsed, cpu0 time.Duration) {
 	slices.Sort(all)
 	if len(all) == 0 {
 		return
 	}
 	b.ReportMetric(float64(len(all))/elapsed.Seconds(), "msgs/s")
+	if cpu, ok := cpuTime(); ok {
+		b.ReportMetric(float64((cpu-cpu0).Microseconds())/float64(len(all)), "cpu-µs/msg")
+	}
 	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
 }
@@ -153,6 +158,7 @@ func benchOpenLoop(b *testing.B, e *bot.Engine, scr [][]string, conc, rate int) 
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0, _ := cpuTime()
 	start := time.Now()
 	interval := time.Second / time.Duration(rate)
 	for n := range b.N {
@@ -168,7 +174,7 @@ func benchOpenLoop(b *testing.B, e *bot.Engine, scr [][]string, conc, rate int) 
 	wg.Wait()
 	elapsed := time.Since(start)
 	b.StopTimer()
-	report(b, slices.Concat(lat...), elapsed)
+	report(b, slices.Concat(lat...), elapsed, cpu0)
 }
 
 func benchClosedLoop(b *testing.B, e *bot.Engine, scr [][]string, conc int) {
@@ -179,6 +185,7 @@ func benchClosedLoop(b *testing.B, e *bot.Engine, scr [][]string, conc int) {
 	var convs atomic.Int64
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0, _ := cpuTime()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for w := range conc {
@@ -205,7 +212,7 @@ func benchClosedLoop(b *testing.B, e *bot.Engine, scr [][]string, conc int) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	b.StopTimer()
-	report(b, slices.Concat(lat...), elapsed)
+	report(b, slices.Concat(lat...), elapsed, cpu0)
 	var ms runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&ms)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/calmbot/calmbot/bot"
 )
@@ -75,6 +76,7 @@ func benchWriteBatch(b *testing.B, conversations int) {
 		batch := make([]*request, 0, size)
 		b.ReportAllocs()
 		b.ResetTimer()
+		var cpu time.Duration // in writeTx
 		for i := 0; i < b.N; {
 			b.StopTimer()
 			batch = batch[:0]
@@ -82,14 +84,20 @@ func benchWriteBatch(b *testing.B, conversations int) {
 				batch = append(batch, next(i))
 			}
 			b.StartTimer()
+			c0, _ := cpuTime()
 			if err := s.writeTx(ctx, w, batch); err != nil {
 				return err
 			}
+			c1, _ := cpuTime()
+			cpu += c1 - c0
 			for _, r := range batch {
 				if r.err != nil {
 					return r.err
 				}
 			}
+		}
+		if _, ok := cpuTime(); ok {
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 		}
 		return nil
 	})
