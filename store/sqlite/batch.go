@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/calmbot/calmbot/bot"
@@ -123,12 +124,44 @@ func (d *dstmt) QueryInt64s(ctx context.Context, vals ...any) ([]int64, error) {
 	return out, err
 }
 
+// queryPairs runs d with its bound arguments (set by the caller in
+// d.args[:n]) and appends the rows of two integers it returns to out.
+func (d *dstmt) queryPairs(ctx context.Context, n int, out [][2]int64) ([][2]int64, error) {
+	defer d.unset()
+	rows, err := d.query.QueryContext(ctx, d.args[:n])
+	if err != nil {
+		return out, err
+	}
+	for {
+		if err = rows.Next(d.dest); err != nil {
+			break
+		}
+		a, ok1 := d.dest[0].(int64)
+		b, ok2 := d.dest[1].(int64)
+		if !ok1 || !ok2 {
+			err = fmt.Errorf("got %T, %T, want integers", d.dest[0], d.dest[1])
+			d.dest[0], d.dest[1] = nil, nil
+			break
+		}
+		out = append(out, [2]int64{a, b})
+	}
+	if cerr := rows.Close(); errors.Is(err, io.EOF) {
+		err = cerr
+	}
+	return out, err
+}
+
 // maxKnown bounds the writer's map of conversation ids; past it the map
 // starts afresh.
 const maxKnown = 1 << 17
 
+// maxRows is the most rows one INSERT of a turn's messages holds; a turn
+// with more is written in several.
+const maxRows = 8
+
 // writer holds the writer goroutine's connection and statements.
 type writer struct {
+	prep  driver.ConnPrepareContext
 	begin driver.ConnBeginTx
 	exec  driver.ExecerContext // for kindExec; nil when the driver lacks it
 
@@ -144,13 +177,29 @@ type writer struct {
 	// written counts requests committed since the checkpointer was woken.
 	written int
 
+	// rows and pairs are applyTurn's scratch space.
+	rows  []rowRef
+	pairs [][2]int64
+
 	savepoint, release, rollbackTo *dstmt
 	upsertSnapshot, touch          *dstmt
 	updateSnapshot, raiseLastIn    *dstmt
-	insertIn, analysed, insertOut  *dstmt
+	updateSnapshotAt               *dstmt
+	analysed                       *dstmt
 	insertHandoff, upsertRating    *dstmt
 	markSent, saveFlows            *dstmt
 	seq, stored, claim             *dstmt
+	// insertRows[n-1] inserts n rows (sqlInsertRows), prepared when first needed.
+	insertRows [maxRows]*dstmt
+}
+
+// rowRef is one row of a turn's INSERT: its seq, whether it is inbound,
+// its index in Turn.Inbound or Turn.Outbound, and the id it got.
+type rowRef struct {
+	seq int64
+	in  bool
+	i   int
+	id  int64
 }
 
 func newWriter(ctx context.Context, dc any) (*writer, error) {
@@ -159,7 +208,7 @@ func newWriter(ctx context.Context, dc any) (*writer, error) {
 	if !ok1 || !ok2 {
 		return nil, fmt.Errorf("driver connection %T lacks PrepareContext or BeginTx", dc)
 	}
-	w := &writer{begin: begin, known: make(map[bot.Address]int64), added: make(map[bot.Address]int64)}
+	w := &writer{prep: prep, begin: begin, known: make(map[bot.Address]int64), added: make(map[bot.Address]int64)}
 	w.exec, _ = dc.(driver.ExecerContext)
 	for _, p := range []struct {
 		dst   **dstmt
@@ -168,7 +217,8 @@ func newWriter(ctx context.Context, dc any) (*writer, error) {
 		{&w.savepoint, sqlSavepoint}, {&w.release, sqlRelease}, {&w.rollbackTo, sqlRollbackTo},
 		{&w.upsertSnapshot, sqlUpsertSnapshot}, {&w.touch, sqlTouch},
 		{&w.updateSnapshot, sqlUpdateSnapshot}, {&w.raiseLastIn, sqlRaiseLastIn},
-		{&w.insertIn, sqlInsertIn}, {&w.analysed, sqlAnalysed}, {&w.insertOut, sqlInsertOut},
+		{&w.updateSnapshotAt, sqlUpdateSnapshotAt},
+		{&w.analysed, sqlAnalysed},
 		{&w.insertHandoff, sqlInsertHandoff}, {&w.upsertRating, sqlUpsertRating},
 		{&w.markSent, sqlMarkSent}, {&w.saveFlows, sqlSaveFlows},
 		{&w.seq, sqlSeq}, {&w.stored, sqlStored}, {&w.claim, sqlClaim},
@@ -180,13 +230,46 @@ func newWriter(ctx context.Context, dc any) (*writer, error) {
 		}
 		*p.dst = d
 	}
+	// The common shapes, so that a bad statement fails Open.
+	for n := 1; n <= min(2, maxRows); n++ {
+		if _, err := w.insertStmt(ctx, n); err != nil {
+			w.close()
+			return nil, err
+		}
+	}
 	return w, nil
 }
 
+// insertStmt returns the statement that inserts n rows (1 <= n <= maxRows).
+func (w *writer) insertStmt(ctx context.Context, n int) (*dstmt, error) {
+	if d := w.insertRows[n-1]; d != nil {
+		return d, nil
+	}
+	var q strings.Builder
+	q.WriteString(sqlInsertRows)
+	for i := range n {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(rowValues)
+	}
+	q.WriteString(insertRowsTail)
+	d, err := prepareDriver(ctx, w.prep, q.String())
+	if err != nil {
+		return nil, err
+	}
+	d.dest = make([]driver.Value, 2)
+	d.set(make([]any, n*rowColumns)) // sizes d.args
+	w.insertRows[n-1] = d
+	return d, nil
+}
+
 func (w *writer) close() {
-	for _, d := range []*dstmt{w.savepoint, w.release, w.rollbackTo, w.upsertSnapshot, w.touch,
-		w.updateSnapshot, w.raiseLastIn,
-		w.insertIn, w.analysed, w.insertOut, w.insertHandoff, w.upsertRating, w.markSent, w.saveFlows, w.seq, w.stored, w.claim} {
+	list := []*dstmt{w.savepoint, w.release, w.rollbackTo, w.upsertSnapshot, w.touch,
+		w.updateSnapshot, w.raiseLastIn, w.updateSnapshotAt,
+		w.analysed, w.insertHandoff, w.upsertRating, w.markSent, w.saveFlows, w.seq, w.stored, w.claim}
+	list = append(list, w.insertRows[:]...)
+	for _, d := range list {
 		if d != nil {
 			_ = d.st.Close()
 		}
@@ -286,24 +369,67 @@ func (s *Store) writeBatch(ctx context.Context, w *writer, batch []*request) {
 	}
 }
 
-// writeTx runs the transaction of one batch. Each request gets its own
-// result; an error returned fails the whole batch.
+// writeTx writes the requests of one batch in one transaction; each
+// request gets its own result, and an error returned fails them all.
+//
+// On the happy path the requests run one after the other with no
+// savepoint. When one of them has to be undone (it failed, or it is a
+// redelivered turn), the transaction is rolled back and written again
+// without it, the requests after it each in a savepoint of its own: one
+// bad request costs at most one more pass, and never fails the others.
 func (s *Store) writeTx(ctx context.Context, w *writer, live []*request) error {
+	for _, r := range live {
+		r.settled = false
+		// Rare writes of several statements, which may fail by design,
+		// always run in a savepoint.
+		r.guard = r.kind == kindExec || r.kind == kindPrune
+	}
+	for {
+		undone, err := s.tryTx(ctx, w, live)
+		if err != nil || undone < 0 {
+			return err
+		}
+		live[undone].settled = true
+		for _, r := range live[undone+1:] {
+			r.guard = true
+		}
+	}
+}
+
+// tryTx runs one pass of writeTx. It returns the index of a request
+// without a savepoint that has to be undone, having rolled the transaction
+// back (the request keeps its result), or -1 once the transaction is
+// committed.
+func (s *Store) tryTx(ctx context.Context, w *writer, live []*request) (int, error) {
 	clear(w.added)
 	tx, err := w.begin.BeginTx(ctx, driver.TxOptions{})
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return -1, fmt.Errorf("begin: %w", err)
 	}
-	for _, r := range live {
-		r.err = s.apply(ctx, w, r)
-		var abort *errAbort
-		if errors.As(r.err, &abort) {
-			_ = tx.Rollback()
-			return abort.err
+	for i, r := range live {
+		if r.settled {
+			continue
+		}
+		if r.guard {
+			r.err = s.applyGuarded(ctx, w, r)
+			var abort *errAbort
+			if errors.As(r.err, &abort) {
+				_ = tx.Rollback()
+				return -1, abort.err
+			}
+			continue
+		}
+		var undo bool
+		undo, r.err = s.apply(ctx, w, r)
+		if undo {
+			if err := tx.Rollback(); err != nil && !noTransaction(err) {
+				return -1, fmt.Errorf("rollback: %w", err)
+			}
+			return i, nil
 		}
 	}
 	if err := tx.Commit(); err != nil { // the driver rolls back a failed commit
-		return fmt.Errorf("commit: %w", err)
+		return -1, fmt.Errorf("commit: %w", err)
 	}
 	if len(w.known)+len(w.added) > maxKnown {
 		clear(w.known)
@@ -318,17 +444,38 @@ func (s *Store) writeTx(ctx context.Context, w *writer, live []*request) error {
 		default: // already woken
 		}
 	}
-	return nil
+	return -1, nil
 }
 
-// apply writes one request inside a savepoint, so that its failure undoes
-// it alone. It returns an *errAbort when the transaction is lost.
-func (s *Store) apply(ctx context.Context, w *writer, r *request) error {
+// noTransaction reports whether a failed ROLLBACK found no transaction
+// to roll back: after some errors (a full disk, I/O), SQLite rolls the
+// transaction back itself.
+func noTransaction(err error) bool {
+	return strings.Contains(err.Error(), "no transaction is active")
+}
+
+// applyGuarded writes one request inside a savepoint, so that its failure
+// undoes it alone. It returns an *errAbort when the transaction is lost.
+func (s *Store) applyGuarded(ctx context.Context, w *writer, r *request) error {
 	if _, err := w.savepoint.Exec(ctx); err != nil {
 		return &errAbort{fmt.Errorf("savepoint: %w", err)}
 	}
-	var err error
-	undo := false
+	undo, err := s.apply(ctx, w, r)
+	if undo {
+		if _, rerr := w.rollbackTo.Exec(ctx); rerr != nil {
+			return &errAbort{errors.Join(fmt.Errorf("rollback to savepoint: %w", rerr), err)}
+		}
+	}
+	if _, rerr := w.release.Exec(ctx); rerr != nil {
+		return &errAbort{fmt.Errorf("release savepoint: %w", rerr)}
+	}
+	return err
+}
+
+// apply writes one request and sets its result. undo reports that what it
+// wrote must be undone: it failed (err says why), or it is a redelivered
+// turn.
+func (s *Store) apply(ctx context.Context, w *writer, r *request) (undo bool, err error) {
 	switch r.kind {
 	case kindTurn:
 		w.turnID = 0
@@ -372,74 +519,24 @@ func (s *Store) apply(ctx context.Context, w *writer, r *request) error {
 		clear(w.known)
 		clear(w.added)
 	}
-	if undo {
-		if _, rerr := w.rollbackTo.Exec(ctx); rerr != nil {
-			return &errAbort{errors.Join(fmt.Errorf("rollback to savepoint: %w", rerr), err)}
-		}
-	}
-	if _, rerr := w.release.Exec(ctx); rerr != nil {
-		return &errAbort{fmt.Errorf("release savepoint: %w", rerr)}
-	}
-	return err
+	return undo, err
 }
 
-// applyTurn writes a turn's rows. apply undoes a duplicate.
+// applyTurn writes a turn's rows. The caller undoes a duplicate.
 func (s *Store) applyTurn(ctx context.Context, w *writer, r *request) (bot.CommitResult, error) {
 	t := r.turn
 	var res bot.CommitResult
-	// The compare-and-swap on Base. A redelivery says so first, as it
-	// does for a turn that is not stale.
-	if t.State != nil {
-		stored, err := w.seq.QueryInt64(ctx, t.Address.Channel, t.Address.Conversation)
-		switch {
-		case errors.Is(err, errNoRow):
-			stored = 0
-		case err != nil:
-			return res, fmt.Errorf("conversation seq: %w", err)
-		}
-		if stored != t.Base {
-			for i := range t.Inbound {
-				if pid := t.Inbound[i].PlatformID; pid != "" {
-					_, err := w.stored.QueryInt64(ctx, t.Address.Channel, t.Address.Conversation, pid)
-					switch {
-					case err == nil:
-						res.Redelivered = append(res.Redelivered, i)
-					case !errors.Is(err, errNoRow):
-						return res, fmt.Errorf("inbound %d: %w", t.Inbound[i].Seq, err)
-					}
-				}
-			}
-			if len(res.Redelivered) > 0 {
-				res.Duplicate = true
-				return res, nil
-			}
-			return res, fmt.Errorf("turn on seq %d, stored %d: %w", t.Base, stored, bot.ErrStale)
-		}
-	}
-	convID, err := conversation(ctx, w, r)
+	convID, ok, err := conversation(ctx, w, r)
 	if err != nil {
 		return res, err
 	}
-	ch := t.Address.Channel
-	for i := range t.Inbound {
-		e := &t.Inbound[i]
-		out, err := w.insertIn.Exec(ctx, convID, ch, e.Seq, e.PlatformID, e.Text, nanos(e.At), nullString(r.analysis[i]), e.Choice)
-		if err != nil {
-			return res, fmt.Errorf("inbound %d: %w", e.Seq, err)
-		}
-		n, err := out.RowsAffected()
-		if err != nil {
-			return res, fmt.Errorf("inbound %d: %w", e.Seq, err)
-		}
-		if n == 0 {
-			res.Redelivered = append(res.Redelivered, i)
-		}
+	if !ok {
+		// The compare-and-swap on Base failed. A redelivery says so
+		// first, as it does for a turn that is not stale.
+		return staleTurn(ctx, w, t)
 	}
-	if len(res.Redelivered) > 0 {
-		// Storing the rest would leave a gap in the seq numbers: the
-		// caller drops the redeliveries and commits again.
-		res.Duplicate = true
-		return res, nil
+	if err := insertRows(ctx, w, r, convID, &res); err != nil || res.Duplicate {
+		return res, err
 	}
 	for _, a := range r.analysed {
 		out, err := w.analysed.Exec(ctx, a.json, convID, a.seq)
@@ -448,20 +545,6 @@ func (s *Store) applyTurn(ctx context.Context, w *writer, r *request) (bot.Commi
 		}
 		if n, err := out.RowsAffected(); err != nil || n == 0 {
 			return res, fmt.Errorf("analysis of %d: no inbound message with that seq", a.seq)
-		}
-	}
-	if len(t.Outbound) > 0 {
-		res.OutboxIDs = make([]int64, len(t.Outbound))
-		for i := range t.Outbound {
-			e := &t.Outbound[i]
-			out, err := w.insertOut.Exec(ctx, convID, ch, e.Seq, e.Author, e.Text, nanos(e.At), e.Flow, e.State, nullString(r.choices[i]),
-				e.Lang, nullString(r.answers[i]), string(e.Status))
-			if err != nil {
-				return res, fmt.Errorf("outbound %d: %w", e.Seq, err)
-			}
-			if res.OutboxIDs[i], err = out.LastInsertId(); err != nil {
-				return res, fmt.Errorf("outbound %d: %w", e.Seq, err)
-			}
 		}
 	}
 	if h := t.Handoff; h != nil {
@@ -483,50 +566,182 @@ func (s *Store) applyTurn(ctx context.Context, w *writer, r *request) (bot.Commi
 	return res, nil
 }
 
+// staleTurn answers a turn whose Base is not its conversation's stored
+// seq: a duplicate when one of its inbound messages is stored, else
+// bot.ErrStale. It writes nothing.
+func staleTurn(ctx context.Context, w *writer, t *bot.Turn) (bot.CommitResult, error) {
+	var res bot.CommitResult
+	stored, err := w.seq.QueryInt64(ctx, t.Address.Channel, t.Address.Conversation)
+	switch {
+	case errors.Is(err, errNoRow):
+		stored = 0
+	case err != nil:
+		return res, fmt.Errorf("conversation seq: %w", err)
+	}
+	if dup, err := redeliveries(ctx, w, t, &res); err != nil || dup {
+		return res, err
+	}
+	if stored == t.Base {
+		// The compare-and-swap failed on a seq it should have matched.
+		return res, fmt.Errorf("conversation seq %d: snapshot not written", stored)
+	}
+	return res, fmt.Errorf("turn on seq %d, stored %d: %w", t.Base, stored, bot.ErrStale)
+}
+
+// insertRows stores the turn's inbound and outbound messages in as few
+// INSERTs as it can (one, up to maxRows rows), records the outbox ids in
+// res and, when an inbound message was stored already, marks res a
+// duplicate.
+func insertRows(ctx context.Context, w *writer, r *request, convID int64, res *bot.CommitResult) error {
+	t := r.turn
+	rows := w.rows[:0]
+	for i := range t.Inbound {
+		rows = append(rows, rowRef{seq: t.Inbound[i].Seq, in: true, i: i})
+	}
+	for i := range t.Outbound {
+		rows = append(rows, rowRef{seq: t.Outbound[i].Seq, i: i})
+	}
+	w.rows = rows
+	ch := t.Address.Channel
+	for start := 0; start < len(rows); start += maxRows {
+		chunk := rows[start:min(start+maxRows, len(rows))]
+		d, err := w.insertStmt(ctx, len(chunk))
+		if err != nil {
+			return err
+		}
+		args := d.args
+		for k, row := range chunk {
+			v := args[k*rowColumns : (k+1)*rowColumns]
+			v[0].Value, v[1].Value, v[2].Value = convID, ch, row.seq
+			if row.in {
+				e := &t.Inbound[row.i]
+				v[3].Value, v[4].Value, v[5].Value, v[6].Value = "in", "", e.PlatformID, e.Text
+				v[7].Value, v[8].Value, v[9].Value = nanos(e.At), nullString(r.analysis[row.i]), e.Choice
+				v[10].Value, v[11].Value, v[12].Value, v[13].Value, v[14].Value, v[15].Value = "", "", nil, "", nil, ""
+				continue
+			}
+			e := &t.Outbound[row.i]
+			v[3].Value, v[4].Value, v[5].Value, v[6].Value = "out", e.Author, "", e.Text
+			v[7].Value, v[8].Value, v[9].Value = nanos(e.At), nil, ""
+			v[10].Value, v[11].Value, v[12].Value = e.Flow, e.State, nullString(r.choices[row.i])
+			v[13].Value, v[14].Value, v[15].Value = e.Lang, nullString(r.answers[row.i]), string(e.Status)
+		}
+		w.pairs, err = d.queryPairs(ctx, len(chunk)*rowColumns, w.pairs[:0])
+		if err != nil {
+			// A redelivered turn may clash on a seq as well (its replies
+			// take the seqs stored after its messages): a redelivery
+			// says so first.
+			if dup, derr := redeliveries(ctx, w, t, res); derr != nil || dup {
+				return derr
+			}
+			return fmt.Errorf("messages %d to %d: %w", chunk[0].seq, chunk[len(chunk)-1].seq, err)
+		}
+		for _, p := range w.pairs {
+			for k := range chunk {
+				if chunk[k].seq == p[1] {
+					chunk[k].id = p[0]
+					break
+				}
+			}
+		}
+	}
+	for _, row := range rows {
+		if row.in && row.id == 0 {
+			res.Redelivered = append(res.Redelivered, row.i)
+		}
+	}
+	if len(res.Redelivered) > 0 {
+		// Storing the rest would leave a gap in the seq numbers: the
+		// caller drops the redeliveries and commits again.
+		res.Duplicate = true
+		return nil
+	}
+	if len(t.Outbound) > 0 {
+		res.OutboxIDs = make([]int64, len(t.Outbound))
+		for _, row := range rows {
+			if row.in {
+				continue
+			}
+			if row.id == 0 {
+				return fmt.Errorf("outbound %d: no id returned", row.seq)
+			}
+			res.OutboxIDs[row.i] = row.id
+		}
+	}
+	return nil
+}
+
+// redeliveries records in res the inbound messages of t stored already,
+// and reports whether there are any.
+func redeliveries(ctx context.Context, w *writer, t *bot.Turn, res *bot.CommitResult) (bool, error) {
+	res.Redelivered = res.Redelivered[:0]
+	for i := range t.Inbound {
+		if pid := t.Inbound[i].PlatformID; pid != "" {
+			_, err := w.stored.QueryInt64(ctx, t.Address.Channel, t.Address.Conversation, pid)
+			switch {
+			case err == nil:
+				res.Redelivered = append(res.Redelivered, i)
+			case !errors.Is(err, errNoRow):
+				return false, fmt.Errorf("inbound %d: %w", t.Inbound[i].Seq, err)
+			}
+		}
+	}
+	res.Duplicate = len(res.Redelivered) > 0
+	return res.Duplicate, nil
+}
+
 // conversation writes the turn's snapshot, or makes sure the conversation
-// exists, and returns its id. It updates a conversation the writer knows by
-// id; otherwise it upserts it by address and sets w.turnID.
-func conversation(ctx context.Context, w *writer, r *request) (int64, error) {
+// exists, and returns its id. ok is false, with nothing written, when the
+// turn's compare-and-swap on Base failed. It updates a conversation the
+// writer knows by id; otherwise it writes it by address and sets w.turnID.
+func conversation(ctx context.Context, w *writer, r *request) (id int64, ok bool, err error) {
 	t := r.turn
 	sn := t.State
-	id, ok := w.added[t.Address]
+	id, ok = w.added[t.Address]
 	if !ok {
 		id, ok = w.known[t.Address]
 	}
 	if ok {
 		var res driver.Result
-		var err error
 		switch {
 		case sn != nil:
 			res, err = w.updateSnapshot.Exec(ctx, string(sn.Status), sn.Lang, sn.FlowsVersion, sn.Flow, sn.State,
-				r.snapshot, sn.Seq, sn.Processed, nanos(sn.Started), nanos(sn.Updated), r.lastIn, id)
+				r.snapshot, sn.Seq, sn.Processed, nanos(sn.Started), nanos(sn.Updated), r.lastIn, id, t.Base)
 		case len(t.Inbound) > 0:
 			res, err = w.raiseLastIn.Exec(ctx, r.lastIn, id)
 		default:
-			return id, nil
+			return id, true, nil
 		}
 		if err != nil {
-			return 0, fmt.Errorf("conversation: %w", err)
+			return 0, false, fmt.Errorf("conversation: %w", err)
 		}
 		if n, err := res.RowsAffected(); err == nil && n == 1 {
-			return id, nil
+			return id, true, nil
 		}
-		delete(w.known, t.Address) // not there any more: look it up again
+		// Stale, or not there any more: look it up by address.
+		delete(w.known, t.Address)
 		delete(w.added, t.Address)
 	}
-	var err error
-	if sn != nil {
+	switch {
+	case sn == nil:
+		id, err = w.touch.QueryInt64(ctx, t.Address.Channel, t.Address.Conversation, r.lastIn)
+	case t.Base == 0:
 		id, err = w.upsertSnapshot.QueryInt64(ctx, t.Address.Channel, t.Address.Conversation,
 			string(sn.Status), sn.Lang, sn.FlowsVersion, sn.Flow, sn.State, r.snapshot,
-			sn.Seq, sn.Processed, r.lastIn, nanos(sn.Started), nanos(sn.Updated))
-	} else {
-		id, err = w.touch.QueryInt64(ctx, t.Address.Channel, t.Address.Conversation, r.lastIn)
+			sn.Seq, sn.Processed, r.lastIn, nanos(sn.Started), nanos(sn.Updated), t.Base)
+	default:
+		id, err = w.updateSnapshotAt.QueryInt64(ctx, string(sn.Status), sn.Lang, sn.FlowsVersion, sn.Flow, sn.State,
+			r.snapshot, sn.Seq, sn.Processed, nanos(sn.Started), nanos(sn.Updated), r.lastIn,
+			t.Address.Channel, t.Address.Conversation, t.Base)
+	}
+	if errors.Is(err, errNoRow) {
+		return 0, false, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("conversation: %w", err)
+		return 0, false, fmt.Errorf("conversation: %w", err)
 	}
 	w.turnID = id
-	return id, nil
+	return id, true, nil
 }
 
 // nanos stores a time as Unix nanoseconds, the zero time as NULL.

@@ -231,19 +231,12 @@ func (s *Store) HandedOff(ctx context.Context) ([]bot.HandoffRecord, error) {
 	return out, nil
 }
 
-// sqlTranscriptFrom is sqlTranscript after a seq; the (conv_id, seq) key
-// makes it read only those rows.
-const sqlTranscriptFrom = `SELECT ` + entryColumns + `
-	FROM messages m JOIN conversations c ON c.id = m.conv_id
-	WHERE c.channel = ?1 AND c.conversation = ?2 AND m.seq > ?3
-	ORDER BY m.seq`
-
 var _ bot.TranscriptFromStore = (*Store)(nil)
 
 // TranscriptFrom returns the conversation's messages after seq after, as
 // Transcript does; it reads only those.
 func (s *Store) TranscriptFrom(ctx context.Context, addr bot.Address, after int64) ([]bot.Entry, error) {
-	rows, err := s.rdb.QueryContext(ctx, sqlTranscriptFrom, addr.Channel, addr.Conversation, after)
+	rows, err := s.rd.transcriptFrom.QueryContext(ctx, addr.Channel, addr.Conversation, after)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: transcript %s after %d: %w", addr, after, err)
 	}

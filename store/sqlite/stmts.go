@@ -14,8 +14,14 @@ const (
 	sqlRelease    = `RELEASE turn`
 	sqlRollbackTo = `ROLLBACK TO turn`
 
-	// sqlUpsertSnapshot writes a turn's new snapshot and returns the
-	// conversation's id; last_in is the turn's highest inbound seq.
+	// The snapshot writes carry the turn's compare-and-swap on Turn.Base:
+	// each changes the conversation only when its stored seq is the base,
+	// so that the happy path needs no read of the stored seq.
+
+	// sqlUpsertSnapshot writes the snapshot of a conversation the writer
+	// does not know yet, for a turn on base 0 (the last parameter), and
+	// returns its id; no row when the stored seq is not the base. last_in
+	// is the turn's highest inbound seq.
 	sqlUpsertSnapshot = `INSERT INTO conversations
 	(channel, conversation, status, lang, flows_version, flow, state, snapshot, seq, processed, last_in, started, updated)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -24,6 +30,16 @@ const (
 		flow = excluded.flow, state = excluded.state, snapshot = excluded.snapshot,
 		seq = excluded.seq, processed = excluded.processed, last_in = max(last_in, excluded.last_in),
 		started = excluded.started, updated = excluded.updated
+	WHERE conversations.seq = ?
+	RETURNING id`
+
+	// sqlUpdateSnapshotAt is sqlUpsertSnapshot for a turn on a base above
+	// 0, which needs the conversation stored: the address, then the base,
+	// come last.
+	sqlUpdateSnapshotAt = `UPDATE conversations SET
+		status = ?, lang = ?, flows_version = ?, flow = ?, state = ?, snapshot = ?,
+		seq = ?, processed = ?, started = ?, updated = ?, last_in = max(last_in, ?)
+	WHERE channel = ? AND conversation = ? AND seq = ?
 	RETURNING id`
 
 	// sqlTouch finds or creates the conversation of a turn without a
@@ -32,25 +48,29 @@ const (
 	ON CONFLICT (channel, conversation) DO UPDATE SET last_in = max(last_in, excluded.last_in)
 	RETURNING id`
 
-	// sqlUpdateSnapshot is sqlUpsertSnapshot for a conversation whose id
-	// the writer knows: last_in, then the id, come last.
+	// sqlUpdateSnapshot is sqlUpdateSnapshotAt for a conversation whose id
+	// the writer knows: the id, then the base, come last.
 	sqlUpdateSnapshot = `UPDATE conversations SET
 		status = ?, lang = ?, flows_version = ?, flow = ?, state = ?, snapshot = ?,
 		seq = ?, processed = ?, started = ?, updated = ?, last_in = max(last_in, ?)
-	WHERE id = ?`
+	WHERE id = ? AND seq = ?`
 
 	// sqlRaiseLastIn is sqlTouch for a conversation whose id the writer knows.
 	sqlRaiseLastIn = `UPDATE conversations SET last_in = max(last_in, ?) WHERE id = ?`
 
-	// sqlInsertIn stores a customer message; a redelivery changes nothing.
-	sqlInsertIn = `INSERT INTO messages (conv_id, channel, seq, direction, platform_id, text, at, analysis, choice)
-	VALUES (?, ?, ?, 'in', ?, ?, ?, ?, ?)
-	ON CONFLICT (conv_id, platform_id) WHERE direction = 'in' AND platform_id <> '' DO NOTHING`
+	// sqlInsertRows is the head of the INSERT that stores a turn's rows,
+	// inbound and outbound, in one statement: rowValues once per row,
+	// then insertRowsTail. A redelivered inbound row changes nothing and
+	// returns nothing; every row stored returns its id and seq.
+	sqlInsertRows = `INSERT INTO messages (conv_id, channel, seq, direction, author, platform_id, text, at,
+	analysis, choice, flow, state, choices, lang, answers, status) VALUES `
+	rowValues      = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	rowColumns     = 16
+	insertRowsTail = `
+	ON CONFLICT (conv_id, platform_id) WHERE direction = 'in' AND platform_id <> '' DO NOTHING
+	RETURNING id, seq`
 
 	sqlAnalysed = `UPDATE messages SET analysis = ? WHERE conv_id = ? AND seq = ? AND direction = 'in'`
-
-	sqlInsertOut = `INSERT INTO messages (conv_id, channel, seq, direction, author, text, at, flow, state, choices, lang, answers, status)
-	VALUES (?, ?, ?, 'out', ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 	// sqlSeq reads a conversation's stored seq, for the turn's
 	// compare-and-swap on Turn.Base.
@@ -115,6 +135,13 @@ const (
 	sqlReceived = `SELECT m.text FROM messages m JOIN conversations c ON c.id = m.conv_id
 	WHERE c.channel = ?1 AND c.conversation = ?2 AND m.direction = 'in' AND m.platform_id = ?3 AND m.platform_id <> ''`
 
+	// sqlTranscriptFrom is sqlTranscript after a seq; the (conv_id, seq)
+	// key makes it read only those rows.
+	sqlTranscriptFrom = `SELECT ` + entryColumns + `
+	FROM messages m JOIN conversations c ON c.id = m.conv_id
+	WHERE c.channel = ?1 AND c.conversation = ?2 AND m.seq > ?3
+	ORDER BY m.seq`
+
 	sqlUnanswered = `SELECT channel, conversation FROM conversations WHERE last_in > processed ORDER BY id`
 
 	sqlFlows = `SELECT source FROM flows_versions WHERE hash = ?1`
@@ -142,15 +169,15 @@ const entryColumns = `m.seq, m.direction, m.author, m.platform_id, m.text, m.at,
 
 // readStmts are prepared on the read pool.
 type readStmts struct {
-	load, transcript, pending, unanswered, flows, handoffs, ratings, handedOff, received, claimed *sql.Stmt
+	load, transcript, transcriptFrom, pending, unanswered, flows, handoffs, ratings, handedOff, received, claimed *sql.Stmt
 }
 
 func (r *readStmts) list() []**sql.Stmt {
-	return []**sql.Stmt{&r.load, &r.transcript, &r.pending, &r.unanswered, &r.flows, &r.handoffs, &r.ratings, &r.handedOff, &r.received, &r.claimed}
+	return []**sql.Stmt{&r.load, &r.transcript, &r.transcriptFrom, &r.pending, &r.unanswered, &r.flows, &r.handoffs, &r.ratings, &r.handedOff, &r.received, &r.claimed}
 }
 
 func (r *readStmts) prepare(ctx context.Context, db *sql.DB) error {
-	return prepareAll(ctx, db, r.list(), []string{sqlLoad, sqlTranscript, sqlPending, sqlUnanswered, sqlFlows, sqlHandoffs, sqlRatings, sqlHandedOff, sqlReceived, sqlClaimed})
+	return prepareAll(ctx, db, r.list(), []string{sqlLoad, sqlTranscript, sqlTranscriptFrom, sqlPending, sqlUnanswered, sqlFlows, sqlHandoffs, sqlRatings, sqlHandedOff, sqlReceived, sqlClaimed})
 }
 
 func (r *readStmts) close() error { return closeAll(r.list()) }

@@ -57,6 +57,10 @@ type request struct {
 	hash   string        // kindSaveFlows
 	source []byte
 
+	// guard and settled are the writer's: guard runs the request in a
+	// savepoint, settled leaves it out of a transaction written again.
+	guard, settled bool
+
 	state atomic.Int32
 	done  chan struct{}
 	res   bot.CommitResult
@@ -104,6 +108,7 @@ func (r *request) reset() {
 	r.lastIn = 0
 	r.ids, r.source = nil, nil
 	r.execs, r.result = nil, nil
+	r.guard, r.settled = false, false
 	r.state.Store(statePending)
 	r.res, r.err = bot.CommitResult{}, nil
 }
