@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -124,33 +126,6 @@ func (d *dstmt) QueryInt64s(ctx context.Context, vals ...any) ([]int64, error) {
 	return out, err
 }
 
-// queryPairs runs d with its bound arguments (set by the caller in
-// d.args[:n]) and appends the rows of two integers it returns to out.
-func (d *dstmt) queryPairs(ctx context.Context, n int, out [][2]int64) ([][2]int64, error) {
-	defer d.unset()
-	rows, err := d.query.QueryContext(ctx, d.args[:n])
-	if err != nil {
-		return out, err
-	}
-	for {
-		if err = rows.Next(d.dest); err != nil {
-			break
-		}
-		a, ok1 := d.dest[0].(int64)
-		b, ok2 := d.dest[1].(int64)
-		if !ok1 || !ok2 {
-			err = fmt.Errorf("got %T, %T, want integers", d.dest[0], d.dest[1])
-			d.dest[0], d.dest[1] = nil, nil
-			break
-		}
-		out = append(out, [2]int64{a, b})
-	}
-	if cerr := rows.Close(); errors.Is(err, io.EOF) {
-		err = cerr
-	}
-	return out, err
-}
-
 // maxKnown bounds the writer's map of conversation ids; past it the map
 // starts afresh.
 const maxKnown = 1 << 17
@@ -177,9 +152,8 @@ type writer struct {
 	// written counts requests committed since the checkpointer was woken.
 	written int
 
-	// rows and pairs are applyTurn's scratch space.
-	rows  []rowRef
-	pairs [][2]int64
+	// rows is insertRows' scratch space.
+	rows []rowRef
 
 	savepoint, release, rollbackTo *dstmt
 	upsertSnapshot, touch          *dstmt
@@ -258,7 +232,6 @@ func (w *writer) insertStmt(ctx context.Context, n int) (*dstmt, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.dest = make([]driver.Value, 2)
 	d.set(make([]any, n*rowColumns)) // sizes d.args
 	w.insertRows[n-1] = d
 	return d, nil
@@ -578,7 +551,7 @@ func staleTurn(ctx context.Context, w *writer, t *bot.Turn) (bot.CommitResult, e
 	case err != nil:
 		return res, fmt.Errorf("conversation seq: %w", err)
 	}
-	if dup, err := redeliveries(ctx, w, t, &res); err != nil || dup {
+	if dup, err := redeliveries(ctx, w, t, &res, math.MaxInt64); err != nil || dup {
 		return res, err
 	}
 	if stored == t.Base {
@@ -602,7 +575,9 @@ func insertRows(ctx context.Context, w *writer, r *request, convID int64, res *b
 		rows = append(rows, rowRef{seq: t.Outbound[i].Seq, i: i})
 	}
 	w.rows = rows
-	ch := t.Address.Channel
+	// Boxed once for all the rows.
+	var cid, ch any = convID, t.Address.Channel
+	mine := int64(math.MaxInt64) // the turn's first row id, once one is stored
 	for start := 0; start < len(rows); start += maxRows {
 		chunk := rows[start:min(start+maxRows, len(rows))]
 		d, err := w.insertStmt(ctx, len(chunk))
@@ -612,7 +587,7 @@ func insertRows(ctx context.Context, w *writer, r *request, convID int64, res *b
 		args := d.args
 		for k, row := range chunk {
 			v := args[k*rowColumns : (k+1)*rowColumns]
-			v[0].Value, v[1].Value, v[2].Value = convID, ch, row.seq
+			v[0].Value, v[1].Value, v[2].Value = cid, ch, row.seq
 			if row.in {
 				e := &t.Inbound[row.i]
 				v[3].Value, v[4].Value, v[5].Value, v[6].Value = "in", "", e.PlatformID, e.Text
@@ -626,44 +601,49 @@ func insertRows(ctx context.Context, w *writer, r *request, convID int64, res *b
 			v[10].Value, v[11].Value, v[12].Value = e.Flow, e.State, nullString(r.choices[row.i])
 			v[13].Value, v[14].Value, v[15].Value = e.Lang, nullString(r.answers[row.i]), string(e.Status)
 		}
-		w.pairs, err = d.queryPairs(ctx, len(chunk)*rowColumns, w.pairs[:0])
+		out, err := d.exec.ExecContext(ctx, args[:len(chunk)*rowColumns])
+		d.unset()
 		if err != nil {
 			// A redelivered turn may clash on a seq as well (its replies
 			// take the seqs stored after its messages): a redelivery
 			// says so first.
-			if dup, derr := redeliveries(ctx, w, t, res); derr != nil || dup {
+			if dup, derr := redeliveries(ctx, w, t, res, mine); derr != nil || dup {
 				return derr
 			}
 			return fmt.Errorf("messages %d to %d: %w", chunk[0].seq, chunk[len(chunk)-1].seq, err)
 		}
-		for _, p := range w.pairs {
-			for k := range chunk {
-				if chunk[k].seq == p[1] {
-					chunk[k].id = p[0]
-					break
-				}
+		n, err := out.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("messages %d to %d: %w", chunk[0].seq, chunk[len(chunk)-1].seq, err)
+		}
+		// The rows were inserted in order, each with the next rowid
+		// (SQLite gives a new row the largest rowid plus one, until the
+		// largest possible rowid is taken), so the last one's id numbers
+		// them all.
+		var last int64
+		if n > 0 {
+			if last, err = out.LastInsertId(); err != nil {
+				return fmt.Errorf("messages %d to %d: %w", chunk[0].seq, chunk[len(chunk)-1].seq, err)
 			}
+			mine = min(mine, last-n+1)
 		}
-	}
-	for _, row := range rows {
-		if row.in && row.id == 0 {
-			res.Redelivered = append(res.Redelivered, row.i)
+		if int(n) < len(chunk) {
+			// A redelivered message was not inserted: find which.
+			dup, err := redeliveries(ctx, w, t, res, mine)
+			if err == nil && !dup {
+				err = fmt.Errorf("messages %d to %d: %d of %d rows stored", chunk[0].seq, chunk[len(chunk)-1].seq, n, len(chunk))
+			}
+			return err
 		}
-	}
-	if len(res.Redelivered) > 0 {
-		// Storing the rest would leave a gap in the seq numbers: the
-		// caller drops the redeliveries and commits again.
-		res.Duplicate = true
-		return nil
+		for k := range chunk {
+			chunk[k].id = last - int64(len(chunk)-1-k)
+		}
 	}
 	if len(t.Outbound) > 0 {
 		res.OutboxIDs = make([]int64, len(t.Outbound))
 		for _, row := range rows {
 			if row.in {
 				continue
-			}
-			if row.id == 0 {
-				return fmt.Errorf("outbound %d: no id returned", row.seq)
 			}
 			res.OutboxIDs[row.i] = row.id
 		}
@@ -672,18 +652,26 @@ func insertRows(ctx context.Context, w *writer, r *request, convID int64, res *b
 }
 
 // redeliveries records in res the inbound messages of t stored already,
-// and reports whether there are any.
-func redeliveries(ctx context.Context, w *writer, t *bot.Turn, res *bot.CommitResult) (bool, error) {
+// and reports whether there are any. Rows with an id from mine on are the
+// turn's own (math.MaxInt64: none): of those, only a repeat of the same
+// platform id later in the turn is a redelivery.
+func redeliveries(ctx context.Context, w *writer, t *bot.Turn, res *bot.CommitResult, mine int64) (bool, error) {
 	res.Redelivered = res.Redelivered[:0]
 	for i := range t.Inbound {
-		if pid := t.Inbound[i].PlatformID; pid != "" {
-			_, err := w.stored.QueryInt64(ctx, t.Address.Channel, t.Address.Conversation, pid)
-			switch {
-			case err == nil:
-				res.Redelivered = append(res.Redelivered, i)
-			case !errors.Is(err, errNoRow):
-				return false, fmt.Errorf("inbound %d: %w", t.Inbound[i].Seq, err)
-			}
+		pid := t.Inbound[i].PlatformID
+		if pid == "" {
+			continue
+		}
+		id, err := w.stored.QueryInt64(ctx, t.Address.Channel, t.Address.Conversation, pid)
+		switch {
+		case errors.Is(err, errNoRow):
+			continue
+		case err != nil:
+			return false, fmt.Errorf("inbound %d: %w", t.Inbound[i].Seq, err)
+		}
+		earlier := slices.ContainsFunc(t.Inbound[:i], func(e bot.Entry) bool { return e.PlatformID == pid })
+		if id < mine || earlier {
+			res.Redelivered = append(res.Redelivered, i)
 		}
 	}
 	res.Duplicate = len(res.Redelivered) > 0

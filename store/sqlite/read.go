@@ -11,10 +11,16 @@ import (
 )
 
 // Load returns the conversation's latest snapshot, or an error wrapping
-// bot.ErrNotFound when no snapshot was committed for addr.
+// bot.ErrNotFound when no snapshot was committed for addr. It reads one row
+// by key: once begun, it is not interrupted by the end of ctx.
 func (s *Store) Load(ctx context.Context, addr bot.Address) (*bot.Snapshot, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: load %s: %w", addr, err)
+	}
+	// Without ctx's Done, neither database/sql nor the driver starts a
+	// goroutine to watch it, which cost more than the lookup itself.
 	var js sql.NullString
-	err := s.rd.load.QueryRowContext(ctx, addr.Channel, addr.Conversation).Scan(&js)
+	err := s.rd.load.QueryRowContext(context.WithoutCancel(ctx), addr.Channel, addr.Conversation).Scan(&js)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !js.Valid) {
 		return nil, fmt.Errorf("sqlite: load %s: %w", addr, bot.ErrNotFound)
 	}

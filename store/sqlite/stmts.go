@@ -60,15 +60,13 @@ const (
 
 	// sqlInsertRows is the head of the INSERT that stores a turn's rows,
 	// inbound and outbound, in one statement: rowValues once per row,
-	// then insertRowsTail. A redelivered inbound row changes nothing and
-	// returns nothing; every row stored returns its id and seq.
+	// then insertRowsTail. A redelivered inbound row changes nothing.
 	sqlInsertRows = `INSERT INTO messages (conv_id, channel, seq, direction, author, platform_id, text, at,
 	analysis, choice, flow, state, choices, lang, answers, status) VALUES `
 	rowValues      = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	rowColumns     = 16
 	insertRowsTail = `
-	ON CONFLICT (conv_id, platform_id) WHERE direction = 'in' AND platform_id <> '' DO NOTHING
-	RETURNING id, seq`
+	ON CONFLICT (conv_id, platform_id) WHERE direction = 'in' AND platform_id <> '' DO NOTHING`
 
 	sqlAnalysed = `UPDATE messages SET analysis = ? WHERE conv_id = ? AND seq = ? AND direction = 'in'`
 
@@ -110,7 +108,9 @@ const (
 
 // The readers' statements.
 const (
-	sqlLoad = `SELECT snapshot FROM conversations WHERE channel = ?1 AND conversation = ?2`
+	// sqlLoad has plain ? parameters: the driver looks up a named or
+	// numbered parameter's name, a string, at every call.
+	sqlLoad = `SELECT snapshot FROM conversations WHERE channel = ? AND conversation = ?`
 
 	sqlTranscript = `SELECT ` + entryColumns + `
 	FROM messages m JOIN conversations c ON c.id = m.conv_id
