@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"math/bits"
 	"runtime"
 	"slices"
 	"strings"
@@ -134,6 +135,10 @@ const maxKnown = 1 << 17
 // with more is written in several.
 const maxRows = 8
 
+// markSizes is how many MarkSent statements there are: they mark 1, 2, 4,
+// ..., 64 ids.
+const markSizes = 7 // 1, 2, 4, ..., 64
+
 // writer holds the writer goroutine's connection and statements.
 type writer struct {
 	prep  driver.ConnPrepareContext
@@ -161,8 +166,10 @@ type writer struct {
 	updateSnapshotAt               *dstmt
 	analysed                       *dstmt
 	insertHandoff, upsertRating    *dstmt
-	markSent, saveFlows            *dstmt
+	saveFlows                      *dstmt
 	seq, stored, claim             *dstmt
+	// markSent[k] marks 1<<k ids sent, prepared when first needed.
+	markSent [markSizes]*dstmt
 	// insertRows[n-1] inserts n rows (sqlInsertRows), prepared when first needed.
 	insertRows [maxRows]*dstmt
 }
@@ -194,7 +201,7 @@ func newWriter(ctx context.Context, dc any) (*writer, error) {
 		{&w.updateSnapshotAt, sqlUpdateSnapshotAt},
 		{&w.analysed, sqlAnalysed},
 		{&w.insertHandoff, sqlInsertHandoff}, {&w.upsertRating, sqlUpsertRating},
-		{&w.markSent, sqlMarkSent}, {&w.saveFlows, sqlSaveFlows},
+		{&w.saveFlows, sqlSaveFlows},
 		{&w.seq, sqlSeq}, {&w.stored, sqlStored}, {&w.claim, sqlClaim},
 	} {
 		d, err := prepareDriver(ctx, prep, p.query)
@@ -237,11 +244,51 @@ func (w *writer) insertStmt(ctx context.Context, n int) (*dstmt, error) {
 	return d, nil
 }
 
+// markStmt returns the statement that marks 1<<k ids sent.
+func (w *writer) markStmt(ctx context.Context, k int) (*dstmt, error) {
+	if d := w.markSent[k]; d != nil {
+		return d, nil
+	}
+	n := 1 << k
+	q := sqlMarkSent + "(?" + strings.Repeat(", ?", n-1) + ")"
+	d, err := prepareDriver(ctx, w.prep, q)
+	if err != nil {
+		return nil, err
+	}
+	d.set(make([]any, n)) // sizes d.args
+	w.markSent[k] = d
+	return d, nil
+}
+
+// markSentIDs marks ids sent: 64 at a time, the rest in one statement
+// whose list is padded to the next size with the last id.
+func (w *writer) markSentIDs(ctx context.Context, ids []int64) error {
+	for len(ids) > 0 {
+		m := min(len(ids), 1<<(markSizes-1))
+		k := bits.Len(uint(m - 1)) // 1<<k >= m
+		d, err := w.markStmt(ctx, k)
+		if err != nil {
+			return err
+		}
+		for i := range 1 << k {
+			d.args[i].Value = ids[min(i, m-1)]
+		}
+		_, err = d.exec.ExecContext(ctx, d.args[:1<<k])
+		d.unset()
+		if err != nil {
+			return fmt.Errorf("sqlite: mark sent %d to %d: %w", ids[0], ids[m-1], err)
+		}
+		ids = ids[m:]
+	}
+	return nil
+}
+
 func (w *writer) close() {
 	list := []*dstmt{w.savepoint, w.release, w.rollbackTo, w.upsertSnapshot, w.touch,
 		w.updateSnapshot, w.raiseLastIn, w.updateSnapshotAt,
-		w.analysed, w.insertHandoff, w.upsertRating, w.markSent, w.saveFlows, w.seq, w.stored, w.claim}
+		w.analysed, w.insertHandoff, w.upsertRating, w.saveFlows, w.seq, w.stored, w.claim}
 	list = append(list, w.insertRows[:]...)
+	list = append(list, w.markSent[:]...)
 	for _, d := range list {
 		if d != nil {
 			_ = d.st.Close()
@@ -462,12 +509,7 @@ func (s *Store) apply(ctx context.Context, w *writer, r *request) (undo bool, er
 			w.added[r.turn.Address] = w.turnID
 		}
 	case kindMarkSent:
-		for _, id := range r.ids {
-			if _, err = w.markSent.Exec(ctx, id); err != nil {
-				err = fmt.Errorf("sqlite: mark sent %d: %w", id, err)
-				break
-			}
-		}
+		err = w.markSentIDs(ctx, r.ids)
 		undo = err != nil
 	case kindSaveFlows:
 		if _, err = w.saveFlows.Exec(ctx, r.hash, r.source, time.Now().UnixNano()); err != nil {

@@ -133,3 +133,26 @@ func TestManyRows(t *testing.T) {
 		t.Errorf("the duplicate burst left %d entries, want %d", len(got), len(replies)+1)
 	}
 }
+
+// TestMarkSentMany marks more replies sent than one statement holds, in a
+// count that needs a padded list: exactly those are sent.
+func TestMarkSentMany(t *testing.T) {
+	s, _ := openStore(t)
+	ctx := context.Background()
+	var ids []int64
+	for i := range 150 {
+		a := addr("m" + strconv.Itoa(i))
+		ids = append(ids, mustCommit(t, s, turn(a, 1, "p", "one", "two")).OutboxIDs...)
+	}
+	marked := ids[:len(ids)-7] // 293 ids: 64, 64, 64, 64 and 37 padded to 64
+	if err := s.MarkSent(ctx, marked); err != nil {
+		t.Fatal(err)
+	}
+	var pending []int64
+	for _, o := range mustPending(t, s) {
+		pending = append(pending, o.ID)
+	}
+	if want := ids[len(ids)-7:]; !slices.Equal(pending, want) {
+		t.Errorf("pending after MarkSent = %v, want %v", pending, want)
+	}
+}

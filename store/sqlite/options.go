@@ -28,8 +28,8 @@ type hooks struct {
 	// beforeBatch runs in the writer goroutine with the size of each batch
 	// before it is written.
 	beforeBatch func(n int)
-	// inTurn runs after a turn's rows are written, before its savepoint is
-	// released; an error fails the turn.
+	// inTurn runs after a turn's rows are written, inside the batch's
+	// transaction; an error fails the turn.
 	inTurn func(t *bot.Turn) error
 }
 

@@ -3,10 +3,13 @@
 //
 // All writes go through one writer goroutine on one connection, which groups
 // the requests queued at a time (Commit, MarkSent, SaveFlows) into a single
-// transaction: one fsync acknowledges hundreds of turns. Every turn runs in
-// its own SAVEPOINT, so a redelivery or a failure affects that turn alone.
+// transaction: one fsync acknowledges hundreds of turns. A turn is two
+// statements: the snapshot update, which carries the compare-and-swap on
+// Turn.Base, and one INSERT of its inbound and outbound messages. When a
+// request of the batch fails or is a redelivery, the transaction is rolled
+// back and written again without it, so that it affects that request alone.
 // Reads use a separate pool of read-only connections, which WAL lets run
-// beside the writer.
+// beside the writer and never queue behind it.
 //
 // Durability: with the default PRAGMA synchronous=FULL, Commit returns only
 // after the transaction holding the turn was synced to disk, so an

@@ -100,7 +100,9 @@ const (
 	sqlInsertHandoff = `INSERT INTO handoffs (conv_id, reason, evidence, skill, priority, flow, state, lang, at)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-	sqlMarkSent = `UPDATE messages SET sent = 1, claim_owner = '', claim_until = 0 WHERE id = ? AND direction = 'out'`
+	// sqlMarkSent marks the replies of an id list sent: the list, "(?, ?)"
+	// with as many ? as ids, follows.
+	sqlMarkSent = `UPDATE messages SET sent = 1, claim_owner = '', claim_until = 0 WHERE direction = 'out' AND id IN `
 
 	sqlSaveFlows = `INSERT INTO flows_versions (hash, source, at) VALUES (?, ?, ?)
 	ON CONFLICT (hash) DO NOTHING`
