@@ -66,8 +66,13 @@ type request struct {
 	res   bot.CommitResult
 	err   error
 
-	buf bytes.Buffer
-	enc *json.Encoder
+	buf  bytes.Buffer
+	enc  *json.Encoder
+	ends []int // where each value add encoded ends in buf
+
+	endsBuf                [8]int
+	analysisBuf            [2]string
+	choicesBuf, answersBuf [4]string
 }
 
 // claimArgs are a ClaimOutbox request's bound values.
@@ -86,6 +91,10 @@ type analysed struct {
 
 func newRequest() *request {
 	r := &request{done: make(chan struct{}, 1)}
+	// A usual turn's slices fit in the request itself: sync.Pool drops
+	// requests at every GC, so that they would grow anew most of the time.
+	r.ends, r.analysis = r.endsBuf[:0], r.analysisBuf[:0]
+	r.choices, r.answers = r.choicesBuf[:0], r.answersBuf[:0]
 	r.enc = json.NewEncoder(&r.buf)
 	r.enc.SetEscapeHTML(false)
 	return r
@@ -108,71 +117,110 @@ func (r *request) reset() {
 	r.lastIn = 0
 	r.ids, r.source = nil, nil
 	r.execs, r.result = nil, nil
+	r.ends = r.ends[:0]
 	r.guard, r.settled = false, false
 	r.state.Store(statePending)
 	r.res, r.err = bot.CommitResult{}, nil
 }
 
-// json encodes v, or returns "" for nil.
-func (r *request) json(v any) (string, error) {
-	r.buf.Reset()
+// add encodes v after what r.buf holds and records where it ends. The
+// values of a turn are encoded one after the other and then cut out of
+// one string (take), one allocation for all of them.
+func (r *request) add(v any) error {
 	if err := r.enc.Encode(v); err != nil {
-		return "", err
+		return err
 	}
-	return string(bytes.TrimSuffix(r.buf.Bytes(), []byte{'\n'})), nil
+	r.ends = append(r.ends, r.buf.Len())
+	return nil
+}
+
+// take returns the k-th value add encoded, out of all (r.buf as a
+// string), and moves k past it.
+func (r *request) take(all string, k *int) string {
+	start := 0
+	if *k > 0 {
+		start = r.ends[*k-1]
+	}
+	end := r.ends[*k]
+	*k++
+	return all[start : end-1] // without the Encoder's newline
 }
 
 // encodeTurn encodes the JSON columns of t.
 func (r *request) encodeTurn(t *bot.Turn) error {
 	r.kind, r.turn = kindTurn, t
-	var err error
+	r.buf.Reset()
+	r.ends = r.ends[:0]
+	// First every value, in the order the second loop takes them.
 	if t.State != nil {
-		if r.snapshot, err = r.json(t.State); err != nil {
+		if err := r.add(t.State); err != nil {
 			return fmt.Errorf("snapshot: %w", err)
 		}
 	}
 	for i := range t.Inbound {
 		e := &t.Inbound[i]
 		r.lastIn = max(r.lastIn, e.Seq)
-		s := ""
 		if e.Analysis != nil {
-			if s, err = r.json(e.Analysis); err != nil {
+			if err := r.add(e.Analysis); err != nil {
 				return fmt.Errorf("inbound %d analysis: %w", e.Seq, err)
 			}
 		}
-		r.analysis = append(r.analysis, s)
 	}
 	for seq, a := range t.Analysed {
 		if a == nil {
 			continue
 		}
-		s, err := r.json(a)
-		if err != nil {
+		if err := r.add(a); err != nil {
 			return fmt.Errorf("analysis of %d: %w", seq, err)
 		}
-		r.analysed = append(r.analysed, analysed{seq: seq, json: s})
+		r.analysed = append(r.analysed, analysed{seq: seq})
 	}
 	for i := range t.Outbound {
 		e := &t.Outbound[i]
-		s := ""
 		if len(e.Choices) > 0 {
-			if s, err = r.json(e.Choices); err != nil {
+			if err := r.add(&e.Choices); err != nil { // a pointer boxes without allocating
 				return fmt.Errorf("outbound %d choices: %w", e.Seq, err)
 			}
 		}
-		r.choices = append(r.choices, s)
-		a := ""
 		if len(e.Answers) > 0 {
-			if a, err = r.json(e.Answers); err != nil {
+			if err := r.add(&e.Answers); err != nil {
 				return fmt.Errorf("outbound %d answers: %w", e.Seq, err)
 			}
 		}
-		r.answers = append(r.answers, a)
 	}
 	if h := t.Handoff; h != nil && len(h.Evidence) > 0 {
-		if r.evidence, err = r.json(h.Evidence); err != nil {
+		if err := r.add(h.Evidence); err != nil {
 			return fmt.Errorf("handoff evidence: %w", err)
 		}
+	}
+	// Then cut them out of one string.
+	all, k := r.buf.String(), 0
+	if t.State != nil {
+		r.snapshot = r.take(all, &k)
+	}
+	for i := range t.Inbound {
+		s := ""
+		if t.Inbound[i].Analysis != nil {
+			s = r.take(all, &k)
+		}
+		r.analysis = append(r.analysis, s)
+	}
+	for i := range r.analysed {
+		r.analysed[i].json = r.take(all, &k)
+	}
+	for i := range t.Outbound {
+		e := &t.Outbound[i]
+		c, a := "", ""
+		if len(e.Choices) > 0 {
+			c = r.take(all, &k)
+		}
+		if len(e.Answers) > 0 {
+			a = r.take(all, &k)
+		}
+		r.choices, r.answers = append(r.choices, c), append(r.answers, a)
+	}
+	if h := t.Handoff; h != nil && len(h.Evidence) > 0 {
+		r.evidence = r.take(all, &k)
 	}
 	return nil
 }
