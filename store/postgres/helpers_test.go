@@ -5,13 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/store/postgres/pgtest"
+	"github.com/calmbot/calmbot/store/sqltest"
 )
 
 // The tests run on the PostgreSQL server CALMBOT_TEST_POSTGRES_DSN names
@@ -72,48 +72,24 @@ func openSchema(t testing.TB, schema string, opts ...Option) *Store {
 
 var t0 = time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
 
-func addr(conv string) bot.Address { return bot.Address{Channel: "test", Conversation: conv} }
+func addr(conv string) bot.Address { return sqltest.Addr(conv) }
 
-// turn builds the engine's usual turn: the customer message seq with
-// platform id pid (none when ""), replies after it, and the new snapshot.
+// turn builds the engine's usual turn (sqltest.Turn) at t0.
 func turn(a bot.Address, seq int64, pid string, replies ...string) *bot.Turn {
-	t := &bot.Turn{
-		Address: a,
-		Base:    seq - 1,
-		Inbound: []bot.Entry{{Seq: seq, Direction: bot.Inbound, PlatformID: pid, Text: "message " + strconv.FormatInt(seq, 10),
-			At: t0.Add(time.Duration(seq) * time.Second)}},
-	}
-	last := seq
-	for _, r := range replies {
-		last++
-		t.Outbound = append(t.Outbound, bot.Entry{Seq: last, Direction: bot.Outbound, Text: r,
-			At: t0.Add(time.Duration(last) * time.Second), Flow: "late_delivery", State: "confirm"})
-	}
-	t.State = &bot.Snapshot{Address: a, Status: bot.StatusBot, Lang: "en", FlowsVersion: "h1",
-		Flow: "late_delivery", State: "confirm", Seq: last, Processed: seq,
-		RecentIDs: []string{pid}, Started: t0, Updated: t0.Add(time.Duration(last) * time.Second)}
-	return t
+	return sqltest.Turn(t0, a, seq, pid, replies...)
 }
 
 func mustCommit(t testing.TB, s *Store, tr *bot.Turn) bot.CommitResult {
 	t.Helper()
-	res, err := s.Commit(context.Background(), tr)
-	if err != nil {
-		t.Fatalf("Commit(%s): %v", tr.Address, err)
-	}
-	return res
+	return sqltest.Commit(t, s, tr)
 }
 
 func mustTranscript(t testing.TB, s *Store, a bot.Address) []bot.Entry {
 	t.Helper()
-	got, err := s.Transcript(context.Background(), a)
-	if err != nil {
-		t.Fatalf("Transcript(%s): %v", a, err)
-	}
-	return got
+	return sqltest.Transcript(t, s, a)
 }
 
-func count(t *testing.T, s *Store, query string, args ...any) int {
+func count(t testing.TB, s *Store, query string, args ...any) int {
 	t.Helper()
 	var n int
 	if err := s.pool.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
