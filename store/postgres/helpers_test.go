@@ -72,21 +72,16 @@ func openSchema(t testing.TB, schema string, opts ...Option) *Store {
 
 var t0 = time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
 
-func addr(conv string) bot.Address { return sqltest.Addr(conv) }
+// The helpers both SQL stores' tests use, by their short names here.
+var (
+	addr           = sqltest.Addr
+	mustCommit     = sqltest.Commit
+	mustTranscript = sqltest.Transcript
+)
 
 // turn builds the engine's usual turn (sqltest.Turn) at t0.
 func turn(a bot.Address, seq int64, pid string, replies ...string) *bot.Turn {
 	return sqltest.Turn(t0, a, seq, pid, replies...)
-}
-
-func mustCommit(t testing.TB, s *Store, tr *bot.Turn) bot.CommitResult {
-	t.Helper()
-	return sqltest.Commit(t, s, tr)
-}
-
-func mustTranscript(t testing.TB, s *Store, a bot.Address) []bot.Entry {
-	t.Helper()
-	return sqltest.Transcript(t, s, a)
 }
 
 func count(t testing.TB, s *Store, query string, args ...any) int {

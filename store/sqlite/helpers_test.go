@@ -30,21 +30,16 @@ func openStore(t testing.TB, opts ...Option) (*Store, string) {
 	return s, path
 }
 
-func addr(conv string) bot.Address { return sqltest.Addr(conv) }
+// The helpers both SQL stores' tests use, by their short names here.
+var (
+	addr           = sqltest.Addr
+	mustCommit     = sqltest.Commit
+	mustTranscript = sqltest.Transcript
+)
 
 // turn builds the engine's usual turn (sqltest.Turn) at t0.
 func turn(a bot.Address, seq int64, pid string, replies ...string) *bot.Turn {
 	return sqltest.Turn(t0, a, seq, pid, replies...)
-}
-
-func mustCommit(t testing.TB, s *Store, tr *bot.Turn) bot.CommitResult {
-	t.Helper()
-	return sqltest.Commit(t, s, tr)
-}
-
-func mustTranscript(t testing.TB, s *Store, a bot.Address) []bot.Entry {
-	t.Helper()
-	return sqltest.Transcript(t, s, a)
 }
 
 func mustPending(t testing.TB, s *Store) []bot.Outgoing {
