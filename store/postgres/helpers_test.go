@@ -7,9 +7,7 @@ import (
 	"os"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/store/postgres/pgtest"
 	"github.com/calmbot/calmbot/store/sqltest"
 )
@@ -70,19 +68,11 @@ func openSchema(t testing.TB, schema string, opts ...Option) *Store {
 	return s
 }
 
-var t0 = time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
-
 // The helpers both SQL stores' tests use, by their short names here.
 var (
-	addr           = sqltest.Addr
-	mustCommit     = sqltest.Commit
-	mustTranscript = sqltest.Transcript
+	addr, turn                 = sqltest.Addr, sqltest.Turn
+	mustCommit, mustTranscript = sqltest.Commit, sqltest.Transcript
 )
-
-// turn builds the engine's usual turn (sqltest.Turn) at t0.
-func turn(a bot.Address, seq int64, pid string, replies ...string) *bot.Turn {
-	return sqltest.Turn(t0, a, seq, pid, replies...)
-}
 
 func count(t testing.TB, s *Store, query string, args ...any) int {
 	t.Helper()

@@ -11,7 +11,7 @@ import (
 	"github.com/calmbot/calmbot/store/sqltest"
 )
 
-var t0 = time.Date(2026, 3, 1, 9, 30, 0, 123456789, time.UTC)
+var t0 = sqltest.T0
 
 // openStore opens a store in a fresh directory and closes it at the end of
 // the test.
@@ -32,15 +32,9 @@ func openStore(t testing.TB, opts ...Option) (*Store, string) {
 
 // The helpers both SQL stores' tests use, by their short names here.
 var (
-	addr           = sqltest.Addr
-	mustCommit     = sqltest.Commit
-	mustTranscript = sqltest.Transcript
+	addr, turn                 = sqltest.Addr, sqltest.Turn
+	mustCommit, mustTranscript = sqltest.Commit, sqltest.Transcript
 )
-
-// turn builds the engine's usual turn (sqltest.Turn) at t0.
-func turn(a bot.Address, seq int64, pid string, replies ...string) *bot.Turn {
-	return sqltest.Turn(t0, a, seq, pid, replies...)
-}
 
 func mustPending(t testing.TB, s *Store) []bot.Outgoing {
 	t.Helper()

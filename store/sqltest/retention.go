@@ -49,8 +49,6 @@ func TestRetention(t *testing.T, r Retention) {
 	t.Run("InPages", func(t *testing.T) { testPruneInPages(t, r) })
 }
 
-var t0 = time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
-
 // personal is the customer's first message in every retained conversation.
 const personal = "my name is Gone Person, order 4711"
 
@@ -61,7 +59,7 @@ func retained(t *testing.T, s Pruner, cutoff time.Time) int64 {
 	ctx := context.Background()
 	commit := func(name string, updated time.Time, status bot.Status, sent bool, more func(*bot.Turn)) bot.Address {
 		a := Addr(name)
-		tr := Turn(t0, a, 1, name+"-1", "Hello, how can I help?")
+		tr := Turn(a, 1, name+"-1", "Hello, how can I help?")
 		tr.Inbound[0].Text = personal
 		tr.State.Status, tr.State.Updated = status, updated
 		if more != nil {
@@ -116,7 +114,7 @@ func kept(t *testing.T, s Pruner) {
 func testPruneDelete(t *testing.T, r Retention) {
 	s, count := r.Open(t)
 	ctx := context.Background()
-	cutoff := t0.Add(30 * 24 * time.Hour)
+	cutoff := T0.Add(30 * 24 * time.Hour)
 	ticket := retained(t, s, cutoff)
 	n, err := s.Prune(ctx, cutoff, store.PruneDelete)
 	if err != nil || n != 1 {
@@ -142,7 +140,7 @@ func testPruneDelete(t *testing.T, r Retention) {
 		t.Errorf("second Prune = %d, %v; want nothing left to prune", n, err)
 	}
 	// The conversation can start again on the same address.
-	Commit(t, s, Turn(t0, gone, 1, "gone-1", "welcome back"))
+	Commit(t, s, Turn(gone, 1, "gone-1", "welcome back"))
 	if tr := Transcript(t, s, gone); len(tr) != 2 {
 		t.Errorf("gone after it came back: %+v", tr)
 	}
@@ -151,7 +149,7 @@ func testPruneDelete(t *testing.T, r Retention) {
 func testPruneAnonymise(t *testing.T, r Retention) {
 	s, count := r.Open(t)
 	ctx := context.Background()
-	cutoff := t0.Add(90 * 24 * time.Hour)
+	cutoff := T0.Add(90 * 24 * time.Hour)
 	ticket := retained(t, s, cutoff)
 	n, err := s.Prune(ctx, cutoff, store.PruneAnonymise)
 	if err != nil || n != 1 {
@@ -196,7 +194,7 @@ func testPruneAnonymise(t *testing.T, r Retention) {
 		t.Errorf("second Prune = %d, %v; want nothing left to anonymise", n, err)
 	}
 	// A new turn of the old address does not touch the anonymised row.
-	Commit(t, s, Turn(t0, Addr("gone"), 1, "gone-1", "welcome back"))
+	Commit(t, s, Turn(Addr("gone"), 1, "gone-1", "welcome back"))
 	if n := count(t, `SELECT count(*) FROM messages WHERE conv_id = `+anon); n != 2 {
 		t.Errorf("the anonymised conversation got %d messages", n)
 	}
@@ -214,10 +212,10 @@ func testPruneAnonymise(t *testing.T, r Retention) {
 func testPruneInPages(t *testing.T, r Retention) {
 	s, count := r.Open(t)
 	ctx := context.Background()
-	cutoff := t0.Add(time.Hour)
+	cutoff := T0.Add(time.Hour)
 	n := 2*r.Batch + 10
 	for i := range n {
-		tr := Turn(t0, Addr(fmt.Sprint("c", i)), 1, "", "reply")
+		tr := Turn(Addr(fmt.Sprint("c", i)), 1, "", "reply")
 		tr.State.Status = bot.StatusEnded
 		if i%3 == 0 {
 			tr.State.Updated = cutoff.Add(time.Minute)

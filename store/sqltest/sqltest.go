@@ -15,10 +15,15 @@ import (
 // Addr is the address of conversation conv on the channel "test".
 func Addr(conv string) bot.Address { return bot.Address{Channel: "test", Conversation: conv} }
 
+// T0 is when the conversations of Turn start: a time with nanoseconds, which
+// the stores keep.
+var T0 = time.Date(2026, 3, 1, 9, 30, 0, 123456789, time.UTC)
+
 // Turn builds the engine's usual turn: the customer message seq with
 // platform id pid (none when ""), replies after it, and the new snapshot;
-// message n is timed n seconds after t0.
-func Turn(t0 time.Time, a bot.Address, seq int64, pid string, replies ...string) *bot.Turn {
+// message n is timed n seconds after T0.
+func Turn(a bot.Address, seq int64, pid string, replies ...string) *bot.Turn {
+	t0 := T0
 	t := &bot.Turn{
 		Address: a,
 		Base:    seq - 1,
