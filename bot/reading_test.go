@@ -140,3 +140,46 @@ func containsAny(s string, texts ...flows.Text) bool {
 	}
 	return false
 }
+
+// TestEndedBeforeNewConcern checks that a customer who writes again after
+// the conversation ended is told with texts.ended that the last one is
+// closed, before the new concern is answered, in every language; the
+// text was never sent (so a handoff's summary, which starts at it, held
+// the earlier conversation too).
+func TestEndedBeforeNewConcern(t *testing.T) {
+	h, f := readingFlows(t)
+	tests := []struct {
+		lang  string
+		turns []string
+	}{
+		{"en", []string{"I was charged twice for the same order", "yes", "1", "yes", "no, thank you"}},
+		{"it", []string{"Mi avete addebitato due volte lo stesso ordine", "sì, esatto", "1", "sì, va bene", "no, grazie"}},
+		{"de", []string{"Der bestellte Artikel ist nicht auf Lager", "ja, genau", "2", "ja, passt", "nein danke"}},
+		{"fi", []string{"Tuote saapui rikki", "kyllä", "1", "kyllä, sopii", "ei kiitos"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang, func(t *testing.T) {
+			c := h.Chat(tt.lang)
+			for _, s := range tt.turns {
+				if got := joined(c.Say(s)); containsAny(got, f.Texts.Ended) {
+					t.Errorf("%q in the first conversation: replies %q hold texts.ended", s, got)
+				}
+			}
+			if st := c.Snapshot().Status; st != bot.StatusEnded {
+				t.Fatalf("after the conversation: status %s, want ended", st)
+			}
+			rs := c.Say(tt.turns[0])
+			want := f.Texts.Ended.All(tt.lang)
+			if len(rs) < 2 || len(want) == 0 || rs[0].Text != want[0] {
+				t.Fatalf("a new concern after the end: replies %q, want %q first and the new flow's answer", joined(rs), want)
+			}
+			if snap := c.Snapshot(); snap.Status != bot.StatusBot || snap.Flow == "" {
+				t.Errorf("a new concern after the end: status %s flow %q, want a new flow", snap.Status, snap.Flow)
+			}
+			// The next turn of the new conversation is answered as usual.
+			if got := joined(c.Say(tt.turns[1])); containsAny(got, f.Texts.Ended) {
+				t.Errorf("the second turn again: replies %q hold texts.ended", got)
+			}
+		})
+	}
+}

@@ -75,6 +75,12 @@ func (s *session) run(ctx context.Context, text, choice, locale string) {
 			return
 		}
 		s.startOver()
+		if strings.TrimSpace(text) != "" || choice != "" {
+			// The last conversation is over and this message begins the
+			// next: texts.ended says so first (and marks where the new
+			// conversation starts in the transcript, for a handoff's summary).
+			s.say(f.Texts.Ended, nil)
+		}
 	}
 	if s.snap.Status != StatusBot || strings.TrimSpace(text) == "" {
 		return

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -151,5 +152,31 @@ func TestEveryReasonHasText(t *testing.T) {
 				t.Errorf("reason %s: summary says %q, want it in words", reason, sum.ReasonText)
 			}
 		}
+	}
+}
+
+// TestSummaryOfReturningCustomer checks that the summary of a customer who
+// comes back after an ended conversation holds the new conversation only:
+// the bot's texts.ended marks where it starts. The bot never sent that
+// text, so the summary began with the earlier conversation's message.
+func TestSummaryOfReturningCustomer(t *testing.T) {
+	r := newRig(t, defaultFlows(t))
+	r.agent("ada", handoff.PresenceOnline, 1)
+	first := []string{"I was charged twice for the same order", "yes", "1", "yes", "no, thank you"}
+	_, tk := r.handoff(append(first, "Let me speak to a human please")...)
+	sum, err := r.svc.Summary(r.ctx, tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.FirstMessage != "Let me speak to a human please" {
+		t.Errorf("FirstMessage = %q, want the message that began the new conversation", sum.FirstMessage)
+	}
+	for _, m := range sum.Moods {
+		if slices.Contains(first, m.Text) {
+			t.Errorf("the summary reads a turn of the ended conversation: %+v", m)
+		}
+	}
+	if sum.Confirmation != nil {
+		t.Errorf("Confirmation = %+v, from the ended conversation", sum.Confirmation)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/handoff"
@@ -43,11 +42,6 @@ var (
 
 // pgStore is a PostgreSQL store as the commands use it.
 type pgStore struct{ *postgres.Store }
-
-// Prune implements pruner with PostgreSQL's modes, which are SQLite's.
-func (p pgStore) Prune(ctx context.Context, before time.Time, mode sqlite.PruneMode) (int, error) {
-	return p.Store.Prune(ctx, before, postgres.PruneMode(mode))
-}
 
 // SharedKey implements sharedKeyer: the instances on one database sign
 // chat tokens and desk sessions with one key kept there.

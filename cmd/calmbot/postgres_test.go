@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -180,25 +179,8 @@ func TestServePostgres(t *testing.T) {
 		t.Errorf("the first instance did not create the first agent:\n%s", stderr.String())
 	}
 
-	resp, err := http.Post(base+"/api/conversations", "application/json", strings.NewReader(`{"lang":"en"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conv struct{ ID, Token string }
-	_ = json.NewDecoder(resp.Body).Decode(&conv)
-	resp.Body.Close()
-	post := func(base, text string) (int, string) {
-		req, _ := http.NewRequest("POST", base+"/api/conversations/"+conv.ID+"/messages?wait=1", strings.NewReader(`{"text":`+quote(text)+`}`))
-		req.Header.Set("Authorization", "Bearer "+conv.Token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	conv := newWebChat(t, base)
+	post := func(base, text string) (int, string) { return conv.post(t, base, text) }
 	if code, r := post(base, "my parcel has still not arrived"); code != http.StatusOK || !strings.Contains(r, "Just to be sure") {
 		t.Errorf("first reply: %d %s", code, r)
 	}

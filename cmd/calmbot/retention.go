@@ -8,14 +8,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/calmbot/calmbot/store/sqlite"
+	"github.com/calmbot/calmbot/store"
 )
 
 // retention is how long `calmbot serve` keeps conversations.
 type retention struct {
 	// keep is the age past which conversations are pruned; 0 keeps them for ever.
 	keep time.Duration
-	mode sqlite.PruneMode
+	mode store.PruneMode
 }
 
 // minRetention is the shortest retention: conversations idle for less may
@@ -40,13 +40,13 @@ func (e *env) retention(age, mode string) (retention, error) {
 		return r, err
 	}
 	r.keep = keep
-	switch m := sqlite.PruneMode(strings.ToLower(strings.TrimSpace(mode))); m {
+	switch m := store.PruneMode(strings.ToLower(strings.TrimSpace(mode))); m {
 	case "":
-		r.mode = sqlite.PruneDelete
-	case sqlite.PruneDelete, sqlite.PruneAnonymise:
+		r.mode = store.PruneDelete
+	case store.PruneDelete, store.PruneAnonymise:
 		r.mode = m
 	case "anonymize":
-		r.mode = sqlite.PruneAnonymise
+		r.mode = store.PruneAnonymise
 	default:
 		return r, fmt.Errorf("--retention-mode %q: want delete or anonymise", mode)
 	}
@@ -93,7 +93,7 @@ func (r retention) String() string {
 
 // pruner is what retention needs of the store.
 type pruner interface {
-	Prune(ctx context.Context, before time.Time, mode sqlite.PruneMode) (int, error)
+	Prune(ctx context.Context, before time.Time, mode store.PruneMode) (int, error)
 }
 
 // retain prunes st now and then at every tick until ctx is done.

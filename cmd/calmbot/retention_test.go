@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/store"
 	"github.com/calmbot/calmbot/store/sqlite"
 )
 
@@ -20,17 +21,17 @@ func TestRetentionFlags(t *testing.T) {
 	tests := []struct {
 		flag, mode, envAge, envMode string
 		keep                        time.Duration
-		want                        sqlite.PruneMode
+		want                        store.PruneMode
 		err                         string
 	}{
-		{keep: 0, want: sqlite.PruneDelete}, // the default: keep for ever
-		{flag: "90d", keep: 90 * day, want: sqlite.PruneDelete},
-		{flag: "2160h", mode: "anonymise", keep: 90 * day, want: sqlite.PruneAnonymise},
-		{flag: "30d", mode: "Anonymize", keep: 30 * day, want: sqlite.PruneAnonymise},
-		{envAge: "7d", envMode: "anonymise", keep: 7 * day, want: sqlite.PruneAnonymise},
-		{flag: "1d", envAge: "7d", mode: "delete", envMode: "anonymise", keep: day, want: sqlite.PruneDelete}, // flags win
-		{flag: "0", envAge: "7d", keep: 0, want: sqlite.PruneDelete},                                          // an explicit 0 keeps for ever
-		{flag: "forever", keep: 0, want: sqlite.PruneDelete},
+		{keep: 0, want: store.PruneDelete}, // the default: keep for ever
+		{flag: "90d", keep: 90 * day, want: store.PruneDelete},
+		{flag: "2160h", mode: "anonymise", keep: 90 * day, want: store.PruneAnonymise},
+		{flag: "30d", mode: "Anonymize", keep: 30 * day, want: store.PruneAnonymise},
+		{envAge: "7d", envMode: "anonymise", keep: 7 * day, want: store.PruneAnonymise},
+		{flag: "1d", envAge: "7d", mode: "delete", envMode: "anonymise", keep: day, want: store.PruneDelete}, // flags win
+		{flag: "0", envAge: "7d", keep: 0, want: store.PruneDelete},                                          // an explicit 0 keeps for ever
+		{flag: "forever", keep: 0, want: store.PruneDelete},
 		{flag: "12h", err: "at least 1d"},
 		{flag: "0d", err: "at least 1d"},
 		{flag: "-3d", err: "number of days"},
@@ -64,7 +65,7 @@ type fakePruner struct {
 	called chan struct{}
 }
 
-func (f *fakePruner) Prune(_ context.Context, before time.Time, mode sqlite.PruneMode) (int, error) {
+func (f *fakePruner) Prune(_ context.Context, before time.Time, mode store.PruneMode) (int, error) {
 	f.mu.Lock()
 	f.calls = append(f.calls, before)
 	err := f.fail
@@ -82,7 +83,7 @@ func TestRetainPrunesAtStartAndEveryTick(t *testing.T) {
 	start := time.Now()
 	go func() {
 		defer close(done)
-		retain(ctx, f, retention{keep: 30 * 24 * time.Hour, mode: sqlite.PruneAnonymise}, slog.New(slog.NewTextHandler(&logs, nil)), tick)
+		retain(ctx, f, retention{keep: 30 * 24 * time.Hour, mode: store.PruneAnonymise}, slog.New(slog.NewTextHandler(&logs, nil)), tick)
 	}()
 	<-f.called // at start, failing: logged, and tried again at the next tick
 	f.mu.Lock()

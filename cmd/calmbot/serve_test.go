@@ -108,27 +108,13 @@ func TestServe(t *testing.T) {
 	}
 
 	// A customer talks through the HTTP API and asks for a person.
-	resp, err := http.Post(base+"/api/conversations", "application/json", strings.NewReader(`{"lang":"en"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conv struct{ ID, Token string }
-	_ = json.NewDecoder(resp.Body).Decode(&conv)
-	resp.Body.Close()
+	conv := newWebChat(t, base)
 	say := func(text string) string {
-		req, _ := http.NewRequest("POST", base+"/api/conversations/"+conv.ID+"/messages?wait=1", strings.NewReader(`{"text":`+quote(text)+`}`))
-		req.Header.Set("Authorization", "Bearer "+conv.Token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		code, b := conv.post(t, base, text)
+		if code != http.StatusOK {
+			t.Fatalf("post %q: %d %s", text, code, b)
 		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("post %q: %d %s", text, resp.StatusCode, b)
-		}
-		return string(b)
+		return b
 	}
 	if r := say("my parcel has still not arrived"); !strings.Contains(r, "Just to be sure") {
 		t.Errorf("first reply: %s", r)
@@ -159,6 +145,40 @@ func pollOK(t *testing.T, url string) {
 		}
 		time.Sleep(5 * time.Millisecond) // polling readiness
 	}
+}
+
+// webChat is a customer's conversation in the web chat's HTTP API.
+type webChat struct{ ID, Token string }
+
+// newWebChat starts a conversation in English on the server at base.
+func newWebChat(t *testing.T, base string) webChat {
+	t.Helper()
+	resp, err := http.Post(base+"/api/conversations", "application/json", strings.NewReader(`{"lang":"en"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var c webChat
+	if err := json.NewDecoder(resp.Body).Decode(&c); err != nil || c.ID == "" {
+		t.Fatalf("new conversation: %d, %v", resp.StatusCode, err)
+	}
+	return c
+}
+
+// post sends text to the conversation through the server at base (any
+// instance of it), waits for the replies and returns the status and body.
+func (c webChat) post(t *testing.T, base, text string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", base+"/api/conversations/"+c.ID+"/messages?wait=1", strings.NewReader(`{"text":`+quote(text)+`}`))
+	req.Header.Set("Authorization", "Bearer "+c.Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
 
 func quote(s string) string {

@@ -6,30 +6,18 @@ import (
 	"time"
 
 	"github.com/calmbot/calmbot/handoff"
+	"github.com/calmbot/calmbot/store"
 )
 
 // CannedReplies returns every canned reply, by team, title and language.
 func (s *Store) CannedReplies(ctx context.Context) ([]handoff.Canned, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, team, title, lang, text, author, updated FROM canned_replies ORDER BY team, title, lang`)
+	rows, err := s.pool.Query(ctx, `SELECT `+store.CannedColumns+` FROM canned_replies ORDER BY team, title, lang`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: canned replies: %w", err)
 	}
 	defer rows.Close()
-	var out []handoff.Canned
-	for rows.Next() {
-		var (
-			c       handoff.Canned
-			updated *int64
-		)
-		if err := rows.Scan(&c.ID, &c.Team, &c.Title, &c.Lang, &c.Text, &c.Author, &updated); err != nil {
-			return nil, fmt.Errorf("postgres: canned replies: %w", err)
-		}
-		if updated != nil {
-			c.Updated = time.Unix(0, *updated).UTC()
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.Canned(rows)
+	if err != nil {
 		return nil, fmt.Errorf("postgres: canned replies: %w", err)
 	}
 	return out, nil

@@ -352,11 +352,3 @@ func nanos(t time.Time) *int64 {
 	n := t.UnixNano()
 	return &n
 }
-
-// fromNanos reads what nanos stored.
-func fromNanos(n *int64) time.Time {
-	if n == nil {
-		return time.Time{}
-	}
-	return time.Unix(0, *n).UTC()
-}

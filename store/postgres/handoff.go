@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/calmbot/calmbot/handoff"
+	"github.com/calmbot/calmbot/store"
 )
 
 // The handoff queue's tickets and agents, the agents' platform identities
@@ -101,21 +102,8 @@ func (s *Store) tickets(ctx context.Context, query string, args ...any) ([]*hand
 	if err != nil {
 		return nil, fmt.Errorf("postgres: tickets: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*handoff.Ticket, error) {
-		var (
-			id int64
-			js []byte
-		)
-		if err := r.Scan(&id, &js); err != nil {
-			return nil, err
-		}
-		t := new(handoff.Ticket)
-		if err := json.Unmarshal(js, t); err != nil {
-			return nil, fmt.Errorf("ticket %d: %w", id, err)
-		}
-		t.ID = id
-		return t, nil
-	})
+	defer rows.Close()
+	out, err := store.Tickets(rows)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: tickets: %w", err)
 	}
@@ -125,18 +113,12 @@ func (s *Store) tickets(ctx context.Context, query string, args ...any) ([]*hand
 // CreateAgent stores a new agent's account, or fails with
 // handoff.ErrAgentExists.
 func (s *Store) CreateAgent(ctx context.Context, a handoff.Account) error {
-	ag := a.Agent
-	ag.Active = 0
-	js, err := json.Marshal(ag)
+	agent, hash, err := store.NewAgent(a)
 	if err != nil {
 		return fmt.Errorf("postgres: create agent %s: %w", a.ID, err)
 	}
-	hash := a.PasswordHash
-	if hash == nil {
-		hash = []byte{} // a provisioned agent: no password yet
-	}
 	tag, err := s.pool.Exec(ctx, `INSERT INTO agents (id, password_hash, agent, updated, epoch) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (id) DO NOTHING`, a.ID, hash, string(js), nanos(time.Now()), a.Epoch)
+		ON CONFLICT (id) DO NOTHING`, a.ID, hash, agent, nanos(time.Now()), a.Epoch)
 	if err != nil {
 		return fmt.Errorf("postgres: create agent %s: %w", a.ID, err)
 	}
@@ -148,7 +130,7 @@ func (s *Store) CreateAgent(ctx context.Context, a handoff.Account) error {
 
 // Account returns one agent's account as stored now.
 func (s *Store) Account(ctx context.Context, id string) (handoff.Account, error) {
-	accs, err := s.accounts(ctx, `SELECT id, password_hash, agent, epoch FROM agents WHERE id = $1`, id)
+	accs, err := s.accounts(ctx, `SELECT `+store.AccountColumns+` FROM agents WHERE id = $1`, id)
 	if err != nil {
 		return handoff.Account{}, err
 	}
@@ -160,7 +142,7 @@ func (s *Store) Account(ctx context.Context, id string) (handoff.Account, error)
 
 // Accounts returns every agent account, by id.
 func (s *Store) Accounts(ctx context.Context) ([]handoff.Account, error) {
-	return s.accounts(ctx, `SELECT id, password_hash, agent, epoch FROM agents ORDER BY id`)
+	return s.accounts(ctx, `SELECT `+store.AccountColumns+` FROM agents ORDER BY id`)
 }
 
 func (s *Store) accounts(ctx context.Context, query string, args ...any) ([]handoff.Account, error) {
@@ -168,22 +150,8 @@ func (s *Store) accounts(ctx context.Context, query string, args ...any) ([]hand
 	if err != nil {
 		return nil, fmt.Errorf("postgres: agents: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (handoff.Account, error) {
-		var (
-			a     handoff.Account
-			id    string
-			js    []byte
-			epoch int64
-		)
-		if err := r.Scan(&id, &a.PasswordHash, &js, &epoch); err != nil {
-			return a, err
-		}
-		if err := json.Unmarshal(js, &a.Agent); err != nil {
-			return a, fmt.Errorf("agent %s: %w", id, err)
-		}
-		a.ID, a.Epoch = id, epoch
-		return a, nil
-	})
+	defer rows.Close()
+	out, err := store.Accounts(rows)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: agents: %w", err)
 	}
@@ -283,16 +251,10 @@ func (s *Store) Identities(ctx context.Context) ([]handoff.Link, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: identities: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (handoff.Link, error) {
-		var l handoff.Link
-		err := r.Scan(&l.Agent, &l.Platform, &l.UserID, &l.Name)
-		return l, err
-	})
+	defer rows.Close()
+	out, err := store.Identities(rows)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: identities: %w", err)
-	}
-	if out == nil {
-		out = []handoff.Link{}
 	}
 	return out, nil
 }

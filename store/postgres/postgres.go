@@ -20,22 +20,20 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"io/fs"
 	"log/slog"
-	"path"
-	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/store"
 )
 
 // ErrSchemaTooNew is returned by Open for a database written by a newer
-// calmbot, whose schema version this code does not know.
-var ErrSchemaTooNew = errors.New("database schema is newer than this calmbot")
+// calmbot, whose schema version this code does not know. It is
+// store.ErrSchemaTooNew.
+var ErrSchemaTooNew = store.ErrSchemaTooNew
 
 // ErrClosed is returned by calls after Close.
 var ErrClosed = errors.New("postgres: store is closed")
@@ -175,35 +173,9 @@ func (s *Store) Shutdown(ctx context.Context) error {
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		return nil, fmt.Errorf("list migrations: %w", err)
-	}
-	steps := make([]migration, 0, len(names))
-	for _, name := range names {
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("migration %s: name is not NNNN_name.sql", base)
-		}
-		if v != len(steps)+1 {
-			return nil, fmt.Errorf("migration %s: version %d, want %d", base, v, len(steps)+1)
-		}
-		b, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: %w", base, err)
-		}
-		steps = append(steps, migration{version: v, name: base, sql: string(b)})
-	}
-	return steps, nil
+// loadMigrations reads the embedded steps in order.
+func loadMigrations() ([]store.Migration, error) {
+	return store.LoadMigrations(migrationFiles, "migrations")
 }
 
 // lockKey is the advisory lock a schema's migrations are applied under.
@@ -250,22 +222,23 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := conn.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
-	if v > len(steps) {
-		return fmt.Errorf("schema version %d, this calmbot knows up to %d: %w", v, len(steps), ErrSchemaTooNew)
+	pending, err := store.Pending(steps, v)
+	if err != nil {
+		return err
 	}
-	for _, m := range steps[v:] {
+	for _, m := range pending {
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return err
 			}
 			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied)
-				VALUES ($1, $2, (extract(epoch from clock_timestamp()) * 1e9)::bigint)`, m.version, m.name)
+				VALUES ($1, $2, (extract(epoch from clock_timestamp()) * 1e9)::bigint)`, m.Version, m.Name)
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
-		s.log.InfoContext(ctx, "postgres migration applied", slog.String("migration", m.name))
+		s.log.InfoContext(ctx, "postgres migration applied", slog.String("migration", m.Name))
 	}
 	return nil
 }

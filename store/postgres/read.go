@@ -9,14 +9,11 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/store"
 )
 
 // outgoingColumns are what scanOutgoing reads.
-const outgoingColumns = `m.id, c.channel, c.conversation, m.author, m.text, m.choices, m.lang, m.flow, m.state, m.seq, m.answers, m.status`
-
-// entryColumns are what scanEntries reads.
-const entryColumns = `m.seq, m.direction, m.author, m.platform_id, m.text, m.at, m.analysis,
-	m.flow, m.state, m.choices, m.id, m.sent, m.lang, m.answers, m.status, m.choice`
+const outgoingColumns = store.OutgoingColumns
 
 // Load returns the conversation's latest snapshot, or an error wrapping
 // bot.ErrNotFound when no snapshot was committed for addr.
@@ -46,7 +43,7 @@ var _ bot.TranscriptFromStore = (*Store)(nil)
 
 // TranscriptFrom returns the conversation's messages after seq after.
 func (s *Store) TranscriptFrom(ctx context.Context, addr bot.Address, after int64) ([]bot.Entry, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+entryColumns+`
+	rows, err := s.pool.Query(ctx, `SELECT `+store.EntryColumns+`
 		FROM messages m JOIN conversations c ON c.id = m.conv_id
 		WHERE c.channel = $1 AND c.conversation = $2 AND m.seq > $3
 		ORDER BY m.seq`, addr.Channel, addr.Conversation, after)
@@ -54,49 +51,11 @@ func (s *Store) TranscriptFrom(ctx context.Context, addr bot.Address, after int6
 		return nil, fmt.Errorf("postgres: transcript %s: %w", addr, err)
 	}
 	defer rows.Close()
-	var out []bot.Entry
-	for rows.Next() {
-		var (
-			e                          bot.Entry
-			dir                        string
-			at                         *int64
-			analysis, choices, answers []byte
-			id                         int64
-			sent                       bool
-		)
-		if err := rows.Scan(&e.Seq, &dir, &e.Author, &e.PlatformID, &e.Text, &at, &analysis,
-			&e.Flow, &e.State, &choices, &id, &sent, &e.Lang, &answers, &e.Status, &e.Choice); err != nil {
-			return nil, fmt.Errorf("postgres: transcript %s: %w", addr, err)
-		}
-		e.Direction, e.At = bot.Direction(dir), fromNanos(at)
-		if len(analysis) > 0 {
-			e.Analysis = new(bot.Analysis)
-			if err := json.Unmarshal(analysis, e.Analysis); err != nil {
-				return nil, fmt.Errorf("postgres: transcript %s: analysis of %d: %w", addr, e.Seq, err)
-			}
-		}
-		if err := unmarshalSlice(choices, &e.Choices); err != nil {
-			return nil, fmt.Errorf("postgres: transcript %s: choices of %d: %w", addr, e.Seq, err)
-		}
-		if err := unmarshalSlice(answers, &e.Answers); err != nil {
-			return nil, fmt.Errorf("postgres: transcript %s: answers of %d: %w", addr, e.Seq, err)
-		}
-		if e.Direction == bot.Outbound {
-			e.OutboxID, e.Sent = id, sent
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.Entries[[]byte](rows)
+	if err != nil {
 		return nil, fmt.Errorf("postgres: transcript %s: %w", addr, err)
 	}
 	return out, nil
-}
-
-func unmarshalSlice[T any](b []byte, dst *[]T) error {
-	if len(b) == 0 {
-		return nil
-	}
-	return json.Unmarshal(b, dst)
 }
 
 // Received returns the texts of addr's stored inbound messages whose
@@ -150,25 +109,7 @@ func (s *Store) Pending(ctx context.Context, after int64, limit int) ([]bot.Outg
 // scanOutgoing reads outbox rows (outgoingColumns) and closes them.
 func scanOutgoing(rows pgx.Rows) ([]bot.Outgoing, error) {
 	defer rows.Close()
-	var out []bot.Outgoing
-	for rows.Next() {
-		var (
-			o                bot.Outgoing
-			choices, answers []byte
-		)
-		if err := rows.Scan(&o.ID, &o.Address.Channel, &o.Address.Conversation, &o.Author, &o.Text, &choices,
-			&o.Lang, &o.Flow, &o.State, &o.Seq, &answers, &o.Status); err != nil {
-			return nil, err
-		}
-		if err := unmarshalSlice(choices, &o.Choices); err != nil {
-			return nil, fmt.Errorf("choices of %d: %w", o.ID, err)
-		}
-		if err := unmarshalSlice(answers, &o.Answers); err != nil {
-			return nil, fmt.Errorf("answers of %d: %w", o.ID, err)
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+	return store.Outgoing[[]byte](rows)
 }
 
 // Unanswered returns the conversations with stored inbound messages the
@@ -205,7 +146,7 @@ func (s *Store) Flows(ctx context.Context, hash string) ([]byte, error) {
 
 // Handoffs returns the handoffs stored for a conversation, oldest first.
 func (s *Store) Handoffs(ctx context.Context, addr bot.Address) ([]bot.HandoffRecord, error) {
-	rows, err := s.pool.Query(ctx, `SELECT c.channel, c.conversation, h.reason, h.evidence, h.skill, h.priority, h.flow, h.state, h.lang, h.at
+	rows, err := s.pool.Query(ctx, `SELECT `+store.HandoffColumns+`
 		FROM handoffs h JOIN conversations c ON c.id = h.conv_id
 		WHERE c.channel = $1 AND c.conversation = $2
 		ORDER BY h.id`, addr.Channel, addr.Conversation)
@@ -222,7 +163,7 @@ func (s *Store) Handoffs(ctx context.Context, addr bot.Address) ([]bot.HandoffRe
 // HandedOff returns the latest handoff of every conversation a person
 // holds, oldest first.
 func (s *Store) HandedOff(ctx context.Context) ([]bot.HandoffRecord, error) {
-	rows, err := s.pool.Query(ctx, `SELECT c.channel, c.conversation, h.reason, h.evidence, h.skill, h.priority, h.flow, h.state, h.lang, h.at
+	rows, err := s.pool.Query(ctx, `SELECT `+store.HandoffColumns+`
 		FROM conversations c JOIN handoffs h ON h.id = (SELECT max(id) FROM handoffs WHERE conv_id = c.id)
 		WHERE c.status = 'human'
 		ORDER BY h.id`)
@@ -236,46 +177,23 @@ func (s *Store) HandedOff(ctx context.Context) ([]bot.HandoffRecord, error) {
 	return out, nil
 }
 
+// scanHandoffs reads handoff rows (store.HandoffColumns) and closes them.
 func scanHandoffs(rows pgx.Rows) ([]bot.HandoffRecord, error) {
 	defer rows.Close()
-	var out []bot.HandoffRecord
-	for rows.Next() {
-		var (
-			h        bot.HandoffRecord
-			evidence []byte
-			at       *int64
-		)
-		if err := rows.Scan(&h.Address.Channel, &h.Address.Conversation, &h.Reason, &evidence, &h.Skill, &h.Priority,
-			&h.Flow, &h.State, &h.Lang, &at); err != nil {
-			return nil, err
-		}
-		h.At = fromNanos(at)
-		if len(evidence) > 0 {
-			if err := json.Unmarshal(evidence, &h.Evidence); err != nil {
-				return nil, fmt.Errorf("%s: evidence: %w", h.Address, err)
-			}
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
+	return store.Handoffs[[]byte](rows)
 }
 
 // Ratings returns the ratings given in a conversation, oldest first.
 func (s *Store) Ratings(ctx context.Context, addr bot.Address) ([]bot.Rating, error) {
-	rows, err := s.pool.Query(ctx, `SELECT r.score, r.comment, r.at
+	rows, err := s.pool.Query(ctx, `SELECT `+store.RatingColumns+`
 		FROM ratings r JOIN conversations c ON c.id = r.conv_id
 		WHERE c.channel = $1 AND c.conversation = $2
 		ORDER BY r.id`, addr.Channel, addr.Conversation)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: ratings %s: %w", addr, err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (bot.Rating, error) {
-		rt := bot.Rating{Address: addr}
-		var at int64
-		err := r.Scan(&rt.Score, &rt.Comment, &at)
-		rt.At = fromNanos(&at)
-		return rt, err
-	})
+	defer rows.Close()
+	out, err := store.Ratings(rows, addr)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: ratings %s: %w", addr, err)
 	}

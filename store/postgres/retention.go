@@ -7,25 +7,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/calmbot/calmbot/store"
 )
-
-// PruneMode says what Prune does with an old conversation.
-type PruneMode string
-
-// Prune modes, as store/sqlite's.
-const (
-	// PruneDelete deletes the conversation with its transcript, snapshot,
-	// handoffs, ratings and tickets.
-	PruneDelete PruneMode = "delete"
-	// PruneAnonymise keeps what counts and metrics read and replaces what
-	// can identify the customer: texts, comments and ticket notes become
-	// Removed, platform ids are cleared, the address becomes
-	// "anonymised-<n>", the snapshot is dropped.
-	PruneAnonymise PruneMode = "anonymise"
-)
-
-// Removed replaces the texts PruneAnonymise removes.
-const Removed = "[removed]"
 
 // pruneBatch bounds the conversations one transaction prunes.
 const pruneBatch = 256
@@ -71,16 +55,16 @@ var pruneAnonymise = []string{
 // before, and returns how many, as store/sqlite's Prune does. It works in
 // small transactions beside the turns of every instance; it can be
 // stopped with ctx and run again.
-func (s *Store) Prune(ctx context.Context, before time.Time, mode PruneMode) (int, error) {
+func (s *Store) Prune(ctx context.Context, before time.Time, mode store.PruneMode) (int, error) {
 	var stmts []string
 	extra := ""
 	switch mode {
-	case PruneDelete:
+	case store.PruneDelete:
 		stmts = pruneDelete
-	case PruneAnonymise:
+	case store.PruneAnonymise:
 		stmts, extra = pruneAnonymise, `AND c.snapshot IS NOT NULL`
 	default:
-		return 0, fmt.Errorf("postgres: prune: unknown mode %q: want %q or %q", mode, PruneDelete, PruneAnonymise)
+		return 0, fmt.Errorf("postgres: prune: unknown mode %q: want %q or %q", mode, store.PruneDelete, store.PruneAnonymise)
 	}
 	sel := fmt.Sprintf(sqlPruneSelect, extra)
 	total := 0
@@ -97,7 +81,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time, mode PruneMode) (in
 			for _, q := range stmts {
 				args := []any{ids}
 				if strings.Contains(q, "$2") {
-					args = append(args, Removed)
+					args = append(args, store.Removed)
 				}
 				if _, err := tx.Exec(ctx, q, args...); err != nil {
 					return err

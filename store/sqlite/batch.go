@@ -788,11 +788,3 @@ func nullString(s string) any {
 	}
 	return s
 }
-
-// scanTime reads what nanos stored.
-func scanTime(n sql.NullInt64) time.Time {
-	if !n.Valid {
-		return time.Time{}
-	}
-	return time.Unix(0, n.Int64).UTC()
-}

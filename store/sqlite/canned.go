@@ -3,14 +3,14 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/calmbot/calmbot/handoff"
+	"github.com/calmbot/calmbot/store"
 )
 
 // The desk's canned replies (migration 0008).
 const (
-	sqlCanned     = `SELECT id, team, title, lang, text, author, updated FROM canned_replies ORDER BY team, title, lang`
+	sqlCanned     = `SELECT ` + store.CannedColumns + ` FROM canned_replies ORDER BY team, title, lang`
 	sqlSaveCanned = `INSERT INTO canned_replies (team, title, lang, text, author, updated) VALUES (?, ?, ?, ?, ?, ?)
 	ON CONFLICT (team, title, lang) DO UPDATE SET text = excluded.text, author = excluded.author, updated = excluded.updated`
 	sqlDeleteCanned = `DELETE FROM canned_replies WHERE id = ?`
@@ -23,21 +23,8 @@ func (s *Store) CannedReplies(ctx context.Context) ([]handoff.Canned, error) {
 		return nil, fmt.Errorf("sqlite: canned replies: %w", err)
 	}
 	defer rows.Close()
-	var out []handoff.Canned
-	for rows.Next() {
-		var (
-			c       handoff.Canned
-			updated *int64
-		)
-		if err := rows.Scan(&c.ID, &c.Team, &c.Title, &c.Lang, &c.Text, &c.Author, &updated); err != nil {
-			return nil, fmt.Errorf("sqlite: canned replies: %w", err)
-		}
-		if updated != nil {
-			c.Updated = time.Unix(0, *updated).UTC()
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.Canned(rows)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: canned replies: %w", err)
 	}
 	return out, nil

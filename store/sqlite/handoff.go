@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/calmbot/calmbot/handoff"
+	"github.com/calmbot/calmbot/store"
 )
 
 // The handoff queue's tickets and agents (migrations 0002 and 0003), the
@@ -81,14 +82,14 @@ const (
 	sqlSetPresence   = `UPDATE agents SET agent = json_set(agent, '$.presence', ?), updated = ? WHERE id = ?`
 	sqlSetName       = `UPDATE agents SET agent = json_set(agent, '$.name', ?), updated = ? WHERE id = ?`
 	sqlRemoveAgent   = `DELETE FROM agents WHERE id = ?`
-	sqlAccount       = `SELECT id, password_hash, agent, epoch FROM agents WHERE id = ?`
+	sqlAccount       = `SELECT ` + store.AccountColumns + ` FROM agents WHERE id = ?`
 	sqlPruneRevoked  = `DELETE FROM desk_revoked WHERE expires <= ?`
 	sqlRevoke        = `INSERT INTO desk_revoked (session, expires) VALUES (?, ?) ON CONFLICT (session) DO NOTHING`
 	sqlRevoked       = `SELECT 1 FROM desk_revoked WHERE session = ?`
 	sqlTicket        = `SELECT id, ticket FROM tickets WHERE id = ?`
 	sqlOpenTickets   = `SELECT id, ticket FROM tickets WHERE status <> 'closed' ORDER BY id`
 	sqlRecentTickets = `SELECT id, ticket FROM tickets WHERE status = 'closed' ORDER BY closed DESC, id DESC LIMIT ?`
-	sqlAccounts      = `SELECT id, password_hash, agent, epoch FROM agents ORDER BY id`
+	sqlAccounts      = `SELECT ` + store.AccountColumns + ` FROM agents ORDER BY id`
 
 	sqlUnlinkAgent = `DELETE FROM agent_identities WHERE agent = ?`
 	// sqlLink inserts a link for an existing agent, or renames the agent's
@@ -174,23 +175,8 @@ func (s *Store) tickets(ctx context.Context, query string, args ...any) ([]*hand
 		return nil, fmt.Errorf("sqlite: tickets: %w", err)
 	}
 	defer rows.Close()
-	var out []*handoff.Ticket
-	for rows.Next() {
-		var (
-			id int64
-			js []byte
-		)
-		if err := rows.Scan(&id, &js); err != nil {
-			return nil, fmt.Errorf("sqlite: tickets: %w", err)
-		}
-		t := new(handoff.Ticket)
-		if err := json.Unmarshal(js, t); err != nil {
-			return nil, fmt.Errorf("sqlite: ticket %d: %w", id, err)
-		}
-		t.ID = id
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.Tickets(rows)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: tickets: %w", err)
 	}
 	return out, nil
@@ -199,17 +185,11 @@ func (s *Store) tickets(ctx context.Context, query string, args ...any) ([]*hand
 // CreateAgent stores a new agent's account, or fails with
 // handoff.ErrAgentExists.
 func (s *Store) CreateAgent(ctx context.Context, a handoff.Account) error {
-	ag := a.Agent
-	ag.Active = 0
-	js, err := json.Marshal(ag)
+	agent, hash, err := store.NewAgent(a)
 	if err != nil {
 		return fmt.Errorf("sqlite: create agent %s: %w", a.ID, err)
 	}
-	hash := a.PasswordHash
-	if hash == nil {
-		hash = []byte{} // a provisioned agent: no password yet
-	}
-	res, err := s.execute(ctx, execStmt{sqlCreateAgent, []any{a.ID, hash, string(js), nanos(time.Now()), a.Epoch}})
+	res, err := s.execute(ctx, execStmt{sqlCreateAgent, []any{a.ID, hash, agent, nanos(time.Now()), a.Epoch}})
 	if err != nil {
 		return fmt.Errorf("sqlite: create agent %s: %w", a.ID, err)
 	}
@@ -329,15 +309,8 @@ func (s *Store) Identities(ctx context.Context) ([]handoff.Link, error) {
 		return nil, fmt.Errorf("sqlite: identities: %w", err)
 	}
 	defer rows.Close()
-	out := []handoff.Link{}
-	for rows.Next() {
-		var l handoff.Link
-		if err := rows.Scan(&l.Agent, &l.Platform, &l.UserID, &l.Name); err != nil {
-			return nil, fmt.Errorf("sqlite: identities: %w", err)
-		}
-		out = append(out, l)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.Identities(rows)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: identities: %w", err)
 	}
 	return out, nil
@@ -349,24 +322,8 @@ func (s *Store) accounts(ctx context.Context, query string, args ...any) ([]hand
 		return nil, fmt.Errorf("sqlite: agents: %w", err)
 	}
 	defer rows.Close()
-	var out []handoff.Account
-	for rows.Next() {
-		var (
-			a     handoff.Account
-			id    string
-			js    []byte
-			epoch int64
-		)
-		if err := rows.Scan(&id, &a.PasswordHash, &js, &epoch); err != nil {
-			return nil, fmt.Errorf("sqlite: agents: %w", err)
-		}
-		if err := json.Unmarshal(js, &a.Agent); err != nil {
-			return nil, fmt.Errorf("sqlite: agent %s: %w", id, err)
-		}
-		a.ID, a.Epoch = id, epoch
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.Accounts(rows)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: agents: %w", err)
 	}
 	return out, nil

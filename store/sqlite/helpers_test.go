@@ -4,14 +4,14 @@ import (
 	"context"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/store/sqltest"
 )
 
-var t0 = time.Date(2026, 3, 1, 9, 30, 0, 123456789, time.UTC)
+var t0 = sqltest.T0
 
 // openStore opens a store in a fresh directory and closes it at the end of
 // the test.
@@ -30,46 +30,11 @@ func openStore(t testing.TB, opts ...Option) (*Store, string) {
 	return s, path
 }
 
-func addr(conv string) bot.Address { return bot.Address{Channel: "test", Conversation: conv} }
-
-// turn builds the engine's usual turn: the customer message seq with
-// platform id pid (none when ""), replies after it, and the new snapshot.
-func turn(a bot.Address, seq int64, pid string, replies ...string) *bot.Turn {
-	t := &bot.Turn{
-		Address: a,
-		Base:    seq - 1,
-		Inbound: []bot.Entry{{Seq: seq, Direction: bot.Inbound, PlatformID: pid, Text: "message " + strconv.FormatInt(seq, 10),
-			At: t0.Add(time.Duration(seq) * time.Second)}},
-	}
-	last := seq
-	for _, r := range replies {
-		last++
-		t.Outbound = append(t.Outbound, bot.Entry{Seq: last, Direction: bot.Outbound, Text: r,
-			At: t0.Add(time.Duration(last) * time.Second), Flow: "late_delivery", State: "confirm"})
-	}
-	t.State = &bot.Snapshot{Address: a, Status: bot.StatusBot, Lang: "en", FlowsVersion: "h1",
-		Flow: "late_delivery", State: "confirm", Seq: last, Processed: seq,
-		RecentIDs: []string{pid}, Started: t0, Updated: t0.Add(time.Duration(last) * time.Second)}
-	return t
-}
-
-func mustCommit(t testing.TB, s *Store, tr *bot.Turn) bot.CommitResult {
-	t.Helper()
-	res, err := s.Commit(context.Background(), tr)
-	if err != nil {
-		t.Fatalf("Commit(%s): %v", tr.Address, err)
-	}
-	return res
-}
-
-func mustTranscript(t testing.TB, s *Store, a bot.Address) []bot.Entry {
-	t.Helper()
-	got, err := s.Transcript(context.Background(), a)
-	if err != nil {
-		t.Fatalf("Transcript(%s): %v", a, err)
-	}
-	return got
-}
+// The helpers both SQL stores' tests use, by their short names here.
+var (
+	addr, turn                 = sqltest.Addr, sqltest.Turn
+	mustCommit, mustTranscript = sqltest.Commit, sqltest.Transcript
+)
 
 func mustPending(t testing.TB, s *Store) []bot.Outgoing {
 	t.Helper()

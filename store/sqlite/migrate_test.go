@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/calmbot/calmbot/store"
 )
 
 // rawDB opens path with database/sql alone, to look at or tamper with a
@@ -31,8 +33,8 @@ func TestLoadMigrations(t *testing.T) {
 		t.Fatal("no migrations")
 	}
 	for i, m := range steps {
-		if m.version != i+1 || strings.TrimSpace(m.sql) == "" {
-			t.Errorf("step %d = %s (version %d), want version %d with SQL", i, m.name, m.version, i+1)
+		if m.Version != i+1 || strings.TrimSpace(m.SQL) == "" {
+			t.Errorf("step %d = %s (version %d), want version %d with SQL", i, m.Name, m.Version, i+1)
 		}
 	}
 }
@@ -167,9 +169,9 @@ func TestMigrationFailure(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "m.db")
 	db := rawDB(t, path)
 	db.SetMaxOpenConns(1)
-	steps := []migration{
-		{version: 1, name: "0001_a.sql", sql: "CREATE TABLE a (x INTEGER);"},
-		{version: 2, name: "0002_b.sql", sql: "CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);"},
+	steps := []store.Migration{
+		{Version: 1, Name: "0001_a.sql", SQL: "CREATE TABLE a (x INTEGER);"},
+		{Version: 2, Name: "0002_b.sql", SQL: "CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);"},
 	}
 	err := migrate(ctx, db, steps)
 	if err == nil || !strings.Contains(err.Error(), "0002_b.sql") {
@@ -184,7 +186,7 @@ func TestMigrationFailure(t *testing.T) {
 		t.Errorf("table b of the failed step exists (%d, %v)", n, err)
 	}
 	// Fixed, the step applies and only it.
-	steps[1].sql = "CREATE TABLE b (x INTEGER);"
+	steps[1].SQL = "CREATE TABLE b (x INTEGER);"
 	if err := migrate(ctx, db, steps); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/store"
 )
 
 // Load returns the conversation's latest snapshot, or an error wrapping
@@ -83,32 +84,10 @@ func (s *Store) Pending(ctx context.Context, after int64, limit int) ([]bot.Outg
 	return out, nil
 }
 
-// scanOutgoing reads outbox rows (outgoingColumns) and closes them.
+// scanOutgoing reads outbox rows (store.OutgoingColumns) and closes them.
 func scanOutgoing(rows *sql.Rows) ([]bot.Outgoing, error) {
 	defer rows.Close()
-	var out []bot.Outgoing
-	for rows.Next() {
-		var (
-			o                bot.Outgoing
-			choices, answers sql.RawBytes
-		)
-		if err := rows.Scan(&o.ID, &o.Address.Channel, &o.Address.Conversation, &o.Author, &o.Text, &choices,
-			&o.Lang, &o.Flow, &o.State, &o.Seq, &answers, &o.Status); err != nil {
-			return nil, err
-		}
-		if len(choices) > 0 {
-			if err := json.Unmarshal(choices, &o.Choices); err != nil {
-				return nil, fmt.Errorf("choices of %d: %w", o.ID, err)
-			}
-		}
-		if len(answers) > 0 {
-			if err := json.Unmarshal(answers, &o.Answers); err != nil {
-				return nil, fmt.Errorf("answers of %d: %w", o.ID, err)
-			}
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+	return store.Outgoing[sql.RawBytes](rows)
 }
 
 // Unanswered returns the conversations whose last stored inbound message
@@ -156,25 +135,8 @@ func (s *Store) Handoffs(ctx context.Context, addr bot.Address) ([]bot.HandoffRe
 		return nil, fmt.Errorf("sqlite: handoffs %s: %w", addr, err)
 	}
 	defer rows.Close()
-	var out []bot.HandoffRecord
-	for rows.Next() {
-		var (
-			h        = bot.HandoffRecord{Address: addr}
-			evidence sql.RawBytes
-			at       sql.NullInt64
-		)
-		if err := rows.Scan(&h.Reason, &evidence, &h.Skill, &h.Priority, &h.Flow, &h.State, &h.Lang, &at); err != nil {
-			return nil, fmt.Errorf("sqlite: handoffs %s: %w", addr, err)
-		}
-		h.At = scanTime(at)
-		if len(evidence) > 0 {
-			if err := json.Unmarshal(evidence, &h.Evidence); err != nil {
-				return nil, fmt.Errorf("sqlite: handoffs %s: evidence: %w", addr, err)
-			}
-		}
-		out = append(out, h)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.Handoffs[sql.RawBytes](rows)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: handoffs %s: %w", addr, err)
 	}
 	return out, nil
@@ -187,19 +149,8 @@ func (s *Store) Ratings(ctx context.Context, addr bot.Address) ([]bot.Rating, er
 		return nil, fmt.Errorf("sqlite: ratings %s: %w", addr, err)
 	}
 	defer rows.Close()
-	var out []bot.Rating
-	for rows.Next() {
-		var (
-			r  = bot.Rating{Address: addr}
-			at sql.NullInt64
-		)
-		if err := rows.Scan(&r.Score, &r.Comment, &at); err != nil {
-			return nil, fmt.Errorf("sqlite: ratings %s: %w", addr, err)
-		}
-		r.At = scanTime(at)
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.Ratings(rows, addr)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: ratings %s: %w", addr, err)
 	}
 	return out, nil
@@ -213,25 +164,8 @@ func (s *Store) HandedOff(ctx context.Context) ([]bot.HandoffRecord, error) {
 		return nil, fmt.Errorf("sqlite: handed off: %w", err)
 	}
 	defer rows.Close()
-	var out []bot.HandoffRecord
-	for rows.Next() {
-		var (
-			h        bot.HandoffRecord
-			evidence sql.RawBytes
-			at       sql.NullInt64
-		)
-		if err := rows.Scan(&h.Address.Channel, &h.Address.Conversation, &h.Reason, &evidence, &h.Skill, &h.Priority, &h.Flow, &h.State, &h.Lang, &at); err != nil {
-			return nil, fmt.Errorf("sqlite: handed off: %w", err)
-		}
-		h.At = scanTime(at)
-		if len(evidence) > 0 {
-			if err := json.Unmarshal(evidence, &h.Evidence); err != nil {
-				return nil, fmt.Errorf("sqlite: handed off %s: evidence: %w", h.Address, err)
-			}
-		}
-		out = append(out, h)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.Handoffs[sql.RawBytes](rows)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: handed off: %w", err)
 	}
 	return out, nil
@@ -249,47 +183,11 @@ func (s *Store) TranscriptFrom(ctx context.Context, addr bot.Address, after int6
 	return scanEntries(rows, addr)
 }
 
-// scanEntries reads transcript rows and closes them.
+// scanEntries reads transcript rows (store.EntryColumns) and closes them.
 func scanEntries(rows *sql.Rows, addr bot.Address) ([]bot.Entry, error) {
 	defer rows.Close()
-	var out []bot.Entry
-	for rows.Next() {
-		var (
-			e                 bot.Entry
-			dir               string
-			at                sql.NullInt64
-			analysis, choices sql.RawBytes
-			answers           sql.RawBytes
-			id                int64
-			sent              bool
-		)
-		if err := rows.Scan(&e.Seq, &dir, &e.Author, &e.PlatformID, &e.Text, &at, &analysis,
-			&e.Flow, &e.State, &choices, &id, &sent, &e.Lang, &answers, &e.Status, &e.Choice); err != nil {
-			return nil, fmt.Errorf("sqlite: transcript %s: %w", addr, err)
-		}
-		e.Direction, e.At = bot.Direction(dir), scanTime(at)
-		if len(analysis) > 0 {
-			e.Analysis = new(bot.Analysis)
-			if err := json.Unmarshal(analysis, e.Analysis); err != nil {
-				return nil, fmt.Errorf("sqlite: transcript %s: analysis of %d: %w", addr, e.Seq, err)
-			}
-		}
-		if len(choices) > 0 {
-			if err := json.Unmarshal(choices, &e.Choices); err != nil {
-				return nil, fmt.Errorf("sqlite: transcript %s: choices of %d: %w", addr, e.Seq, err)
-			}
-		}
-		if len(answers) > 0 {
-			if err := json.Unmarshal(answers, &e.Answers); err != nil {
-				return nil, fmt.Errorf("sqlite: transcript %s: answers of %d: %w", addr, e.Seq, err)
-			}
-		}
-		if e.Direction == bot.Outbound {
-			e.OutboxID, e.Sent = id, sent
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.Entries[sql.RawBytes](rows)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: transcript %s: %w", addr, err)
 	}
 	return out, nil

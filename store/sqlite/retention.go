@@ -5,28 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/calmbot/calmbot/store"
 )
-
-// PruneMode says what Prune does with an old conversation.
-type PruneMode string
-
-// Prune modes.
-const (
-	// PruneDelete deletes the conversation with everything of it: its
-	// transcript (and delivered replies), snapshot, handoffs, ratings and
-	// the desk's tickets.
-	PruneDelete PruneMode = "delete"
-	// PruneAnonymise keeps the rows that counts and metrics read
-	// (statuses, seqs, times, analyses, handoff reasons, scores) and
-	// replaces what can identify the customer: every message text, rating
-	// comment and ticket note becomes Removed, platform ids are cleared,
-	// the conversation's address becomes "anonymised-<n>", its snapshot
-	// is dropped.
-	PruneAnonymise PruneMode = "anonymise"
-)
-
-// Removed replaces the texts PruneAnonymise removes.
-const Removed = "[removed]"
 
 // pruneBatch bounds the conversations one write transaction prunes, so
 // that turns queued behind it wait little.
@@ -72,20 +53,20 @@ const (
 // before, and returns how many. It never touches a conversation a person
 // holds (or that has an open ticket), nor one with messages the bot has
 // not answered or replies not yet delivered. An anonymised conversation
-// is not anonymised again, but PruneDelete deletes it. Prune works in
-// small transactions beside the turns; it can be stopped with ctx and run
-// again.
-func (s *Store) Prune(ctx context.Context, before time.Time, mode PruneMode) (int, error) {
+// is not anonymised again, but store.PruneDelete deletes it. Prune works
+// in small transactions beside the turns; it can be stopped with ctx and
+// run again.
+func (s *Store) Prune(ctx context.Context, before time.Time, mode store.PruneMode) (int, error) {
 	var stmts []execStmt
 	switch mode {
-	case PruneDelete:
+	case store.PruneDelete:
 		stmts = []execStmt{{sqlDeleteMessages, nil}, {sqlDeleteHandoffs, nil}, {sqlDeleteRatings, nil},
 			{sqlDeleteTickets, nil}, {sqlDeleteConversations, nil}}
-	case PruneAnonymise:
-		stmts = []execStmt{{sqlAnonMessages, []any{Removed}}, {sqlAnonRatings, []any{Removed}},
-			{sqlAnonTickets, []any{Removed}}, {sqlAnonConversations, nil}}
+	case store.PruneAnonymise:
+		stmts = []execStmt{{sqlAnonMessages, []any{store.Removed}}, {sqlAnonRatings, []any{store.Removed}},
+			{sqlAnonTickets, []any{store.Removed}}, {sqlAnonConversations, nil}}
 	default:
-		return 0, fmt.Errorf("sqlite: prune: unknown mode %q: want %q or %q", mode, PruneDelete, PruneAnonymise)
+		return 0, fmt.Errorf("sqlite: prune: unknown mode %q: want %q or %q", mode, store.PruneDelete, store.PruneAnonymise)
 	}
 	cutoff := before.UnixNano()
 	total := 0
@@ -100,7 +81,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time, mode PruneMode) (in
 			return total, fmt.Errorf("sqlite: prune: %w", err)
 		}
 		sel := sqlPruneSelect
-		if mode == PruneAnonymise {
+		if mode == store.PruneAnonymise {
 			sel += ` AND c.snapshot IS NOT NULL`
 		}
 		all := append([]execStmt{{sqlPruneTable, nil}, {sqlPruneClear, nil}, {sel, []any{cutoff, string(js)}}}, stmts...)

@@ -2,202 +2,24 @@ package sqlite
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"testing"
-	"time"
 
-	"github.com/calmbot/calmbot/bot"
-	"github.com/calmbot/calmbot/handoff"
+	"github.com/calmbot/calmbot/store/sqltest"
 )
 
-// retained builds conversations around a cutoff: "gone" may be pruned,
-// each of the others must stay. It returns the id of gone's ticket.
-func retained(t *testing.T, s *Store, cutoff time.Time) int64 {
-	t.Helper()
-	ctx := context.Background()
-	commit := func(name string, updated time.Time, status bot.Status, sent bool, more func(*bot.Turn)) bot.Address {
-		a := addr(name)
-		tr := turn(a, 1, name+"-1", "Hello, how can I help?")
-		tr.Inbound[0].Text = "my name is Gone Person, order 4711"
-		tr.State.Status, tr.State.Updated = status, updated
-		if more != nil {
-			more(tr)
-		}
-		res := mustCommit(t, s, tr)
-		if sent {
-			if err := s.MarkSent(ctx, res.OutboxIDs); err != nil {
-				t.Fatal(err)
+func TestRetention(t *testing.T) {
+	sqltest.TestRetention(t, sqltest.Retention{
+		Open: func(t *testing.T) (sqltest.Pruner, sqltest.Count) {
+			s, _ := openStore(t, WithSynchronous("NORMAL"))
+			return s, func(t testing.TB, query string, args ...any) int {
+				t.Helper()
+				var n int
+				if err := s.rdb.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
+					t.Fatalf("%s: %v", query, err)
+				}
+				return n
 			}
-		}
-		return a
-	}
-	old := cutoff.Add(-time.Hour)
-	gone := commit("gone", old, bot.StatusEnded, true, func(tr *bot.Turn) {
-		tr.Handoff = &bot.HandoffRecord{Reason: "customer_request", Lang: "en", At: old}
-		tr.Rating = &bot.Rating{Score: 4, Comment: "Ada was kind to Gone Person", At: old}
+		},
+		Batch: pruneBatch,
 	})
-	commit("person", old, bot.StatusHuman, true, nil)
-	commit("unsent", old, bot.StatusEnded, false, nil)
-	un := commit("unanswered", old, bot.StatusBot, true, nil)
-	mustCommit(t, s, &bot.Turn{Address: un, Inbound: []bot.Entry{{Seq: 3, Direction: bot.Inbound, PlatformID: "u3", Text: "hello?"}}})
-	held := commit("ticket", old, bot.StatusBot, true, nil)
-	commit("recent", cutoff.Add(time.Hour), bot.StatusEnded, true, nil)
-	tickets := []*handoff.Ticket{
-		{Address: gone, Status: handoff.StatusClosed, Reason: "customer_request", Priority: "normal", Created: old, Closed: old, Version: 3,
-			Notes:     []handoff.Note{{Author: "ada", Text: "Gone Person called twice", At: old}},
-			Transfers: []handoff.Transfer{{From: "ada", ToAgent: "bob", Note: "Gone Person prefers Bob", At: old}}},
-		{Address: held, Status: handoff.StatusQueued, Reason: "customer_request", Priority: "normal", Created: old, Version: 1},
-	}
-	for _, tk := range tickets {
-		if err := s.CreateTicket(ctx, tk); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return tickets[0].ID
-}
-
-// kept checks that every conversation but gone is whole.
-func kept(t *testing.T, s *Store) {
-	t.Helper()
-	for _, name := range []string{"person", "unsent", "unanswered", "ticket", "recent"} {
-		if _, err := s.Load(context.Background(), addr(name)); err != nil {
-			t.Errorf("%s: %v", name, err)
-		}
-		if tr := mustTranscript(t, s, addr(name)); len(tr) < 2 || tr[0].Text != "my name is Gone Person, order 4711" {
-			t.Errorf("%s: transcript %+v", name, tr)
-		}
-	}
-}
-
-func count(t *testing.T, s *Store, query string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := s.rdb.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	return n
-}
-
-func TestPruneDelete(t *testing.T) {
-	s, _ := openStore(t)
-	ctx := context.Background()
-	cutoff := t0.Add(30 * 24 * time.Hour)
-	ticket := retained(t, s, cutoff)
-	n, err := s.Prune(ctx, cutoff, PruneDelete)
-	if err != nil || n != 1 {
-		t.Fatalf("Prune = %d, %v; want 1 conversation", n, err)
-	}
-	gone := addr("gone")
-	if _, err := s.Load(ctx, gone); !errors.Is(err, bot.ErrNotFound) {
-		t.Errorf("Load(gone) = %v, want ErrNotFound", err)
-	}
-	if tr := mustTranscript(t, s, gone); len(tr) != 0 {
-		t.Errorf("gone's transcript: %+v", tr)
-	}
-	if _, err := s.Ticket(ctx, ticket); !errors.Is(err, handoff.ErrNotFound) {
-		t.Errorf("gone's ticket: %v, want not found", err)
-	}
-	for _, table := range []string{"handoffs", "ratings"} {
-		if n := count(t, s, "SELECT count(*) FROM "+table); n != 0 {
-			t.Errorf("%d rows left in %s", n, table)
-		}
-	}
-	kept(t, s)
-	if n, err := s.Prune(ctx, cutoff, PruneDelete); err != nil || n != 0 {
-		t.Errorf("second Prune = %d, %v; want nothing left to prune", n, err)
-	}
-	// The conversation can start again on the same address.
-	mustCommit(t, s, turn(gone, 1, "gone-1", "welcome back"))
-	if tr := mustTranscript(t, s, gone); len(tr) != 2 {
-		t.Errorf("gone after it came back: %+v", tr)
-	}
-}
-
-func TestPruneAnonymise(t *testing.T) {
-	s, _ := openStore(t)
-	ctx := context.Background()
-	cutoff := t0.Add(90 * 24 * time.Hour)
-	ticket := retained(t, s, cutoff)
-	n, err := s.Prune(ctx, cutoff, PruneAnonymise)
-	if err != nil || n != 1 {
-		t.Fatalf("Prune = %d, %v; want 1 conversation", n, err)
-	}
-	if _, err := s.Load(ctx, addr("gone")); !errors.Is(err, bot.ErrNotFound) {
-		t.Errorf("Load(gone) = %v, want ErrNotFound", err)
-	}
-	// Nothing of the customer is left in the anonymised conversation...
-	if n := count(t, s, `SELECT count(*) FROM conversations WHERE conversation = 'gone'`); n != 0 {
-		t.Errorf("the address is still there")
-	}
-	anon := `(SELECT id FROM conversations WHERE conversation LIKE 'anonymised-%')`
-	if n := count(t, s, `SELECT count(*) FROM messages WHERE conv_id = `+anon+` AND (text <> ?1 OR platform_id <> '')`, Removed); n != 0 {
-		t.Errorf("%d messages keep their text or platform id", n)
-	}
-	if n := count(t, s, `SELECT count(*) FROM ratings WHERE comment LIKE '%Gone%'`); n != 0 {
-		t.Errorf("the rating comment is still there")
-	}
-	tk, err := s.Ticket(ctx, ticket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tk.Address.Conversation == "gone" || len(tk.Notes) != 1 || tk.Notes[0].Text != Removed || len(tk.Transfers) != 1 || tk.Transfers[0].Note != "" {
-		t.Errorf("ticket not anonymised: %+v", tk)
-	}
-	// ...and its counts stay: the conversation, both messages, the handoff, the score.
-	if n := count(t, s, `SELECT count(*) FROM messages WHERE conv_id = `+anon); n != 2 {
-		t.Errorf("%d messages kept, want 2", n)
-	}
-	if n := count(t, s, `SELECT count(*) FROM conversations WHERE conversation LIKE 'anonymised-%' AND status = 'ended' AND seq = 2 AND snapshot IS NULL`); n != 1 {
-		t.Errorf("anonymised conversation row not kept as expected")
-	}
-	if n := count(t, s, `SELECT count(*) FROM ratings WHERE score = 4 AND comment = ?1`, Removed); n != 1 {
-		t.Errorf("the score is not kept")
-	}
-	if n := count(t, s, `SELECT count(*) FROM handoffs WHERE reason = 'customer_request'`); n != 1 {
-		t.Errorf("the handoff is not kept")
-	}
-	kept(t, s)
-	if n, err := s.Prune(ctx, cutoff, PruneAnonymise); err != nil || n != 0 {
-		t.Errorf("second Prune = %d, %v; want nothing left to anonymise", n, err)
-	}
-	// A new turn of the old address does not touch the anonymised row.
-	mustCommit(t, s, turn(addr("gone"), 1, "gone-1", "welcome back"))
-	if n := count(t, s, `SELECT count(*) FROM messages WHERE conv_id = `+anon); n != 2 {
-		t.Errorf("the anonymised conversation got %d messages", n)
-	}
-	// Deleting later removes anonymised conversations too.
-	if n, err := s.Prune(ctx, cutoff, PruneDelete); err != nil || n != 1 {
-		t.Errorf("Prune(delete) after anonymising = %d, %v; want 1", n, err)
-	}
-	if _, err := s.Prune(ctx, cutoff, "shred"); err == nil {
-		t.Error("unknown mode accepted")
-	}
-}
-
-// TestPruneInPages prunes more conversations than one transaction takes,
-// while keeping the recent ones between them.
-func TestPruneInPages(t *testing.T) {
-	s, _ := openStore(t, WithSynchronous("NORMAL"))
-	ctx := context.Background()
-	cutoff := t0.Add(time.Hour)
-	const n = 2*pruneBatch + 10
-	for i := range n {
-		tr := turn(addr(fmt.Sprint("c", i)), 1, "", "reply")
-		tr.State.Status = bot.StatusEnded
-		if i%3 == 0 {
-			tr.State.Updated = cutoff.Add(time.Minute)
-		}
-		res := mustCommit(t, s, tr)
-		if err := s.MarkSent(ctx, res.OutboxIDs); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want := n - (n+2)/3
-	if got, err := s.Prune(ctx, cutoff, PruneDelete); err != nil || got != want {
-		t.Errorf("Prune = %d, %v; want %d", got, err, want)
-	}
-	if got := count(t, s, `SELECT count(*) FROM conversations`); got != n-want {
-		t.Errorf("%d conversations left, want %d", got, n-want)
-	}
 }

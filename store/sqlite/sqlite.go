@@ -29,6 +29,7 @@ import (
 	"sync"
 
 	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/store"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -119,7 +120,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
-func (s *Store) open(ctx context.Context, steps []migration) error {
+func (s *Store) open(ctx context.Context, steps []store.Migration) error {
 	wdsn, rdsn, err := dsns(s.path, s.cfg)
 	if err != nil {
 		return err

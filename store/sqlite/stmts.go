@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/calmbot/calmbot/store"
 )
 
 // The writer's statements. They use plain ? parameters, bound in order,
@@ -114,24 +116,21 @@ const (
 	// numbered parameter's name, a string, at every call.
 	sqlLoad = `SELECT snapshot FROM conversations WHERE channel = ? AND conversation = ?`
 
-	sqlTranscript = `SELECT ` + entryColumns + `
+	sqlTranscript = `SELECT ` + store.EntryColumns + `
 	FROM messages m JOIN conversations c ON c.id = m.conv_id
 	WHERE c.channel = ?1 AND c.conversation = ?2
 	ORDER BY m.seq`
 
-	sqlPending = `SELECT ` + outgoingColumns + `
+	sqlPending = `SELECT ` + store.OutgoingColumns + `
 	FROM messages m JOIN conversations c ON c.id = m.conv_id
 	WHERE m.direction = 'out' AND m.sent = 0 AND m.id > ?2
 	ORDER BY m.id LIMIT ?1`
 
 	// sqlClaimed reads the replies of a JSON array of ids.
-	sqlClaimed = `SELECT ` + outgoingColumns + `
+	sqlClaimed = `SELECT ` + store.OutgoingColumns + `
 	FROM messages m JOIN conversations c ON c.id = m.conv_id
 	WHERE m.id IN (SELECT value FROM json_each(?1))
 	ORDER BY m.id`
-
-	// outgoingColumns are what scanOutgoing reads.
-	outgoingColumns = `m.id, c.channel, c.conversation, m.author, m.text, m.choices, m.lang, m.flow, m.state, m.seq, m.answers, m.status`
 
 	// sqlReceived finds a stored inbound message by platform id (messages_redelivery).
 	sqlReceived = `SELECT m.text FROM messages m JOIN conversations c ON c.id = m.conv_id
@@ -139,7 +138,7 @@ const (
 
 	// sqlTranscriptFrom is sqlTranscript after a seq; the (conv_id, seq)
 	// key makes it read only those rows.
-	sqlTranscriptFrom = `SELECT ` + entryColumns + `
+	sqlTranscriptFrom = `SELECT ` + store.EntryColumns + `
 	FROM messages m JOIN conversations c ON c.id = m.conv_id
 	WHERE c.channel = ?1 AND c.conversation = ?2 AND m.seq > ?3
 	ORDER BY m.seq`
@@ -148,26 +147,22 @@ const (
 
 	sqlFlows = `SELECT source FROM flows_versions WHERE hash = ?1`
 
-	sqlHandoffs = `SELECT h.reason, h.evidence, h.skill, h.priority, h.flow, h.state, h.lang, h.at
+	sqlHandoffs = `SELECT ` + store.HandoffColumns + `
 	FROM handoffs h JOIN conversations c ON c.id = h.conv_id
 	WHERE c.channel = ?1 AND c.conversation = ?2
 	ORDER BY h.id`
 
 	// sqlHandedOff lists the conversations a person holds with their latest handoff.
-	sqlHandedOff = `SELECT c.channel, c.conversation, h.reason, h.evidence, h.skill, h.priority, h.flow, h.state, h.lang, h.at
+	sqlHandedOff = `SELECT ` + store.HandoffColumns + `
 	FROM conversations c JOIN handoffs h ON h.id = (SELECT max(id) FROM handoffs WHERE conv_id = c.id)
 	WHERE c.status = 'human'
 	ORDER BY h.id`
 
-	sqlRatings = `SELECT r.score, r.comment, r.at
+	sqlRatings = `SELECT ` + store.RatingColumns + `
 	FROM ratings r JOIN conversations c ON c.id = r.conv_id
 	WHERE c.channel = ?1 AND c.conversation = ?2
 	ORDER BY r.id`
 )
-
-// entryColumns are what scanEntries reads.
-const entryColumns = `m.seq, m.direction, m.author, m.platform_id, m.text, m.at, m.analysis,
-		m.flow, m.state, m.choices, m.id, m.sent, m.lang, m.answers, m.status, m.choice`
 
 // readStmts are prepared on the read pool.
 type readStmts struct {
