@@ -34,29 +34,32 @@ func TestTrainSweep(t *testing.T) {
 		set  func(*trainConfig)
 	}
 	settings := []setting{{"default", func(*trainConfig) {}}}
-	for _, l2 := range []float64{3e-4, 3e-3} {
-		settings = append(settings, setting{fmt.Sprintf("l2=%g", l2), func(c *trainConfig) { c.l2 = l2 }})
+	// CALMBOT_SWEEP=default measures the defaults alone.
+	if os.Getenv("CALMBOT_SWEEP") != "default" {
+		for _, l2 := range []float64{3e-4, 3e-3} {
+			settings = append(settings, setting{fmt.Sprintf("l2=%g", l2), func(c *trainConfig) { c.l2 = l2 }})
+		}
+		for _, e := range []int{6, 20} {
+			settings = append(settings, setting{fmt.Sprintf("epochs=%d", e), func(c *trainConfig) { c.epochs = e }})
+		}
+		for _, w := range []float64{1.3, 1.6, 2} {
+			settings = append(settings, setting{fmt.Sprintf("negWeight=%g", w), func(c *trainConfig) { c.negWeight = w }})
+		}
+		for _, g := range []map[string][2]uint32{
+			{"en": {3, 5}, "it": {3, 4}, "": {3, 5}},
+			{"en": {0, 0}, "it": {3, 5}, "": {3, 5}},
+			{"en": {0, 0}, "it": {3, 4}, "": {3, 4}},
+			{"en": {0, 0}, "it": {2, 4}, "": {2, 5}},
+		} {
+			settings = append(settings, setting{fmt.Sprintf("grams=%v", g), func(c *trainConfig) { c.grams = g }})
+		}
+		settings = append(settings,
+			setting{"-freeze", func(c *trainConfig) { c.freeze = false }},
+			setting{"-stack", func(c *trainConfig) { c.stack, c.freeze = false, false }},
+			setting{"rate=0.1", func(c *trainConfig) { c.rate = 0.1 }},
+			setting{"denseRate=0.1", func(c *trainConfig) { c.denseRate = 0.1 }},
+		)
 	}
-	for _, e := range []int{6, 20} {
-		settings = append(settings, setting{fmt.Sprintf("epochs=%d", e), func(c *trainConfig) { c.epochs = e }})
-	}
-	for _, w := range []float64{1.3, 1.6, 2} {
-		settings = append(settings, setting{fmt.Sprintf("negWeight=%g", w), func(c *trainConfig) { c.negWeight = w }})
-	}
-	for _, g := range []map[string][2]uint32{
-		{"en": {3, 5}, "it": {3, 4}, "": {3, 5}},
-		{"en": {0, 0}, "it": {3, 5}, "": {3, 5}},
-		{"en": {0, 0}, "it": {3, 4}, "": {3, 4}},
-		{"en": {0, 0}, "it": {2, 4}, "": {2, 5}},
-	} {
-		settings = append(settings, setting{fmt.Sprintf("grams=%v", g), func(c *trainConfig) { c.grams = g }})
-	}
-	settings = append(settings,
-		setting{"-freeze", func(c *trainConfig) { c.freeze = false }},
-		setting{"-stack", func(c *trainConfig) { c.stack, c.freeze = false, false }},
-		setting{"rate=0.1", func(c *trainConfig) { c.rate = 0.1 }},
-		setting{"denseRate=0.1", func(c *trainConfig) { c.denseRate = 0.1 }},
-	)
 	for _, st := range settings {
 		cfg := defaultTrain
 		st.set(&cfg)
