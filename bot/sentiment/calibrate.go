@@ -179,8 +179,9 @@ type calibration struct {
 	lexF1 float64
 }
 
-// fitCalibration cross-validates cfg on exs and fits the offsets of each
-// head on the held-out predictions.
+// fitCalibration cross-validates cfg on exs (the examples a model is
+// trained on) and fits the offsets of each head on the held-out
+// predictions; apply adds them to the model's biases.
 func fitCalibration(exs []Example, cfg trainConfig, p *params) (calibration, error) {
 	hs, err := crossValidate(exs, cfg, p)
 	if err != nil {
@@ -196,21 +197,6 @@ func fitCalibration(exs []Example, cfg trainConfig, p *params) (calibration, err
 	}
 	cal.lex, cal.lexF1 = fitOffsets(hs, func(h *heldOut) [nClasses]float32 { return h.lex }, p)
 	return cal, nil
-}
-
-// calibrate fits the offsets of m's heads by cross-validation of cfg on
-// exs (the examples m was trained on) and adds them to m's biases. With
-// fewer than two folds it leaves m as it is.
-func calibrate(m *model, exs []Example, cfg trainConfig, p *params) error {
-	if cfg.folds < 2 {
-		return nil
-	}
-	cal, err := fitCalibration(exs, cfg, p)
-	if err != nil {
-		return err
-	}
-	cal.apply(m)
-	return nil
 }
 
 // apply adds the offsets to m's biases.

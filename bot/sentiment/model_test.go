@@ -76,10 +76,13 @@ func TestTrainDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(a, b) {
+	if !bytes.Equal(a.Model, b.Model) {
 		t.Fatal("two trainings on the same examples differ")
 	}
-	m, err := loadModel(a)
+	if a.Folds != defaultTrain.folds || len(a.CV) != 2 || len(a.Offsets) != 3 {
+		t.Errorf("cross-validation report: %d folds, figures %v, offsets %v; want %d folds and en, xx (and the other head's offsets)", a.Folds, a.CV, a.Offsets, defaultTrain.folds)
+	}
+	m, err := loadModel(a.Model)
 	if err != nil {
 		t.Fatal(err)
 	}

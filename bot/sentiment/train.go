@@ -86,24 +86,47 @@ type sample struct {
 	hashed []uint32
 }
 
+// Trained is a model Train fitted, with what its cross-validation measured.
+type Trained struct {
+	// Model is the model file, in the format embedded as model.bin.
+	Model []byte
+	// Folds is the number of cross-validation folds over the train examples.
+	Folds int
+	// CV is the out-of-fold macro-F1 of each trained language, rules and
+	// model together, after calibration; CVOther that of the head for the
+	// other languages, over the trained ones.
+	CV      map[string]float64
+	CVOther float64
+	// Offsets are the calibration's shifts of the negative and positive
+	// logits per trained language ("" for the other languages' head);
+	// {0, 0} where none beat no shift.
+	Offsets map[string][2]float32
+}
+
 // Train fits the model on exs, calibrates it by cross-validation on exs
-// (calibrate) and returns it in the format embedded as model.bin. Give it
-// train splits only: the dev splits measure it (calmbot eval). The result
-// depends only on exs and their order, so the same data gives the same
-// bytes.
-func Train(exs []Example) ([]byte, error) {
+// (calibrate.go) and returns it. Give it train splits only: the dev splits
+// measure it (calmbot eval). The result depends only on exs and their
+// order, so the same data gives the same bytes.
+func Train(exs []Example) (Trained, error) {
 	m, err := train(exs, defaultTrain)
 	if err != nil {
-		return nil, err
+		return Trained{}, err
 	}
-	if err := calibrate(m, exs, defaultTrain, &defaultParams); err != nil {
-		return nil, err
+	cal, err := fitCalibration(exs, defaultTrain, &defaultParams)
+	if err != nil {
+		return Trained{}, err
 	}
+	cal.apply(m)
 	var buf bytes.Buffer
 	if err := m.write(&buf); err != nil {
-		return nil, err
+		return Trained{}, err
 	}
-	return buf.Bytes(), nil
+	t := Trained{Model: buf.Bytes(), Folds: defaultTrain.folds, CV: cal.cvF1, CVOther: cal.lexF1,
+		Offsets: map[string][2]float32{"": cal.lex}}
+	for lang, o := range cal.full {
+		t.Offsets[lang] = o
+	}
+	return t, nil
 }
 
 // train fits a model on exs with the settings cfg.
