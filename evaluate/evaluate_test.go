@@ -388,6 +388,69 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// TestRunTestSplit checks that --split test reads the test files of the
+// sets that have one, and never their dev files.
+func TestRunTestSplit(t *testing.T) {
+	dir := t.TempDir()
+	write := func(rel, data string) {
+		t.Helper()
+		path := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("xlmt/english_test_text.txt", "I love it\nthis is awful\nthe train leaves at 5\nso awful\n")
+	write("xlmt/english_test_labels.txt", "2\n0\n1\n0\n")
+	// Dev files only: in the test split these sets are missing.
+	write("xlmt/italian_val_text.txt", "great\n")
+	write("xlmt/italian_val_labels.txt", "2\n")
+	write("germeval2017/dev.tsv", "u\tfurchtbar\ttrue\tnegative\n")
+	cfg := Config{
+		Dir:   dir,
+		Split: SplitTest,
+		Flows: &flows.File{Languages: []string{"en", "it", "de", "fi"}, Policy: flows.DefaultPolicy()},
+		New:   func(f *flows.File) (bot.Analyzer, error) { return wordAnalyzer{f}, nil },
+	}
+	rows, err := Run(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range rows {
+		names = append(names, r.Set)
+		if r.Split != SplitTest {
+			t.Errorf("%s: split %q, want test", r.Set, r.Split)
+		}
+		if r.Set != "xlmt-en" && r.Status != StatusMissing {
+			t.Errorf("%s: status %q, want missing (only its dev file exists)", r.Set, r.Status)
+		}
+	}
+	if !reflect.DeepEqual(names, TestSetNames()) {
+		t.Errorf("rows %q, want the sets with a test split %q", names, TestSetNames())
+	}
+	if en := rows[0]; en.Status != StatusOK || en.N != 4 || *en.Accuracy != 1 {
+		t.Errorf("xlmt-en test: %+v", en)
+	}
+	if _, err := Run(context.Background(), cfg, []string{"mwoz"}); err == nil || !strings.Contains(err.Error(), "no test split") {
+		t.Errorf("mwoz in the test split: %v, want an error", err)
+	}
+	cfg.Split = "val"
+	if _, err := Run(context.Background(), cfg, nil); err == nil {
+		t.Error("split val: no error")
+	}
+	cfg.Split = ""
+	rows, err = Run(context.Background(), cfg, []string{"xlmt-en", "xlmt-it"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows[0].Status != StatusMissing || rows[1].Status != StatusOK || rows[1].Split != SplitDev {
+		t.Errorf("dev split: %+v, want xlmt-en missing (no val file) and xlmt-it measured", rows)
+	}
+}
+
 func TestRunBadFile(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.json")
@@ -410,12 +473,21 @@ func TestRunBadFile(t *testing.T) {
 }
 
 // TestSentimentTrainSplits checks that the sentiment model's training data
-// and the evaluation sets never share a file.
+// and the evaluation sets, dev or test split, never share a file.
 func TestSentimentTrainSplits(t *testing.T) {
-	measured := map[string]bool{}
+	measured := MeasuredFiles()
 	for _, s := range Sets() {
-		measured[s.Path] = true
-		measured[strings.Replace(s.Path, "_text", "_labels", 1)] = true
+		for _, p := range []string{s.Path, s.Test} {
+			if p != "" && !measured[p] {
+				t.Errorf("%s: %s is not among the measured files", s.Name, p)
+			}
+		}
+		if s.Test != "" && (s.Test == s.Path || strings.Contains(s.Test, "_train")) {
+			t.Errorf("%s: test split %q must be its own file", s.Name, s.Test)
+		}
+	}
+	if !measured["xlmt/english_test_labels.txt"] {
+		t.Error("the XLM-T test labels are not among the measured files")
 	}
 	for _, sp := range SentimentTrainSplits() {
 		for _, p := range []string{sp.Texts, sp.Labels} {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -20,7 +21,13 @@ import (
 // data directory; none for a set built in) and what it measures.
 type Set struct {
 	Name string
+	// Path is the file of the development split, the one tuned on.
 	Path string
+	// Test is the file of the held-out test split, "" when the set has
+	// none. Run reads it only with Config.Split SplitTest: it judges a
+	// result and is never tuned on, nor trained on (ReadSentimentTrain
+	// refuses it).
+	Test string
 	// Lang is the language of its texts.
 	Lang string
 	// What says what the row measures, for help texts.
@@ -31,11 +38,11 @@ type Set struct {
 // Sets returns every set Run knows, in table order.
 func Sets() []Set {
 	return []Set{
-		{Name: "xlmt-en", Path: "xlmt/english_val_text.txt", Lang: "en", What: "English tweets, 3-class sentiment", run: xlmtSet("en")},
-		{Name: "xlmt-it", Path: "xlmt/italian_val_text.txt", Lang: "it", What: "Italian tweets, 3-class sentiment", run: xlmtSet("it")},
-		{Name: "xlmt-de", Path: "xlmt/german_val_text.txt", Lang: "de", What: "German tweets, 3-class sentiment", run: xlmtSet("de")},
-		{Name: "germeval2017", Path: "germeval2017/dev.tsv", Lang: "de", What: "German customer feedback, 3-class sentiment", run: labelledSet("de", ReadGermEval)},
-		{Name: "xed-fi", Path: "xed/xed_fi_dev.tsv", Lang: "fi", What: "Finnish subtitles, 3-class sentiment", run: labelledSet("fi", ReadXED)},
+		{Name: "xlmt-en", Path: "xlmt/english_val_text.txt", Test: "xlmt/english_test_text.txt", Lang: "en", What: "English tweets, 3-class sentiment", run: xlmtSet("en")},
+		{Name: "xlmt-it", Path: "xlmt/italian_val_text.txt", Test: "xlmt/italian_test_text.txt", Lang: "it", What: "Italian tweets, 3-class sentiment", run: xlmtSet("it")},
+		{Name: "xlmt-de", Path: "xlmt/german_val_text.txt", Test: "xlmt/german_test_text.txt", Lang: "de", What: "German tweets, 3-class sentiment", run: xlmtSet("de")},
+		{Name: "germeval2017", Path: "germeval2017/dev.tsv", Test: "germeval2017/test.tsv", Lang: "de", What: "German customer feedback, 3-class sentiment", run: labelledSet("de", ReadGermEval)},
+		{Name: "xed-fi", Path: "xed/xed_fi_dev.tsv", Test: "xed/xed_fi_test.tsv", Lang: "fi", What: "Finnish subtitles, 3-class sentiment", run: labelledSet("fi", ReadXED)},
 		{Name: "vader-amazon", Path: "vader/amazonReviewSnippets_GroundTruth.txt", Lang: "en", What: "English reviews, Pearson r of score and mean rating", run: ratedSet("en")},
 		{Name: "vader-movie", Path: "vader/movieReviewSnippets_GroundTruth.txt", Lang: "en", What: "English reviews, Pearson r of score and mean rating", run: ratedSet("en")},
 		{Name: "clinc150", Path: "clinc150/clinc150_dev.json", Lang: "en", What: "150 intents: trained on train, measured on val + oos_val", run: clincSet},
@@ -45,11 +52,23 @@ func Sets() []Set {
 	}
 }
 
+// Splits of the sets that Run measures (Config.Split).
+const (
+	// SplitDev is the development split: the figures to tune by.
+	SplitDev = "dev"
+	// SplitTest is the held-out test split: figures to report once a
+	// result is fixed, never to tune by. Only the sets with a Test file
+	// have one.
+	SplitTest = "test"
+)
+
 // Config says where the data is and how to read it.
 type Config struct {
 	// Dir is the eval data directory (../shared/data/eval).
 	Dir string
-	// Paths overrides a set's file, by set name.
+	// Split is SplitDev ("" too) or SplitTest.
+	Split string
+	// Paths overrides a set's file, by set name, in the split measured.
 	Paths map[string]string
 	// Flows is the flow file whose analyzer reads the sentiment sets.
 	Flows *flows.File
@@ -64,6 +83,7 @@ type Config struct {
 // Row is one set's figures. A figure that does not apply is nil.
 type Row struct {
 	Set    string `json:"set"`
+	Split  string `json:"split"`  // SplitDev or SplitTest
 	Status string `json:"status"` // ok, missing or error
 	Error  string `json:"error,omitempty"`
 	N      int    `json:"n"`
@@ -94,14 +114,31 @@ const (
 )
 
 // Run measures the named sets (every set when names is empty), in table
-// order. A set whose file does not exist gets a missing row, one that
-// cannot be read an error row; Run fails only on an unknown set name or a
-// config it cannot use.
+// order, on the split cfg.Split; on SplitTest only the sets that have a
+// test split. A set whose file does not exist gets a missing row, one that
+// cannot be read an error row; Run fails only on an unknown set name, a
+// set without the split asked for, or a config it cannot use.
 func Run(ctx context.Context, cfg Config, names []string) ([]Row, error) {
 	if cfg.New == nil {
 		return nil, errors.New("evaluate: no analyzer factory")
 	}
+	split := cfg.Split
+	if split == "" {
+		split = SplitDev
+	}
+	if split != SplitDev && split != SplitTest {
+		return nil, fmt.Errorf("evaluate: unknown split %q (splits: %s, %s)", cfg.Split, SplitDev, SplitTest)
+	}
 	sets := Sets()
+	if split == SplitTest {
+		var withTest []Set
+		for _, s := range sets {
+			if s.Test != "" {
+				withTest = append(withTest, s)
+			}
+		}
+		sets = withTest
+	}
 	want := map[string]bool{}
 	for _, n := range names {
 		found := false
@@ -110,7 +147,10 @@ func Run(ctx context.Context, cfg Config, names []string) ([]Row, error) {
 				found = true
 			}
 		}
-		if !found {
+		switch {
+		case !found && slices.Contains(SetNames(), n):
+			return nil, fmt.Errorf("evaluate: set %q has no %s split (sets with one: %s)", n, split, strings.Join(TestSetNames(), ", "))
+		case !found:
 			return nil, fmt.Errorf("evaluate: unknown set %q (sets: %s)", n, strings.Join(SetNames(), ", "))
 		}
 		want[n] = true
@@ -124,19 +164,24 @@ func Run(ctx context.Context, cfg Config, names []string) ([]Row, error) {
 		if err := ctx.Err(); err != nil {
 			return rows, err
 		}
+		rel := s.Path
+		if split == SplitTest {
+			rel = s.Test
+		}
 		path := cfg.Paths[s.Name]
-		if path == "" && s.Path != "" {
-			path = filepath.Join(cfg.Dir, filepath.FromSlash(s.Path))
+		if path == "" && rel != "" {
+			path = filepath.Join(cfg.Dir, filepath.FromSlash(rel))
 		}
 		start := time.Now()
 		row, err := s.run(ctx, r, path)
 		row.Set = s.Name
+		row.Split = split
 		row.Seconds = time.Since(start).Seconds()
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			row = Row{Set: s.Name, Status: StatusMissing, Note: path}
+			row = Row{Set: s.Name, Split: split, Status: StatusMissing, Note: path}
 		case err != nil:
-			row = Row{Set: s.Name, Status: StatusError, Error: err.Error()}
+			row = Row{Set: s.Name, Split: split, Status: StatusError, Error: err.Error()}
 		default:
 			row.Status = StatusOK
 		}
@@ -150,6 +195,18 @@ func SetNames() []string {
 	var out []string
 	for _, s := range Sets() {
 		out = append(out, s.Name)
+	}
+	return out
+}
+
+// TestSetNames returns the names of the sets that have a test split, in
+// table order.
+func TestSetNames() []string {
+	var out []string
+	for _, s := range Sets() {
+		if s.Test != "" {
+			out = append(out, s.Name)
+		}
 	}
 	return out
 }

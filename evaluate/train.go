@@ -8,8 +8,8 @@ import (
 )
 
 // TrainSplit is a train split of the sentiment sets: the only data the
-// sentiment model is fitted on (`calmbot train sentiment`). The val and
-// dev files that Sets measures are never among them.
+// sentiment model is fitted on (`calmbot train sentiment`). The val, dev
+// and test files that Sets measures are never among them.
 type TrainSplit struct {
 	Lang string
 	// Texts and Labels are paths relative to the data directory, in the
@@ -34,14 +34,27 @@ type TrainText struct {
 	Lang string
 }
 
-// ReadSentimentTrain reads the train splits from dir, split by split in
-// SentimentTrainSplits' order. It refuses a file that Sets measures.
-func ReadSentimentTrain(dir string) ([]TrainText, error) {
+// MeasuredFiles returns the files, relative to the data directory, that
+// the sets measure in either split (texts and, for XLM-T, labels): the
+// files that no training may read.
+func MeasuredFiles() map[string]bool {
 	measured := map[string]bool{}
 	for _, s := range Sets() {
-		measured[s.Path] = true
-		measured[strings.Replace(s.Path, "_text", "_labels", 1)] = true
+		for _, p := range []string{s.Path, s.Test} {
+			if p != "" {
+				measured[p] = true
+				measured[strings.Replace(p, "_text", "_labels", 1)] = true
+			}
+		}
 	}
+	return measured
+}
+
+// ReadSentimentTrain reads the train splits from dir, split by split in
+// SentimentTrainSplits' order. It refuses a file that Sets measures, in
+// the dev or the test split.
+func ReadSentimentTrain(dir string) ([]TrainText, error) {
+	measured := MeasuredFiles()
 	var out []TrainText
 	for _, sp := range SentimentTrainSplits() {
 		if measured[sp.Texts] || measured[sp.Labels] {

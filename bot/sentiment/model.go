@@ -19,7 +19,8 @@ import (
 // character n-grams of each word, the rules' reading as dense features and
 // a bias per language. For the other languages (Finnish: no train split of
 // its own) a second, dense-only head reads the rules' reading alone. See
-// train.go for how it is fitted, and `calmbot train sentiment`.
+// train.go for how it is fitted, calibrate.go for how its class boundaries
+// are set, and `calmbot train sentiment`.
 
 //go:embed model.bin
 var modelBin []byte
@@ -143,6 +144,11 @@ func (m *model) write(w io.Writer) error {
 
 // probs returns the model's probability of each class.
 func (m *model) probs(toks []language.Token, text, lang string, d *langData, r *reading) [nClasses]float32 {
+	return softmax(m.logits(toks, text, lang, d, r))
+}
+
+// logits returns the model's score of each class, before the softmax.
+func (m *model) logits(toks []language.Token, text, lang string, d *langData, r *reading) [nClasses]float32 {
 	var x [nDense]float32
 	dense(&x, text, r)
 	var z [nClasses]float32
@@ -161,10 +167,17 @@ func (m *model) probs(toks []language.Token, text, lang string, d *langData, r *
 			}
 		}
 	} else {
-		z = m.lexBias
-		addDense(&z, &m.lexDense, &x)
+		z = m.lexLogits(&x)
 	}
-	return softmax(z)
+	return z
+}
+
+// lexLogits returns the dense-only head's score of each class for the
+// dense features x.
+func (m *model) lexLogits(x *[nDense]float32) [nClasses]float32 {
+	z := m.lexBias
+	addDense(&z, &m.lexDense, x)
+	return z
 }
 
 func addDense(z *[nClasses]float32, w *[nDense * nClasses]float32, x *[nDense]float32) {

@@ -4,31 +4,21 @@ import (
 	"bytes"
 	"strings"
 	"testing"
-	"time"
 )
 
-// TestModelLoads checks that the embedded model loads, is the one New
-// uses, and loads in under 100 ms (the best of five, so that a loaded
-// machine does not fail it).
+// TestModelLoads checks that the embedded model loads and is the one New
+// uses. How long loading takes is measured by BenchmarkLoadModel and
+// BenchmarkNew, not asserted here.
 func TestModelLoads(t *testing.T) {
 	if len(modelBin) == 0 {
 		t.Fatal("model.bin is empty: run go run ./cmd/calmbot train sentiment")
 	}
-	best := time.Hour
-	for range 5 {
-		start := time.Now()
-		m, err := loadModel(modelBin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		best = min(best, time.Since(start))
-		if len(m.langs) == 0 || len(m.hashed) != (1<<m.bits)*nClasses*2 {
-			t.Fatalf("model: %d languages, %d bytes of hashed weights for %d bits", len(m.langs), len(m.hashed), m.bits)
-		}
+	m, err := loadModel(modelBin)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Logf("model.bin: %d bytes, loaded in %v", len(modelBin), best)
-	if best > 100*time.Millisecond {
-		t.Errorf("model loads in %v, want under 100ms", best)
+	if len(m.langs) == 0 || len(m.hashed) != (1<<m.bits)*nClasses*2 {
+		t.Fatalf("model: %d languages, %d bytes of hashed weights for %d bits", len(m.langs), len(m.hashed), m.bits)
 	}
 	if New().model == nil {
 		t.Error("New has no model")
@@ -86,10 +76,13 @@ func TestTrainDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(a, b) {
+	if !bytes.Equal(a.Model, b.Model) {
 		t.Fatal("two trainings on the same examples differ")
 	}
-	m, err := loadModel(a)
+	if a.Folds != defaultTrain.folds || len(a.CV) != 2 || len(a.Offsets) != 3 {
+		t.Errorf("cross-validation report: %d folds, figures %v, offsets %v; want %d folds and en, xx (and the other head's offsets)", a.Folds, a.CV, a.Offsets, defaultTrain.folds)
+	}
+	m, err := loadModel(a.Model)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,10 +130,21 @@ func BenchmarkScoreRules(b *testing.B) {
 	}
 }
 
+// BenchmarkLoadModel measures reading the embedded model (the issue asks
+// for under 100 ms).
 func BenchmarkLoadModel(b *testing.B) {
 	for b.Loop() {
 		if _, err := loadModel(modelBin); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkNew measures a whole Scorer: the embedded lexicons and rules,
+// and the model.
+func BenchmarkNew(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		New()
 	}
 }

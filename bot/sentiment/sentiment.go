@@ -479,19 +479,7 @@ func (s *Scorer) ScoreTokens(toks []language.Token, text, lang string) (value fl
 	if s.model == nil || r.decisive(&s.p) {
 		return r.value, s.p.label(r.value, lang)
 	}
-	p := s.model.probs(toks, text, lang, s.langs[lang], &r)
-	best := classNeu
-	for c := range nClasses {
-		if p[c] > p[best] {
-			best = c
-		}
-	}
-	if r.silent() && max(p[classNeg], p[classPos]) < s.p.modelSure {
-		best = classNeu // no word of sentiment and an unsure model
-	}
-	if best == classNeu && r.value <= -s.p.bound(lang) && p[classNeg] >= s.p.keepNegative(lang) {
-		best = classNeg // the rules read a complaint the model is unsure of
-	}
+	best := s.p.choose(&r, s.model.probs(toks, text, lang, s.langs[lang], &r), lang)
 	// The value stays the rules' (continuous, and what the policy's
 	// thresholds were set on), moved to the edge of the label's band when
 	// the model's label differs, so that value and label agree in sign.
@@ -506,6 +494,24 @@ func (s *Scorer) ScoreTokens(toks []language.Token, text, lang string) (value fl
 		value = max(-b/2, min(b/2, value))
 	}
 	return value, classLabels[best]
+}
+
+// choose returns the class of a text the rules read as r and the model
+// gives the probabilities p, when the rules do not decide it alone.
+func (p *params) choose(r *reading, prob [nClasses]float32, lang string) int {
+	best := classNeu
+	for c := range nClasses {
+		if prob[c] > prob[best] {
+			best = c
+		}
+	}
+	if r.silent() && max(prob[classNeg], prob[classPos]) < p.modelSure {
+		best = classNeu // no word of sentiment and an unsure model
+	}
+	if best == classNeu && r.value <= -p.bound(lang) && prob[classNeg] >= p.keepNegative(lang) {
+		best = classNeg // the rules read a complaint the model is unsure of
+	}
+	return best
 }
 
 // decisive reports whether the rules' reading decides the label alone: a

@@ -44,11 +44,17 @@ type trainConfig struct {
 	// average keeps the mean of the weights after each epoch, which
 	// generalises better than the last ones on a few thousand texts.
 	average bool
+	// negWeight is the weight of a negative example in the loss (the
+	// others weigh 1): a missed complaint costs more than a false alarm.
+	negWeight float64
+	// folds is the number of cross-validation folds over the train
+	// examples from which calibrate fits each head's offsets (0 or 1: none).
+	folds int
 }
 
 // defaultTrain are the settings model.bin is built with. They were chosen
-// by reading the dev splits' figures (TestTrainSweep, calmbot eval); the
-// model itself only ever sees the train splits.
+// by cross-validation on the train splits (TestTrainSweep), never by the
+// dev splits' figures, which only report the result (calmbot eval).
 var defaultTrain = trainConfig{
 	bits:      17,
 	grams:     map[string][2]uint32{"en": {0, 0}, "it": {3, 4}, "": {3, 5}},
@@ -63,6 +69,8 @@ var defaultTrain = trainConfig{
 	stack:     true,
 	freeze:    true,
 	average:   true,
+	negWeight: 1,
+	folds:     5,
 }
 
 const (
@@ -78,20 +86,47 @@ type sample struct {
 	hashed []uint32
 }
 
-// Train fits the model on exs and returns it in the format embedded as
-// model.bin. Give it train splits only: the dev splits measure it (calmbot
-// eval). The result depends only on exs and their order, so the same data
-// gives the same bytes.
-func Train(exs []Example) ([]byte, error) {
+// Trained is a model Train fitted, with what its cross-validation measured.
+type Trained struct {
+	// Model is the model file, in the format embedded as model.bin.
+	Model []byte
+	// Folds is the number of cross-validation folds over the train examples.
+	Folds int
+	// CV is the out-of-fold macro-F1 of each trained language, rules and
+	// model together, after calibration; CVOther that of the head for the
+	// other languages, over the trained ones.
+	CV      map[string]float64
+	CVOther float64
+	// Offsets are the calibration's shifts of the negative and positive
+	// logits per trained language ("" for the other languages' head);
+	// {0, 0} where none beat no shift.
+	Offsets map[string][2]float32
+}
+
+// Train fits the model on exs, calibrates it by cross-validation on exs
+// (calibrate.go) and returns it. Give it train splits only: the dev splits
+// measure it (calmbot eval). The result depends only on exs and their
+// order, so the same data gives the same bytes.
+func Train(exs []Example) (Trained, error) {
 	m, err := train(exs, defaultTrain)
 	if err != nil {
-		return nil, err
+		return Trained{}, err
 	}
+	cal, err := fitCalibration(exs, defaultTrain, &defaultParams)
+	if err != nil {
+		return Trained{}, err
+	}
+	cal.apply(m)
 	var buf bytes.Buffer
 	if err := m.write(&buf); err != nil {
-		return nil, err
+		return Trained{}, err
 	}
-	return buf.Bytes(), nil
+	t := Trained{Model: buf.Bytes(), Folds: defaultTrain.folds, CV: cal.cvF1, CVOther: cal.lexF1,
+		Offsets: map[string][2]float32{"": cal.lex}}
+	for lang, o := range cal.full {
+		t.Offsets[lang] = o
+	}
+	return t, nil
 }
 
 // train fits a model on exs with the settings cfg.
@@ -205,11 +240,13 @@ func trainFull(m *model, samples []sample, cfg trainConfig) fullWeights {
 				}
 			}
 			p := softmax64(z)
+			cw := cfg.classWeight(sm.class)
 			for c := range nClasses {
 				grad := p[c]
 				if c == sm.class {
 					grad--
 				}
+				grad *= cw
 				fw.bias.step(li*nClasses+c, grad, cfg.rate, 0)
 				for d, v := range sm.x {
 					if v != 0 && denseRate > 0 {
@@ -288,11 +325,13 @@ func trainDense(m *model, samples []sample, cfg trainConfig) {
 				}
 			}
 			p := softmax64(z)
+			cw := cfg.classWeight(sm.class)
 			for c := range nClasses {
 				grad := p[c]
 				if c == sm.class {
 					grad--
 				}
+				grad *= cw
 				bw.step(c, grad, cfg.denseRate, 0)
 				for d, v := range sm.x {
 					if v != 0 {
@@ -308,6 +347,14 @@ func trainDense(m *model, samples []sample, cfg trainConfig) {
 	for c := range nClasses {
 		m.lexBias[c] = float32(bw.w[c])
 	}
+}
+
+// classWeight is the weight in the loss of an example of class c.
+func (cfg *trainConfig) classWeight(c int) float64 {
+	if c == classNeg && cfg.negWeight > 0 {
+		return cfg.negWeight
+	}
+	return 1
 }
 
 func softmax64(z [nClasses]float64) [nClasses]float64 {

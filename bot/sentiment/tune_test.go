@@ -9,13 +9,15 @@ import (
 )
 
 // TestTune refits the rule weights of params.go by coordinate-wise grid
-// search on the train splits only, and logs the result for params.go with
-// the train and val figures. It runs only when CALMBOT_TUNE is set:
+// search on the train splits only (the sets with a train split of their
+// own: XLM-T), and logs the result for params.go with the train and val
+// figures of every set; GermEval 2017 and XED, dev files, are only
+// reported. It runs only when CALMBOT_TUNE is set:
 //
 //	CALMBOT_TUNE=1 go test -run TestTune -v ./bot/sentiment/
 //
-// The objective is the mean over the sets of macro-F1 (F1 of the negative
-// class for GermEval 2017, the target there).
+// The objective is the mean over the fitted sets of macro-F1. Finnish has
+// no train split: its neutral band is not refitted.
 func TestTune(t *testing.T) {
 	if os.Getenv("CALMBOT_TUNE") == "" {
 		t.Skip("set CALMBOT_TUNE=1 to refit the rule weights")
@@ -34,24 +36,32 @@ func TestTune(t *testing.T) {
 		sets = append(sets, data{set, train, val})
 	}
 	base := newScorer(defaultParams) // lexicons are loaded once; params vary
+	// report2 adds the dev-only sets to the report, outside the objective.
+	report2 := false
 	objective := func(p params, val bool) (float64, string) {
 		s := *base
 		s.p = p
-		total, report := 0.0, ""
+		total, n, report := 0.0, 0, ""
 		for _, d := range sets {
 			exs := d.train
 			if val {
 				exs = d.val
+			}
+			if !d.set.ownTrain && !report2 {
+				continue // dev data: never part of the objective
 			}
 			m := measure(&s, exs, d.set.lang)
 			f := m.macroF1
 			if d.set.name == "germeval2017" {
 				f = m.f1[Negative]
 			}
-			total += f
+			if d.set.ownTrain {
+				total += f
+				n++
+			}
 			report += fmt.Sprintf(" %s=%.3f", d.set.name, f)
 		}
-		return total / float64(len(sets)), report
+		return total / float64(n), report
 	}
 
 	p := defaultParams
@@ -76,7 +86,7 @@ func TestTune(t *testing.T) {
 	// stronger, and posScale >= 0.6 keeps "awful but great" positive: the
 	// unit tests' behaviour is a requirement, not a parameter.
 	bgrid := []float64{0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.14, 0.17, 0.2, 0.24, 0.28}
-	for _, lang := range []string{"en", "it", "de", "fi"} {
+	for _, lang := range []string{"en", "it", "de"} {
 		knobs = append(knobs, knob{"boundary." + lang, nil, bgrid}) // the neutral band of lang
 	}
 	best, _ := objective(p, false)
@@ -101,6 +111,7 @@ func TestTune(t *testing.T) {
 			break
 		}
 	}
+	report2 = true
 	_, trainReport := objective(p, false)
 	valObj, valReport := objective(p, true)
 	t.Logf("params: %+v", p)

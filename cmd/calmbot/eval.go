@@ -17,7 +17,7 @@ import (
 	"github.com/calmbot/calmbot/flows"
 )
 
-const evalUsage = `Usage: calmbot eval [--data DIR] [--set NAME]... [--flows FILE] [--json]
+const evalUsage = `Usage: calmbot eval [--data DIR] [--split dev|test] [--set NAME]... [--flows FILE] [--json]
 
 Runs the analyzer over the labelled evaluation sets (../shared/data/eval, see
 its README) and prints one table: for the sentiment sets accuracy, macro-F1
@@ -27,10 +27,18 @@ from their training split (the threshold is policy.intent_threshold's
 default); recall and precision of frustrated dialogue turns read as negative.
 A set whose file is absent is reported as missing.
 
+The development split (--split dev, the default) is the one to tune by.
+--split test measures the held-out test splits instead, of the sets that
+have one (marked * below): report those figures once a result is fixed,
+never tune by them. No training reads either split.
+
 Sets:
 %s
 Flags:
 `
+
+// testSplitBanner heads the table of the test split.
+const testSplitBanner = "split: test (held-out test splits: figures to report, never to tune by)"
 
 // evalDataDirs are tried in order when --data is not given.
 var evalDataDirs = []string{"shared/data/eval", "../shared/data/eval"}
@@ -71,14 +79,24 @@ func (e *env) eval(ctx context.Context, args []string) error {
 	var sets stringList
 	fs.Var(&sets, "set", "measure only this set `name` (repeatable)")
 	flowsFlag := fs.String("flows", "", "flow `file` whose analyzer reads the sentiment sets (default $CALMBOT_FLOWS, ./flows.yaml, else the built-in flows)")
+	split := fs.String("split", evaluate.SplitDev, "`split` to measure: dev, or test (the held-out test splits)")
 	asJSON := fs.Bool("json", false, "print the rows as a JSON array")
 	var thresholds floatList
 	fs.Var(&thresholds, "curve", "also measure the intent sets at these comma-separated `thresholds` (shown with --json)")
 	paths := map[string]*string{}
 	var list strings.Builder
 	for _, s := range evaluate.Sets() {
-		paths[s.Name] = fs.String(s.Name, "", "`path` of the "+s.Name+" file (default DIR/"+s.Path+")")
-		fmt.Fprintf(&list, "  %-13s %s\n", s.Name, s.What)
+		def := "DIR/" + s.Path
+		if s.Path == "" {
+			def = "built in"
+		}
+		mark := " "
+		if s.Test != "" {
+			def += "; with --split test DIR/" + s.Test
+			mark = "*"
+		}
+		paths[s.Name] = fs.String(s.Name, "", "`path` of the "+s.Name+" file (default "+def+")")
+		fmt.Fprintf(&list, "  %-13s%s %s\n", s.Name, mark, s.What)
 	}
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), evalUsage, list.String())
@@ -91,12 +109,16 @@ func (e *env) eval(ctx context.Context, args []string) error {
 	if len(rest) > 0 {
 		return &exitError{code: 2, msg: fmt.Sprintf("eval takes no arguments, got %q", rest)}
 	}
+	if *split != evaluate.SplitDev && *split != evaluate.SplitTest {
+		return &exitError{code: 2, msg: fmt.Sprintf("eval: --split is dev or test, got %q", *split)}
+	}
 	f, err := e.loadFlows(e.flowsPath(*flowsFlag))
 	if err != nil {
 		return err
 	}
 	cfg := evaluate.Config{
 		Dir:        evalDataDir(*data),
+		Split:      *split,
 		Paths:      map[string]string{},
 		Flows:      f,
 		New:        func(f *flows.File) (bot.Analyzer, error) { return analyzer(f) },
@@ -117,6 +139,9 @@ func (e *env) eval(ctx context.Context, args []string) error {
 		return enc.Encode(rows)
 	}
 	fmt.Fprintf(e.stdout, "data: %s\n", cfg.Dir)
+	if cfg.Split == evaluate.SplitTest {
+		fmt.Fprintln(e.stdout, testSplitBanner)
+	}
 	return writeEvalTable(e.stdout, rows)
 }
 

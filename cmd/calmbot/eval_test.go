@@ -32,6 +32,40 @@ func TestEvalMissingData(t *testing.T) {
 	}
 }
 
+// TestEvalTestSplit checks that --split test heads the table with its
+// warning and measures only the sets with a test split, and that another
+// split is refused.
+func TestEvalTestSplit(t *testing.T) {
+	dir := t.TempDir()
+	res := runCmd(t, "", "eval", "--data", dir, "--split", "test")
+	if res.code != 0 {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	if !strings.Contains(res.stdout, testSplitBanner) {
+		t.Errorf("no test-split banner in:\n%s", res.stdout)
+	}
+	var missing []string
+	for _, l := range strings.Split(res.stdout, "\n") {
+		if f := strings.Fields(l); len(f) == 2 && f[1] == "missing" {
+			missing = append(missing, f[0])
+		}
+	}
+	if got, want := strings.Join(missing, ","), strings.Join(evaluate.TestSetNames(), ","); got != want {
+		t.Errorf("rows %q, want %q", got, want)
+	}
+	if !strings.Contains(res.stdout, "xlmt/english_test_text.txt") {
+		t.Errorf("the missing xlmt-en row does not name its test file:\n%s", res.stdout)
+	}
+	if res := runCmd(t, "", "eval", "--data", dir); strings.Contains(res.stdout, testSplitBanner) {
+		t.Errorf("the dev split carries the test banner:\n%s", res.stdout)
+	}
+	for _, args := range [][]string{{"--split", "val"}, {"--split", "test", "--set", "mwoz"}} {
+		if res := runCmd(t, "", append([]string{"eval", "--data", dir}, args...)...); res.code != 2 {
+			t.Errorf("eval %q: exit %d, want 2; stderr %q", args, res.code, res.stderr)
+		}
+	}
+}
+
 // TestEvalRealData runs the whole evaluation on the shared data, when this
 // machine has it, and checks that the table has a measured row per set.
 func TestEvalRealData(t *testing.T) {

@@ -36,6 +36,9 @@ func TestTrainSentiment(t *testing.T) {
 		if !strings.Contains(res.stdout, "trained on 9 texts") {
 			t.Errorf("stdout %q, want the number of texts", res.stdout)
 		}
+		if !strings.Contains(res.stdout, "5-fold cross-validation on the train splits, macro-F1: de ") || !strings.Contains(res.stdout, "calibration offsets") {
+			t.Errorf("stdout %q, want the cross-validation figures and the calibration", res.stdout)
+		}
 		data, err := os.ReadFile(out)
 		if err != nil {
 			t.Fatal(err)
