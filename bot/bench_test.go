@@ -146,10 +146,13 @@ func customer(ctx context.Context, e *bot.Engine, addr bot.Address, i int, text 
 	return e.Flush(ctx, addr)
 }
 
-func report(b *testing.B, all []time.Duration, elapsed time.Duration) {
+func report(b *testing.B, all []time.Duration, elapsed, cpu time.Duration) {
 	slices.Sort(all)
 	if len(all) == 0 {
 		return
+	}
+	if cpu > 0 {
+		b.ReportMetric(float64(cpu.Microseconds())/1000/(float64(len(all))/1000), "cpu-ms/1k-msgs")
 	}
 	b.ReportMetric(float64(len(all))/elapsed.Seconds(), "msgs/s")
 	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
@@ -186,7 +189,7 @@ func benchOpenLoop(b *testing.B, e *bot.Engine, scr [][]string, conc, rate int) 
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu0 := time.Now(), processCPU()
 	interval := time.Second / time.Duration(rate)
 	for n := range b.N {
 		due := start.Add(time.Duration(n) * interval)
@@ -199,9 +202,9 @@ func benchOpenLoop(b *testing.B, e *bot.Engine, scr [][]string, conc, rate int) 
 		close(ch)
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), processCPU()-cpu0
 	b.StopTimer()
-	report(b, slices.Concat(lat...), elapsed)
+	report(b, slices.Concat(lat...), elapsed, cpu)
 }
 
 func benchClosedLoop(b *testing.B, e *bot.Engine, scr [][]string, conc int) {
@@ -212,7 +215,7 @@ func benchClosedLoop(b *testing.B, e *bot.Engine, scr [][]string, conc int) {
 	var convs atomic.Int64
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu0 := time.Now(), processCPU()
 	var wg sync.WaitGroup
 	for w := range conc {
 		wg.Add(1)
@@ -236,9 +239,9 @@ func benchClosedLoop(b *testing.B, e *bot.Engine, scr [][]string, conc int) {
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), processCPU()-cpu0
 	b.StopTimer()
-	report(b, slices.Concat(lat...), elapsed)
+	report(b, slices.Concat(lat...), elapsed, cpu)
 	var ms runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
