@@ -69,6 +69,9 @@ func (s *Store) Commit(ctx context.Context, t *bot.Turn) (bot.CommitResult, erro
 	if err := checkTurn(t); err != nil {
 		return bot.CommitResult{}, fmt.Errorf("postgres: commit: %w", err)
 	}
+	if err := ctx.Err(); err != nil {
+		return bot.CommitResult{}, fmt.Errorf("postgres: commit %s: %w", t.Address, err)
+	}
 	r := &request{turn: t, done: make(chan struct{})}
 	select {
 	case s.turns <- r:
