@@ -389,18 +389,6 @@ func (s *Store) redelivered(ctx context.Context, tx pgx.Tx, t *bot.Turn, res *bo
 	return nil
 }
 
-// MarkSent records that outbox entries were delivered (and ends their claims).
-func (s *Store) MarkSent(ctx context.Context, ids []int64) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	if _, err := s.pool.Exec(ctx, `UPDATE messages SET sent = true, claim_owner = '', claim_until = 0
-		WHERE id = ANY($1) AND direction = 'out'`, ids); err != nil {
-		return fmt.Errorf("postgres: mark sent: %w", err)
-	}
-	return nil
-}
-
 // claimLock is the transaction advisory lock claims take: one claim at a
 // time sees the others' committed claims, which keeps a conversation's
 // replies with one owner. Claims are rare (a restart, a Sender

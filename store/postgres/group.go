@@ -16,7 +16,7 @@ import (
 	"github.com/calmbot/calmbot/bot"
 )
 
-// Group commit: Commit hands its turn to one of a few committers, which
+// Group commit: Commit (and MarkSent) hands its turn to one of a few committers, which
 // takes every turn waiting at that moment (up to maxBatch) and writes them
 // in one round trip: each turn is one statement (sqlTurn*), the statements
 // go in one pipeline ending in a single Sync, which makes them one
@@ -43,9 +43,11 @@ const (
 	stateAbandoned              // the caller gave up before a committer took it
 )
 
-// request is a turn waiting for its group commit.
+// request is a turn, or a MarkSent (turn nil, ids set), waiting for its
+// group commit.
 type request struct {
 	turn  *bot.Turn
+	ids   []int64
 	state atomic.Int32
 	res   bot.CommitResult
 	err   error
@@ -91,6 +93,38 @@ func (s *Store) Commit(ctx context.Context, t *bot.Turn) (bot.CommitResult, erro
 	return r.res, r.err
 }
 
+// sqlMarkSent is MarkSent's statement.
+const sqlMarkSent = `UPDATE messages SET sent = true, claim_owner = '', claim_until = 0
+	WHERE id = ANY($1) AND direction = 'out'`
+
+// MarkSent records that outbox entries were delivered (and ends their
+// claims), in a batch with the turns committed at the same moment.
+func (s *Store) MarkSent(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("postgres: mark sent: %w", err)
+	}
+	r := &request{ids: ids, done: make(chan struct{}), query: sqlMarkSent, args: []any{ids}}
+	select {
+	case s.turns <- r:
+	case <-s.quit:
+		return ErrClosed
+	case <-ctx.Done():
+		return fmt.Errorf("postgres: mark sent: %w", ctx.Err())
+	}
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		if r.state.CompareAndSwap(statePending, stateAbandoned) {
+			return fmt.Errorf("postgres: mark sent: %w", ctx.Err())
+		}
+		<-r.done
+	}
+	return r.err
+}
+
 // startCommitters starts the committer goroutines; Shutdown ends them.
 func (s *Store) startCommitters() {
 	s.turns = make(chan *request)
@@ -134,6 +168,10 @@ func (s *Store) commitBatch(batch []*request) {
 		if !r.state.CompareAndSwap(statePending, stateClaimed) {
 			continue
 		}
+		if r.turn == nil {
+			live = append(live, r)
+			continue
+		}
 		if err := r.build(); err != nil {
 			r.err = fmt.Errorf("postgres: commit %s: %w", r.turn.Address, err)
 			close(r.done)
@@ -149,17 +187,14 @@ func (s *Store) commitBatch(batch []*request) {
 	// One order of conversations for every batch of every instance, so
 	// that two batches never wait for each other's rows in a cycle; a
 	// conversation's own turns keep their order.
-	slices.SortStableFunc(live, func(a, b *request) int {
-		return cmp.Or(cmp.Compare(a.turn.Address.Channel, b.turn.Address.Channel),
-			cmp.Compare(a.turn.Address.Conversation, b.turn.Address.Conversation))
-	})
+	slices.SortStableFunc(live, func(a, b *request) int { return a.compare(b) })
 	var alone []*request
 	for len(live) > 0 {
 		failed, again, err := s.sendBatch(ctx, live)
 		if err != nil {
 			s.log.ErrorContext(ctx, "postgres group commit failed", slog.Int("turns", len(live)), slog.Any("error", err))
 			for _, r := range live {
-				r.res, r.err = bot.CommitResult{}, fmt.Errorf("postgres: commit %s: %w", r.turn.Address, err)
+				r.res, r.err = bot.CommitResult{}, r.fail(err)
 				close(r.done)
 			}
 			break
@@ -179,9 +214,35 @@ func (s *Store) commitBatch(batch []*request) {
 		live = slices.Delete(live, failed, failed+1)
 	}
 	for _, r := range alone {
-		r.res, r.err = s.commitAlone(ctx, r.turn)
+		if r.turn == nil {
+			if _, err := s.pool.Exec(ctx, sqlMarkSent, r.ids); err != nil {
+				r.err = r.fail(err)
+			}
+		} else {
+			r.res, r.err = s.commitAlone(ctx, r.turn)
+		}
 		close(r.done)
 	}
+}
+
+// compare orders requests by conversation, MarkSent first.
+func (r *request) compare(o *request) int {
+	var a, b bot.Address
+	if r.turn != nil {
+		a = r.turn.Address
+	}
+	if o.turn != nil {
+		b = o.turn.Address
+	}
+	return cmp.Or(cmp.Compare(a.Channel, b.Channel), cmp.Compare(a.Conversation, b.Conversation))
+}
+
+// fail is r's error for a batch that failed with err.
+func (r *request) fail(err error) error {
+	if r.turn == nil {
+		return fmt.Errorf("postgres: mark sent: %w", err)
+	}
+	return fmt.Errorf("postgres: commit %s: %w", r.turn.Address, err)
 }
 
 // sendBatch sends the turns of live in one pipeline. On success it
@@ -202,9 +263,14 @@ func (s *Store) sendBatch(ctx context.Context, live []*request) (failed int, aga
 	}
 	results := make([]result, len(live))
 	failed = -1
-	for i := range live {
-		var refused *int32
-		if err = br.QueryRow().Scan(&results[i].convID, &results[i].ids, &refused); err != nil {
+	for i, r := range live {
+		if r.turn == nil {
+			_, err = br.Exec()
+		} else {
+			var refused *int32
+			err = br.QueryRow().Scan(&results[i].convID, &results[i].ids, &refused)
+		}
+		if err != nil {
 			failed = i
 			break
 		}
@@ -221,6 +287,9 @@ func (s *Store) sendBatch(ctx context.Context, live []*request) (failed int, aga
 		return failed, nil, nil
 	}
 	for i, r := range live {
+		if r.turn == nil {
+			continue
+		}
 		if results[i].convID == nil {
 			again = append(again, r)
 			continue
