@@ -16,6 +16,8 @@ import (
 	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/bot/bottest"
 	"github.com/calmbot/calmbot/flows"
+	"github.com/calmbot/calmbot/store/postgres"
+	"github.com/calmbot/calmbot/store/postgres/pgtest"
 	"github.com/calmbot/calmbot/store/sqlite"
 )
 
@@ -57,6 +59,19 @@ func BenchmarkEngineSQLite(b *testing.B) {
 	}
 }
 
+// BenchmarkEnginePostgres is BenchmarkEngineSQLite's load on the
+// PostgreSQL store, in a database of its own on the server
+// CALMBOT_TEST_POSTGRES_DSN names (skipped without it): every turn is
+// committed (synchronous_commit on) before its message is acknowledged.
+func BenchmarkEnginePostgres(b *testing.B) {
+	for _, conc := range []int{100, 1000} {
+		b.Run(fmt.Sprintf("conversations=%d", conc), func(b *testing.B) {
+			e, scr := benchSetup(b, postgresStore(b))
+			benchClosedLoop(b, e, scr, conc)
+		})
+	}
+}
+
 // BenchmarkEngineMemory is the same load on the in-memory store: the
 // engine's own cost, the baseline for BenchmarkEngineSQLite's figures.
 func BenchmarkEngineMemory(b *testing.B) {
@@ -82,6 +97,24 @@ func BenchmarkEngineSQLiteRate(b *testing.B) {
 
 func sqliteStore(b *testing.B) bot.Store {
 	st, err := sqlite.Open(context.Background(), b.TempDir()+"/bench.db")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+func postgresStore(b *testing.B) bot.Store {
+	ctx := context.Background()
+	dsn, drop, err := pgtest.Database(ctx, "calmbot_bench_")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if dsn == "" {
+		b.Skip(pgtest.EnvDSN + " is not set")
+	}
+	b.Cleanup(drop)
+	st, err := postgres.Open(ctx, dsn)
 	if err != nil {
 		b.Fatal(err)
 	}

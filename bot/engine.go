@@ -356,11 +356,31 @@ func (e *Engine) process(ctx context.Context, c *conv, batch []*pending, due boo
 			p.done <- fmt.Errorf("load conversation %s: %w", c.addr, err)
 			continue
 		}
-		p.done <- p.act(ctx, c)
+		p.done <- e.runAction(ctx, c, p.act)
 	}
 	if start < len(batch) || due {
 		e.step(ctx, c, batch[start:], due)
 	}
+}
+
+// runAction runs a person's action. When another instance (or worker)
+// committed to the conversation since it was loaded, the action's commit
+// is refused with ErrStale and nothing was written: the conversation is
+// taken as stored and the action runs again, as step does for a turn.
+func (e *Engine) runAction(ctx context.Context, c *conv, act func(ctx context.Context, c *conv) error) error {
+	err := act(ctx, c)
+	for try := 1; errors.Is(err, ErrStale) && try <= staleRetries; try++ {
+		e.log.Info("conversation changed in the store; running the action again", "addr", c.addr.String(), "try", try)
+		c.loaded = false
+		if err := e.load(ctx, c); err != nil {
+			return fmt.Errorf("load conversation %s: %w", c.addr, err)
+		}
+		err = act(ctx, c)
+	}
+	if errors.Is(err, ErrStale) {
+		c.loaded = false // the next message or action reads the store
+	}
+	return err
 }
 
 // forget drops an ended conversation from memory at once, unless a new

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/calmbot/calmbot/bot"
@@ -14,8 +16,14 @@ import (
 // (PostgreSQL's LISTEN/NOTIFY), so an agent's reply sent by one instance
 // reaches the customer's stream on another.
 
-// wakeTopic is the bus topic of wakes; the payload is the conversation id.
+// wakeTopic is the bus topic of wakes; the payload is the ids of the
+// conversations woken, one a line (ids have no newline).
 const wakeTopic = "web/wake"
+
+// wakeBatch caps the ids of one wake event: the wakes queued while the
+// last event was published go out together, each id once, so a busy
+// instance publishes one event per round trip rather than one per reply.
+const wakeBatch = 64
 
 // wakeBuffer bounds the wakes waiting to go out; past it they are dropped
 // (a stream also reads the store when the customer reconnects).
@@ -72,7 +80,9 @@ func (a *Adapter) startBus(ctx context.Context) error {
 		}()
 		go func() {
 			for m := range msgs {
-				a.hub.wake(string(m))
+				for id := range strings.SplitSeq(string(m), "\n") {
+					a.hub.wake(id)
+				}
 			}
 		}()
 		go func() {
@@ -81,12 +91,30 @@ func (a *Adapter) startBus(ctx context.Context) error {
 				case <-ctx.Done():
 					return
 				case id := <-a.wakes:
-					if err := a.bus.Publish(ctx, wakeTopic, []byte(id)); err != nil && ctx.Err() == nil {
-						a.log.Warn("web chat: wake not sent to the other instances", "conversation", id, "err", err)
+					ids := gatherWakes(a.wakes, id)
+					if err := a.bus.Publish(ctx, wakeTopic, []byte(strings.Join(ids, "\n"))); err != nil && ctx.Err() == nil {
+						a.log.Warn("web chat: wakes not sent to the other instances", "conversations", len(ids), "err", err)
 					}
 				}
 			}
 		}()
 	})
 	return err
+}
+
+// gatherWakes returns first and the other ids queued in wakes now, each
+// once, at most wakeBatch of them.
+func gatherWakes(wakes <-chan string, first string) []string {
+	ids := []string{first}
+	for len(ids) < wakeBatch {
+		select {
+		case id := <-wakes:
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		default:
+			return ids
+		}
+	}
+	return ids
 }

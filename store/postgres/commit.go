@@ -58,6 +58,177 @@ const (
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
 )
 
+// A turn in a batch is one statement: the conversation's row (one of
+// three heads), then its inbound messages, the analyses of earlier ones,
+// the replies, a handoff and a rating, each a data-modifying CTE reading
+// the conversation's id from the head, so that a head that changed no row
+// (a stale base) writes nothing at all. The arrays are the entries'
+// columns ($3-$20), the scalars the handoff's ($21-$28, none when $21 is
+// NULL) and the rating's ($29-$31, none when $29 is NULL), $32 the
+// highest inbound seq, $33-$42 the snapshot's columns and $43 the base.
+// It returns the conversation's id (NULL: stale or redelivered, nothing
+// written) and the replies' ids in seq order. When an inbound message was
+// already stored or an analysed one is missing, the last column's cast
+// fails (invalid_text_representation): the statement, and its batch, are
+// undone, and the turn is committed alone, which tells what it was.
+const (
+	sqlTurnTail = `,
+	ins AS (
+		INSERT INTO messages (conv_id, channel, seq, direction, platform_id, text, at, analysis, choice)
+		SELECT conv.id, $1, i.seq, 'in', i.pid, i.text, i.at, i.an, i.choice
+		FROM conv, unnest($3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[])
+			AS i(seq, pid, text, at, an, choice)
+		ON CONFLICT (conv_id, platform_id) WHERE direction = 'in' AND platform_id <> '' DO NOTHING
+		RETURNING 1),
+	an AS (
+		UPDATE messages m SET analysis = a.js
+		FROM conv, unnest($9::bigint[], $10::text[]) AS a(seq, js)
+		WHERE m.conv_id = conv.id AND m.seq = a.seq AND m.direction = 'in'
+		RETURNING 1),
+	outb AS (
+		INSERT INTO messages (conv_id, channel, seq, direction, author, text, at, flow, state, choices, lang, answers, status)
+		SELECT conv.id, $1, o.seq, 'out', o.author, o.text, o.at, o.flow, o.state, o.choices, o.lang, o.answers, o.status
+		FROM conv, unnest($11::bigint[], $12::text[], $13::text[], $14::bigint[], $15::text[], $16::text[], $17::text[],
+			$18::text[], $19::text[], $20::text[]) AS o(seq, author, text, at, flow, state, choices, lang, answers, status)
+		ORDER BY o.seq
+		RETURNING id, seq),
+	ho AS (
+		INSERT INTO handoffs (conv_id, reason, evidence, skill, priority, flow, state, lang, at)
+		SELECT conv.id, $21::text, $22::text, $23::text, $24::text, $25::text, $26::text, $27::text, $28::bigint
+		FROM conv WHERE $21::text IS NOT NULL),
+	rt AS (
+		INSERT INTO ratings AS r (conv_id, score, comment, at)
+		SELECT conv.id, $29::int, $30::text, $31::bigint FROM conv WHERE $29::int IS NOT NULL
+		ON CONFLICT (conv_id, at) DO UPDATE SET score = excluded.score, comment = excluded.comment)
+	SELECT (SELECT id FROM conv), (SELECT array_agg(id ORDER BY seq) FROM outb),
+		CASE WHEN EXISTS (SELECT 1 FROM conv) AND ((SELECT count(*) FROM ins) <> cardinality($3::bigint[])
+			OR (SELECT count(*) FROM an) <> cardinality($9::bigint[]))
+		THEN ('calmbot: turn refused: ' || (SELECT count(*) FROM ins) || ' of ' || cardinality($3::bigint[]) ||
+			' inbound stored, ' || (SELECT count(*) FROM an) || ' of ' || cardinality($9::bigint[]) || ' analysed')::int
+		END`
+
+	// sqlTurnInsert is a turn with Base 0: sqlInsertConv's compare-and-swap.
+	sqlTurnInsert = `WITH conv AS (
+		INSERT INTO conversations AS c
+		(channel, conversation, status, lang, flows_version, flow, state, snapshot, seq, processed, last_in, started, updated)
+		VALUES ($1, $2, $33, $34, $35, $36, $37, $38, $39, $40, $32, $41, $42)
+		ON CONFLICT (channel, conversation) DO UPDATE SET
+			status = excluded.status, lang = excluded.lang, flows_version = excluded.flows_version,
+			flow = excluded.flow, state = excluded.state, snapshot = excluded.snapshot,
+			seq = excluded.seq, processed = excluded.processed, last_in = greatest(c.last_in, excluded.last_in),
+			started = excluded.started, updated = excluded.updated
+		WHERE c.seq = 0 AND $43::bigint = 0
+		RETURNING id)` + sqlTurnTail
+
+	// sqlTurnUpdate is a turn on Base $43: sqlUpdateConv's compare-and-swap.
+	sqlTurnUpdate = `WITH conv AS (
+		UPDATE conversations SET
+			status = $33, lang = $34, flows_version = $35, flow = $36, state = $37, snapshot = $38,
+			seq = $39, processed = $40, last_in = greatest(last_in, $32), started = $41, updated = $42
+		WHERE channel = $1 AND conversation = $2 AND seq = $43::bigint
+		RETURNING id)` + sqlTurnTail
+
+	// sqlTurnTouch is a turn without a snapshot: sqlTouch.
+	sqlTurnTouch = `WITH conv AS (
+		INSERT INTO conversations AS c (channel, conversation, last_in) VALUES ($1, $2, $32)
+		ON CONFLICT (channel, conversation) DO UPDATE SET last_in = greatest(c.last_in, excluded.last_in)
+		RETURNING id)` + sqlTurnTail
+)
+
+// build sets r's statement and arguments.
+func (r *request) build() error {
+	t := r.turn
+	a := t.Address
+	n := len(t.Inbound)
+	inSeq, inPID, inText, inAt, inAn, inChoice := make([]int64, n), make([]string, n), make([]string, n),
+		make([]*int64, n), make([]*string, n), make([]string, n)
+	var lastIn int64
+	for i := range t.Inbound {
+		e := &t.Inbound[i]
+		lastIn = max(lastIn, e.Seq)
+		js, err := marshalText(e.Analysis)
+		if err != nil {
+			return fmt.Errorf("inbound %d analysis: %w", e.Seq, err)
+		}
+		inSeq[i], inPID[i], inText[i], inAt[i], inAn[i], inChoice[i] = e.Seq, e.PlatformID, e.Text, nanos(e.At), js, e.Choice
+	}
+	anSeq, anJS := make([]int64, 0, len(t.Analysed)), make([]string, 0, len(t.Analysed))
+	for seq, an := range t.Analysed {
+		if an == nil {
+			continue
+		}
+		js, err := marshalText(an)
+		if err != nil {
+			return fmt.Errorf("analysis of %d: %w", seq, err)
+		}
+		anSeq, anJS = append(anSeq, seq), append(anJS, *js)
+	}
+	n = len(t.Outbound)
+	outSeq, outAuthor, outText, outAt, outFlow, outState := make([]int64, n), make([]string, n), make([]string, n),
+		make([]*int64, n), make([]string, n), make([]string, n)
+	outChoices, outLang, outAnswers, outStatus := make([]*string, n), make([]string, n), make([]*string, n), make([]string, n)
+	for i := range t.Outbound {
+		e := &t.Outbound[i]
+		var err error
+		if len(e.Choices) > 0 {
+			if outChoices[i], err = marshalText(e.Choices); err != nil {
+				return fmt.Errorf("outbound %d choices: %w", e.Seq, err)
+			}
+		}
+		if len(e.Answers) > 0 {
+			if outAnswers[i], err = marshalText(e.Answers); err != nil {
+				return fmt.Errorf("outbound %d answers: %w", e.Seq, err)
+			}
+		}
+		outSeq[i], outAuthor[i], outText[i], outAt[i], outFlow[i], outState[i] = e.Seq, e.Author, e.Text, nanos(e.At), e.Flow, e.State
+		outLang[i], outStatus[i] = e.Lang, string(e.Status)
+	}
+	var hReason, hEvidence *string
+	var hSkill, hPriority, hFlow, hState, hLang string
+	var hAt *int64
+	if h := t.Handoff; h != nil {
+		reason := string(h.Reason)
+		hReason = &reason
+		if len(h.Evidence) > 0 {
+			var err error
+			if hEvidence, err = marshalText(h.Evidence); err != nil {
+				return fmt.Errorf("handoff evidence: %w", err)
+			}
+		}
+		hSkill, hPriority, hFlow, hState, hLang, hAt = h.Skill, h.Priority, h.Flow, h.State, h.Lang, nanos(h.At)
+	}
+	var rScore *int32
+	var rComment string
+	var rAt *int64
+	if rt := t.Rating; rt != nil {
+		score := int32(rt.Score)
+		rScore, rComment, rAt = &score, rt.Comment, nanos(rt.At)
+	}
+	r.args = []any{a.Channel, a.Conversation,
+		inSeq, inPID, inText, inAt, inAn, inChoice,
+		anSeq, anJS,
+		outSeq, outAuthor, outText, outAt, outFlow, outState, outChoices, outLang, outAnswers, outStatus,
+		hReason, hEvidence, hSkill, hPriority, hFlow, hState, hLang, hAt,
+		rScore, rComment, rAt,
+		lastIn}
+	sn := t.State
+	if sn == nil {
+		r.query = sqlTurnTouch
+		return nil
+	}
+	js, err := marshal(sn)
+	if err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	r.args = append(r.args, string(sn.Status), sn.Lang, sn.FlowsVersion, sn.Flow, sn.State, js,
+		sn.Seq, sn.Processed, nanos(sn.Started), nanos(sn.Updated), t.Base)
+	r.query = sqlTurnUpdate
+	if t.Base == 0 {
+		r.query = sqlTurnInsert
+	}
+	return nil
+}
+
 func checkTurn(t *bot.Turn) error {
 	if t == nil {
 		return errors.New("nil turn")
@@ -76,31 +247,6 @@ func checkTurn(t *bot.Turn) error {
 
 // errDuplicate ends a turn's transaction that found a redelivery.
 var errDuplicate = errors.New("redelivered")
-
-// Commit writes t in one transaction. The conversation's row is updated
-// only when its stored seq is t.Base, so that two instances handling one
-// conversation cannot both commit a turn built on the same snapshot (the
-// loser gets bot.ErrStale). When an inbound entry of t was already stored,
-// by this instance or another, nothing is written and the result says
-// Duplicate, with the entries' indexes in Redelivered.
-func (s *Store) Commit(ctx context.Context, t *bot.Turn) (bot.CommitResult, error) {
-	if err := checkTurn(t); err != nil {
-		return bot.CommitResult{}, fmt.Errorf("postgres: commit: %w", err)
-	}
-	var res bot.CommitResult
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		res = bot.CommitResult{}
-		return s.commit(ctx, tx, t, &res)
-	})
-	switch {
-	case errors.Is(err, errDuplicate):
-		res.Duplicate, res.OutboxIDs = true, nil
-		return res, nil
-	case err != nil:
-		return bot.CommitResult{}, fmt.Errorf("postgres: commit %s: %w", t.Address, err)
-	}
-	return res, nil
-}
 
 func (s *Store) commit(ctx context.Context, tx pgx.Tx, t *bot.Turn, res *bot.CommitResult) error {
 	a := t.Address
@@ -243,18 +389,6 @@ func (s *Store) redelivered(ctx context.Context, tx pgx.Tx, t *bot.Turn, res *bo
 	return nil
 }
 
-// MarkSent records that outbox entries were delivered (and ends their claims).
-func (s *Store) MarkSent(ctx context.Context, ids []int64) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	if _, err := s.pool.Exec(ctx, `UPDATE messages SET sent = true, claim_owner = '', claim_until = 0
-		WHERE id = ANY($1) AND direction = 'out'`, ids); err != nil {
-		return fmt.Errorf("postgres: mark sent: %w", err)
-	}
-	return nil
-}
-
 // claimLock is the transaction advisory lock claims take: one claim at a
 // time sees the others' committed claims, which keeps a conversation's
 // replies with one owner. Claims are rare (a restart, a Sender
@@ -342,6 +476,16 @@ func marshal(v any) (any, error) {
 		return nil, err
 	}
 	return string(b), nil
+}
+
+// marshalText is marshal for a value that is not a nil pointer.
+func marshalText(v any) (*string, error) {
+	js, err := marshal(v)
+	if err != nil || js == nil {
+		return nil, err
+	}
+	s := js.(string)
+	return &s, nil
 }
 
 // nanos stores a time as Unix nanoseconds, the zero time as NULL.

@@ -11,7 +11,9 @@
 // instances go through LISTEN/NOTIFY (Bus).
 //
 // Every call is its own transaction, committed (synchronous_commit as the
-// server has it, on by default) before it returns.
+// server has it, on by default) before it returns; the turns of several
+// conversations committed at the same moment share one transaction and
+// one round trip (group commit, group.go).
 package postgres
 
 import (
@@ -50,6 +52,12 @@ type Store struct {
 	closed  bool
 	bus     *Bus
 	leaders []*Leader
+
+	// turns hands Commit's requests to the committers (group.go), which
+	// run until quit is closed.
+	turns      chan *request
+	quit       chan struct{}
+	committing sync.WaitGroup
 
 	// beforeListen, set by tests, runs before the bus listens on a new
 	// connection.
@@ -110,6 +118,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		s.pool.Close()
 		return nil, fmt.Errorf("postgres: open %s: %w", s.name, err)
 	}
+	s.startCommitters()
 	s.log.InfoContext(ctx, "postgres store opened", slog.String("database", s.name), slog.String("schema", s.schema))
 	return s, nil
 }
@@ -152,8 +161,10 @@ func (s *Store) Shutdown(ctx context.Context) error {
 	for _, l := range leaders {
 		l.resign()
 	}
+	close(s.quit)
 	done := make(chan struct{})
 	go func() {
+		s.committing.Wait() // the batches in flight end first
 		s.pool.Close()
 		close(done)
 	}()
