@@ -72,6 +72,7 @@ func openSchema(t testing.TB, schema string, opts ...Option) *Store {
 var (
 	addr, turn                 = sqltest.Addr, sqltest.Turn
 	mustCommit, mustTranscript = sqltest.Commit, sqltest.Transcript
+	t0                         = sqltest.T0
 )
 
 func count(t testing.TB, s *Store, query string, args ...any) int {
