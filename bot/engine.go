@@ -208,6 +208,9 @@ func (e *Engine) Register(channel string, s Sender) {
 // A text with nothing visible (only spaces, control and format characters)
 // is refused with ErrEmptyText; an id already stored in the conversation
 // with another text with ErrConflict (the same text again returns nil).
+// When no turn of the conversation is in progress, Handle runs the turn on
+// the caller's goroutine: it is bounded by the engine's turn timeout, and
+// ctx ends only the wait for a turn already running.
 func (e *Engine) Handle(ctx context.Context, m Message) error {
 	if m.Address.Channel == "" || m.Address.Conversation == "" {
 		return ErrBadAddress
