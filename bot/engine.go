@@ -208,6 +208,9 @@ func (e *Engine) Register(channel string, s Sender) {
 // A text with nothing visible (only spaces, control and format characters)
 // is refused with ErrEmptyText; an id already stored in the conversation
 // with another text with ErrConflict (the same text again returns nil).
+// When no turn of the conversation is in progress, Handle runs the turn on
+// the caller's goroutine: it is bounded by the engine's turn timeout, and
+// ctx ends only the wait for a turn already running.
 func (e *Engine) Handle(ctx context.Context, m Message) error {
 	if m.Address.Channel == "" || m.Address.Conversation == "" {
 		return ErrBadAddress
@@ -221,8 +224,22 @@ func (e *Engine) Handle(ctx context.Context, m Message) error {
 		m.At = e.clock.Now()
 	}
 	p := &pending{msg: m, done: make(chan error, 1)}
-	if err := e.enqueue(m.Address, p); err != nil {
+	c, start, err := e.put(m.Address, p)
+	if err != nil {
 		return err
+	}
+	if start {
+		// No worker was on the conversation: the caller, who waits for
+		// the message anyway, is its worker for this turn (no goroutine to
+		// start, and its stack has grown already), then hands over
+		// whatever came meanwhile.
+		batch, due, _ := e.next(c)
+		e.run(c, batch, due)
+		if batch, due, more := e.next(c); more {
+			go e.work(c, batch, due)
+		} else {
+			e.workers.Done()
+		}
 	}
 	select {
 	case err := <-p.done:
@@ -288,12 +305,22 @@ type pending struct {
 // enqueue puts p (or, when p is nil, a "quiet window passed" tick) in the
 // conversation's mailbox and starts its worker if none runs.
 func (e *Engine) enqueue(addr Address, p *pending) error {
+	c, start, err := e.put(addr, p)
+	if start {
+		go e.work(c, nil, false)
+	}
+	return err
+}
+
+// put is enqueue without starting the worker: when start is true the
+// caller must run one (work), which the workers count already holds.
+func (e *Engine) put(addr Address, p *pending) (c *conv, start bool, err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
-		return ErrClosed
+		return nil, false, ErrClosed
 	}
-	c := e.convs[addr]
+	c = e.convs[addr]
 	if c == nil {
 		c = &conv{addr: addr}
 		e.convs[addr] = c
@@ -305,39 +332,55 @@ func (e *Engine) enqueue(addr Address, p *pending) error {
 		c.due = true
 	}
 	c.last = e.clock.Now()
-	start := !c.running
+	start = !c.running
 	c.running = true
 	c.mu.Unlock()
 	if start {
 		e.workers.Add(1)
-		go e.work(c)
 	}
-	return nil
+	return c, start, nil
 }
 
-// work drains a conversation's mailbox, one step at a time, and ends when
-// the mailbox is empty.
-func (e *Engine) work(c *conv) {
+// work handles batch, taken from the mailbox already (nil for none), then
+// drains the conversation's mailbox, one step at a time, and ends when the
+// mailbox is empty.
+func (e *Engine) work(c *conv, batch []*pending, due bool) {
 	defer e.workers.Done()
-	for {
-		c.mu.Lock()
-		batch, due := c.inbox, c.due
-		c.inbox, c.due = nil, false
-		if len(batch) == 0 && !due {
-			ended := c.loaded && c.snap != nil && c.snap.Status == StatusEnded
-			c.running = false
-			c.last = e.clock.Now()
-			c.mu.Unlock()
-			if ended {
-				e.forget(c)
-			}
-			return
-		}
-		c.mu.Unlock()
-		ctx, cancel := context.WithTimeout(e.base, turnTimeout)
-		e.processGuarded(ctx, c, batch, due)
-		cancel()
+	more := len(batch) > 0 || due
+	if !more {
+		batch, due, more = e.next(c)
 	}
+	for ; more; batch, due, more = e.next(c) {
+		e.run(c, batch, due)
+	}
+}
+
+// next takes what the conversation's mailbox holds; when it is empty (more
+// is false) the worker is done: it leaves the conversation, and an ended
+// conversation leaves memory.
+func (e *Engine) next(c *conv) (batch []*pending, due, more bool) {
+	c.mu.Lock()
+	batch, due = c.inbox, c.due
+	c.inbox, c.due = nil, false
+	if len(batch) == 0 && !due {
+		ended := c.loaded && c.snap != nil && c.snap.Status == StatusEnded
+		c.running = false
+		c.last = e.clock.Now()
+		c.mu.Unlock()
+		if ended {
+			e.forget(c)
+		}
+		return nil, false, false
+	}
+	c.mu.Unlock()
+	return batch, due, true
+}
+
+// run handles one batch of a conversation's mailbox, within turnTimeout.
+func (e *Engine) run(c *conv, batch []*pending, due bool) {
+	ctx, cancel := context.WithTimeout(e.base, turnTimeout)
+	defer cancel()
+	e.processGuarded(ctx, c, batch, due)
 }
 
 // process handles a mailbox's contents in order: runs of messages go

@@ -264,6 +264,14 @@ func (m *Metrics) Notify(_ context.Context, ev bot.Event) {
 	}
 }
 
+// Tracked counts the conversations whose sentiment is followed: those in
+// progress (an ended conversation is forgotten at once), at most 262,144.
+func (m *Metrics) Tracked() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.moods)
+}
+
 func (m *Metrics) track(a bot.Address, s float64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -24,10 +24,17 @@ type Policy struct {
 }
 
 // Wrap returns h with p's headers set on every response, before h runs
-// (h may still change them).
+// (h may still change them). The headers are worked out once, and each
+// response gets its copy of them in one allocation.
 func (p Policy) Wrap(h http.Handler) http.Handler {
+	names, vals := p.headers()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.Set(w.Header())
+		hd := w.Header()
+		own := make([]string, len(vals))
+		copy(own, vals)
+		for i, name := range names {
+			hd[name] = own[i : i+1 : i+1]
+		}
 		h.ServeHTTP(w, r)
 	})
 }
@@ -37,23 +44,31 @@ func (p Policy) Wrap(h http.Handler) http.Handler {
 // browsers that predate frame-ancestors, X-Frame-Options where it can say
 // the same.
 func (p Policy) Set(h http.Header) {
+	names, vals := p.headers()
+	for i, name := range names {
+		h.Set(name, vals[i])
+	}
+}
+
+// headers returns p's header names, in canonical form, and their values.
+func (p Policy) headers() (names, vals []string) {
 	fa := p.FrameAncestors
 	if fa == "" {
 		fa = FrameNone
 	}
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
 	csp := "frame-ancestors " + fa
 	if p.CSP != "" {
 		csp = strings.TrimRight(p.CSP, "; ") + "; " + csp
 	}
-	h.Set("Content-Security-Policy", csp)
+	names = []string{"X-Content-Type-Options", "Referrer-Policy", "Content-Security-Policy"}
+	vals = []string{"nosniff", "no-referrer", csp}
 	switch fa {
 	case FrameNone:
-		h.Set("X-Frame-Options", "DENY")
+		names, vals = append(names, "X-Frame-Options"), append(vals, "DENY")
 	case FrameSelf:
-		h.Set("X-Frame-Options", "SAMEORIGIN")
+		names, vals = append(names, "X-Frame-Options"), append(vals, "SAMEORIGIN")
 	}
+	return names, vals
 }
 
 // ParseFrameAncestors checks a frame-ancestors source list given by an

@@ -69,6 +69,7 @@ type Adapter struct {
 	state  stater // nil when the engine cannot tell
 	log    *slog.Logger
 	key    []byte
+	signer *signer
 	prefix string
 
 	maxBody        int64
@@ -213,6 +214,7 @@ func New(e Engine, opts ...Option) *Adapter {
 		_, _ = rand.Read(a.key) // never fails (crypto/rand panics instead)
 		a.log.Warn("web chat: no key given; conversation tokens end with this process")
 	}
+	a.signer = newSigner(a.key)
 	a.createLimit = webserve.NewLimiter(a.createRate, maxClients)
 	a.postLimit = webserve.NewLimiter(a.postRate, maxClients)
 	a.files = loadAssets()

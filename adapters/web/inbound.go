@@ -2,15 +2,14 @@ package web
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -254,7 +253,7 @@ func (a *Adapter) await(ctx context.Context, c conversation, msgID string, s *su
 // stored.
 func (a *Adapter) waitFor(r *http.Request) (time.Duration, error) {
 	var d time.Duration
-	if v := r.URL.Query().Get("wait"); v != "" {
+	if v := queryValue(r.URL, "wait"); v != "" {
 		on, err := strconv.ParseBool(v)
 		if err != nil {
 			return 0, badRequest("wait=%q: want wait=1 or wait=0", v)
@@ -277,6 +276,21 @@ func (a *Adapter) waitFor(r *http.Request) (time.Duration, error) {
 		}
 	}
 	return max(0, min(d, a.maxWait)), nil
+}
+
+// queryValue is u.Query().Get(name) without parsing the whole query into
+// a map when the query is plain (no escapes, no ';').
+func queryValue(u *url.URL, name string) string {
+	q := u.RawQuery
+	if strings.ContainsAny(q, "%+;") {
+		return u.Query().Get(name)
+	}
+	for pair := range strings.SplitSeq(q, "&") {
+		if k, v, _ := strings.Cut(pair, "="); k == name {
+			return v
+		}
+	}
+	return ""
 }
 
 // seconds reads a whole number of seconds (RFC 9110 delta-seconds), at
@@ -345,31 +359,16 @@ func bearer(r *http.Request, query bool) string {
 		return ""
 	}
 	if query {
-		return r.URL.Query().Get("token")
+		return queryValue(r.URL, "token")
 	}
 	return ""
 }
 
-// token signs a conversation id, with the conversation's language, so
-// nothing needs to be stored to check it later.
-func (a *Adapter) token(id, lang string) string {
-	mac := hmac.New(sha256.New, a.key)
-	mac.Write([]byte(tokenContext + id + "\x00" + lang))
-	t := base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
-	if lang != "" {
-		t += "." + lang
-	}
-	return t
-}
+// token signs a conversation id, with the conversation's language.
+func (a *Adapter) token(id, lang string) string { return a.signer.token(id, lang) }
 
 // check reports whether tok is id's token and returns the language it holds.
-func (a *Adapter) check(id, tok string) (lang string, ok bool) {
-	_, lang, _ = strings.Cut(tok, ".")
-	if lang != "" && !validLang(lang) {
-		return "", false
-	}
-	return lang, hmac.Equal([]byte(tok), []byte(a.token(id, lang)))
-}
+func (a *Adapter) check(id, tok string) (lang string, ok bool) { return a.signer.check(id, tok) }
 
 // randomID returns n random bytes in unpadded base64url.
 func randomID(n int) string {
@@ -397,16 +396,18 @@ func validLang(s string) bool {
 	if s == "" || len(s) > maxLangLen {
 		return false
 	}
-	for i, sub := range strings.Split(s, "-") {
+	first := true
+	for sub := range strings.SplitSeq(s, "-") {
 		if len(sub) == 0 || len(sub) > 8 {
 			return false
 		}
 		for j := 0; j < len(sub); j++ {
 			c := sub[j]
-			if !isAlnum(c) || i == 0 && c <= '9' {
+			if !isAlnum(c) || first && c <= '9' {
 				return false
 			}
 		}
+		first = false
 	}
 	return true
 }

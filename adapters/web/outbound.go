@@ -338,7 +338,7 @@ func lastEventID(r *http.Request) (int64, error) {
 	v := r.Header.Get("Last-Event-ID")
 	name := "Last-Event-ID"
 	if v == "" {
-		v, name = r.URL.Query().Get("after"), "after"
+		v, name = queryValue(r.URL, "after"), "after"
 	}
 	if v == "" {
 		return 0, nil
@@ -355,7 +355,14 @@ func lastEventID(r *http.Request) (int64, error) {
 type hub struct {
 	mu     sync.Mutex
 	topics map[string]*topic
+	// free holds listeners and topics done with, for the next ones: a
+	// post in wait mode subscribes and unsubscribes every time.
+	free     []*sub
+	freeTops []*topic
 }
+
+// maxFree bounds the listeners and topics the hub keeps for reuse.
+const maxFree = 1024
 
 type topic struct {
 	subs    map[*sub]struct{}
@@ -412,17 +419,27 @@ func (h *hub) subscribe(id string, limit int) (*sub, bool) {
 	defer h.mu.Unlock()
 	t := h.topics[id]
 	if t == nil {
-		t = &topic{subs: map[*sub]struct{}{}}
+		if n := len(h.freeTops); n > 0 {
+			t, h.freeTops = h.freeTops[n-1], h.freeTops[:n-1]
+		} else {
+			t = &topic{subs: map[*sub]struct{}{}}
+		}
 		h.topics[id] = t
 	}
-	s := &sub{wake: make(chan struct{}, 1), stream: limit > 0}
-	if s.stream {
-		if t.streams >= limit {
-			if len(t.subs) == 0 {
-				delete(h.topics, id)
-			}
-			return nil, false
+	if limit > 0 && t.streams >= limit {
+		if len(t.subs) == 0 {
+			h.dropTopic(id, t)
 		}
+		return nil, false
+	}
+	var s *sub
+	if n := len(h.free); n > 0 {
+		s, h.free = h.free[n-1], h.free[:n-1]
+	} else {
+		s = &sub{wake: make(chan struct{}, 1)}
+	}
+	s.stream = limit > 0
+	if s.stream {
 		t.streams++
 	}
 	t.subs[s] = struct{}{}
@@ -444,7 +461,27 @@ func (h *hub) unsubscribe(id string, s *sub) {
 		t.streams--
 	}
 	if len(t.subs) == 0 {
-		delete(h.topics, id)
+		h.dropTopic(id, t)
+	}
+	// Nobody reaches s any more (hold and wake go through t.subs): it is
+	// made new for the next listener.
+	select {
+	case <-s.wake:
+	default:
+	}
+	clear(s.got)
+	s.got, s.stream, s.waiter = s.got[:0], false, false
+	if len(h.free) < maxFree {
+		h.free = append(h.free, s)
+	}
+}
+
+// dropTopic forgets conversation id's topic t, which has no listener left.
+func (h *hub) dropTopic(id string, t *topic) {
+	delete(h.topics, id)
+	t.streams = 0
+	if len(h.freeTops) < maxFree {
+		h.freeTops = append(h.freeTops, t)
 	}
 }
 

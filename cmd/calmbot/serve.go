@@ -27,6 +27,7 @@ func (e *env) serveFlags(o *serveOptions) *flag.FlagSet {
 	fs.StringVar(&o.retention, "retention", "", "prune conversations older than `age` (90d, or a duration like 2160h; at least 1d), at start and daily; conversations with a person or with undelivered replies are kept (default $CALMBOT_RETENTION, else keep for ever)")
 	fs.StringVar(&o.retentionMode, "retention-mode", "", "what --retention does to old conversations: `delete|anonymise` (delete everything of them, or replace their texts and ids and keep the counts) (default $CALMBOT_RETENTION_MODE, else delete)")
 	fs.BoolVar(&o.debug, "debug", false, "log debug messages")
+	fs.StringVar(&o.pprof, "pprof", "", "serve Go's runtime profiles (/debug/pprof/) on this loopback `address` (127.0.0.1:6060), for debugging; off by default")
 	fs.StringVar(&o.adminAddr, "admin-addr", "", "serve the desk, /metrics, /healthz and /readyz on this `address` instead of --addr (which then serves only the chat and the health checks)")
 	fs.StringVar(&o.trustedProxies, "trusted-proxies", "", "reverse proxies (`CIDR,...`) whose X-Forwarded-For and X-Forwarded-Proto are believed: the client is the right-most address not in them")
 	fs.BoolVar(&o.secureCookies, "secure-cookies", false, "always mark the desk's cookies Secure (for HTTPS through a proxy that sends no trusted X-Forwarded-Proto)")
@@ -107,7 +108,7 @@ func envName(name string) string {
 // environment.
 func (e *env) fromEnv(fs *flag.FlagSet) error {
 	envFlags := []string{"admin-addr", "trusted-proxies", "secure-cookies", "frame-ancestors", "max-conns",
-		"max-streams", "max-streams-per-addr", "conversation-rate", "message-rate", "body-timeout"}
+		"max-streams", "max-streams-per-addr", "conversation-rate", "message-rate", "body-timeout", "pprof"}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	for _, name := range envFlags {
@@ -138,6 +139,7 @@ type serveOptions struct {
 	telegramToken            string
 
 	adminAddr, trustedProxies, frameAncestors string
+	pprof                                     string
 	secureCookies                             bool
 	maxConns, maxStreams, maxStreamsPerAddr   int
 	conversationRate, messageRate             webserve.Rate
@@ -229,6 +231,17 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return &exitError{code: 1, msg: fmt.Sprintf("cannot listen on %s: %v (is another calmbot running? choose another port with --addr)", o.addr, err)}
+	}
+	if o.pprof != "" {
+		pln, err := profileListen(o.pprof)
+		if err != nil {
+			ln.Close()
+			return &exitError{code: 1, msg: err.Error()}
+		}
+		pctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		defer func() { stop(); <-done }()
+		go func() { defer close(done); serveProfiles(pctx, pln, log) }()
 	}
 	base := "http://" + ln.Addr().String()
 	adminBase := base
