@@ -103,6 +103,9 @@ type Engine struct {
 	seen     map[Address]bool
 	// kick asks Run for a resend (a Sender registered).
 	kick chan struct{}
+	// lease is set by WithLeases: conversations are answered by the
+	// instance holding their lease.
+	lease *leasing
 }
 
 // Option configures an Engine.
@@ -248,6 +251,7 @@ type conv struct {
 	mu      sync.Mutex // guards the fields up to `last`
 	inbox   []*pending
 	due     bool // the quiet window has passed: answer the burst
+	refresh bool // another instance stored news: read the conversation again
 	running bool // a worker goroutine is on it
 	timer   Timer
 	last    time.Time
@@ -265,6 +269,9 @@ type conv struct {
 	// ErrStale to step (which reloads and runs it again); turn clears it
 	// when it was not refused so.
 	stale bool
+	// away: another instance holds the conversation's lease (WithLeases),
+	// so its messages are stored for the holder to answer.
+	away bool
 }
 
 // staleCommit reports whether err is a stale commit that step runs again,
@@ -321,21 +328,29 @@ func (e *Engine) work(c *conv) {
 	defer e.workers.Done()
 	for {
 		c.mu.Lock()
-		batch, due := c.inbox, c.due
-		c.inbox, c.due = nil, false
-		if len(batch) == 0 && !due {
+		batch, due, refresh := c.inbox, c.due, c.refresh
+		c.inbox, c.due, c.refresh = nil, false, false
+		if len(batch) == 0 && !due && !refresh {
 			ended := c.loaded && c.snap != nil && c.snap.Status == StatusEnded
 			c.running = false
 			c.last = e.clock.Now()
 			c.mu.Unlock()
-			if ended {
-				e.forget(c)
+			if ended && e.forget(c) && e.lease != nil {
+				// Another instance may take the conversation's next start at once.
+				e.releaseForgotten(c.addr)
 			}
 			return
 		}
 		c.mu.Unlock()
 		ctx, cancel := context.WithTimeout(e.base, turnTimeout)
-		e.processGuarded(ctx, c, batch, due)
+		if refresh && len(batch) == 0 && !due {
+			e.refreshGuarded(ctx, c)
+		} else {
+			if refresh {
+				c.loaded = false
+			}
+			e.processGuarded(ctx, c, batch, due)
+		}
 		cancel()
 	}
 }
@@ -343,6 +358,9 @@ func (e *Engine) work(c *conv) {
 // process handles a mailbox's contents in order: runs of messages go
 // through step, actions run between them.
 func (e *Engine) process(ctx context.Context, c *conv, batch []*pending, due bool) {
+	if e.lease != nil && !e.claim(ctx, c, batch, due) {
+		return
+	}
 	start := 0
 	for i, p := range batch {
 		if p.act == nil {
@@ -364,15 +382,18 @@ func (e *Engine) process(ctx context.Context, c *conv, batch []*pending, due boo
 }
 
 // forget drops an ended conversation from memory at once, unless a new
-// message or a timer came for it meanwhile; the store has all of it.
-func (e *Engine) forget(c *conv) {
+// message or a timer came for it meanwhile (the store has all of it), and
+// reports whether it did.
+func (e *Engine) forget(c *conv) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e.convs[c.addr] == c && !c.running && len(c.inbox) == 0 && !c.due && c.timer == nil {
+	if e.convs[c.addr] == c && !c.running && len(c.inbox) == 0 && !c.due && !c.refresh && c.timer == nil {
 		delete(e.convs, c.addr)
+		return true
 	}
+	return false
 }
 
 // step handles what a conversation's mailbox held: it stores new messages
@@ -447,6 +468,8 @@ func (e *Engine) turn(ctx context.Context, c *conv, fresh []*pending, due bool) 
 	}
 	quiet := e.quietWindow(c.prog)
 	switch {
+	case c.away:
+		return e.storeAway(ctx, c, fresh)
 	case c.snap.Status == StatusHuman:
 		return e.storeOnly(ctx, c, fresh, false)
 	case len(fresh) > 0 && quiet > 0:
@@ -592,7 +615,13 @@ func (e *Engine) storeOnly(ctx context.Context, c *conv, fresh []*pending, hold 
 			c.burst = append(c.burst, entries...)
 			e.arm(c, e.quietWindow(c.prog))
 		} else {
-			e.notify(ctx, before, t, t.Inbound, snap, nil)
+			// Messages another instance stored for this one are told now.
+			in := t.Inbound
+			if len(c.burst) > 0 {
+				in = append(slices.Clone(c.burst), t.Inbound...)
+				c.burst = nil
+			}
+			e.notify(ctx, before, t, in, snap, nil)
 		}
 	}
 	for _, p := range fresh {
@@ -785,7 +814,12 @@ func (e *Engine) commitTurn(ctx context.Context, c *conv, s *session, t *Turn) (
 		}
 	}
 	e.notify(ctx, before, t, inbound, snap, s.answers)
-	e.out.enqueue(c.addr, s.replies)
+	if c.away {
+		// The holder delivers them, after its own.
+		e.tell(ctx, c.addr, len(s.replies) > 0)
+	} else {
+		e.out.enqueue(c.addr, s.replies)
+	}
 	return res, nil
 }
 

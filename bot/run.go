@@ -31,7 +31,10 @@ func (e *Engine) Run(ctx context.Context) error {
 		defer cancel()
 		return e.Shutdown(sctx)
 	}
-	err := e.resume(ctx)
+	err := e.listenLeases(ctx)
+	if err == nil {
+		err = e.resume(ctx)
+	}
 	close(e.resumed)
 	if err != nil {
 		cerr := stop()
@@ -68,6 +71,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		case <-tick:
 			e.evict()
+			e.dropExpired()
 			now := e.clock.Now()
 			if e.takeover > 0 && now.Sub(lastLook) >= e.takeover {
 				lastLook = now
@@ -173,6 +177,13 @@ func (e *Engine) resend(ctx context.Context) error {
 			byAddr[it.Address] = append(byAddr[it.Address], it.Reply())
 		}
 		for _, a := range order {
+			if e.lease != nil {
+				// Only the holder delivers: take the lease of a
+				// conversation no instance holds, skip one held elsewhere.
+				if held, _, err := e.hold(ctx, a); err != nil || !held {
+					continue
+				}
+			}
 			e.out.requeue(a, byAddr[a])
 		}
 		e.out.reads(false)
@@ -262,6 +273,9 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 	e.out.halt()
 	if err == nil {
 		err = wait(ctx, &e.out.wg)
+	}
+	if err == nil {
+		e.releaseAll(ctx)
 	}
 	e.cancel()
 	if err != nil {
