@@ -121,6 +121,10 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 		}
 		hopts = append(hopts, handoff.WithShared(shared, instance), handoff.WithLeader(sh.Leader("handoff")))
 		botOpts = append(botOpts, bot.WithOwner(instance), bot.WithTakeover(takeoverEvery))
+		if l, ok := cfg.store.(bot.Leases); ok {
+			// One instance at a time answers a conversation and sends its replies.
+			botOpts = append(botOpts, bot.WithLeases(l, shared, leaseTTL))
+		}
 		cfg.log.Info("shared database: running as one of several instances", "instance", instance)
 	}
 	s.handoff, err = handoff.New(ctx, cfg.store, nil, hopts...)
@@ -227,6 +231,11 @@ func (s *server) queueLength() int {
 // conversations another one left unanswered (a crash): they move on
 // within twice that.
 const takeoverEvery = 5 * time.Second
+
+// leaseTTL is how long an instance on a shared database holds a
+// conversation without renewing it: a dead instance's conversations move
+// to another within it (and a takeover look, for one nobody writes to).
+const leaseTTL = 10 * time.Second
 
 // dbCheck bounds /readyz's question to the database.
 const dbCheck = 2 * time.Second

@@ -1,0 +1,83 @@
+package bot_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/bot/bottest"
+	"github.com/calmbot/calmbot/bus"
+)
+
+// leased is one of two engines sharing a store, a bus and a clock.
+type leased struct {
+	engine *bot.Engine
+	sender *bottest.Sender
+}
+
+func startLeased(t *testing.T, store *bottest.Store, b bot.Bus, clock *bottest.Clock, owner string) leased {
+	t.Helper()
+	e, err := bot.New(context.Background(), store, loadTestFlows(t), keywordAnalyzer, bot.WithClock(clock), bot.WithOwner(owner),
+		bot.WithQuietWindow(2*time.Second), bot.WithLeases(store, b, 10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := bottest.NewSender()
+	e.Register(bottest.Channel, s)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	<-e.Resumed()
+	return leased{e, s}
+}
+
+// TestLeaseBurstAcrossEngines: a customer's burst whose second message
+// reaches the engine that does not hold the conversation is stored there;
+// the holder answers both in one turn, once the quiet window has passed
+// since the second, and the other engine sends nothing.
+func TestLeaseBurstAcrossEngines(t *testing.T) {
+	store, clock, b := bottest.NewStore(), bottest.NewClock(), bus.New()
+	defer b.Close()
+	a := startLeased(t, store, b, clock, "a")
+	o := startLeased(t, store, b, clock, "o")
+	ctx := context.Background()
+	addr := bot.Address{Channel: bottest.Channel, Conversation: "burst"}
+	if err := a.engine.Handle(ctx, bot.Message{Address: addr, ID: "m1", Text: "intent:late"}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Second)
+	if err := o.engine.Handle(ctx, bot.Message{Address: addr, ID: "m2", Text: "it is very late"}); err != nil {
+		t.Fatal(err)
+	}
+	// The holder heard of m2 and waits the quiet window from it.
+	deadline := time.Now().Add(10 * time.Second)
+	for d, _ := clock.Next(); d != 2*time.Second; d, _ = clock.Next() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the holder's next timer is in %v, want the quiet window from the second message", d)
+		}
+		time.Sleep(time.Millisecond) // polling for the holder's timer
+	}
+	clock.Advance(time.Second) // m1's own window has passed: nothing yet
+	clock.Advance(time.Second)
+	for deadline := time.Now().Add(5 * time.Second); len(a.sender.Replies(addr)) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the holder never answered the burst")
+		}
+		time.Sleep(5 * time.Millisecond) // polling for the holder's answer
+	}
+	if err := a.engine.Flush(ctx, addr); err != nil {
+		t.Fatal(err)
+	}
+	got := a.sender.Replies(addr)
+	for _, r := range got {
+		if !slices.Equal(r.Answers, []string{"m1", "m2"}) {
+			t.Errorf("reply %q answers %q, want both messages in one turn", r.Text, r.Answers)
+		}
+	}
+	if n := len(o.sender.Replies(addr)); n != 0 {
+		t.Errorf("the engine without the lease sent %d replies", n)
+	}
+}
