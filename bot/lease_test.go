@@ -81,3 +81,39 @@ func TestLeaseBurstAcrossEngines(t *testing.T) {
 		t.Errorf("the engine without the lease sent %d replies", n)
 	}
 }
+
+// TestLeasePostAway: a person's message written on the engine that does
+// not hold the conversation is committed there and delivered by the
+// holder, after the bot's replies.
+func TestLeasePostAway(t *testing.T) {
+	store, clock, b := bottest.NewStore(), bottest.NewClock(), bus.New()
+	defer b.Close()
+	a := startLeased(t, store, b, clock, "a")
+	o := startLeased(t, store, b, clock, "o")
+	ctx := context.Background()
+	addr := bot.Address{Channel: bottest.Channel, Conversation: "post"}
+	if err := a.engine.Handle(ctx, bot.Message{Address: addr, ID: "m1", Text: "intent:late"}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(2 * time.Second)
+	if err := o.engine.Post(ctx, addr, "agent-1", "A colleague here."); err != nil {
+		t.Fatal(err)
+	}
+	var got []bot.Reply
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		got = a.sender.Replies(addr)
+		if len(got) > 0 && got[len(got)-1].Author == "agent-1" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the holder sent %q, want the bot's replies, then the person's", texts(got))
+		}
+		time.Sleep(5 * time.Millisecond) // polling for the holder's delivery
+	}
+	if n := len(got); n < 2 || got[n-2].Author != "" {
+		t.Errorf("the holder sent %q, want the bot's replies before the person's", texts(got))
+	}
+	if n := len(o.sender.Replies(addr)); n != 0 {
+		t.Errorf("the engine without the lease sent %d replies", n)
+	}
+}
