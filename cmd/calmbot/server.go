@@ -112,7 +112,9 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 	hopts := []handoff.Option{handoff.WithLogger(cfg.log), handoff.WithHandoffs(cfg.store), handoff.WithScorer(sentiment.New())}
 	var botOpts []bot.Option
 	var shared bot.Bus
+	var elect func(job string) handoff.Leader
 	if sh, ok := cfg.store.(sharer); ok {
+		elect = sh.Leader
 		// Several instances on one database: each has a name of its own
 		// in the outbox claims and on the bus, and one leads the queue.
 		instance := instanceName()
@@ -152,7 +154,7 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 	s.handoff.SetEngine(s.engine)
 	s.metrics.Panics(reg, s.engine.Panics)
 	h := cfg.http
-	s.adapters, err = serveAdapters(h).Build(ctx, adapters.Config{Getenv: cfg.getenv, Log: cfg.log, State: cfg.store, Key: key, Engine: s.engine, Handoff: s.handoff, Bus: shared})
+	s.adapters, err = serveAdapters(h).Build(ctx, adapters.Config{Getenv: cfg.getenv, Log: cfg.log, State: cfg.store, Key: key, Engine: s.engine, Handoff: s.handoff, Bus: shared, Elect: elect})
 	if err != nil {
 		return nil, err
 	}

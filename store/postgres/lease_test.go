@@ -220,3 +220,28 @@ func TestLeaseTwoEngines(t *testing.T) {
 		t.Errorf("the transcript holds %d customer messages, want %d", in, len(want))
 	}
 }
+
+// BenchmarkLease is the cost of one Lease call, the round trip a holder
+// pays once per half ttl of a live conversation (renewed) and another
+// instance once per message it stores for the holder (refused).
+func BenchmarkLease(b *testing.B) {
+	s := openStore(b)
+	ctx := context.Background()
+	a := addr("bench")
+	if ok, err := s.Lease(ctx, a, "holder", time.Hour); err != nil || !ok {
+		b.Fatal(ok, err)
+	}
+	for _, bc := range []struct {
+		name, owner string
+		want        bool
+	}{{"renewed", "holder", true}, {"refused", "other", false}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if ok, err := s.Lease(ctx, a, bc.owner, time.Hour); err != nil || ok != bc.want {
+					b.Fatal(ok, err)
+				}
+			}
+		})
+	}
+}
