@@ -221,6 +221,47 @@ func TestLeaseTwoEngines(t *testing.T) {
 	}
 }
 
+// TestClaimSkipsLeased: another instance's resend never claims the
+// replies of a conversation a live lease gives to their holder, which
+// delivers them itself; once the lease is released they are anyone's.
+func TestClaimSkipsLeased(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	held, free := addr("held"), addr("free")
+	mustCommit(t, s, turn(held, 1, "m1", "r held"))
+	mustCommit(t, s, turn(free, 1, "m1", "r free"))
+	if ok, err := s.Lease(ctx, held, "holder", time.Minute); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	claim := func(owner string) []bot.Address {
+		t.Helper()
+		items, err := s.ClaimOutbox(ctx, bot.OutboxClaim{Owner: owner, Limit: 10, Lease: time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []bot.Address
+		for _, it := range items {
+			out = append(out, it.Address)
+		}
+		return out
+	}
+	if got := claim("other"); !slices.Equal(got, []bot.Address{free}) {
+		t.Errorf("another owner claims %v, want only the unleased conversation's reply", got)
+	}
+	if got := claim("holder"); !slices.Contains(got, held) {
+		t.Errorf("the holder claims %v, want its conversation's reply", got)
+	}
+	if err := s.Release(ctx, held, "holder"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !slices.Contains(claim("other"), held) {
+		if time.Now().After(deadline) {
+			t.Fatal("a released conversation's reply is never claimed by another owner")
+		}
+	}
+}
+
 // BenchmarkLease is the cost of one Lease call, the round trip a holder
 // pays once per half ttl of a live conversation (renewed) and another
 // instance once per message it stores for the holder (refused).
