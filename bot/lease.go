@@ -193,8 +193,8 @@ func (e *Engine) claim(ctx context.Context, c *conv, batch []*pending, due bool)
 }
 
 // storeAway commits new messages for a conversation another instance
-// holds, unanswered, and tells the holder. It returns the store's
-// redeliveries, having written nothing.
+// holds, unanswered, tells the holder, and looks again after the lease's
+// ttl. It returns the store's redeliveries, having written nothing.
 func (e *Engine) storeAway(ctx context.Context, c *conv, fresh []*pending) []int {
 	if len(fresh) == 0 {
 		return nil
@@ -212,6 +212,9 @@ func (e *Engine) storeAway(ctx context.Context, c *conv, fresh []*pending) []int
 	if err == nil {
 		c.snap = snap
 		e.tell(ctx, c.addr, false)
+		// Look again once the holder's lease would have run out: a holder
+		// that died meanwhile leaves the conversation to this instance.
+		e.arm(c, e.lease.ttl)
 	}
 	for _, p := range fresh {
 		p.done <- err
