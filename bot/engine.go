@@ -651,10 +651,19 @@ func (e *Engine) arm(c *conv, d time.Duration) {
 		c.timer.Stop()
 	}
 	addr := c.addr
-	c.timer = e.clock.AfterFunc(d, func() {
+	var t Timer
+	t = e.clock.AfterFunc(d, func() {
+		// A timer that went off no longer holds the conversation in
+		// memory (forget, evict): its tick is in the mailbox.
+		c.mu.Lock()
+		if c.timer == t {
+			c.timer = nil
+		}
+		c.mu.Unlock()
 		// A closed engine resumes the burst at its next start.
 		_ = e.enqueue(addr, nil)
 	})
+	c.timer = t
 }
 
 // answer reads the burst and the fresh messages as one turn, runs it

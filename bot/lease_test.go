@@ -117,3 +117,42 @@ func TestLeasePostAway(t *testing.T) {
 		t.Errorf("the engine without the lease sent %d replies", n)
 	}
 }
+
+// TestLeaseAwayForgotten: a conversation an engine stored a message for
+// while another held it, and took once the holder had stopped and
+// answered everything, leaves its memory when idle like any other.
+func TestLeaseAwayForgotten(t *testing.T) {
+	store, clock, b := bottest.NewStore(), bottest.NewClock(), bus.New()
+	defer b.Close()
+	a := startLeased(t, store, b, clock, "a")
+	o := startLeased(t, store, b, clock, "o")
+	ctx := context.Background()
+	addr := bot.Address{Channel: bottest.Channel, Conversation: "forgotten"}
+	if err := a.engine.Handle(ctx, bot.Message{Address: addr, ID: "m1", Text: "intent:late"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.engine.Handle(ctx, bot.Message{Address: addr, ID: "m2", Text: "it is late"}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(2 * time.Second) // the holder answers the burst
+	for deadline := time.Now().Add(5 * time.Second); len(a.sender.Replies(addr)) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the holder never answered")
+		}
+		time.Sleep(5 * time.Millisecond) // polling for the holder's answer
+	}
+	if err := a.engine.Close(); err != nil { // releases the lease
+		t.Fatal(err)
+	}
+	clock.Advance(10 * time.Second) // o looks again and takes the conversation
+	for deadline := time.Now().Add(5 * time.Second); o.engine.Live() > 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d conversations still in memory past the idle ttl", o.engine.Live())
+		}
+		clock.Advance(time.Minute)
+		time.Sleep(5 * time.Millisecond) // polling for Run's eviction
+	}
+	if n := len(o.sender.Replies(addr)); n != 0 {
+		t.Errorf("o answered %d times what the holder had answered", n)
+	}
+}
