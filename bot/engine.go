@@ -251,7 +251,6 @@ type conv struct {
 	mu      sync.Mutex // guards the fields up to `last`
 	inbox   []*pending
 	due     bool // the quiet window has passed: answer the burst
-	refresh bool // another instance stored news: read the conversation again
 	running bool // a worker goroutine is on it
 	timer   Timer
 	last    time.Time
@@ -328,29 +327,21 @@ func (e *Engine) work(c *conv) {
 	defer e.workers.Done()
 	for {
 		c.mu.Lock()
-		batch, due, refresh := c.inbox, c.due, c.refresh
-		c.inbox, c.due, c.refresh = nil, false, false
-		if len(batch) == 0 && !due && !refresh {
+		batch, due := c.inbox, c.due
+		c.inbox, c.due = nil, false
+		if len(batch) == 0 && !due {
 			ended := c.loaded && c.snap != nil && c.snap.Status == StatusEnded
 			c.running = false
 			c.last = e.clock.Now()
 			c.mu.Unlock()
-			if ended && e.forget(c) && e.lease != nil {
-				// Another instance may take the conversation's next start at once.
-				e.releaseForgotten(c.addr)
+			if ended {
+				e.forget(c)
 			}
 			return
 		}
 		c.mu.Unlock()
 		ctx, cancel := context.WithTimeout(e.base, turnTimeout)
-		if refresh && len(batch) == 0 && !due {
-			e.refreshGuarded(ctx, c)
-		} else {
-			if refresh {
-				c.loaded = false
-			}
-			e.processGuarded(ctx, c, batch, due)
-		}
+		e.processGuarded(ctx, c, batch, due)
 		cancel()
 	}
 }
@@ -382,18 +373,26 @@ func (e *Engine) process(ctx context.Context, c *conv, batch []*pending, due boo
 }
 
 // forget drops an ended conversation from memory at once, unless a new
-// message or a timer came for it meanwhile (the store has all of it), and
-// reports whether it did.
-func (e *Engine) forget(c *conv) bool {
+// message or a timer came for it meanwhile; the store has all of it. It
+// is called by the conversation's worker.
+func (e *Engine) forget(c *conv) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e.convs[c.addr] == c && !c.running && len(c.inbox) == 0 && !c.due && !c.refresh && c.timer == nil {
+	if e.convs[c.addr] == c && !c.running && len(c.inbox) == 0 && !c.due && c.timer == nil {
 		delete(e.convs, c.addr)
-		return true
+		if e.lease != nil {
+			// Another instance may take the conversation's next start at
+			// once. The worker calling forget is still counted, so the
+			// release is waited for by Shutdown too.
+			e.workers.Add(1)
+			go func() {
+				defer e.workers.Done()
+				e.releaseForgotten(c.addr)
+			}()
+		}
 	}
-	return false
 }
 
 // step handles what a conversation's mailbox held: it stores new messages

@@ -270,56 +270,36 @@ func (e *Engine) listenLeases(ctx context.Context) error {
 	return nil
 }
 
-// refresh asks addr's worker to read the conversation again and answer
-// what another instance stored (after the quiet window, when it runs).
+// refresh asks addr's worker, in order with its messages, to read the
+// conversation again and answer what another instance stored (after the
+// quiet window, when it runs).
 func (e *Engine) refresh(addr Address) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
-		return ErrClosed
-	}
-	c := e.convs[addr]
-	if c == nil {
-		c = &conv{addr: addr}
-		e.convs[addr] = c
-	}
-	c.mu.Lock()
-	c.refresh = true
-	c.last = e.clock.Now()
-	start := !c.running
-	c.running = true
-	c.mu.Unlock()
-	if start {
-		e.workers.Add(1)
-		go e.work(c)
-	}
-	return nil
+	return e.enqueue(addr, &pending{act: e.refreshed, done: make(chan error, 1)})
 }
 
-// refreshed answers what another instance stored for a conversation this
-// engine holds: it reads the conversation again and answers its
+// refreshed, an action on the conversation's worker (after process took
+// the lease), answers what another instance stored for a conversation
+// this engine holds: it reads the conversation again and answers its
 // unanswered messages once the customer's quiet window has passed.
-func (e *Engine) refreshed(ctx context.Context, c *conv) {
+func (e *Engine) refreshed(ctx context.Context, c *conv) error {
 	c.loaded = false
-	if e.lease != nil && !e.claim(ctx, c, nil, false) {
-		return
-	}
 	if err := e.load(ctx, c); err != nil {
 		e.log.Error("conversation not loaded", "addr", c.addr.String(), "err", err)
-		return
+		return err
 	}
 	if c.away || len(c.burst) == 0 {
-		return
+		return nil
 	}
 	if quiet := e.quietWindow(c.prog); quiet > 0 && c.snap.Status == StatusBot {
 		now := e.clock.Now()
 		last := c.burst[len(c.burst)-1].At
 		if wait := quiet - now.Sub(last); wait > 0 && now.Sub(c.burstStart) < e.burstCap(quiet) {
 			e.arm(c, min(wait, quiet))
-			return
+			return nil
 		}
 	}
 	e.step(ctx, c, nil, true)
+	return nil
 }
 
 // LocalLeases is Leases within one process: a single-instance store (the

@@ -50,17 +50,6 @@ func (e *Engine) processGuarded(ctx context.Context, c *conv, batch []*pending, 
 // is a bug that was logged with its stack; alert on any.
 func (e *Engine) Panics() int64 { return e.panics.Load() }
 
-// refreshGuarded is refreshed behind processGuarded's guard.
-func (e *Engine) refreshGuarded(ctx context.Context, c *conv) {
-	defer func() {
-		if r := recover(); r != nil {
-			_ = e.panicked("conversation refresh", r, "addr", c.addr.String())
-			c.loaded, c.m = false, nil
-		}
-	}()
-	e.refreshed(ctx, c)
-}
-
 // resendGuarded is resend behind a guard: a panic in it (a store or a
 // Sender bug) is logged and returned as an error, and the Run loop goes on
 // and tries again at the next tick.
