@@ -96,6 +96,12 @@ func TestLeasePostAway(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock.Advance(2 * time.Second)
+	for deadline := time.Now().Add(5 * time.Second); len(a.sender.Replies(addr)) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the holder never answered")
+		}
+		time.Sleep(5 * time.Millisecond) // polling for the holder's answer
+	}
 	if err := o.engine.Post(ctx, addr, "agent-1", "A colleague here."); err != nil {
 		t.Fatal(err)
 	}
