@@ -17,10 +17,11 @@ type leased struct {
 	sender *bottest.Sender
 }
 
-func startLeased(t *testing.T, store *bottest.Store, b bot.Bus, clock *bottest.Clock, owner string) leased {
+func startLeased(t *testing.T, store *bottest.Store, b bot.Bus, clock *bottest.Clock, owner string, opts ...bot.Option) leased {
 	t.Helper()
-	e, err := bot.New(context.Background(), store, loadTestFlows(t), keywordAnalyzer, bot.WithClock(clock), bot.WithOwner(owner),
-		bot.WithQuietWindow(2*time.Second), bot.WithLeases(store, b, 10*time.Second))
+	opts = append([]bot.Option{bot.WithClock(clock), bot.WithOwner(owner), bot.WithQuietWindow(2 * time.Second),
+		bot.WithLeases(store, b, 10*time.Second)}, opts...)
+	e, err := bot.New(context.Background(), store, loadTestFlows(t), keywordAnalyzer, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,5 +161,57 @@ func TestLeaseAwayForgotten(t *testing.T) {
 	}
 	if n := len(o.sender.Replies(addr)); n != 0 {
 		t.Errorf("o answered %d times what the holder had answered", n)
+	}
+}
+
+// lossy is a Bus that loses every publication (a notification dropped
+// while the database was unreachable).
+type lossy struct{ bot.Bus }
+
+func (lossy) Publish(context.Context, string, []byte) error { return nil }
+
+// TestLeaseLostNote: the note of a message stored for the holder is lost;
+// the holder's takeover look finds the conversation unanswered, reads it
+// again (its snapshot in memory does not have the message) and answers.
+// Looking every 4 s, the holder renews its lease at every look: the other
+// engine never gets it, so only the holder can answer.
+// (Found by TestInstancesKill: 23 conversations left unanswered for good.)
+func TestLeaseLostNote(t *testing.T) {
+	store, clock, b := bottest.NewStore(), bottest.NewClock(), bus.New()
+	defer b.Close()
+	a := startLeased(t, store, b, clock, "a", bot.WithTakeover(4*time.Second))
+	o := startLeased(t, store, lossy{b}, clock, "o")
+	ctx := context.Background()
+	addr := bot.Address{Channel: bottest.Channel, Conversation: "lost"}
+	if err := a.engine.Handle(ctx, bot.Message{Address: addr, ID: "m1", Text: "intent:late"}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(2 * time.Second)
+	for deadline := time.Now().Add(5 * time.Second); len(a.sender.Replies(addr)) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the holder never answered")
+		}
+		time.Sleep(5 * time.Millisecond) // polling for the holder's answer
+	}
+	if err := o.engine.Handle(ctx, bot.Message{Address: addr, ID: "m2", Text: "yes"}); err != nil {
+		t.Fatal(err)
+	}
+	answered := func() bool {
+		for _, r := range a.sender.Replies(addr) {
+			if slices.Contains(r.Answers, "m2") {
+				return true
+			}
+		}
+		return false
+	}
+	for deadline := time.Now().Add(10 * time.Second); !answered(); {
+		if time.Now().After(deadline) {
+			t.Fatal("the message whose note was lost is never answered")
+		}
+		clock.Advance(time.Second)
+		time.Sleep(5 * time.Millisecond) // polling for the takeover look
+	}
+	if n := len(o.sender.Replies(addr)); n != 0 {
+		t.Errorf("the engine without the lease sent %d replies", n)
 	}
 }

@@ -106,7 +106,7 @@ func (e *Engine) adopt(ctx context.Context) error {
 	for _, a := range addrs {
 		now[a] = true
 		if e.seen[a] {
-			if err := e.enqueue(a, nil); err != nil {
+			if err := e.look(a); err != nil {
 				return err
 			}
 			n++
@@ -117,6 +117,17 @@ func (e *Engine) adopt(ctx context.Context) error {
 		e.log.Info("answering conversations left unanswered", "count", n)
 	}
 	return nil
+}
+
+// look queues a conversation found unanswered. With leases it is read
+// again from the store first: its holder (maybe this engine) may hold an
+// old snapshot in memory, without the messages another instance stored,
+// and would otherwise find nothing to answer while renewing its lease.
+func (e *Engine) look(a Address) error {
+	if e.lease != nil {
+		return e.refresh(a)
+	}
+	return e.enqueue(a, nil)
 }
 
 // Resumed is closed once Run has queued what the previous run left
