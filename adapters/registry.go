@@ -48,6 +48,9 @@ type Config struct {
 	// Bus carries updates between the instances sharing the store (their
 	// PostgreSQL database); nil for a single instance.
 	Bus bot.Bus
+	// Elect returns the election among those instances for a job only one
+	// may do (Telegram's long poll); nil for a single instance.
+	Elect func(job string) handoff.Leader
 }
 
 // Env returns the configuration value of key, "" when unset.

@@ -8,7 +8,7 @@ import "context"
 // messages for a slow subscriber: a subscriber catches up by reading the
 // store, the bus only tells it when to look. Package bus has the
 // in-process implementation; PostgreSQL's LISTEN/NOTIFY is the shared one.
-// Nothing in calmbot publishes on it yet.
+// The engine publishes on it with WithLeases (LeaseTopic).
 type Bus interface {
 	// Publish sends payload to the topic's current subscribers.
 	Publish(ctx context.Context, topic string, payload []byte) error

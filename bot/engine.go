@@ -103,6 +103,9 @@ type Engine struct {
 	seen     map[Address]bool
 	// kick asks Run for a resend (a Sender registered).
 	kick chan struct{}
+	// lease is set by WithLeases: conversations are answered by the
+	// instance holding their lease.
+	lease *leasing
 }
 
 // Option configures an Engine.
@@ -282,6 +285,9 @@ type conv struct {
 	// ErrStale to step (which reloads and runs it again); turn clears it
 	// when it was not refused so.
 	stale bool
+	// away: another instance holds the conversation's lease (WithLeases),
+	// so its messages are stored for the holder to answer.
+	away bool
 }
 
 // staleCommit reports whether err is a stale commit that step runs again,
@@ -386,6 +392,9 @@ func (e *Engine) run(c *conv, batch []*pending, due bool) {
 // process handles a mailbox's contents in order: runs of messages go
 // through step, actions run between them.
 func (e *Engine) process(ctx context.Context, c *conv, batch []*pending, due bool) {
+	if e.lease != nil && !e.claim(ctx, c, batch, due) {
+		return
+	}
 	start := 0
 	for i, p := range batch {
 		if p.act == nil {
@@ -427,7 +436,8 @@ func (e *Engine) runAction(ctx context.Context, c *conv, act func(ctx context.Co
 }
 
 // forget drops an ended conversation from memory at once, unless a new
-// message or a timer came for it meanwhile; the store has all of it.
+// message or a timer came for it meanwhile; the store has all of it. It
+// is called by the conversation's worker.
 func (e *Engine) forget(c *conv) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -435,6 +445,16 @@ func (e *Engine) forget(c *conv) {
 	defer c.mu.Unlock()
 	if e.convs[c.addr] == c && !c.running && len(c.inbox) == 0 && !c.due && c.timer == nil {
 		delete(e.convs, c.addr)
+		if e.lease != nil {
+			// Another instance may take the conversation's next start at
+			// once. The worker calling forget is still counted, so the
+			// release is waited for by Shutdown too.
+			e.workers.Add(1)
+			go func() {
+				defer e.workers.Done()
+				e.releaseForgotten(c.addr)
+			}()
+		}
 	}
 }
 
@@ -510,6 +530,8 @@ func (e *Engine) turn(ctx context.Context, c *conv, fresh []*pending, due bool) 
 	}
 	quiet := e.quietWindow(c.prog)
 	switch {
+	case c.away:
+		return e.storeAway(ctx, c, fresh)
 	case c.snap.Status == StatusHuman:
 		return e.storeOnly(ctx, c, fresh, false)
 	case len(fresh) > 0 && quiet > 0:
@@ -655,7 +677,13 @@ func (e *Engine) storeOnly(ctx context.Context, c *conv, fresh []*pending, hold 
 			c.burst = append(c.burst, entries...)
 			e.arm(c, e.quietWindow(c.prog))
 		} else {
-			e.notify(ctx, before, t, t.Inbound, snap, nil)
+			// Messages another instance stored for this one are told now.
+			in := t.Inbound
+			if len(c.burst) > 0 {
+				in = append(slices.Clone(c.burst), t.Inbound...)
+				c.burst = nil
+			}
+			e.notify(ctx, before, t, in, snap, nil)
 		}
 	}
 	for _, p := range fresh {
@@ -685,10 +713,19 @@ func (e *Engine) arm(c *conv, d time.Duration) {
 		c.timer.Stop()
 	}
 	addr := c.addr
-	c.timer = e.clock.AfterFunc(d, func() {
+	var t Timer
+	t = e.clock.AfterFunc(d, func() {
+		// A timer that went off no longer holds the conversation in
+		// memory (forget, evict): its tick is in the mailbox.
+		c.mu.Lock()
+		if c.timer == t {
+			c.timer = nil
+		}
+		c.mu.Unlock()
 		// A closed engine resumes the burst at its next start.
 		_ = e.enqueue(addr, nil)
 	})
+	c.timer = t
 }
 
 // answer reads the burst and the fresh messages as one turn, runs it
@@ -848,7 +885,12 @@ func (e *Engine) commitTurn(ctx context.Context, c *conv, s *session, t *Turn) (
 		}
 	}
 	e.notify(ctx, before, t, inbound, snap, s.answers)
-	e.out.enqueue(c.addr, s.replies)
+	if c.away {
+		// The holder delivers them, after its own.
+		e.tell(ctx, c.addr, len(s.replies) > 0)
+	} else {
+		e.out.enqueue(c.addr, s.replies)
+	}
 	return res, nil
 }
 

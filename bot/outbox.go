@@ -226,6 +226,13 @@ func (o *outbox) send(s Sender, r Reply) bool {
 		o.warnNoSender(r.Address, r.OutboxID)
 		return false
 	}
+	if !o.e.holds(r.Address) {
+		// Another instance holds the conversation now (WithLeases): the
+		// reply waits in the outbox for it, so that no two instances'
+		// replies interleave.
+		o.done(r.OutboxID)
+		return false
+	}
 	backoff := backoffInitial
 	for attempt := 1; ; attempt++ {
 		err := o.call(s, r)

@@ -31,7 +31,10 @@ func (e *Engine) Run(ctx context.Context) error {
 		defer cancel()
 		return e.Shutdown(sctx)
 	}
-	err := e.resume(ctx)
+	err := e.listenLeases(ctx)
+	if err == nil {
+		err = e.resume(ctx)
+	}
 	close(e.resumed)
 	if err != nil {
 		cerr := stop()
@@ -68,6 +71,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		case <-tick:
 			e.evict()
+			e.dropExpired()
 			now := e.clock.Now()
 			if e.takeover > 0 && now.Sub(lastLook) >= e.takeover {
 				lastLook = now
@@ -102,7 +106,7 @@ func (e *Engine) adopt(ctx context.Context) error {
 	for _, a := range addrs {
 		now[a] = true
 		if e.seen[a] {
-			if err := e.enqueue(a, nil); err != nil {
+			if err := e.look(a); err != nil {
 				return err
 			}
 			n++
@@ -113,6 +117,17 @@ func (e *Engine) adopt(ctx context.Context) error {
 		e.log.Info("answering conversations left unanswered", "count", n)
 	}
 	return nil
+}
+
+// look queues a conversation found unanswered. With leases it is read
+// again from the store first: its holder (maybe this engine) may hold an
+// old snapshot in memory, without the messages another instance stored,
+// and would otherwise find nothing to answer while renewing its lease.
+func (e *Engine) look(a Address) error {
+	if e.lease != nil {
+		return e.refresh(a)
+	}
+	return e.enqueue(a, nil)
 }
 
 // Resumed is closed once Run has queued what the previous run left
@@ -173,6 +188,13 @@ func (e *Engine) resend(ctx context.Context) error {
 			byAddr[it.Address] = append(byAddr[it.Address], it.Reply())
 		}
 		for _, a := range order {
+			if e.lease != nil {
+				// Only the holder delivers: take the lease of a
+				// conversation no instance holds, skip one held elsewhere.
+				if held, _, err := e.hold(ctx, a); err != nil || !held {
+					continue
+				}
+			}
 			e.out.requeue(a, byAddr[a])
 		}
 		e.out.reads(false)
@@ -262,6 +284,9 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 	e.out.halt()
 	if err == nil {
 		err = wait(ctx, &e.out.wg)
+	}
+	if err == nil {
+		e.releaseAll(ctx)
 	}
 	e.cancel()
 	if err != nil {

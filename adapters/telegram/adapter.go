@@ -7,6 +7,7 @@
 // acknowledged to Telegram only after the engine stored it: the poll offset
 // moves past an update only once Handle returned nil, and a webhook request
 // is answered 200 only then. Messages of one chat reach the engine in order.
+// Several instances sharing a bot token elect the one that polls (WithLeader).
 //
 // Replies are plain text (no parse mode, nothing to escape), split at
 // Telegram's 4,096 characters on word boundaries; offered choices come as an
@@ -68,6 +69,11 @@ type Adapter struct {
 	pollTimeout time.Duration
 	backoffMin  time.Duration
 	backoffMax  time.Duration
+	// leader, when set, elects the instance that polls (WithLeader);
+	// polling is whether this one did at the last check.
+	leader      Leader
+	leaderCheck time.Duration
+	polling     bool
 
 	mu       sync.Mutex
 	h        bot.Handler

@@ -32,12 +32,26 @@ const maxWebhookBody = 1 << 20
 // (which confirms everything before it to Telegram) only ever moves past
 // updates that were handled: the engine stored their messages.
 func (a *Adapter) poll(ctx context.Context) {
-	offset, err := a.loadOffset(ctx)
-	if err != nil {
-		return // ctx ended
-	}
+	var offset int64
+	known := false
 	wait := a.backoffMin
 	for ctx.Err() == nil {
+		if !a.leads(ctx) {
+			// Another instance polls; the offset it stores is read again
+			// when this one takes over.
+			known = false
+			if !sleep(ctx, a.leaderCheck) {
+				return
+			}
+			continue
+		}
+		if !known {
+			var err error
+			if offset, err = a.loadOffset(ctx); err != nil {
+				return // ctx ended
+			}
+			known = true
+		}
 		raws, err := a.getUpdates(ctx, offset)
 		if err != nil {
 			if ctx.Err() != nil {

@@ -15,6 +15,9 @@ import (
 // Store is an in-memory bot.Store for tests. FailCommits makes Commit fail
 // while it is set.
 type Store struct {
+	// LocalLeases grants conversation leases (bot.Leases) within the process.
+	bot.LocalLeases
+
 	mu          sync.Mutex
 	convs       map[bot.Address]*bot.Snapshot
 	entries     map[bot.Address][]bot.Entry

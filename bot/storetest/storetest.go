@@ -9,7 +9,8 @@
 // The suite checks what the engine relies on (atomic, durable turns,
 // exact redelivery checks, resume, an ordered outbox) and the primitives
 // several instances sharing one store need: the compare-and-swap on
-// Turn.Base (bot.ErrStale) and the claim-based outbox.
+// Turn.Base (bot.ErrStale), the claim-based outbox and, for a store that
+// implements bot.Leases, conversation leases.
 package storetest
 
 import (
@@ -50,6 +51,8 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"ClaimChannelsAndCursor", testClaimFilter},
 		{"Flows", testFlows},
 		{"TranscriptFrom", testTranscriptFrom},
+		{"Leases", testLeases},
+		{"LeaseExpires", testLeaseExpires},
 	} {
 		t.Run(sc.name, func(t *testing.T) { sc.test(t, open(t)) })
 	}
@@ -567,6 +570,89 @@ func testTranscriptFrom(t *testing.T, s bot.Store) {
 		want := all[min(after, int64(len(all))):]
 		if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
 			t.Errorf("TranscriptFrom(%d) = %+v, want %+v", after, got, want)
+		}
+	}
+}
+
+// leases returns s's bot.Leases, skipping the test for a store without.
+func leases(t *testing.T, s bot.Store) bot.Leases {
+	t.Helper()
+	l, ok := s.(bot.Leases)
+	if !ok {
+		t.Skip("the store grants no leases")
+	}
+	return l
+}
+
+func lease(t *testing.T, l bot.Leases, a bot.Address, owner string, ttl time.Duration) bool {
+	t.Helper()
+	got, err := l.Lease(context.Background(), a, owner, ttl)
+	if err != nil {
+		t.Fatalf("Lease(%s, %s, %v): %v", a, owner, ttl, err)
+	}
+	return got
+}
+
+func release(t *testing.T, l bot.Leases, a bot.Address, owner string) {
+	t.Helper()
+	if err := l.Release(context.Background(), a, owner); err != nil {
+		t.Fatalf("Release(%s, %s): %v", a, owner, err)
+	}
+}
+
+func testLeases(t *testing.T, s bot.Store) {
+	l := leases(t, s)
+	a, b := addr("a"), addr("b")
+	if !lease(t, l, a, "one", time.Minute) {
+		t.Fatal("a free lease was refused")
+	}
+	if !lease(t, l, a, "one", time.Minute) {
+		t.Error("the holder's renewal was refused")
+	}
+	if lease(t, l, a, "two", time.Minute) {
+		t.Error("a live lease was granted to another owner")
+	}
+	if !lease(t, l, b, "two", time.Minute) {
+		t.Error("another conversation's free lease was refused")
+	}
+	release(t, l, a, "two") // not two's: changes nothing
+	if lease(t, l, a, "two", time.Minute) {
+		t.Error("a lease was granted after another owner released it")
+	}
+	release(t, l, a, "one")
+	if !lease(t, l, a, "two", time.Minute) {
+		t.Error("a released lease was refused")
+	}
+	if lease(t, l, a, "one", time.Minute) {
+		t.Error("the former holder took the lease back from its new holder")
+	}
+	release(t, l, addr("none"), "one") // no lease: not an error
+	if _, err := l.Lease(context.Background(), addr("c"), "", time.Minute); err == nil {
+		t.Error("a lease without an owner was granted")
+	}
+}
+
+func testLeaseExpires(t *testing.T, s bot.Store) {
+	l := leases(t, s)
+	a, r := addr("crashed"), addr("renewed")
+	if !lease(t, l, a, "crashed", time.Millisecond) || !lease(t, l, r, "one", 50*time.Millisecond) {
+		t.Fatal("a free lease was refused")
+	}
+	// A renewal runs from now with the new ttl.
+	if !lease(t, l, r, "one", time.Hour) {
+		t.Fatal("the holder's renewal was refused")
+	}
+	start := time.Now()
+	for taken := false; !taken; {
+		taken = lease(t, l, a, "next", time.Minute)
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("an expired lease was never granted to another owner")
+		}
+	}
+	// Well past the renewed lease's first ttl, it still holds.
+	for time.Since(start) < 100*time.Millisecond {
+		if lease(t, l, r, "two", time.Minute) {
+			t.Fatal("a renewed lease expired at its first ttl")
 		}
 	}
 }

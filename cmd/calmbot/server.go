@@ -112,7 +112,9 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 	hopts := []handoff.Option{handoff.WithLogger(cfg.log), handoff.WithHandoffs(cfg.store), handoff.WithScorer(sentiment.New())}
 	var botOpts []bot.Option
 	var shared bot.Bus
+	var elect func(job string) handoff.Leader
 	if sh, ok := cfg.store.(sharer); ok {
+		elect = sh.Leader
 		// Several instances on one database: each has a name of its own
 		// in the outbox claims and on the bus, and one leads the queue.
 		instance := instanceName()
@@ -121,6 +123,10 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 		}
 		hopts = append(hopts, handoff.WithShared(shared, instance), handoff.WithLeader(sh.Leader("handoff")))
 		botOpts = append(botOpts, bot.WithOwner(instance), bot.WithTakeover(takeoverEvery))
+		if l, ok := cfg.store.(bot.Leases); ok {
+			// One instance at a time answers a conversation and sends its replies.
+			botOpts = append(botOpts, bot.WithLeases(l, shared, leaseTTL))
+		}
 		cfg.log.Info("shared database: running as one of several instances", "instance", instance)
 	}
 	s.handoff, err = handoff.New(ctx, cfg.store, nil, hopts...)
@@ -148,7 +154,7 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 	s.handoff.SetEngine(s.engine)
 	s.metrics.Panics(reg, s.engine.Panics)
 	h := cfg.http
-	s.adapters, err = serveAdapters(h).Build(ctx, adapters.Config{Getenv: cfg.getenv, Log: cfg.log, State: cfg.store, Key: key, Engine: s.engine, Handoff: s.handoff, Bus: shared})
+	s.adapters, err = serveAdapters(h).Build(ctx, adapters.Config{Getenv: cfg.getenv, Log: cfg.log, State: cfg.store, Key: key, Engine: s.engine, Handoff: s.handoff, Bus: shared, Elect: elect})
 	if err != nil {
 		return nil, err
 	}
@@ -227,6 +233,11 @@ func (s *server) queueLength() int {
 // conversations another one left unanswered (a crash): they move on
 // within twice that.
 const takeoverEvery = 5 * time.Second
+
+// leaseTTL is how long an instance on a shared database holds a
+// conversation without renewing it: a dead instance's conversations move
+// to another within it (and a takeover look, for one nobody writes to).
+const leaseTTL = 10 * time.Second
 
 // dbCheck bounds /readyz's question to the database.
 const dbCheck = 2 * time.Second

@@ -54,6 +54,9 @@ func newTelegram(_ context.Context, c adapters.Config) (bot.Adapter, error) {
 			return nil, &exitError{code: 2, msg: fmt.Sprintf("%s needs %s (1-256 characters A-Z, a-z, 0-9, _ and -)", envTelegramWebhookURL, envTelegramWebhookSecret)}
 		}
 		opts = append(opts, telegram.WithWebhook(hook, secret))
+	} else if c.Elect != nil {
+		// Several instances: Telegram hands updates to one poller at a time.
+		opts = append(opts, telegram.WithLeader(c.Elect("telegram"), telegram.DefaultLeaderCheck))
 	}
 	if g := c.Env(envTelegramAgentGroup); g == "" && c.Env(envTelegramAgents) != "" {
 		return nil, &exitError{code: 2, msg: fmt.Sprintf("%s needs %s, the agent group's chat id", envTelegramAgents, envTelegramAgentGroup)}

@@ -397,7 +397,8 @@ const claimLock = 0x63616c6d626f74 // "calmbot"
 
 // sqlClaim claims undelivered replies above a cursor ($3) on channels $4
 // (NULL: all) for owner $1 until $2, skipping every conversation in which
-// another owner holds a live claim ($5 is now), and rows other
+// another owner holds a live claim ($5 is now) or a live conversation
+// lease (Lease: only the holder delivers), and rows other
 // transactions hold locked (a MarkSent in progress).
 const sqlClaim = `WITH cand AS (
 		SELECT m.id FROM messages m
@@ -406,6 +407,9 @@ const sqlClaim = `WITH cand AS (
 			AND NOT EXISTS (SELECT 1 FROM messages o
 				WHERE o.conv_id = m.conv_id AND o.direction = 'out' AND NOT o.sent
 					AND o.claim_owner <> $1 AND o.claim_until > $5)
+			AND NOT EXISTS (SELECT 1 FROM conversations c JOIN conversation_leases l
+				ON l.channel = c.channel AND l.conversation = c.conversation
+				WHERE c.id = m.conv_id AND l.owner <> $1 AND l.expires > clock_timestamp())
 		ORDER BY m.id LIMIT $6
 		FOR UPDATE SKIP LOCKED)
 	UPDATE messages m SET claim_owner = $1, claim_until = $2 FROM cand WHERE m.id = cand.id

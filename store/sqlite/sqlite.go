@@ -39,6 +39,10 @@ var ErrClosed = errors.New("sqlite: store is closed")
 
 // Store is a bot.Store on a SQLite file. It is safe for concurrent use.
 type Store struct {
+	// LocalLeases grants conversation leases (bot.Leases) in memory: one
+	// process opens the file at a time.
+	bot.LocalLeases
+
 	cfg  config
 	path string
 	wdb  *sql.DB   // one connection, for migrations and then the writer
