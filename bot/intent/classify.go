@@ -36,7 +36,10 @@ import (
 // class, customer-service matters of no intent (elsewhere.go): a turn it
 // finds at least backgroundLead times likelier to be such a matter than
 // any intent is out of scope; otherwise the intents are scored among
-// themselves, as without it. A turn's score for its likeliest intent is that
+// themselves, as without it. A flow file's answers are read in the same
+// pass: each feature's row of weights also holds a second regression over
+// the intents and the answers, with no background (see ofIntent). A turn's
+// score for its likeliest intent is that
 // intent's probability above chance times the known share, mapped so that
 // the default threshold, 0.5, falls where both a small flow file and a
 // large intent set read in- and out-of-scope turns well (see scoreAt).
@@ -104,71 +107,131 @@ type feature struct {
 	char  bool
 }
 
-// classifier scores a turn against every intent.
+// classifier scores a turn against every intent and answer.
 type classifier struct {
-	langs   []string // language of each language index
-	intents []string // the last is "", the background, when background is set
-	// background is whether the classifier learnt the background class
-	// of matters of no intent (elsewhere.go).
+	langs []string // language of each language index
+	// classes are the intents, then the answers (answer:<name>), then,
+	// when background is set, "", the background class of matters of no
+	// intent (elsewhere.go).
+	classes    []string
+	nIntents   int
+	nAnswers   int
 	background bool
 	vocab      *table // feature hash -> index
 	idf        []float32
-	unkIDF     float32   // idf given to a feature no example has
-	weights    []float32 // feature*len(intents) + intent
-	temp       float64   // softmax temperature
-	scorer     *sentiment.Scorer
+	// inIntents and inJoint tell, with answers, whether a feature occurs
+	// in an example the intents' reading learns (the intents' and the
+	// background's) or the joint one (the intents' and the answers'); nil
+	// without answers, when every feature is both.
+	inIntents, inJoint []bool
+	// Each feature's row of weights holds the intents' reading (nIntent
+	// columns: the intents and the background) then the joint reading
+	// (nJoint columns: the intents and the answers; none without answers).
+	nIntent, nJoint int
+	unkIDF          float32   // idf given to a feature no example has
+	weights         []float32 // feature*(nIntent+nJoint) + column
+	temp            float64   // softmax temperature of the intents' reading
+	answerTemp      float64   // softmax temperature of the answers' reading
+	scorer          *sentiment.Scorer
 
 	trainTime time.Duration // how long training took
 }
 
-// sample is one training example as features, with its intent.
-type sample struct {
-	idx    []int32
-	val    []float32
-	intent int
+// readout is what a classifier reads in a turn: the likeliest intent and
+// its score (among the intents, under the background's veto), and the
+// likeliest class among the intents and answers with its score.
+type readout struct {
+	intent     string
+	score      float64
+	joint      string
+	jointScore float64
 }
 
-// newClassifier trains a classifier on f's intents and, when background
-// is set, the background class of matters of no intent.
-func newClassifier(f *flows.File, tabs map[string]*tables, scorer *sentiment.Scorer, background bool) *classifier {
+// answer returns the answer the turn reads as, and its score, or "" and 0
+// when the intents and answers' likeliest class is an intent.
+func (r readout) answer() (string, float64) {
+	if strings.HasPrefix(r.joint, flows.AnswerPrefix) {
+		return r.joint, r.jointScore
+	}
+	return "", 0
+}
+
+// A sample's kind says which reading learns it: an intent's example both
+// the intents' reading (the intents and the background) and the joint one
+// (the intents and the answers); an answer's only the joint one; a
+// background example only the intents' reading. The background is masked
+// for the answers since several of its matters (invoices, addresses,
+// passwords) are what answers are for. With no answers the classifier is
+// the intents' reading alone.
+const (
+	ofIntent byte = iota
+	ofAnswer
+	ofBackground
+)
+
+// sample is one training example as features, with its class.
+type sample struct {
+	idx   []int32
+	val   []float32
+	class int
+	kind  byte
+}
+
+// newClassifier trains a classifier on f's intents, its answers and, when
+// f has intents, the background class of matters of no intent.
+func newClassifier(f *flows.File, tabs map[string]*tables, scorer *sentiment.Scorer) *classifier {
 	start := time.Now()
 	c := &classifier{scorer: scorer}
 	vocab := map[uint64]int32{}
-	names := make([]string, 0, len(f.Intents))
-	for name, in := range f.Intents {
-		if in != nil {
-			names = append(names, name)
+	type class struct {
+		name     string
+		examples map[string][]string
+		kind     byte
+	}
+	var classes []class
+	for _, name := range sortedKeys(f.Intents) {
+		if in := f.Intents[name]; in != nil {
+			classes = append(classes, class{name, in.Examples, ofIntent})
 		}
 	}
-	sort.Strings(names)
+	c.nIntents = len(classes)
+	for _, name := range sortedKeys(f.Answers) {
+		if an := f.Answers[name]; an != nil {
+			classes = append(classes, class{flows.AnswerPrefix + name, an.Examples, ofAnswer})
+		}
+	}
+	c.nAnswers = len(classes) - c.nIntents
 	// The background class, last: matters of no intent (elsewhere.go), in
 	// the languages of the file that have them.
-	var bgLangs []string
-	if background && len(names) > 0 {
+	if c.nIntents > 0 {
+		bg := map[string][]string{}
 		for lang := range tabs {
-			bgLangs = append(bgLangs, lang)
+			bg[lang] = elsewhere[lang]
 		}
-		sort.Strings(bgLangs)
-		names = append(names, "")
+		classes = append(classes, class{"", bg, ofBackground})
 		c.background = true
 	}
-	c.intents = names
+	for _, cl := range classes {
+		c.classes = append(c.classes, cl.name)
+	}
 
 	// Features of every example, and their document frequencies.
 	type raw struct {
-		feats  []feature
-		intent int
+		feats []feature
+		class int
+		kind  byte
 	}
 	var raws []raw
 	var df []int32
 	var buf [maxFeatures]feature
-	add := func(text, lang string, li int, t *tables, intent int) {
+	seen := map[int32]bool{}
+	add := func(text, lang string, li int, t *tables, class int, kind byte) {
 		var tb [maxTokens]language.Token
 		feats := c.extract(buf[:0], language.Split(tb[:0], text), lang, li, t)
 		if len(feats) == 0 {
 			return
 		}
-		seen := map[int32]bool{}
+		clear(seen)
 		for _, ft := range feats {
 			id, ok := vocab[ft.hash]
 			if !ok {
@@ -181,52 +244,48 @@ func newClassifier(f *flows.File, tabs map[string]*tables, scorer *sentiment.Sco
 				df[id]++
 			}
 		}
-		raws = append(raws, raw{feats: slices.Clone(feats), intent: intent})
+		raws = append(raws, raw{feats: slices.Clone(feats), class: class, kind: kind})
 	}
-	for i, name := range names {
-		if name == "" {
-			break
-		}
-		in := f.Intents[name]
-		langs := make([]string, 0, len(in.Examples))
-		for l := range in.Examples {
-			langs = append(langs, l)
-		}
-		sort.Strings(langs)
-		for _, l := range langs {
+	for i, cl := range classes {
+		for _, l := range sortedKeys(cl.examples) {
 			lang := strings.ToLower(l)
 			t := tablesFor(tabs, lang)
 			li := c.langIndex(lang)
-			for _, text := range in.Examples[l] {
-				add(text, lang, li, t, i)
-			}
-		}
-	}
-	if n := len(names); len(bgLangs) > 0 {
-		for _, lang := range bgLangs {
-			t := tablesFor(tabs, lang)
-			li := c.langIndex(lang)
-			for _, text := range elsewhere[lang] {
-				add(text, lang, li, t, n-1)
+			for _, text := range cl.examples[l] {
+				add(text, lang, li, t, i, cl.kind)
 			}
 		}
 	}
 	c.vocab = newTable(vocab)
+	if c.background {
+		c.nIntent = c.nIntents + 1
+	}
+	if c.nAnswers > 0 {
+		c.nJoint = c.nIntents + c.nAnswers
+		c.inIntents, c.inJoint = make([]bool, len(df)), make([]bool, len(df))
+		for _, r := range raws {
+			for _, ft := range r.feats {
+				id := vocab[ft.hash]
+				c.inIntents[id] = c.inIntents[id] || r.kind != ofAnswer
+				c.inJoint[id] = c.inJoint[id] || r.kind != ofBackground
+			}
+		}
+	}
 	n := float64(len(raws))
 	c.idf = make([]float32, len(df))
 	for id, d := range df {
 		c.idf[id] = float32(math.Log((1+n)/(1+float64(d))) + 1)
 	}
 	c.unkIDF = float32(math.Log(1+n) + 1)
-	c.temp = 1
-	if len(names) == 0 || len(raws) == 0 {
+	c.temp, c.answerTemp = 1, 1
+	if len(classes) == 0 || len(raws) == 0 {
 		c.trainTime = time.Since(start)
 		return c
 	}
 
 	samples := make([]sample, len(raws))
 	for i, r := range raws {
-		s := sample{intent: r.intent}
+		s := sample{class: r.class, kind: r.kind}
 		c.vectorize(r.feats, func(id int32, v float32) {
 			s.idx = append(s.idx, id)
 			s.val = append(s.val, v)
@@ -234,7 +293,7 @@ func newClassifier(f *flows.File, tabs map[string]*tables, scorer *sentiment.Sco
 		samples[i] = s
 	}
 
-	// Fit the temperature on a held-out fifth, then train on everything.
+	// Fit the temperatures on a held-out fifth, then train on everything.
 	var fit, held []sample
 	for i, s := range samples {
 		if i%holdOut == holdOut-1 {
@@ -244,16 +303,52 @@ func newClassifier(f *flows.File, tabs map[string]*tables, scorer *sentiment.Sco
 		}
 	}
 	rng := rand.New(rand.NewPCG(seed, seed>>1))
-	nf, nc := len(df), len(names)
-	if len(held) > 0 && nc > 1 {
-		w := train(nil, fit, nf, nc, epochs, rng)
-		c.temp = calibrate(w, held, nc)
-		c.weights = train(w, samples, nf, nc, finish, rng)
+	nf := len(df)
+	if len(held) > 0 && len(classes) > 1 {
+		w := c.train(nil, fit, nf, epochs, rng)
+		if c.nIntent > 1 {
+			c.temp = calibrate(w, held, c.nIntent+c.nJoint, 0, c.nIntent, c.intentColumn)
+		}
+		if c.nJoint > 1 {
+			c.answerTemp = calibrate(w, held, c.nIntent+c.nJoint, c.nIntent, c.nJoint, c.jointColumn)
+		}
+		c.weights = c.train(w, samples, nf, finish, rng)
 	} else {
-		c.weights = train(nil, samples, nf, nc, epochs, rng)
+		c.weights = c.train(nil, samples, nf, epochs, rng)
 	}
 	c.trainTime = time.Since(start)
 	return c
+}
+
+// sortedKeys returns the keys of m in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// intentColumn returns the column of a sample's class in the intents'
+// reading, or -1 when the reading does not learn it (an answer).
+func (c *classifier) intentColumn(s *sample) int {
+	switch {
+	case c.nIntent == 0 || s.kind == ofAnswer:
+		return -1
+	case s.kind == ofBackground:
+		return c.nIntents
+	}
+	return s.class
+}
+
+// jointColumn returns the column of a sample's class in the joint
+// reading, or -1 when the reading does not learn it (the background).
+func (c *classifier) jointColumn(s *sample) int {
+	if c.nJoint == 0 || s.kind == ofBackground {
+		return -1
+	}
+	return s.class
 }
 
 // langIndex returns the index of lang, adding it when new.
@@ -406,10 +501,12 @@ func (c *classifier) emotional(w, lang string) bool {
 
 // vectorize weighs merged features by idf, scales each block to its share
 // of unit length (unknown features counting in the length), calls emit for
-// every known one and returns the known share: the evidence-weighted
+// every known one and returns the known shares: the evidence-weighted
 // squared length of the known content features over that of all content
-// features, known or not.
-func (c *classifier) vectorize(feats []feature, emit func(id int32, v float32)) float64 {
+// features, known or not; for the intents' reading (known) the features
+// of the intents' and the background's examples are known, for the joint
+// reading (joint) those of the intents' and the answers'.
+func (c *classifier) vectorize(feats []feature, emit func(id int32, v float32)) (known, joint float64) {
 	var idBuf [maxFeatures]int32
 	ids := idBuf[:len(feats)]
 	var norm [2]float64
@@ -430,29 +527,45 @@ func (c *classifier) vectorize(feats []feature, emit func(id int32, v float32)) 
 	if norm[1] > 0 {
 		scale[1] = float32(math.Sqrt(charBlock / norm[1]))
 	}
-	var num, den, all float64
+	// Index 0 counts for the intents' reading, 1 for the joint one.
+	var num, den, all [2]float64
 	for i, ft := range feats {
 		id := ids[i]
 		if id < 0 {
 			v := float64(ft.value * c.unkIDF * scale[b2i(ft.char)])
-			den += v * v * float64(ft.unk)
+			u := v * v * float64(ft.unk)
+			den[0] += u
+			den[1] += u
 			continue
 		}
 		v := ft.value * c.idf[id] * scale[b2i(ft.char)]
 		emit(id, v)
 		v2 := float64(v * v)
-		all += v2
-		if ft.unk > 0 {
-			num += v2 * float64(ft.ev)
-			den += v2
+		in := [2]bool{c.inIntents == nil || c.inIntents[id], c.inJoint == nil || c.inJoint[id]}
+		for k, known := range in {
+			switch {
+			case !known:
+				den[k] += v2 * float64(ft.unk)
+			case ft.unk > 0:
+				num[k] += v2 * float64(ft.ev)
+				den[k] += v2
+				all[k] += v2
+			default:
+				all[k] += v2
+			}
 		}
 	}
-	if den == 0 {
-		// Frequent words only ("how are you"): they are the evidence,
-		// for what it is worth.
-		return all * frequentEvidence
+	var share [2]float64
+	for k := range share {
+		if den[k] == 0 {
+			// Frequent words only ("how are you"): they are the evidence,
+			// for what it is worth.
+			share[k] = all[k] * frequentEvidence
+		} else {
+			share[k] = num[k] / den[k]
+		}
 	}
-	return num / den
+	return share[0], share[1]
 }
 
 func b2i(b bool) int {
@@ -462,18 +575,21 @@ func b2i(b bool) int {
 	return 0
 }
 
-// train runs SGD epochs of a multinomial logistic regression without bias
-// over samples, starting from w (nil: zero), and returns the weights. There
-// is no explicit regularisation: the few epochs stop it early.
-func train(w []float32, samples []sample, nFeat, nClass, epochs int, rng *rand.Rand) []float32 {
+// train runs SGD epochs of the two multinomial logistic regressions
+// without bias over samples, the intents' reading and the joint one, each
+// on the samples it learns, starting from w (nil: zero), and returns the
+// weights. There is no explicit regularisation: the few epochs stop it
+// early.
+func (c *classifier) train(w []float32, samples []sample, nFeat, epochs int, rng *rand.Rand) []float32 {
+	width := c.nIntent + c.nJoint
 	if w == nil {
-		w = make([]float32, nFeat*nClass)
+		w = make([]float32, nFeat*width)
 	}
 	order := make([]int, len(samples))
 	for i := range order {
 		order[i] = i
 	}
-	z := make([]float64, nClass)
+	z := make([]float64, width)
 	for range epochs {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for _, si := range order {
@@ -482,16 +598,29 @@ func train(w []float32, samples []sample, nFeat, nClass, epochs int, rng *rand.R
 				z[k] = 0
 			}
 			for j, id := range s.idx {
-				row := w[int(id)*nClass : int(id+1)*nClass]
+				row := w[int(id)*width : int(id+1)*width]
 				v := s.val[j]
 				for k, wk := range row {
 					z[k] += float64(v * wk)
 				}
 			}
-			softmax(z, 1)
-			z[s.intent]--
+			// The gradient of each reading that learns the sample; zero
+			// in the other.
+			zi, zj := z[:c.nIntent], z[c.nIntent:]
+			if k := c.intentColumn(s); k >= 0 {
+				softmax(zi, 1)
+				zi[k]--
+			} else {
+				clear(zi)
+			}
+			if k := c.jointColumn(s); k >= 0 {
+				softmax(zj, 1)
+				zj[k]--
+			} else {
+				clear(zj)
+			}
 			for j, id := range s.idx {
-				row := w[int(id)*nClass : int(id+1)*nClass]
+				row := w[int(id)*width : int(id+1)*width]
 				v := learnRate * float64(s.val[j])
 				for k, p := range z {
 					if p > minProb || p < -minProb {
@@ -521,21 +650,28 @@ func softmax(z []float64, scale float64) {
 	}
 }
 
-// calibrate fits the softmax temperature that minimises the negative log
-// likelihood of held under w (searched on a log grid), and the exponent
-// that maps the probability below which calibrateAt of the rightly read
-// held-out examples fall to a score of 0.5.
-func calibrate(w []float32, held []sample, nClass int) float64 {
-	logits := make([][]float64, len(held))
-	for i, s := range held {
-		z := make([]float64, nClass)
+// calibrate fits the softmax temperature of one reading, the n columns
+// from off of rows width wide, that minimises the negative log likelihood
+// under w (searched on a log grid) of the held-out samples it learns
+// (column gives their class's column, or -1).
+func calibrate(w []float32, held []sample, width, off, n int, column func(*sample) int) float64 {
+	var logits [][]float64
+	var want []int
+	for i := range held {
+		s := &held[i]
+		k := column(s)
+		if k < 0 {
+			continue
+		}
+		z := make([]float64, n)
 		for j, id := range s.idx {
-			row := w[int(id)*nClass : int(id+1)*nClass]
+			row := w[int(id)*width+off : int(id)*width+off+n]
 			for k, wk := range row {
 				z[k] += float64(s.val[j] * wk)
 			}
 		}
-		logits[i] = z
+		logits = append(logits, z)
+		want = append(want, k)
 	}
 	temp, bestNLL := 1.0, math.Inf(1)
 	for t := 0.05; t <= 5; t *= 1.1 {
@@ -549,7 +685,7 @@ func calibrate(w []float32, held []sample, nClass int) float64 {
 			for _, v := range z {
 				sum += math.Exp(v/t - m)
 			}
-			nll -= z[held[i].intent]/t - m - math.Log(sum)
+			nll -= z[want[i]]/t - m - math.Log(sum)
 		}
 		if nll < bestNLL {
 			temp, bestNLL = t, nll
@@ -558,59 +694,70 @@ func calibrate(w []float32, held []sample, nClass int) float64 {
 	return temp
 }
 
-// classify returns the likeliest intent for toks read in lang and its
-// probability.
-func (c *classifier) classify(toks []language.Token, lang string, t *tables) (string, float64) {
+// maxClasses bounds the classes whose scores one reading keeps on the
+// stack; a larger intent set works, on the heap.
+const maxClasses = 256
+
+// classify reads toks in lang: the likeliest intent and its score, and the
+// likeliest of the intents and answers and its score.
+func (c *classifier) classify(toks []language.Token, lang string, t *tables) readout {
 	li := c.findLang(lang)
 	if li < 0 || len(c.weights) == 0 {
-		return "", 0
+		return readout{}
 	}
 	var buf [maxFeatures]feature
 	feats := c.extract(buf[:0], toks, lang, li, t)
 	if len(feats) == 0 {
-		return "", 0
+		return readout{}
 	}
-	nc := len(c.intents)
-	var zbuf [64]float64
+	width := c.nIntent + c.nJoint
+	var zbuf [maxClasses]float64
 	var z []float64
-	if nc <= len(zbuf) {
-		z = zbuf[:nc]
+	if width <= maxClasses {
+		z = zbuf[:width]
 	} else {
-		z = make([]float64, nc)
+		z = make([]float64, width)
 	}
-	known := c.vectorize(feats, func(id int32, v float32) {
-		row := c.weights[int(id)*nc : int(id+1)*nc]
+	known, jointKnown := c.vectorize(feats, func(id int32, v float32) {
+		row := c.weights[int(id)*width : int(id+1)*width]
 		for k, wk := range row {
 			z[k] += float64(v * wk)
 		}
 	})
-	softmax(z, 1/c.temp)
-	k := nc
-	if c.background {
-		// The background class vetoes: a turn at least backgroundLead
-		// times likelier to be about another matter than about any intent
-		// is out of scope. Otherwise the intents are scored among
-		// themselves, as without it.
-		k = nc - 1
-		bg := z[k]
-		best := 0
-		for i, p := range z[:k] {
-			if p > z[best] {
-				best = i
-			}
+	var r readout
+	if ni := c.nIntents; c.nIntent > 0 {
+		// The intents' reading. The background class vetoes: a turn at
+		// least backgroundLead times likelier to be about another matter
+		// than about any intent is out of scope. Otherwise the intents
+		// are scored among themselves, as without it.
+		zi := z[:c.nIntent]
+		softmax(zi, 1/c.temp)
+		bg := zi[ni]
+		best := argmax(zi[:ni])
+		if bg < backgroundLead*zi[best] {
+			r.intent, r.score = c.classes[best], score(zi[best]/(1-bg), known, ni)
 		}
-		if k == 0 || bg >= backgroundLead*z[best] {
-			return "", 0
-		}
-		return c.intents[best], score(z[best]/(1-bg), known, k)
 	}
+	if c.nJoint > 0 {
+		// The joint reading, of the intents and answers: the background
+		// has no say in it.
+		zj := z[c.nIntent:]
+		softmax(zj, 1/c.answerTemp)
+		best := argmax(zj)
+		r.joint, r.jointScore = c.classes[best], score(zj[best], jointKnown, c.nJoint)
+	}
+	return r
+}
+
+// argmax returns the index of the largest of z, the first of equals.
+func argmax(z []float64) int {
 	best := 0
 	for i, p := range z {
 		if p > z[best] {
 			best = i
 		}
 	}
-	return c.intents[best], score(z[best], known, k)
+	return best
 }
 
 // score is an intent's score from its probability p among k intents and the
