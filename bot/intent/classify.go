@@ -128,11 +128,14 @@ type classifier struct {
 	// columns: the intents and the background) then the joint reading
 	// (nJoint columns: the intents and the answers; none without answers).
 	nIntent, nJoint int
-	unkIDF          float32   // idf given to a feature no example has
-	weights         []float32 // feature*(nIntent+nJoint) + column
-	temp            float64   // softmax temperature of the intents' reading
-	answerTemp      float64   // softmax temperature of the answers' reading
-	scorer          *sentiment.Scorer
+	// words are the examples' words by language index, precomputed for
+	// reading (see extract).
+	words      []map[string]*wordEntry
+	unkIDF     float32   // idf given to a feature no example has
+	weights    []float32 // feature*(nIntent+nJoint) + column
+	temp       float64   // softmax temperature of the intents' reading
+	answerTemp float64   // softmax temperature of the answers' reading
+	scorer     *sentiment.Scorer
 
 	trainTime time.Duration // how long training took
 }
@@ -225,9 +228,19 @@ func newClassifier(f *flows.File, tabs map[string]*tables, scorer *sentiment.Sco
 	var df []int32
 	var buf [maxFeatures]feature
 	seen := map[int32]bool{}
+	var words []map[string]bool // by language index: the examples' words
 	add := func(text, lang string, li int, t *tables, class int, kind byte) {
 		var tb [maxTokens]language.Token
-		feats := c.extract(buf[:0], language.Split(tb[:0], text), lang, li, t)
+		toks := language.Split(tb[:0], text)
+		for len(words) <= li {
+			words = append(words, map[string]bool{})
+		}
+		for _, tk := range toks {
+			if tk.Kind == language.Word {
+				words[li][tk.Text] = true
+			}
+		}
+		feats, _ := c.extract(buf[:0], toks, lang, li, t, nil)
 		if len(feats) == 0 {
 			return
 		}
@@ -286,7 +299,7 @@ func newClassifier(f *flows.File, tabs map[string]*tables, scorer *sentiment.Sco
 	samples := make([]sample, len(raws))
 	for i, r := range raws {
 		s := sample{class: r.class, kind: r.kind}
-		c.vectorize(r.feats, func(id int32, v float32) {
+		c.vectorize(r.feats, nil, func(id int32, v float32) {
 			s.idx = append(s.idx, id)
 			s.val = append(s.val, v)
 		})
@@ -316,6 +329,7 @@ func newClassifier(f *flows.File, tabs map[string]*tables, scorer *sentiment.Sco
 	} else {
 		c.weights = c.train(nil, samples, nf, epochs, rng)
 	}
+	c.indexWords(words, tabs)
 	c.trainTime = time.Since(start)
 	return c
 }
@@ -389,23 +403,43 @@ func hashString(h uint64, s string) uint64 {
 
 // extract appends the features of toks, read in lang (index li), to dst.
 // A feature that occurs twice is two entries, at training as at reading.
-func (c *classifier) extract(dst []feature, toks []language.Token, lang string, li int, t *tables) []feature {
+//
+// With hits, a word of the examples' (c.words) has its character n-grams
+// appended to *hits as one precomputed entry instead of one feature each;
+// ok is false when the turn has too many features for dst, and the caller
+// extracts it again without hits (the n-grams past the cap are dropped one
+// by one).
+func (c *classifier) extract(dst []feature, toks []language.Token, lang string, li int, t *tables, hits *[]*wordEntry) (_ []feature, ok bool) {
 	base := hashByte(hashByte(fnvOffset, byte(li)), byte(li>>8))
+	var words map[string]*wordEntry
+	if hits != nil && li < len(c.words) {
+		words = c.words[li]
+	}
+	virt := 0 // features of the entries in *hits
 	prev := "<s>"
 	negated := false
 	for _, tk := range toks {
+		e := words[tk.Text]
+		if e != nil && len(dst)+virt+e.n > cap(dst) {
+			return dst, false
+		}
 		if !t.isContent(tk) {
 			if !negated && tk.Kind == language.Word && (t.negators[tk.Text] || strings.HasSuffix(tk.Text, "n't")) {
 				negated = true
 			}
-			if tk.Kind == language.Word && len(dst)+2 < cap(dst) {
+			if tk.Kind == language.Word && len(dst)+virt+2 < cap(dst) {
 				// A frequent word: itself, its pair and its letters.
 				dst = append(dst, feature{hash: hashString(hashByte(base, kindUnigram), tk.Text), value: frequentFactor, ev: frequentShare, unk: frequentShare})
 				if prev != "" && !tk.Break {
 					dst = append(dst, feature{hash: bigram(base, prev, tk.Text), value: frequentFactor, ev: frequentShare, unk: frequentShare})
 				}
 				prev = tk.Text
-				dst = c.charGrams(dst, base, tk.Text, feature{value: frequentFactor, ev: frequentShare, unk: frequentShare})
+				if e != nil {
+					*hits = append(*hits, e)
+					virt += e.n
+				} else {
+					dst = c.charGrams(dst, base, tk.Text, feature{value: frequentFactor, ev: frequentShare, unk: frequentShare})
+				}
 				continue
 			}
 			if tk.Break {
@@ -413,27 +447,17 @@ func (c *classifier) extract(dst []feature, toks []language.Token, lang string, 
 			}
 			continue
 		}
-		if len(dst)+2 >= cap(dst) {
+		if len(dst)+virt+2 >= cap(dst) {
 			break
 		}
-		stem := language.Stem(lang, tk.Text)
-		kind := feature{value: 1, ev: 1, unk: 1}
-		ft := kind
-		ft.hash = hashString(hashByte(base, kindUnigram), stem)
-		flags := t.wordFlags(tk.Text, stem)
-		switch {
-		case flags&flagComplaint != 0:
-			kind = feature{value: complaintFactor, ev: weakEvidence, unk: complaintUnknown}
-		case flags&flagWeak != 0:
-			kind = feature{value: weakFactor, ev: weakEvidence, unk: weakUnknown}
-		case c.vocab != nil && c.vocab.get(ft.hash) < 0 && c.emotional(tk.Text, lang):
-			// An unknown word that says how the customer feels, not what
-			// they want. (While training, c.vocab is nil: every word is known.)
-			kind.unk = emotionalUnknown
+		var stem string
+		var ft feature
+		if e != nil {
+			stem, ft = e.stem, e.kind
+		} else {
+			stem, ft = c.contentWord(base, tk.Text, lang, t)
 		}
 		hash := ft.hash
-		ft = kind
-		ft.hash = hash
 		dst = append(dst, ft)
 		if negated {
 			// "not arrived" is another fact than "arrived (broken)": the
@@ -447,16 +471,125 @@ func (c *classifier) extract(dst []feature, toks []language.Token, lang string, 
 			dst = append(dst, ft)
 		}
 		prev = stem
-		dst = c.charGrams(dst, base, tk.Text, kind)
+		if e != nil {
+			*hits = append(*hits, e)
+			virt += e.n
+		} else {
+			dst = c.charGrams(dst, base, tk.Text, ft)
+		}
 	}
-	if prev != "" && len(dst) < cap(dst) {
+	if prev != "" && len(dst)+virt < cap(dst) {
 		dst = append(dst, feature{hash: bigram(base, prev, "</s>"), value: 1})
 	}
-	if negated && len(dst) < cap(dst) {
+	if negated && len(dst)+virt < cap(dst) {
 		// "not arrived" and "arrived broken" share words, not meaning.
 		dst = append(dst, feature{hash: hashByte(base, kindNegation), value: 1})
 	}
-	return dst
+	return dst, true
+}
+
+// contentWord returns the stem of the content word w and its unigram
+// feature, weighed by what the word is (a complaint, a weak or an
+// emotional word says little about the concern).
+func (c *classifier) contentWord(base uint64, w, lang string, t *tables) (string, feature) {
+	stem := language.Stem(lang, w)
+	ft := feature{hash: hashString(hashByte(base, kindUnigram), stem), value: 1, ev: 1, unk: 1}
+	flags := t.wordFlags(w, stem)
+	switch {
+	case flags&flagComplaint != 0:
+		ft.value, ft.ev, ft.unk = complaintFactor, weakEvidence, complaintUnknown
+	case flags&flagWeak != 0:
+		ft.value, ft.ev, ft.unk = weakFactor, weakEvidence, weakUnknown
+	case c.vocab != nil && c.vocab.get(ft.hash) < 0 && c.emotional(w, lang):
+		// An unknown word that says how the customer feels, not what
+		// they want. (While training, c.vocab is nil: every word is known.)
+		ft.unk = emotionalUnknown
+	}
+	return stem, ft
+}
+
+// wordEntry is a word of the examples, precomputed for reading: for a
+// content word its stem and unigram feature, and the sum of its character
+// n-grams' features, whose block scale is the turn's.
+type wordEntry struct {
+	stem string
+	kind feature // the unigram feature of a content word
+	n    int     // character n-grams
+	// sum is the n-grams' value*idf times their row of weights, summed.
+	sum []float32
+	// sq is the squared length of the n-grams' values*idf, unknown ones
+	// with the unknown idf; share their parts of the known shares.
+	sq    float64
+	share shares
+}
+
+// shares accumulates the known shares of the two readings (see vectorize).
+type shares struct{ num, den, all [2]float64 }
+
+// add counts a feature ft (id -1: unknown) of squared value v2.
+func (c *classifier) addShare(sh *shares, ft feature, id int32, v2 float64) {
+	if id < 0 {
+		u := v2 * float64(ft.unk)
+		sh.den[0] += u
+		sh.den[1] += u
+		return
+	}
+	in := [2]bool{c.inIntents == nil || c.inIntents[id], c.inJoint == nil || c.inJoint[id]}
+	for k, known := range in {
+		switch {
+		case !known:
+			sh.den[k] += v2 * float64(ft.unk)
+		case ft.unk > 0:
+			sh.num[k] += v2 * float64(ft.ev)
+			sh.den[k] += v2
+			sh.all[k] += v2
+		default:
+			sh.all[k] += v2
+		}
+	}
+}
+
+// indexWords precomputes the entries of words, the words of the examples
+// by language index, once the weights are trained.
+func (c *classifier) indexWords(words []map[string]bool, tabs map[string]*tables) {
+	width := c.nIntent + c.nJoint
+	c.words = make([]map[string]*wordEntry, len(words))
+	var buf [maxFeatures]feature
+	for li, ws := range words {
+		lang := c.langs[li]
+		t := tablesFor(tabs, lang)
+		base := hashByte(hashByte(fnvOffset, byte(li)), byte(li>>8))
+		m := make(map[string]*wordEntry, len(ws))
+		for w := range ws {
+			e := &wordEntry{sum: make([]float32, width)}
+			kind := feature{value: frequentFactor, ev: frequentShare, unk: frequentShare}
+			if t.isContent(language.Token{Kind: language.Word, Text: w}) {
+				e.stem, e.kind = c.contentWord(base, w, lang, t)
+				kind = e.kind
+			}
+			grams := c.charGrams(buf[:0], base, w, kind)
+			e.n = len(grams)
+			for _, g := range grams {
+				id := c.vocab.get(g.hash)
+				idf := c.unkIDF
+				if id >= 0 {
+					idf = c.idf[id]
+				}
+				v := g.value * idf
+				v2 := float64(v * v)
+				e.sq += v2
+				c.addShare(&e.share, g, id, v2)
+				if id >= 0 {
+					row := c.weights[int(id)*width : int(id+1)*width]
+					for k, wk := range row {
+						e.sum[k] += v * wk
+					}
+				}
+			}
+			m[w] = e
+		}
+		c.words[li] = m
+	}
 }
 
 func bigram(base uint64, a, b string) uint64 {
@@ -505,8 +638,10 @@ func (c *classifier) emotional(w, lang string) bool {
 // squared length of the known content features over that of all content
 // features, known or not; for the intents' reading (known) the features
 // of the intents' and the background's examples are known, for the joint
-// reading (joint) those of the intents' and the answers'.
-func (c *classifier) vectorize(feats []feature, emit func(id int32, v float32)) (known, joint float64) {
+// reading (joint) those of the intents' and the answers'. The character
+// n-grams of the words in hits count as well; charScale is the scale of
+// their block, by which the caller weighs their sums.
+func (c *classifier) vectorize(feats []feature, hits []*wordEntry, emit func(id int32, v float32)) (known, joint float64, charScale float32) {
 	var idBuf [maxFeatures]int32
 	ids := idBuf[:len(feats)]
 	var norm [2]float64
@@ -520,6 +655,9 @@ func (c *classifier) vectorize(feats []feature, emit func(id int32, v float32)) 
 		v := float64(ft.value * idf)
 		norm[b2i(ft.char)] += v * v
 	}
+	for _, e := range hits {
+		norm[1] += e.sq
+	}
 	scale := [2]float32{0, 0}
 	if norm[0] > 0 {
 		scale[0] = float32(math.Sqrt(wordBlock / norm[0]))
@@ -527,45 +665,39 @@ func (c *classifier) vectorize(feats []feature, emit func(id int32, v float32)) 
 	if norm[1] > 0 {
 		scale[1] = float32(math.Sqrt(charBlock / norm[1]))
 	}
-	// Index 0 counts for the intents' reading, 1 for the joint one.
-	var num, den, all [2]float64
+	var sh shares
 	for i, ft := range feats {
 		id := ids[i]
 		if id < 0 {
 			v := float64(ft.value * c.unkIDF * scale[b2i(ft.char)])
-			u := v * v * float64(ft.unk)
-			den[0] += u
-			den[1] += u
+			c.addShare(&sh, ft, id, v*v)
 			continue
 		}
 		v := ft.value * c.idf[id] * scale[b2i(ft.char)]
 		emit(id, v)
-		v2 := float64(v * v)
-		in := [2]bool{c.inIntents == nil || c.inIntents[id], c.inJoint == nil || c.inJoint[id]}
-		for k, known := range in {
-			switch {
-			case !known:
-				den[k] += v2 * float64(ft.unk)
-			case ft.unk > 0:
-				num[k] += v2 * float64(ft.ev)
-				den[k] += v2
-				all[k] += v2
-			default:
-				all[k] += v2
+		c.addShare(&sh, ft, id, float64(v*v))
+	}
+	if len(hits) > 0 {
+		s2 := float64(scale[1]) * float64(scale[1])
+		for _, e := range hits {
+			for k := range 2 {
+				sh.num[k] += s2 * e.share.num[k]
+				sh.den[k] += s2 * e.share.den[k]
+				sh.all[k] += s2 * e.share.all[k]
 			}
 		}
 	}
-	var share [2]float64
-	for k := range share {
-		if den[k] == 0 {
+	var out [2]float64
+	for k := range out {
+		if sh.den[k] == 0 {
 			// Frequent words only ("how are you"): they are the evidence,
 			// for what it is worth.
-			share[k] = all[k] * frequentEvidence
+			out[k] = sh.all[k] * frequentEvidence
 		} else {
-			share[k] = num[k] / den[k]
+			out[k] = sh.num[k] / sh.den[k]
 		}
 	}
-	return share[0], share[1]
+	return out[0], out[1], scale[1]
 }
 
 func b2i(b bool) int {
@@ -706,8 +838,14 @@ func (c *classifier) classify(toks []language.Token, lang string, t *tables) rea
 		return readout{}
 	}
 	var buf [maxFeatures]feature
-	feats := c.extract(buf[:0], toks, lang, li, t)
-	if len(feats) == 0 {
+	var hitBuf [maxTokens]*wordEntry
+	hits := hitBuf[:0]
+	feats, ok := c.extract(buf[:0], toks, lang, li, t, &hits)
+	if !ok {
+		hits = hits[:0]
+		feats, _ = c.extract(buf[:0], toks, lang, li, t, nil)
+	}
+	if len(feats) == 0 && len(hits) == 0 {
 		return readout{}
 	}
 	width := c.nIntent + c.nJoint
@@ -718,12 +856,17 @@ func (c *classifier) classify(toks []language.Token, lang string, t *tables) rea
 	} else {
 		z = make([]float64, width)
 	}
-	known, jointKnown := c.vectorize(feats, func(id int32, v float32) {
+	known, jointKnown, charScale := c.vectorize(feats, hits, func(id int32, v float32) {
 		row := c.weights[int(id)*width : int(id+1)*width]
 		for k, wk := range row {
 			z[k] += float64(v * wk)
 		}
 	})
+	for _, e := range hits {
+		for k, s := range e.sum {
+			z[k] += float64(charScale * s)
+		}
+	}
 	var r readout
 	if ni := c.nIntents; c.nIntent > 0 {
 		// The intents' reading. The background class vetoes: a turn at
