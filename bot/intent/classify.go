@@ -240,7 +240,7 @@ func newClassifier(f *flows.File, tabs map[string]*tables, scorer *sentiment.Sco
 				words[li][tk.Text] = true
 			}
 		}
-		feats, _ := c.extract(buf[:0], toks, lang, li, t, nil)
+		feats, _, _ := c.extract(buf[:0], nil, toks, lang, li, t, false)
 		if len(feats) == 0 {
 			return
 		}
@@ -404,15 +404,15 @@ func hashString(h uint64, s string) uint64 {
 // extract appends the features of toks, read in lang (index li), to dst.
 // A feature that occurs twice is two entries, at training as at reading.
 //
-// With hits, a word of the examples' (c.words) has its character n-grams
-// appended to *hits as one precomputed entry instead of one feature each;
-// ok is false when the turn has too many features for dst, and the caller
-// extracts it again without hits (the n-grams past the cap are dropped one
-// by one).
-func (c *classifier) extract(dst []feature, toks []language.Token, lang string, li int, t *tables, hits *[]*wordEntry) (_ []feature, ok bool) {
+// With cached set, a word of the examples' (c.words) has its character
+// n-grams appended to hits as one precomputed entry instead of one feature
+// each; ok is false when the turn has too many features for dst, and the
+// caller extracts it again uncached (the n-grams past the cap are dropped
+// one by one).
+func (c *classifier) extract(dst []feature, hits []*wordEntry, toks []language.Token, lang string, li int, t *tables, cached bool) (_ []feature, _ []*wordEntry, ok bool) {
 	base := hashByte(hashByte(fnvOffset, byte(li)), byte(li>>8))
 	var words map[string]*wordEntry
-	if hits != nil && li < len(c.words) {
+	if cached && li < len(c.words) {
 		words = c.words[li]
 	}
 	virt := 0 // features of the entries in *hits
@@ -421,7 +421,7 @@ func (c *classifier) extract(dst []feature, toks []language.Token, lang string, 
 	for _, tk := range toks {
 		e := words[tk.Text]
 		if e != nil && len(dst)+virt+e.n > cap(dst) {
-			return dst, false
+			return dst, hits, false
 		}
 		if !t.isContent(tk) {
 			if !negated && tk.Kind == language.Word && (t.negators[tk.Text] || strings.HasSuffix(tk.Text, "n't")) {
@@ -435,7 +435,7 @@ func (c *classifier) extract(dst []feature, toks []language.Token, lang string, 
 				}
 				prev = tk.Text
 				if e != nil {
-					*hits = append(*hits, e)
+					hits = append(hits, e)
 					virt += e.n
 				} else {
 					dst = c.charGrams(dst, base, tk.Text, feature{value: frequentFactor, ev: frequentShare, unk: frequentShare})
@@ -472,7 +472,7 @@ func (c *classifier) extract(dst []feature, toks []language.Token, lang string, 
 		}
 		prev = stem
 		if e != nil {
-			*hits = append(*hits, e)
+			hits = append(hits, e)
 			virt += e.n
 		} else {
 			dst = c.charGrams(dst, base, tk.Text, ft)
@@ -485,7 +485,7 @@ func (c *classifier) extract(dst []feature, toks []language.Token, lang string, 
 		// "not arrived" and "arrived broken" share words, not meaning.
 		dst = append(dst, feature{hash: hashByte(base, kindNegation), value: 1})
 	}
-	return dst, true
+	return dst, hits, true
 }
 
 // contentWord returns the stem of the content word w and its unigram
@@ -839,11 +839,9 @@ func (c *classifier) classify(toks []language.Token, lang string, t *tables) rea
 	}
 	var buf [maxFeatures]feature
 	var hitBuf [maxTokens]*wordEntry
-	hits := hitBuf[:0]
-	feats, ok := c.extract(buf[:0], toks, lang, li, t, &hits)
+	feats, hits, ok := c.extract(buf[:0], hitBuf[:0], toks, lang, li, t, true)
 	if !ok {
-		hits = hits[:0]
-		feats, _ = c.extract(buf[:0], toks, lang, li, t, nil)
+		feats, hits, _ = c.extract(buf[:0], hitBuf[:0], toks, lang, li, t, false)
 	}
 	if len(feats) == 0 && len(hits) == 0 {
 		return readout{}
