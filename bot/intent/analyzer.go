@@ -121,7 +121,7 @@ func (a *Analyzer) Analyze(_ context.Context, in bot.AnalyzeInput) bot.Analysis 
 	var out bot.Analysis
 	var sure bool
 	out.Lang, sure = a.pickLanguage(toks, in)
-	r := a.clf.classify(toks, out.Lang, a.tables[out.Lang])
+	r := a.clf.classify(toks, out.Lang, a.tables[out.Lang], true)
 	if !sure && r.score < a.threshold {
 		// Nothing tells the language for sure and the guess matches no
 		// intent: a language whose own examples the text matches is
@@ -130,7 +130,7 @@ func (a *Analyzer) Analyze(_ context.Context, in bot.AnalyzeInput) bot.Analysis 
 			if l == out.Lang {
 				continue
 			}
-			if rl := a.clf.classify(toks, l, a.tables[l]); rl.score > r.score+langLead {
+			if rl := a.clf.classify(toks, l, a.tables[l], false); rl.score > r.score+langLead {
 				out.Lang, r = l, rl
 			}
 		}
@@ -140,12 +140,18 @@ func (a *Analyzer) Analyze(_ context.Context, in bot.AnalyzeInput) bot.Analysis 
 		// another language reads one ("ja", "keinen Bot bitte"), yields.
 		if l := a.plainer(toks, out.Lang); l != out.Lang {
 			out.Lang = l
-			r = a.clf.classify(toks, l, a.tables[l])
+			r = a.clf.classify(toks, l, a.tables[l], false)
 		}
 	}
 	out.Intent, out.IntentScore = r.intent, r.score
 	t := a.tables[out.Lang]
-	if chatter, parting := t.chat(toks); chatter {
+	chatter, parting := t.chat(toks)
+	if !chatter && !r.joined {
+		// Another language than the first guess: read its answers too
+		// (the other languages were read for their intents only).
+		r = a.clf.classify(toks, out.Lang, t, true)
+	}
+	if chatter {
 		// "no", "ok", "no, thanks": an answer or courtesy, no concern.
 		out.Intent, out.IntentScore, out.Goodbye = "", 0, parting
 	} else if name, score := r.answer(); name != "" && score >= a.threshold && (out.IntentScore < a.threshold || score > out.IntentScore) {

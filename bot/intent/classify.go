@@ -148,6 +148,7 @@ type readout struct {
 	score      float64
 	joint      string
 	jointScore float64
+	joined     bool // whether the joint reading was made (or there are no answers)
 }
 
 // answer returns the answer the turn reads as, and its score, or "" and 0
@@ -830,9 +831,9 @@ func calibrate(w []float32, held []sample, width, off, n int, column func(*sampl
 // stack; a larger intent set works, on the heap.
 const maxClasses = 256
 
-// classify reads toks in lang: the likeliest intent and its score, and the
-// likeliest of the intents and answers and its score.
-func (c *classifier) classify(toks []language.Token, lang string, t *tables) readout {
+// classify reads toks in lang: the likeliest intent and its score, and,
+// with joint, the likeliest of the intents and answers and its score.
+func (c *classifier) classify(toks []language.Token, lang string, t *tables, joint bool) readout {
 	li := c.findLang(lang)
 	if li < 0 || len(c.weights) == 0 {
 		return readout{}
@@ -854,18 +855,22 @@ func (c *classifier) classify(toks []language.Token, lang string, t *tables) rea
 	} else {
 		z = make([]float64, width)
 	}
+	cols := width // the columns read
+	if !joint {
+		cols = c.nIntent
+	}
 	known, jointKnown, charScale := c.vectorize(feats, hits, func(id int32, v float32) {
-		row := c.weights[int(id)*width : int(id+1)*width]
+		row := c.weights[int(id)*width : int(id)*width+cols]
 		for k, wk := range row {
 			z[k] += float64(v * wk)
 		}
 	})
 	for _, e := range hits {
-		for k, s := range e.sum {
+		for k, s := range e.sum[:cols] {
 			z[k] += float64(charScale * s)
 		}
 	}
-	var r readout
+	r := readout{joined: joint || c.nJoint == 0}
 	if ni := c.nIntents; c.nIntent > 0 {
 		// The intents' reading. The background class vetoes: a turn at
 		// least backgroundLead times likelier to be about another matter
@@ -879,7 +884,7 @@ func (c *classifier) classify(toks []language.Token, lang string, t *tables) rea
 			r.intent, r.score = c.classes[best], score(zi[best]/(1-bg), known, ni)
 		}
 	}
-	if c.nJoint > 0 {
+	if joint && c.nJoint > 0 {
 		// The joint reading, of the intents and answers: the background
 		// has no say in it.
 		zj := z[c.nIntent:]

@@ -99,7 +99,7 @@ func BenchmarkClassify(b *testing.B) {
 	toks := language.Split(nil, "I ordered a new phone two weeks ago and my parcel still hasn't arrived, this is ridiculous!")
 	b.ReportAllocs()
 	for b.Loop() {
-		a.clf.classify(toks, "en", a.tables["en"])
+		a.clf.classify(toks, "en", a.tables["en"], true)
 	}
 }
 
@@ -123,10 +123,10 @@ func TestPrecomputedWords(t *testing.T) {
 	for _, tt := range texts {
 		toks := language.Split(nil, tt.text)
 		tab := a.tables[tt.lang]
-		got := c.classify(toks, tt.lang, tab)
+		got := c.classify(toks, tt.lang, tab, true)
 		saved := c.words
 		c.words = nil
-		want := c.classify(toks, tt.lang, tab)
+		want := c.classify(toks, tt.lang, tab, true)
 		c.words = saved
 		if got.intent != want.intent || got.joint != want.joint ||
 			math.Abs(got.score-want.score) > 1e-4 || math.Abs(got.jointScore-want.jointScore) > 1e-4 {
