@@ -119,11 +119,11 @@ type classifier struct {
 	background bool
 	vocab      *table // feature hash -> index
 	idf        []float32
-	// inIntents and inJoint tell, with answers, whether a feature occurs
-	// in an example the intents' reading learns (the intents' and the
-	// background's) or the joint one (the intents' and the answers'); nil
-	// without answers, when every feature is both.
-	inIntents, inJoint []bool
+	// known tells, with answers, whether a feature occurs in an example
+	// the intents' reading learns (the intents' and the background's: bit
+	// knownIntents) or the joint one (the intents' and the answers':
+	// knownJoint); nil without answers, when every feature is both.
+	known []uint8
 	// Each feature's row of weights holds the intents' reading (nIntent
 	// columns: the intents and the background) then the joint reading
 	// (nJoint columns: the intents and the answers; none without answers).
@@ -276,12 +276,17 @@ func newClassifier(f *flows.File, tabs map[string]*tables, scorer *sentiment.Sco
 	}
 	if c.nAnswers > 0 {
 		c.nJoint = c.nIntents + c.nAnswers
-		c.inIntents, c.inJoint = make([]bool, len(df)), make([]bool, len(df))
+		c.known = make([]uint8, len(df))
 		for _, r := range raws {
+			var bits uint8
+			if r.kind != ofAnswer {
+				bits |= knownIntents
+			}
+			if r.kind != ofBackground {
+				bits |= knownJoint
+			}
 			for _, ft := range r.feats {
-				id := vocab[ft.hash]
-				c.inIntents[id] = c.inIntents[id] || r.kind != ofAnswer
-				c.inJoint[id] = c.inJoint[id] || r.kind != ofBackground
+				c.known[vocab[ft.hash]] |= bits
 			}
 		}
 	}
@@ -524,21 +529,41 @@ type wordEntry struct {
 	share shares
 }
 
+// The readings a feature is known to (classifier.known).
+const (
+	knownIntents uint8 = 1 << iota
+	knownJoint
+	knownBoth = knownIntents | knownJoint
+)
+
 // shares accumulates the known shares of the two readings (see vectorize).
 type shares struct{ num, den, all [2]float64 }
 
-// add counts a feature ft (id -1: unknown) of squared value v2.
+// addShare counts a feature ft (id -1: unknown) of squared value v2.
 func (c *classifier) addShare(sh *shares, ft feature, id int32, v2 float64) {
-	if id < 0 {
-		u := v2 * float64(ft.unk)
-		sh.den[0] += u
-		sh.den[1] += u
+	known := knownBoth
+	switch {
+	case id < 0:
+		known = 0
+	case c.known != nil:
+		known = c.known[id]
+	}
+	if known == knownBoth {
+		// Known to both readings, as every known feature without answers.
+		sh.all[0] += v2
+		sh.all[1] += v2
+		if ft.unk > 0 {
+			n := v2 * float64(ft.ev)
+			sh.num[0] += n
+			sh.num[1] += n
+			sh.den[0] += v2
+			sh.den[1] += v2
+		}
 		return
 	}
-	in := [2]bool{c.inIntents == nil || c.inIntents[id], c.inJoint == nil || c.inJoint[id]}
-	for k, known := range in {
+	for k := range 2 {
 		switch {
-		case !known:
+		case known&(1<<k) == 0:
 			sh.den[k] += v2 * float64(ft.unk)
 		case ft.unk > 0:
 			sh.num[k] += v2 * float64(ft.ev)
@@ -666,17 +691,34 @@ func (c *classifier) vectorize(feats []feature, hits []*wordEntry, emit func(id 
 	if norm[1] > 0 {
 		scale[1] = float32(math.Sqrt(charBlock / norm[1]))
 	}
+	// The features unknown or known to both readings (every known one
+	// without answers) count the same in both: they are summed once.
 	var sh shares
+	var all, num, den float64
 	for i, ft := range feats {
 		id := ids[i]
 		if id < 0 {
 			v := float64(ft.value * c.unkIDF * scale[b2i(ft.char)])
-			c.addShare(&sh, ft, id, v*v)
+			den += v * v * float64(ft.unk)
 			continue
 		}
 		v := ft.value * c.idf[id] * scale[b2i(ft.char)]
 		emit(id, v)
-		c.addShare(&sh, ft, id, float64(v*v))
+		v2 := float64(v * v)
+		if c.known != nil && c.known[id] != knownBoth {
+			c.addShare(&sh, ft, id, v2)
+			continue
+		}
+		all += v2
+		if ft.unk > 0 {
+			num += v2 * float64(ft.ev)
+			den += v2
+		}
+	}
+	for k := range 2 {
+		sh.all[k] += all
+		sh.num[k] += num
+		sh.den[k] += den
 	}
 	if len(hits) > 0 {
 		s2 := float64(scale[1]) * float64(scale[1])
