@@ -769,35 +769,38 @@ func (c *classifier) train(w []float32, samples []sample, nFeat, epochs int, rng
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for _, si := range order {
 			s := &samples[si]
-			for k := range z {
-				z[k] = 0
+			// The columns of the readings that learn the sample.
+			ki, kj := c.intentColumn(s), c.jointColumn(s)
+			lo, hi := 0, width
+			if ki < 0 {
+				lo = c.nIntent
 			}
+			if kj < 0 {
+				hi = c.nIntent
+			}
+			zs := z[lo:hi]
+			clear(zs)
 			for j, id := range s.idx {
-				row := w[int(id)*width : int(id+1)*width]
+				row := w[int(id)*width+lo : int(id)*width+hi]
 				v := s.val[j]
 				for k, wk := range row {
-					z[k] += float64(v * wk)
+					zs[k] += float64(v * wk)
 				}
 			}
-			// The gradient of each reading that learns the sample; zero
-			// in the other.
-			zi, zj := z[:c.nIntent], z[c.nIntent:]
-			if k := c.intentColumn(s); k >= 0 {
+			if ki >= 0 {
+				zi := z[:c.nIntent]
 				softmax(zi, 1)
-				zi[k]--
-			} else {
-				clear(zi)
+				zi[ki]--
 			}
-			if k := c.jointColumn(s); k >= 0 {
+			if kj >= 0 {
+				zj := z[c.nIntent:]
 				softmax(zj, 1)
-				zj[k]--
-			} else {
-				clear(zj)
+				zj[kj]--
 			}
 			for j, id := range s.idx {
-				row := w[int(id)*width : int(id+1)*width]
+				row := w[int(id)*width+lo : int(id)*width+hi]
 				v := learnRate * float64(s.val[j])
-				for k, p := range z {
+				for k, p := range zs {
 					if p > minProb || p < -minProb {
 						row[k] -= float32(v * p)
 					}
