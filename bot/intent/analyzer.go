@@ -4,9 +4,10 @@
 //
 // Everything is built from the flow file and the per-language tables in
 // tables.go when the Analyzer is made: the intents are read by a linear
-// classifier trained then on the examples (classify.go); a flow file with
-// answers gets a second one over the intents and the answers, whose answer
-// wins a turn it reads at or above the threshold. Training takes milliseconds
+// classifier trained then on the examples (classify.go); with answers, the
+// same classifier also reads the turn among the intents and the answers
+// (one feature vector, one pass over the weights), and an answer it reads
+// at or above the threshold wins the turn. Training takes milliseconds
 // for a flow file and seconds for thousands of examples. Analyze itself
 // allocates little and takes a few microseconds.
 package intent
@@ -64,8 +65,7 @@ type Analyzer struct {
 	scorer      *sentiment.Scorer
 	tables      map[string]*tables
 	index       *index
-	clf         *classifier
-	all         *classifier          // intents and answers; nil without answers
+	clf         *classifier          // the intents, the answers and the background
 	choices     map[string][]variant // choice id -> labels and aliases in every language
 }
 
@@ -96,31 +96,19 @@ func New(f *flows.File) (*Analyzer, error) {
 		a.defaultLang = a.langs[0]
 	}
 	a.index = newIndex(f, a.tables)
-	a.clf = newClassifier(f, a.tables, a.scorer, true)
-	if len(f.Answers) > 0 {
-		// The answers (answer:<name>) compete with the intents in a second
-		// classifier of the same kind, under the same threshold; the
-		// intents' own classifier stays as it was without answers. It
-		// learns no background class: several of those matters (invoices,
-		// addresses, passwords) are what answers are for, and a turn it
-		// does not read as an answer keeps the intents' reading, with its
-		// background veto.
-		cf := *f
-		cf.Intents = f.Candidates()
-		a.all = newClassifier(&cf, a.tables, a.scorer, false)
-	}
+	// One classifier reads the intents and the answers (answer:<name>)
+	// under the same threshold: the intents with the background's veto,
+	// and, for the answers, the intents and answers with no background
+	// (several of its matters, invoices, addresses, passwords, are what
+	// answers are for).
+	a.clf = newClassifier(f, a.tables, a.scorer)
 	a.choices = buildChoices(f, a.tables, a.index)
 	return a, nil
 }
 
-// TrainTime returns how long New took to train the intent classifiers on
+// TrainTime returns how long New took to train the intent classifier on
 // the flow file's examples.
-func (a *Analyzer) TrainTime() time.Duration {
-	if a.all != nil {
-		return a.clf.trainTime + a.all.trainTime
-	}
-	return a.clf.trainTime
-}
+func (a *Analyzer) TrainTime() time.Duration { return a.clf.trainTime }
 
 // Languages returns the languages the Analyzer reads, in the file's order.
 func (a *Analyzer) Languages() []string { return append([]string(nil), a.langs...) }
@@ -133,8 +121,8 @@ func (a *Analyzer) Analyze(_ context.Context, in bot.AnalyzeInput) bot.Analysis 
 	var out bot.Analysis
 	var sure bool
 	out.Lang, sure = a.pickLanguage(toks, in)
-	out.Intent, out.IntentScore = a.clf.classify(toks, out.Lang, a.tables[out.Lang])
-	if !sure && out.IntentScore < a.threshold {
+	r := a.clf.classify(toks, out.Lang, a.tables[out.Lang], true)
+	if !sure && r.score < a.threshold {
 		// Nothing tells the language for sure and the guess matches no
 		// intent: a language whose own examples the text matches is
 		// likelier than a weak guess.
@@ -142,8 +130,8 @@ func (a *Analyzer) Analyze(_ context.Context, in bot.AnalyzeInput) bot.Analysis 
 			if l == out.Lang {
 				continue
 			}
-			if name, score := a.clf.classify(toks, l, a.tables[l]); score > out.IntentScore+langLead {
-				out.Lang, out.Intent, out.IntentScore = l, name, score
+			if rl := a.clf.classify(toks, l, a.tables[l], false); rl.score > r.score+langLead {
+				out.Lang, r = l, rl
 			}
 		}
 	}
@@ -152,23 +140,26 @@ func (a *Analyzer) Analyze(_ context.Context, in bot.AnalyzeInput) bot.Analysis 
 		// another language reads one ("ja", "keinen Bot bitte"), yields.
 		if l := a.plainer(toks, out.Lang); l != out.Lang {
 			out.Lang = l
-			out.Intent, out.IntentScore = a.clf.classify(toks, l, a.tables[l])
+			r = a.clf.classify(toks, l, a.tables[l], false)
 		}
 	}
+	out.Intent, out.IntentScore = r.intent, r.score
 	t := a.tables[out.Lang]
-	if chatter, parting := t.chat(toks); chatter {
+	chatter, parting := t.chat(toks)
+	if !chatter && !r.joined {
+		// Another language than the first guess: read its answers too
+		// (the other languages were read for their intents only).
+		r = a.clf.classify(toks, out.Lang, t, true)
+	}
+	if chatter {
 		// "no", "ok", "no, thanks": an answer or courtesy, no concern.
 		out.Intent, out.IntentScore, out.Goodbye = "", 0, parting
-	} else if a.all != nil {
-		// A turn the joint classifier reads as an answer gets it, unless
-		// the intents' classifier reads a concern more surely ("love
-		// waiting a month for a delivery" is a complaint, not a question
-		// about shipping); any other turn keeps what the intents'
-		// classifier read.
-		if name, score := a.all.classify(toks, out.Lang, t); score >= a.threshold && strings.HasPrefix(name, flows.AnswerPrefix) &&
-			(out.IntentScore < a.threshold || score > out.IntentScore) {
-			out.Intent, out.IntentScore = name, score
-		}
+	} else if name, score := r.answer(); name != "" && score >= a.threshold && (out.IntentScore < a.threshold || score > out.IntentScore) {
+		// A turn read as an answer gets it, unless the intents' reading
+		// finds a concern more surely ("love waiting a month for a
+		// delivery" is a complaint, not a question about shipping); any
+		// other turn keeps the intents' reading.
+		out.Intent, out.IntentScore = name, score
 	}
 	out.Sentiment, out.Label = a.scorer.ScoreTokens(toks, in.Text, out.Lang)
 	out.InScope = out.Intent != "" && out.IntentScore >= a.threshold

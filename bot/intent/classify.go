@@ -36,7 +36,10 @@ import (
 // class, customer-service matters of no intent (elsewhere.go): a turn it
 // finds at least backgroundLead times likelier to be such a matter than
 // any intent is out of scope; otherwise the intents are scored among
-// themselves, as without it. A turn's score for its likeliest intent is that
+// themselves, as without it. A flow file's answers are read in the same
+// pass: each feature's row of weights also holds a second regression over
+// the intents and the answers, with no background (see ofIntent). A turn's
+// score for its likeliest intent is that
 // intent's probability above chance times the known share, mapped so that
 // the default threshold, 0.5, falls where both a small flow file and a
 // large intent set read in- and out-of-scope turns well (see scoreAt).
@@ -104,71 +107,145 @@ type feature struct {
 	char  bool
 }
 
-// classifier scores a turn against every intent.
+// classifier scores a turn against every intent and answer.
 type classifier struct {
-	langs   []string // language of each language index
-	intents []string // the last is "", the background, when background is set
-	// background is whether the classifier learnt the background class
-	// of matters of no intent (elsewhere.go).
+	langs []string // language of each language index
+	// classes are the intents, then the answers (answer:<name>), then,
+	// when background is set, "", the background class of matters of no
+	// intent (elsewhere.go).
+	classes    []string
+	nIntents   int
+	nAnswers   int
 	background bool
 	vocab      *table // feature hash -> index
 	idf        []float32
+	// known tells, with answers, whether a feature occurs in an example
+	// the intents' reading learns (the intents' and the background's: bit
+	// knownIntents) or the joint one (the intents' and the answers':
+	// knownJoint); nil without answers, when every feature is both.
+	known []uint8
+	// Each feature's row of weights holds the intents' reading (nIntent
+	// columns: the intents and the background) then the joint reading
+	// (nJoint columns: the intents and the answers; none without answers).
+	nIntent, nJoint int
+	// words are the examples' words by language index, precomputed for
+	// reading (see extract).
+	words      []map[string]*wordEntry
 	unkIDF     float32   // idf given to a feature no example has
-	weights    []float32 // feature*len(intents) + intent
-	temp       float64   // softmax temperature
+	weights    []float32 // feature*(nIntent+nJoint) + column
+	temp       float64   // softmax temperature of the intents' reading
+	answerTemp float64   // softmax temperature of the answers' reading
 	scorer     *sentiment.Scorer
 
 	trainTime time.Duration // how long training took
 }
 
-// sample is one training example as features, with its intent.
-type sample struct {
-	idx    []int32
-	val    []float32
-	intent int
+// readout is what a classifier reads in a turn: the likeliest intent and
+// its score (among the intents, under the background's veto), and the
+// likeliest class among the intents and answers with its score.
+type readout struct {
+	intent     string
+	score      float64
+	joint      string
+	jointScore float64
+	joined     bool // whether the joint reading was made (or there are no answers)
 }
 
-// newClassifier trains a classifier on f's intents and, when background
-// is set, the background class of matters of no intent.
-func newClassifier(f *flows.File, tabs map[string]*tables, scorer *sentiment.Scorer, background bool) *classifier {
+// answer returns the answer the turn reads as, and its score, or "" and 0
+// when the intents and answers' likeliest class is an intent.
+func (r readout) answer() (string, float64) {
+	if strings.HasPrefix(r.joint, flows.AnswerPrefix) {
+		return r.joint, r.jointScore
+	}
+	return "", 0
+}
+
+// A sample's kind says which reading learns it: an intent's example both
+// the intents' reading (the intents and the background) and the joint one
+// (the intents and the answers); an answer's only the joint one; a
+// background example only the intents' reading. The background is masked
+// for the answers since several of its matters (invoices, addresses,
+// passwords) are what answers are for. With no answers the classifier is
+// the intents' reading alone.
+const (
+	ofIntent byte = iota
+	ofAnswer
+	ofBackground
+)
+
+// sample is one training example as features, with its class.
+type sample struct {
+	idx   []int32
+	val   []float32
+	class int
+	kind  byte
+}
+
+// newClassifier trains a classifier on f's intents, its answers and, when
+// f has intents, the background class of matters of no intent.
+func newClassifier(f *flows.File, tabs map[string]*tables, scorer *sentiment.Scorer) *classifier {
 	start := time.Now()
 	c := &classifier{scorer: scorer}
 	vocab := map[uint64]int32{}
-	names := make([]string, 0, len(f.Intents))
-	for name, in := range f.Intents {
-		if in != nil {
-			names = append(names, name)
+	type class struct {
+		name     string
+		examples map[string][]string
+		kind     byte
+	}
+	var classes []class
+	for _, name := range sortedKeys(f.Intents) {
+		if in := f.Intents[name]; in != nil {
+			classes = append(classes, class{name, in.Examples, ofIntent})
 		}
 	}
-	sort.Strings(names)
+	c.nIntents = len(classes)
+	for _, name := range sortedKeys(f.Answers) {
+		if an := f.Answers[name]; an != nil {
+			classes = append(classes, class{flows.AnswerPrefix + name, an.Examples, ofAnswer})
+		}
+	}
+	c.nAnswers = len(classes) - c.nIntents
 	// The background class, last: matters of no intent (elsewhere.go), in
 	// the languages of the file that have them.
-	var bgLangs []string
-	if background && len(names) > 0 {
+	if c.nIntents > 0 {
+		bg := map[string][]string{}
 		for lang := range tabs {
-			bgLangs = append(bgLangs, lang)
+			bg[lang] = elsewhere[lang]
 		}
-		sort.Strings(bgLangs)
-		names = append(names, "")
+		classes = append(classes, class{"", bg, ofBackground})
 		c.background = true
 	}
-	c.intents = names
+	for _, cl := range classes {
+		c.classes = append(c.classes, cl.name)
+	}
 
 	// Features of every example, and their document frequencies.
 	type raw struct {
-		feats  []feature
-		intent int
+		feats []feature
+		class int
+		kind  byte
 	}
 	var raws []raw
 	var df []int32
 	var buf [maxFeatures]feature
-	add := func(text, lang string, li int, t *tables, intent int) {
+	seen := map[int32]bool{}
+	var words []map[string]bool // by language index: the examples' words
+	add := func(text, lang string, li int, t *tables, class int, kind byte) {
 		var tb [maxTokens]language.Token
-		feats := c.extract(buf[:0], language.Split(tb[:0], text), lang, li, t)
+		toks := language.Split(tb[:0], text)
+		for len(words) <= li {
+			words = append(words, map[string]bool{})
+		}
+		for _, tk := range toks {
+			if tk.Kind == language.Word {
+				words[li][tk.Text] = true
+			}
+		}
+		feats, _, _ := c.extract(buf[:0], nil, toks, lang, li, t, false)
 		if len(feats) == 0 {
 			return
 		}
-		seen := map[int32]bool{}
+		clear(seen)
 		for _, ft := range feats {
 			id, ok := vocab[ft.hash]
 			if !ok {
@@ -181,60 +258,61 @@ func newClassifier(f *flows.File, tabs map[string]*tables, scorer *sentiment.Sco
 				df[id]++
 			}
 		}
-		raws = append(raws, raw{feats: slices.Clone(feats), intent: intent})
+		raws = append(raws, raw{feats: slices.Clone(feats), class: class, kind: kind})
 	}
-	for i, name := range names {
-		if name == "" {
-			break
-		}
-		in := f.Intents[name]
-		langs := make([]string, 0, len(in.Examples))
-		for l := range in.Examples {
-			langs = append(langs, l)
-		}
-		sort.Strings(langs)
-		for _, l := range langs {
+	for i, cl := range classes {
+		for _, l := range sortedKeys(cl.examples) {
 			lang := strings.ToLower(l)
 			t := tablesFor(tabs, lang)
 			li := c.langIndex(lang)
-			for _, text := range in.Examples[l] {
-				add(text, lang, li, t, i)
-			}
-		}
-	}
-	if n := len(names); len(bgLangs) > 0 {
-		for _, lang := range bgLangs {
-			t := tablesFor(tabs, lang)
-			li := c.langIndex(lang)
-			for _, text := range elsewhere[lang] {
-				add(text, lang, li, t, n-1)
+			for _, text := range cl.examples[l] {
+				add(text, lang, li, t, i, cl.kind)
 			}
 		}
 	}
 	c.vocab = newTable(vocab)
+	if c.background {
+		c.nIntent = c.nIntents + 1
+	}
+	if c.nAnswers > 0 {
+		c.nJoint = c.nIntents + c.nAnswers
+		c.known = make([]uint8, len(df))
+		for _, r := range raws {
+			var bits uint8
+			if r.kind != ofAnswer {
+				bits |= knownIntents
+			}
+			if r.kind != ofBackground {
+				bits |= knownJoint
+			}
+			for _, ft := range r.feats {
+				c.known[vocab[ft.hash]] |= bits
+			}
+		}
+	}
 	n := float64(len(raws))
 	c.idf = make([]float32, len(df))
 	for id, d := range df {
 		c.idf[id] = float32(math.Log((1+n)/(1+float64(d))) + 1)
 	}
 	c.unkIDF = float32(math.Log(1+n) + 1)
-	c.temp = 1
-	if len(names) == 0 || len(raws) == 0 {
+	c.temp, c.answerTemp = 1, 1
+	if len(classes) == 0 || len(raws) == 0 {
 		c.trainTime = time.Since(start)
 		return c
 	}
 
 	samples := make([]sample, len(raws))
 	for i, r := range raws {
-		s := sample{intent: r.intent}
-		c.vectorize(r.feats, func(id int32, v float32) {
+		s := sample{class: r.class, kind: r.kind}
+		c.vectorize(r.feats, nil, func(id int32, v float32) {
 			s.idx = append(s.idx, id)
 			s.val = append(s.val, v)
 		})
 		samples[i] = s
 	}
 
-	// Fit the temperature on a held-out fifth, then train on everything.
+	// Fit the temperatures on a held-out fifth, then train on everything.
 	var fit, held []sample
 	for i, s := range samples {
 		if i%holdOut == holdOut-1 {
@@ -244,16 +322,53 @@ func newClassifier(f *flows.File, tabs map[string]*tables, scorer *sentiment.Sco
 		}
 	}
 	rng := rand.New(rand.NewPCG(seed, seed>>1))
-	nf, nc := len(df), len(names)
-	if len(held) > 0 && nc > 1 {
-		w := train(nil, fit, nf, nc, epochs, rng)
-		c.temp = calibrate(w, held, nc)
-		c.weights = train(w, samples, nf, nc, finish, rng)
+	nf := len(df)
+	if len(held) > 0 && len(classes) > 1 {
+		w := c.train(nil, fit, nf, epochs, rng)
+		if c.nIntent > 1 {
+			c.temp = calibrate(w, held, c.nIntent+c.nJoint, 0, c.nIntent, c.intentColumn)
+		}
+		if c.nJoint > 1 {
+			c.answerTemp = calibrate(w, held, c.nIntent+c.nJoint, c.nIntent, c.nJoint, c.jointColumn)
+		}
+		c.weights = c.train(w, samples, nf, finish, rng)
 	} else {
-		c.weights = train(nil, samples, nf, nc, epochs, rng)
+		c.weights = c.train(nil, samples, nf, epochs, rng)
 	}
+	c.indexWords(words, tabs)
 	c.trainTime = time.Since(start)
 	return c
+}
+
+// sortedKeys returns the keys of m in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// intentColumn returns the column of a sample's class in the intents'
+// reading, or -1 when the reading does not learn it (an answer).
+func (c *classifier) intentColumn(s *sample) int {
+	switch {
+	case c.nIntent == 0 || s.kind == ofAnswer:
+		return -1
+	case s.kind == ofBackground:
+		return c.nIntents
+	}
+	return s.class
+}
+
+// jointColumn returns the column of a sample's class in the joint
+// reading, or -1 when the reading does not learn it (the background).
+func (c *classifier) jointColumn(s *sample) int {
+	if c.nJoint == 0 || s.kind == ofBackground {
+		return -1
+	}
+	return s.class
 }
 
 // langIndex returns the index of lang, adding it when new.
@@ -294,23 +409,43 @@ func hashString(h uint64, s string) uint64 {
 
 // extract appends the features of toks, read in lang (index li), to dst.
 // A feature that occurs twice is two entries, at training as at reading.
-func (c *classifier) extract(dst []feature, toks []language.Token, lang string, li int, t *tables) []feature {
+//
+// With cached set, a word of the examples' (c.words) has its character
+// n-grams appended to hits as one precomputed entry instead of one feature
+// each; ok is false when the turn has too many features for dst, and the
+// caller extracts it again uncached (the n-grams past the cap are dropped
+// one by one).
+func (c *classifier) extract(dst []feature, hits []*wordEntry, toks []language.Token, lang string, li int, t *tables, cached bool) (_ []feature, _ []*wordEntry, ok bool) {
 	base := hashByte(hashByte(fnvOffset, byte(li)), byte(li>>8))
+	var words map[string]*wordEntry
+	if cached && li < len(c.words) {
+		words = c.words[li]
+	}
+	virt := 0 // features of the entries in *hits
 	prev := "<s>"
 	negated := false
 	for _, tk := range toks {
+		e := words[tk.Text]
+		if e != nil && len(dst)+virt+e.n > cap(dst) {
+			return dst, hits, false
+		}
 		if !t.isContent(tk) {
 			if !negated && tk.Kind == language.Word && (t.negators[tk.Text] || strings.HasSuffix(tk.Text, "n't")) {
 				negated = true
 			}
-			if tk.Kind == language.Word && len(dst)+2 < cap(dst) {
+			if tk.Kind == language.Word && len(dst)+virt+2 < cap(dst) {
 				// A frequent word: itself, its pair and its letters.
 				dst = append(dst, feature{hash: hashString(hashByte(base, kindUnigram), tk.Text), value: frequentFactor, ev: frequentShare, unk: frequentShare})
 				if prev != "" && !tk.Break {
 					dst = append(dst, feature{hash: bigram(base, prev, tk.Text), value: frequentFactor, ev: frequentShare, unk: frequentShare})
 				}
 				prev = tk.Text
-				dst = c.charGrams(dst, base, tk.Text, feature{value: frequentFactor, ev: frequentShare, unk: frequentShare})
+				if e != nil {
+					hits = append(hits, e)
+					virt += e.n
+				} else {
+					dst = c.charGrams(dst, base, tk.Text, feature{value: frequentFactor, ev: frequentShare, unk: frequentShare})
+				}
 				continue
 			}
 			if tk.Break {
@@ -318,27 +453,17 @@ func (c *classifier) extract(dst []feature, toks []language.Token, lang string, 
 			}
 			continue
 		}
-		if len(dst)+2 >= cap(dst) {
+		if len(dst)+virt+2 >= cap(dst) {
 			break
 		}
-		stem := language.Stem(lang, tk.Text)
-		kind := feature{value: 1, ev: 1, unk: 1}
-		ft := kind
-		ft.hash = hashString(hashByte(base, kindUnigram), stem)
-		flags := t.wordFlags(tk.Text, stem)
-		switch {
-		case flags&flagComplaint != 0:
-			kind = feature{value: complaintFactor, ev: weakEvidence, unk: complaintUnknown}
-		case flags&flagWeak != 0:
-			kind = feature{value: weakFactor, ev: weakEvidence, unk: weakUnknown}
-		case c.vocab != nil && c.vocab.get(ft.hash) < 0 && c.emotional(tk.Text, lang):
-			// An unknown word that says how the customer feels, not what
-			// they want. (While training, c.vocab is nil: every word is known.)
-			kind.unk = emotionalUnknown
+		var stem string
+		var ft feature
+		if e != nil {
+			stem, ft = e.stem, e.kind
+		} else {
+			stem, ft = c.contentWord(base, tk.Text, lang, t)
 		}
 		hash := ft.hash
-		ft = kind
-		ft.hash = hash
 		dst = append(dst, ft)
 		if negated {
 			// "not arrived" is another fact than "arrived (broken)": the
@@ -352,16 +477,145 @@ func (c *classifier) extract(dst []feature, toks []language.Token, lang string, 
 			dst = append(dst, ft)
 		}
 		prev = stem
-		dst = c.charGrams(dst, base, tk.Text, kind)
+		if e != nil {
+			hits = append(hits, e)
+			virt += e.n
+		} else {
+			dst = c.charGrams(dst, base, tk.Text, ft)
+		}
 	}
-	if prev != "" && len(dst) < cap(dst) {
+	if prev != "" && len(dst)+virt < cap(dst) {
 		dst = append(dst, feature{hash: bigram(base, prev, "</s>"), value: 1})
 	}
-	if negated && len(dst) < cap(dst) {
+	if negated && len(dst)+virt < cap(dst) {
 		// "not arrived" and "arrived broken" share words, not meaning.
 		dst = append(dst, feature{hash: hashByte(base, kindNegation), value: 1})
 	}
-	return dst
+	return dst, hits, true
+}
+
+// contentWord returns the stem of the content word w and its unigram
+// feature, weighed by what the word is (a complaint, a weak or an
+// emotional word says little about the concern).
+func (c *classifier) contentWord(base uint64, w, lang string, t *tables) (string, feature) {
+	stem := language.Stem(lang, w)
+	ft := feature{hash: hashString(hashByte(base, kindUnigram), stem), value: 1, ev: 1, unk: 1}
+	flags := t.wordFlags(w, stem)
+	switch {
+	case flags&flagComplaint != 0:
+		ft.value, ft.ev, ft.unk = complaintFactor, weakEvidence, complaintUnknown
+	case flags&flagWeak != 0:
+		ft.value, ft.ev, ft.unk = weakFactor, weakEvidence, weakUnknown
+	case c.vocab != nil && c.vocab.get(ft.hash) < 0 && c.emotional(w, lang):
+		// An unknown word that says how the customer feels, not what
+		// they want. (While training, c.vocab is nil: every word is known.)
+		ft.unk = emotionalUnknown
+	}
+	return stem, ft
+}
+
+// wordEntry is a word of the examples, precomputed for reading: for a
+// content word its stem and unigram feature, and the sum of its character
+// n-grams' features, whose block scale is the turn's.
+type wordEntry struct {
+	stem string
+	kind feature // the unigram feature of a content word
+	n    int     // character n-grams
+	// sum is the n-grams' value*idf times their row of weights, summed.
+	sum []float32
+	// sq is the squared length of the n-grams' values*idf, unknown ones
+	// with the unknown idf; share their parts of the known shares.
+	sq    float64
+	share shares
+}
+
+// The readings a feature is known to (classifier.known).
+const (
+	knownIntents uint8 = 1 << iota
+	knownJoint
+	knownBoth = knownIntents | knownJoint
+)
+
+// shares accumulates the known shares of the two readings (see vectorize).
+type shares struct{ num, den, all [2]float64 }
+
+// addShare counts a feature ft (id -1: unknown) of squared value v2.
+func (c *classifier) addShare(sh *shares, ft feature, id int32, v2 float64) {
+	known := knownBoth
+	switch {
+	case id < 0:
+		known = 0
+	case c.known != nil:
+		known = c.known[id]
+	}
+	if known == knownBoth {
+		// Known to both readings, as every known feature without answers.
+		sh.all[0] += v2
+		sh.all[1] += v2
+		if ft.unk > 0 {
+			n := v2 * float64(ft.ev)
+			sh.num[0] += n
+			sh.num[1] += n
+			sh.den[0] += v2
+			sh.den[1] += v2
+		}
+		return
+	}
+	for k := range 2 {
+		switch {
+		case known&(1<<k) == 0:
+			sh.den[k] += v2 * float64(ft.unk)
+		case ft.unk > 0:
+			sh.num[k] += v2 * float64(ft.ev)
+			sh.den[k] += v2
+			sh.all[k] += v2
+		default:
+			sh.all[k] += v2
+		}
+	}
+}
+
+// indexWords precomputes the entries of words, the words of the examples
+// by language index, once the weights are trained.
+func (c *classifier) indexWords(words []map[string]bool, tabs map[string]*tables) {
+	width := c.nIntent + c.nJoint
+	c.words = make([]map[string]*wordEntry, len(words))
+	var buf [maxFeatures]feature
+	for li, ws := range words {
+		lang := c.langs[li]
+		t := tablesFor(tabs, lang)
+		base := hashByte(hashByte(fnvOffset, byte(li)), byte(li>>8))
+		m := make(map[string]*wordEntry, len(ws))
+		for w := range ws {
+			e := &wordEntry{sum: make([]float32, width)}
+			kind := feature{value: frequentFactor, ev: frequentShare, unk: frequentShare}
+			if t.isContent(language.Token{Kind: language.Word, Text: w}) {
+				e.stem, e.kind = c.contentWord(base, w, lang, t)
+				kind = e.kind
+			}
+			grams := c.charGrams(buf[:0], base, w, kind)
+			e.n = len(grams)
+			for _, g := range grams {
+				id := c.vocab.get(g.hash)
+				idf := c.unkIDF
+				if id >= 0 {
+					idf = c.idf[id]
+				}
+				v := g.value * idf
+				v2 := float64(v * v)
+				e.sq += v2
+				c.addShare(&e.share, g, id, v2)
+				if id >= 0 {
+					row := c.weights[int(id)*width : int(id+1)*width]
+					for k, wk := range row {
+						e.sum[k] += v * wk
+					}
+				}
+			}
+			m[w] = e
+		}
+		c.words[li] = m
+	}
 }
 
 func bigram(base uint64, a, b string) uint64 {
@@ -406,10 +660,14 @@ func (c *classifier) emotional(w, lang string) bool {
 
 // vectorize weighs merged features by idf, scales each block to its share
 // of unit length (unknown features counting in the length), calls emit for
-// every known one and returns the known share: the evidence-weighted
+// every known one and returns the known shares: the evidence-weighted
 // squared length of the known content features over that of all content
-// features, known or not.
-func (c *classifier) vectorize(feats []feature, emit func(id int32, v float32)) float64 {
+// features, known or not; for the intents' reading (known) the features
+// of the intents' and the background's examples are known, for the joint
+// reading (joint) those of the intents' and the answers'. The character
+// n-grams of the words in hits count as well; charScale is the scale of
+// their block, by which the caller weighs their sums.
+func (c *classifier) vectorize(feats []feature, hits []*wordEntry, emit func(id int32, v float32)) (known, joint float64, charScale float32) {
 	var idBuf [maxFeatures]int32
 	ids := idBuf[:len(feats)]
 	var norm [2]float64
@@ -423,6 +681,9 @@ func (c *classifier) vectorize(feats []feature, emit func(id int32, v float32)) 
 		v := float64(ft.value * idf)
 		norm[b2i(ft.char)] += v * v
 	}
+	for _, e := range hits {
+		norm[1] += e.sq
+	}
 	scale := [2]float32{0, 0}
 	if norm[0] > 0 {
 		scale[0] = float32(math.Sqrt(wordBlock / norm[0]))
@@ -430,7 +691,10 @@ func (c *classifier) vectorize(feats []feature, emit func(id int32, v float32)) 
 	if norm[1] > 0 {
 		scale[1] = float32(math.Sqrt(charBlock / norm[1]))
 	}
-	var num, den, all float64
+	// The features unknown or known to both readings (every known one
+	// without answers) count the same in both: they are summed once.
+	var sh shares
+	var all, num, den float64
 	for i, ft := range feats {
 		id := ids[i]
 		if id < 0 {
@@ -441,18 +705,42 @@ func (c *classifier) vectorize(feats []feature, emit func(id int32, v float32)) 
 		v := ft.value * c.idf[id] * scale[b2i(ft.char)]
 		emit(id, v)
 		v2 := float64(v * v)
+		if c.known != nil && c.known[id] != knownBoth {
+			c.addShare(&sh, ft, id, v2)
+			continue
+		}
 		all += v2
 		if ft.unk > 0 {
 			num += v2 * float64(ft.ev)
 			den += v2
 		}
 	}
-	if den == 0 {
-		// Frequent words only ("how are you"): they are the evidence,
-		// for what it is worth.
-		return all * frequentEvidence
+	for k := range 2 {
+		sh.all[k] += all
+		sh.num[k] += num
+		sh.den[k] += den
 	}
-	return num / den
+	if len(hits) > 0 {
+		s2 := float64(scale[1]) * float64(scale[1])
+		for _, e := range hits {
+			for k := range 2 {
+				sh.num[k] += s2 * e.share.num[k]
+				sh.den[k] += s2 * e.share.den[k]
+				sh.all[k] += s2 * e.share.all[k]
+			}
+		}
+	}
+	var out [2]float64
+	for k := range out {
+		if sh.den[k] == 0 {
+			// Frequent words only ("how are you"): they are the evidence,
+			// for what it is worth.
+			out[k] = sh.all[k] * frequentEvidence
+		} else {
+			out[k] = sh.num[k] / sh.den[k]
+		}
+	}
+	return out[0], out[1], scale[1]
 }
 
 func b2i(b bool) int {
@@ -462,38 +750,57 @@ func b2i(b bool) int {
 	return 0
 }
 
-// train runs SGD epochs of a multinomial logistic regression without bias
-// over samples, starting from w (nil: zero), and returns the weights. There
-// is no explicit regularisation: the few epochs stop it early.
-func train(w []float32, samples []sample, nFeat, nClass, epochs int, rng *rand.Rand) []float32 {
+// train runs SGD epochs of the two multinomial logistic regressions
+// without bias over samples, the intents' reading and the joint one, each
+// on the samples it learns, starting from w (nil: zero), and returns the
+// weights. There is no explicit regularisation: the few epochs stop it
+// early.
+func (c *classifier) train(w []float32, samples []sample, nFeat, epochs int, rng *rand.Rand) []float32 {
+	width := c.nIntent + c.nJoint
 	if w == nil {
-		w = make([]float32, nFeat*nClass)
+		w = make([]float32, nFeat*width)
 	}
 	order := make([]int, len(samples))
 	for i := range order {
 		order[i] = i
 	}
-	z := make([]float64, nClass)
+	z := make([]float64, width)
 	for range epochs {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for _, si := range order {
 			s := &samples[si]
-			for k := range z {
-				z[k] = 0
+			// The columns of the readings that learn the sample.
+			ki, kj := c.intentColumn(s), c.jointColumn(s)
+			lo, hi := 0, width
+			if ki < 0 {
+				lo = c.nIntent
 			}
+			if kj < 0 {
+				hi = c.nIntent
+			}
+			zs := z[lo:hi]
+			clear(zs)
 			for j, id := range s.idx {
-				row := w[int(id)*nClass : int(id+1)*nClass]
+				row := w[int(id)*width+lo : int(id)*width+hi]
 				v := s.val[j]
 				for k, wk := range row {
-					z[k] += float64(v * wk)
+					zs[k] += float64(v * wk)
 				}
 			}
-			softmax(z, 1)
-			z[s.intent]--
+			if ki >= 0 {
+				zi := z[:c.nIntent]
+				softmax(zi, 1)
+				zi[ki]--
+			}
+			if kj >= 0 {
+				zj := z[c.nIntent:]
+				softmax(zj, 1)
+				zj[kj]--
+			}
 			for j, id := range s.idx {
-				row := w[int(id)*nClass : int(id+1)*nClass]
+				row := w[int(id)*width+lo : int(id)*width+hi]
 				v := learnRate * float64(s.val[j])
-				for k, p := range z {
+				for k, p := range zs {
 					if p > minProb || p < -minProb {
 						row[k] -= float32(v * p)
 					}
@@ -521,21 +828,28 @@ func softmax(z []float64, scale float64) {
 	}
 }
 
-// calibrate fits the softmax temperature that minimises the negative log
-// likelihood of held under w (searched on a log grid), and the exponent
-// that maps the probability below which calibrateAt of the rightly read
-// held-out examples fall to a score of 0.5.
-func calibrate(w []float32, held []sample, nClass int) float64 {
-	logits := make([][]float64, len(held))
-	for i, s := range held {
-		z := make([]float64, nClass)
+// calibrate fits the softmax temperature of one reading, the n columns
+// from off of rows width wide, that minimises the negative log likelihood
+// under w (searched on a log grid) of the held-out samples it learns
+// (column gives their class's column, or -1).
+func calibrate(w []float32, held []sample, width, off, n int, column func(*sample) int) float64 {
+	var logits [][]float64
+	var want []int
+	for i := range held {
+		s := &held[i]
+		k := column(s)
+		if k < 0 {
+			continue
+		}
+		z := make([]float64, n)
 		for j, id := range s.idx {
-			row := w[int(id)*nClass : int(id+1)*nClass]
+			row := w[int(id)*width+off : int(id)*width+off+n]
 			for k, wk := range row {
 				z[k] += float64(s.val[j] * wk)
 			}
 		}
-		logits[i] = z
+		logits = append(logits, z)
+		want = append(want, k)
 	}
 	temp, bestNLL := 1.0, math.Inf(1)
 	for t := 0.05; t <= 5; t *= 1.1 {
@@ -549,7 +863,7 @@ func calibrate(w []float32, held []sample, nClass int) float64 {
 			for _, v := range z {
 				sum += math.Exp(v/t - m)
 			}
-			nll -= z[held[i].intent]/t - m - math.Log(sum)
+			nll -= z[want[i]]/t - m - math.Log(sum)
 		}
 		if nll < bestNLL {
 			temp, bestNLL = t, nll
@@ -558,59 +872,83 @@ func calibrate(w []float32, held []sample, nClass int) float64 {
 	return temp
 }
 
-// classify returns the likeliest intent for toks read in lang and its
-// probability.
-func (c *classifier) classify(toks []language.Token, lang string, t *tables) (string, float64) {
+// maxClasses bounds the classes whose scores one reading keeps on the
+// stack; a larger intent set works, on the heap.
+const maxClasses = 256
+
+// classify reads toks in lang: the likeliest intent and its score, and,
+// with joint, the likeliest of the intents and answers and its score.
+func (c *classifier) classify(toks []language.Token, lang string, t *tables, joint bool) readout {
 	li := c.findLang(lang)
 	if li < 0 || len(c.weights) == 0 {
-		return "", 0
+		return readout{}
 	}
 	var buf [maxFeatures]feature
-	feats := c.extract(buf[:0], toks, lang, li, t)
-	if len(feats) == 0 {
-		return "", 0
+	var hitBuf [maxTokens]*wordEntry
+	feats, hits, ok := c.extract(buf[:0], hitBuf[:0], toks, lang, li, t, true)
+	if !ok {
+		feats, hits, _ = c.extract(buf[:0], hitBuf[:0], toks, lang, li, t, false)
 	}
-	nc := len(c.intents)
-	var zbuf [64]float64
+	if len(feats) == 0 && len(hits) == 0 {
+		return readout{}
+	}
+	width := c.nIntent + c.nJoint
+	var zbuf [maxClasses]float64
 	var z []float64
-	if nc <= len(zbuf) {
-		z = zbuf[:nc]
+	if width <= maxClasses {
+		z = zbuf[:width]
 	} else {
-		z = make([]float64, nc)
+		z = make([]float64, width)
 	}
-	known := c.vectorize(feats, func(id int32, v float32) {
-		row := c.weights[int(id)*nc : int(id+1)*nc]
+	cols := width // the columns read
+	if !joint {
+		cols = c.nIntent
+	}
+	known, jointKnown, charScale := c.vectorize(feats, hits, func(id int32, v float32) {
+		row := c.weights[int(id)*width : int(id)*width+cols]
 		for k, wk := range row {
 			z[k] += float64(v * wk)
 		}
 	})
-	softmax(z, 1/c.temp)
-	k := nc
-	if c.background {
-		// The background class vetoes: a turn at least backgroundLead
-		// times likelier to be about another matter than about any intent
-		// is out of scope. Otherwise the intents are scored among
-		// themselves, as without it.
-		k = nc - 1
-		bg := z[k]
-		best := 0
-		for i, p := range z[:k] {
-			if p > z[best] {
-				best = i
-			}
+	for _, e := range hits {
+		for k, s := range e.sum[:cols] {
+			z[k] += float64(charScale * s)
 		}
-		if k == 0 || bg >= backgroundLead*z[best] {
-			return "", 0
-		}
-		return c.intents[best], score(z[best]/(1-bg), known, k)
 	}
+	r := readout{joined: joint || c.nJoint == 0}
+	if ni := c.nIntents; c.nIntent > 0 {
+		// The intents' reading. The background class vetoes: a turn at
+		// least backgroundLead times likelier to be about another matter
+		// than about any intent is out of scope. Otherwise the intents
+		// are scored among themselves, as without it.
+		zi := z[:c.nIntent]
+		softmax(zi, 1/c.temp)
+		bg := zi[ni]
+		best := argmax(zi[:ni])
+		if bg < backgroundLead*zi[best] {
+			r.intent, r.score = c.classes[best], score(zi[best]/(1-bg), known, ni)
+		}
+	}
+	if joint && c.nJoint > 0 {
+		// The joint reading, of the intents and answers: the background
+		// has no say in it.
+		zj := z[c.nIntent:]
+		softmax(zj, 1/c.answerTemp)
+		best := argmax(zj)
+		r.joint, r.jointScore = c.classes[best], score(zj[best], jointKnown, c.nJoint)
+	}
+	return r
+}
+
+// argmax returns the index of the largest of z, the first of equals.
+func argmax(z []float64) int {
 	best := 0
 	for i, p := range z {
 		if p > z[best] {
 			best = i
 		}
 	}
-	return c.intents[best], score(z[best], known, k)
+	return best
 }
 
 // score is an intent's score from its probability p among k intents and the

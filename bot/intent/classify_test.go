@@ -3,6 +3,7 @@ package intent
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/calmbot/calmbot/bot"
@@ -98,6 +99,38 @@ func BenchmarkClassify(b *testing.B) {
 	toks := language.Split(nil, "I ordered a new phone two weeks ago and my parcel still hasn't arrived, this is ridiculous!")
 	b.ReportAllocs()
 	for b.Loop() {
-		a.clf.classify(toks, "en", a.tables["en"])
+		a.clf.classify(toks, "en", a.tables["en"], true)
+	}
+}
+
+// TestPrecomputedWords checks that reading a turn with the examples' words
+// precomputed (their character n-grams summed once at training) gives the
+// scores of reading every n-gram, for short turns, turns with unknown
+// words and a turn too long for the feature buffer.
+func TestPrecomputedWords(t *testing.T) {
+	a := newDefaultAnalyzer(t)
+	long := strings.Repeat("my parcel still hasn't arrived and the tracking says nothing at all ", 12)
+	texts := []struct{ lang, text string }{
+		{"en", "I ordered a new phone two weeks ago and my parcel still hasn't arrived, this is ridiculous!"},
+		{"en", "how much does shipping to Austria cost?"},
+		{"en", "zebra xylophone parcel"},
+		{"it", "il pacco è arrivato rotto"},
+		{"de", "Ich werde Sie verklagen"},
+		{"fi", "tilaukseni ei ole saapunut"},
+		{"en", long},
+	}
+	c := a.clf
+	for _, tt := range texts {
+		toks := language.Split(nil, tt.text)
+		tab := a.tables[tt.lang]
+		got := c.classify(toks, tt.lang, tab, true)
+		saved := c.words
+		c.words = nil
+		want := c.classify(toks, tt.lang, tab, true)
+		c.words = saved
+		if got.intent != want.intent || got.joint != want.joint ||
+			math.Abs(got.score-want.score) > 1e-4 || math.Abs(got.jointScore-want.jointScore) > 1e-4 {
+			t.Errorf("%q: precomputed %+v, every n-gram %+v", tt.text, got, want)
+		}
 	}
 }

@@ -45,6 +45,8 @@ func TestWeakEvidence(t *testing.T) {
 		{"de", "alles gut", ""},
 		{"fi", "ei, siinä kaikki", ""},
 		{"fi", "sama", ""},
+		{"de", "geht", ""},  // issue 12: read as legal_threat ("Das geht vor Gericht")
+		{"de", "gehen", ""}, // a verb of every matter
 		{"en", "lawyer", "legal_threat"},
 		{"de", "kaputt", "damaged_item"},
 		{"en", "wrong size", "wrong_item"},

@@ -43,6 +43,17 @@ func TestOutOfScopeQuestions(t *testing.T) {
 			}
 		}
 	}
+	// Issue 12: a question about a matter no answer covers is not given
+	// an answer that shares its question word ("quanto costa la
+	// spedizione").
+	for _, tt := range []struct{ lang, text string }{
+		{"it", "quanto dura la garanzia"},
+		{"it", "quanto dura la garanzia?"},
+	} {
+		if got := analyze(a, tt.lang, tt.text); got.InScope {
+			t.Errorf("%s %q: in scope as %s %.2f, want out of scope", tt.lang, tt.text, got.Intent, got.IntentScore)
+		}
+	}
 	// The concerns themselves still read.
 	for _, tt := range []struct{ lang, text, want string }{
 		{"en", "my delivery is two weeks late", "late_delivery"},

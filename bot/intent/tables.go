@@ -110,7 +110,7 @@ var lexicons = map[string]lexicon{
 		},
 		optionWords: `opzione numero scelta`,
 		noise:       `domanda domande aiuto ciao salve buongiorno buonasera grazie prego vorrei voglio volevo avrei bisogno serve sapere problema favore qualcosa`,
-		weak:        `stesso stessa stessi stesse altro altra altri altre tutto tutti tutte ancora nuovo nuova nuovi cosa cose roba sempre adesso ora già gia solo proprio`,
+		weak:        `stesso stessa stessi stesse altro altra altri altre tutto tutti tutte ancora nuovo nuova nuovi cosa cose roba sempre adesso ora già gia solo proprio quanto quanta quanti quante`,
 		complaints:  `assurdo assurda ridicolo ridicola inaccettabile vergogna vergognoso schifo scandalo pazzesco incredibile vergognosa`,
 		humanStrong: `operatore operatrice operatori persona persone umano umana addetto addetta responsabile consulente impiegato dipendente
 			opertore operatre oparatore perosna`,
@@ -142,7 +142,7 @@ var lexicons = map[string]lexicon{
 		},
 		optionWords: `option nummer nr variante möglichkeit`,
 		noise:       `frage fragen hilfe hallo guten tag morgen abend servus moin danke bitte möchte möchten hätte würde brauche brauchen wissen problem etwas`,
-		weak:        `gleiche gleichen gleicher gleiches selbe selben dieselbe derselbe dasselbe andere anderen anderer anderes anderem alles alle noch wieder neu neue neuen neuer sache sachen ding dinge immer jetzt schon nur einfach bekommen`,
+		weak:        `gleiche gleichen gleicher gleiches selbe selben dieselbe derselbe dasselbe andere anderen anderer anderes anderem alles alle noch wieder neu neue neuen neuer sache sachen ding dinge immer jetzt schon nur einfach bekommen geht gehen ging`,
 		complaints:  `frechheit unverschämt unverschämtheit unmöglich zumutung skandal lächerlich inakzeptabel katastrophe unglaublich`,
 		humanStrong: `mensch menschen person personen mitarbeiter mitarbeiterin mitarbeitern kundenberater berater beraterin sachbearbeiter
 			agent operator vorgesetzten vorgesetzter chef servicemitarbeiter kundendienstmitarbeiter mitarbeier ansprechpartner ansprechpartnerin`,
