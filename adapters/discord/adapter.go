@@ -138,6 +138,11 @@ type Adapter struct {
 	retryMax    time.Duration
 	staff       *Staff
 
+	// leader, when set, elects the instance that holds the gateway
+	// session (WithLeader), asked every leaderCheck.
+	leader      Leader
+	leaderCheck time.Duration
+
 	mu       sync.Mutex
 	s        *dg.Session
 	h        bot.Handler
@@ -219,21 +224,10 @@ func (a *Adapter) Start(ctx context.Context, h bot.Handler) error {
 		return err
 	}
 	setEndpoints(a.apiURL)
-	s, err := dg.New("Bot " + a.token)
+	s, err := a.newSession()
 	if err != nil {
-		return fmt.Errorf("discord: %w", err)
+		return err
 	}
-	client := *a.client
-	if a.gatewayURL != "" {
-		client.Transport = gatewayTransport{base: transportOf(a.client), url: a.gatewayURL}
-	}
-	s.Client = &client
-	s.Identify.Intents = Intents
-	s.SyncEvents = true // the handlers only queue: one reader keeps the order
-	s.ShouldRetryOnRateLimit = false
-	s.ShouldReconnectOnError = true
-	s.StateEnabled = false
-
 	me, err := s.User("@me", dg.WithContext(ctx))
 	if err != nil {
 		if isStatus(err, http.StatusUnauthorized) {
@@ -245,27 +239,26 @@ func (a *Adapter) Start(ctx context.Context, h bot.Handler) error {
 	a.mu.Lock()
 	a.s, a.h, a.me, a.ctx, a.cancel = s, h, me.ID, runCtx, cancel
 	a.readyErr = errors.New("discord: gateway not connected yet")
+	if a.leader != nil {
+		a.readyErr = nil // a standby sends; the gateway is another's
+	}
 	a.mu.Unlock()
 
 	if a.staff != nil {
 		a.workers.Add(1)
 		go a.staffLoop(runCtx)
 	}
-	s.AddHandler(a.onReady)
-	s.AddHandler(a.onResumed)
-	s.AddHandler(a.onDisconnect)
-	s.AddHandler(a.onMessageCreate)
-	s.AddHandler(a.onInteraction)
-	if err := s.Open(); err != nil {
+	if a.leader != nil {
+		// The elected instance opens a gateway session of its own; s
+		// only makes REST calls.
+		a.workers.Add(1)
+		go a.leadLoop(runCtx)
+	} else if err := a.openGateway(s); err != nil {
 		cancel()
 		a.mu.Lock()
 		a.s = nil
 		a.mu.Unlock()
-		var ce *websocket.CloseError
-		if errors.As(err, &ce) && ce.Code == 4004 {
-			return ErrUnauthorized
-		}
-		return fmt.Errorf("discord: open gateway: %w", err)
+		return err
 	}
 	go func() {
 		select {
@@ -277,6 +270,44 @@ func (a *Adapter) Start(ctx context.Context, h bot.Handler) error {
 		}
 	}()
 	a.log.Info("discord adapter started", "bot", me.Username, "support_channels", len(a.support))
+	return nil
+}
+
+// newSession returns an unopened discordgo session for the bot, its REST
+// calls made with the adapter's client.
+func (a *Adapter) newSession() (*dg.Session, error) {
+	s, err := dg.New("Bot " + a.token)
+	if err != nil {
+		return nil, fmt.Errorf("discord: %w", err)
+	}
+	client := *a.client
+	if a.gatewayURL != "" {
+		client.Transport = gatewayTransport{base: transportOf(a.client), url: a.gatewayURL}
+	}
+	s.Client = &client
+	s.Identify.Intents = Intents
+	s.SyncEvents = true // the handlers only queue: one reader keeps the order
+	s.ShouldRetryOnRateLimit = false
+	s.ShouldReconnectOnError = true
+	s.StateEnabled = false
+	return s, nil
+}
+
+// openGateway adds the adapter's event handlers to s and opens its
+// gateway connection.
+func (a *Adapter) openGateway(s *dg.Session) error {
+	s.AddHandler(a.onReady)
+	s.AddHandler(a.onResumed)
+	s.AddHandler(a.onDisconnect)
+	s.AddHandler(a.onMessageCreate)
+	s.AddHandler(a.onInteraction)
+	if err := s.Open(); err != nil {
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) && ce.Code == 4004 {
+			return ErrUnauthorized
+		}
+		return fmt.Errorf("discord: open gateway: %w", err)
+	}
 	return nil
 }
 

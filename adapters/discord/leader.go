@@ -1,0 +1,116 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	dg "github.com/bwmarrin/discordgo"
+)
+
+// Leader elects the one instance that holds the gateway session among
+// several sharing a bot token: Discord sends every event to every session
+// of an unsharded bot, so two connected instances would both answer.
+// store/postgres's Leader is one (an advisory lock).
+type Leader interface {
+	// Leading reports whether this instance leads now.
+	Leading(ctx context.Context) bool
+}
+
+// DefaultLeaderCheck is how often an instance asks whether it leads: a
+// dead instance's gateway session moves to another within it (and the
+// time Discord takes to accept the new session).
+const DefaultLeaderCheck = 2 * time.Second
+
+// WithLeader makes the adapter open its gateway session only while l says
+// this instance leads, asking every check: it opens one when it becomes
+// the leader and closes it when it no longer is. Each lead starts a fresh
+// session (an Identify, not a Resume of the previous leader's); its READY
+// fetches, over REST, the messages of the active conversations (shared in
+// WithState's store) after the last one stored, so what was sent while no
+// instance held the gateway is handled by the new leader. A message both
+// instances received during a handover is stored once by the engine.
+// Sending, the support threads and the staff channel are not affected:
+// every instance sends over REST. A standby instance is ready (Ready
+// reports nil) while it does not lead.
+func WithLeader(l Leader, check time.Duration) Option {
+	return func(a *Adapter) {
+		a.leader, a.leaderCheck = l, check
+		if a.leaderCheck <= 0 {
+			a.leaderCheck = DefaultLeaderCheck
+		}
+	}
+}
+
+// leadLoop holds a gateway session while this instance leads, until ctx
+// ends.
+func (a *Adapter) leadLoop(ctx context.Context) {
+	defer a.workers.Done()
+	var gw *dg.Session
+	defer func() {
+		if gw != nil {
+			a.closeGateway(gw)
+		}
+	}()
+	tick := time.NewTicker(a.leaderCheck)
+	defer tick.Stop()
+	standby := false
+	for {
+		leads := a.leader.Leading(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		switch {
+		case leads && gw == nil:
+			gw = a.lead(ctx)
+			standby = false
+		case !leads && gw != nil:
+			a.log.Info("discord: another instance leads; closing the gateway session", "check_every", a.leaderCheck)
+			a.closeGateway(gw)
+			gw = nil
+			standby = true
+		case !leads && !standby:
+			a.log.Info("discord: another instance holds the gateway session; standing by", "check_every", a.leaderCheck)
+			standby = true
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// lead opens a fresh gateway session for this instance, which has just
+// become the leader; nil when it could not (asked again at the next
+// check).
+func (a *Adapter) lead(ctx context.Context) *dg.Session {
+	// The previous leader may have started conversations since Start.
+	if err := a.loadActive(ctx); err != nil {
+		a.log.Warn("discord: active conversations not read; the gateway waits for the next check", "err", err)
+		return nil
+	}
+	gw, err := a.newSession()
+	if err != nil {
+		a.log.Error("discord: gateway session not made", "err", err)
+		return nil
+	}
+	a.setReady(errors.New("discord: gateway not connected yet"))
+	if err := a.openGateway(gw); err != nil {
+		_ = gw.Close()
+		a.setReady(err)
+		a.log.Error("discord: gateway not opened; trying again at the next check", "err", err, "check_every", a.leaderCheck)
+		return nil
+	}
+	a.log.Info("discord: this instance leads and holds the gateway session")
+	return gw
+}
+
+// closeGateway closes the leader's gateway session; the instance stays
+// ready to send.
+func (a *Adapter) closeGateway(gw *dg.Session) {
+	if err := gw.Close(); err != nil {
+		a.log.Warn("discord: close gateway", "err", err)
+	}
+	a.setReady(nil)
+}

@@ -1,0 +1,161 @@
+package discord
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/calmbot/calmbot/adapters/adaptertest"
+	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/bot/bottest"
+)
+
+// election is a switchable Leader for tests: the instance named leads.
+type election struct{ leader atomic.Value }
+
+// candidate is one instance of an election; asked counts its questions.
+type candidate struct {
+	e     *election
+	name  string
+	asked *atomic.Int64
+}
+
+func (c candidate) Leading(context.Context) bool {
+	c.asked.Add(1)
+	return c.e.leader.Load() == c.name
+}
+
+// handled records which instance handed the engine which message.
+type handled struct {
+	mu  sync.Mutex
+	by  map[string][]string // text -> instances
+	eng bot.Handler
+}
+
+type handlerFunc func(context.Context, bot.Message) error
+
+func (f handlerFunc) Handle(ctx context.Context, m bot.Message) error { return f(ctx, m) }
+
+func (h *handled) via(name string) bot.Handler {
+	return handlerFunc(func(ctx context.Context, m bot.Message) error {
+		err := h.eng.Handle(ctx, m)
+		h.mu.Lock()
+		h.by[m.Text] = append(h.by[m.Text], name)
+		h.mu.Unlock()
+		return err
+	})
+}
+
+func (h *handled) of(text string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.by[text])
+}
+
+func (f *fakeDiscord) identifiedBy() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.identified)
+}
+
+func (f *fakeDiscord) connected() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.conn != nil
+}
+
+// TestElectedGateway: two instances share one bot token and one state
+// store; only the elected one opens a gateway session. When the lead
+// moves, the old leader closes its session and the new one identifies
+// afresh, handles what was written while no instance was connected (its
+// READY catch-up) and what follows, each message once.
+func TestElectedGateway(t *testing.T) {
+	p := newPlatform(t)
+	h := bottest.New(t, adaptertest.Flows(t))
+	rec := &handled{by: map[string][]string{}, eng: h.Engine}
+	e := &election{}
+	e.leader.Store("a")
+	ws := "ws" + strings.TrimPrefix(p.f.hub.srv.URL, "http") + "/ws/" + p.f.path + "/"
+	start := func(name string) (*Adapter, *atomic.Int64) {
+		asked := &atomic.Int64{}
+		a := p.newAdapter(t, WithLeader(candidate{e, name, asked}, 5*time.Millisecond), WithGatewayURL(ws+name))
+		if err := a.Start(context.Background(), rec.via(name)); err != nil {
+			t.Fatalf("start %s: %v", name, err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := a.Stop(ctx); err != nil {
+				t.Errorf("stop %s: %v", name, err)
+			}
+		})
+		return a, asked
+	}
+	a, _ := start("a")
+	b, bAsked := start("b")
+	h.Engine.Register(Channel, a)
+	p.f.waitReady(t)
+	if err := b.Ready(); err != nil {
+		t.Errorf("the standby is not ready: %v", err)
+	}
+
+	p.Say(t, "ann", "en", "first")
+	eventually(t, "the first message handled", func() bool { return len(rec.of("first")) > 0 })
+	// b has asked, and been told no, several times since a connected.
+	n := bAsked.Load()
+	eventually(t, "b asking whether it leads", func() bool { return bAsked.Load() >= n+3 })
+	if got := p.f.identifiedBy(); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("gateway sessions identified by %q while a led, want only a's", got)
+	}
+	if got := rec.of("first"); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("the first message was handled by %q, want once by the leader a", got)
+	}
+
+	// No one leads: a closes its session; what is written now waits.
+	e.leader.Store("")
+	eventually(t, "a closing its gateway session", func() bool { return !p.f.connected() })
+	p.Say(t, "ann", "en", "gap")
+
+	// b leads: a fresh Identify, the gap caught up over REST.
+	e.leader.Store("b")
+	p.f.waitReady(t)
+	eventually(t, "the message of the gap handled", func() bool { return len(rec.of("gap")) > 0 })
+	p.Say(t, "ann", "en", "second")
+	eventually(t, "the second message handled", func() bool { return len(rec.of("second")) > 0 })
+	for _, text := range []string{"gap", "second"} {
+		if got := rec.of(text); !slices.Equal(got, []string{"b"}) {
+			t.Errorf("%q was handled by %q, want once by the new leader b", text, got)
+		}
+	}
+	if got := rec.of("first"); len(got) != 1 {
+		t.Errorf("the first message was handled by %q, want once: b starts after a's last stored id", got)
+	}
+	if got := p.f.identifiedBy(); !slices.Equal(got, []string{"a", "b"}) {
+		t.Errorf("gateway sessions identified by %q, want a's then b's", got)
+	}
+	p.f.mu.Lock()
+	resumes := p.f.resumes
+	p.f.mu.Unlock()
+	if resumes != 0 {
+		t.Errorf("%d resumes: each leader identifies afresh", resumes)
+	}
+	addr := p.Address("ann")
+	eventually(t, "the replies sent", func() bool { return len(p.Sent("ann")) >= 3 })
+	if tr, err := h.Engine.Transcript(context.Background(), addr); err != nil {
+		t.Fatal(err)
+	} else {
+		var in []string
+		for _, en := range tr {
+			if en.Direction == bot.Inbound {
+				in = append(in, en.Text)
+			}
+		}
+		if !slices.Equal(in, []string{"first", "gap", "second"}) {
+			t.Errorf("stored inbound %q, want first, gap, second", in)
+		}
+	}
+}
