@@ -46,6 +46,11 @@ func newDiscord(_ context.Context, c adapters.Config) (bot.Adapter, error) {
 		return nil, err
 	}
 	opts = append(opts, discord.WithSupportChannels(support...))
+	if c.Elect != nil {
+		// Several instances: Discord sends every event to every gateway
+		// session of the bot, so one elected instance holds it.
+		opts = append(opts, discord.WithLeader(c.Elect("discord"), discord.DefaultLeaderCheck))
+	}
 	if l := c.Env(envDiscordGuildLocale); l != "" {
 		opts = append(opts, discord.WithGuildLocale(l))
 	}

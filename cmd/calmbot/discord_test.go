@@ -6,11 +6,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/calmbot/calmbot/adapters"
+	"github.com/calmbot/calmbot/handoff"
 )
 
 // A token Discord refuses stops `calmbot serve` with a message naming the
@@ -38,6 +40,24 @@ func TestServeDiscordWrongToken(t *testing.T) {
 	code := exitCode(err, &out)
 	if code != 1 || !strings.Contains(out.String(), envDiscordToken) || !strings.Contains(out.String(), "refused the bot token") || strings.Contains(out.String(), "goroutine") {
 		t.Errorf("exit %d, message %q", code, out.String())
+	}
+}
+
+// On a shared database (Config.Elect set) the Discord adapter holds its
+// gateway session only while elected for the job "discord".
+func TestDiscordElected(t *testing.T) {
+	var jobs []string
+	elect := func(job string) handoff.Leader {
+		jobs = append(jobs, job)
+		return nil
+	}
+	env := map[string]string{envDiscordToken: "abc"}
+	a, err := newDiscord(context.Background(), adapters.Config{Getenv: func(k string) string { return env[k] }, Elect: elect})
+	if err != nil || a == nil {
+		t.Fatalf("adapter %v, err %v", a, err)
+	}
+	if !slices.Equal(jobs, []string{"discord"}) {
+		t.Errorf("elections asked for %q, want [discord]", jobs)
 	}
 }
 
