@@ -142,6 +142,8 @@ type Adapter struct {
 	// session (WithLeader), asked every leaderCheck.
 	leader      Leader
 	leaderCheck time.Duration
+	shardID     int // WithShard; shardCount 0 for none
+	shardCount  int
 
 	mu       sync.Mutex
 	s        *dg.Session
@@ -187,6 +189,9 @@ func New(token string, opts ...Option) (*Adapter, error) {
 	}
 	if !strings.HasPrefix(a.apiURL, "http://") && !strings.HasPrefix(a.apiURL, "https://") {
 		return nil, fmt.Errorf("discord: API URL %q is not http:// or https://", a.apiURL)
+	}
+	if a.shardCount != 0 && (a.shardCount < 1 || a.shardID < 0 || a.shardID >= a.shardCount) {
+		return nil, fmt.Errorf("discord: shard %d of %d: want 0 <= id < count", a.shardID, a.shardCount)
 	}
 	if a.gatewayURL != "" && !strings.HasPrefix(a.gatewayURL, "ws://") && !strings.HasPrefix(a.gatewayURL, "wss://") {
 		return nil, fmt.Errorf("discord: gateway URL %q is not ws:// or wss://", a.gatewayURL)
@@ -290,6 +295,7 @@ func (a *Adapter) newSession() (*dg.Session, error) {
 	s.ShouldRetryOnRateLimit = false
 	s.ShouldReconnectOnError = true
 	s.StateEnabled = false
+	s.ShardID, s.ShardCount = a.shardID, a.shardCount // Identify sends [id, count] when count > 1
 	return s, nil
 }
 

@@ -103,6 +103,7 @@ type fakeDiscord struct {
 	ready       chan struct{}
 	identifies  int
 	identified  []string // the instance of each Identify (the gateway URL's last segment)
+	shards      [][]int  // the shard of each Identify, nil for none
 	resumes     int
 	acks        []string
 	sendHook    func(channel string) // called as a send is accepted
@@ -270,6 +271,7 @@ func (f *fakeDiscord) gateway(w http.ResponseWriter, r *http.Request, instance s
 			var id struct {
 				Token   string `json:"token"`
 				Intents int    `json:"intents"`
+				Shard   []int  `json:"shard"`
 			}
 			_ = json.Unmarshal(p.Data, &id)
 			f.mu.Lock()
@@ -283,6 +285,7 @@ func (f *fakeDiscord) gateway(w http.ResponseWriter, r *http.Request, instance s
 			f.intents = id.Intents
 			f.identifies++
 			f.identified = append(f.identified, instance)
+			f.shards = append(f.shards, id.Shard)
 			s := &fakeSession{id: fmt.Sprintf("session-%d", f.identifies)}
 			f.sessions[s.id] = s
 			f.session = s

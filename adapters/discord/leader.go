@@ -114,3 +114,14 @@ func (a *Adapter) closeGateway(gw *dg.Session) {
 	}
 	a.setReady(nil)
 }
+
+// WithShard makes the adapter's gateway session shard id of count
+// (Discord's Identify shard [id, count]): Discord sends a server's events
+// to shard (server id >> 22) % count and direct messages to shard 0, so
+// count instances with the ids 0 to count-1 share the bot's events
+// without an election. Every shard's (re)connect checks every active
+// conversation for missed messages; one found by two shards is stored
+// once. count 1 is one unsharded session.
+func WithShard(id, count int) Option {
+	return func(a *Adapter) { a.shardID, a.shardCount = id, count }
+}

@@ -159,3 +159,25 @@ func TestElectedGateway(t *testing.T) {
 		}
 	}
 }
+
+// TestShard: WithShard's id and count go in the Identify; an id out of
+// range is refused by New.
+func TestShard(t *testing.T) {
+	for _, tt := range []struct {
+		id, count int
+		want      []int // the Identify's shard
+	}{{1, 3, []int{1, 3}}, {0, 1, nil}} {
+		s := start(t, WithShard(tt.id, tt.count))
+		s.p.f.mu.Lock()
+		got := slices.Clone(s.p.f.shards)
+		s.p.f.mu.Unlock()
+		if len(got) != 1 || !slices.Equal(got[0], tt.want) {
+			t.Errorf("WithShard(%d, %d): identified with shards %v, want one with %v", tt.id, tt.count, got, tt.want)
+		}
+	}
+	for _, bad := range [][2]int{{2, 2}, {-1, 2}, {0, -1}} {
+		if _, err := New("token", WithShard(bad[0], bad[1])); err == nil || !strings.Contains(err.Error(), "shard") {
+			t.Errorf("WithShard(%d, %d): err %v, want one naming the shard", bad[0], bad[1], err)
+		}
+	}
+}

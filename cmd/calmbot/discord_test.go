@@ -59,6 +59,17 @@ func TestDiscordElected(t *testing.T) {
 	if !slices.Equal(jobs, []string{"discord"}) {
 		t.Errorf("elections asked for %q, want [discord]", jobs)
 	}
+
+	// A shard setting splits the events instead: no election.
+	jobs = nil
+	env[envDiscordShard] = "1/2"
+	a, err = newDiscord(context.Background(), adapters.Config{Getenv: func(k string) string { return env[k] }, Elect: elect})
+	if err != nil || a == nil {
+		t.Fatalf("sharded: adapter %v, err %v", a, err)
+	}
+	if len(jobs) != 0 {
+		t.Errorf("sharded: elections asked for %q, want none", jobs)
+	}
 }
 
 func TestDiscordConfig(t *testing.T) {
@@ -74,6 +85,10 @@ func TestDiscordConfig(t *testing.T) {
 		{"staff without agents", map[string]string{envDiscordToken: "abc", envDiscordStaffChannel: "789"}, envDiscordAgentRoles, false},
 		{"staff without a desk", map[string]string{envDiscordToken: "abc", envDiscordStaffChannel: "789", envDiscordAgentRoles: "5"}, "no agent side", false},
 		{"bad role", map[string]string{envDiscordToken: "abc", envDiscordStaffChannel: "789", envDiscordAgentRoles: "@agents"}, envDiscordAgentRoles, false},
+		{"shard", map[string]string{envDiscordToken: "abc", envDiscordShard: " 0 / 2 "}, "", false},
+		{"shard out of range", map[string]string{envDiscordToken: "abc", envDiscordShard: "2/2"}, envDiscordShard, false},
+		{"shard without count", map[string]string{envDiscordToken: "abc", envDiscordShard: "1"}, envDiscordShard, false},
+		{"shard not a number", map[string]string{envDiscordToken: "abc", envDiscordShard: "a/2"}, envDiscordShard, false},
 		{"bad gateway", map[string]string{envDiscordToken: "abc", envDiscordGatewayURL: "http://x"}, "gateway URL", false},
 	}
 	for _, tt := range tests {
