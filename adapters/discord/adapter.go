@@ -217,7 +217,9 @@ func (a *Adapter) setReady(err error) {
 }
 
 // Start implements bot.Adapter: it checks the token (GET /users/@me),
-// opens the gateway and returns once the session is ready.
+// opens the gateway and returns once the session is ready. With
+// WithLeader it returns after the token check: the gateway is opened,
+// and the staff channel run, while this instance leads.
 func (a *Adapter) Start(ctx context.Context, h bot.Handler) error {
 	a.mu.Lock()
 	if a.s != nil {
@@ -249,13 +251,13 @@ func (a *Adapter) Start(ctx context.Context, h bot.Handler) error {
 	}
 	a.mu.Unlock()
 
-	if a.staff != nil {
+	if a.staff != nil && a.leader == nil {
 		a.workers.Add(1)
 		go a.staffLoop(runCtx)
 	}
 	if a.leader != nil {
-		// The elected instance opens a gateway session of its own; s
-		// only makes REST calls.
+		// The elected instance opens a gateway session of its own and
+		// runs the staff channel; s only makes REST calls.
 		a.workers.Add(1)
 		go a.leadLoop(runCtx)
 	} else if err := a.openGateway(s); err != nil {

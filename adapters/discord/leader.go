@@ -30,9 +30,10 @@ const DefaultLeaderCheck = 2 * time.Second
 // WithState's store) after the last one stored, so what was sent while no
 // instance held the gateway is handled by the new leader. A message both
 // instances received during a handover is stored once by the engine.
-// Sending, the support threads and the staff channel are not affected:
-// every instance sends over REST. A standby instance is ready (Ready
-// reports nil) while it does not lead.
+// The staff channel (WithStaff) is shown by the leader too: it shows every
+// open ticket again when it takes over. Sending is not affected: every
+// instance sends over REST. A standby instance is ready (Ready reports
+// nil) while it does not lead.
 func WithLeader(l Leader, check time.Duration) Option {
 	return func(a *Adapter) {
 		a.leader, a.leaderCheck = l, check
@@ -42,42 +43,73 @@ func WithLeader(l Leader, check time.Duration) Option {
 	}
 }
 
-// leadLoop holds a gateway session while this instance leads, until ctx
-// ends.
+// leadLoop holds a gateway session, and runs the staff channel, while
+// this instance leads, until ctx ends.
 func (a *Adapter) leadLoop(ctx context.Context) {
 	defer a.workers.Done()
-	var gw *dg.Session
+	var (
+		gw        *dg.Session
+		stopStaff = func() {}
+		leading   bool
+		standby   bool // logged
+	)
 	defer func() {
+		stopStaff()
 		if gw != nil {
 			a.closeGateway(gw)
 		}
 	}()
 	tick := time.NewTicker(a.leaderCheck)
 	defer tick.Stop()
-	standby := false
 	for {
 		leads := a.leader.Leading(ctx)
 		if ctx.Err() != nil {
 			return
 		}
 		switch {
-		case leads && gw == nil:
-			gw = a.lead(ctx)
-			standby = false
-		case !leads && gw != nil:
-			a.log.Info("discord: another instance leads; closing the gateway session", "check_every", a.leaderCheck)
-			a.closeGateway(gw)
-			gw = nil
-			standby = true
-		case !leads && !standby:
+		case leads:
+			if !leading {
+				leading, standby = true, false
+				stopStaff = a.startStaff(ctx)
+			}
+			if gw == nil {
+				gw = a.lead(ctx)
+			}
+		case leading || !standby:
+			stopStaff()
+			stopStaff = func() {}
+			if gw != nil {
+				a.closeGateway(gw)
+				gw = nil
+			}
 			a.log.Info("discord: another instance holds the gateway session; standing by", "check_every", a.leaderCheck)
-			standby = true
+			leading, standby = false, true
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
+	}
+}
+
+// startStaff runs the staff channel (WithStaff) until the returned stop
+// is called, which waits for it; one instance shows the tickets, or each
+// would post every new one.
+func (a *Adapter) startStaff(ctx context.Context) (stop func()) {
+	if a.staff == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	a.workers.Add(1)
+	go func() {
+		defer close(done)
+		a.staffLoop(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
 	}
 }
 

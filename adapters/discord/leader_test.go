@@ -2,6 +2,8 @@ package discord
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +14,8 @@ import (
 	"github.com/calmbot/calmbot/adapters/adaptertest"
 	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/bot/bottest"
+	"github.com/calmbot/calmbot/handoff"
+	"github.com/calmbot/calmbot/handoff/handofftest"
 )
 
 // election is a switchable Leader for tests: the instance named leads.
@@ -179,5 +183,87 @@ func TestShard(t *testing.T) {
 		if _, err := New("token", WithShard(bad[0], bad[1])); err == nil || !strings.Contains(err.Error(), "shard") {
 			t.Errorf("WithShard(%d, %d): err %v, want one naming the shard", bad[0], bad[1], err)
 		}
+	}
+}
+
+// TestElectedStaffChannel: two instances with the staff channel on one
+// handoff service (on PostgreSQL each instance's service sees every
+// update): only the leader posts a ticket and the customer's messages in
+// its thread, and after the lead moves the new leader carries on with the
+// same message and thread.
+func TestElectedStaffChannel(t *testing.T) {
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc, err := handoff.New(ctx, handofftest.NewStore(), nil, handoff.WithLogger(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := bot.New(ctx, bottest.NewStore(), adaptertest.Flows(t), bottest.Analyzer,
+		bot.WithEscalator(svc), bot.WithListener(svc), bot.WithQuietWindow(0), bot.WithLogger(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = eng.Close() })
+	svc.SetEngine(eng)
+
+	p := newPlatform(t)
+	f := p.f
+	f.mu.Lock()
+	f.channelLocked(staffChannel).guild = fakeGuild
+	f.mu.Unlock()
+	e := &election{}
+	e.leader.Store("a")
+	ws := "ws" + strings.TrimPrefix(f.hub.srv.URL, "http") + "/ws/" + f.path + "/"
+	start := func(name string) *Adapter {
+		a := p.newAdapter(t, WithStaff(Staff{Desk: svc, Channel: staffChannel, Roles: []string{agentRole}}),
+			WithLeader(candidate{e, name, &atomic.Int64{}}, 5*time.Millisecond), WithGatewayURL(ws+name))
+		if err := a.Start(ctx, eng); err != nil {
+			t.Fatalf("start %s: %v", name, err)
+		}
+		t.Cleanup(func() { _ = a.Stop(context.Background()) })
+		return a
+	}
+	eng.Register(Channel, start("a"))
+	start("b")
+	f.waitReady(t)
+
+	const chat = "uma"
+	p.Say(t, chat, "en", "my order hasn't arrived")
+	eventually(t, "the bot's answer", func() bool { return len(p.Sent(chat)) >= 1 })
+	p.Say(t, chat, "en", "I want to talk to a human")
+	eventually(t, "the ticket's message in the staff channel", func() bool { return len(f.sentTo(staffChannel)) > 0 })
+	// lines counts text in the threads of every message of the staff
+	// channel (a thread from a message has the message's id).
+	lines := func(text string) int {
+		f.mu.Lock()
+		var threads []string
+		for _, m := range f.channels[staffChannel].msgs {
+			threads = append(threads, m.ID)
+		}
+		f.mu.Unlock()
+		n := 0
+		for _, th := range threads {
+			for _, m := range f.sentTo(th) {
+				n += strings.Count(m.Text, text)
+			}
+		}
+		return n
+	}
+	p.Say(t, chat, "en", "where is it")
+	p.Say(t, chat, "en", "hello?")
+	eventually(t, "the customer's messages in the ticket's thread", func() bool { return lines("hello?") > 0 })
+
+	e.leader.Store("b")
+	eventually(t, "b holding the gateway", func() bool { return slices.Equal(f.identifiedBy(), []string{"a", "b"}) })
+	f.waitReady(t)
+	p.Say(t, chat, "en", "anyone there")
+	eventually(t, "the message after the move in the thread", func() bool { return lines("anyone there") > 0 })
+	for _, text := range []string{"where is it", "hello?", "anyone there"} {
+		if n := lines(text); n != 1 {
+			t.Errorf("%q is in the ticket's thread %d times, want once", text, n)
+		}
+	}
+	if n := len(f.sentTo(staffChannel)); n != 1 {
+		t.Errorf("%d messages in the staff channel, want the ticket's one", n)
 	}
 }
