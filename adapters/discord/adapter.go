@@ -139,7 +139,8 @@ type Adapter struct {
 	staff       *Staff
 
 	// leader, when set, elects the instance that holds the gateway
-	// session (WithLeader), asked every leaderCheck.
+	// session, unless sharded, and runs the staff channel (WithLeader),
+	// asked every leaderCheck.
 	leader      Leader
 	leaderCheck time.Duration
 	shardID     int // WithShard; shardCount 0 for none
@@ -218,8 +219,8 @@ func (a *Adapter) setReady(err error) {
 
 // Start implements bot.Adapter: it checks the token (GET /users/@me),
 // opens the gateway and returns once the session is ready. With
-// WithLeader it returns after the token check: the gateway is opened,
-// and the staff channel run, while this instance leads.
+// WithLeader (unsharded) it returns after the token check: the gateway
+// is opened, and the staff channel run, while this instance leads.
 func (a *Adapter) Start(ctx context.Context, h bot.Handler) error {
 	a.mu.Lock()
 	if a.s != nil {
@@ -246,7 +247,7 @@ func (a *Adapter) Start(ctx context.Context, h bot.Handler) error {
 	a.mu.Lock()
 	a.s, a.h, a.me, a.ctx, a.cancel = s, h, me.ID, runCtx, cancel
 	a.readyErr = errors.New("discord: gateway not connected yet")
-	if a.leader != nil {
+	if a.electsGateway() {
 		a.readyErr = nil // a standby sends; the gateway is another's
 	}
 	a.mu.Unlock()
@@ -255,17 +256,21 @@ func (a *Adapter) Start(ctx context.Context, h bot.Handler) error {
 		a.workers.Add(1)
 		go a.staffLoop(runCtx)
 	}
+	if !a.electsGateway() {
+		if err := a.openGateway(s); err != nil {
+			cancel()
+			a.mu.Lock()
+			a.s = nil
+			a.mu.Unlock()
+			return err
+		}
+	}
 	if a.leader != nil {
-		// The elected instance opens a gateway session of its own and
-		// runs the staff channel; s only makes REST calls.
+		// The elected instance runs the staff channel and, unless
+		// sharded, opens a gateway session of its own; s then only
+		// makes REST calls.
 		a.workers.Add(1)
 		go a.leadLoop(runCtx)
-	} else if err := a.openGateway(s); err != nil {
-		cancel()
-		a.mu.Lock()
-		a.s = nil
-		a.mu.Unlock()
-		return err
 	}
 	go func() {
 		select {

@@ -72,7 +72,7 @@ func (a *Adapter) leadLoop(ctx context.Context) {
 				leading, standby = true, false
 				stopStaff = a.startStaff(ctx)
 			}
-			if gw == nil {
+			if gw == nil && a.electsGateway() {
 				gw = a.lead(ctx)
 			}
 		case leading || !standby:
@@ -82,7 +82,7 @@ func (a *Adapter) leadLoop(ctx context.Context) {
 				a.closeGateway(gw)
 				gw = nil
 			}
-			a.log.Info("discord: another instance holds the gateway session; standing by", "check_every", a.leaderCheck)
+			a.log.Info("discord: another instance leads (the gateway session, the staff channel); standing by", "check_every", a.leaderCheck)
 			leading, standby = false, true
 		}
 		select {
@@ -92,6 +92,11 @@ func (a *Adapter) leadLoop(ctx context.Context) {
 		}
 	}
 }
+
+// electsGateway says whether the leader alone holds the gateway session:
+// with WithLeader and not sharded. A shard's session is always open; its
+// leader runs only the staff channel.
+func (a *Adapter) electsGateway() bool { return a.leader != nil && a.shardCount <= 1 }
 
 // startStaff runs the staff channel (WithStaff) until the returned stop
 // is called, which waits for it; one instance shows the tickets, or each
@@ -153,7 +158,8 @@ func (a *Adapter) closeGateway(gw *dg.Session) {
 // count instances with the ids 0 to count-1 share the bot's events
 // without an election. Every shard's (re)connect checks every active
 // conversation for missed messages; one found by two shards is stored
-// once. count 1 is one unsharded session.
+// once. count 1 is one unsharded session. With WithLeader too, every
+// shard holds its session and the leader only runs the staff channel.
 func WithShard(id, count int) Option {
 	return func(a *Adapter) { a.shardID, a.shardCount = id, count }
 }

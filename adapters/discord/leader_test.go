@@ -164,8 +164,8 @@ func TestElectedGateway(t *testing.T) {
 	}
 }
 
-// TestShard: WithShard's id and count go in the Identify; an id out of
-// range is refused by New.
+// TestShard: WithShard's id and count go in the Identify; with a leader
+// too, every shard connects; an id out of range is refused by New.
 func TestShard(t *testing.T) {
 	for _, tt := range []struct {
 		id, count int
@@ -179,6 +179,23 @@ func TestShard(t *testing.T) {
 			t.Errorf("WithShard(%d, %d): identified with shards %v, want one with %v", tt.id, tt.count, got, tt.want)
 		}
 	}
+	// Sharded with a leader: every shard holds its session, whoever leads.
+	p := newPlatform(t)
+	e := &election{}
+	e.leader.Store("a")
+	ws := "ws" + strings.TrimPrefix(p.f.hub.srv.URL, "http") + "/ws/" + p.f.path + "/"
+	for i, name := range []string{"a", "b"} {
+		a := p.newAdapter(t, WithShard(i, 2), WithLeader(candidate{e, name, &atomic.Int64{}}, 5*time.Millisecond), WithGatewayURL(ws+name))
+		if err := a.Start(context.Background(), bottest.New(t, adaptertest.Flows(t)).Engine); err != nil {
+			t.Fatalf("start %s: %v", name, err)
+		}
+		t.Cleanup(func() { _ = a.Stop(context.Background()) })
+		p.f.waitReady(t)
+	}
+	if got := p.f.identifiedBy(); !slices.Equal(got, []string{"a", "b"}) {
+		t.Errorf("sharded with a leader: identified by %q, want both shards", got)
+	}
+
 	for _, bad := range [][2]int{{2, 2}, {-1, 2}, {0, -1}} {
 		if _, err := New("token", WithShard(bad[0], bad[1])); err == nil || !strings.Contains(err.Error(), "shard") {
 			t.Errorf("WithShard(%d, %d): err %v, want one naming the shard", bad[0], bad[1], err)

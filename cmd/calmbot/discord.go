@@ -49,15 +49,17 @@ func newDiscord(_ context.Context, c adapters.Config) (bot.Adapter, error) {
 	}
 	opts = append(opts, discord.WithSupportChannels(support...))
 	if sh := strings.TrimSpace(c.Env(envDiscordShard)); sh != "" {
-		// The operator splits the events: no election.
+		// The operator splits the events: every shard holds its session.
 		id, count, err := discordShard(sh)
 		if err != nil {
 			return nil, err
 		}
 		opts = append(opts, discord.WithShard(id, count))
-	} else if c.Elect != nil {
+	}
+	if c.Elect != nil {
 		// Several instances: Discord sends every event to every gateway
-		// session of the bot, so one elected instance holds it.
+		// session of an unsharded bot, so one elected instance holds it;
+		// sharded or not, the elected one runs the staff channel.
 		opts = append(opts, discord.WithLeader(c.Elect("discord"), discord.DefaultLeaderCheck))
 	}
 	if l := c.Env(envDiscordGuildLocale); l != "" {
