@@ -49,7 +49,8 @@ type Config struct {
 	// PostgreSQL database); nil for a single instance.
 	Bus bot.Bus
 	// Elect returns the election among those instances for a job only one
-	// may do (Telegram's long poll); nil for a single instance.
+	// may do (Telegram's long poll, Discord's gateway session); nil for a
+	// single instance.
 	Elect func(job string) handoff.Leader
 }
 

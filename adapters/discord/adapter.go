@@ -138,6 +138,14 @@ type Adapter struct {
 	retryMax    time.Duration
 	staff       *Staff
 
+	// leader, when set, elects the instance that holds the gateway
+	// session, unless sharded, and runs the staff channel (WithLeader),
+	// asked every leaderCheck.
+	leader      Leader
+	leaderCheck time.Duration
+	shardID     int // WithShard; shardCount 0 for none
+	shardCount  int
+
 	mu       sync.Mutex
 	s        *dg.Session
 	h        bot.Handler
@@ -183,6 +191,9 @@ func New(token string, opts ...Option) (*Adapter, error) {
 	if !strings.HasPrefix(a.apiURL, "http://") && !strings.HasPrefix(a.apiURL, "https://") {
 		return nil, fmt.Errorf("discord: API URL %q is not http:// or https://", a.apiURL)
 	}
+	if a.shardCount != 0 && (a.shardCount < 1 || a.shardID < 0 || a.shardID >= a.shardCount) {
+		return nil, fmt.Errorf("discord: shard %d of %d: want 0 <= id < count", a.shardID, a.shardCount)
+	}
 	if a.gatewayURL != "" && !strings.HasPrefix(a.gatewayURL, "ws://") && !strings.HasPrefix(a.gatewayURL, "wss://") {
 		return nil, fmt.Errorf("discord: gateway URL %q is not ws:// or wss://", a.gatewayURL)
 	}
@@ -207,7 +218,9 @@ func (a *Adapter) setReady(err error) {
 }
 
 // Start implements bot.Adapter: it checks the token (GET /users/@me),
-// opens the gateway and returns once the session is ready.
+// opens the gateway and returns once the session is ready. With
+// WithLeader (unsharded) it returns after the token check: the gateway
+// is opened, and the staff channel run, while this instance leads.
 func (a *Adapter) Start(ctx context.Context, h bot.Handler) error {
 	a.mu.Lock()
 	if a.s != nil {
@@ -219,21 +232,10 @@ func (a *Adapter) Start(ctx context.Context, h bot.Handler) error {
 		return err
 	}
 	setEndpoints(a.apiURL)
-	s, err := dg.New("Bot " + a.token)
+	s, err := a.newSession()
 	if err != nil {
-		return fmt.Errorf("discord: %w", err)
+		return err
 	}
-	client := *a.client
-	if a.gatewayURL != "" {
-		client.Transport = gatewayTransport{base: transportOf(a.client), url: a.gatewayURL}
-	}
-	s.Client = &client
-	s.Identify.Intents = Intents
-	s.SyncEvents = true // the handlers only queue: one reader keeps the order
-	s.ShouldRetryOnRateLimit = false
-	s.ShouldReconnectOnError = true
-	s.StateEnabled = false
-
 	me, err := s.User("@me", dg.WithContext(ctx))
 	if err != nil {
 		if isStatus(err, http.StatusUnauthorized) {
@@ -245,27 +247,30 @@ func (a *Adapter) Start(ctx context.Context, h bot.Handler) error {
 	a.mu.Lock()
 	a.s, a.h, a.me, a.ctx, a.cancel = s, h, me.ID, runCtx, cancel
 	a.readyErr = errors.New("discord: gateway not connected yet")
+	if a.electsGateway() {
+		a.readyErr = nil // a standby sends; the gateway is another's
+	}
 	a.mu.Unlock()
 
-	if a.staff != nil {
+	if a.staff != nil && a.leader == nil {
 		a.workers.Add(1)
 		go a.staffLoop(runCtx)
 	}
-	s.AddHandler(a.onReady)
-	s.AddHandler(a.onResumed)
-	s.AddHandler(a.onDisconnect)
-	s.AddHandler(a.onMessageCreate)
-	s.AddHandler(a.onInteraction)
-	if err := s.Open(); err != nil {
-		cancel()
-		a.mu.Lock()
-		a.s = nil
-		a.mu.Unlock()
-		var ce *websocket.CloseError
-		if errors.As(err, &ce) && ce.Code == 4004 {
-			return ErrUnauthorized
+	if !a.electsGateway() {
+		if err := a.openGateway(s); err != nil {
+			cancel()
+			a.mu.Lock()
+			a.s = nil
+			a.mu.Unlock()
+			return err
 		}
-		return fmt.Errorf("discord: open gateway: %w", err)
+	}
+	if a.leader != nil {
+		// The elected instance runs the staff channel and, unless
+		// sharded, opens a gateway session of its own; s then only
+		// makes REST calls.
+		a.workers.Add(1)
+		go a.leadLoop(runCtx)
 	}
 	go func() {
 		select {
@@ -277,6 +282,45 @@ func (a *Adapter) Start(ctx context.Context, h bot.Handler) error {
 		}
 	}()
 	a.log.Info("discord adapter started", "bot", me.Username, "support_channels", len(a.support))
+	return nil
+}
+
+// newSession returns an unopened discordgo session for the bot, its REST
+// calls made with the adapter's client.
+func (a *Adapter) newSession() (*dg.Session, error) {
+	s, err := dg.New("Bot " + a.token)
+	if err != nil {
+		return nil, fmt.Errorf("discord: %w", err)
+	}
+	client := *a.client
+	if a.gatewayURL != "" {
+		client.Transport = gatewayTransport{base: transportOf(a.client), url: a.gatewayURL}
+	}
+	s.Client = &client
+	s.Identify.Intents = Intents
+	s.SyncEvents = true // the handlers only queue: one reader keeps the order
+	s.ShouldRetryOnRateLimit = false
+	s.ShouldReconnectOnError = true
+	s.StateEnabled = false
+	s.ShardID, s.ShardCount = a.shardID, a.shardCount // Identify sends [id, count] when count > 1
+	return s, nil
+}
+
+// openGateway adds the adapter's event handlers to s and opens its
+// gateway connection.
+func (a *Adapter) openGateway(s *dg.Session) error {
+	s.AddHandler(a.onReady)
+	s.AddHandler(a.onResumed)
+	s.AddHandler(a.onDisconnect)
+	s.AddHandler(a.onMessageCreate)
+	s.AddHandler(a.onInteraction)
+	if err := s.Open(); err != nil {
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) && ce.Code == 4004 {
+			return ErrUnauthorized
+		}
+		return fmt.Errorf("discord: open gateway: %w", err)
+	}
 	return nil
 }
 

@@ -51,14 +51,16 @@ func (h *hub) root() string { return h.srv.URL + "/" }
 
 func (h *hub) serve(w http.ResponseWriter, r *http.Request) {
 	if rest, ok := strings.CutPrefix(r.URL.Path, "/ws/"); ok {
+		// /ws/<fake>[/<instance>]: the instance names who connected.
+		path, instance, _ := strings.Cut(strings.Trim(rest, "/"), "/")
 		h.mu.Lock()
-		f := h.byPath[strings.Trim(rest, "/")]
+		f := h.byPath[path]
 		h.mu.Unlock()
 		if f == nil {
 			http.NotFound(w, r)
 			return
 		}
-		f.gateway(w, r)
+		f.gateway(w, r, instance)
 		return
 	}
 	path, ok := strings.CutPrefix(r.URL.Path, "/api/v9/")
@@ -100,6 +102,8 @@ type fakeDiscord struct {
 	invalidate  bool // answer the next Resume with Invalid Session
 	ready       chan struct{}
 	identifies  int
+	identified  []string // the instance of each Identify (the gateway URL's last segment)
+	shards      [][]int  // the shard of each Identify, nil for none
 	resumes     int
 	acks        []string
 	sendHook    func(channel string) // called as a send is accepted
@@ -218,7 +222,7 @@ var upgrader = websocket.Upgrader{}
 // gateway speaks the gateway protocol on one websocket: Hello, then
 // Identify (READY) or Resume (the missed dispatches, RESUMED, or Invalid
 // Session), heartbeats answered with ACKs.
-func (f *fakeDiscord) gateway(w http.ResponseWriter, r *http.Request) {
+func (f *fakeDiscord) gateway(w http.ResponseWriter, r *http.Request, instance string) {
 	f.mu.Lock()
 	if gate := f.gate; gate != nil {
 		f.mu.Unlock()
@@ -267,6 +271,7 @@ func (f *fakeDiscord) gateway(w http.ResponseWriter, r *http.Request) {
 			var id struct {
 				Token   string `json:"token"`
 				Intents int    `json:"intents"`
+				Shard   []int  `json:"shard"`
 			}
 			_ = json.Unmarshal(p.Data, &id)
 			f.mu.Lock()
@@ -279,6 +284,8 @@ func (f *fakeDiscord) gateway(w http.ResponseWriter, r *http.Request) {
 			f.mu.Lock()
 			f.intents = id.Intents
 			f.identifies++
+			f.identified = append(f.identified, instance)
+			f.shards = append(f.shards, id.Shard)
 			s := &fakeSession{id: fmt.Sprintf("session-%d", f.identifies)}
 			f.sessions[s.id] = s
 			f.session = s

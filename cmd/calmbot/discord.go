@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/calmbot/calmbot/adapters"
@@ -21,6 +22,7 @@ const (
 	envDiscordStaffChannel    = "CALMBOT_DISCORD_STAFF_CHANNEL"
 	envDiscordAgentRoles      = "CALMBOT_DISCORD_AGENT_ROLES"
 	envDiscordAgentUsers      = "CALMBOT_DISCORD_AGENT_USERS"
+	envDiscordShard           = "CALMBOT_DISCORD_SHARD"
 )
 
 // newDiscord is the Discord adapter's factory: nil when no token is
@@ -46,6 +48,20 @@ func newDiscord(_ context.Context, c adapters.Config) (bot.Adapter, error) {
 		return nil, err
 	}
 	opts = append(opts, discord.WithSupportChannels(support...))
+	if sh := strings.TrimSpace(c.Env(envDiscordShard)); sh != "" {
+		// The operator splits the events: every shard holds its session.
+		id, count, err := discordShard(sh)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, discord.WithShard(id, count))
+	}
+	if c.Elect != nil {
+		// Several instances: Discord sends every event to every gateway
+		// session of an unsharded bot, so one elected instance holds it;
+		// sharded or not, the elected one runs the staff channel.
+		opts = append(opts, discord.WithLeader(c.Elect("discord"), discord.DefaultLeaderCheck))
+	}
 	if l := c.Env(envDiscordGuildLocale); l != "" {
 		opts = append(opts, discord.WithGuildLocale(l))
 	}
@@ -74,6 +90,17 @@ func newDiscord(_ context.Context, c adapters.Config) (bot.Adapter, error) {
 		return nil, &exitError{code: 2, msg: err.Error()}
 	}
 	return discordAdapter{a}, nil
+}
+
+// discordShard reads CALMBOT_DISCORD_SHARD, "ID/COUNT" with 0 <= ID < COUNT.
+func discordShard(s string) (id, count int, err error) {
+	a, b, ok := strings.Cut(s, "/")
+	id, errID := strconv.Atoi(strings.TrimSpace(a))
+	count, errCount := strconv.Atoi(strings.TrimSpace(b))
+	if !ok || errID != nil || errCount != nil || count < 1 || id < 0 || id >= count {
+		return 0, 0, &exitError{code: 2, msg: fmt.Sprintf("%s must be ID/COUNT with 0 <= ID < COUNT (this instance's shard, such as 0/2), got %q", envDiscordShard, s)}
+	}
+	return id, count, nil
 }
 
 // discordIDs reads a comma-separated list of Discord ids (snowflakes:

@@ -6,11 +6,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/calmbot/calmbot/adapters"
+	"github.com/calmbot/calmbot/handoff"
 )
 
 // A token Discord refuses stops `calmbot serve` with a message naming the
@@ -41,6 +43,35 @@ func TestServeDiscordWrongToken(t *testing.T) {
 	}
 }
 
+// On a shared database (Config.Elect set) the Discord adapter holds its
+// gateway session only while elected for the job "discord".
+func TestDiscordElected(t *testing.T) {
+	var jobs []string
+	elect := func(job string) handoff.Leader {
+		jobs = append(jobs, job)
+		return nil
+	}
+	env := map[string]string{envDiscordToken: "abc"}
+	a, err := newDiscord(context.Background(), adapters.Config{Getenv: func(k string) string { return env[k] }, Elect: elect})
+	if err != nil || a == nil {
+		t.Fatalf("adapter %v, err %v", a, err)
+	}
+	if !slices.Equal(jobs, []string{"discord"}) {
+		t.Errorf("elections asked for %q, want [discord]", jobs)
+	}
+
+	// Sharded, the election still picks who runs the staff channel.
+	jobs = nil
+	env[envDiscordShard] = "1/2"
+	a, err = newDiscord(context.Background(), adapters.Config{Getenv: func(k string) string { return env[k] }, Elect: elect})
+	if err != nil || a == nil {
+		t.Fatalf("sharded: adapter %v, err %v", a, err)
+	}
+	if !slices.Equal(jobs, []string{"discord"}) {
+		t.Errorf("sharded: elections asked for %q, want [discord]", jobs)
+	}
+}
+
 func TestDiscordConfig(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -54,6 +85,10 @@ func TestDiscordConfig(t *testing.T) {
 		{"staff without agents", map[string]string{envDiscordToken: "abc", envDiscordStaffChannel: "789"}, envDiscordAgentRoles, false},
 		{"staff without a desk", map[string]string{envDiscordToken: "abc", envDiscordStaffChannel: "789", envDiscordAgentRoles: "5"}, "no agent side", false},
 		{"bad role", map[string]string{envDiscordToken: "abc", envDiscordStaffChannel: "789", envDiscordAgentRoles: "@agents"}, envDiscordAgentRoles, false},
+		{"shard", map[string]string{envDiscordToken: "abc", envDiscordShard: " 0 / 2 "}, "", false},
+		{"shard out of range", map[string]string{envDiscordToken: "abc", envDiscordShard: "2/2"}, envDiscordShard, false},
+		{"shard without count", map[string]string{envDiscordToken: "abc", envDiscordShard: "1"}, envDiscordShard, false},
+		{"shard not a number", map[string]string{envDiscordToken: "abc", envDiscordShard: "a/2"}, envDiscordShard, false},
 		{"bad gateway", map[string]string{envDiscordToken: "abc", envDiscordGatewayURL: "http://x"}, "gateway URL", false},
 	}
 	for _, tt := range tests {
