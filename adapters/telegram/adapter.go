@@ -355,7 +355,7 @@ func (a *Adapter) run(ctx context.Context, connected bool) {
 	if a.group != nil {
 		var wg sync.WaitGroup
 		defer wg.Wait()
-		wg.Go(func() { a.group.run(ctx) })
+		wg.Go(func() { a.runGroup(ctx) })
 	}
 	if a.webhookURL != "" {
 		<-ctx.Done()

@@ -39,6 +39,14 @@ type agentDesk struct {
 
 func startAgentDesk(t *testing.T, forum bool, allowed ...int64) *agentDesk {
 	t.Helper()
+	d := newAgentDesk(t, forum, allowed...)
+	d.start(t)
+	return d
+}
+
+// newAgentDesk is startAgentDesk's desk before its adapter starts.
+func newAgentDesk(t *testing.T, forum bool, allowed ...int64) *agentDesk {
+	t.Helper()
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc, err := handoff.New(ctx, handofftest.NewStore(), nil, handoff.WithLogger(quiet), handoff.WithBcryptCost(4))
@@ -56,7 +64,6 @@ func startAgentDesk(t *testing.T, forum bool, allowed ...int64) *agentDesk {
 	d.p.f.forums[group] = forum
 	eng.Register("web", d.web)
 	d.opt = []Option{WithAgentGroup(group, svc, allowed...)}
-	d.start(t)
 	return d
 }
 

@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -120,5 +121,52 @@ func stop(t *testing.T, a *Adapter) {
 	defer cancel()
 	if err := a.Stop(ctx); err != nil {
 		t.Errorf("stop: %v", err)
+	}
+}
+
+// TestElectedAgentGroup: two instances with the agent group on one handoff
+// service and one state store (on PostgreSQL each instance's service sees
+// every update): only the leader posts a ticket and relays the customer's
+// messages, and when it dies the new leader carries on with the same
+// message.
+func TestElectedAgentGroup(t *testing.T) {
+	d := newAgentDesk(t, false)
+	e := &election{}
+	e.leader.Store("a")
+	opts := d.opt
+	var first *Adapter
+	for _, name := range []string{"a", "b"} {
+		d.opt = append(slices.Clip(opts), WithLeader(candidate{e, name}, 5*time.Millisecond))
+		d.start(t)
+		if first == nil {
+			first = d.a
+		}
+	}
+	const chat = 4714
+	tk := d.handedOff(t, chat)
+	d.ticketMessage(t, tk.ID, "Waiting")
+	d.p.f.sayAll(chat, "en", []string{"where is it"})
+	d.groupLine(t, "👤 Customer: where is it")
+
+	// a dies (its stop waits for its agent group); b is elected and
+	// shows the open ticket again: its message is edited, not posted again.
+	stop(t, first)
+	before := len(d.p.f.callsTo("editMessageText"))
+	e.leader.Store("b")
+	eventually(t, "b editing the ticket's message", func() bool {
+		return len(d.p.f.callsTo("editMessageText")) > before
+	})
+	d.p.f.sayAll(chat, "en", []string{"anyone there"})
+	d.groupLine(t, "👤 Customer: anyone there")
+	// The ticket is posted once (ticketMessage fails on a second post).
+	d.ticketMessage(t, tk.ID, "Waiting")
+	for _, text := range []string{"where is it", "anyone there"} {
+		n := 0
+		for _, m := range d.p.f.sentTo(group) {
+			n += strings.Count(m.Text, "👤 Customer: "+text)
+		}
+		if n != 1 {
+			t.Errorf("%q is in the group %d times, want once", text, n)
+		}
 	}
 }

@@ -44,7 +44,8 @@ func newTelegram(_ context.Context, c adapters.Config) (bot.Adapter, error) {
 	if u := c.Env(envTelegramAPIURL); u != "" {
 		opts = append(opts, telegram.WithAPIURL(u))
 	}
-	if hook := c.Env(envTelegramWebhookURL); hook != "" {
+	hook := c.Env(envTelegramWebhookURL)
+	if hook != "" {
 		u, err := url.Parse(hook)
 		if err != nil || u.Scheme != "https" || u.Host == "" {
 			return nil, &exitError{code: 2, msg: fmt.Sprintf("%s must be an https:// URL, got %q", envTelegramWebhookURL, hook)}
@@ -54,8 +55,11 @@ func newTelegram(_ context.Context, c adapters.Config) (bot.Adapter, error) {
 			return nil, &exitError{code: 2, msg: fmt.Sprintf("%s needs %s (1-256 characters A-Z, a-z, 0-9, _ and -)", envTelegramWebhookURL, envTelegramWebhookSecret)}
 		}
 		opts = append(opts, telegram.WithWebhook(hook, secret))
-	} else if c.Elect != nil {
-		// Several instances: Telegram hands updates to one poller at a time.
+	}
+	if c.Elect != nil && (hook == "" || c.Env(envTelegramAgentGroup) != "") {
+		// Several instances: Telegram hands updates to one poller at a
+		// time, and one shows the agent group (each instance's handoff
+		// service sees every update).
 		opts = append(opts, telegram.WithLeader(c.Elect("telegram"), telegram.DefaultLeaderCheck))
 	}
 	if g := c.Env(envTelegramAgentGroup); g == "" && c.Env(envTelegramAgents) != "" {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -70,5 +71,39 @@ func TestTelegramAgentGroupConfig(t *testing.T) {
 		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
 			t.Errorf("group %q agents %q: %v, want an error with %q", tt.group, tt.agents, err, tt.wantErr)
 		}
+	}
+}
+
+// On a shared database (Config.Elect set) the instance elected for the
+// job "telegram" polls and shows the agent group; with a webhook it is
+// elected only to show the agent group.
+func TestTelegramElected(t *testing.T) {
+	tests := []struct {
+		name string
+		vars map[string]string
+		want []string
+	}{
+		{"polling", map[string]string{}, []string{"telegram"}},
+		{"polling with an agent group", map[string]string{envTelegramAgentGroup: "-1001234567890"}, []string{"telegram"}},
+		{"webhook", map[string]string{envTelegramWebhookURL: "https://bot.example/telegram", envTelegramWebhookSecret: "s3cret"}, nil},
+		{"webhook with an agent group", map[string]string{envTelegramWebhookURL: "https://bot.example/telegram", envTelegramWebhookSecret: "s3cret",
+			envTelegramAgentGroup: "-1001234567890"}, []string{"telegram"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var jobs []string
+			elect := func(job string) handoff.Leader {
+				jobs = append(jobs, job)
+				return nil
+			}
+			tt.vars[envTelegramToken] = "123:abc"
+			a, err := newTelegram(context.Background(), adapters.Config{Getenv: func(k string) string { return tt.vars[k] }, Elect: elect, Handoff: &handoff.Service{}})
+			if err != nil || a == nil {
+				t.Fatalf("adapter %v, err %v", a, err)
+			}
+			if !slices.Equal(jobs, tt.want) {
+				t.Errorf("elections asked for %q, want %q", jobs, tt.want)
+			}
+		})
 	}
 }
