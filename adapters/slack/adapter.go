@@ -82,6 +82,10 @@ type Adapter struct {
 	desk           Desk            // the agent side, nil when off
 	handoffChannel string          // where it shows the tickets
 	allowed        map[string]bool // the configured agents' Slack user ids; none: the channel's members
+	// leader, when set, elects the instance that shows the handoff
+	// channel (WithLeader).
+	leader      Leader
+	leaderCheck time.Duration
 
 	membersMu  sync.Mutex      // held while the members are read
 	members    map[string]bool // the handoff channel's members, as last read
@@ -363,7 +367,7 @@ func (a *Adapter) run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	if a.desk != nil {
-		wg.Go(func() { a.agents(ctx) })
+		wg.Go(func() { a.runAgents(ctx) })
 	}
 	if a.sm == nil {
 		<-ctx.Done()

@@ -26,7 +26,8 @@ const (
 // configured. The app-level token turns Socket Mode on, the signing secret
 // the Events API routes; one of them is needed. The handoff channel turns
 // the agent side on; CALMBOT_SLACK_AGENTS, when set, says who its agents
-// are instead of the channel's members. c.State keeps the open
+// are instead of the channel's members; on a shared database (c.Elect) one
+// instance at a time shows the handoff channel. c.State keeps the open
 // questions' buttons across restarts.
 func newSlack(_ context.Context, c adapters.Config) (bot.Adapter, error) {
 	token := c.Env(envSlackBotToken)
@@ -63,6 +64,11 @@ func newSlack(_ context.Context, c adapters.Config) (bot.Adapter, error) {
 			return nil, &exitError{code: 2, msg: envSlackHandoffChannel + " needs the handoff service, which this command does not run"}
 		}
 		opts = append(opts, slack.WithHandoff(c.Handoff, ch, agents...))
+		if c.Elect != nil {
+			// Several instances: each one's handoff service sees every
+			// update, so one shows the handoff channel.
+			opts = append(opts, slack.WithLeader(c.Elect("slack-agents"), slack.DefaultLeaderCheck))
+		}
 	}
 	a, err := slack.New(token, opts...)
 	if err != nil {

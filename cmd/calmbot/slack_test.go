@@ -6,11 +6,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/calmbot/calmbot/adapters"
+	"github.com/calmbot/calmbot/handoff"
 )
 
 // A token Slack refuses stops `calmbot serve` with a message naming the
@@ -72,5 +74,31 @@ func TestNewSlackConfig(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// On a shared database (Config.Elect set) the handoff channel is shown by
+// the instance elected for the job "slack-agents"; without a handoff
+// channel there is nothing to elect.
+func TestSlackElected(t *testing.T) {
+	var jobs []string
+	elect := func(job string) handoff.Leader {
+		jobs = append(jobs, job)
+		return nil
+	}
+	vars := map[string]string{envSlackBotToken: "xoxb-1", envSlackAppToken: "xapp-1"}
+	cfg := adapters.Config{Getenv: func(k string) string { return vars[k] }, Elect: elect, Handoff: &handoff.Service{}}
+	if a, err := newSlack(context.Background(), cfg); err != nil || a == nil {
+		t.Fatalf("adapter %v, err %v", a, err)
+	}
+	if len(jobs) != 0 {
+		t.Errorf("without a handoff channel, elections asked for %q", jobs)
+	}
+	vars[envSlackHandoffChannel] = "C0123ABC"
+	if a, err := newSlack(context.Background(), cfg); err != nil || a == nil {
+		t.Fatalf("with a handoff channel: adapter %v, err %v", a, err)
+	}
+	if !slices.Equal(jobs, []string{"slack-agents"}) {
+		t.Errorf("elections asked for %q, want [slack-agents]", jobs)
 	}
 }
