@@ -24,6 +24,16 @@ type Leases interface {
 	Release(ctx context.Context, addr Address, owner string) error
 }
 
+// LeasePruner is Leases that keep expired leases until they are pruned
+// (a table of a store several instances share): without it they would
+// pile up, one for every conversation ever answered. An expired lease
+// grants nothing, so pruning one changes no answer of Lease.
+type LeasePruner interface {
+	// PruneLeases deletes the leases that expired at least expiredFor ago
+	// and reports how many it deleted.
+	PruneLeases(ctx context.Context, expiredFor time.Duration) (int64, error)
+}
+
 // LeaseTopic is the Bus topic on which an instance that stored something
 // for a conversation another instance holds tells the holder to look.
 const LeaseTopic = "conversation"
@@ -340,6 +350,22 @@ func (l *LocalLeases) Lease(_ context.Context, addr Address, owner string, ttl t
 	}
 	l.leases[addr] = localLease{owner: owner, expires: now.Add(ttl)}
 	return true, nil
+}
+
+// PruneLeases implements LeasePruner. Lease drops expired leases as the
+// map grows, too.
+func (l *LocalLeases) PruneLeases(_ context.Context, expiredFor time.Duration) (int64, error) {
+	before := time.Now().Add(-expiredFor)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var n int64
+	for a, cur := range l.leases {
+		if !cur.expires.After(before) {
+			delete(l.leases, a)
+			n++
+		}
+	}
+	return n, nil
 }
 
 // Release implements Leases.

@@ -1,12 +1,15 @@
 package handoff
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/flows"
 )
 
@@ -256,7 +259,14 @@ func (s *queue) finish(ctx context.Context, id int64, outcome string, call func(
 	}
 	s.closing[id] = true
 	s.mu.Unlock()
-	if err := call(); err != nil {
+	err := s.closedElsewhere(ctx, id)
+	if err == nil {
+		if err = call(); errors.Is(err, bot.ErrNotWithHuman) {
+			// Perhaps closed elsewhere meanwhile: say so if it was.
+			err = cmp.Or(s.closedElsewhere(ctx, id), err)
+		}
+	}
+	if err != nil {
 		s.mu.Lock()
 		delete(s.closing, id)
 		s.mu.Unlock()
@@ -282,4 +292,20 @@ func (s *queue) finish(ctx context.Context, id int64, outcome string, call func(
 	}
 	s.log.InfoContext(ctx, "ticket closed", "ticket", id, "outcome", outcome)
 	return s.commit(ctx, c, UpdateTicket, involved...)
+}
+
+// closedElsewhere fails with ErrClosed when the store says ticket id,
+// open in memory, is closed: another instance sharing the store (or
+// another process) closed it, and this one was not told yet. The ticket
+// then leaves memory. A store that cannot say is no reason to refuse.
+func (s *queue) closedElsewhere(ctx context.Context, id int64) error {
+	stored, err := s.store.Ticket(ctx, id)
+	if err != nil || stored.Status != StatusClosed {
+		return nil
+	}
+	s.mu.Lock()
+	s.replaceLocked(stored)
+	s.mu.Unlock()
+	s.publish(Update{Kind: UpdateTicket, Ticket: stored.clone()}, stored)
+	return fmt.Errorf("ticket %d was closed already (%s, elsewhere): %w", id, stored.Outcome, ErrClosed)
 }

@@ -2,6 +2,8 @@ package telegram
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -71,6 +73,13 @@ const (
 	ticketKey = "agent/ticket/" // + ticket id: "<message id> <thread id>"
 	threadKey = "agent/thread/" // + topic's message_thread_id: ticket id
 	postKey   = "agent/msg/"    // + message id: ticket id
+	// seqKey + ticket id: the last transcript entry shown in its thread,
+	// from which a new leader catches up.
+	seqKey = "agent/seq/"
+	// echoKey + ticket id + "/" + a hash of the text: how many replies and
+	// notes written in the group, by whichever instance received them, the
+	// leader is not to show again (WithLeader).
+	echoKey = "agent/echo/"
 )
 
 // Callback data of the ticket buttons: "t:<ticket>:<verb>[:<stage>]".
@@ -106,6 +115,12 @@ type agentOfUser struct{ id, name string }
 
 // run shows the open tickets and then every change, until ctx ends.
 func (g *agentGroup) run(ctx context.Context) {
+	// Another instance may have led meanwhile: what each ticket shows is
+	// read again, and each thread caught up from the stored seq.
+	g.mu.Lock()
+	clear(g.shown)
+	clear(g.seq)
+	g.mu.Unlock()
 	g.loadNames(ctx)
 	feed.Follow(ctx, g.api, g.apply)
 }
@@ -144,7 +159,7 @@ func (g *agentGroup) apply(ctx context.Context, u handoff.Update) {
 			g.relay(ctx, u.TicketID, *u.Entry)
 		}
 	case handoff.UpdateNote:
-		if u.Note != nil && !g.echoed(u.TicketID, "note:"+u.Note.Author+":"+u.Note.Text) {
+		if u.Note != nil && !g.echoed(ctx, u.TicketID, "note:"+u.Note.Author+":"+u.Note.Text) {
 			g.say(ctx, u.TicketID, "📝 Note by "+g.name(u.Note.Author)+": "+u.Note.Text)
 		}
 	}
@@ -164,6 +179,7 @@ func (g *agentGroup) show(ctx context.Context, t *handoff.Ticket) {
 	key := status + "|" + strconv.FormatBool(t.Open())
 	g.mu.Lock()
 	same := g.shown[t.ID] == key
+	_, following := g.seq[t.ID]
 	g.mu.Unlock()
 	if same {
 		return // a move in the queue: the message shows the same
@@ -174,6 +190,9 @@ func (g *agentGroup) show(ctx context.Context, t *handoff.Ticket) {
 		return
 	}
 	b.Ticket = t // the update's version: Brief may have read an older one
+	if !following && t.Open() {
+		g.catchUp(ctx, t.ID, b.Transcript)
+	}
 	_, err = g.a.api.EditMessageText(ctx, &tg.EditMessageTextParams{
 		ChatID: g.chat, MessageID: p.msg, Text: ticketText(status, b), ReplyMarkup: g.buttons(t),
 	})
@@ -189,6 +208,9 @@ func (g *agentGroup) show(ctx context.Context, t *handoff.Ticket) {
 		delete(g.echo, t.ID)
 	}
 	g.mu.Unlock()
+	if !t.Open() {
+		g.set(ctx, seqKey+strconv.FormatInt(t.ID, 10), "") // nothing to catch up on
+	}
 }
 
 // postTimeout bounds the posting of a ticket's message, which a stop does
@@ -236,6 +258,7 @@ func (g *agentGroup) create(ctx context.Context, t *handoff.Ticket) {
 	g.shown[t.ID] = status + "|true"
 	g.seq[t.ID] = last
 	g.mu.Unlock()
+	g.setSeq(ctx, t.ID, last)
 	if p.thread != 0 && len(b.Transcript) > 0 {
 		var sb strings.Builder
 		sb.WriteString("Transcript so far:\n")
@@ -255,16 +278,71 @@ func (g *agentGroup) relay(ctx context.Context, id int64, e bot.Entry) {
 		return
 	}
 	g.mu.Lock()
+	_, following := g.seq[id]
+	g.mu.Unlock()
+	if !following {
+		// The first of the ticket's messages since this instance leads:
+		// what came before it since the last one shown, too.
+		if b, err := g.api.Brief(ctx, id); err == nil {
+			g.catchUp(ctx, id, b.Transcript)
+		}
+	}
+	g.show1(ctx, id, e) // shown already when the transcript had it
+}
+
+// show1 shows transcript entry e of ticket id in its thread, unless it
+// was written here, and counts it shown.
+func (g *agentGroup) show1(ctx context.Context, id int64, e bot.Entry) {
+	g.mu.Lock()
 	if e.Seq != 0 && e.Seq <= g.seq[id] {
 		g.mu.Unlock()
 		return
 	}
 	g.seq[id] = max(g.seq[id], e.Seq)
+	seq := g.seq[id]
 	g.mu.Unlock()
-	if e.Direction == bot.Outbound && e.Author != "" && g.echoed(id, "reply:"+e.Author+":"+strings.TrimSpace(e.Text)) {
+	if e.Seq != 0 {
+		g.setSeq(ctx, id, seq)
+	}
+	if e.Direction == bot.Outbound && e.Author != "" && g.echoed(ctx, id, "reply:"+e.Author+":"+strings.TrimSpace(e.Text)) {
 		return
 	}
 	g.say(ctx, id, g.line(e))
+}
+
+// catchUp shows the entries of ticket id's transcript after the last one
+// shown in its thread (by this instance, or by the leader before it, as
+// the State says): what was written while no instance led the group.
+func (g *agentGroup) catchUp(ctx context.Context, id int64, transcript []bot.Entry) {
+	g.mu.Lock()
+	last, ok := g.seq[id]
+	g.mu.Unlock()
+	if !ok {
+		v, err := g.a.state.Get(ctx, seqKey+strconv.FormatInt(id, 10))
+		if err != nil {
+			g.warn(ctx, "telegram agent group: last message shown not read; showing from now on", "ticket", id, "err", err)
+		}
+		if last, err = strconv.ParseInt(v, 10, 64); err != nil || v == "" {
+			// Nothing stored (a ticket shown before this was kept): from
+			// now on.
+			for _, e := range transcript {
+				last = max(last, e.Seq)
+			}
+		}
+		g.mu.Lock()
+		g.seq[id] = max(g.seq[id], last)
+		g.mu.Unlock()
+	}
+	for _, e := range transcript {
+		if e.Seq > last {
+			g.show1(ctx, id, e)
+		}
+	}
+}
+
+// setSeq stores the last transcript entry shown in ticket id's thread.
+func (g *agentGroup) setSeq(ctx context.Context, id, seq int64) {
+	g.set(ctx, seqKey+strconv.FormatInt(id, 10), strconv.FormatInt(seq, 10))
 }
 
 // line is one transcript entry as the group reads it.
@@ -512,15 +590,23 @@ func (g *agentGroup) lookup(ctx context.Context, key string) int64 {
 }
 
 // expect notes that key (a reply's or a note's) was written here: its
-// update is not shown again.
-func (g *agentGroup) expect(id int64, key string) {
+// update is not shown again. With WithLeader the note is kept in the
+// shared State, since the instance that shows the group may be another.
+func (g *agentGroup) expect(ctx context.Context, id int64, key string) {
+	if g.a.leader != nil {
+		g.addEcho(ctx, id, key, 1)
+		return
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.echo[id] = append(g.echo[id], key)
 }
 
 // echoed reports, once, whether key was written here.
-func (g *agentGroup) echoed(id int64, key string) bool {
+func (g *agentGroup) echoed(ctx context.Context, id int64, key string) bool {
+	if g.a.leader != nil {
+		return g.addEcho(ctx, id, key, -1)
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for i, k := range g.echo[id] {
@@ -532,8 +618,30 @@ func (g *agentGroup) echoed(id int64, key string) bool {
 	return false
 }
 
+// addEcho adds d (1 or -1) to the count of key's echoes expected in the
+// State; for -1 it reports whether one was expected (and takes it).
+func (g *agentGroup) addEcho(ctx context.Context, id int64, key string, d int) bool {
+	sum := sha256.Sum256([]byte(key))
+	k := echoKey + strconv.FormatInt(id, 10) + "/" + hex.EncodeToString(sum[:12])
+	v, err := g.a.state.Get(ctx, k)
+	if err != nil {
+		g.warn(ctx, "telegram agent group: expected echo not read", "ticket", id, "err", err)
+		return false
+	}
+	n, _ := strconv.Atoi(v)
+	if n+d < 0 {
+		return false
+	}
+	v = ""
+	if n+d > 0 {
+		v = strconv.Itoa(n + d)
+	}
+	g.set(ctx, k, v) // "" removes the key
+	return d < 0
+}
+
 // forget drops an expected echo that will not come (the action failed).
-func (g *agentGroup) forget(id int64, key string) { g.echoed(id, key) }
+func (g *agentGroup) forget(ctx context.Context, id int64, key string) { g.echoed(ctx, id, key) }
 
 // agent returns the agent of Telegram user u, a member of the group, when
 // they may act: any member, or only the allowed users.
@@ -717,12 +825,12 @@ func (g *agentGroup) message(ctx context.Context, m *models.Message) {
 		echo = "note:" + agent + ":" + a.Text
 	}
 	if echo != "" {
-		g.expect(id, echo)
+		g.expect(ctx, id, echo)
 	}
 	res, err := g.api.Act(ctx, agent, a)
 	if err != nil {
 		if echo != "" {
-			g.forget(id, echo)
+			g.forget(ctx, id, echo)
 		}
 		g.answer(ctx, m, g.explain(ctx, a.Ticket, err))
 		return

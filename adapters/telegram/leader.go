@@ -25,7 +25,11 @@ const DefaultLeaderCheck = 2 * time.Second
 // engine. The agent group (WithAgentGroup) is shown by the leader only,
 // with a webhook too: every instance's handoff service sees every update,
 // so each would post every ticket; the new leader shows every open ticket
-// again, editing the message the previous one stored. Sending is not
+// again, editing the message the previous one stored, and what each
+// ticket's conversation got while no instance led (the last entry shown
+// is kept in the State). Any instance takes the agents' updates (a
+// webhook's): what they write is kept in the State too, so the leader does
+// not show it in the group again. Sending is not
 // affected: every instance sends. A webhook without an agent group needs
 // no leader.
 func WithLeader(l Leader, check time.Duration) Option {

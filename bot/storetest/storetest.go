@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"TranscriptFrom", testTranscriptFrom},
 		{"Leases", testLeases},
 		{"LeaseExpires", testLeaseExpires},
+		{"PruneLeases", testPruneLeases},
 	} {
 		t.Run(sc.name, func(t *testing.T) { sc.test(t, open(t)) })
 	}
@@ -654,5 +655,45 @@ func testLeaseExpires(t *testing.T, s bot.Store) {
 		if lease(t, l, r, "two", time.Minute) {
 			t.Fatal("a renewed lease expired at its first ttl")
 		}
+	}
+}
+
+// testPruneLeases: a store whose Leases keep expired leases prunes those
+// expired long enough, and only those: a live lease holds, a pruned one
+// is free.
+func testPruneLeases(t *testing.T, s bot.Store) {
+	l := leases(t, s)
+	p, ok := l.(bot.LeasePruner)
+	if !ok {
+		t.Skip("the store's leases are not pruned (no bot.LeasePruner)")
+	}
+	ctx := context.Background()
+	old, live := addr("expired"), addr("live")
+	if !lease(t, l, old, "crashed", time.Millisecond) || !lease(t, l, live, "one", time.Hour) {
+		t.Fatal("a free lease was refused")
+	}
+	if n, err := p.PruneLeases(ctx, time.Hour); err != nil || n != 0 {
+		t.Errorf("PruneLeases(1h) right away: %d, %v; want 0 pruned", n, err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	var pruned int64
+	for pruned == 0 {
+		n, err := p.PruneLeases(ctx, 0)
+		if err != nil {
+			t.Fatalf("PruneLeases(0): %v", err)
+		}
+		pruned += n
+		if time.Now().After(deadline) {
+			t.Fatal("the expired lease was never pruned")
+		}
+	}
+	if pruned != 1 {
+		t.Errorf("pruned %d leases, want 1 (the expired one)", pruned)
+	}
+	if lease(t, l, live, "two", time.Minute) {
+		t.Error("a live lease was pruned: another owner took it")
+	}
+	if !lease(t, l, old, "next", time.Minute) {
+		t.Error("the pruned lease was refused")
 	}
 }

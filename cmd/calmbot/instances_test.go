@@ -300,6 +300,20 @@ func TestInstancesKill(t *testing.T) {
 	owners := map[int64]map[string]bool{} // ticket -> the agents who held it
 	replied := map[string]string{}        // conversation -> the agent's reply
 	var refused, crossRefused atomic.Int64
+	// signedOut counts the desk's 401s after the logins, storeDown its
+	// 503s: the database going away is no logout.
+	var signedOut, storeDown atomic.Int64
+	deskDo := func(ctx context.Context, d *deskClient, method, path string, body, out any) (int, error) {
+		code, err := d.do(ctx, method, path, body, out)
+		switch {
+		case err != nil:
+		case code == http.StatusUnauthorized:
+			signedOut.Add(1)
+		case code == http.StatusServiceUnavailable:
+			storeDown.Add(1)
+		}
+		return code, err
+	}
 	agentsDone := make(chan struct{})
 	var agents sync.WaitGroup
 	for _, ag := range []struct {
@@ -315,10 +329,10 @@ func TestInstancesKill(t *testing.T) {
 				var l struct {
 					Tickets []deskTicket `json:"tickets"`
 				}
-				// While the database is away the desk refuses the session
-				// (401: it cannot read the revocations) and logins: the
+				// While the database is away the desk answers 503 (it
+				// cannot read the revocations), which is no logout: the
 				// session serves again once it is back.
-				if code, err := d.do(ctx, http.MethodGet, path, nil, &l); err != nil || code != http.StatusOK {
+				if code, err := deskDo(ctx, d, http.MethodGet, path, nil, &l); err != nil || code != http.StatusOK {
 					return nil // look again
 				}
 				return l.Tickets
@@ -333,19 +347,19 @@ func TestInstancesKill(t *testing.T) {
 				}
 				owners[tk.ID][ag.name] = true
 				claimsMu.Unlock()
-				switch code, err := rivals[ag.name].do(ctx, http.MethodPost, fmt.Sprintf("/tickets/%d/claim", tk.ID), nil, nil); {
+				switch code, err := deskDo(ctx, rivals[ag.name], http.MethodPost, fmt.Sprintf("/tickets/%d/claim", tk.ID), nil, nil); {
 				case err == nil && code == http.StatusConflict:
 					crossRefused.Add(1)
-				case err == nil && code == http.StatusUnauthorized:
-					// The database is away: the rival's session is refused
-					// (as list above says), which is not a claim granted.
+				case err == nil && code == http.StatusServiceUnavailable:
+					// The database is away (as list above says), which is
+					// not a claim granted.
 				case err == nil && code < 500:
 					t.Errorf("ticket %d held by %s on instance %d: the other agent's claim on the other instance answered %d, want 409",
 						tk.ID, ag.name, ag.inst, code)
 				}
 				text := fmt.Sprintf("Hello, %s here, about ticket %d.", ag.name, tk.ID)
 				for ctx.Err() == nil {
-					code, err := d.do(ctx, http.MethodPost, fmt.Sprintf("/tickets/%d/reply", tk.ID), map[string]string{"text": text}, nil)
+					code, err := deskDo(ctx, d, http.MethodPost, fmt.Sprintf("/tickets/%d/reply", tk.ID), map[string]string{"text": text}, nil)
 					if err == nil && code == http.StatusOK {
 						claimsMu.Lock()
 						replied[tk.Address.Conversation] = text
@@ -359,7 +373,7 @@ func TestInstancesKill(t *testing.T) {
 					<-tick.C
 				}
 				for try := 0; try < 200 && ctx.Err() == nil; try++ {
-					if code, err := d.do(ctx, http.MethodPost, fmt.Sprintf("/tickets/%d/close", tk.ID), nil, nil); err == nil && code < 500 {
+					if code, err := deskDo(ctx, d, http.MethodPost, fmt.Sprintf("/tickets/%d/close", tk.ID), nil, nil); err == nil && code < 500 {
 						break
 					}
 					<-tick.C
@@ -374,7 +388,7 @@ func TestInstancesKill(t *testing.T) {
 				case <-tick.C:
 				}
 				for _, tk := range list("/queue") {
-					code, err := d.do(ctx, http.MethodPost, fmt.Sprintf("/tickets/%d/claim", tk.ID), nil, nil)
+					code, err := deskDo(ctx, d, http.MethodPost, fmt.Sprintf("/tickets/%d/claim", tk.ID), nil, nil)
 					switch {
 					case err == nil && code == http.StatusOK:
 						answer(tk)
@@ -451,6 +465,13 @@ func TestInstancesKill(t *testing.T) {
 	}
 	close(agentsDone)
 	agents.Wait()
+	if n := signedOut.Load(); n > 0 {
+		t.Errorf("the desk answered 401 %d times after the agents logged in; want none (the database away is a 503, not a logout)", n)
+	}
+	if storeDown.Load() == 0 {
+		t.Error("the desk never answered 503 while the database was away")
+	}
+	t.Logf("the desk answered 503 %d times while the database was away", storeDown.Load())
 	t.Logf("customers done at %s, all answered at %s", customersDone.Round(time.Millisecond), time.Since(begin).Round(time.Millisecond))
 
 	acked := 0

@@ -161,3 +161,34 @@ func TestServeRetention(t *testing.T) {
 		t.Errorf("recent conversation: %v", err)
 	}
 }
+
+// TestPruneLeases: serve's lease pruner deletes the expired leases at
+// every tick, keeps the live ones, and stops with its context.
+func TestPruneLeases(t *testing.T) {
+	var l bot.LocalLeases
+	ctx, cancel := context.WithCancel(context.Background())
+	a := func(s string) bot.Address { return bot.Address{Channel: "web", Conversation: s} }
+	for _, c := range []string{"x", "y", "z"} {
+		if ok, err := l.Lease(ctx, a(c), "crashed", time.Nanosecond); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+	}
+	if ok, err := l.Lease(ctx, a("live"), "one", time.Hour); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	tick, done := make(chan time.Time), make(chan struct{})
+	go func() {
+		defer close(done)
+		pruneLeases(ctx, &l, 0, slog.New(slog.NewTextHandler(io.Discard, nil)), tick)
+	}()
+	tick <- time.Now()
+	tick <- time.Now() // the first tick's pruning is over
+	if n, err := l.PruneLeases(ctx, 0); err != nil || n != 0 {
+		t.Errorf("after the pruner's ticks, %d expired leases were left (%v); want 0", n, err)
+	}
+	if ok, _ := l.Lease(ctx, a("live"), "two", time.Minute); ok {
+		t.Error("the live lease was pruned")
+	}
+	cancel()
+	<-done
+}

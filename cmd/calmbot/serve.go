@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/calmbot/calmbot/adapters/web"
+	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/webserve"
 )
 
@@ -290,6 +291,17 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		}()
 	} else {
 		close(pruned)
+	}
+	if lp, ok := st.(bot.LeasePruner); ok {
+		lctx, stop := context.WithCancel(ctx)
+		leasesPruned := make(chan struct{})
+		defer func() { stop(); <-leasesPruned }() // before the store closes
+		go func() {
+			defer close(leasesPruned)
+			t := time.NewTicker(leasePruneEvery)
+			defer t.Stop()
+			pruneLeases(lctx, lp, leaseTTL, log, t.C)
+		}()
 	}
 	err = srv.run(ctx, ln, adminLn, hup)
 	log.Info("calmbot stopped")

@@ -440,6 +440,7 @@ var statuses = []struct {
 	{handoff.ErrInvalid, http.StatusBadRequest},
 	{handoff.ErrUnknownStage, http.StatusBadRequest},
 	{bot.ErrStageNeedsChoice, http.StatusConflict},
+	{bot.ErrNotWithHuman, http.StatusConflict},
 	{handoff.ErrClosed, http.StatusConflict},
 	{handoff.ErrTaken, http.StatusConflict},
 	{handoff.ErrNoCapacity, http.StatusConflict},

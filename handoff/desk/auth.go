@@ -98,34 +98,77 @@ func (d *Desk) parseToken(tok string) (token, bool) {
 	return token{agent: string(name), epoch: epoch, nonce: nonce, exp: exp}, true
 }
 
+// errNoSession is returned by session for a request without a valid
+// session: no cookie, a bad or expired one, logged out, or no longer the
+// agent's.
+var errNoSession = errors.New("not logged in")
+
+// errStoreDown wraps what session returns when the store cannot say
+// whether a session holds: that is no logout, and the desk answers 503.
+var errStoreDown = errors.New("the desk cannot reach its database")
+
+// storeRetry is the Retry-After, in seconds, of a 503 while the store is away.
+const storeRetry = 2
+
 // session returns the request's session, when its cookie is valid, it did
 // not log out, and it is still the agent's: they exist and their password
 // did not change since (the store is asked each time, as another process
-// may have changed it).
-func (d *Desk) session(r *http.Request) (*session, bool) {
+// may have changed it). It fails with errNoSession when there is none,
+// and with an error wrapping errStoreDown when the store cannot tell.
+func (d *Desk) session(r *http.Request) (*session, error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
-		return nil, false
+		return nil, errNoSession
 	}
 	tk, ok := d.parseToken(c.Value)
-	if !ok || d.isRevoked(r.Context(), tk.nonce) {
-		return nil, false
+	if !ok {
+		return nil, errNoSession
 	}
-	a, err := d.svc.Session(r.Context(), tk.agent, tk.epoch)
+	a, err := d.sessionAgent(r.Context(), tk.nonce, tk.agent, tk.epoch)
 	if err != nil {
-		return nil, false
+		return nil, err
 	}
-	return &session{agent: a, nonce: tk.nonce, exp: tk.exp, csrf: d.sign("csrf", tk.nonce)}, true
+	return &session{agent: a, nonce: tk.nonce, exp: tk.exp, csrf: d.sign("csrf", tk.nonce)}, nil
 }
 
-// stillValid reports whether s is still a session: not logged out, and
-// the agent's password unchanged.
-func (d *Desk) stillValid(ctx context.Context, s *session) bool {
-	if d.isRevoked(ctx, s.nonce) {
-		return false
+// sessionAgent returns the agent of session nonce, begun by agent in
+// epoch, with session's errors.
+func (d *Desk) sessionAgent(ctx context.Context, nonce, agent string, epoch int64) (handoff.Agent, error) {
+	revoked, err := d.isRevoked(ctx, nonce)
+	switch {
+	case err != nil:
+		return handoff.Agent{}, err
+	case revoked:
+		return handoff.Agent{}, errNoSession
 	}
-	_, err := d.svc.Session(ctx, s.agent.ID, s.agent.Epoch)
-	return err == nil
+	a, err := d.svc.Session(ctx, agent, epoch)
+	switch {
+	case errors.Is(err, handoff.ErrSessionEnded), errors.Is(err, handoff.ErrNotFound):
+		return handoff.Agent{}, errNoSession
+	case err != nil:
+		d.log.WarnContext(ctx, "desk: session not checked, the store is away; answering 503", "agent", agent, "err", err)
+		return handoff.Agent{}, fmt.Errorf("check session of %s: %w: %w", agent, errStoreDown, err)
+	}
+	return a, nil
+}
+
+// stillValid checks that s is still a session: not logged out, and the
+// agent's password unchanged; its errors are session's.
+func (d *Desk) stillValid(ctx context.Context, s *session) error {
+	_, err := d.sessionAgent(ctx, s.nonce, s.agent.ID, s.agent.Epoch)
+	return err
+}
+
+// refuse answers an API request that has no session: 401, or 503 with
+// Retry-After while the store cannot tell (the desk keeps its session and
+// tries again: it is no logout).
+func refuse(w http.ResponseWriter, err error) {
+	if errors.Is(err, errStoreDown) {
+		w.Header().Set("Retry-After", strconv.Itoa(storeRetry))
+		writeError(w, http.StatusServiceUnavailable, "the desk cannot reach its database; try again shortly (you are still signed in)")
+		return
+	}
+	writeError(w, http.StatusUnauthorized, "not logged in")
 }
 
 // Revocations keeps the desk sessions that logged out until they would
@@ -166,20 +209,21 @@ func (m *memRevocations) has(id string) bool {
 }
 
 // isRevoked reports whether session id logged out. When the store cannot
-// say, the session counts as ended.
-func (d *Desk) isRevoked(ctx context.Context, id string) bool {
+// say, it fails with an error wrapping errStoreDown: the session is
+// neither refused nor let in.
+func (d *Desk) isRevoked(ctx context.Context, id string) (bool, error) {
 	if d.mem.has(id) {
-		return true
+		return true, nil
 	}
 	if d.revocations == nil {
-		return false
+		return false, nil
 	}
 	gone, err := d.revocations.SessionRevoked(ctx, id)
 	if err != nil {
-		d.log.ErrorContext(ctx, "desk: read session revocation; refusing the session", "err", err)
-		return true
+		d.log.WarnContext(ctx, "desk: session revocation not read, the store is away; answering 503", "err", err)
+		return false, fmt.Errorf("read session revocation: %w: %w", errStoreDown, err)
 	}
-	return gone
+	return gone, nil
 }
 
 // revoke ends a session before its expiry (logout): it is refused from now
@@ -246,13 +290,14 @@ func isForm(r *http.Request) bool {
 
 func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead }
 
-// api wraps an API handler: 401 without a session, 403 without the CSRF
-// token on a state-changing request.
+// api wraps an API handler: 401 without a session, 503 with Retry-After
+// while the store cannot tell, 403 without the CSRF token on a
+// state-changing request.
 func (d *Desk) api(h func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s, ok := d.session(r)
-		if !ok {
-			writeError(w, http.StatusUnauthorized, "not logged in")
+		s, err := d.session(r)
+		if err != nil {
+			refuse(w, err)
 			return
 		}
 		if !safeMethod(r.Method) && !checkCSRF(r, s.csrf) {
@@ -264,11 +309,18 @@ func (d *Desk) api(h func(http.ResponseWriter, *http.Request, *session)) http.Ha
 }
 
 // page wraps a page handler: without a session the browser goes to the
-// login page, and comes back after it.
+// login page, and comes back after it; while the store cannot tell, the
+// answer is 503 with Retry-After (the cookie stays).
 func (d *Desk) page(h func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s, ok := d.session(r)
-		if !ok {
+		s, err := d.session(r)
+		if errors.Is(err, errStoreDown) {
+			w.Header().Set("Retry-After", strconv.Itoa(storeRetry))
+			w.Header().Set("Refresh", strconv.Itoa(storeRetry))
+			http.Error(w, "The desk cannot reach its database. This page reloads shortly; you are still signed in.", http.StatusServiceUnavailable)
+			return
+		}
+		if err != nil {
 			to := d.prefix + "/login"
 			if safeMethod(r.Method) {
 				to += "?next=" + url.QueryEscape(r.URL.Path)

@@ -56,8 +56,8 @@ func (d *Desk) apiEvents(w http.ResponseWriter, r *http.Request, s *session) {
 	defer untrack()
 	// A logout or password change between the session check and the
 	// subscription would have missed this stream.
-	if !d.stillValid(r.Context(), s) {
-		writeError(w, http.StatusUnauthorized, "not logged in")
+	if err := d.stillValid(r.Context(), s); err != nil {
+		refuse(w, err)
 		return
 	}
 

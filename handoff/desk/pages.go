@@ -84,7 +84,7 @@ func (d *Desk) render(w http.ResponseWriter, r *http.Request, status int, data p
 // loginPage is GET /login.
 func (d *Desk) loginPage(w http.ResponseWriter, r *http.Request) {
 	next := d.safeNext(r.URL.Query().Get("next"))
-	if _, ok := d.session(r); ok {
+	if _, err := d.session(r); err == nil {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}

@@ -8,7 +8,10 @@ import (
 	"github.com/calmbot/calmbot/bot"
 )
 
-var _ bot.Leases = (*Store)(nil)
+var (
+	_ bot.Leases      = (*Store)(nil)
+	_ bot.LeasePruner = (*Store)(nil)
+)
 
 // sqlLease takes the lease of conversation ($1, $2) for owner $3 for $4
 // microseconds when it is free, expired or already the owner's; a live
@@ -40,4 +43,16 @@ func (s *Store) Release(ctx context.Context, addr bot.Address, owner string) err
 		return fmt.Errorf("postgres: release lease %s: %w", addr, err)
 	}
 	return nil
+}
+
+// PruneLeases implements bot.LeasePruner: it deletes the leases that
+// expired at least expiredFor ago on the database's clock. A lease taken
+// again meanwhile has a later expiry and stays.
+func (s *Store) PruneLeases(ctx context.Context, expiredFor time.Duration) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM conversation_leases
+		WHERE expires <= clock_timestamp() - $1::bigint * interval '1 microsecond'`, max(expiredFor, 0).Microseconds())
+	if err != nil {
+		return 0, fmt.Errorf("postgres: prune leases: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }

@@ -286,3 +286,40 @@ func BenchmarkLease(b *testing.B) {
 		})
 	}
 }
+
+// TestLeasesDoNotPileUp: the leases of conversations nobody answers any
+// more (their instance died, or their release failed) stay in the table
+// until PruneLeases deletes them; the live ones stay.
+func TestLeasesDoNotPileUp(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	const dead, live = 300, 3
+	for i := range dead {
+		if ok, err := s.Lease(ctx, addr(fmt.Sprintf("dead-%d", i)), "crashed", time.Millisecond); err != nil || !ok {
+			t.Fatalf("lease %d: %v, %v", i, ok, err)
+		}
+	}
+	for i := range live {
+		if ok, err := s.Lease(ctx, addr(fmt.Sprintf("live-%d", i)), "alive", time.Hour); err != nil || !ok {
+			t.Fatalf("live lease %d: %v, %v", i, ok, err)
+		}
+	}
+	if n := count(t, s, `SELECT count(*) FROM conversation_leases`); n != dead+live {
+		t.Fatalf("%d leases stored, want %d", n, dead+live)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	var pruned int64
+	for pruned < dead {
+		n, err := s.PruneLeases(ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pruned += n
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d expired leases pruned", pruned, dead)
+		}
+	}
+	if n := count(t, s, `SELECT count(*) FROM conversation_leases`); n != live {
+		t.Errorf("%d leases left after pruning, want the %d live ones", n, live)
+	}
+}

@@ -79,9 +79,16 @@
     if (!isNaN(t)) { skew = t - Date.now(); }
   }
 
+  // storeRetries bounds how often request tries again while the server
+  // answers 503 with Retry-After (its database is away).
+  var storeRetries = 30;
+
   // request calls the API; it resolves with the JSON answer or rejects with
-  // an Error carrying the server's message.
-  function request(method, path, body) {
+  // an Error carrying the server's message. A 401 is a logout: the login
+  // page. A 503 with Retry-After (the database is away) is none: the
+  // session stays and the request is sent again after the wait.
+  function request(method, path, body, tries) {
+    tries = tries || 0;
     var opts = { method: method, headers: { "Accept": "application/json" }, credentials: "same-origin" };
     if (method !== "GET") {
       opts.headers["X-CSRF-Token"] = csrf;
@@ -94,6 +101,13 @@
       if (res.status === 401) {
         location.href = prefix + "/login?next=" + encodeURIComponent(location.pathname);
         throw new Error("Signed out.");
+      }
+      if (res.status === 503 && res.headers.get("Retry-After") !== null && tries < storeRetries) {
+        var wait = Math.min(30, Math.max(1, parseInt(res.headers.get("Retry-After"), 10) || 2));
+        flash("The desk cannot reach its database; trying again in " + wait + " s. You are still signed in.", true);
+        return new Promise(function (resolve) { setTimeout(resolve, wait * 1000); }).then(function () {
+          return request(method, path, body, tries + 1);
+        });
       }
       if (res.status === 204) { return {}; }
       return res.json().catch(function () { return {}; }).then(function (data) {
@@ -354,7 +368,13 @@
       es.close();
       location.href = prefix + "/login?next=" + encodeURIComponent(location.pathname);
     });
-    es.onerror = function () { setState("reconnecting", "Reconnecting…"); };
+    es.onerror = function () {
+      setState("reconnecting", "Reconnecting…");
+      if (es.readyState !== EventSource.CLOSED) { return; } // the browser retries
+      // The server refused the stream (a 503 while its database is away,
+      // or a 401): request tells which, waits out a 503, then reconnect.
+      request("GET", "/me").then(connect, function () { setTimeout(connect, 5000); });
+    };
   }
 
   // ---- queue page ----
