@@ -39,6 +39,9 @@ type core struct {
 	checked bool // open tickets were checked against their conversations
 
 	wake chan struct{}
+	// nudge wakes Run to inform the waiting customers only: another
+	// instance's update changed the queue, not this one's store work.
+	nudges chan struct{}
 
 	// shared, when set, carries this instance's updates to the others on
 	// the store, and theirs here (shared.go); out queues them for it.
@@ -72,6 +75,15 @@ func (s *core) engine() (Engine, error) {
 func (s *core) poke() {
 	select {
 	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// nudge wakes Run to inform the waiting customers, without the rest of
+// a Check round.
+func (s *core) nudge() {
+	select {
+	case s.nudges <- struct{}{}:
 	default:
 	}
 }

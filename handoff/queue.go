@@ -73,11 +73,15 @@ func (s *queue) Claim(ctx context.Context, agent string, id int64) (*Ticket, err
 	if _, err := s.open(ctx, id); err != nil {
 		return nil, err
 	}
-	c, err := s.change(id, func(t *Ticket) error { return s.assignLocked(agent, t) })
+	var prev *Ticket
+	c, err := s.change(id, func(t *Ticket) error {
+		prev = t.clone()
+		return s.assignLocked(agent, t)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("claim ticket %d: %w", id, err)
 	}
-	if err := s.claimed(ctx, c); err != nil {
+	if err := s.claimed(ctx, c, prev); err != nil {
 		return nil, fmt.Errorf("claim ticket %d: %w", id, err)
 	}
 	s.log.InfoContext(ctx, "ticket claimed", "ticket", id, "agent", agent)
@@ -87,8 +91,11 @@ func (s *queue) Claim(ctx context.Context, agent string, id int64) (*Ticket, err
 // claimed makes sure a claim taken in memory holds in a store shared with
 // other instances (ClaimStore): when another instance's agent took the
 // ticket first, the stored ticket replaces the copy in memory and the
-// claim fails with ErrTaken. Other stores hold nothing against it.
-func (s *queue) claimed(ctx context.Context, c *Ticket) error {
+// claim fails with ErrTaken. When the store cannot say (it is away), the
+// ticket goes back to prev, as it was before the claim, so that it stays
+// in the queue rather than held by a claim nobody stored. Other stores
+// hold nothing against it.
+func (s *queue) claimed(ctx context.Context, c, prev *Ticket) error {
 	cs, ok := s.store.(ClaimStore)
 	if !ok {
 		return nil
@@ -99,6 +106,11 @@ func (s *queue) claimed(ctx context.Context, c *Ticket) error {
 	}
 	stored, rerr := s.store.Ticket(ctx, c.ID)
 	if rerr != nil {
+		s.mu.Lock()
+		if cur := s.tickets[c.ID]; cur != nil && cur.Version == c.Version && cur.Owner == c.Owner {
+			s.replaceLocked(prev)
+		}
+		s.mu.Unlock()
 		return errors.Join(err, rerr)
 	}
 	s.mu.Lock()
@@ -129,6 +141,7 @@ func (s *core) replaceLocked(t *Ticket) {
 // Next gives agent the best queued ticket they can take.
 func (s *queue) Next(ctx context.Context, agent string) (*Ticket, error) {
 	var id int64
+	var prev *Ticket
 	c, err := func() (*Ticket, error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -143,6 +156,7 @@ func (s *queue) Next(ctx context.Context, agent string) (*Ticket, error) {
 			if !s.canTake(&acc.Agent, t) {
 				continue
 			}
+			prev = t.clone()
 			if err := s.assignLocked(agent, t); err != nil {
 				return nil, err
 			}
@@ -155,7 +169,7 @@ func (s *queue) Next(ctx context.Context, agent string) (*Ticket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("next ticket: %w", err)
 	}
-	if err := s.claimed(ctx, c); err != nil {
+	if err := s.claimed(ctx, c, prev); err != nil {
 		return nil, fmt.Errorf("next ticket: %w", err)
 	}
 	s.log.InfoContext(ctx, "ticket assigned", "ticket", id, "agent", agent)

@@ -176,6 +176,7 @@ func New(ctx context.Context, store Store, eng Engine, opts ...Option) (*Service
 		asked:   map[int64]bool{},
 		dirty:   map[int64]*Ticket{},
 		wake:    make(chan struct{}, 1),
+		nudges:  make(chan struct{}, 1),
 	}
 	s := &Service{
 		core:      c,
@@ -254,15 +255,45 @@ func (s *Service) Run(ctx context.Context) error {
 			default:
 			}
 		})
-		select {
-		case <-ctx.Done():
-			tm.Stop()
-			return nil
-		case <-tick:
-		case <-s.wake:
-			tm.Stop()
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				tm.Stop()
+				return nil
+			case <-tick:
+				break wait
+			case <-s.wake:
+				tm.Stop()
+				break wait
+			case <-s.nudges:
+				if err := s.informNow(ctx); err != nil && ctx.Err() == nil {
+					s.log.ErrorContext(ctx, "handoff inform", "err", err)
+				}
+			}
 		}
 	}
+}
+
+// informNow keeps the waiting customers informed, when this instance
+// leads: what another instance's update calls for. The rest of a Check
+// round (flushing, reading the agents and the open tickets again, opening
+// missed tickets) waits for the next round.
+func (s *Service) informNow(ctx context.Context) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.ErrorContext(ctx, "recovered from a panic; going on", "what", "handoff inform", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = fmt.Errorf("handoff inform: panic: %v", r)
+		}
+	}()
+	eng, err := s.engine()
+	if err != nil {
+		return err
+	}
+	if !s.leading(ctx) {
+		return nil
+	}
+	return s.inform(ctx, eng)
 }
 
 // check is Check behind a guard: a round that panics is logged with its

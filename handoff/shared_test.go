@@ -139,3 +139,188 @@ func waitUpdate(t *testing.T, updates <-chan handoff.Update, what string, match 
 		}
 	}
 }
+
+// countingStore counts the reads of every open ticket.
+type countingStore struct {
+	handoff.Store
+	mu   sync.Mutex
+	open int
+}
+
+func (c *countingStore) OpenTickets(ctx context.Context) ([]*handoff.Ticket, error) {
+	c.mu.Lock()
+	c.open++
+	c.mu.Unlock()
+	return c.Store.OpenTickets(ctx)
+}
+
+func (c *countingStore) reads() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.open
+}
+
+// askingLeader follows and says on asked each time it is asked.
+type askingLeader struct{ asked chan struct{} }
+
+func (l *askingLeader) Leading(context.Context) bool {
+	select {
+	case l.asked <- struct{}{}:
+	default:
+	}
+	return false
+}
+
+// TestSharedUpdateInformsOnly: another instance's update wakes an
+// instance to inform the waiting customers (when it leads), not for a
+// whole Check round that reads every open ticket from the store again:
+// with several instances that was a round on each of them for every
+// update of any of them.
+func TestSharedUpdateInformsOnly(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f := defaultFlows(t)
+	botStore, shared, sender, b := bottest.NewStore(), handofftest.NewStore(), bottest.NewSender(), bus.New()
+	defer b.Close()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	start := func(name string, store handoff.Store, l handoff.Leader) *bot.Engine {
+		t.Helper()
+		svc, err := handoff.New(ctx, store, nil, handoff.WithBcryptCost(bcrypt.MinCost), handoff.WithLogger(quiet()),
+			handoff.WithShared(b, name), handoff.WithLeader(l), handoff.WithInterval(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng, err := bot.New(ctx, botStore, f, bottest.Analyzer, bot.WithQuietWindow(0), bot.WithOwner(name),
+			bot.WithEscalator(svc), bot.WithListener(svc), bot.WithLogger(quiet()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng.Register(bottest.Channel, sender)
+		svc.SetEngine(eng)
+		wg.Go(func() { _ = svc.Run(ctx) })
+		t.Cleanup(func() { _ = eng.Close() })
+		return eng
+	}
+	engA := start("a", shared, &leader{lead: true})
+	counted := &countingStore{Store: shared}
+	asked := &askingLeader{asked: make(chan struct{}, 1)}
+	start("b", counted, asked)
+	awaitAsked := func(what string) {
+		t.Helper()
+		select {
+		case <-asked.asked:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("b was not asked whether it leads %s", what)
+		}
+	}
+	awaitAsked("in its first round")
+	before := counted.reads()
+	addr := bot.Address{Channel: bottest.Channel, Conversation: "c1"}
+	if err := engA.Handle(ctx, bot.Message{Address: addr, ID: "1", Text: "I want to talk to a human", Locale: "en"}); err != nil {
+		t.Fatal(err)
+	}
+	awaitAsked("after a's update")
+	if got := counted.reads(); got != before {
+		t.Errorf("b read the open tickets %d times after a's update, want 0 (inform only)", got-before)
+	}
+}
+
+// awayStore is a shared store (ClaimStore) that can be away: its claims
+// and ticket reads fail while it is.
+type awayStore struct {
+	*handofftest.Store
+	mu   sync.Mutex
+	away bool
+}
+
+var errAway = errors.New("the database is away")
+
+func (a *awayStore) setAway(v bool) {
+	a.mu.Lock()
+	a.away = v
+	a.mu.Unlock()
+}
+
+func (a *awayStore) isAway() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.away
+}
+
+func (a *awayStore) ClaimTicket(ctx context.Context, t *handoff.Ticket) (bool, error) {
+	if a.isAway() {
+		return false, errAway
+	}
+	return a.Store.ClaimTicket(ctx, t)
+}
+
+func (a *awayStore) Ticket(ctx context.Context, id int64) (*handoff.Ticket, error) {
+	if a.isAway() {
+		return nil, errAway
+	}
+	return a.Store.Ticket(ctx, id)
+}
+
+// TestClaimWhileStoreAway: a claim (or Next) the shared store could not
+// take nor tell about fails and leaves the ticket in the queue, so that
+// it can be claimed once the store is back; it was left held in memory by
+// the failed claim, and refused to everyone as taken.
+func TestClaimWhileStoreAway(t *testing.T) {
+	for _, next := range []bool{false, true} {
+		name := "Claim"
+		if next {
+			name = "Next"
+		}
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			store := &awayStore{Store: handofftest.NewStore()}
+			acc := handoff.Account{Agent: handoff.Agent{ID: "ada", Skills: []string{handoff.AnySkill}, Capacity: 2,
+				Presence: handoff.PresenceOnline}, PasswordHash: []byte("$2a$04$x")}
+			if err := store.CreateAgent(ctx, acc); err != nil {
+				t.Fatal(err)
+			}
+			svc, err := handoff.New(ctx, store, nil, handoff.WithBcryptCost(bcrypt.MinCost), handoff.WithLogger(quiet()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			eng, err := bot.New(ctx, bottest.NewStore(), defaultFlows(t), bottest.Analyzer, bot.WithQuietWindow(0),
+				bot.WithEscalator(svc), bot.WithListener(svc), bot.WithLogger(quiet()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer eng.Close()
+			eng.Register(bottest.Channel, bottest.NewSender())
+			svc.SetEngine(eng)
+			addr := bot.Address{Channel: bottest.Channel, Conversation: "c1"}
+			if err := eng.Handle(ctx, bot.Message{Address: addr, ID: "1", Text: "I want to talk to a human", Locale: "en"}); err != nil {
+				t.Fatal(err)
+			}
+			q, err := svc.Queue("ada")
+			if err != nil || len(q) != 1 {
+				t.Fatalf("queue: %+v, %v; want the one ticket", q, err)
+			}
+			id := q[0].ID
+			claim := func() error {
+				if next {
+					_, err := svc.Next(ctx, "ada")
+					return err
+				}
+				_, err := svc.Claim(ctx, "ada", id)
+				return err
+			}
+			store.setAway(true)
+			if err := claim(); !errors.Is(err, errAway) {
+				t.Fatalf("claim while the store is away: %v, want %v", err, errAway)
+			}
+			store.setAway(false)
+			if q, _ := svc.Queue("ada"); len(q) != 1 || q[0].Status != handoff.StatusQueued {
+				t.Errorf("queue after the failed claim: %+v, want the ticket queued", q)
+			}
+			if err := claim(); err != nil {
+				t.Errorf("claim once the store is back: %v", err)
+			}
+		})
+	}
+}

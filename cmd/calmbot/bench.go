@@ -102,6 +102,10 @@ func (e *env) bench(ctx context.Context, args []string) error {
 	agentPW := fs.String("agent-password", "", "password of the agent \"admin\" on the --url server, who takes and at the end closes the bench's own tickets")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server included when in process) to `file`")
+	scale := fs.String("scale", "", "measure scaling on the PostgreSQL server `DSN` (postgres://...): calmbot serve in child processes on SQLite, on PostgreSQL alone and two instances sharing a database (created on that server and dropped after), each for --duration, and print them side by side")
+	rounds := fs.Int("rounds", 1, "with --scale, how many `rounds` of the three setups")
+	warm := fs.Duration("warmup", 2*time.Second, "with --scale, load before each measured window")
+	pin := fs.Bool("pin", false, "with --scale, run each instance on a CPU of its own (taskset -c N, GOMAXPROCS=1)")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), benchUsage); fs.PrintDefaults() }
 	rest, err := e.parseFlags(fs, args, "bench")
 	if err != nil {
@@ -112,6 +116,12 @@ func (e *env) bench(ctx context.Context, args []string) error {
 	}
 	if o.customers < 1 {
 		return &exitError{code: 2, msg: "--customers must be at least 1"}
+	}
+	if *scale != "" {
+		if o.url != "" || o.agents > 0 || *rounds < 1 {
+			return &exitError{code: 2, msg: "--scale takes no --url nor --agents, and --rounds of at least 1"}
+		}
+		return e.benchScale(ctx, o, *scale, e.flowsPath(o.flows), *rounds, *warm, *pin)
 	}
 	f, err := e.loadFlows(e.flowsPath(o.flows))
 	if err != nil {
@@ -146,7 +156,7 @@ func (e *env) bench(ctx context.Context, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	res, err := runBench(ctx, base, f, o, agents, password, e.stderr)
+	res, err := runBench(ctx, []string{base}, f, o, agents, password, e.stderr)
 	if err != nil {
 		return err
 	}
@@ -289,8 +299,11 @@ func scripts(f *flows.File) []script {
 	return out
 }
 
-// runBench drives the customers (and agents) and measures.
-func runBench(ctx context.Context, base string, f *flows.File, o benchOptions, agents []string, password string, progress io.Writer) (*benchResult, error) {
+// runBench drives the customers (and agents) and measures. The customers
+// are spread over bases (the first base is the agents'), each keeping to
+// one.
+func runBench(ctx context.Context, bases []string, f *flows.File, o benchOptions, agents []string, password string, progress io.Writer) (*benchResult, error) {
+	base := bases[0]
 	scr := scripts(f)
 	if len(scr) == 0 {
 		return nil, errors.New("the flows have no intent examples in en, it, de or fi to write customer messages from")
@@ -328,7 +341,7 @@ func runBench(ctx context.Context, base string, f *flows.File, o benchOptions, a
 			}()
 			for runCtx.Err() == nil {
 				s := scr[rng.IntN(len(scr))]
-				c, err := newCustomer(runCtx, client, base, s.lang)
+				c, err := newCustomer(runCtx, client, bases[w%len(bases)], s.lang)
 				if err != nil {
 					if runCtx.Err() == nil {
 						failed.Add(1)

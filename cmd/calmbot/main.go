@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -135,6 +136,9 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// self, when set, is this program run with args (tests run their own
+	// binary); nil: os.Executable.
+	self func(args []string) *exec.Cmd
 }
 
 func (e *env) help(args []string) error {

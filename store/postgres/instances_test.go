@@ -245,3 +245,28 @@ func TestLeader(t *testing.T) {
 		t.Error("the leader closed, the other instance does not lead")
 	}
 }
+
+// TestLeaderFollowerKeepsConnection: an instance that does not lead asks
+// again on the connection it has, rather than opening one (a new server
+// process) each round.
+func TestLeaderFollowerKeepsConnection(t *testing.T) {
+	ctx := context.Background()
+	schema := newSchema()
+	a, b := openSchema(t, schema), openSchema(t, schema)
+	if !a.Leader("job").Leading(ctx) {
+		t.Fatal("the first instance to ask does not lead")
+	}
+	lb := b.Leader("job")
+	if lb.Leading(ctx) {
+		t.Fatal("two instances lead")
+	}
+	first := lb.backend()
+	for range 3 {
+		if lb.Leading(ctx) {
+			t.Fatal("two instances lead")
+		}
+		if got := lb.backend(); got != first || got == 0 {
+			t.Fatalf("the follower's connection is backend %d, was %d: want the same one kept", got, first)
+		}
+	}
+}

@@ -19,8 +19,9 @@ type Leader struct {
 	key int64
 	job string
 
-	mu   sync.Mutex
-	conn *pgx.Conn // holding the lock while leading
+	mu    sync.Mutex
+	conn  *pgx.Conn // the election's connection, kept between rounds
+	leads bool      // conn holds the lock
 }
 
 // Leader returns the election for job.
@@ -33,38 +34,60 @@ func (s *Store) Leader(job string) *Leader {
 }
 
 // Leading reports whether this instance leads job: it holds the lock on a
-// live connection, or has just taken it.
+// live connection, or has just taken it. A follower keeps its connection
+// and asks for the lock again on it: one statement a round, not a new
+// connection (a new server process) each time.
 func (l *Leader) Leading(ctx context.Context) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.conn != nil {
+	if l.conn != nil && l.leads {
 		if err := l.conn.Ping(ctx); err == nil {
 			return true
 		}
 		l.s.log.WarnContext(ctx, "postgres: lost the leader's connection", slog.String("job", l.job))
-		_ = l.conn.Close(context.WithoutCancel(ctx))
-		l.conn = nil
+		l.dropLocked(ctx)
 	}
-	conn, err := pgx.ConnectConfig(ctx, l.s.pool.Config().ConnConfig.Copy())
-	if err != nil {
-		return false
+	if l.conn == nil {
+		conn, err := pgx.ConnectConfig(ctx, l.s.pool.Config().ConnConfig.Copy())
+		if err != nil {
+			return false
+		}
+		l.conn = conn
 	}
 	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, l.key).Scan(&got); err != nil || !got {
-		_ = conn.Close(context.WithoutCancel(ctx))
+	if err := l.conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, l.key).Scan(&got); err != nil {
+		l.dropLocked(ctx)
+		return false
+	}
+	if !got {
 		return false
 	}
 	l.s.log.InfoContext(ctx, "postgres: this instance leads", slog.String("job", l.job))
-	l.conn = conn
+	l.leads = true
 	return true
+}
+
+// dropLocked closes the election's connection. l.mu is held.
+func (l *Leader) dropLocked(ctx context.Context) {
+	if l.conn != nil {
+		_ = l.conn.Close(context.WithoutCancel(ctx))
+	}
+	l.conn, l.leads = nil, false
+}
+
+// backend is the process id of the election's connection (0: none), for tests.
+func (l *Leader) backend() uint32 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conn == nil {
+		return 0
+	}
+	return l.conn.PgConn().PID()
 }
 
 // resign lets another instance lead.
 func (l *Leader) resign() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.conn != nil {
-		_ = l.conn.Close(context.Background())
-		l.conn = nil
-	}
+	l.dropLocked(context.Background())
 }
