@@ -48,7 +48,7 @@ func countWords(toks []language.Token) int {
 	return n
 }
 
-// maxTokens bounds the tokens of one turn kept on the stack; longer turns
+// maxTokens bounds the tokens of one turn kept in its scratch; longer turns
 // still work, on the heap.
 const maxTokens = 96
 
@@ -67,6 +67,7 @@ type Analyzer struct {
 	index       *index
 	clf         *classifier          // the intents, the answers and the background
 	choices     map[string][]variant // choice id -> labels and aliases in every language
+	scratch     scratchPool          // the turns' working memory
 }
 
 // New builds an Analyzer for f: its languages, intents' and answers' examples, choices'
@@ -115,13 +116,14 @@ func (a *Analyzer) Languages() []string { return append([]string(nil), a.langs..
 
 // Analyze reads one customer turn.
 func (a *Analyzer) Analyze(_ context.Context, in bot.AnalyzeInput) bot.Analysis {
-	var buf [maxTokens]language.Token
-	toks := language.Split(buf[:0], in.Text)
+	sc := a.scratch.get()
+	defer a.scratch.put(sc)
+	toks := language.Split(sc.toks[:0], in.Text)
 
 	var out bot.Analysis
 	var sure bool
 	out.Lang, sure = a.pickLanguage(toks, in)
-	r := a.clf.classify(toks, out.Lang, a.tables[out.Lang], true)
+	r := a.clf.classify(sc, toks, out.Lang, a.tables[out.Lang], true)
 	if !sure && r.score < a.threshold {
 		// Nothing tells the language for sure and the guess matches no
 		// intent: a language whose own examples the text matches is
@@ -130,7 +132,7 @@ func (a *Analyzer) Analyze(_ context.Context, in bot.AnalyzeInput) bot.Analysis 
 			if l == out.Lang {
 				continue
 			}
-			if rl := a.clf.classify(toks, l, a.tables[l], false); rl.score > r.score+langLead {
+			if rl := a.clf.classify(sc, toks, l, a.tables[l], false); rl.score > r.score+langLead {
 				out.Lang, r = l, rl
 			}
 		}
@@ -140,7 +142,7 @@ func (a *Analyzer) Analyze(_ context.Context, in bot.AnalyzeInput) bot.Analysis 
 		// another language reads one ("ja", "keinen Bot bitte"), yields.
 		if l := a.plainer(toks, out.Lang); l != out.Lang {
 			out.Lang = l
-			r = a.clf.classify(toks, l, a.tables[l], false)
+			r = a.clf.classify(sc, toks, l, a.tables[l], false)
 		}
 	}
 	out.Intent, out.IntentScore = r.intent, r.score
@@ -149,7 +151,7 @@ func (a *Analyzer) Analyze(_ context.Context, in bot.AnalyzeInput) bot.Analysis 
 	if !chatter && !r.joined {
 		// Another language than the first guess: read its answers too
 		// (the other languages were read for their intents only).
-		r = a.clf.classify(toks, out.Lang, t, true)
+		r = a.clf.classify(sc, toks, out.Lang, t, true)
 	}
 	if chatter {
 		// "no", "ok", "no, thanks": an answer or courtesy, no concern.
@@ -166,7 +168,7 @@ func (a *Analyzer) Analyze(_ context.Context, in bot.AnalyzeInput) bot.Analysis 
 	out.HumanRequest = t.humanRequest(toks)
 	out.Answer = a.answer(toks, out.Lang)
 	if len(in.Choices) > 0 {
-		out.Choice = a.choose(toks, out.Lang, in.Choices)
+		out.Choice = a.choose(sc, toks, out.Lang, in.Choices)
 		if out.Choice != "" {
 			out.Answer = bot.AnswerNone // "no, the second one" picks the second
 		}

@@ -110,7 +110,7 @@ func newVariant(text string, t *tables, alias bool, ix *index) variant {
 }
 
 // choose returns the id of the offered choice toks pick, or "".
-func (a *Analyzer) choose(toks []language.Token, lang string, choices []bot.Choice) string {
+func (a *Analyzer) choose(sc *scratch, toks []language.Token, lang string, choices []bot.Choice) string {
 	t := a.tables[lang]
 	num := a.choiceNumber(toks, lang, len(choices))
 	if num < 0 {
@@ -118,10 +118,9 @@ func (a *Analyzer) choose(toks []language.Token, lang string, choices []bot.Choi
 	}
 
 	// The reply's content words, stemmed, without negated ones ("not the refund").
-	var stemBuf [maxTokens]string
-	stems := stemBuf[:0]
+	stems := sc.stems[:0]
 	for i, tk := range toks {
-		if len(stems) == len(stemBuf) {
+		if len(stems) == len(sc.stems) {
 			break
 		}
 		if tk.Kind == language.Word && len(tk.Text) > 1 && !t.negators[tk.Text] && !t.negated(toks, i, 3) {

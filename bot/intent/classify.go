@@ -45,7 +45,7 @@ import (
 // large intent set read in- and out-of-scope turns well (see scoreAt).
 const (
 	minGram, maxGram = 3, 5
-	maxFeatures      = 512 // features of one turn kept on the stack
+	maxFeatures      = 512 // features of one turn kept in its scratch
 
 	charBlock = 0.5 // share of the vector's squared length given to character n-grams
 	wordBlock = 1 - charBlock
@@ -303,9 +303,10 @@ func newClassifier(f *flows.File, tabs map[string]*tables, scorer *sentiment.Sco
 	}
 
 	samples := make([]sample, len(raws))
+	idBuf := make([]int32, maxFeatures)
 	for i, r := range raws {
 		s := sample{class: r.class, kind: r.kind}
-		c.vectorize(r.feats, nil, func(id int32, v float32) {
+		c.vectorize(idBuf[:], r.feats, nil, func(id int32, v float32) {
 			s.idx = append(s.idx, id)
 			s.val = append(s.val, v)
 		})
@@ -666,9 +667,9 @@ func (c *classifier) emotional(w, lang string) bool {
 // of the intents' and the background's examples are known, for the joint
 // reading (joint) those of the intents' and the answers'. The character
 // n-grams of the words in hits count as well; charScale is the scale of
-// their block, by which the caller weighs their sums.
-func (c *classifier) vectorize(feats []feature, hits []*wordEntry, emit func(id int32, v float32)) (known, joint float64, charScale float32) {
-	var idBuf [maxFeatures]int32
+// their block, by which the caller weighs their sums. idBuf, at least as
+// long as feats, holds the features' ids meanwhile.
+func (c *classifier) vectorize(idBuf []int32, feats []feature, hits []*wordEntry, emit func(id int32, v float32)) (known, joint float64, charScale float32) {
 	ids := idBuf[:len(feats)]
 	var norm [2]float64
 	for i, ft := range feats {
@@ -872,31 +873,30 @@ func calibrate(w []float32, held []sample, width, off, n int, column func(*sampl
 	return temp
 }
 
-// maxClasses bounds the classes whose scores one reading keeps on the
-// stack; a larger intent set works, on the heap.
+// maxClasses bounds the classes whose scores one reading keeps in the
+// scratch; a larger intent set works, on the heap.
 const maxClasses = 256
 
 // classify reads toks in lang: the likeliest intent and its score, and,
-// with joint, the likeliest of the intents and answers and its score.
-func (c *classifier) classify(toks []language.Token, lang string, t *tables, joint bool) readout {
+// with joint, the likeliest of the intents and answers and its score. It
+// works in sc.
+func (c *classifier) classify(sc *scratch, toks []language.Token, lang string, t *tables, joint bool) readout {
 	li := c.findLang(lang)
 	if li < 0 || len(c.weights) == 0 {
 		return readout{}
 	}
-	var buf [maxFeatures]feature
-	var hitBuf [maxTokens]*wordEntry
-	feats, hits, ok := c.extract(buf[:0], hitBuf[:0], toks, lang, li, t, true)
+	feats, hits, ok := c.extract(sc.feats[:0], sc.hits[:0], toks, lang, li, t, true)
 	if !ok {
-		feats, hits, _ = c.extract(buf[:0], hitBuf[:0], toks, lang, li, t, false)
+		feats, hits, _ = c.extract(sc.feats[:0], sc.hits[:0], toks, lang, li, t, false)
 	}
 	if len(feats) == 0 && len(hits) == 0 {
 		return readout{}
 	}
 	width := c.nIntent + c.nJoint
-	var zbuf [maxClasses]float64
 	var z []float64
 	if width <= maxClasses {
-		z = zbuf[:width]
+		z = sc.z[:width]
+		clear(z)
 	} else {
 		z = make([]float64, width)
 	}
@@ -904,7 +904,7 @@ func (c *classifier) classify(toks []language.Token, lang string, t *tables, joi
 	if !joint {
 		cols = c.nIntent
 	}
-	known, jointKnown, charScale := c.vectorize(feats, hits, func(id int32, v float32) {
+	known, jointKnown, charScale := c.vectorize(sc.ids[:], feats, hits, func(id int32, v float32) {
 		row := c.weights[int(id)*width : int(id)*width+cols]
 		for k, wk := range row {
 			z[k] += float64(v * wk)

@@ -97,9 +97,10 @@ func TestTable(t *testing.T) {
 func BenchmarkClassify(b *testing.B) {
 	a := newTestAnalyzer(b)
 	toks := language.Split(nil, "I ordered a new phone two weeks ago and my parcel still hasn't arrived, this is ridiculous!")
+	sc := new(scratch)
 	b.ReportAllocs()
 	for b.Loop() {
-		a.clf.classify(toks, "en", a.tables["en"], true)
+		a.clf.classify(sc, toks, "en", a.tables["en"], true)
 	}
 }
 
@@ -123,10 +124,10 @@ func TestPrecomputedWords(t *testing.T) {
 	for _, tt := range texts {
 		toks := language.Split(nil, tt.text)
 		tab := a.tables[tt.lang]
-		got := c.classify(toks, tt.lang, tab, true)
+		got := c.classify(new(scratch), toks, tt.lang, tab, true)
 		saved := c.words
 		c.words = nil
-		want := c.classify(toks, tt.lang, tab, true)
+		want := c.classify(new(scratch), toks, tt.lang, tab, true)
 		c.words = saved
 		if got.intent != want.intent || got.joint != want.joint ||
 			math.Abs(got.score-want.score) > 1e-4 || math.Abs(got.jointScore-want.jointScore) > 1e-4 {

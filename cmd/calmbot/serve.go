@@ -41,6 +41,7 @@ func (e *env) serveFlags(o *serveOptions) *flag.FlagSet {
 	o.messageRate = webserve.Rate{N: web.DefaultPostRate, Per: time.Minute}
 	fs.Var(&o.messageRate, "message-rate", "chat messages one client address may post, as `N/PERIOD`, then 429")
 	fs.DurationVar(&o.bodyTimeout, "body-timeout", defaultBodyTimeout, "longest a client may take to send a request body (`duration`; 0: no limit)")
+	fs.Var(&o.memoryLimit, "memory-limit", "soft limit on the Go runtime's memory, as a `size` (64MiB, 1GiB; off): the garbage collector runs more often near it (default none, or GOMEMLIMIT)")
 	telegramFlags(fs, &o.telegramToken)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: calmbot [serve] [flags]
@@ -109,7 +110,7 @@ func envName(name string) string {
 // environment.
 func (e *env) fromEnv(fs *flag.FlagSet) error {
 	envFlags := []string{"admin-addr", "trusted-proxies", "secure-cookies", "frame-ancestors", "max-conns",
-		"max-streams", "max-streams-per-addr", "conversation-rate", "message-rate", "body-timeout", "pprof"}
+		"max-streams", "max-streams-per-addr", "conversation-rate", "message-rate", "body-timeout", "pprof", "memory-limit"}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	for _, name := range envFlags {
@@ -145,6 +146,7 @@ type serveOptions struct {
 	maxConns, maxStreams, maxStreamsPerAddr   int
 	conversationRate, messageRate             webserve.Rate
 	bodyTimeout                               time.Duration
+	memoryLimit                               memoryLimit
 }
 
 // httpOptions checks the HTTP flags.
@@ -194,6 +196,10 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	defer o.memoryLimit.apply()()
+	if o.memoryLimit > 0 {
+		log.Info("memory limit", "limit", o.memoryLimit.String())
+	}
 
 	path := e.flowsPath(o.flows)
 	f, err := e.loadFlows(path)

@@ -18,8 +18,11 @@ type config struct {
 	synchronous string
 	readers     int
 	busyTimeout time.Duration
-	cacheKiB    int
-	hooks       hooks
+	// cacheKiB and readCacheKiB are the page cache of the writer and of
+	// each other connection (the readers, the checkpointer), in KiB.
+	cacheKiB     int
+	readCacheKiB int
+	hooks        hooks
 }
 
 // hooks let tests stop the writer and fail a turn from inside its
@@ -35,12 +38,13 @@ type hooks struct {
 
 func defaultConfig() config {
 	return config{
-		logger:      slog.New(slog.DiscardHandler),
-		maxBatch:    512,
-		synchronous: "FULL",
-		readers:     4,
-		busyTimeout: 5 * time.Second,
-		cacheKiB:    32 << 10,
+		logger:       slog.New(slog.DiscardHandler),
+		maxBatch:     512,
+		synchronous:  "FULL",
+		readers:      4,
+		busyTimeout:  5 * time.Second,
+		cacheKiB:     4 << 10,
+		readCacheKiB: 512,
 	}
 }
 
@@ -55,6 +59,9 @@ func (c *config) validate() error {
 	}
 	if c.readers < 1 {
 		return fmt.Errorf("readers %d: want at least 1", c.readers)
+	}
+	if c.cacheKiB < 0 || c.readCacheKiB < 0 {
+		return fmt.Errorf("cache size %d KiB, %d KiB: want >= 0", c.cacheKiB, c.readCacheKiB)
 	}
 	if c.busyTimeout < 0 {
 		return fmt.Errorf("busy timeout %v: want >= 0", c.busyTimeout)
@@ -92,6 +99,16 @@ func WithSynchronous(mode string) Option {
 // Pending, ...); the default is 4. Writes always use one connection.
 func WithReaders(n int) Option {
 	return func(c *config) { c.readers = n }
+}
+
+// WithCacheSize sets SQLite's page cache (PRAGMA cache_size) in KiB: writer
+// for the writer's connection, reader for each other one (every reader of
+// the pool, the checkpointer). The defaults, 4 MiB and 512 KiB, hold the
+// pages a turn's writes and a conversation's reads touch again; the rest
+// comes from the operating system's file cache. The caches live outside
+// the Go heap and count fully in the process's memory once filled.
+func WithCacheSize(writer, reader int) Option {
+	return func(c *config) { c.cacheKiB, c.readCacheKiB = writer, reader }
 }
 
 // WithBusyTimeout sets how long a statement waits for a lock held by another

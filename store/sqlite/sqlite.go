@@ -125,7 +125,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 }
 
 func (s *Store) open(ctx context.Context, steps []store.Migration) error {
-	wdsn, rdsn, err := dsns(s.path, s.cfg)
+	wdsn, cdsn, rdsn, err := dsns(s.path, s.cfg)
 	if err != nil {
 		return err
 	}
@@ -153,7 +153,7 @@ func (s *Store) open(ctx context.Context, steps []store.Migration) error {
 	if err := s.rd.prepare(ctx, s.rdb); err != nil {
 		return err
 	}
-	if s.cdb, err = sql.Open("sqlite", wdsn); err != nil {
+	if s.cdb, err = sql.Open("sqlite", cdsn); err != nil {
 		return err
 	}
 	s.cdb.SetMaxOpenConns(1)
@@ -189,27 +189,29 @@ func (s *Store) checkpointer(ctx context.Context) {
 	}
 }
 
-// dsns builds the writer's and the readers' data source names. Every pooled
-// connection runs the _pragma list when it opens.
-func dsns(path string, cfg config) (write, read string, err error) {
+// dsns builds the writer's, the checkpointer's and the readers' data source
+// names. Every pooled connection runs the _pragma list when it opens.
+func dsns(path string, cfg config) (write, ckpt, read string, err error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	// A URI filename, so that any path works: escape what URIs reserve.
 	uri := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(abs))
 	busy := "_pragma=busy_timeout(" + strconv.FormatInt(cfg.busyTimeout.Milliseconds(), 10) + ")"
-	write = uri + "?" + busy +
+	cache := func(kib int) string { return "&_pragma=cache_size(-" + strconv.Itoa(kib) + ")" }
+	rw := uri + "?" + busy +
 		"&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(" + cfg.synchronous + ")" +
 		"&_pragma=foreign_keys(1)" +
-		"&_pragma=cache_size(-" + strconv.Itoa(cfg.cacheKiB) + ")" +
 		"&_pragma=temp_store(MEMORY)" +
 		"&_pragma=wal_autocheckpoint(" + strconv.Itoa(autoCheckpointPages) + ")" +
 		"&_txlock=immediate"
+	write = rw + cache(cfg.cacheKiB)
+	ckpt = rw + cache(cfg.readCacheKiB)
 	read = uri + "?" + busy +
-		"&_pragma=query_only(1)"
-	return write, read, nil
+		"&_pragma=query_only(1)" + cache(cfg.readCacheKiB)
+	return write, ckpt, read, nil
 }
 
 // Close stops accepting writes, lets the writer finish what was queued,

@@ -36,7 +36,7 @@ func benchWriteBatch(b *testing.B, conversations int) {
 	if err := s.Close(); err != nil {
 		b.Fatal(err)
 	}
-	wdsn, _, err := dsns(path, s.cfg)
+	wdsn, _, _, err := dsns(path, s.cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
