@@ -796,7 +796,7 @@ func nanos(t time.Time) any {
 	return t.UnixNano()
 }
 
-// nullString binds s, "" as NULL: a column written through coalesce(?, '')
+// nullString binds s, "" as NULL: a column written through coalesce(?, ”)
 // stores the same, and the driver binds a NULL without copying it.
 func nullString(s string) any {
 	if s == "" {
