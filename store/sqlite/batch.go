@@ -796,8 +796,8 @@ func nanos(t time.Time) any {
 	return t.UnixNano()
 }
 
-// nullString binds s, "" as NULL: a column written through coalesce(?, ”)
-// stores the same, and the driver binds a NULL without copying it.
+// nullString binds s, "" as NULL: a column written through coalesce stores
+// the same empty text, and the driver binds a NULL without copying it.
 func nullString(s string) any {
 	if s == "" {
 		return nil
