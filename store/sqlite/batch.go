@@ -170,8 +170,9 @@ type writer struct {
 	seq, stored, claim             *dstmt
 	// markSent[k] marks 1<<k ids sent, prepared when first needed.
 	markSent [markSizes]*dstmt
-	// insertRows[n-1] inserts n rows (sqlInsertRows), prepared when first needed.
-	insertRows [maxRows]*dstmt
+	// insertRows[i][o] inserts i inbound then o outbound rows
+	// (sqlInsertRows, i+o <= maxRows), prepared when first needed.
+	insertRows [maxRows + 1][maxRows + 1]*dstmt
 }
 
 // rowRef is one row of a turn's INSERT: its seq, whether it is inbound,
@@ -212,8 +213,8 @@ func newWriter(ctx context.Context, dc any) (*writer, error) {
 		*p.dst = d
 	}
 	// The common shapes, so that a bad statement fails Open.
-	for n := 1; n <= min(2, maxRows); n++ {
-		if _, err := w.insertStmt(ctx, n); err != nil {
+	for _, n := range [][2]int{{1, 1}, {1, 2}} {
+		if _, err := w.insertStmt(ctx, n[0], n[1]); err != nil {
 			w.close()
 			return nil, err
 		}
@@ -221,26 +222,31 @@ func newWriter(ctx context.Context, dc any) (*writer, error) {
 	return w, nil
 }
 
-// insertStmt returns the statement that inserts n rows (1 <= n <= maxRows).
-func (w *writer) insertStmt(ctx context.Context, n int) (*dstmt, error) {
-	if d := w.insertRows[n-1]; d != nil {
+// insertStmt returns the statement that inserts in inbound rows, then out
+// outbound ones (1 <= in+out <= maxRows).
+func (w *writer) insertStmt(ctx context.Context, in, out int) (*dstmt, error) {
+	if d := w.insertRows[in][out]; d != nil {
 		return d, nil
 	}
 	var q strings.Builder
 	q.WriteString(sqlInsertRows)
-	for i := range n {
+	for i := range in + out {
 		if i > 0 {
 			q.WriteString(", ")
 		}
-		q.WriteString(rowValues)
+		if i < in {
+			q.WriteString(inValues)
+		} else {
+			q.WriteString(outValues)
+		}
 	}
 	q.WriteString(insertRowsTail)
 	d, err := prepareDriver(ctx, w.prep, q.String())
 	if err != nil {
 		return nil, err
 	}
-	d.set(make([]any, n*rowColumns)) // sizes d.args
-	w.insertRows[n-1] = d
+	d.set(make([]any, in*inColumns+out*outColumns)) // sizes d.args
+	w.insertRows[in][out] = d
 	return d, nil
 }
 
@@ -287,7 +293,9 @@ func (w *writer) close() {
 	list := []*dstmt{w.savepoint, w.release, w.rollbackTo, w.upsertSnapshot, w.touch,
 		w.updateSnapshot, w.raiseLastIn, w.updateSnapshotAt,
 		w.analysed, w.insertHandoff, w.upsertRating, w.saveFlows, w.seq, w.stored, w.claim}
-	list = append(list, w.insertRows[:]...)
+	for i := range w.insertRows {
+		list = append(list, w.insertRows[i][:]...)
+	}
 	list = append(list, w.markSent[:]...)
 	for _, d := range list {
 		if d != nil {
@@ -622,28 +630,34 @@ func insertRows(ctx context.Context, w *writer, r *request, convID int64, res *b
 	mine := int64(math.MaxInt64) // the turn's first row id, once one is stored
 	for start := 0; start < len(rows); start += maxRows {
 		chunk := rows[start:min(start+maxRows, len(rows))]
-		d, err := w.insertStmt(ctx, len(chunk))
+		in := 0 // inbound rows come first
+		for in < len(chunk) && chunk[in].in {
+			in++
+		}
+		d, err := w.insertStmt(ctx, in, len(chunk)-in)
 		if err != nil {
 			return err
 		}
-		args := d.args
-		for k, row := range chunk {
-			v := args[k*rowColumns : (k+1)*rowColumns]
-			v[0].Value, v[1].Value, v[2].Value = cid, ch, row.seq
+		args, k := d.args, 0
+		for _, row := range chunk {
 			if row.in {
 				e := &t.Inbound[row.i]
-				v[3].Value, v[4].Value, v[5].Value, v[6].Value = "in", "", e.PlatformID, e.Text
-				v[7].Value, v[8].Value, v[9].Value = nanos(e.At), nullString(r.analysis[row.i]), e.Choice
-				v[10].Value, v[11].Value, v[12].Value, v[13].Value, v[14].Value, v[15].Value = "", "", nil, "", nil, ""
+				v := args[k : k+inColumns]
+				k += inColumns
+				v[0].Value, v[1].Value, v[2].Value = cid, ch, row.seq
+				v[3].Value, v[4].Value, v[5].Value = nullString(e.PlatformID), nullString(e.Text), nanos(e.At)
+				v[6].Value, v[7].Value = nullString(r.analysis[row.i]), nullString(e.Choice)
 				continue
 			}
 			e := &t.Outbound[row.i]
-			v[3].Value, v[4].Value, v[5].Value, v[6].Value = "out", e.Author, "", e.Text
-			v[7].Value, v[8].Value, v[9].Value = nanos(e.At), nil, ""
-			v[10].Value, v[11].Value, v[12].Value = e.Flow, e.State, nullString(r.choices[row.i])
-			v[13].Value, v[14].Value, v[15].Value = e.Lang, nullString(r.answers[row.i]), string(e.Status)
+			v := args[k : k+outColumns]
+			k += outColumns
+			v[0].Value, v[1].Value, v[2].Value = cid, ch, row.seq
+			v[3].Value, v[4].Value, v[5].Value = nullString(e.Author), nullString(e.Text), nanos(e.At)
+			v[6].Value, v[7].Value, v[8].Value = nullString(e.Flow), nullString(e.State), nullString(r.choices[row.i])
+			v[9].Value, v[10].Value, v[11].Value = nullString(e.Lang), nullString(r.answers[row.i]), status(e.Status)
 		}
-		out, err := d.exec.ExecContext(ctx, args[:len(chunk)*rowColumns])
+		out, err := d.exec.ExecContext(ctx, args[:k])
 		d.unset()
 		if err != nil {
 			// A redelivered turn may clash on a seq as well (its replies
@@ -735,7 +749,7 @@ func conversation(ctx context.Context, w *writer, r *request) (id int64, ok bool
 		var res driver.Result
 		switch {
 		case sn != nil:
-			res, err = w.updateSnapshot.Exec(ctx, string(sn.Status), sn.Lang, sn.FlowsVersion, sn.Flow, sn.State,
+			res, err = w.updateSnapshot.Exec(ctx, status(sn.Status), sn.Lang, sn.FlowsVersion, sn.Flow, sn.State,
 				r.snapshot, sn.Seq, sn.Processed, nanos(sn.Started), nanos(sn.Updated), r.lastIn, id, t.Base)
 		case len(t.Inbound) > 0:
 			res, err = w.raiseLastIn.Exec(ctx, r.lastIn, id)
@@ -757,10 +771,10 @@ func conversation(ctx context.Context, w *writer, r *request) (id int64, ok bool
 		id, err = w.touch.QueryInt64(ctx, t.Address.Channel, t.Address.Conversation, r.lastIn)
 	case t.Base == 0:
 		id, err = w.upsertSnapshot.QueryInt64(ctx, t.Address.Channel, t.Address.Conversation,
-			string(sn.Status), sn.Lang, sn.FlowsVersion, sn.Flow, sn.State, r.snapshot,
+			status(sn.Status), sn.Lang, sn.FlowsVersion, sn.Flow, sn.State, r.snapshot,
 			sn.Seq, sn.Processed, r.lastIn, nanos(sn.Started), nanos(sn.Updated), t.Base)
 	default:
-		id, err = w.updateSnapshotAt.QueryInt64(ctx, string(sn.Status), sn.Lang, sn.FlowsVersion, sn.Flow, sn.State,
+		id, err = w.updateSnapshotAt.QueryInt64(ctx, status(sn.Status), sn.Lang, sn.FlowsVersion, sn.Flow, sn.State,
 			r.snapshot, sn.Seq, sn.Processed, nanos(sn.Started), nanos(sn.Updated), r.lastIn,
 			t.Address.Channel, t.Address.Conversation, t.Base)
 	}
@@ -782,9 +796,27 @@ func nanos(t time.Time) any {
 	return t.UnixNano()
 }
 
+// nullString binds s, "" as NULL: a column written through coalesce stores
+// the same empty text, and the driver binds a NULL without copying it.
 func nullString(s string) any {
 	if s == "" {
 		return nil
 	}
 	return s
+}
+
+// status binds a conversation status: the known ones as constants, which
+// box without allocating.
+func status(s bot.Status) any {
+	switch s {
+	case bot.StatusBot:
+		return string(bot.StatusBot)
+	case bot.StatusHuman:
+		return string(bot.StatusHuman)
+	case bot.StatusEnded:
+		return string(bot.StatusEnded)
+	case bot.StatusRating:
+		return string(bot.StatusRating)
+	}
+	return string(s)
 }

@@ -61,12 +61,25 @@ const (
 	sqlRaiseLastIn = `UPDATE conversations SET last_in = max(last_in, ?) WHERE id = ?`
 
 	// sqlInsertRows is the head of the INSERT that stores a turn's rows,
-	// inbound and outbound, in one statement: rowValues once per row,
-	// then insertRowsTail. A redelivered inbound row changes nothing.
+	// inbound and outbound, in one statement: inValues once per inbound
+	// row, then outValues once per outbound row, then insertRowsTail. A
+	// redelivered inbound row changes nothing.
+	//
+	// The columns a direction leaves at their default are literals, and
+	// the text columns that are often empty are bound as NULL for "" and
+	// read through coalesce: the driver copies every bound text into C
+	// memory (a malloc and a free) and a NULL costs nothing.
 	sqlInsertRows = `INSERT INTO messages (conv_id, channel, seq, direction, author, platform_id, text, at,
 	analysis, choice, flow, state, choices, lang, answers, status) VALUES `
-	rowValues      = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	rowColumns     = 16
+	// inValues binds conv_id, channel, seq, platform_id, text, at,
+	// analysis, choice.
+	inValues  = `(?, ?, ?, 'in', '', coalesce(?, ''), coalesce(?, ''), ?, ?, coalesce(?, ''), '', '', NULL, '', NULL, '')`
+	inColumns = 8
+	// outValues binds conv_id, channel, seq, author, text, at, flow,
+	// state, choices, lang, answers, status.
+	outValues = `(?, ?, ?, 'out', coalesce(?, ''), '', coalesce(?, ''), ?, NULL, '',
+		coalesce(?, ''), coalesce(?, ''), ?, coalesce(?, ''), ?, coalesce(?, ''))`
+	outColumns     = 12
 	insertRowsTail = `
 	ON CONFLICT (conv_id, platform_id) WHERE direction = 'in' AND platform_id <> '' DO NOTHING`
 
