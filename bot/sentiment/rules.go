@@ -52,6 +52,11 @@ type rules struct {
 	// compounds enables matching lexicon words as the head or the first part
 	// of an unknown long word (German, Finnish).
 	compounds bool
+	// boundPrefixes are the verb prefixes that make a derived word, not a
+	// compound, of a lexicon word after them: German "ungefähr" is not a
+	// danger (Gefahr), "erwarten" not waiting, "aufgefallen" not liking.
+	// A head is not matched after a run of them.
+	boundPrefixes string
 }
 
 // languageRules are the rules per language.
@@ -131,6 +136,7 @@ var languageRules = map[string]rules{
 		dampeners:       "etwas bisschen wenig leicht fast eher einigermaßen",
 		contrast:        "aber jedoch doch allerdings trotzdem sondern",
 		compounds:       true,
+		boundPrefixes:   "ab an auf aus be bei da dar ein ent er ge her hin los mit nach um un ver vor weg zer zu zurück über unter",
 	},
 	"fi": {
 		courtesy: "kiitos kiitti kiitoksia",

@@ -110,6 +110,7 @@ type langData struct {
 	// "beautiful"): it applies when the text has the accented form.
 	accented  map[string]accent
 	compounds bool
+	bound     map[string]bool // folded bound prefixes (rules.boundPrefixes)
 	postNeg   bool
 	concord   bool
 }
@@ -160,6 +161,12 @@ func newScorer(p params) *Scorer {
 	for lang, r := range languageRules {
 		d := s.lang(lang)
 		d.compounds = r.compounds
+		for _, w := range strings.Fields(r.boundPrefixes) {
+			if d.bound == nil {
+				d.bound = map[string]bool{}
+			}
+			d.bound[language.Fold(w)] = true
+		}
 		d.postNeg = r.postNegation
 		d.concord = r.concord
 		for _, w := range strings.Fields(r.expectations) {
@@ -384,30 +391,60 @@ func (d *langData) valence(lang, w string) float64 {
 		}
 	}
 	if d.compounds && len(w) >= minCompoundW {
-		if v := d.compound(w); v != 0 {
-			return v
-		}
-		if stripped != w && len(stripped) >= minCompoundW {
-			return d.compound(stripped) // Zugausfälle -> zugausfall
+		// The word, then its shorter forms (Zugausfälle -> zugausfall): the
+		// first form with a part in the lexicon decides.
+		for st := w; ; {
+			if v, ok := d.compound(st); ok {
+				return v
+			}
+			if st == stripped {
+				break
+			}
+			next := language.StripSuffix(lang, st)
+			if next == st || len(next) < minCompoundW {
+				break
+			}
+			st = next
 		}
 	}
 	return 0
 }
 
 // compound returns the valence of the head of the compound w
-// (Servicekatastrophe), else of its first part (Katastrophenservice).
-func (d *langData) compound(w string) float64 {
+// (Servicekatastrophe), else of its first part (Katastrophenservice); ok
+// is false when no part of w is in the lexicon. A part listed with
+// valence 0 ("gefahren", driven, in "festgefahren") ends the search. A
+// head after bound prefixes alone ("ungefähr", "aufgefallen") is a
+// derived word, not a compound, and is not matched.
+func (d *langData) compound(w string) (v float64, ok bool) {
 	for i := 1; len(w)-i >= minCompound; i++ {
-		if v, ok := d.words[w[i:]]; ok {
-			return v
+		if v, ok := d.words[w[i:]]; ok && !d.prefixed(w[:i]) {
+			return v, true
 		}
 	}
 	for j := len(w) - 1; j >= minPrefixPart; j-- {
 		if v, ok := d.words[w[:j]]; ok {
-			return v
+			return v, true
 		}
 	}
-	return 0
+	return 0, false
+}
+
+// prefixed reports whether p is a run of bound prefixes ("an", "ange",
+// "aufge").
+func (d *langData) prefixed(p string) bool {
+	if len(d.bound) == 0 {
+		return false
+	}
+	if p == "" {
+		return true
+	}
+	for i := len(p); i >= 2; i-- {
+		if d.bound[p[:i]] && d.prefixed(p[i:]) {
+			return true
+		}
+	}
+	return false
 }
 
 // complains reports whether w is a complaint word ("late", "Wartezeit").

@@ -252,3 +252,22 @@ func BenchmarkScoreGerman(b *testing.B) {
 		s.Score("Schon wieder Verspätung, die Klimaanlage ist ausgefallen und niemand antwortet. Unzumutbar!!", "de")
 	}
 }
+
+// TestCompoundSenses: a lexicon word inside a longer word is matched only
+// when the longer word is a compound of it, not a word derived with verb
+// prefixes or another word that happens to share its letters.
+func TestCompoundSenses(t *testing.T) {
+	s := New()
+	for _, w := range []string{"ungefahr", "gefahren", "festgefahrenen", "abgefahren", "erwarten", "aufgefallen",
+		"umgefallen", "gemeinsamen", "zeitraum", "reisezeitraum", "letztendlich", "heisst", "kurze", "angepasst"} {
+		if v, ok := s.Valence(w, "de"); ok {
+			t.Errorf("Valence(%q, de) = %.2f, want none", w, v)
+		}
+	}
+	for w, neg := range map[string]bool{"zugausfall": true, "zugausfalle": true, "bahnstreik": true,
+		"servicekatastrophe": true, "verkehrsunfall": true, "unsicher": true, "problemlos": false} {
+		if v, ok := s.Valence(w, "de"); !ok || (v < 0) != neg {
+			t.Errorf("Valence(%q, de) = %.2f, %v; want negative %v", w, v, ok, neg)
+		}
+	}
+}
