@@ -105,6 +105,7 @@ type langData struct {
 	units    map[string]bool
 	since    map[string]bool
 	articles map[string]bool
+	ahead    map[string]bool
 	// accented maps a folded word to the accented word that folds to the
 	// same letters and carries sentiment (German schon "already", schön
 	// "beautiful"): it applies when the text has the accented form.
@@ -187,6 +188,9 @@ func newScorer(p params) *Scorer {
 		}
 		for _, w := range strings.Fields(r.articles) {
 			d.articles[language.Fold(w)] = true
+		}
+		for _, w := range strings.Fields(r.ahead) {
+			d.ahead[language.Fold(w)] = true
 		}
 		for role, words := range map[uint8]string{roleNegator: r.negators, roleBooster: r.boosters, roleDampener: r.dampeners, roleContrast: r.contrast, roleCourtesy: r.courtesy} {
 			for _, w := range strings.Fields(words) {
@@ -310,7 +314,7 @@ func (s *Scorer) lang(l string) *langData {
 	if !ok {
 		d = &langData{words: map[string]float64{}, stems: map[string]float64{}, roles: map[string]uint8{}, expect: map[string]bool{},
 			complain: map[string]bool{}, numbers: map[string]bool{}, units: map[string]bool{},
-			since: map[string]bool{}, articles: map[string]bool{}}
+			since: map[string]bool{}, articles: map[string]bool{}, ahead: map[string]bool{}}
 		s.langs[l] = d
 	}
 	return d
@@ -466,15 +470,19 @@ func stemOnce(lang, w string, stem *string) string {
 
 // waitingTime reports whether toks[i] is the unit of a waiting time: a
 // number or number word before a time unit ("two weeks", "3 Tage"), or a
-// duration ("for days", "seit einem Monat", "da un mese").
+// duration ("for days", "seit einem Monat", "da un mese"), unless a word
+// before the number puts the time ahead ("in two days", "alle 10 Minuten").
 func (d *langData) waitingTime(toks []language.Token, i int) bool {
 	if i == 0 || !d.units[toks[i].Text] || toks[i].Break {
 		return false
 	}
 	prev := toks[i-1]
 	switch {
-	case prev.Kind == language.Number || d.numbers[prev.Text] || d.since[prev.Text]:
+	case d.since[prev.Text]:
 		return true
+	case prev.Kind == language.Number || d.numbers[prev.Text]:
+		// "in two minutes", "alle 10 Minuten": a time ahead, a frequency.
+		return i < 2 || toks[i-2].Break || !d.ahead[toks[i-2].Text]
 	case d.articles[prev.Text] && i >= 2 && !prev.Break:
 		return d.since[toks[i-2].Text]
 	}
