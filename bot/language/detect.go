@@ -33,7 +33,7 @@ const (
 type Detector struct {
 	langs     []string
 	stopwords map[string]uint32 // folded word -> bit set of languages
-	ngrams    map[string]uint32 // folded n-gram, '_' at word boundaries -> languages
+	ngrams    gramTable         // folded n-gram, '_' at word boundaries -> languages
 	letters   map[rune]uint32
 }
 
@@ -43,9 +43,9 @@ type Detector struct {
 func NewDetector(langs []string) *Detector {
 	d := &Detector{
 		stopwords: map[string]uint32{},
-		ngrams:    map[string]uint32{},
 		letters:   map[rune]uint32{},
 	}
+	grams := map[uint64]uint32{}
 	for _, l := range langs {
 		l = strings.ToLower(l)
 		p, ok := profiles[l]
@@ -58,12 +58,15 @@ func NewDetector(langs []string) *Detector {
 			d.stopwords[Fold(w)] |= bit
 		}
 		for _, g := range strings.Fields(p.ngrams) {
-			d.ngrams[Fold(g)] |= bit
+			if g = Fold(g); len(g) <= maxNgram {
+				grams[gramKey(g)] |= bit
+			}
 		}
 		for _, r := range p.letters {
 			d.letters[r] |= bit
 		}
 	}
+	d.ngrams = newGramTable(grams)
 	return d
 }
 
@@ -102,9 +105,15 @@ func (d *Detector) DetectTokens(toks []Token, text string) (lang string, confide
 		g = append(g, '_')
 		g = append(g, t.Text...)
 		g = append(g, '_')
-		for n := minNgram; n <= maxNgram; n++ {
-			for s := 0; s+n <= len(g); s++ {
-				if m, ok := d.ngrams[string(g[s:s+n])]; ok {
+		for s := 0; s+minNgram <= len(g); s++ {
+			// The n-grams starting at s, each key built from the one before.
+			k := uint64(g[s])
+			for n := 2; n <= maxNgram && s+n <= len(g); n++ {
+				k = k<<8 | uint64(g[s+n-1])
+				if n < minNgram {
+					continue
+				}
+				if m := d.ngrams.get(uint64(n)<<56 | k); m != 0 {
 					addMask(&score, m, ngramWeight)
 				}
 			}
@@ -152,5 +161,60 @@ func addMask(score *[32]float64, m uint32, w float64) {
 		i := bits.TrailingZeros32(m)
 		score[i] += w
 		m &= m - 1
+	}
+}
+
+// gramKey packs the n-gram g (at most 7 bytes) into one key: its length in
+// the top byte, its bytes below.
+func gramKey(g string) uint64 {
+	var k uint64
+	for i := 0; i < len(g); i++ {
+		k = k<<8 | uint64(g[i])
+	}
+	return uint64(len(g))<<56 | k
+}
+
+// gramTable is a read-only open-addressing hash table from n-gram keys
+// (gramKey, never 0) to language bit sets: the detector looks up a few
+// dozen n-grams per word, which a string-keyed map hashes far slower.
+type gramTable struct {
+	keys  []uint64
+	vals  []uint32
+	shift uint
+}
+
+// newGramTable returns the table of m, at most half full.
+func newGramTable(m map[uint64]uint32) gramTable {
+	size, shift := 8, uint(61)
+	for size < 2*len(m) {
+		size *= 2
+		shift--
+	}
+	t := gramTable{keys: make([]uint64, size), vals: make([]uint32, size), shift: shift}
+	for k, v := range m {
+		i := t.slot(k)
+		for t.keys[i] != 0 {
+			i = (i + 1) & (size - 1)
+		}
+		t.keys[i], t.vals[i] = k, v
+	}
+	return t
+}
+
+func (t *gramTable) slot(k uint64) int { return int((k * 0x9e3779b97f4a7c15) >> t.shift) }
+
+// get returns the languages of the n-gram key k, 0 when it is not listed.
+func (t *gramTable) get(k uint64) uint32 {
+	if len(t.keys) == 0 {
+		return 0
+	}
+	mask := len(t.keys) - 1
+	for i := t.slot(k); ; i = (i + 1) & mask {
+		switch t.keys[i] {
+		case k:
+			return t.vals[i]
+		case 0:
+			return 0
+		}
 	}
 }

@@ -115,3 +115,26 @@ func BenchmarkDetect(b *testing.B) {
 		d.Detect("My parcel still hasn't arrived and nobody tells me why, this is ridiculous")
 	}
 }
+
+// TestGramTable: the detector's n-gram table gives each listed n-gram the
+// languages that list it, and nothing to any other string.
+func TestGramTable(t *testing.T) {
+	langs := []string{"en", "it", "de", "fi", "fr", "es", "nl", "da", "sv", "pl", "tr"}
+	d := NewDetector(langs)
+	want := map[string]uint32{}
+	for i, l := range langs {
+		for _, g := range strings.Fields(profiles[l].ngrams) {
+			want[Fold(g)] |= 1 << i
+		}
+	}
+	for g, m := range want {
+		if got := d.ngrams.get(gramKey(g)); got != m {
+			t.Errorf("n-gram %q: got languages %b, want %b", g, got, m)
+		}
+	}
+	for _, g := range []string{"qx", "_zzz", "xyzzy", "a", "zz_"} {
+		if _, listed := want[g]; !listed && d.ngrams.get(gramKey(g)) != 0 {
+			t.Errorf("n-gram %q: got languages, want none", g)
+		}
+	}
+}

@@ -36,6 +36,34 @@ var stemmers = map[string]*stemmer{
 	"fi": newStemmer("isiin iden itten ista issa illa ilta ille iksi ssaan staan llaan lleen seen ssa sta lla lta lle ksi ine tta kin kaan han jen ien nsa mme nne ni si na ta en an in un yn on ja ia a n t i e", 3, 2),
 }
 
+// stemmerCodes indexes stemmers by the letters of a two-letter language
+// code: Stem and StripSuffix run for every word of every turn, and a map
+// lookup by string was a tenth of the analyzer's time.
+var stemmerCodes = func() (t [26 * 26]*stemmer) {
+	for lang, st := range stemmers {
+		t[codeIndex(lang)] = st
+	}
+	return t
+}()
+
+// codeIndex is the index of a two-letter lower-case code in stemmerCodes,
+// -1 for any other string.
+func codeIndex(lang string) int {
+	if len(lang) != 2 || lang[0] < 'a' || lang[0] > 'z' || lang[1] < 'a' || lang[1] > 'z' {
+		return -1
+	}
+	return int(lang[0]-'a')*26 + int(lang[1]-'a')
+}
+
+// stemmerOf returns the stemmer of lang, nil when it has none.
+func stemmerOf(lang string) *stemmer {
+	i := codeIndex(lang)
+	if i < 0 {
+		return nil
+	}
+	return stemmerCodes[i]
+}
+
 func sortSuffixes(list string) []string {
 	s := strings.Fields(list)
 	// Longest first, stable for equal lengths.
@@ -51,12 +79,12 @@ func sortSuffixes(list string) []string {
 // suffixes removed. The result is always a prefix of w, so Stem does not
 // allocate. Languages without a stemmer return w.
 func Stem(lang, w string) string {
-	st, ok := stemmers[lang]
-	if !ok {
+	st := stemmerOf(lang)
+	if st == nil {
 		return w
 	}
 	for range st.passes {
-		next := StripSuffix(lang, w)
+		next := st.strip(w)
 		if next == w {
 			break
 		}
@@ -73,10 +101,15 @@ func Stem(lang, w string) string {
 // lang, as one pass of Stem does; it returns w when there is none. Callers
 // that look words up in a list can strip step by step and look up each form.
 func StripSuffix(lang, w string) string {
-	st, ok := stemmers[lang]
-	if !ok {
+	st := stemmerOf(lang)
+	if st == nil {
 		return w
 	}
+	return st.strip(w)
+}
+
+// strip removes one suffix from w.
+func (st *stemmer) strip(w string) string {
 	for _, k := range st.keep {
 		if strings.HasSuffix(w, k) {
 			return w

@@ -43,6 +43,10 @@ type rules struct {
 	units    string
 	since    string
 	articles string
+	// ahead are the words that make a number and unit a time ahead or a
+	// frequency, not a wait: "in two minutes", "every 10 minutes",
+	// "innerhalb von 3 Tagen" is not "three days".
+	ahead string
 	// concord marks negative concord: several negators in a row are one
 	// negation (Italian "non è mai arrivato"), not a double negation.
 	concord bool
@@ -52,6 +56,11 @@ type rules struct {
 	// compounds enables matching lexicon words as the head or the first part
 	// of an unknown long word (German, Finnish).
 	compounds bool
+	// boundPrefixes are the verb prefixes that make a derived word, not a
+	// compound, of a lexicon word after them: German "ungefähr" is not a
+	// danger (Gefahr), "erwarten" not waiting, "aufgefallen" not liking.
+	// A head is not matched after a run of them.
+	boundPrefixes string
 }
 
 // languageRules are the rules per language.
@@ -76,6 +85,7 @@ var languageRules = map[string]rules{
 		numbers:    "two three four five six seven eight nine ten eleven twelve fifteen twenty thirty few several many couple",
 		since:      "for since",
 		articles:   "a an one",
+		ahead:      "in within every per each",
 		units:      "minute minutes hour hours day days week weeks month months year years",
 		negators:   "not never no nobody nothing none neither nor cannot without aint ain't nowhere hardly barely",
 		boosters:   "very really so too extremely absolutely completely totally utterly incredibly highly super most such so much fucking freaking damn deeply entirely especially exceptionally fully hugely particularly quite remarkably seriously terribly thoroughly truly",
@@ -99,6 +109,7 @@ var languageRules = map[string]rules{
 		numbers:    "due tre quattro cinque sei sette otto nove dieci quindici venti trenta qualche parecchi parecchie molti molte",
 		since:      "da",
 		articles:   "un uno una",
+		ahead:      "tra fra entro ogni",
 		units:      "minuto minuti ora ore giorno giorni settimana settimane mese mesi anno anni",
 		negators:   "non mai nessuno nessuna nessun niente nulla né neanche nemmeno neppure senza",
 		boosters:   "molto tanto troppo veramente davvero proprio assolutamente completamente totalmente estremamente super così cosi sempre particolarmente",
@@ -122,6 +133,7 @@ var languageRules = map[string]rules{
 		numbers:         "zwei drei vier fünf sechs sieben acht neun zehn elf zwölf fünfzehn zwanzig dreißig paar mehrere vielen",
 		since:           "seit",
 		articles:        "ein eine einen einem einer",
+		ahead:           "in innerhalb binnen alle pro je",
 		units:           "minute minuten stunde stunden tag tage tagen woche wochen monat monate monaten jahr jahre jahren",
 		postNegation:    true,
 		accented:        "schön=2.2",
@@ -131,6 +143,7 @@ var languageRules = map[string]rules{
 		dampeners:       "etwas bisschen wenig leicht fast eher einigermaßen",
 		contrast:        "aber jedoch doch allerdings trotzdem sondern",
 		compounds:       true,
+		boundPrefixes:   "ab an auf aus be bei da dar ein ent er ge her hin los mit nach um un ver vor weg zer zu zurück über unter",
 	},
 	"fi": {
 		courtesy: "kiitos kiitti kiitoksia",

@@ -105,11 +105,13 @@ type langData struct {
 	units    map[string]bool
 	since    map[string]bool
 	articles map[string]bool
+	ahead    map[string]bool
 	// accented maps a folded word to the accented word that folds to the
 	// same letters and carries sentiment (German schon "already", schön
 	// "beautiful"): it applies when the text has the accented form.
 	accented  map[string]accent
 	compounds bool
+	bound     map[string]bool // folded bound prefixes (rules.boundPrefixes)
 	postNeg   bool
 	concord   bool
 }
@@ -160,6 +162,12 @@ func newScorer(p params) *Scorer {
 	for lang, r := range languageRules {
 		d := s.lang(lang)
 		d.compounds = r.compounds
+		for _, w := range strings.Fields(r.boundPrefixes) {
+			if d.bound == nil {
+				d.bound = map[string]bool{}
+			}
+			d.bound[language.Fold(w)] = true
+		}
 		d.postNeg = r.postNegation
 		d.concord = r.concord
 		for _, w := range strings.Fields(r.expectations) {
@@ -180,6 +188,9 @@ func newScorer(p params) *Scorer {
 		}
 		for _, w := range strings.Fields(r.articles) {
 			d.articles[language.Fold(w)] = true
+		}
+		for _, w := range strings.Fields(r.ahead) {
+			d.ahead[language.Fold(w)] = true
 		}
 		for role, words := range map[uint8]string{roleNegator: r.negators, roleBooster: r.boosters, roleDampener: r.dampeners, roleContrast: r.contrast, roleCourtesy: r.courtesy} {
 			for _, w := range strings.Fields(words) {
@@ -303,7 +314,7 @@ func (s *Scorer) lang(l string) *langData {
 	if !ok {
 		d = &langData{words: map[string]float64{}, stems: map[string]float64{}, roles: map[string]uint8{}, expect: map[string]bool{},
 			complain: map[string]bool{}, numbers: map[string]bool{}, units: map[string]bool{},
-			since: map[string]bool{}, articles: map[string]bool{}}
+			since: map[string]bool{}, articles: map[string]bool{}, ahead: map[string]bool{}}
 		s.langs[l] = d
 	}
 	return d
@@ -384,30 +395,60 @@ func (d *langData) valence(lang, w string) float64 {
 		}
 	}
 	if d.compounds && len(w) >= minCompoundW {
-		if v := d.compound(w); v != 0 {
-			return v
-		}
-		if stripped != w && len(stripped) >= minCompoundW {
-			return d.compound(stripped) // Zugausfälle -> zugausfall
+		// The word, then its shorter forms (Zugausfälle -> zugausfall): the
+		// first form with a part in the lexicon decides.
+		for st := w; ; {
+			if v, ok := d.compound(st); ok {
+				return v
+			}
+			if st == stripped {
+				break
+			}
+			next := language.StripSuffix(lang, st)
+			if next == st || len(next) < minCompoundW {
+				break
+			}
+			st = next
 		}
 	}
 	return 0
 }
 
 // compound returns the valence of the head of the compound w
-// (Servicekatastrophe), else of its first part (Katastrophenservice).
-func (d *langData) compound(w string) float64 {
+// (Servicekatastrophe), else of its first part (Katastrophenservice); ok
+// is false when no part of w is in the lexicon. A part listed with
+// valence 0 ("gefahren", driven, in "festgefahren") ends the search. A
+// head after bound prefixes alone ("ungefähr", "aufgefallen") is a
+// derived word, not a compound, and is not matched.
+func (d *langData) compound(w string) (v float64, ok bool) {
 	for i := 1; len(w)-i >= minCompound; i++ {
-		if v, ok := d.words[w[i:]]; ok {
-			return v
+		if v, ok := d.words[w[i:]]; ok && !d.prefixed(w[:i]) {
+			return v, true
 		}
 	}
 	for j := len(w) - 1; j >= minPrefixPart; j-- {
 		if v, ok := d.words[w[:j]]; ok {
-			return v
+			return v, true
 		}
 	}
-	return 0
+	return 0, false
+}
+
+// prefixed reports whether p is a run of bound prefixes ("an", "ange",
+// "aufge").
+func (d *langData) prefixed(p string) bool {
+	if len(d.bound) == 0 {
+		return false
+	}
+	if p == "" {
+		return true
+	}
+	for i := len(p); i >= 2; i-- {
+		if d.bound[p[:i]] && d.prefixed(p[i:]) {
+			return true
+		}
+	}
+	return false
 }
 
 // complains reports whether w is a complaint word ("late", "Wartezeit").
@@ -429,15 +470,19 @@ func stemOnce(lang, w string, stem *string) string {
 
 // waitingTime reports whether toks[i] is the unit of a waiting time: a
 // number or number word before a time unit ("two weeks", "3 Tage"), or a
-// duration ("for days", "seit einem Monat", "da un mese").
+// duration ("for days", "seit einem Monat", "da un mese"), unless a word
+// before the number puts the time ahead ("in two days", "alle 10 Minuten").
 func (d *langData) waitingTime(toks []language.Token, i int) bool {
 	if i == 0 || !d.units[toks[i].Text] || toks[i].Break {
 		return false
 	}
 	prev := toks[i-1]
 	switch {
-	case prev.Kind == language.Number || d.numbers[prev.Text] || d.since[prev.Text]:
+	case d.since[prev.Text]:
 		return true
+	case prev.Kind == language.Number || d.numbers[prev.Text]:
+		// "in two minutes", "alle 10 Minuten": a time ahead, a frequency.
+		return i < 2 || toks[i-2].Break || !d.ahead[toks[i-2].Text]
 	case d.articles[prev.Text] && i >= 2 && !prev.Break:
 		return d.since[toks[i-2].Text]
 	}

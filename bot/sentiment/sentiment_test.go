@@ -2,6 +2,8 @@ package sentiment
 
 import (
 	"testing"
+
+	"github.com/calmbot/calmbot/bot/language"
 )
 
 func TestScoreDirection(t *testing.T) {
@@ -252,3 +254,55 @@ func BenchmarkScoreGerman(b *testing.B) {
 		s.Score("Schon wieder Verspätung, die Klimaanlage ist ausgefallen und niemand antwortet. Unzumutbar!!", "de")
 	}
 }
+
+// TestCompoundSenses: a lexicon word inside a longer word is matched only
+// when the longer word is a compound of it, not a word derived with verb
+// prefixes or another word that happens to share its letters.
+func TestCompoundSenses(t *testing.T) {
+	s := New()
+	for _, w := range []string{"ungefahr", "gefahren", "festgefahrenen", "abgefahren", "erwarten", "aufgefallen",
+		"umgefallen", "gemeinsamen", "zeitraum", "reisezeitraum", "letztendlich", "heisst", "kurze", "angepasst"} {
+		if v, ok := s.Valence(w, "de"); ok {
+			t.Errorf("Valence(%q, de) = %.2f, want none", w, v)
+		}
+	}
+	for w, neg := range map[string]bool{"zugausfall": true, "zugausfalle": true, "bahnstreik": true,
+		"servicekatastrophe": true, "verkehrsunfall": true, "unsicher": true, "problemlos": false} {
+		if v, ok := s.Valence(w, "de"); !ok || (v < 0) != neg {
+			t.Errorf("Valence(%q, de) = %.2f, %v; want negative %v", w, v, ok, neg)
+		}
+	}
+}
+
+// TestWaitingTimeAhead: a number and a time unit are a waiting time, a
+// complaint cue, unless a word before them puts the time ahead or makes
+// it a frequency.
+func TestWaitingTimeAhead(t *testing.T) {
+	s := New()
+	tests := []struct {
+		lang, text string
+		cue        bool
+	}{
+		{"en", "I have been waiting two weeks", true},
+		{"en", "ordered three days ago", true},
+		{"en", "the next train leaves in two minutes", false},
+		{"en", "a bus every 10 minutes", false},
+		{"it", "aspetto da tre settimane", true},
+		{"it", "arriva tra due giorni", false},
+		{"it", "un treno ogni 10 minuti", false},
+		{"de", "seit drei Wochen nichts", true},
+		{"de", "vor 3 Wochen bestellt", true},
+		{"de", "die Bahn fährt in zwei Minuten", false},
+		{"de", "alle 10 Minuten eine S-Bahn", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang+"/"+tt.text, func(t *testing.T) {
+			r := s.read(splitText(tt.text), tt.text, tt.lang)
+			if got := r.cues > 0; got != tt.cue {
+				t.Errorf("%q: complaint cue %v (cues %d), want %v", tt.text, got, r.cues, tt.cue)
+			}
+		})
+	}
+}
+
+func splitText(s string) []language.Token { return language.Split(nil, s) }
