@@ -70,7 +70,8 @@ func (s *queue) Tickets() []*Ticket {
 // Claim gives queued ticket id to agent: the agent must be able to take
 // its skill and have a free place.
 func (s *queue) Claim(ctx context.Context, agent string, id int64) (*Ticket, error) {
-	if _, err := s.open(ctx, id); err != nil {
+	prev, err := s.open(ctx, id)
+	if err != nil {
 		return nil, err
 	}
 	c, err := s.change(id, func(t *Ticket) error { return s.assignLocked(agent, t) })
@@ -78,6 +79,16 @@ func (s *queue) Claim(ctx context.Context, agent string, id int64) (*Ticket, err
 		return nil, fmt.Errorf("claim ticket %d: %w", id, err)
 	}
 	if err := s.claimed(ctx, c); err != nil {
+		if !errors.Is(err, ErrTaken) {
+			// The store could not say who won: the claim is undone here, and
+			// the agent may try again.
+			s.mu.Lock()
+			if cur := s.tickets[id]; cur != nil && cur.Version == c.Version {
+				s.replaceLocked(prev)
+			}
+			s.mu.Unlock()
+			err = fmt.Errorf("%w: %w", ErrUnsaved, err)
+		}
 		return nil, fmt.Errorf("claim ticket %d: %w", id, err)
 	}
 	s.log.InfoContext(ctx, "ticket claimed", "ticket", id, "agent", agent)
