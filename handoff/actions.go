@@ -32,7 +32,7 @@ func (s *queue) Reply(ctx context.Context, agent string, id int64, text string) 
 		return fmt.Errorf("reply: %w", err)
 	}
 	if err := eng.Post(ctx, t.Address, Author(agent), text); err != nil {
-		return fmt.Errorf("reply to ticket %d: %w", id, err)
+		return fmt.Errorf("reply to ticket %d: %w", id, unsaved(ctx, err))
 	}
 	if !t.FirstResponse.IsZero() {
 		return nil
@@ -308,4 +308,18 @@ func (s *queue) closedElsewhere(ctx context.Context, id int64) error {
 	s.mu.Unlock()
 	s.publish(Update{Kind: UpdateTicket, Ticket: stored.clone()}, stored)
 	return fmt.Errorf("ticket %d was closed already (%s, elsewhere): %w", id, stored.Outcome, ErrClosed)
+}
+
+// unsaved marks err, from an engine action, with ErrUnsaved when it is a
+// write the store failed rather than a refusal the engine made.
+func unsaved(ctx context.Context, err error) error {
+	for _, refused := range []error{bot.ErrNotWithHuman, bot.ErrEmptyText, bot.ErrClosed, bot.ErrStageNeedsChoice, bot.ErrUnknownState} {
+		if errors.Is(err, refused) {
+			return err
+		}
+	}
+	if ctx.Err() != nil {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnsaved, err)
 }

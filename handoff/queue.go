@@ -82,6 +82,11 @@ func (s *queue) Claim(ctx context.Context, agent string, id int64) (*Ticket, err
 		return nil, fmt.Errorf("claim ticket %d: %w", id, err)
 	}
 	if err := s.claimed(ctx, c, prev); err != nil {
+		if !errors.Is(err, ErrTaken) {
+			// The store could not say who won: claimed put the ticket back
+			// as it was, and the agent may try again.
+			err = fmt.Errorf("%w: %w", ErrUnsaved, err)
+		}
 		return nil, fmt.Errorf("claim ticket %d: %w", id, err)
 	}
 	s.log.InfoContext(ctx, "ticket claimed", "ticket", id, "agent", agent)

@@ -40,6 +40,10 @@ var (
 	ErrLinked = errors.New("platform user is linked to another agent")
 	// ErrNoEngine is returned by actions before SetEngine.
 	ErrNoEngine = errors.New("handoff service has no engine")
+	// ErrUnsaved is returned for a claim or a reply the store could not
+	// save (it is unreachable): nothing changed, and trying again later may
+	// succeed.
+	ErrUnsaved = errors.New("not saved, the database is unreachable; try again")
 )
 
 // Store keeps tickets and agents durably. Implementations must be safe

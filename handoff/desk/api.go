@@ -447,6 +447,7 @@ var statuses = []struct {
 	{handoff.ErrUnavailable, http.StatusConflict},
 	{handoff.ErrEmptyQueue, http.StatusConflict},
 	{handoff.ErrNoEngine, http.StatusServiceUnavailable},
+	{handoff.ErrUnsaved, http.StatusServiceUnavailable},
 }
 
 // fail answers with err as {"error": "..."}.
@@ -458,6 +459,9 @@ func (d *Desk) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	for _, s := range statuses {
 		if errors.Is(err, s.err) {
+			if s.status == http.StatusServiceUnavailable {
+				w.Header().Set("Retry-After", strconv.Itoa(storeRetry))
+			}
 			writeError(w, s.status, err.Error())
 			return
 		}

@@ -97,3 +97,32 @@ func TestSessionStoreDown(t *testing.T) {
 		t.Errorf("GET /desk/ once the store is back: status %d (%s), want 200", res.StatusCode, b)
 	}
 }
+
+// TestClaimReplyStoreDown: a claim or a reply the store could not save
+// answers 503 with Retry-After (nothing changed: trying again works), not
+// 500.
+func TestClaimReplyStoreDown(t *testing.T) {
+	r := newRig(t)
+	r.agent("ada", 2)
+	c := r.login("ada")
+	_, tk := r.handoff("I want to talk to a human")
+	path := "/desk/api/tickets/" + itoa(tk.ID)
+
+	r.store.SetFail(errDown)
+	res, b := c.do("POST", path+"/claim", nil, nil)
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
+		t.Errorf("claim while the store is away: status %d, Retry-After %q (%s); want 503 with Retry-After",
+			res.StatusCode, res.Header.Get("Retry-After"), b)
+	}
+	r.store.SetFail(nil)
+	c.call("POST", path+"/claim", nil, http.StatusOK, nil) // the failed claim left nothing behind
+
+	r.h.Store.SetFailCommits(errDown)
+	res, b = c.do("POST", path+"/reply", map[string]string{"text": "Hello, Ada here."}, nil)
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
+		t.Errorf("reply while the store is away: status %d, Retry-After %q (%s); want 503 with Retry-After",
+			res.StatusCode, res.Header.Get("Retry-After"), b)
+	}
+	r.h.Store.SetFailCommits(nil)
+	c.call("POST", path+"/reply", map[string]string{"text": "Hello, Ada here."}, http.StatusOK, nil)
+}
