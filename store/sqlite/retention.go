@@ -15,9 +15,10 @@ const pruneBatch = 256
 
 // The conversations Prune may touch (?1 is the cutoff): not updated since,
 // not with a person, nothing unanswered, no undelivered reply, no open ticket.
+// INDEXED BY reads a conversation's replies on the (conv_id, seq) key.
 const sqlPrunable = `c.updated IS NOT NULL AND c.updated < ?1
 	AND c.status <> 'human' AND c.last_in <= c.processed
-	AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conv_id = c.id AND m.direction = 'out' AND m.sent = 0)
+	AND NOT EXISTS (SELECT 1 FROM messages m INDEXED BY sqlite_autoindex_messages_1 WHERE m.conv_id = c.id AND m.direction = 'out' AND m.sent = 0)
 	AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.channel = c.channel AND t.conversation = c.conversation AND t.status <> 'closed')`
 
 const (

@@ -98,12 +98,14 @@ const (
 	// channels of a JSON array (?4, NULL for all) for owner ?1 until ?2,
 	// skipping every conversation in which another owner holds a live
 	// claim (?5 is now), and returns the ids claimed (in no order).
+	// INDEXED BY keeps the look at one conversation's replies on the
+	// (conv_id, seq) key: messages_outbox would read the whole outbox.
 	sqlClaim = `UPDATE messages SET claim_owner = ?1, claim_until = ?2
 	WHERE id IN (
 		SELECT m.id FROM messages m
 		WHERE m.direction = 'out' AND m.sent = 0 AND m.id > ?3
 			AND (?4 IS NULL OR m.channel IN (SELECT value FROM json_each(?4)))
-			AND NOT EXISTS (SELECT 1 FROM messages o
+			AND NOT EXISTS (SELECT 1 FROM messages o INDEXED BY sqlite_autoindex_messages_1
 				WHERE o.conv_id = m.conv_id AND o.direction = 'out' AND o.sent = 0
 					AND o.claim_owner <> ?1 AND o.claim_until > ?5)
 		ORDER BY m.id LIMIT ?6)
