@@ -153,8 +153,9 @@ func (a *Analyzer) Analyze(_ context.Context, in bot.AnalyzeInput) bot.Analysis 
 		// (the other languages were read for their intents only).
 		r = a.clf.classify(sc, toks, out.Lang, t, true)
 	}
-	if chatter {
-		// "no", "ok", "no, thanks": an answer or courtesy, no concern.
+	if chatter && !a.clf.isChatty(out.Intent, out.Lang) {
+		// "no", "ok", "no, thanks": an answer or courtesy, no concern
+		// (unless the flow file has an intent of such turns).
 		out.Intent, out.IntentScore, out.Goodbye = "", 0, parting
 	} else if name, score := r.answer(); name != "" && score >= a.threshold && (out.IntentScore < a.threshold || score > out.IntentScore) {
 		// A turn read as an answer gets it, unless the intents' reading

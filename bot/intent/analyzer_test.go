@@ -327,3 +327,31 @@ func BenchmarkAnalyzeChoices(b *testing.B) {
 		a.Analyze(ctx, in)
 	}
 }
+
+// TestChattyIntents: a flow file with an intent of chatter ("yes", "no")
+// gets chatter matched to it; without one, chatter matches no intent.
+func TestChattyIntents(t *testing.T) {
+	yes := &flows.Intent{Name: "yes", Examples: map[string][]string{"en": {"yes", "yeah", "that is correct", "yup", "sure", "correct", "that is a fact", "i agree"}}}
+	order := &flows.Intent{Name: "order", Examples: map[string][]string{"en": {"where is my order", "my parcel has not arrived", "track my order"}}}
+	for _, tt := range []struct {
+		intents map[string]*flows.Intent
+		text    string
+		want    string
+	}{
+		{map[string]*flows.Intent{"yes": yes, "order": order}, "yes", "yes"},
+		{map[string]*flows.Intent{"yes": yes, "order": order}, "yup", "yes"},
+		{map[string]*flows.Intent{"yes": yes, "order": order}, "where is my order", "order"},
+		{map[string]*flows.Intent{"order": order}, "yes", ""},
+		{map[string]*flows.Intent{"order": order}, "no, thanks", ""},
+	} {
+		f := &flows.File{Version: 1, Languages: []string{"en"}, Policy: flows.DefaultPolicy(), Intents: tt.intents}
+		a, err := New(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := a.Analyze(context.Background(), bot.AnalyzeInput{Text: tt.text, Lang: "en"})
+		if got.Intent != tt.want {
+			t.Errorf("%d intents, %q: got intent %q %.2f, want %q", len(tt.intents), tt.text, got.Intent, got.IntentScore, tt.want)
+		}
+	}
+}

@@ -136,8 +136,54 @@ type classifier struct {
 	temp       float64   // softmax temperature of the intents' reading
 	answerTemp float64   // softmax temperature of the answers' reading
 	scorer     *sentiment.Scorer
+	// chatty holds, per language, the intents some of whose examples are
+	// chatter ("yes", "no thanks", "see you", chattyShare): a flow file
+	// that names such an intent wants a turn of chatter matched to it.
+	chatty map[string]map[string]bool
 
 	trainTime time.Duration // how long training took
+}
+
+// isChatty reports whether intent is a chatty intent in lang.
+func (c *classifier) isChatty(intent, lang string) bool {
+	return intent != "" && c.chatty[lang][intent]
+}
+
+// chattyShare: an intent is chatty when at least two of its examples,
+// and one in chattyShare, are chatter.
+const chattyShare = 10
+
+// findChatty returns the chatty intents of f per language (classifier.chatty).
+func findChatty(f *flows.File, tabs map[string]*tables) map[string]map[string]bool {
+	var out map[string]map[string]bool
+	var buf [maxTokens]language.Token
+	for name, in := range f.Intents {
+		if in == nil {
+			continue
+		}
+		for lang, exs := range in.Examples {
+			t := tabs[lang]
+			if t == nil || len(exs) == 0 {
+				continue
+			}
+			n := 0
+			for _, ex := range exs {
+				if chatter, _ := t.chat(language.Split(buf[:0], ex)); chatter {
+					n++
+				}
+			}
+			if n >= 2 && chattyShare*n >= len(exs) {
+				if out == nil {
+					out = map[string]map[string]bool{}
+				}
+				if out[lang] == nil {
+					out[lang] = map[string]bool{}
+				}
+				out[lang][name] = true
+			}
+		}
+	}
+	return out
 }
 
 // readout is what a classifier reads in a turn: the likeliest intent and
@@ -185,7 +231,7 @@ type sample struct {
 // f has intents, the background class of matters of no intent.
 func newClassifier(f *flows.File, tabs map[string]*tables, scorer *sentiment.Scorer) *classifier {
 	start := time.Now()
-	c := &classifier{scorer: scorer}
+	c := &classifier{scorer: scorer, chatty: findChatty(f, tabs)}
 	vocab := map[uint64]int32{}
 	type class struct {
 		name     string

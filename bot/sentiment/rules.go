@@ -121,7 +121,7 @@ var languageRules = map[string]rules{
 		courtesy: "danke dank dankeschön",
 		idioms: "nein danke=0, kein problem=1.2, keine sorge=1, kein thema=1, macht nichts=0.8, nichts zu danken=1, guten tag=0, guten abend=0, guten morgen=0.4," +
 			"immer noch nicht=-2.4, immer noch kein=-2.2, immer noch keine=-2.2, noch immer nicht=-2.4, noch immer kein=-2.2, noch immer keine=-2.2, warte immer noch=-2.4, warten immer noch=-2.4," +
-			"schon wieder=-1.6, zum dritten mal=-2.2, zum zweiten mal=-1.2, zum x-ten mal=-2.4, zum x ten mal=-2.4, zum wiederholten mal=-2.4, wie oft noch=-2.4, jedes mal=-1," +
+			"schon wieder=-1.6, mal wieder=-1.4, wieder mal=-1.4, zum dritten mal=-2.2, zum zweiten mal=-1.2, zum x-ten mal=-2.4, zum x ten mal=-2.4, zum wiederholten mal=-2.4, wie oft noch=-2.4, jedes mal=-1," +
 			"niemand antwortet=-2.4, niemand meldet sich=-2.4, niemand hilft=-2.4, keine antwort=-2, keine rückmeldung=-2, keine reaktion=-2, keine hilfe=-2, keine ahnung=-0.8," +
 			"es reicht=-2.4, mir reicht's=-2.6, mir reicht es=-2.6, die nase voll=-2.8, nicht akzeptabel=-2.6, nicht hinnehmbar=-2.6, geht gar nicht=-2.6, das geht nicht=-1.8," +
 			"zu spät=-1.8, zu spat=-1.8, fällt aus=-1.8, fallt aus=-1.8, fiel aus=-1.8, fallen aus=-1.8, außer betrieb=-1.8, ausser betrieb=-1.8, geld zurück=-1.2, wo bleibt=-1.4, wo bleibst=-1.4, keine manieren=-2, keine klimaanlage=-1.8, ohne klimaanlage=-1.8, klimaanlage ausgefallen=-2.2, in den arsch=-2.6, im arsch=-2.8, für'n arsch=-2.8," +

@@ -195,6 +195,7 @@ func TestComplaints(t *testing.T) {
 		{"de", "Das ist inakzeptabel"},
 		{"de", "Es reicht!"},
 		{"de", "Streik, Chaos am Bahnhof"},
+		{"de", "Heute mal wieder eine Stunde im Zug gestanden"},
 		{"fi", "Vieläkään ei ole tullut mitään"},
 		{"fi", "Kukaan ei vastaa"},
 		{"fi", "Tämä ei toimi"},
