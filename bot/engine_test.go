@@ -837,3 +837,36 @@ func TestFailedCommitOfBurstIsRetried(t *testing.T) {
 		t.Errorf("replies %q", texts(rs))
 	}
 }
+
+// TestClosedConversationsLeaveMemoryAtOnce is TestEndedConversationsLeaveMemoryAtOnce
+// for the conversations a person closed: at once, or once the customer
+// answered the rating.
+func TestClosedConversationsLeaveMemoryAtOnce(t *testing.T) {
+	h := newHarness(t, bot.WithIdleTTL(time.Hour))
+	ctx := context.Background()
+	open := h.Chat("en")
+	open.Say("human")
+	for _, rate := range []bool{false, true} {
+		for range 10 {
+			c := h.Chat("en")
+			c.Say("intent:late")
+			c.Say("human")
+			if err := h.Engine.Finish(ctx, c.Addr, rate); err != nil {
+				t.Fatal(err)
+			}
+			if rate {
+				c.Say("4")
+				c.Say("all good")
+			}
+			if s := c.Snapshot(); s.Status != bot.StatusEnded {
+				t.Fatalf("rate %v: status %s, want ended", rate, s.Status)
+			}
+		}
+	}
+	// No clock moves: the closed ones go as soon as their workers are done.
+	pollUntil(t, func() bool { return h.Engine.Live() == 1 })
+	if err := h.Engine.Finish(ctx, open.Addr, false); err != nil {
+		t.Fatal(err)
+	}
+	pollUntil(t, func() bool { return h.Engine.Live() == 0 })
+}
