@@ -77,6 +77,10 @@ type rules struct {
 	// between them: "ei se ole ollenkaan huono", "ei ollut tällä kertaa
 	// myöhässä".
 	negScope int
+	// negFirst makes a negator flip only the first sentiment word after
+	// it, the verb or predicate it negates: Finnish "en halua ongelmia" (I
+	// don't want trouble) is not positive, "en halua kuolla" not a wish.
+	negFirst bool
 }
 
 // languageRules are the rules per language.
@@ -172,7 +176,8 @@ var languageRules = map[string]rules{
 			"en pidä=-1.6, emme pidä=-1.6, mikä vitsi=-2.2, täysi vitsi=-2.2, en tilaa enää=-2.4, en ikinä enää=-2.2, ei enää koskaan=-2, ei ikinä enää=-2," +
 			"montako kertaa=-2.2, kuinka monta kertaa=-2.2, monesko kerta=-2, saanut tarpeekseni=-2.4, saanut tarpeeksi=-2, rahani takaisin=-1.4," +
 			"ei ole sitä mitä tilasin=-1.8, ei ole se mitä tilasin=-1.8, ihan sama=-1.2, aivan sama=-1.2, ei kiinnosta=-1.6, mitä helvettiä=-2.6, mitä hittoa=-2.2, mitä ihmettä=-1.4," +
-			"sattuuhan sitä=0, sattuuhan sitä kaikille=0",
+			"sattuuhan sitä=0, sattuuhan sitä kaikille=0," +
+			"hyvä jumala=-1.4, hyvä luoja=-1.4, voi jumala=-1.4, voi luoja=-1.4, herran tähden=-1.6, jumalan tähden=-1.6, taivaan tähden=-1.6, luojan tähden=-1.6, voi ei=-1.4",
 		expectations: "toimi toimii toimia toiminut tule tullut tullu saapunut saapui vastaa vastannut vastaus vastata auta auttanut auttaa " +
 			"onnistu onnistunut korjattu korjaa palauta palautettu soittanut soita näy lataudu kerro kertonut kerrota ilmoita ilmoittanut ilmoiteta " +
 			"lataa toimitettu toimita saanut saa saatu palauttaneet pääse päässyt päivittynyt lämmitä",
@@ -187,6 +192,7 @@ var languageRules = map[string]rules{
 		reversing:    "ton tön",
 		lemmaEndings: "nen nut nyt ta tä da dä a ä i e o u y ö",
 		negScope:     5,
+		negFirst:     true,
 	},
 	"fr": {
 		courtesy: "merci",

@@ -117,6 +117,7 @@ type langData struct {
 	bound     map[string]bool // folded bound prefixes (rules.boundPrefixes)
 	reversing []string        // folded endings that keep a word out of stems (rules.reversing)
 	negScope  int             // words after a negator that it flips
+	negFirst  bool            // a negator flips only the first sentiment word after it (rules.negFirst)
 	postNeg   bool
 	concord   bool
 }
@@ -178,6 +179,7 @@ func newScorer(p params) *Scorer {
 			d.reversing = append(d.reversing, language.Fold(e))
 		}
 		d.addRoots(r.lemmaEndings)
+		d.negFirst = r.negFirst
 		if r.negScope > 0 {
 			d.negScope = r.negScope
 		}
@@ -279,6 +281,22 @@ func (d *langData) root(w string) (float64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// sentimentBetween reports whether a word of toks[from:to] carries
+// sentiment or is an expectation or complaint word: the word a negator
+// before them negates (rules.negFirst).
+func (d *langData) sentimentBetween(lang string, toks []language.Token, from, to int) bool {
+	for _, t := range toks[from:to] {
+		if t.Kind != language.Word || d.roles[t.Text] != 0 || d.isNegator(t.Text) {
+			continue
+		}
+		stem := ""
+		if d.valence(lang, t.Text) != 0 || d.expects(lang, t.Text, &stem) || d.complains(lang, t.Text, &stem) {
+			return true
+		}
+	}
+	return false
 }
 
 // reverses reports whether w ends in an ending that makes it the opposite
@@ -794,7 +812,7 @@ func (s *Scorer) read(toks []language.Token, text, lang string) reading {
 			if r&roleDampener != 0 {
 				boost -= boostIncr * scale
 			}
-			if d.isNegator(w) {
+			if d.isNegator(w) && !(d.negFirst && d.sentimentBetween(lang, toks, i-k+1, i)) {
 				// "not bad" is positive; "non è mai arrivato" is one negation.
 				negated = d.concord || !negated
 			}

@@ -350,6 +350,10 @@ func TestFinnishRules(t *testing.T) {
 		{"Kiitos kärsivällisyydestä.", []string{Positive}},
 		{"Pakettini ei ole vielä tullut, vaikka sen piti tulla maanantaina.", []string{Negative}},
 		{"Missä laskuni on?", []string{Neutral}},
+		{"En halua enää ongelmia tilausten kanssa.", []string{Negative, Neutral}}, // the negator negates halua, not ongelmia
+		{"En ole tyytyväinen laatuun.", []string{Negative}},
+		{"Hyvä jumala, taasko paketti on hukassa?", []string{Negative}},
+		{"Herran tähden, vastatkaa jo!", []string{Negative}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
