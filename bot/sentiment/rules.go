@@ -177,7 +177,8 @@ var languageRules = map[string]rules{
 			"montako kertaa=-2.2, kuinka monta kertaa=-2.2, monesko kerta=-2, saanut tarpeekseni=-2.4, saanut tarpeeksi=-2, rahani takaisin=-1.4," +
 			"ei ole sitä mitä tilasin=-1.8, ei ole se mitä tilasin=-1.8, ihan sama=-1.2, aivan sama=-1.2, ei kiinnosta=-1.6, mitä helvettiä=-2.6, mitä hittoa=-2.2, mitä ihmettä=-1.4," +
 			"sattuuhan sitä=0, sattuuhan sitä kaikille=0," +
-			"hyvä jumala=-1.4, hyvä luoja=-1.4, voi jumala=-1.4, voi luoja=-1.4, herran tähden=-1.6, jumalan tähden=-1.6, taivaan tähden=-1.6, luojan tähden=-1.6, voi ei=-1.4",
+			"hyvä jumala=-1.4, hyvä luoja=-1.4, voi jumala=-1.4, voi luoja=-1.4, herran tähden=-1.6, jumalan tähden=-1.6, taivaan tähden=-1.6, luojan tähden=-1.6, voi ei=-1.4," +
+			"ole hiljaa=-2, olkaa hiljaa=-2, turpa kiinni=-3, suu kiinni=-2.4, pidä turpasi kiinni=-3, haista paska=-3.6, haista vittu=-3.8",
 		expectations: "toimi toimii toimia toiminut tule tullut tullu saapunut saapui vastaa vastannut vastaus vastata auta auttanut auttaa " +
 			"onnistu onnistunut korjattu korjaa palauta palautettu soittanut soita näy lataudu kerro kertonut kerrota ilmoita ilmoittanut ilmoiteta " +
 			"lataa toimitettu toimita saanut saa saatu palauttaneet pääse päässyt päivittynyt lämmitä",
@@ -185,7 +186,7 @@ var languageRules = map[string]rules{
 		numbers:      "kaksi kahden kolme kolmen neljä neljän viisi viiden kuusi kuuden seitsemän kahdeksan yhdeksän kymmenen muutama muutaman monta useita usean",
 		units:        "minuutti minuuttia minuutin tunti tuntia tunnin päivä päivää päivän päivään viikko viikkoa viikon viikkoon kuukausi kuukautta kuukauden vuosi vuotta vuoden",
 		negators:     "ei en et emme ette eivät älä älkää ilman eikä enkä etkä emmekä ettekä eivätkä emmä",
-		boosters:     "todella tosi erittäin aivan ihan täysin hyvin niin liian aika tosissaan kauhean hirveän superi super älyttömän järjettömän uskomattoman äärimmäisen ollenkaan yhtään lainkaan",
+		boosters:     "todella tosi erittäin aivan ihan täysin hyvin niin liian aika tosissaan kauhean hirveän superi super älyttömän järjettömän uskomattoman äärimmäisen ollenkaan yhtään lainkaan senkin",
 		dampeners:    "melko hieman vähän jonkin verran hiukan lähes",
 		contrast:     "mutta kuitenkin silti vaikka",
 		compounds:    true,

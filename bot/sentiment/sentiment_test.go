@@ -354,6 +354,8 @@ func TestFinnishRules(t *testing.T) {
 		{"En ole tyytyväinen laatuun.", []string{Negative}},
 		{"Hyvä jumala, taasko paketti on hukassa?", []string{Negative}},
 		{"Herran tähden, vastatkaa jo!", []string{Negative}},
+		{"Lopettakaa laskutus.", []string{Negative}},
+		{"Muka pikatoimitus.", []string{Negative}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
