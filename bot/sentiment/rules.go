@@ -81,6 +81,10 @@ type rules struct {
 	// it, the verb or predicate it negates: Finnish "en halua ongelmia" (I
 	// don't want trouble) is not positive, "en halua kuolla" not a wish.
 	negFirst bool
+	// polarityEndings are the endings of forms that only occur under a
+	// negator and are not reversed by it: Finnish -kaan/-kään, "ei
+	// paskaakaan" (not a damn thing) is not praise.
+	polarityEndings string
 }
 
 // languageRules are the rules per language.
@@ -178,22 +182,25 @@ var languageRules = map[string]rules{
 			"ei ole sitä mitä tilasin=-1.8, ei ole se mitä tilasin=-1.8, ihan sama=-1.2, aivan sama=-1.2, ei kiinnosta=-1.6, mitä helvettiä=-2.6, mitä hittoa=-2.2, mitä ihmettä=-1.4," +
 			"sattuuhan sitä=0, sattuuhan sitä kaikille=0," +
 			"hyvä jumala=-1.4, hyvä luoja=-1.4, voi jumala=-1.4, voi luoja=-1.4, herran tähden=-1.6, jumalan tähden=-1.6, taivaan tähden=-1.6, luojan tähden=-1.6, voi ei=-1.4," +
-			"ole hiljaa=-2, olkaa hiljaa=-2, turpa kiinni=-3, suu kiinni=-2.4, pidä turpasi kiinni=-3, haista paska=-3.6, haista vittu=-3.8",
+			"ole hiljaa=-2, olkaa hiljaa=-2, turpa kiinni=-3, suu kiinni=-2.4, pidä turpasi kiinni=-3, haista paska=-3.6, haista vittu=-3.8," +
+			"hyvä on=0, no hyvä on=0, hyvää päivää=0, hyvää huomenta=0, hyvää iltaa=0, hyvää yötä=0," +
+			"jo viikkoja=-1.6, jo päiviä=-1.4, jo kuukausia=-1.8, viikkokausia=-1.6, kuukausikaupalla=-1.8, viikkotolkulla=-1.6",
 		expectations: "toimi toimii toimia toiminut tule tullut tullu saapunut saapui vastaa vastannut vastaus vastata auta auttanut auttaa " +
 			"onnistu onnistunut korjattu korjaa palauta palautettu soittanut soita näy lataudu kerro kertonut kerrota ilmoita ilmoittanut ilmoiteta " +
 			"lataa toimitettu toimita saanut saa saatu palauttaneet pääse päässyt päivittynyt lämmitä",
-		complaints:   "myöhässä myöhästynyt myöhästyi viivästynyt viivästyy viivästys viive odotusaika kadonnut kadoksissa hukassa hukkasitte väärä väärän väärää rikki vaurioitunut vaurioituneena halkeama puuttuu puuttuvat kahdesti kastui kaatui veloititte veloitettiin",
-		numbers:      "kaksi kahden kolme kolmen neljä neljän viisi viiden kuusi kuuden seitsemän kahdeksan yhdeksän kymmenen muutama muutaman monta useita usean",
-		units:        "minuutti minuuttia minuutin tunti tuntia tunnin päivä päivää päivän päivään viikko viikkoa viikon viikkoon kuukausi kuukautta kuukauden vuosi vuotta vuoden",
-		negators:     "ei en et emme ette eivät älä älkää ilman eikä enkä etkä emmekä ettekä eivätkä emmä",
-		boosters:     "todella tosi erittäin aivan ihan täysin hyvin niin liian aika tosissaan kauhean hirveän superi super älyttömän järjettömän uskomattoman äärimmäisen ollenkaan yhtään lainkaan senkin",
-		dampeners:    "melko hieman vähän jonkin verran hiukan lähes",
-		contrast:     "mutta kuitenkin silti vaikka",
-		compounds:    true,
-		reversing:    "ton tön",
-		lemmaEndings: "nen nut nyt ta tä da dä a ä i e o u y ö",
-		negScope:     5,
-		negFirst:     true,
+		complaints:      "myöhässä myöhästynyt myöhästyi viivästynyt viivästyy viivästys viive odotusaika kadonnut kadoksissa hukassa hukkasitte väärä väärän väärää rikki vaurioitunut vaurioituneena halkeama puuttuu puuttuvat kahdesti kastui kaatui veloititte veloitettiin",
+		numbers:         "kaksi kahden kolme kolmen neljä neljän viisi viiden kuusi kuuden seitsemän kahdeksan yhdeksän kymmenen muutama muutaman monta useita usean",
+		units:           "minuutti minuuttia minuutin tunti tuntia tunnin päivä päivää päivän päivään viikko viikkoa viikon viikkoon kuukausi kuukautta kuukauden vuosi vuotta vuoden",
+		negators:        "ei en et emme ette eivät älä älkää ilman eikä enkä etkä emmekä ettekä eivätkä emmä",
+		boosters:        "todella tosi erittäin aivan ihan täysin hyvin niin liian aika tosissaan kauhean hirveän superi super älyttömän järjettömän uskomattoman äärimmäisen ollenkaan yhtään lainkaan senkin",
+		dampeners:       "melko hieman vähän jonkin verran hiukan lähes",
+		contrast:        "mutta kuitenkin silti vaikka",
+		compounds:       true,
+		reversing:       "ton tön",
+		lemmaEndings:    "nen nut nyt ta tä da dä a ä i e o u y ö",
+		negScope:        5,
+		negFirst:        true,
+		polarityEndings: "kaan kään",
 	},
 	"fr": {
 		courtesy: "merci",

@@ -7,7 +7,9 @@
 // emoticons and emoji, and a neutral band per language. Complaint cues
 // (complaint words, waiting times such as "drei Wochen", negated
 // expectations, complaint idioms) make a text a complaint, in which praise
-// is read as sarcasm and thanks are not positive.
+// is read as sarcasm and thanks are not positive. Finnish inflected forms
+// are matched by the root of their base form (pettyneitä, pettynyt), and a
+// Finnish negator negates the first sentiment word after it.
 //
 // A trained linear model (model.go, fitted by train.go on train splits
 // only and embedded as model.bin) labels the texts the rules do not decide
@@ -118,6 +120,7 @@ type langData struct {
 	reversing []string        // folded endings that keep a word out of stems (rules.reversing)
 	negScope  int             // words after a negator that it flips
 	negFirst  bool            // a negator flips only the first sentiment word after it (rules.negFirst)
+	npi       []string        // folded endings of negative polarity forms (rules.polarityEndings)
 	postNeg   bool
 	concord   bool
 }
@@ -180,6 +183,9 @@ func newScorer(p params) *Scorer {
 		}
 		d.addRoots(r.lemmaEndings)
 		d.negFirst = r.negFirst
+		for _, e := range strings.Fields(r.polarityEndings) {
+			d.npi = append(d.npi, language.Fold(e))
+		}
 		if r.negScope > 0 {
 			d.negScope = r.negScope
 		}
@@ -293,6 +299,17 @@ func (d *langData) sentimentBetween(lang string, toks []language.Token, from, to
 		}
 		stem := ""
 		if d.valence(lang, t.Text) != 0 || d.expects(lang, t.Text, &stem) || d.complains(lang, t.Text, &stem) {
+			return true
+		}
+	}
+	return false
+}
+
+// polarityItem reports whether w ends in a negative polarity ending
+// (rules.polarityEndings).
+func (d *langData) polarityItem(w string) bool {
+	for _, e := range d.npi {
+		if len(w) > len(e)+2 && strings.HasSuffix(w, e) {
 			return true
 		}
 	}
@@ -816,6 +833,9 @@ func (s *Scorer) read(toks []language.Token, text, lang string) reading {
 				// "not bad" is positive; "non è mai arrivato" is one negation.
 				negated = d.concord || !negated
 			}
+		}
+		if negated && d.polarityItem(t.Text) {
+			negated = false // "ei paskaakaan": the form asks for the negation, which does not reverse it
 		}
 		if !negated && d.postNeg && d.negatedAfter(toks, i) {
 			negated = true

@@ -356,6 +356,10 @@ func TestFinnishRules(t *testing.T) {
 		{"Herran tähden, vastatkaa jo!", []string{Negative}},
 		{"Lopettakaa laskutus.", []string{Negative}},
 		{"Muka pikatoimitus.", []string{Negative}},
+		{"He eivät tiedä paskaakaan.", []string{Negative}}, // -kaan asks for the negation, which does not reverse it
+		{"Hyvä on, odotan.", []string{Neutral}},
+		{"Voisitteko tarkistaa tilaukseni?", []string{Neutral}},
+		{"Hienoa palvelua, olen odottanut jo viikkoja.", []string{Negative}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
