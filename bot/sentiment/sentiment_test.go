@@ -118,7 +118,7 @@ func TestValence(t *testing.T) {
 // word (its opposite) that shares its stem.
 func TestFinnishForms(t *testing.T) {
 	s := New()
-	for _, w := range []string{"pettyneitä", "pettyneenä", "tuskallista", "surkeasti", "painajaista"} {
+	for _, w := range []string{"pettyneitä", "pettyneenä", "tuskallista", "surkeasti", "painajaista", "hemmetin", "pirun", "ääliön"} {
 		if v, ok := s.Valence(language.Fold(w), "fi"); !ok || v >= 0 {
 			t.Errorf("Valence(%q, fi) = %.2f, %v: want negative", w, v, ok)
 		}
