@@ -270,3 +270,42 @@ func FuzzAppendSnapshot(f *testing.F) {
 		same(t, &a, got, err)
 	})
 }
+
+// benchSnapshot is a snapshot as the engine stores it in the middle of
+// a flow.
+func benchSnapshot(b *testing.B) *bot.Snapshot {
+	b.Helper()
+	var s bot.Snapshot
+	if err := json.Unmarshal(seedSnapshots(b)[0], &s); err != nil {
+		b.Fatal(err)
+	}
+	return &s
+}
+
+// BenchmarkAppendSnapshot compares AppendSnapshot with the json.Encoder
+// the SQLite store used before.
+func BenchmarkAppendSnapshot(b *testing.B) {
+	s := benchSnapshot(b)
+	b.Run("append", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf []byte
+		for b.Loop() {
+			var err error
+			if buf, err = AppendSnapshot(buf[:0], s); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		for b.Loop() {
+			buf.Reset()
+			if err := enc.Encode(s); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
