@@ -171,11 +171,12 @@ func (l *askingLeader) Leading(context.Context) bool {
 	return false
 }
 
-// TestSharedUpdateInformsOnly: another instance's update wakes an
-// instance to inform the waiting customers (when it leads), not for a
-// whole Check round that reads every open ticket from the store again:
-// with several instances that was a round on each of them for every
-// update of any of them.
+// TestSharedUpdateInformsOnly: another instance's update, or a ticket
+// opened here, wakes an instance to inform the waiting customers (when it
+// leads), not for a whole Check round that reads every open ticket from
+// the store again: with several instances that was a round on each of
+// them for every update of any of them, a read of the whole queue per
+// handoff.
 func TestSharedUpdateInformsOnly(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -206,7 +207,7 @@ func TestSharedUpdateInformsOnly(t *testing.T) {
 	engA := start("a", shared, &leader{lead: true})
 	counted := &countingStore{Store: shared}
 	asked := &askingLeader{asked: make(chan struct{}, 1)}
-	start("b", counted, asked)
+	engB := start("b", counted, asked)
 	awaitAsked := func(what string) {
 		t.Helper()
 		select {
@@ -224,6 +225,20 @@ func TestSharedUpdateInformsOnly(t *testing.T) {
 	awaitAsked("after a's update")
 	if got := counted.reads(); got != before {
 		t.Errorf("b read the open tickets %d times after a's update, want 0 (inform only)", got-before)
+	}
+	// A ticket b opens itself wakes it the same way.
+	select {
+	case <-asked.asked: // an ask of a's update's round, not this one's
+	default:
+	}
+	before = counted.reads()
+	addr = bot.Address{Channel: bottest.Channel, Conversation: "c2"}
+	if err := engB.Handle(ctx, bot.Message{Address: addr, ID: "2", Text: "I want to talk to a human", Locale: "en"}); err != nil {
+		t.Fatal(err)
+	}
+	awaitAsked("after its own ticket opened")
+	if got := counted.reads(); got != before {
+		t.Errorf("b read the open tickets %d times after opening a ticket, want 0 (inform only)", got-before)
 	}
 }
 
