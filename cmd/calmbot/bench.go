@@ -91,7 +91,7 @@ func (e *env) bench(ctx context.Context, args []string) error {
 	var o benchOptions
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	fs.StringVar(&o.url, "url", "", "base `URL` of a running server (default: one in this process)")
+	fs.StringVar(&o.url, "url", "", "base `URL` of a running server, or several instances' URL,URL,... sharing one database, the customers spread over them (default: one in this process)")
 	fs.IntVar(&o.customers, "customers", 50, "concurrent simulated `customers`")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long to run")
 	fs.IntVar(&o.messages, "messages", 0, "stop after this many messages instead (0: run for --duration)")
@@ -127,7 +127,16 @@ func (e *env) bench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	base := strings.TrimRight(o.url, "/")
+	var bases []string
+	for _, u := range strings.Split(o.url, ",") {
+		if u = strings.TrimRight(strings.TrimSpace(u), "/"); u != "" {
+			bases = append(bases, u)
+		}
+	}
+	base := ""
+	if len(bases) > 0 {
+		base = bases[0]
+	}
 	password := *agentPW
 	agents := []string{"admin"}
 	if base == "" {
@@ -137,6 +146,7 @@ func (e *env) bench(ctx context.Context, args []string) error {
 			return err
 		}
 		defer stop()
+		bases = []string{base}
 	} else if o.agents > 1 {
 		return &exitError{code: 2, msg: "with --url, --agents can only be 1 (the agent admin, with --agent-password)"}
 	} else if o.agents == 1 && password == "" {
@@ -156,7 +166,7 @@ func (e *env) bench(ctx context.Context, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	res, err := runBench(ctx, []string{base}, f, o, agents, password, e.stderr)
+	res, err := runBench(ctx, bases, f, o, agents, password, e.stderr)
 	if err != nil {
 		return err
 	}
