@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
@@ -105,6 +106,7 @@ func (e *env) bench(ctx context.Context, args []string) error {
 	scale := fs.String("scale", "", "measure scaling on the PostgreSQL server `DSN` (postgres://...): calmbot serve in child processes on SQLite, on PostgreSQL alone and two instances sharing a database (created on that server and dropped after), each for --duration, and print them side by side")
 	rounds := fs.Int("rounds", 1, "with --scale, how many `rounds` of the three setups")
 	warm := fs.Duration("warmup", 2*time.Second, "with --scale, load before each measured window")
+	serveBin := fs.String("serve-binary", "", "with --scale, run this calmbot `binary` as the servers (another build, to compare with) instead of this one")
 	pin := fs.Bool("pin", false, "with --scale, run each instance on a CPU of its own (taskset -c N, GOMAXPROCS=1)")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), benchUsage); fs.PrintDefaults() }
 	rest, err := e.parseFlags(fs, args, "bench")
@@ -120,6 +122,10 @@ func (e *env) bench(ctx context.Context, args []string) error {
 	if *scale != "" {
 		if o.url != "" || o.agents > 0 || *rounds < 1 {
 			return &exitError{code: 2, msg: "--scale takes no --url nor --agents, and --rounds of at least 1"}
+		}
+		if *serveBin != "" {
+			bin := *serveBin
+			e.self = func(args []string) *exec.Cmd { return exec.Command(bin, args...) }
 		}
 		return e.benchScale(ctx, o, *scale, e.flowsPath(o.flows), *rounds, *warm, *pin)
 	}
