@@ -377,8 +377,35 @@ func (s *queue) recoverMissed(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("handed-off conversations: %w", err)
 	}
+	if s.shared != nil {
+		recs = s.missedTwice(recs)
+	}
 	_, err = s.Recover(ctx, recs)
 	return err
+}
+
+// missedTwice keeps, of recs, the handoffs that had no open ticket in the
+// previous round either. On a store shared with other instances, a
+// handoff without a ticket may be one another instance is opening: its
+// turn is stored a moment before its ticket, and Escalate's lock orders
+// only this instance's openings. A round later (the open tickets read
+// again from the store meanwhile) the ticket is there, or really missing.
+func (s *queue) missedTwice(recs []bot.HandoffRecord) []bot.HandoffRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prev, now := s.missed, make(map[bot.Address]time.Time, len(recs))
+	var out []bot.HandoffRecord
+	for _, h := range recs {
+		if s.byAddr[h.Address] != nil {
+			continue
+		}
+		now[h.Address] = h.At
+		if at, ok := prev[h.Address]; ok && at.Equal(h.At) {
+			out = append(out, h)
+		}
+	}
+	s.missed = now
+	return out
 }
 
 // Notify hears the engine's events; it implements bot.Listener. It
@@ -528,4 +555,9 @@ type queue struct {
 	// escMu orders the openings of tickets (Escalate and Recover), so that
 	// one conversation never gets two.
 	escMu sync.Mutex
+
+	// missed holds, on a shared store, the handoffs the last Check round
+	// found without a ticket, by conversation, with the handoff's time
+	// (missedTwice). s.mu guards it.
+	missed map[bot.Address]time.Time
 }

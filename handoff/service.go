@@ -317,6 +317,9 @@ func (s *Service) Check(ctx context.Context) error {
 	errs := []error{s.flush(ctx), s.syncAgents(ctx), s.reloadOpen(ctx)}
 	if !s.leading(ctx) {
 		// Another instance on the store opens, closes and informs.
+		s.mu.Lock()
+		s.missed = nil // a lead taken later looks at the handoffs afresh
+		s.mu.Unlock()
 		return errors.Join(errs...)
 	}
 	errs = append(errs, s.recoverMissed(ctx))
