@@ -443,3 +443,63 @@ func TestSharedRecoverWaitsForEscalate(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedClaimStaleCopy: another instance changed a queued ticket (the
+// leader told the customer their place: a new version in the store)
+// and its update has not reached this instance yet. A claim here on the
+// older copy must still take the ticket, still queued, rather than fail
+// with ErrTaken (TestSharedInstances's "ticket is already assigned").
+func TestSharedClaimStaleCopy(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f := defaultFlows(t)
+	botStore, store, sender, b := bottest.NewStore(), handofftest.NewStore(), bottest.NewSender(), bus.New()
+	defer b.Close()
+	acc := handoff.Account{Agent: handoff.Agent{ID: "bob", Skills: []string{handoff.AnySkill}, Capacity: 2,
+		Presence: handoff.PresenceOnline}, PasswordHash: []byte("$2a$04$x")}
+	if err := store.CreateAgent(ctx, acc); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := handoff.New(ctx, store, nil, handoff.WithBcryptCost(bcrypt.MinCost), handoff.WithLogger(quiet()),
+		handoff.WithShared(b, "b"), handoff.WithLeader(&leader{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := bot.New(ctx, botStore, f, bottest.Analyzer, bot.WithQuietWindow(0), bot.WithOwner("b"),
+		bot.WithEscalator(svc), bot.WithListener(svc), bot.WithLogger(quiet()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	eng.Register(bottest.Channel, sender)
+	svc.SetEngine(eng)
+	addr := bot.Address{Channel: bottest.Channel, Conversation: "c1"}
+	if err := eng.Handle(ctx, bot.Message{Address: addr, ID: "1", Text: "I want to talk to a human", Locale: "en"}); err != nil {
+		t.Fatal(err)
+	}
+	q, _ := svc.Queue("bob")
+	if len(q) != 1 {
+		t.Fatalf("queue %+v, want the ticket", q)
+	}
+	// The other instance's change, in the store only (its update on the way).
+	newer := q[0] // a copy already
+	newer.Version++
+	newer.Waiting.Told = time.Now()
+	if err := store.UpdateTicket(ctx, newer); err != nil {
+		t.Fatal(err)
+	}
+	got, err := svc.Claim(ctx, "bob", newer.ID)
+	if err != nil {
+		t.Fatalf("claim on the older copy of a still queued ticket: %v", err)
+	}
+	stored, err := store.Ticket(ctx, newer.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Owner != "bob" || stored.Status != handoff.StatusAssigned || got.Owner != "bob" {
+		t.Errorf("stored %s by %q, returned by %q: want assigned to bob", stored.Status, stored.Owner, got.Owner)
+	}
+	if stored.Waiting.Told.IsZero() {
+		t.Error("the claim lost the other instance's change")
+	}
+}
