@@ -61,6 +61,30 @@ type rules struct {
 	// danger (Gefahr), "erwarten" not waiting, "aufgefallen" not liking.
 	// A head is not matched after a run of them.
 	boundPrefixes string
+	// reversing are derivational endings that turn a word into its
+	// opposite, so that the word does not lend its stem to the root's
+	// forms: Finnish -ton/-tön, "sydämetön" (heartless) is not sydämeni
+	// (my heart), "tahaton" (unintended) not "kuka tahansa" (anyone).
+	reversing string
+	// lemmaEndings are the endings of a lexicon word's base form (Finnish
+	// -nen, -nut, -ta, -a); the root left (at least minRoot letters) is
+	// matched as the start of an inflected form the stemmer does not bring
+	// back to it: pettyneitä (pettynyt), tuskallista (tuskallinen),
+	// surkeasti (surkea).
+	lemmaEndings string
+	// negScope is how many words after a negator it flips (0: the
+	// package's negScope). Finnish puts the verb and often a subject
+	// between them: "ei se ole ollenkaan huono", "ei ollut tällä kertaa
+	// myöhässä".
+	negScope int
+	// negFirst makes a negator flip only the first sentiment word after
+	// it, the verb or predicate it negates: Finnish "en halua ongelmia" (I
+	// don't want trouble) is not positive, "en halua kuolla" not a wish.
+	negFirst bool
+	// polarityEndings are the endings of forms that only occur under a
+	// negator and are not reversed by it: Finnish -kaan/-kään, "ei
+	// paskaakaan" (not a damn thing) is not praise.
+	polarityEndings string
 }
 
 // languageRules are the rules per language.
@@ -152,18 +176,31 @@ var languageRules = map[string]rules{
 			"kolmas kerta=-2, kolmatta kertaa=-2, neljättä kertaa=-2.2, taas kerran=-1.6, jo toista kertaa=-1.6, monta kertaa=-1.2," +
 			"kukaan ei vastaa=-2.4, ei kukaan vastaa=-2.4, kukaan ei ole vastannut=-2.4, ei vastausta=-2, ei mitään vastausta=-2.2, ei apua=-2," +
 			"ei hyväksyttävää=-2.6, ei ole hyväksyttävää=-2.6, ei käy=-1.8, en hyväksy=-2, riittää jo=-2.4, nyt riittää=-2.4, ajan haaskausta=-2.6, rahat takaisin=-1.4," +
-			"kiitos tyhjästä=-2.6, kiitti tyhjästä=-2.6, kiitos ei mistään=-2.4, no kiitos vaan=-1.4, no kiitti=-1.4, no hienoa=-1.4, no loistavaa=-1.4, no mahtavaa=-1.4, ei mitään tietoa=-1.8, ei tietoa=-1.4",
+			"kiitos tyhjästä=-2.6, kiitti tyhjästä=-2.6, kiitos ei mistään=-2.4, no kiitos vaan=-1.4, no kiitti=-1.4, no hienoa=-1.4, no loistavaa=-1.4, no mahtavaa=-1.4, ei mitään tietoa=-1.8, ei tietoa=-1.4," +
+			"en pidä=-1.6, emme pidä=-1.6, mikä vitsi=-2.2, täysi vitsi=-2.2, en tilaa enää=-2.4, en ikinä enää=-2.2, ei enää koskaan=-2, ei ikinä enää=-2," +
+			"montako kertaa=-2.2, kuinka monta kertaa=-2.2, monesko kerta=-2, saanut tarpeekseni=-2.4, saanut tarpeeksi=-2, rahani takaisin=-1.4," +
+			"ei ole sitä mitä tilasin=-1.8, ei ole se mitä tilasin=-1.8, ihan sama=-1.2, aivan sama=-1.2, ei kiinnosta=-1.6, mitä helvettiä=-2.6, mitä hittoa=-2.2, mitä ihmettä=-1.4," +
+			"sattuuhan sitä=0, sattuuhan sitä kaikille=0," +
+			"hyvä jumala=-1.4, hyvä luoja=-1.4, voi jumala=-1.4, voi luoja=-1.4, herran tähden=-1.6, jumalan tähden=-1.6, taivaan tähden=-1.6, luojan tähden=-1.6, voi ei=-1.4," +
+			"ole hiljaa=-2, olkaa hiljaa=-2, turpa kiinni=-3, suu kiinni=-2.4, pidä turpasi kiinni=-3, haista paska=-3.6, haista vittu=-3.8," +
+			"hyvä on=0, no hyvä on=0, hyvää päivää=0, hyvää huomenta=0, hyvää iltaa=0, hyvää yötä=0," +
+			"jo viikkoja=-1.6, jo päiviä=-1.4, jo kuukausia=-1.8, viikkokausia=-1.6, kuukausikaupalla=-1.8, viikkotolkulla=-1.6",
 		expectations: "toimi toimii toimia toiminut tule tullut tullu saapunut saapui vastaa vastannut vastaus vastata auta auttanut auttaa " +
 			"onnistu onnistunut korjattu korjaa palauta palautettu soittanut soita näy lataudu kerro kertonut kerrota ilmoita ilmoittanut ilmoiteta " +
 			"lataa toimitettu toimita saanut saa saatu palauttaneet pääse päässyt päivittynyt lämmitä",
-		complaints: "myöhässä myöhästynyt myöhästyi viivästynyt viivästyy viivästys viive odotusaika kadonnut kadoksissa hukassa hukkasitte väärä väärän väärää rikki vaurioitunut vaurioituneena halkeama puuttuu puuttuvat kahdesti kastui kaatui veloititte veloitettiin",
-		numbers:    "kaksi kahden kolme kolmen neljä neljän viisi viiden kuusi kuuden seitsemän kahdeksan yhdeksän kymmenen muutama muutaman monta useita usean",
-		units:      "minuutti minuuttia minuutin tunti tuntia tunnin päivä päivää päivän päivään viikko viikkoa viikon viikkoon kuukausi kuukautta kuukauden vuosi vuotta vuoden",
-		negators:   "ei en et emme ette eivät älä älkää ilman eikä enkä",
-		boosters:   "todella tosi erittäin aivan ihan täysin hyvin niin liian aika tosissaan kauhean hirveän superi super",
-		dampeners:  "melko hieman vähän jonkin verran hiukan lähes",
-		contrast:   "mutta kuitenkin silti vaikka",
-		compounds:  true,
+		complaints:      "myöhässä myöhästynyt myöhästyi viivästynyt viivästyy viivästys viive odotusaika kadonnut kadoksissa hukassa hukkasitte väärä väärän väärää rikki vaurioitunut vaurioituneena halkeama puuttuu puuttuvat kahdesti kastui kaatui veloititte veloitettiin",
+		numbers:         "kaksi kahden kolme kolmen neljä neljän viisi viiden kuusi kuuden seitsemän kahdeksan yhdeksän kymmenen muutama muutaman monta useita usean",
+		units:           "minuutti minuuttia minuutin tunti tuntia tunnin päivä päivää päivän päivään viikko viikkoa viikon viikkoon kuukausi kuukautta kuukauden vuosi vuotta vuoden",
+		negators:        "ei en et emme ette eivät älä älkää ilman eikä enkä etkä emmekä ettekä eivätkä emmä",
+		boosters:        "todella tosi erittäin aivan ihan täysin hyvin niin liian aika tosissaan kauhean hirveän superi super älyttömän järjettömän uskomattoman äärimmäisen ollenkaan yhtään lainkaan senkin",
+		dampeners:       "melko hieman vähän jonkin verran hiukan lähes",
+		contrast:        "mutta kuitenkin silti vaikka",
+		compounds:       true,
+		reversing:       "ton tön",
+		lemmaEndings:    "nen nut nyt ta tä da dä a ä i e o u y ö",
+		negScope:        5,
+		negFirst:        true,
+		polarityEndings: "kaan kään",
 	},
 	"fr": {
 		courtesy: "merci",

@@ -7,7 +7,9 @@
 // emoticons and emoji, and a neutral band per language. Complaint cues
 // (complaint words, waiting times such as "drei Wochen", negated
 // expectations, complaint idioms) make a text a complaint, in which praise
-// is read as sarcasm and thanks are not positive.
+// is read as sarcasm and thanks are not positive. Finnish inflected forms
+// are matched by the root of their base form (pettyneitä, pettynyt), and a
+// Finnish negator negates the first sentiment word after it.
 //
 // A trained linear model (model.go, fitted by train.go on train splits
 // only and embedded as model.bin) labels the texts the rules do not decide
@@ -57,6 +59,8 @@ const (
 	minPrefixPart = 7 // shortest lexicon word matched as the first part of a compound
 	minCompound   = 5 // shortest lexicon word matched inside a compound
 	minCompoundW  = 8 // shortest word searched for compound parts
+	minRoot       = 5 // shortest root of a base form (rules.lemmaEndings)
+	maxInflection = 6 // longest ending after a root
 	// complaintIdiom is the valence at or below which an idiom is a
 	// complaint cue ("still waiting", "danke für gar nichts").
 	complaintIdiom = -1.2
@@ -92,6 +96,7 @@ type accent struct {
 type langData struct {
 	words     map[string]float64 // folded word -> valence (-4..4)
 	stems     map[string]float64 // stem of a lexicon word -> mean valence
+	roots     map[string]float64 // root of a lexicon word's base form -> mean valence (rules.lemmaEndings)
 	roles     map[string]uint8
 	negPrefix []string
 	idioms    map[string][]idiom // first token -> idioms, longest first
@@ -112,6 +117,10 @@ type langData struct {
 	accented  map[string]accent
 	compounds bool
 	bound     map[string]bool // folded bound prefixes (rules.boundPrefixes)
+	reversing []string        // folded endings that keep a word out of stems (rules.reversing)
+	negScope  int             // words after a negator that it flips
+	negFirst  bool            // a negator flips only the first sentiment word after it (rules.negFirst)
+	npi       []string        // folded endings of negative polarity forms (rules.polarityEndings)
 	postNeg   bool
 	concord   bool
 }
@@ -169,6 +178,17 @@ func newScorer(p params) *Scorer {
 			d.bound[language.Fold(w)] = true
 		}
 		d.postNeg = r.postNegation
+		for _, e := range strings.Fields(r.reversing) {
+			d.reversing = append(d.reversing, language.Fold(e))
+		}
+		d.addRoots(r.lemmaEndings)
+		d.negFirst = r.negFirst
+		for _, e := range strings.Fields(r.polarityEndings) {
+			d.npi = append(d.npi, language.Fold(e))
+		}
+		if r.negScope > 0 {
+			d.negScope = r.negScope
+		}
 		d.concord = r.concord
 		for _, w := range strings.Fields(r.expectations) {
 			d.expect[language.Stem(lang, language.Fold(w))] = true
@@ -210,7 +230,7 @@ func newScorer(p params) *Scorer {
 			// Only inflectional endings: a derivational one (-lich, -mente)
 			// changes the word too much to share its valence.
 			st := language.Stem(lang, w)
-			if len(st) < minStem || len(w)-len(st) > maxStrip {
+			if len(st) < minStem || len(w)-len(st) > maxStrip || d.reverses(w) {
 				continue
 			}
 			sum[st] += v
@@ -221,6 +241,90 @@ func newScorer(p params) *Scorer {
 		}
 	}
 	return s
+}
+
+// addRoots fills roots with the roots of the lexicon's base forms: each
+// word less the longest of endings (folded lemma endings) that leaves at
+// least minRoot letters.
+func (d *langData) addRoots(endings string) {
+	var ends []string
+	for _, e := range strings.Fields(endings) {
+		ends = append(ends, language.Fold(e))
+	}
+	if len(ends) == 0 {
+		return
+	}
+	sort.SliceStable(ends, func(i, j int) bool { return len(ends[i]) > len(ends[j]) })
+	sum := map[string]float64{}
+	n := map[string]int{}
+	for w, v := range d.words {
+		if v == 0 || d.reverses(w) {
+			continue
+		}
+		for _, e := range ends {
+			if strings.HasSuffix(w, e) && len(w)-len(e) >= minRoot {
+				sum[w[:len(w)-len(e)]] += v
+				n[w[:len(w)-len(e)]]++
+				break
+			}
+		}
+	}
+	d.roots = map[string]float64{}
+	for r, v := range sum {
+		d.roots[r] = v / float64(n[r])
+	}
+}
+
+// root returns the valence of the longest root in roots that w starts
+// with, followed by at most maxInflection letters.
+func (d *langData) root(w string) (float64, bool) {
+	if len(d.roots) == 0 {
+		return 0, false
+	}
+	for p := len(w) - 1; p >= minRoot && len(w)-p <= maxInflection; p-- {
+		if v, ok := d.roots[w[:p]]; ok {
+			return v, true
+		}
+	}
+	return 0, false
+}
+
+// sentimentBetween reports whether a word of toks[from:to] carries
+// sentiment or is an expectation or complaint word: the word a negator
+// before them negates (rules.negFirst).
+func (d *langData) sentimentBetween(lang string, toks []language.Token, from, to int) bool {
+	for _, t := range toks[from:to] {
+		if t.Kind != language.Word || d.roles[t.Text] != 0 || d.isNegator(t.Text) {
+			continue
+		}
+		stem := ""
+		if d.valence(lang, t.Text) != 0 || d.expects(lang, t.Text, &stem) || d.complains(lang, t.Text, &stem) {
+			return true
+		}
+	}
+	return false
+}
+
+// polarityItem reports whether w ends in a negative polarity ending
+// (rules.polarityEndings).
+func (d *langData) polarityItem(w string) bool {
+	for _, e := range d.npi {
+		if len(w) > len(e)+2 && strings.HasSuffix(w, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// reverses reports whether w ends in an ending that makes it the opposite
+// of its root (rules.reversing).
+func (d *langData) reverses(w string) bool {
+	for _, e := range d.reversing {
+		if strings.HasSuffix(w, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // addIdioms parses "phrase=valence" items separated by commas.
@@ -312,7 +416,7 @@ func (d *langData) idiomAt(toks []language.Token, i int) (idiom, bool) {
 func (s *Scorer) lang(l string) *langData {
 	d, ok := s.langs[l]
 	if !ok {
-		d = &langData{words: map[string]float64{}, stems: map[string]float64{}, roles: map[string]uint8{}, expect: map[string]bool{},
+		d = &langData{negScope: negScope, words: map[string]float64{}, stems: map[string]float64{}, roles: map[string]uint8{}, expect: map[string]bool{},
 			complain: map[string]bool{}, numbers: map[string]bool{}, units: map[string]bool{},
 			since: map[string]bool{}, articles: map[string]bool{}, ahead: map[string]bool{}}
 		s.langs[l] = d
@@ -320,7 +424,8 @@ func (s *Scorer) lang(l string) *langData {
 	return d
 }
 
-// load reads word<TAB>valence lines; # starts a comment. Multi-word entries
+// load reads word<TAB>valence lines; # starts a comment, on its own line
+// or after the valence. Multi-word entries
 // are skipped.
 func (d *langData) load(data []byte) {
 	sc := bufio.NewScanner(bytes.NewReader(data))
@@ -333,6 +438,7 @@ func (d *langData) load(data []byte) {
 		if !ok || strings.ContainsRune(w, ' ') {
 			continue
 		}
+		val, _, _ = strings.Cut(val, "#") // "word<TAB>0<TAB># why"
 		v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
 		if err != nil {
 			continue
@@ -393,6 +499,9 @@ func (d *langData) valence(lang, w string) float64 {
 		if v, ok := d.stems[st]; ok {
 			return v
 		}
+	}
+	if v, ok := d.root(w); ok {
+		return v // pettyneitä: the root of pettynyt
 	}
 	if d.compounds && len(w) >= minCompoundW {
 		// The word, then its shorter forms (Zugausfälle -> zugausfall): the
@@ -621,7 +730,7 @@ type reading struct {
 func (s *Scorer) read(toks []language.Token, text, lang string) reading {
 	d := s.langs[lang]
 	if d == nil {
-		d = &langData{}
+		d = &langData{negScope: negScope}
 	}
 	p := &s.p
 	var r reading
@@ -707,7 +816,7 @@ func (s *Scorer) read(toks []language.Token, text, lang string) reading {
 		// Boosters, dampeners and negators among the words before, within the clause.
 		negated := false
 		boost := 0.0
-		for k := 1; k <= negScope && i-k >= 0; k++ {
+		for k := 1; k <= d.negScope && i-k >= 0; k++ {
 			if toks[i-k+1].Break {
 				break
 			}
@@ -720,10 +829,13 @@ func (s *Scorer) read(toks []language.Token, text, lang string) reading {
 			if r&roleDampener != 0 {
 				boost -= boostIncr * scale
 			}
-			if d.isNegator(w) {
+			if d.isNegator(w) && !(d.negFirst && d.sentimentBetween(lang, toks, i-k+1, i)) {
 				// "not bad" is positive; "non è mai arrivato" is one negation.
 				negated = d.concord || !negated
 			}
+		}
+		if negated && d.polarityItem(t.Text) {
+			negated = false // "ei paskaakaan": the form asks for the negation, which does not reverse it
 		}
 		if !negated && d.postNeg && d.negatedAfter(toks, i) {
 			negated = true
@@ -731,7 +843,7 @@ func (s *Scorer) read(toks []language.Token, text, lang string) reading {
 		if !negated && expectation {
 			// An expectation is negated from anywhere in its clause:
 			// "none of the links work", "niemand hat auf meine Mail geantwortet".
-			for k := negScope + 1; k <= expectScope && i-k >= 0 && !toks[i-k+1].Break; k++ {
+			for k := d.negScope + 1; k <= expectScope && i-k >= 0 && !toks[i-k+1].Break; k++ {
 				if d.isNegator(toks[i-k].Text) {
 					negated = true
 					break

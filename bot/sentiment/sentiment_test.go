@@ -1,6 +1,7 @@
 package sentiment
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/calmbot/calmbot/bot/language"
@@ -109,6 +110,29 @@ func TestValence(t *testing.T) {
 	}
 	if _, ok := s.Valence("parcel", "en"); ok {
 		t.Error("Valence(parcel) has a valence")
+	}
+}
+
+// TestFinnishForms checks that inflected Finnish forms find their base
+// form's valence, and that a word does not take the valence of a -ton/-tön
+// word (its opposite) that shares its stem.
+func TestFinnishForms(t *testing.T) {
+	s := New()
+	for _, w := range []string{"pettyneitä", "pettyneenä", "tuskallista", "surkeasti", "painajaista", "hemmetin", "pirun", "ääliön"} {
+		if v, ok := s.Valence(language.Fold(w), "fi"); !ok || v >= 0 {
+			t.Errorf("Valence(%q, fi) = %.2f, %v: want negative", w, v, ok)
+		}
+	}
+	// AFINN-fi words whose sense in customer text is another (fi-calmbot.tsv).
+	for _, w := range []string{"missä", "kuten", "asia", "varasin", "vahvistaa", "apua"} {
+		if v, ok := s.Valence(language.Fold(w), "fi"); ok {
+			t.Errorf("Valence(%q, fi) = %.2f: want none", w, v)
+		}
+	}
+	for _, w := range []string{"sydämeni", "tahansa"} { // my heart (sydämetön, heartless); anyone (tahaton, unintended)
+		if v, ok := s.Valence(language.Fold(w), "fi"); ok {
+			t.Errorf("Valence(%q, fi) = %.2f: want none", w, v)
+		}
 	}
 }
 
@@ -307,3 +331,41 @@ func TestWaitingTimeAhead(t *testing.T) {
 }
 
 func splitText(s string) []language.Token { return language.Split(nil, s) }
+
+// TestFinnishRules checks Finnish negation across the verb and subject,
+// complaint idioms and words whose customer sense is another.
+func TestFinnishRules(t *testing.T) {
+	s := New()
+	tests := []struct {
+		text string
+		want []string
+	}{
+		{"Ei se ole ollenkaan huono.", []string{Neutral, Positive}},
+		{"Toimitus ei ollut tällä kertaa myöhässä, kiitos.", []string{Neutral, Positive}},
+		{"Mikä vitsi yritykseksi, en tilaa enää koskaan.", []string{Negative}},
+		{"Montako kertaa minun pitää selittää tämä?!", []string{Negative}},
+		{"Olen saanut tarpeekseni. Poistakaa tilini.", []string{Negative}},
+		{"Tämä ei ole sitä, mitä tilasin.", []string{Negative}},
+		{"En pidä tästä ollenkaan.", []string{Negative}},
+		{"Kiitos kärsivällisyydestä.", []string{Positive}},
+		{"Pakettini ei ole vielä tullut, vaikka sen piti tulla maanantaina.", []string{Negative}},
+		{"Missä laskuni on?", []string{Neutral}},
+		{"En halua enää ongelmia tilausten kanssa.", []string{Negative, Neutral}}, // the negator negates halua, not ongelmia
+		{"En ole tyytyväinen laatuun.", []string{Negative}},
+		{"Hyvä jumala, taasko paketti on hukassa?", []string{Negative}},
+		{"Herran tähden, vastatkaa jo!", []string{Negative}},
+		{"Lopettakaa laskutus.", []string{Negative}},
+		{"Muka pikatoimitus.", []string{Negative}},
+		{"He eivät tiedä paskaakaan.", []string{Negative}}, // -kaan asks for the negation, which does not reverse it
+		{"Hyvä on, odotan.", []string{Neutral}},
+		{"Voisitteko tarkistaa tilaukseni?", []string{Neutral}},
+		{"Hienoa palvelua, olen odottanut jo viikkoja.", []string{Negative}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			if v, got := s.Score(tt.text, "fi"); !slices.Contains(tt.want, got) {
+				t.Errorf("Score(%q) = %.3f %s, want %v", tt.text, v, got, tt.want)
+			}
+		})
+	}
+}
