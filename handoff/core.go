@@ -38,10 +38,9 @@ type core struct {
 	stats   stats
 	checked bool // open tickets were checked against their conversations
 
+	// wake asks Run for a quick round: the changes whose write failed are
+	// written again and the waiting customers informed (poke).
 	wake chan struct{}
-	// nudge wakes Run to inform the waiting customers only: another
-	// instance's update changed the queue, not this one's store work.
-	nudges chan struct{}
 
 	// shared, when set, carries this instance's updates to the others on
 	// the store, and theirs here (shared.go); out queues them for it.
@@ -71,19 +70,14 @@ func (s *core) engine() (Engine, error) {
 	return r.Engine, nil
 }
 
-// poke wakes Run.
+// poke wakes Run for a quick round: the queue changed (a ticket opened
+// or closed, here or on another instance; an agent came or went), so the
+// waiting customers may have news. The rest of a Check round (reading the
+// agents and every open ticket again, opening missed tickets) waits for
+// the next interval: on every change it cost a read of the whole queue.
 func (s *core) poke() {
 	select {
 	case s.wake <- struct{}{}:
-	default:
-	}
-}
-
-// nudge wakes Run to inform the waiting customers, without the rest of
-// a Check round.
-func (s *core) nudge() {
-	select {
-	case s.nudges <- struct{}{}:
 	default:
 	}
 }

@@ -70,6 +70,29 @@ func (s *queue) Tickets() []*Ticket {
 // Claim gives queued ticket id to agent: the agent must be able to take
 // its skill and have a free place.
 func (s *queue) Claim(ctx context.Context, agent string, id int64) (*Ticket, error) {
+	for try := 1; ; try++ {
+		c, err := s.claimOnce(ctx, agent, id)
+		if errors.Is(err, errStale) && try < claimTries {
+			continue // the stored ticket, still queued, is in memory now
+		}
+		if errors.Is(err, errStale) {
+			err = fmt.Errorf("claim ticket %d: %w", id, ErrTaken)
+		}
+		return c, err
+	}
+}
+
+// claimTries bounds the claims of one Claim on copies another instance's
+// change made stale (errStale).
+const claimTries = 3
+
+// errStale is claimed's answer when the store refused a claim because
+// another instance changed the ticket since this copy, which is still
+// queued: the claim may be tried again on the stored copy.
+var errStale = errors.New("ticket changed on another instance")
+
+// claimOnce is one try of Claim.
+func (s *queue) claimOnce(ctx context.Context, agent string, id int64) (*Ticket, error) {
 	if _, err := s.open(ctx, id); err != nil {
 		return nil, err
 	}
@@ -96,7 +119,8 @@ func (s *queue) Claim(ctx context.Context, agent string, id int64) (*Ticket, err
 // claimed makes sure a claim taken in memory holds in a store shared with
 // other instances (ClaimStore): when another instance's agent took the
 // ticket first, the stored ticket replaces the copy in memory and the
-// claim fails with ErrTaken. When the store cannot say (it is away), the
+// claim fails with ErrTaken, or with errStale when the stored ticket is
+// still queued (changed elsewhere since this copy). When the store cannot say (it is away), the
 // ticket goes back to prev, as it was before the claim, so that it stays
 // in the queue rather than held by a claim nobody stored. Other stores
 // hold nothing against it.
@@ -121,6 +145,11 @@ func (s *queue) claimed(ctx context.Context, c, prev *Ticket) error {
 	s.mu.Lock()
 	s.replaceLocked(stored)
 	s.mu.Unlock()
+	if err == nil && stored.Status == StatusQueued {
+		// Not taken: changed elsewhere since this copy (told its place,
+		// say), the update on its way here.
+		return errStale
+	}
 	s.publish(Update{Kind: UpdateQueue, Ticket: stored.clone()}, stored)
 	if err != nil {
 		return err
@@ -382,8 +411,35 @@ func (s *queue) recoverMissed(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("handed-off conversations: %w", err)
 	}
+	if s.shared != nil {
+		recs = s.missedTwice(recs)
+	}
 	_, err = s.Recover(ctx, recs)
 	return err
+}
+
+// missedTwice keeps, of recs, the handoffs that had no open ticket in the
+// previous round either. On a store shared with other instances, a
+// handoff without a ticket may be one another instance is opening: its
+// turn is stored a moment before its ticket, and Escalate's lock orders
+// only this instance's openings. A round later (the open tickets read
+// again from the store meanwhile) the ticket is there, or really missing.
+func (s *queue) missedTwice(recs []bot.HandoffRecord) []bot.HandoffRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prev, now := s.missed, make(map[bot.Address]time.Time, len(recs))
+	var out []bot.HandoffRecord
+	for _, h := range recs {
+		if s.byAddr[h.Address] != nil {
+			continue
+		}
+		now[h.Address] = h.At
+		if at, ok := prev[h.Address]; ok && at.Equal(h.At) {
+			out = append(out, h)
+		}
+	}
+	s.missed = now
+	return out
 }
 
 // Notify hears the engine's events; it implements bot.Listener. It
@@ -533,4 +589,9 @@ type queue struct {
 	// escMu orders the openings of tickets (Escalate and Recover), so that
 	// one conversation never gets two.
 	escMu sync.Mutex
+
+	// missed holds, on a shared store, the handoffs the last Check round
+	// found without a ticket, by conversation, with the handoff's time
+	// (missedTwice). s.mu guards it.
+	missed map[bot.Address]time.Time
 }

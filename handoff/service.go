@@ -176,7 +176,6 @@ func New(ctx context.Context, store Store, eng Engine, opts ...Option) (*Service
 		asked:   map[int64]bool{},
 		dirty:   map[int64]*Ticket{},
 		wake:    make(chan struct{}, 1),
-		nudges:  make(chan struct{}, 1),
 	}
 	s := &Service{
 		core:      c,
@@ -264,36 +263,33 @@ func (s *Service) Run(ctx context.Context) error {
 			case <-tick:
 				break wait
 			case <-s.wake:
-				tm.Stop()
-				break wait
-			case <-s.nudges:
-				if err := s.informNow(ctx); err != nil && ctx.Err() == nil {
-					s.log.ErrorContext(ctx, "handoff inform", "err", err)
+				if err := s.quick(ctx); err != nil && ctx.Err() == nil {
+					s.log.ErrorContext(ctx, "handoff check", "err", err)
 				}
 			}
 		}
 	}
 }
 
-// informNow keeps the waiting customers informed, when this instance
-// leads: what another instance's update calls for. The rest of a Check
-// round (flushing, reading the agents and the open tickets again, opening
-// missed tickets) waits for the next round.
-func (s *Service) informNow(ctx context.Context) (err error) {
+// quick is Run's round after a poke: it writes again the ticket changes
+// whose write failed and, when this instance leads, keeps the waiting
+// customers informed. The other work of Check waits for the next interval.
+func (s *Service) quick(ctx context.Context) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			s.log.ErrorContext(ctx, "recovered from a panic; going on", "what", "handoff inform", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			err = fmt.Errorf("handoff inform: panic: %v", r)
+			s.log.ErrorContext(ctx, "recovered from a panic; going on", "what", "handoff check", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = fmt.Errorf("handoff check: panic: %v", r)
 		}
 	}()
 	eng, err := s.engine()
 	if err != nil {
 		return err
 	}
-	if !s.leading(ctx) {
-		return nil
+	errs := []error{s.flush(ctx)}
+	if s.leading(ctx) {
+		errs = append(errs, s.inform(ctx, eng))
 	}
-	return s.inform(ctx, eng)
+	return errors.Join(errs...)
 }
 
 // check is Check behind a guard: a round that panics is logged with its
@@ -321,6 +317,9 @@ func (s *Service) Check(ctx context.Context) error {
 	errs := []error{s.flush(ctx), s.syncAgents(ctx), s.reloadOpen(ctx)}
 	if !s.leading(ctx) {
 		// Another instance on the store opens, closes and informs.
+		s.mu.Lock()
+		s.missed = nil // a lead taken later looks at the handoffs afresh
+		s.mu.Unlock()
 		return errors.Join(errs...)
 	}
 	errs = append(errs, s.recoverMissed(ctx))

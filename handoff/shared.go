@@ -199,5 +199,5 @@ func (s *Service) applyShared(ctx context.Context, u Update) {
 		s.mu.Unlock()
 	}
 	s.deliver(u, t)
-	s.nudge()
+	s.poke()
 }

@@ -171,11 +171,12 @@ func (l *askingLeader) Leading(context.Context) bool {
 	return false
 }
 
-// TestSharedUpdateInformsOnly: another instance's update wakes an
-// instance to inform the waiting customers (when it leads), not for a
-// whole Check round that reads every open ticket from the store again:
-// with several instances that was a round on each of them for every
-// update of any of them.
+// TestSharedUpdateInformsOnly: another instance's update, or a ticket
+// opened here, wakes an instance to inform the waiting customers (when it
+// leads), not for a whole Check round that reads every open ticket from
+// the store again: with several instances that was a round on each of
+// them for every update of any of them, a read of the whole queue per
+// handoff.
 func TestSharedUpdateInformsOnly(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -206,7 +207,7 @@ func TestSharedUpdateInformsOnly(t *testing.T) {
 	engA := start("a", shared, &leader{lead: true})
 	counted := &countingStore{Store: shared}
 	asked := &askingLeader{asked: make(chan struct{}, 1)}
-	start("b", counted, asked)
+	engB := start("b", counted, asked)
 	awaitAsked := func(what string) {
 		t.Helper()
 		select {
@@ -224,6 +225,20 @@ func TestSharedUpdateInformsOnly(t *testing.T) {
 	awaitAsked("after a's update")
 	if got := counted.reads(); got != before {
 		t.Errorf("b read the open tickets %d times after a's update, want 0 (inform only)", got-before)
+	}
+	// A ticket b opens itself wakes it the same way.
+	select {
+	case <-asked.asked: // an ask of a's update's round, not this one's
+	default:
+	}
+	before = counted.reads()
+	addr = bot.Address{Channel: bottest.Channel, Conversation: "c2"}
+	if err := engB.Handle(ctx, bot.Message{Address: addr, ID: "2", Text: "I want to talk to a human", Locale: "en"}); err != nil {
+		t.Fatal(err)
+	}
+	awaitAsked("after its own ticket opened")
+	if got := counted.reads(); got != before {
+		t.Errorf("b read the open tickets %d times after opening a ticket, want 0 (inform only)", got-before)
 	}
 }
 
@@ -322,5 +337,169 @@ func TestClaimWhileStoreAway(t *testing.T) {
 				t.Errorf("claim once the store is back: %v", err)
 			}
 		})
+	}
+}
+
+// slowEscalation is an engine whose first Transcript read (the one
+// Escalate makes before it stores the ticket) waits for release.
+type slowEscalation struct {
+	handoff.Engine
+	once    sync.Once
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (e *slowEscalation) Transcript(ctx context.Context, addr bot.Address) ([]bot.Entry, error) {
+	e.once.Do(func() {
+		close(e.entered)
+		<-e.release
+	})
+	return e.Engine.Transcript(ctx, addr)
+}
+
+// TestSharedRecoverWaitsForEscalate: a handoff on one instance is stored
+// with the conversation's turn a moment before that instance opens its
+// ticket. The leader, another instance, must not take the handoff for a
+// missed one in that moment and open a second ticket for the
+// conversation (both queued: the queue length 2 of TestServePostgres's
+// flake); it opens one only when a later round still finds none, as for a
+// handoff whose ticket write failed.
+func TestSharedRecoverWaitsForEscalate(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f := defaultFlows(t)
+	botStore, store, sender, b := bottest.NewStore(), handofftest.NewStore(), bottest.NewSender(), bus.New()
+	defer b.Close()
+	hs := &botHandoffs{store: botStore}
+	start := func(name string, store handoff.Store, l handoff.Leader, wrap func(handoff.Engine) handoff.Engine) (*handoff.Service, *bot.Engine) {
+		t.Helper()
+		svc, err := handoff.New(ctx, store, nil, handoff.WithBcryptCost(bcrypt.MinCost), handoff.WithLogger(quiet()),
+			handoff.WithShared(b, name), handoff.WithLeader(l), handoff.WithHandoffs(hs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng, err := bot.New(ctx, botStore, f, bottest.Analyzer, bot.WithQuietWindow(0), bot.WithOwner(name),
+			bot.WithEscalator(svc), bot.WithListener(svc), bot.WithLogger(quiet()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng.Register(bottest.Channel, sender)
+		svc.SetEngine(wrap(eng))
+		t.Cleanup(func() { _ = eng.Close() })
+		return svc, eng
+	}
+	slow := &slowEscalation{entered: make(chan struct{}), release: make(chan struct{})}
+	flaky := &flakyStore{Store: store}
+	a, engA := start("a", flaky, &leader{}, func(e handoff.Engine) handoff.Engine { slow.Engine = e; return slow })
+	lead, _ := start("b", store, &leader{lead: true}, func(e handoff.Engine) handoff.Engine { return e })
+
+	addr := bot.Address{Channel: bottest.Channel, Conversation: "c1"}
+	hs.watch(addr)
+	handled := make(chan error, 1)
+	go func() {
+		handled <- engA.Handle(ctx, bot.Message{Address: addr, ID: "1", Text: "I want to talk to a human", Locale: "en"})
+	}()
+	select {
+	case <-slow.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a never escalated")
+	}
+	// The handoff is stored, a's ticket not yet: the leader's round.
+	if err := lead.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	close(slow.release)
+	if err := <-handled; err != nil {
+		t.Fatal(err)
+	}
+	if err := lead.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	open, err := store.OpenTickets(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(open) != 1 {
+		t.Errorf("%d open tickets for one handoff, want 1: %+v", len(open), open)
+	}
+	if q, _ := a.Queue(""); len(q) != 1 {
+		t.Errorf("a's queue holds %d tickets, want 1", len(q))
+	}
+
+	// A handoff whose ticket a failed to write is opened by the leader's
+	// second round that finds it missing.
+	addr2 := bot.Address{Channel: bottest.Channel, Conversation: "c2"}
+	hs.watch(addr2)
+	flaky.failCreates.Store(1)
+	if err := engA.Handle(ctx, bot.Message{Address: addr2, ID: "2", Text: "I want to talk to a human", Locale: "en"}); err != nil {
+		t.Fatal(err)
+	}
+	for round, want := range []int{1, 2, 2} {
+		if err := lead.Check(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if open, _ := store.OpenTickets(ctx); len(open) != want {
+			t.Errorf("after round %d with c2's ticket missing: %d open tickets, want %d", round+1, len(open), want)
+		}
+	}
+}
+
+// TestSharedClaimStaleCopy: another instance changed a queued ticket (the
+// leader told the customer their place: a new version in the store)
+// and its update has not reached this instance yet. A claim here on the
+// older copy must still take the ticket, still queued, rather than fail
+// with ErrTaken (TestSharedInstances's "ticket is already assigned").
+func TestSharedClaimStaleCopy(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f := defaultFlows(t)
+	botStore, store, sender, b := bottest.NewStore(), handofftest.NewStore(), bottest.NewSender(), bus.New()
+	defer b.Close()
+	acc := handoff.Account{Agent: handoff.Agent{ID: "bob", Skills: []string{handoff.AnySkill}, Capacity: 2,
+		Presence: handoff.PresenceOnline}, PasswordHash: []byte("$2a$04$x")}
+	if err := store.CreateAgent(ctx, acc); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := handoff.New(ctx, store, nil, handoff.WithBcryptCost(bcrypt.MinCost), handoff.WithLogger(quiet()),
+		handoff.WithShared(b, "b"), handoff.WithLeader(&leader{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := bot.New(ctx, botStore, f, bottest.Analyzer, bot.WithQuietWindow(0), bot.WithOwner("b"),
+		bot.WithEscalator(svc), bot.WithListener(svc), bot.WithLogger(quiet()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	eng.Register(bottest.Channel, sender)
+	svc.SetEngine(eng)
+	addr := bot.Address{Channel: bottest.Channel, Conversation: "c1"}
+	if err := eng.Handle(ctx, bot.Message{Address: addr, ID: "1", Text: "I want to talk to a human", Locale: "en"}); err != nil {
+		t.Fatal(err)
+	}
+	q, _ := svc.Queue("bob")
+	if len(q) != 1 {
+		t.Fatalf("queue %+v, want the ticket", q)
+	}
+	// The other instance's change, in the store only (its update on the way).
+	newer := q[0] // a copy already
+	newer.Version++
+	newer.Waiting.Told = time.Now()
+	if err := store.UpdateTicket(ctx, newer); err != nil {
+		t.Fatal(err)
+	}
+	got, err := svc.Claim(ctx, "bob", newer.ID)
+	if err != nil {
+		t.Fatalf("claim on the older copy of a still queued ticket: %v", err)
+	}
+	stored, err := store.Ticket(ctx, newer.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Owner != "bob" || stored.Status != handoff.StatusAssigned || got.Owner != "bob" {
+		t.Errorf("stored %s by %q, returned by %q: want assigned to bob", stored.Status, stored.Owner, got.Owner)
+	}
+	if stored.Waiting.Told.IsZero() {
+		t.Error("the claim lost the other instance's change")
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
@@ -91,7 +92,7 @@ func (e *env) bench(ctx context.Context, args []string) error {
 	var o benchOptions
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	fs.StringVar(&o.url, "url", "", "base `URL` of a running server (default: one in this process)")
+	fs.StringVar(&o.url, "url", "", "base `URL` of a running server, or several instances' URL,URL,... sharing one database, the customers spread over them (default: one in this process)")
 	fs.IntVar(&o.customers, "customers", 50, "concurrent simulated `customers`")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long to run")
 	fs.IntVar(&o.messages, "messages", 0, "stop after this many messages instead (0: run for --duration)")
@@ -105,6 +106,7 @@ func (e *env) bench(ctx context.Context, args []string) error {
 	scale := fs.String("scale", "", "measure scaling on the PostgreSQL server `DSN` (postgres://...): calmbot serve in child processes on SQLite, on PostgreSQL alone and two instances sharing a database (created on that server and dropped after), each for --duration, and print them side by side")
 	rounds := fs.Int("rounds", 1, "with --scale, how many `rounds` of the three setups")
 	warm := fs.Duration("warmup", 2*time.Second, "with --scale, load before each measured window")
+	serveBin := fs.String("serve-binary", "", "with --scale, run this calmbot `binary` as the servers (another build, to compare with) instead of this one")
 	pin := fs.Bool("pin", false, "with --scale, run each instance on a CPU of its own (taskset -c N, GOMAXPROCS=1)")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), benchUsage); fs.PrintDefaults() }
 	rest, err := e.parseFlags(fs, args, "bench")
@@ -121,13 +123,26 @@ func (e *env) bench(ctx context.Context, args []string) error {
 		if o.url != "" || o.agents > 0 || *rounds < 1 {
 			return &exitError{code: 2, msg: "--scale takes no --url nor --agents, and --rounds of at least 1"}
 		}
+		if *serveBin != "" {
+			bin := *serveBin
+			e.self = func(args []string) *exec.Cmd { return exec.Command(bin, args...) }
+		}
 		return e.benchScale(ctx, o, *scale, e.flowsPath(o.flows), *rounds, *warm, *pin)
 	}
 	f, err := e.loadFlows(e.flowsPath(o.flows))
 	if err != nil {
 		return err
 	}
-	base := strings.TrimRight(o.url, "/")
+	var bases []string
+	for _, u := range strings.Split(o.url, ",") {
+		if u = strings.TrimRight(strings.TrimSpace(u), "/"); u != "" {
+			bases = append(bases, u)
+		}
+	}
+	base := ""
+	if len(bases) > 0 {
+		base = bases[0]
+	}
 	password := *agentPW
 	agents := []string{"admin"}
 	if base == "" {
@@ -137,6 +152,7 @@ func (e *env) bench(ctx context.Context, args []string) error {
 			return err
 		}
 		defer stop()
+		bases = []string{base}
 	} else if o.agents > 1 {
 		return &exitError{code: 2, msg: "with --url, --agents can only be 1 (the agent admin, with --agent-password)"}
 	} else if o.agents == 1 && password == "" {
@@ -156,7 +172,7 @@ func (e *env) bench(ctx context.Context, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	res, err := runBench(ctx, []string{base}, f, o, agents, password, e.stderr)
+	res, err := runBench(ctx, bases, f, o, agents, password, e.stderr)
 	if err != nil {
 		return err
 	}

@@ -389,7 +389,7 @@ func postgresOfDB(title, db string) bool {
 	if !strings.HasPrefix(title, "postgres: ") {
 		return false
 	}
-	if strings.Contains(title, " "+db+" ") {
+	if strings.Contains(title, " "+db+" ") || strings.HasSuffix(title, " "+db) {
 		return true
 	}
 	for _, own := range []string{"walwriter", "checkpointer", "background writer", "walsummarizer"} {

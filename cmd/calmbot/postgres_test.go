@@ -239,16 +239,28 @@ func TestServePostgres(t *testing.T) {
 	}
 	deadline = time.After(30 * time.Second)
 	for {
-		if _, m := get(t, base+"/metrics"); strings.Contains(m, "calmbot_queue_length 1") {
+		_, m := get(t, base+"/metrics")
+		if strings.Contains(m, "calmbot_queue_length 1\n") {
 			break
 		}
 		select {
 		case <-deadline:
-			t.Fatal("the ticket opened on the second instance is not in the first one's queue")
+			t.Fatalf("the ticket opened on the second instance is not in the first one's queue: %s\nfirst instance:\n%s\nsecond instance:\n%s",
+				queueLine(m), stderr.String(), stderr2.String())
 		case <-time.After(20 * time.Millisecond): // polling the metrics
 		}
 	}
 	if err := stop(); err != nil {
 		t.Errorf("serve returned %v\n%s", err, stderr.String())
 	}
+}
+
+// queueLine returns the queue length line of a metrics page.
+func queueLine(metrics string) string {
+	for l := range strings.Lines(metrics) {
+		if strings.HasPrefix(l, "calmbot_queue_length ") {
+			return strings.TrimSpace(l)
+		}
+	}
+	return "no calmbot_queue_length"
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -268,5 +269,35 @@ func TestLeaderFollowerKeepsConnection(t *testing.T) {
 		if got := lb.backend(); got != first || got == 0 {
 			t.Fatalf("the follower's connection is backend %d, was %d: want the same one kept", got, first)
 		}
+	}
+}
+
+// TestPoolSize: the pool has defaultMaxConns connections unless the DSN's
+// pool_max_conns or WithMaxConns says otherwise (pgxpool's own default,
+// 4 on a small machine, made the turns wait for a connection).
+func TestPoolSize(t *testing.T) {
+	ctx := context.Background()
+	base := dsn(t)
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	for _, c := range []struct {
+		dsn  string
+		opts []Option
+		want int32
+	}{
+		{base, nil, defaultMaxConns},
+		{base + sep + "pool_max_conns=5", nil, 5},
+		{base, []Option{WithMaxConns(7)}, 7},
+	} {
+		s, err := Open(ctx, c.dsn, append(c.opts, WithSchema(newSchema()))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.pool.Config().MaxConns; got != c.want {
+			t.Errorf("pool of %d connections, want %d (opts %d)", got, c.want, len(c.opts))
+		}
+		s.Close()
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
@@ -83,8 +84,12 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 // tests, can share one database.
 func WithSchema(name string) Option { return func(c *config) { c.schema = name } }
 
-// WithMaxConns caps the connection pool (default: pgxpool's, the larger of
-// 4 and the number of CPUs).
+// defaultMaxConns is the connection pool's size unless WithMaxConns or
+// the DSN's pool_max_conns sets one.
+const defaultMaxConns = 16
+
+// WithMaxConns caps the connection pool (default 16, or the DSN's
+// pool_max_conns).
 func WithMaxConns(n int) Option { return func(c *config) { c.maxConns = int32(n) } }
 
 // Open connects to the database dsn names (a postgres:// URL or a
@@ -107,8 +112,14 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		}
 		pc.ConnConfig.RuntimeParams["search_path"] = cfg.schema
 	}
-	if cfg.maxConns > 0 {
+	switch {
+	case cfg.maxConns > 0:
 		pc.MaxConns = cfg.maxConns
+	case !strings.Contains(dsn, "pool_max_conns"):
+		// pgxpool's default (4 on a small machine) starves the turns'
+		// group commit, the outbox claims and the reads of the web chat's
+		// waiting customers: they queue for a connection, not the server.
+		pc.MaxConns = defaultMaxConns
 	}
 	s := &Store{log: cfg.logger, schema: cfg.schema, name: pc.ConnConfig.Database}
 	if s.pool, err = pgxpool.NewWithConfig(ctx, pc); err != nil {
