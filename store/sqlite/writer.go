@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql/driver"
 	"encoding/json"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/store"
 )
 
 // kind is what a request asks the writer to do.
@@ -66,9 +66,8 @@ type request struct {
 	res   bot.CommitResult
 	err   error
 
-	buf  bytes.Buffer
-	enc  *json.Encoder
-	ends []int // where each value add encoded ends in buf
+	buf  []byte // the turn's JSON values, one after the other
+	ends []int  // where each value ends in buf
 
 	endsBuf                [8]int
 	analysisBuf            [2]string
@@ -95,8 +94,6 @@ func newRequest() *request {
 	// requests at every GC, so that they would grow anew most of the time.
 	r.ends, r.analysis = r.endsBuf[:0], r.analysisBuf[:0]
 	r.choices, r.answers = r.choicesBuf[:0], r.answersBuf[:0]
-	r.enc = json.NewEncoder(&r.buf)
-	r.enc.SetEscapeHTML(false)
 	return r
 }
 
@@ -123,19 +120,15 @@ func (r *request) reset() {
 	r.res, r.err = bot.CommitResult{}, nil
 }
 
-// add encodes v after what r.buf holds and records where it ends. The
-// values of a turn are encoded one after the other and then cut out of
-// one string (take), one allocation for all of them.
-func (r *request) add(v any) error {
-	if err := r.enc.Encode(v); err != nil {
-		return err
-	}
-	r.ends = append(r.ends, r.buf.Len())
-	return nil
+// end records where the value just appended to r.buf ends. The values
+// of a turn are appended one after the other and then cut out of one
+// string (take), one allocation for all of them.
+func (r *request) end() {
+	r.ends = append(r.ends, len(r.buf))
 }
 
-// take returns the k-th value add encoded, out of all (r.buf as a
-// string), and moves k past it.
+// take returns the k-th value appended, out of all (r.buf as a string),
+// and moves k past it.
 func (r *request) take(all string, k *int) string {
 	start := 0
 	if *k > 0 {
@@ -143,58 +136,62 @@ func (r *request) take(all string, k *int) string {
 	}
 	end := r.ends[*k]
 	*k++
-	return all[start : end-1] // without the Encoder's newline
+	return all[start:end]
 }
 
-// encodeTurn encodes the JSON columns of t.
+// encodeTurn encodes the JSON columns of t, with store's Append
+// functions: as encoding/json with HTML escaping off writes them.
 func (r *request) encodeTurn(t *bot.Turn) error {
 	r.kind, r.turn = kindTurn, t
-	r.buf.Reset()
+	r.buf = r.buf[:0]
 	r.ends = r.ends[:0]
+	var err error
 	// First every value, in the order the second loop takes them.
 	if t.State != nil {
-		if err := r.add(t.State); err != nil {
+		if r.buf, err = store.AppendSnapshot(r.buf, t.State); err != nil {
 			return fmt.Errorf("snapshot: %w", err)
 		}
+		r.end()
 	}
 	for i := range t.Inbound {
 		e := &t.Inbound[i]
 		r.lastIn = max(r.lastIn, e.Seq)
 		if e.Analysis != nil {
-			if err := r.add(e.Analysis); err != nil {
+			if r.buf, err = store.AppendAnalysis(r.buf, e.Analysis); err != nil {
 				return fmt.Errorf("inbound %d analysis: %w", e.Seq, err)
 			}
+			r.end()
 		}
 	}
 	for seq, a := range t.Analysed {
 		if a == nil {
 			continue
 		}
-		if err := r.add(a); err != nil {
+		if r.buf, err = store.AppendAnalysis(r.buf, a); err != nil {
 			return fmt.Errorf("analysis of %d: %w", seq, err)
 		}
+		r.end()
 		r.analysed = append(r.analysed, analysed{seq: seq})
 	}
 	for i := range t.Outbound {
 		e := &t.Outbound[i]
 		if len(e.Choices) > 0 {
-			if err := r.add(&e.Choices); err != nil { // a pointer boxes without allocating
-				return fmt.Errorf("outbound %d choices: %w", e.Seq, err)
-			}
+			r.buf = store.AppendChoices(r.buf, e.Choices)
+			r.end()
 		}
 		if len(e.Answers) > 0 {
-			if err := r.add(&e.Answers); err != nil {
-				return fmt.Errorf("outbound %d answers: %w", e.Seq, err)
-			}
+			r.buf = store.AppendStrings(r.buf, e.Answers)
+			r.end()
 		}
 	}
 	if h := t.Handoff; h != nil && len(h.Evidence) > 0 {
-		if err := r.add(h.Evidence); err != nil {
+		if r.buf, err = store.AppendEvidence(r.buf, h.Evidence); err != nil {
 			return fmt.Errorf("handoff evidence: %w", err)
 		}
+		r.end()
 	}
 	// Then cut them out of one string.
-	all, k := r.buf.String(), 0
+	all, k := string(r.buf), 0
 	if t.State != nil {
 		r.snapshot = r.take(all, &k)
 	}
