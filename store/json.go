@@ -109,14 +109,8 @@ func appendSnapshot(b []byte, s *bot.Snapshot) ([]byte, bool) {
 	b = appendString(b, s.Lang)
 	b = append(b, `,"flows_version":`...)
 	b = appendString(b, s.FlowsVersion)
-	if s.Flow != "" {
-		b = append(b, `,"flow":`...)
-		b = appendString(b, s.Flow)
-	}
-	if s.State != "" {
-		b = append(b, `,"state":`...)
-		b = appendString(b, s.State)
-	}
+	b = appendOptString(b, "flow", s.Flow)
+	b = appendOptString(b, "state", s.State)
 	if s.Attempts != 0 {
 		b = append(b, `,"attempts":`...)
 		b = strconv.AppendInt(b, int64(s.Attempts), 10)
@@ -129,10 +123,7 @@ func appendSnapshot(b []byte, s *bot.Snapshot) ([]byte, bool) {
 		b = append(b, `,"offered":`...)
 		b = AppendStrings(b, s.Offered)
 	}
-	if s.Chosen != "" {
-		b = append(b, `,"chosen":`...)
-		b = appendString(b, s.Chosen)
-	}
+	b = appendOptString(b, "chosen", s.Chosen)
 	if len(s.Moods) > 0 {
 		b = append(b, `,"moods":`...)
 		if b, ok = appendFloats(b, s.Moods); !ok {
@@ -206,22 +197,10 @@ func appendHandoff(b []byte, h *bot.HandoffRecord) ([]byte, bool) {
 			return b, false
 		}
 	}
-	if h.Skill != "" {
-		b = append(b, `,"skill":`...)
-		b = appendString(b, h.Skill)
-	}
-	if h.Priority != "" {
-		b = append(b, `,"priority":`...)
-		b = appendString(b, h.Priority)
-	}
-	if h.Flow != "" {
-		b = append(b, `,"flow":`...)
-		b = appendString(b, h.Flow)
-	}
-	if h.State != "" {
-		b = append(b, `,"state":`...)
-		b = appendString(b, h.State)
-	}
+	b = appendOptString(b, "skill", h.Skill)
+	b = appendOptString(b, "priority", h.Priority)
+	b = appendOptString(b, "flow", h.Flow)
+	b = appendOptString(b, "state", h.State)
 	b = append(b, `,"lang":`...)
 	b = appendString(b, h.Lang)
 	b = append(b, `,"at":`...)
@@ -241,10 +220,7 @@ func appendAnalysis(b []byte, a *bot.Analysis) ([]byte, bool) {
 	}
 	b = append(b, `,"label":`...)
 	b = appendString(b, a.Label)
-	if a.Intent != "" {
-		b = append(b, `,"intent":`...)
-		b = appendString(b, a.Intent)
-	}
+	b = appendOptString(b, "intent", a.Intent)
 	b = append(b, `,"intent_score":`...)
 	if b, ok = appendFloat(b, a.IntentScore); !ok {
 		return b, false
@@ -254,14 +230,8 @@ func appendAnalysis(b []byte, a *bot.Analysis) ([]byte, bool) {
 	if a.HumanRequest {
 		b = append(b, `,"human_request":true`...)
 	}
-	if a.Answer != "" {
-		b = append(b, `,"answer":`...)
-		b = appendString(b, string(a.Answer))
-	}
-	if a.Choice != "" {
-		b = append(b, `,"choice":`...)
-		b = appendString(b, a.Choice)
-	}
+	b = appendOptString(b, "answer", string(a.Answer))
+	b = appendOptString(b, "choice", a.Choice)
 	if a.Goodbye {
 		b = append(b, `,"goodbye":true`...)
 	}
@@ -423,6 +393,18 @@ func appendTime(b []byte, t time.Time) ([]byte, bool) {
 }
 
 const hex = "0123456789abcdef"
+
+// appendOptString appends the field key (a name JSON needs no escapes
+// in) with the string v, or nothing when v is empty (omitempty).
+func appendOptString(b []byte, key, v string) []byte {
+	if v == "" {
+		return b
+	}
+	b = append(b, `,"`...)
+	b = append(b, key...)
+	b = append(b, `":`...)
+	return appendString(b, v)
+}
 
 // appendString appends s as a JSON string the way encoding/json does with
 // HTML escaping off: control characters, quote and backslash escaped,
