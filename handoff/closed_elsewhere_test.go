@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/bot/bottest"
 	"github.com/calmbot/calmbot/handoff"
@@ -25,27 +23,11 @@ func TestCloseClosedElsewhere(t *testing.T) {
 			ctx := context.Background()
 			f := defaultFlows(t)
 			botStore, store, sender := bottest.NewStore(), handofftest.NewStore(), bottest.NewSender()
-			acc := handoff.Account{Agent: handoff.Agent{ID: "ada", Skills: []string{handoff.AnySkill}, Capacity: 2,
-				Presence: handoff.PresenceOnline}, PasswordHash: []byte("$2a$04$x")}
-			if err := store.CreateAgent(ctx, acc); err != nil {
-				t.Fatal(err)
-			}
+			createAgent(t, ctx, store, "ada")
 			start := func(name string) (*handoff.Service, *bot.Engine) {
 				t.Helper()
-				svc, err := handoff.New(ctx, store, nil, handoff.WithBcryptCost(bcrypt.MinCost), handoff.WithLogger(quiet()),
-					handoff.WithInterval(time.Hour))
-				if err != nil {
-					t.Fatal(err)
-				}
-				eng, err := bot.New(ctx, botStore, f, bottest.Analyzer, bot.WithQuietWindow(0), bot.WithOwner(name),
-					bot.WithEscalator(svc), bot.WithListener(svc), bot.WithLogger(quiet()))
-				if err != nil {
-					t.Fatal(err)
-				}
-				eng.Register(bottest.Channel, sender)
-				svc.SetEngine(eng)
-				t.Cleanup(func() { _ = eng.Close() })
-				return svc, eng
+				return startInstance(t, ctx, instance{store: store, botStore: botStore, flows: f, sender: sender,
+					name: name, svc: []handoff.Option{handoff.WithInterval(time.Hour)}})
 			}
 			a, engA := start("a")
 			addr := bot.Address{Channel: bottest.Channel, Conversation: "c1"}

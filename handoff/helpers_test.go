@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -183,3 +184,73 @@ func contains(texts []string, sub string) bool {
 }
 
 func isErr(err, target error) bool { return errors.Is(err, target) }
+
+// instance says what startInstance makes: a handoff.Service on store
+// wired to a bot.Engine on botStore running flows, which replies on
+// bottest.Channel through sender.
+type instance struct {
+	store    handoff.Store
+	botStore bot.Store
+	flows    *flows.File
+	sender   *bottest.Sender
+	// name, when set, names the engine in the outbox (bot.WithOwner) and,
+	// with bus, the Service on it (handoff.WithShared).
+	name   string
+	bus    bot.Bus
+	leader handoff.Leader   // when set, handoff.WithLeader
+	svc    []handoff.Option // the Service's options besides the bcrypt cost and the logger
+	eng    []bot.Option     // the engine's besides the quiet window, escalator, listener and logger
+	// wrap, when set, makes the engine the Service is given of the engine.
+	wrap func(handoff.Engine) handoff.Engine
+	// run, when set, runs the Service in it until ctx ends.
+	run *sync.WaitGroup
+}
+
+// startInstance makes in's Service and engine; the engine closes when
+// the test ends.
+func startInstance(t *testing.T, ctx context.Context, in instance) (*handoff.Service, *bot.Engine) {
+	t.Helper()
+	svcOpts := []handoff.Option{handoff.WithBcryptCost(bcrypt.MinCost), handoff.WithLogger(quiet())}
+	engOpts := []bot.Option{bot.WithQuietWindow(0)}
+	if in.name != "" {
+		engOpts = append(engOpts, bot.WithOwner(in.name))
+		if in.bus != nil {
+			svcOpts = append(svcOpts, handoff.WithShared(in.bus, in.name))
+		}
+	}
+	if in.leader != nil {
+		svcOpts = append(svcOpts, handoff.WithLeader(in.leader))
+	}
+	svc, err := handoff.New(ctx, in.store, nil, append(svcOpts, in.svc...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	engOpts = append(engOpts, in.eng...)
+	engOpts = append(engOpts, bot.WithEscalator(svc), bot.WithListener(svc), bot.WithLogger(quiet()))
+	eng, err := bot.New(ctx, in.botStore, in.flows, bottest.Analyzer, engOpts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = eng.Close() })
+	eng.Register(bottest.Channel, in.sender)
+	if in.wrap != nil {
+		svc.SetEngine(in.wrap(eng))
+	} else {
+		svc.SetEngine(eng)
+	}
+	if in.run != nil {
+		in.run.Go(func() { _ = svc.Run(ctx) })
+	}
+	return svc, eng
+}
+
+// createAgent stores an online agent id with every skill and room for
+// two tickets.
+func createAgent(t *testing.T, ctx context.Context, store handoff.Store, id string) {
+	t.Helper()
+	acc := handoff.Account{Agent: handoff.Agent{ID: id, Skills: []string{handoff.AnySkill}, Capacity: 2,
+		Presence: handoff.PresenceOnline}, PasswordHash: []byte("$2a$04$x")}
+	if err := store.CreateAgent(ctx, acc); err != nil {
+		t.Fatal(err)
+	}
+}

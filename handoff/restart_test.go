@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/bot/bottest"
 	"github.com/calmbot/calmbot/handoff"
@@ -24,18 +22,8 @@ func TestRestart(t *testing.T) {
 	botStore, store, clock, sender := bottest.NewStore(), handofftest.NewStore(), bottest.NewClock(), bottest.NewSender()
 	start := func() (*handoff.Service, *bot.Engine) {
 		t.Helper()
-		svc, err := handoff.New(ctx, store, nil, handoff.WithClock(clock), handoff.WithBcryptCost(bcrypt.MinCost), handoff.WithLogger(quiet()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		eng, err := bot.New(ctx, botStore, f, bottest.Analyzer, bot.WithQuietWindow(0), bot.WithClock(clock),
-			bot.WithEscalator(svc), bot.WithListener(svc), bot.WithLogger(quiet()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		eng.Register(bottest.Channel, sender)
-		svc.SetEngine(eng)
-		return svc, eng
+		return startInstance(t, ctx, instance{store: store, botStore: botStore, flows: f, sender: sender,
+			svc: []handoff.Option{handoff.WithClock(clock)}, eng: []bot.Option{bot.WithClock(clock)}})
 	}
 	n := 0
 	say := func(eng *bot.Engine, conv, text string) bot.Address {
@@ -79,7 +67,6 @@ func TestRestart(t *testing.T) {
 	}
 
 	svc2, eng2 := start()
-	defer eng2.Close()
 	if err := svc2.Check(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/bot/bottest"
 	"github.com/calmbot/calmbot/bus"
@@ -45,28 +43,11 @@ func TestSharedInstances(t *testing.T) {
 	defer cancel()
 	start := func(name string, l handoff.Leader) (*handoff.Service, *bot.Engine) {
 		t.Helper()
-		svc, err := handoff.New(ctx, store, nil, handoff.WithBcryptCost(bcrypt.MinCost), handoff.WithLogger(quiet()),
-			handoff.WithShared(b, name), handoff.WithLeader(l), handoff.WithInterval(time.Hour))
-		if err != nil {
-			t.Fatal(err)
-		}
-		eng, err := bot.New(ctx, botStore, f, bottest.Analyzer, bot.WithQuietWindow(0), bot.WithOwner(name),
-			bot.WithEscalator(svc), bot.WithListener(svc), bot.WithLogger(quiet()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		eng.Register(bottest.Channel, sender)
-		svc.SetEngine(eng)
-		wg.Go(func() { _ = svc.Run(ctx) })
-		t.Cleanup(func() { _ = eng.Close() })
-		return svc, eng
+		return startInstance(t, ctx, instance{store: store, botStore: botStore, flows: f, sender: sender,
+			name: name, bus: b, leader: l, svc: []handoff.Option{handoff.WithInterval(time.Hour)}, run: &wg})
 	}
 	for _, name := range []string{"ada", "bob"} {
-		acc := handoff.Account{Agent: handoff.Agent{ID: name, Skills: []string{handoff.AnySkill}, Capacity: 2,
-			Presence: handoff.PresenceOnline}, PasswordHash: []byte("$2a$04$x")}
-		if err := store.CreateAgent(ctx, acc); err != nil {
-			t.Fatal(err)
-		}
+		createAgent(t, ctx, store, name)
 	}
 	a, engA := start("a", &leader{lead: true})
 	bsvc, _ := start("b", &leader{})
@@ -188,20 +169,8 @@ func TestSharedUpdateInformsOnly(t *testing.T) {
 	defer cancel()
 	start := func(name string, store handoff.Store, l handoff.Leader) *bot.Engine {
 		t.Helper()
-		svc, err := handoff.New(ctx, store, nil, handoff.WithBcryptCost(bcrypt.MinCost), handoff.WithLogger(quiet()),
-			handoff.WithShared(b, name), handoff.WithLeader(l), handoff.WithInterval(time.Hour))
-		if err != nil {
-			t.Fatal(err)
-		}
-		eng, err := bot.New(ctx, botStore, f, bottest.Analyzer, bot.WithQuietWindow(0), bot.WithOwner(name),
-			bot.WithEscalator(svc), bot.WithListener(svc), bot.WithLogger(quiet()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		eng.Register(bottest.Channel, sender)
-		svc.SetEngine(eng)
-		wg.Go(func() { _ = svc.Run(ctx) })
-		t.Cleanup(func() { _ = eng.Close() })
+		_, eng := startInstance(t, ctx, instance{store: store, botStore: botStore, flows: f, sender: sender,
+			name: name, bus: b, leader: l, svc: []handoff.Option{handoff.WithInterval(time.Hour)}, run: &wg})
 		return eng
 	}
 	engA := start("a", shared, &leader{lead: true})
@@ -291,23 +260,9 @@ func TestClaimWhileStoreAway(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			store := &awayStore{Store: handofftest.NewStore()}
-			acc := handoff.Account{Agent: handoff.Agent{ID: "ada", Skills: []string{handoff.AnySkill}, Capacity: 2,
-				Presence: handoff.PresenceOnline}, PasswordHash: []byte("$2a$04$x")}
-			if err := store.CreateAgent(ctx, acc); err != nil {
-				t.Fatal(err)
-			}
-			svc, err := handoff.New(ctx, store, nil, handoff.WithBcryptCost(bcrypt.MinCost), handoff.WithLogger(quiet()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			eng, err := bot.New(ctx, bottest.NewStore(), defaultFlows(t), bottest.Analyzer, bot.WithQuietWindow(0),
-				bot.WithEscalator(svc), bot.WithListener(svc), bot.WithLogger(quiet()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer eng.Close()
-			eng.Register(bottest.Channel, bottest.NewSender())
-			svc.SetEngine(eng)
+			createAgent(t, ctx, store, "ada")
+			svc, eng := startInstance(t, ctx, instance{store: store, botStore: bottest.NewStore(), flows: defaultFlows(t),
+				sender: bottest.NewSender()})
 			addr := bot.Address{Channel: bottest.Channel, Conversation: "c1"}
 			if err := eng.Handle(ctx, bot.Message{Address: addr, ID: "1", Text: "I want to talk to a human", Locale: "en"}); err != nil {
 				t.Fatal(err)
@@ -373,20 +328,8 @@ func TestSharedRecoverWaitsForEscalate(t *testing.T) {
 	hs := &botHandoffs{store: botStore}
 	start := func(name string, store handoff.Store, l handoff.Leader, wrap func(handoff.Engine) handoff.Engine) (*handoff.Service, *bot.Engine) {
 		t.Helper()
-		svc, err := handoff.New(ctx, store, nil, handoff.WithBcryptCost(bcrypt.MinCost), handoff.WithLogger(quiet()),
-			handoff.WithShared(b, name), handoff.WithLeader(l), handoff.WithHandoffs(hs))
-		if err != nil {
-			t.Fatal(err)
-		}
-		eng, err := bot.New(ctx, botStore, f, bottest.Analyzer, bot.WithQuietWindow(0), bot.WithOwner(name),
-			bot.WithEscalator(svc), bot.WithListener(svc), bot.WithLogger(quiet()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		eng.Register(bottest.Channel, sender)
-		svc.SetEngine(wrap(eng))
-		t.Cleanup(func() { _ = eng.Close() })
-		return svc, eng
+		return startInstance(t, ctx, instance{store: store, botStore: botStore, flows: f, sender: sender,
+			name: name, bus: b, leader: l, svc: []handoff.Option{handoff.WithHandoffs(hs)}, wrap: wrap})
 	}
 	slow := &slowEscalation{entered: make(chan struct{}), release: make(chan struct{})}
 	flaky := &flakyStore{Store: store}
@@ -455,24 +398,9 @@ func TestSharedClaimStaleCopy(t *testing.T) {
 	f := defaultFlows(t)
 	botStore, store, sender, b := bottest.NewStore(), handofftest.NewStore(), bottest.NewSender(), bus.New()
 	defer b.Close()
-	acc := handoff.Account{Agent: handoff.Agent{ID: "bob", Skills: []string{handoff.AnySkill}, Capacity: 2,
-		Presence: handoff.PresenceOnline}, PasswordHash: []byte("$2a$04$x")}
-	if err := store.CreateAgent(ctx, acc); err != nil {
-		t.Fatal(err)
-	}
-	svc, err := handoff.New(ctx, store, nil, handoff.WithBcryptCost(bcrypt.MinCost), handoff.WithLogger(quiet()),
-		handoff.WithShared(b, "b"), handoff.WithLeader(&leader{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := bot.New(ctx, botStore, f, bottest.Analyzer, bot.WithQuietWindow(0), bot.WithOwner("b"),
-		bot.WithEscalator(svc), bot.WithListener(svc), bot.WithLogger(quiet()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	eng.Register(bottest.Channel, sender)
-	svc.SetEngine(eng)
+	createAgent(t, ctx, store, "bob")
+	svc, eng := startInstance(t, ctx, instance{store: store, botStore: botStore, flows: f, sender: sender,
+		name: "b", bus: b, leader: &leader{}})
 	addr := bot.Address{Channel: bottest.Channel, Conversation: "c1"}
 	if err := eng.Handle(ctx, bot.Message{Address: addr, ID: "1", Text: "I want to talk to a human", Locale: "en"}); err != nil {
 		t.Fatal(err)
