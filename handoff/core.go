@@ -32,11 +32,15 @@ type core struct {
 	tickets map[int64]*Ticket       // open tickets
 	byAddr  map[bot.Address]*Ticket // open tickets by conversation
 	agents  map[string]*Account
-	closing map[int64]bool    // tickets an action is closing: Notify leaves them alone
-	asked   map[int64]bool    // queued tickets whose customer wrote since last told
-	dirty   map[int64]*Ticket // latest copies whose write failed or was deferred
-	stats   stats
-	checked bool // open tickets were checked against their conversations
+	closing map[int64]bool // tickets an action is closing: Notify leaves them alone
+	// claiming holds, by queued ticket, the agents whose claims of it wait
+	// for the shared store's answer (takeLocked): they count against the
+	// agents' places and are seen by nobody.
+	claiming map[int64][]string
+	asked    map[int64]bool    // queued tickets whose customer wrote since last told
+	dirty    map[int64]*Ticket // latest copies whose write failed or was deferred
+	stats    stats
+	checked  bool // open tickets were checked against their conversations
 
 	// wake asks Run for a quick round: the changes whose write failed are
 	// written again and the waiting customers informed (poke).
@@ -207,6 +211,11 @@ func (s *core) active(id string) int {
 	n := 0
 	for _, t := range s.tickets {
 		if t.Owner == id && t.Status == StatusAssigned {
+			n++
+		}
+	}
+	for _, who := range s.claiming {
+		if slices.Contains(who, id) {
 			n++
 		}
 	}

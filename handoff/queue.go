@@ -96,18 +96,22 @@ func (s *queue) claimOnce(ctx context.Context, agent string, id int64) (*Ticket,
 	if _, err := s.open(ctx, id); err != nil {
 		return nil, err
 	}
-	var prev *Ticket
-	c, err := s.change(id, func(t *Ticket) error {
-		prev = t.clone()
-		return s.assignLocked(agent, t)
-	})
+	c, pending, err := func() (*Ticket, bool, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		t := s.tickets[id]
+		if t == nil {
+			return nil, false, s.missing(id)
+		}
+		return s.takeLocked(agent, t)
+	}()
 	if err != nil {
 		return nil, fmt.Errorf("claim ticket %d: %w", id, err)
 	}
-	if err := s.claimed(ctx, c, prev); err != nil {
-		if !errors.Is(err, ErrTaken) {
-			// The store could not say who won: claimed put the ticket back
-			// as it was, and the agent may try again.
+	if err := s.claimed(ctx, c, pending); err != nil {
+		if !errors.Is(err, ErrTaken) && !errors.Is(err, errStale) {
+			// The store could not say who won: the ticket stays queued,
+			// and the agent may try again.
 			err = fmt.Errorf("%w: %w", ErrUnsaved, err)
 		}
 		return nil, fmt.Errorf("claim ticket %d: %w", id, err)
@@ -116,35 +120,74 @@ func (s *queue) claimOnce(ctx context.Context, agent string, id int64) (*Ticket,
 	return c, s.commit(ctx, c, UpdateQueue)
 }
 
+// takeLocked assigns queued ticket t, in memory, to agent and returns the
+// claimed copy to store. Without a ClaimStore the ticket changes in place.
+// With one (several instances share the store, which decides who wins a
+// claim) the change is made on a copy only, and t is marked as claimed
+// for agent (s.claiming): the copy takes t's place once the store has
+// taken the claim (claimed). Until then nobody sees the claim, and the
+// agent cannot act on it: another instance's agent may hold the ticket
+// already, or the store may be away. pending reports the second case.
+// s.mu is held.
+func (s *queue) takeLocked(agent string, t *Ticket) (c *Ticket, pending bool, err error) {
+	if err := s.mayTakeLocked(agent, t); err != nil {
+		return nil, false, err
+	}
+	c = t.clone()
+	s.assignLocked(agent, c)
+	c.Version++
+	if _, shared := s.store.(ClaimStore); !shared {
+		s.takenLocked(t, c)
+		*t = *c.clone()
+		return c, false, nil
+	}
+	s.claiming[t.ID] = append(s.claiming[t.ID], agent)
+	return c, true, nil
+}
+
 // claimed makes sure a claim taken in memory holds in a store shared with
-// other instances (ClaimStore): when another instance's agent took the
-// ticket first, the stored ticket replaces the copy in memory and the
-// claim fails with ErrTaken, or with errStale when the stored ticket is
-// still queued (changed elsewhere since this copy). When the store cannot say (it is away), the
-// ticket goes back to prev, as it was before the claim, so that it stays
-// in the queue rather than held by a claim nobody stored. Other stores
-// hold nothing against it.
-func (s *queue) claimed(ctx context.Context, c, prev *Ticket) error {
+// other instances (ClaimStore). When the store took it, the claimed copy
+// c replaces the one in memory (pending: takeLocked left it queued there).
+// When another instance's agent took the ticket first, the stored ticket
+// replaces the copy in memory and the claim fails with ErrTaken, or with
+// errStale when the stored ticket is still queued (changed elsewhere since
+// this copy). When the store cannot say (it is away), the ticket stays as
+// it was, in the queue rather than held by a claim nobody stored. Other
+// stores hold nothing against it.
+func (s *queue) claimed(ctx context.Context, c *Ticket, pending bool) error {
 	cs, ok := s.store.(ClaimStore)
-	if !ok {
+	if !ok || !pending {
 		return nil
 	}
 	won, err := cs.ClaimTicket(ctx, c)
 	if err == nil && won {
+		s.mu.Lock()
+		s.settleLocked(c)
+		// The store holds c now: it replaces a copy of the same version
+		// too (a change made here meanwhile whose write failed) and any
+		// unwritten older copy.
+		if cur := s.tickets[c.ID]; cur == nil || cur.Version <= c.Version {
+			if cur != nil {
+				s.takenLocked(cur, c)
+			}
+			s.replaceLocked(c.clone())
+			if d := s.dirty[c.ID]; d != nil && d.Version <= c.Version {
+				delete(s.dirty, c.ID)
+			}
+		}
+		s.mu.Unlock()
 		return nil
 	}
 	stored, rerr := s.store.Ticket(ctx, c.ID)
+	s.mu.Lock()
+	s.settleLocked(c)
+	if rerr == nil {
+		s.replaceLocked(stored)
+	}
+	s.mu.Unlock()
 	if rerr != nil {
-		s.mu.Lock()
-		if cur := s.tickets[c.ID]; cur != nil && cur.Version == c.Version && cur.Owner == c.Owner {
-			s.replaceLocked(prev)
-		}
-		s.mu.Unlock()
 		return errors.Join(err, rerr)
 	}
-	s.mu.Lock()
-	s.replaceLocked(stored)
-	s.mu.Unlock()
 	if err == nil && stored.Status == StatusQueued {
 		// Not taken: changed elsewhere since this copy (told its place,
 		// say), the update on its way here.
@@ -155,6 +198,19 @@ func (s *queue) claimed(ctx context.Context, c, prev *Ticket) error {
 		return err
 	}
 	return ErrTaken
+}
+
+// settleLocked ends c's claim in s.claiming. s.mu is held.
+func (s *core) settleLocked(c *Ticket) {
+	who := s.claiming[c.ID]
+	if i := slices.Index(who, c.Owner); i >= 0 {
+		who = slices.Delete(who, i, i+1)
+	}
+	if len(who) == 0 {
+		delete(s.claiming, c.ID)
+		return
+	}
+	s.claiming[c.ID] = who
 }
 
 // replaceLocked puts a ticket read from the store in place of the copy in
@@ -174,44 +230,41 @@ func (s *core) replaceLocked(t *Ticket) {
 
 // Next gives agent the best queued ticket they can take.
 func (s *queue) Next(ctx context.Context, agent string) (*Ticket, error) {
-	var id int64
-	var prev *Ticket
-	c, err := func() (*Ticket, error) {
+	c, pending, err := func() (*Ticket, bool, error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		acc, ok := s.agents[agent]
 		if !ok {
-			return nil, fmt.Errorf("agent %s: %w", agent, ErrNotFound)
+			return nil, false, fmt.Errorf("agent %s: %w", agent, ErrNotFound)
 		}
 		if s.active(agent) >= acc.Capacity {
-			return nil, fmt.Errorf("agent %s: %w", agent, ErrNoCapacity)
+			return nil, false, fmt.Errorf("agent %s: %w", agent, ErrNoCapacity)
 		}
 		for _, t := range s.queueLocked() {
-			if !s.canTake(&acc.Agent, t) {
+			// A ticket another claim waits on the store for is left to it.
+			if !s.canTake(&acc.Agent, t) || len(s.claiming[t.ID]) > 0 {
 				continue
 			}
-			prev = t.clone()
-			if err := s.assignLocked(agent, t); err != nil {
-				return nil, err
-			}
-			t.Version++
-			id = t.ID
-			return t.clone(), nil
+			return s.takeLocked(agent, t)
 		}
-		return nil, fmt.Errorf("agent %s: %w", agent, ErrEmptyQueue)
+		return nil, false, fmt.Errorf("agent %s: %w", agent, ErrEmptyQueue)
 	}()
 	if err != nil {
 		return nil, fmt.Errorf("next ticket: %w", err)
 	}
-	if err := s.claimed(ctx, c, prev); err != nil {
+	if err := s.claimed(ctx, c, pending); err != nil {
+		if errors.Is(err, errStale) {
+			err = fmt.Errorf("ticket %d: %w", c.ID, ErrTaken)
+		}
 		return nil, fmt.Errorf("next ticket: %w", err)
 	}
-	s.log.InfoContext(ctx, "ticket assigned", "ticket", id, "agent", agent)
+	s.log.InfoContext(ctx, "ticket assigned", "ticket", c.ID, "agent", agent)
 	return c, s.commit(ctx, c, UpdateQueue)
 }
 
-// assignLocked makes agent the owner of queued ticket t. s.mu is held.
-func (s *queue) assignLocked(agent string, t *Ticket) error {
+// mayTakeLocked says why agent may not take ticket t, if they may not:
+// it is not queued, they lack its skill or a free place. s.mu is held.
+func (s *queue) mayTakeLocked(agent string, t *Ticket) error {
 	acc, ok := s.agents[agent]
 	switch {
 	case !ok:
@@ -223,15 +276,29 @@ func (s *queue) assignLocked(agent string, t *Ticket) error {
 	case s.active(agent) >= acc.Capacity:
 		return fmt.Errorf("agent %s: %w", agent, ErrNoCapacity)
 	}
+	return nil
+}
+
+// assignLocked makes agent the owner of t, which mayTakeLocked allowed:
+// the ticket in memory, or the copy claimed puts in its place once stored.
+// s.mu is held.
+func (s *queue) assignLocked(agent string, t *Ticket) {
 	now := s.clock.Now()
 	if t.Claimed.IsZero() {
 		t.Claimed = now
-		s.stats.picked(now.Sub(t.Created))
 	}
 	t.Status, t.Owner, t.Assigned = StatusAssigned, agent, now
 	t.Invited = slices.DeleteFunc(t.Invited, func(x string) bool { return x == agent })
-	delete(s.asked, t.ID)
-	return nil
+}
+
+// takenLocked counts c, the claimed copy of queued ticket was, as taken:
+// its first claim in the statistics, and no news owed to its customer
+// any more. s.mu is held.
+func (s *queue) takenLocked(was, c *Ticket) {
+	if was.Claimed.IsZero() {
+		s.stats.picked(c.Claimed.Sub(c.Created))
+	}
+	delete(s.asked, c.ID)
 }
 
 // open returns a copy of ticket id when it is open, and otherwise an

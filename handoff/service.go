@@ -165,17 +165,18 @@ type Service struct {
 // and rebuilds the queue. eng may be nil and given later with SetEngine.
 func New(ctx context.Context, store Store, eng Engine, opts ...Option) (*Service, error) {
 	c := &core{
-		store:   store,
-		log:     slog.Default(),
-		clock:   wallClock{},
-		bus:     &bus{buffer: DefaultBuffer, subs: map[*subscriber]struct{}{}},
-		tickets: map[int64]*Ticket{},
-		byAddr:  map[bot.Address]*Ticket{},
-		agents:  map[string]*Account{},
-		closing: map[int64]bool{},
-		asked:   map[int64]bool{},
-		dirty:   map[int64]*Ticket{},
-		wake:    make(chan struct{}, 1),
+		store:    store,
+		log:      slog.Default(),
+		clock:    wallClock{},
+		bus:      &bus{buffer: DefaultBuffer, subs: map[*subscriber]struct{}{}},
+		tickets:  map[int64]*Ticket{},
+		byAddr:   map[bot.Address]*Ticket{},
+		agents:   map[string]*Account{},
+		closing:  map[int64]bool{},
+		claiming: map[int64][]string{},
+		asked:    map[int64]bool{},
+		dirty:    map[int64]*Ticket{},
+		wake:     make(chan struct{}, 1),
 	}
 	s := &Service{
 		core:      c,

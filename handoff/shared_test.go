@@ -431,3 +431,86 @@ func TestSharedClaimStaleCopy(t *testing.T) {
 		t.Error("the claim lost the other instance's change")
 	}
 }
+
+// stalledClaims is a shared store (ClaimStore) whose claims wait: each
+// ClaimTicket says it arrived on entered and then waits for an answer on
+// answer (nil: store the claim as the wrapped store does).
+type stalledClaims struct {
+	*handofftest.Store
+	entered chan struct{}
+	answer  chan error
+}
+
+func (s *stalledClaims) ClaimTicket(ctx context.Context, t *handoff.Ticket) (bool, error) {
+	s.entered <- struct{}{}
+	if err := <-s.answer; err != nil {
+		return false, err
+	}
+	return s.Store.ClaimTicket(ctx, t)
+}
+
+// TestClaimInvisibleUntilStored: while the shared store has not yet
+// taken a claim (another instance's agent may hold the ticket, or the
+// database is away), nobody sees it: the ticket is not the claimer's in
+// Mine nor assigned in Tickets, and the claimer may not reply to it. It
+// was held in memory meanwhile, so that an agent's desk on that
+// instance listed a ticket another agent held on another instance
+// (TestInstancesKill's "ticket held by alice and bob").
+func TestClaimInvisibleUntilStored(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		name := "stored"
+		if fail {
+			name = "store away"
+		}
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			store := &stalledClaims{Store: handofftest.NewStore(), entered: make(chan struct{}), answer: make(chan error)}
+			createAgent(t, ctx, store, "bob")
+			svc, eng := startInstance(t, ctx, instance{store: store, botStore: bottest.NewStore(), flows: defaultFlows(t),
+				sender: bottest.NewSender()})
+			addr := bot.Address{Channel: bottest.Channel, Conversation: "c1"}
+			if err := eng.Handle(ctx, bot.Message{Address: addr, ID: "1", Text: "I want to talk to a human", Locale: "en"}); err != nil {
+				t.Fatal(err)
+			}
+			q, err := svc.Queue("bob")
+			if err != nil || len(q) != 1 {
+				t.Fatalf("queue: %+v, %v; want the one ticket", q, err)
+			}
+			id := q[0].ID
+			claimed := make(chan error, 1)
+			go func() {
+				_, err := svc.Claim(ctx, "bob", id)
+				claimed <- err
+			}()
+			<-store.entered // the claim waits on the store
+			if mine := svc.Mine("bob"); len(mine) != 0 {
+				t.Errorf("Mine while the claim waits on the store: %+v, want none", mine)
+			}
+			for _, tk := range svc.Tickets() {
+				if tk.Status != handoff.StatusQueued || tk.Owner != "" {
+					t.Errorf("Tickets while the claim waits on the store: ticket %d %s by %q, want queued", tk.ID, tk.Status, tk.Owner)
+				}
+			}
+			if err := svc.Reply(ctx, "bob", id, "hello"); !errors.Is(err, handoff.ErrForbidden) {
+				t.Errorf("reply while the claim waits on the store: %v, want %v", err, handoff.ErrForbidden)
+			}
+			if fail {
+				store.answer <- errAway
+			} else {
+				store.answer <- nil
+			}
+			err = <-claimed
+			mine := svc.Mine("bob")
+			switch {
+			case fail && !errors.Is(err, errAway):
+				t.Errorf("claim while the store is away: %v, want %v", err, errAway)
+			case fail && len(mine) != 0:
+				t.Errorf("Mine after the failed claim: %+v, want none", mine)
+			case !fail && err != nil:
+				t.Errorf("claim: %v", err)
+			case !fail && (len(mine) != 1 || mine[0].Owner != "bob"):
+				t.Errorf("Mine after the claim: %+v, want the ticket", mine)
+			}
+		})
+	}
+}
