@@ -71,6 +71,25 @@ func postgresDSN(t *testing.T, schema string) string {
 	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
 		t.Fatal(err)
 	}
+	// Dropped after the test (its servers, started later, stop first), so
+	// that -count=N runs it again.
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, pgDSN)
+		if err != nil {
+			t.Logf("drop schema %s: %v (left to the database's drop)", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		// A server still in a transaction would hold the drop: the
+		// schema is left then, dropped with the database after the run.
+		if _, err := conn.Exec(ctx, `SET lock_timeout = '5s'`); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		if _, err := conn.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
+			t.Logf("drop schema %s: %v (left to the database's drop)", schema, err)
+		}
+	})
 	u, _ := url.Parse(pgDSN)
 	q := u.Query()
 	q.Set("search_path", schema)

@@ -485,6 +485,7 @@
     function load() {
       return request("GET", "/tickets/" + id).then(function (d) {
         setSkew(d.now);
+        if (current) { d.transcript = withLive(d.transcript || [], current.transcript || []); }
         current = d;
         renderHeader(d);
         renderSummary(d);
@@ -493,6 +494,15 @@
         renderStages(d.stages || []);
         renderActions(d);
       }).catch(failed);
+    }
+
+    // withLive keeps the messages that came live while a load was on its
+    // way (read before they were stored): the loaded transcript, then the
+    // shown entries newer than its last one. Without it a reload answered
+    // after a live message wiped that message off the page.
+    function withLive(loaded, before) {
+      var last = loaded.length ? loaded[loaded.length - 1].seq : 0;
+      return loaded.concat(before.filter(function (m) { return m.seq > last; }));
     }
 
     function loadAgents() {
