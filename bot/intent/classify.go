@@ -47,10 +47,26 @@ import (
 // 92.0% of its in-scope queries right at 0.5 and 59% of its out-of-scope
 // ones out of scope, 92.6% right with no threshold.
 const (
+	// minGram and maxGram bound the character n-grams. Tried on
+	// CLINC150 val (top-1 accuracy, then in-scope accuracy / out-of-scope
+	// recall at 0.5, with the plain known share; 3-5 gave 92.6%, 91.7% /
+	// 58%): 2-5 92.7%, 91.8% / 57%; 3-6 92.5%, 91.5% / 61%. Scaling each
+	// word's n-grams to unit length (or dividing them by the fourth root
+	// of their number): 92.4%, 91.4% / 51% (53%).
 	minGram, maxGram = 3, 5
 	maxFeatures      = 512 // features of one turn kept in its scratch
 
-	charBlock = 0.5 // share of the vector's squared length given to character n-grams
+	// charBlock is the share of the vector's squared length given to
+	// character n-grams. On CLINC150 val as above: 0.3 92.7%, 91.4% / 63%;
+	// 0.7 92.3%, 91.3% / 58%. The idf as it is beat its square root
+	// (92.7%, 91.7% / 46%), its square (91.7%, 89.8% / 73%) and no idf
+	// (92.4%, 91.5% / 41%); word pairs weighed 0.5 (92.2%, 91.3% / 52%)
+	// or 1.5 (92.6%, 91.5% / 61%), pairs of words one apart (weight 1:
+	// 92.5%, 91.4% / 62%; 0.5: 92.7%, 91.7% / 59%), word triples (92.4%,
+	// 91.4% / 61%), unstemmed words (92.5%, 91.4% / 62%) and weak and
+	// complaint words at full weight (92.7%, 91.6% / 62%) were all within
+	// a few queries of it.
+	charBlock = 0.5
 	wordBlock = 1 - charBlock
 
 	weakFactor      = 0.5  // weight of a weak word ("same", "again")
@@ -102,13 +118,23 @@ const (
 	// 0.8 or 0.6 instead of a power: 91.7% at 55%. Power 0.5 with the
 	// knee at 0.25 and intentScoreAt 0.19: 92.0% / 59% (a knee at 0.4:
 	// 91.7% / 59%). The joint reading keeps the plain share: shaped, the
-	// answers set's near-miss recall fell from 89.6% to 83.3%.
+	// answers set's near-miss recall fell from 89.6% to 83.3%. A softer
+	// softmax (the fitted temperature times 1.4, intentScoreAt 0.082)
+	// gave 92.3% / 58%, but then "two", "same", "zwei", "sama" and
+	// "geht" read in scope at any knee from 0.05 to 0.25.
 	knownPower    = 0.5
 	knownKnee     = 0.25
 	intentScoreAt = 0.19
 )
 
-// Training.
+// Training. The model fits CLINC150's train split (99.95% read right) and
+// its val split's accuracy does not move with more or averaged SGD (top-1
+// accuracy, then in-scope accuracy / out-of-scope recall at 0.5 with the
+// plain known share; these gave 92.6%, 91.7% / 58%): 16 and 6 epochs
+// 92.6%, 91.6% / 57%; learnRate 3 92.4%, 91.5% / 58%, 0.75 92.2%,
+// 91.2% / 58%; the weights averaged over the last 3 epochs 92.5%, 91.5% /
+// 54%, over all 11 92.2%, 91.1% / 62%; L2 regularisation (decay 1e-5 per
+// step, 12 and 4 epochs) 92.0%, 90.9% / 63%, 1e-4 87.1%, 85.7% / 68%.
 const (
 	epochs    = 8   // SGD epochs on four fifths of the examples
 	finish    = 3   // then epochs on all of them
