@@ -80,6 +80,49 @@ func TestScore(t *testing.T) {
 	}
 }
 
+// TestIntentScore checks the intents' reading's shaped known share: its
+// square root above the knee, so that a turn with a few unknown names
+// keeps most of its score, and linear below it, so that a lone weak word
+// stays out of scope.
+func TestIntentScore(t *testing.T) {
+	tests := []struct {
+		name     string
+		p, known float64
+		k        int
+		want     float64
+	}{
+		{"at chance", 0.5, 1, 2, 0},
+		{"nothing known", 0.9, 0, 7, 0},
+		{"certain", 1, 1, 7, 1},
+		{"the threshold point", intentScoreAt, 1, 1 << 30, 0.5},
+		{"one intent, all known", 1, 1, 1, 1},
+		{"one intent, nothing known", 1, 0, 1, 0},
+		{"one intent, more than known", 1, 2, 1, 1},
+		// The share's square root above the knee...
+		// intentScoreAt is under the knee's square root: the threshold
+		// point is on the linear part.
+		{"one intent, threshold point", 1, intentScoreAt * math.Sqrt(knownKnee), 1, 0.5},
+		{"one intent, at the knee", 1, knownKnee, 1, mapEvidence(math.Sqrt(knownKnee), intentScoreAt)},
+		// ... and linear below it.
+		{"one intent, below the knee", 1, knownKnee / 4, 1, mapEvidence(math.Sqrt(knownKnee)/4, intentScoreAt)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := intentScore(tt.p, tt.known, tt.k); math.Abs(got-tt.want) > 1e-6 {
+				t.Errorf("intentScore(%v, %v, %d) = %v, want %v", tt.p, tt.known, tt.k, got, tt.want)
+			}
+		})
+	}
+	// A turn of a few unknown names among known words scores higher than
+	// in the joint reading (TestWeakEvidence checks lone weak words).
+	if intentScore(0.9, 0.6, 150) <= score(0.9, 0.6, 150) {
+		t.Errorf("known share 0.6: intentScore %v, score %v: want the intents' reading higher", intentScore(0.9, 0.6, 150), score(0.9, 0.6, 150))
+	}
+	if intentScore(0.6, 0.5, 7) >= intentScore(0.6, 1, 7) || intentScore(0.4, 1, 7) >= intentScore(0.6, 1, 7) {
+		t.Error("intentScore does not grow with probability and known share")
+	}
+}
+
 func TestTable(t *testing.T) {
 	m := map[uint64]int32{0: 7, 1 << 40: 1, 12345: 2, 99: 3}
 	tb := newTable(m)
