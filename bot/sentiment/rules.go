@@ -85,6 +85,13 @@ type rules struct {
 	// negator and are not reversed by it: Finnish -kaan/-kään, "ei
 	// paskaakaan" (not a damn thing) is not praise.
 	polarityEndings string
+	// pluralStems are "base:stem" items: a lexicon word ending in base
+	// has the plural (and -is/-us word's) stem that ends in stem instead
+	// (Finnish hyvä -> hyviä, surkea -> surkeita, kaunis -> kauniita),
+	// followed by one of pluralEndings.
+	pluralStems string
+	// pluralEndings are the case endings read after a plural stem.
+	pluralEndings string
 }
 
 // languageRules are the rules per language.
@@ -184,14 +191,17 @@ var languageRules = map[string]rules{
 			"hyvä jumala=-1.4, hyvä luoja=-1.4, voi jumala=-1.4, voi luoja=-1.4, herran tähden=-1.6, jumalan tähden=-1.6, taivaan tähden=-1.6, luojan tähden=-1.6, voi ei=-1.4," +
 			"ole hiljaa=-2, olkaa hiljaa=-2, turpa kiinni=-3, suu kiinni=-2.4, pidä turpasi kiinni=-3, haista paska=-3.6, haista vittu=-3.8," +
 			"hyvä on=0, no hyvä on=0, hyvää päivää=0, hyvää huomenta=0, hyvää iltaa=0, hyvää yötä=0," +
-			"jo viikkoja=-1.6, jo päiviä=-1.4, jo kuukausia=-1.8, viikkokausia=-1.6, kuukausikaupalla=-1.8, viikkotolkulla=-1.6",
+			"liian kauan=-1.6, liian myöhään=-1.8, liian myöhä=-1.8, liian kallis=-1.8, liian kallista=-1.8, liian paljon=-1.2, liian vähän=-1.2," +
+			"ei huolta=1.2, älä huoli=1.2, älkää huoliko=1.2, älä huolehdi=1.2, ei mitään hätää=1.2," +
+			"ulos täältä=-2.2, pois täältä=-2, mene pois=-1.8, menkää pois=-1.8, päästä irti=-1.6, pysy poissa=-1.8, pysykää poissa=-1.8, anna olla=-1, jätä minut rauhaan=-2.2, jätä rauhaan=-2," +
+			"jo vuosia=-1.6, jo tunteja=-1.4, jo viikkoja=-1.6, jo päiviä=-1.4, jo kuukausia=-1.8, viikkokausia=-1.6, kuukausikaupalla=-1.8, viikkotolkulla=-1.6",
 		expectations: "toimi toimii toimia toiminut tule tullut tullu saapunut saapui vastaa vastannut vastaus vastata auta auttanut auttaa " +
 			"onnistu onnistunut korjattu korjaa palauta palautettu soittanut soita näy lataudu kerro kertonut kerrota ilmoita ilmoittanut ilmoiteta " +
 			"lataa toimitettu toimita saanut saa saatu palauttaneet pääse päässyt päivittynyt lämmitä",
 		complaints:      "myöhässä myöhästynyt myöhästyi viivästynyt viivästyy viivästys viive odotusaika kadonnut kadoksissa hukassa hukkasitte väärä väärän väärää rikki vaurioitunut vaurioituneena halkeama puuttuu puuttuvat kahdesti kastui kaatui veloititte veloitettiin",
 		numbers:         "kaksi kahden kolme kolmen neljä neljän viisi viiden kuusi kuuden seitsemän kahdeksan yhdeksän kymmenen muutama muutaman monta useita usean",
 		units:           "minuutti minuuttia minuutin tunti tuntia tunnin päivä päivää päivän päivään viikko viikkoa viikon viikkoon kuukausi kuukautta kuukauden vuosi vuotta vuoden",
-		negators:        "ei en et emme ette eivät älä älkää ilman eikä enkä etkä emmekä ettekä eivätkä emmä",
+		negators:        "ei en et emme ette eivät älä älkää ilman eikä enkä etkä emmekä ettekä eivätkä emmä etten ettet ettei ettemme ettette etteivät ellen ellet ellei ellemme ellette elleivät mikset miksei miksen miksemme miksette",
 		boosters:        "todella tosi erittäin aivan ihan täysin hyvin niin liian aika tosissaan kauhean hirveän superi super älyttömän järjettömän uskomattoman äärimmäisen ollenkaan yhtään lainkaan senkin",
 		dampeners:       "melko hieman vähän jonkin verran hiukan lähes",
 		contrast:        "mutta kuitenkin silti vaikka",
@@ -201,6 +211,8 @@ var languageRules = map[string]rules{
 		negScope:        5,
 		negFirst:        true,
 		polarityEndings: "kaan kään",
+		pluralStems:     "a:i ä:i is:ii",
+		pluralEndings:   "n a ä ta tä en den tten in hin ssa ssä sta stä lla llä lta ltä lle ksi na nä ne nsa nsä",
 	},
 	"fr": {
 		courtesy: "merci",

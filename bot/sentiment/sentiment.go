@@ -60,6 +60,7 @@ const (
 	minCompound   = 5 // shortest lexicon word matched inside a compound
 	minCompoundW  = 8 // shortest word searched for compound parts
 	minRoot       = 5 // shortest root of a base form (rules.lemmaEndings)
+	minPlural     = 4 // shortest plural stem (rules.pluralStems)
 	maxInflection = 6 // longest ending after a root
 	// complaintIdiom is the valence at or below which an idiom is a
 	// complaint cue ("still waiting", "danke für gar nichts").
@@ -97,6 +98,8 @@ type langData struct {
 	words     map[string]float64 // folded word -> valence (-4..4)
 	stems     map[string]float64 // stem of a lexicon word -> mean valence
 	roots     map[string]float64 // root of a lexicon word's base form -> mean valence (rules.lemmaEndings)
+	plurals   map[string]float64 // plural stem of a lexicon word -> mean valence (rules.pluralStems)
+	plEnds    map[string]bool    // folded endings after a plural stem (rules.pluralEndings)
 	roles     map[string]uint8
 	negPrefix []string
 	idioms    map[string][]idiom // first token -> idioms, longest first
@@ -182,6 +185,7 @@ func newScorer(p params) *Scorer {
 			d.reversing = append(d.reversing, language.Fold(e))
 		}
 		d.addRoots(r.lemmaEndings)
+		d.addPlurals(r.pluralStems, r.pluralEndings)
 		d.negFirst = r.negFirst
 		for _, e := range strings.Fields(r.polarityEndings) {
 			d.npi = append(d.npi, language.Fold(e))
@@ -273,6 +277,57 @@ func (d *langData) addRoots(endings string) {
 	for r, v := range sum {
 		d.roots[r] = v / float64(n[r])
 	}
+}
+
+// addPlurals fills plurals with the plural stems of the lexicon's words
+// (rules.pluralStems) that are at least minPlural letters long and are not
+// lexicon words themselves.
+func (d *langData) addPlurals(stems, endings string) {
+	if stems == "" {
+		return
+	}
+	d.plEnds = map[string]bool{}
+	for _, e := range strings.Fields(endings) {
+		d.plEnds[language.Fold(e)] = true
+	}
+	sum := map[string]float64{}
+	n := map[string]int{}
+	for _, item := range strings.Fields(stems) {
+		base, stem, _ := strings.Cut(item, ":")
+		base, stem = language.Fold(base), language.Fold(stem)
+		for w, v := range d.words {
+			if v == 0 || !strings.HasSuffix(w, base) || strings.Contains(w, " ") {
+				continue
+			}
+			pl := w[:len(w)-len(base)] + stem
+			if len(pl) < minPlural || pl == w {
+				continue
+			}
+			if _, ok := d.words[pl]; ok {
+				continue
+			}
+			sum[pl] += v
+			n[pl]++
+		}
+	}
+	d.plurals = map[string]float64{}
+	for st, v := range sum {
+		d.plurals[st] = v / float64(n[st])
+	}
+}
+
+// plural returns the valence of w read as a plural stem and a case ending
+// (hyviä, kauniita).
+func (d *langData) plural(w string) (float64, bool) {
+	for e := range d.plEnds {
+		if len(w)-len(e) < minPlural || !strings.HasSuffix(w, e) {
+			continue
+		}
+		if v, ok := d.plurals[w[:len(w)-len(e)]]; ok {
+			return v, true
+		}
+	}
+	return 0, false
 }
 
 // root returns the valence of the longest root in roots that w starts
@@ -502,6 +557,9 @@ func (d *langData) valence(lang, w string) float64 {
 	}
 	if v, ok := d.root(w); ok {
 		return v // pettyneitä: the root of pettynyt
+	}
+	if v, ok := d.plural(w); ok {
+		return v // hyviä: the plural stem of hyvä
 	}
 	if d.compounds && len(w) >= minCompoundW {
 		// The word, then its shorter forms (Zugausfälle -> zugausfall): the
