@@ -68,6 +68,9 @@ const (
 	// expectScope is how far back in its clause a negator negates an
 	// expectation word.
 	expectScope = 6
+	// prohibitValence is the valence of a prohibition with no sentiment
+	// word in its scope (rules.prohibitives).
+	prohibitValence = -0.8
 )
 
 //go:embed lexicons/*.tsv
@@ -100,6 +103,7 @@ type langData struct {
 	roots     map[string]float64 // root of a lexicon word's base form -> mean valence (rules.lemmaEndings)
 	plurals   map[string]float64 // plural stem of a lexicon word -> mean valence (rules.pluralStems)
 	plEnds    map[string]bool    // folded endings after a plural stem (rules.pluralEndings)
+	prohibit  map[string]bool    // folded prohibitive negators (rules.prohibitives)
 	roles     map[string]uint8
 	negPrefix []string
 	idioms    map[string][]idiom // first token -> idioms, longest first
@@ -186,6 +190,12 @@ func newScorer(p params) *Scorer {
 		}
 		d.addRoots(r.lemmaEndings)
 		d.addPlurals(r.pluralStems, r.pluralEndings)
+		for _, w := range strings.Fields(r.prohibitives) {
+			if d.prohibit == nil {
+				d.prohibit = map[string]bool{}
+			}
+			d.prohibit[language.Fold(w)] = true
+		}
 		d.negFirst = r.negFirst
 		for _, e := range strings.Fields(r.polarityEndings) {
 			d.npi = append(d.npi, language.Fold(e))
@@ -846,6 +856,9 @@ func (s *Scorer) read(toks []language.Token, text, lang string) reading {
 			continue
 		}
 		if d.roles[t.Text]&^roleCourtesy != 0 || d.isNegator(t.Text) {
+			if d.prohibit[t.Text] && !d.sentimentBetween(lang, toks, i+1, d.clauseEnd(toks, i+1, d.negScope)) {
+				r.neg += p.contrastWeight(prohibitValence, i, but) // "älkää soittako enää"
+			}
 			continue
 		}
 		v := d.valence(lang, t.Text)
@@ -981,6 +994,16 @@ func (s *Scorer) read(toks []language.Token, text, lang string) reading {
 	r.value = sum / math.Sqrt(sum*sum+p.normAlpha)
 	r.question = isQuestion(text)
 	return r
+}
+
+// clauseEnd returns the end of the at most n tokens from toks[from] that
+// stay in its clause.
+func (d *langData) clauseEnd(toks []language.Token, from, n int) int {
+	end := from
+	for end < len(toks) && end-from < n && !toks[end].Break {
+		end++
+	}
+	return end
 }
 
 // negatedAfter reports whether a negator closes the clause of toks[i]
