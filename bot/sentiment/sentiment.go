@@ -68,6 +68,9 @@ const (
 	// expectScope is how far back in its clause a negator negates an
 	// expectation word.
 	expectScope = 6
+	// notNegator marks a word that folds to a negator but is written
+	// without its accents in a text with accents (rules.accentedNegators).
+	notNegator = "#"
 	// prohibitValence is the valence of a prohibition with no sentiment
 	// word in its scope (rules.prohibitives).
 	prohibitValence = -0.8
@@ -104,6 +107,8 @@ type langData struct {
 	plurals   map[string]float64 // plural stem of a lexicon word -> mean valence (rules.pluralStems)
 	plEnds    map[string]bool    // folded endings after a plural stem (rules.pluralEndings)
 	prohibit  map[string]bool    // folded prohibitive negators (rules.prohibitives)
+	accNeg    map[string]string  // folded accented negator -> its lower-case form (rules.accentedNegators)
+	accents   string             // the letters of accNeg's forms that fold away
 	roles     map[string]uint8
 	negPrefix []string
 	idioms    map[string][]idiom // first token -> idioms, longest first
@@ -190,6 +195,18 @@ func newScorer(p params) *Scorer {
 		}
 		d.addRoots(r.lemmaEndings)
 		d.addPlurals(r.pluralStems, r.pluralEndings)
+		for _, w := range strings.Fields(r.accentedNegators) {
+			if d.accNeg == nil {
+				d.accNeg = map[string]string{}
+			}
+			w = strings.ToLower(w)
+			d.accNeg[language.Fold(w)] = w
+			for _, c := range w {
+				if s := string(c); language.Fold(s) != s && !strings.Contains(d.accents, s) {
+					d.accents += s + strings.ToUpper(s)
+				}
+			}
+		}
 		for _, w := range strings.Fields(r.prohibitives) {
 			if d.prohibit == nil {
 				d.prohibit = map[string]bool{}
@@ -822,6 +839,25 @@ func (s *Scorer) read(toks []language.Token, text, lang string) reading {
 		}
 	}
 	capsDiffer := r.caps > 0 && r.caps < r.words
+	if d.accNeg != nil && strings.ContainsAny(text, d.accents) {
+		lower := ""
+		for i, t := range toks {
+			acc, ok := d.accNeg[t.Text]
+			if !ok {
+				continue
+			}
+			if lower == "" {
+				lower = strings.ToLower(text)
+			}
+			if !strings.Contains(lower, acc) {
+				if elongated == nil {
+					elongated = make([]bool, len(toks))
+					toks = append([]language.Token(nil), toks...)
+				}
+				toks[i].Text += notNegator // alkaa "begins", not älkää
+			}
+		}
+	}
 
 	// The last contrast word splits the text into a weaker and a stronger part.
 	but := -1

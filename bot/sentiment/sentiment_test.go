@@ -130,7 +130,7 @@ func TestFinnishForms(t *testing.T) {
 		}
 	}
 	// AFINN-fi words whose sense in customer text is another (fi-calmbot.tsv).
-	for _, w := range []string{"missä", "kuten", "asia", "varasin", "vahvistaa", "apua"} {
+	for _, w := range []string{"missä", "kuten", "asia", "varasin", "vahvistaa", "apua", "voitteko"} {
 		if v, ok := s.Valence(language.Fold(w), "fi"); ok {
 			t.Errorf("Valence(%q, fi) = %.2f: want none", w, v)
 		}
@@ -370,7 +370,10 @@ func TestFinnishRules(t *testing.T) {
 		{"Ette ymmärrä mitään.", []string{Negative}},         // a negated expectation
 		{"Ette edes kuuntele.", []string{Negative}},
 		{"Älä huoli, kaikki on kunnossa.", []string{Positive}},
-		{"Mikset vastaa?", []string{Negative}}, // miksi + et: a negator
+		{"Mikset vastaa?", []string{Negative}},             // miksi + et: a negator
+		{"Tämä alkaa ärsyttää minua.", []string{Negative}}, // alkaa "begins", not älkää
+		{"Liian hidas toimitus.", []string{Negative}},      // an excess
+		{"Röyhkeä asiakaspalvelija.", []string{Negative}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
