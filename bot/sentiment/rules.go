@@ -85,12 +85,14 @@ type rules struct {
 	// negator and are not reversed by it: Finnish -kaan/-kään, "ei
 	// paskaakaan" (not a damn thing) is not praise.
 	polarityEndings string
-	// prohibitives are rule words that make what follows unwanted, a
-	// prohibition ("älä", don't) or an excess ("liian", too): one with no
-	// sentiment word in its scope reads prohibitValence ("älkää soittako
-	// minulle enää", "liian hidas"); an idiom ("älä huoli") reads as
-	// itself.
-	prohibitives string
+	// alone are rule words (negators, boosters) with a valence of their
+	// own when no sentiment word follows in their scope, "word=valence"
+	// items: a prohibition ("älkää soittako minulle enää"), an excess
+	// ("liian hidas" is scored by hidas, "liian pitkään" by liian), Finnish
+	// hyvin "very" or "well" ("toimii hyvin"). A positive one after a
+	// negator in its clause does not count ("ei toimi hyvin"). An idiom
+	// ("älä huoli") reads as itself.
+	alone string
 	// accentedNegators are negators that fold to another word (Finnish
 	// älkää "don't" and alkaa "begins", älä and ala): in a text that is
 	// written with accents but not with the negator's, the word is the
@@ -224,7 +226,7 @@ var languageRules = map[string]rules{
 		negFirst:         true,
 		polarityEndings:  "kaan kään",
 		pluralStems:      "a:i ä:i is:ii",
-		prohibitives:     "älä älkää liian",
+		alone:            "älä=-0.8, älkää=-0.8, liian=-0.8, hyvin=1.2",
 		accentedNegators: "älä älkää",
 		pluralEndings:    "n a ä ta tä en den tten in hin ssa ssä sta stä lla llä lta ltä lle ksi na nä ne nsa nsä",
 	},

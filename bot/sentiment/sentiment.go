@@ -71,9 +71,6 @@ const (
 	// notNegator marks a word that folds to a negator but is written
 	// without its accents in a text with accents (rules.accentedNegators).
 	notNegator = "#"
-	// prohibitValence is the valence of a prohibition with no sentiment
-	// word in its scope (rules.prohibitives).
-	prohibitValence = -0.8
 )
 
 //go:embed lexicons/*.tsv
@@ -106,7 +103,7 @@ type langData struct {
 	roots     map[string]float64 // root of a lexicon word's base form -> mean valence (rules.lemmaEndings)
 	plurals   map[string]float64 // plural stem of a lexicon word -> mean valence (rules.pluralStems)
 	plEnds    map[string]bool    // folded endings after a plural stem (rules.pluralEndings)
-	prohibit  map[string]bool    // folded prohibitive negators (rules.prohibitives)
+	alone     map[string]float64 // folded rule word -> its valence alone (rules.alone)
 	accNeg    map[string]string  // folded accented negator -> its lower-case form (rules.accentedNegators)
 	accents   string             // the letters of accNeg's forms that fold away
 	roles     map[string]uint8
@@ -207,11 +204,19 @@ func newScorer(p params) *Scorer {
 				}
 			}
 		}
-		for _, w := range strings.Fields(r.prohibitives) {
-			if d.prohibit == nil {
-				d.prohibit = map[string]bool{}
+		for _, item := range strings.Split(r.alone, ",") {
+			w, v, ok := strings.Cut(strings.TrimSpace(item), "=")
+			if !ok {
+				continue
 			}
-			d.prohibit[language.Fold(w)] = true
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				panic("sentiment: rules.alone: " + item) // the table above: caught by every test
+			}
+			if d.alone == nil {
+				d.alone = map[string]float64{}
+			}
+			d.alone[language.Fold(w)] = f
 		}
 		d.negFirst = r.negFirst
 		for _, e := range strings.Fields(r.polarityEndings) {
@@ -892,8 +897,13 @@ func (s *Scorer) read(toks []language.Token, text, lang string) reading {
 			continue
 		}
 		if d.roles[t.Text]&^roleCourtesy != 0 || d.isNegator(t.Text) {
-			if d.prohibit[t.Text] && !d.sentimentBetween(lang, toks, i+1, d.clauseEnd(toks, i+1, d.negScope)) {
-				r.neg += p.contrastWeight(prohibitValence, i, but) // "älkää soittako enää"
+			if v, ok := d.alone[t.Text]; ok && !d.sentimentBetween(lang, toks, i+1, d.clauseEnd(toks, i+1, d.negScope)) {
+				switch v = p.contrastWeight(v, i, but); {
+				case v < 0:
+					r.neg += v // "älkää soittako enää"
+				case !d.negatedBefore(toks, i):
+					praise += v * p.posScale // "toimii hyvin"
+				}
 			}
 			continue
 		}
@@ -1030,6 +1040,17 @@ func (s *Scorer) read(toks []language.Token, text, lang string) reading {
 	r.value = sum / math.Sqrt(sum*sum+p.normAlpha)
 	r.question = isQuestion(text)
 	return r
+}
+
+// negatedBefore reports whether a negator comes before toks[i] in its
+// clause, within the language's negation scope.
+func (d *langData) negatedBefore(toks []language.Token, i int) bool {
+	for k := 1; k <= d.negScope && i-k >= 0 && !toks[i-k+1].Break; k++ {
+		if d.isNegator(toks[i-k].Text) {
+			return true
+		}
+	}
+	return false
 }
 
 // clauseEnd returns the end of the at most n tokens from toks[from] that

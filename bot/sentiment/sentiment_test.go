@@ -374,6 +374,8 @@ func TestFinnishRules(t *testing.T) {
 		{"Tämä alkaa ärsyttää minua.", []string{Negative}}, // alkaa "begins", not älkää
 		{"Liian hidas toimitus.", []string{Negative}},      // an excess
 		{"Röyhkeä asiakaspalvelija.", []string{Negative}},
+		{"Kaikki toimii nyt hyvin.", []string{Positive}}, // hyvin "well", boosting nothing
+		{"Sovellus ei toimi hyvin.", []string{Negative}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
