@@ -897,7 +897,7 @@ func (s *Scorer) read(toks []language.Token, text, lang string) reading {
 			continue
 		}
 		if d.roles[t.Text]&^roleCourtesy != 0 || d.isNegator(t.Text) {
-			if v, ok := d.alone[t.Text]; ok && !d.sentimentBetween(lang, toks, i+1, d.clauseEnd(toks, i+1, d.negScope)) {
+			if v, ok := d.alone[t.Text]; ok && d.written(t.Text, text) && !d.sentimentBetween(lang, toks, i+1, d.clauseEnd(toks, i+1, d.negScope)) {
 				switch v = p.contrastWeight(v, i, but); {
 				case v < 0:
 					r.neg += v // "älkää soittako enää"
@@ -1040,6 +1040,15 @@ func (s *Scorer) read(toks []language.Token, text, lang string) reading {
 	r.value = sum / math.Sqrt(sum*sum+p.normAlpha)
 	r.question = isQuestion(text)
 	return r
+}
+
+// written reports whether the folded word w is in text as itself: an
+// accented negator (rules.accentedNegators) only when the text has its
+// accents. Without them, "alkaa" may be "begins" as well as "don't": it
+// stays a negator, but has no valence alone (rules.alone).
+func (d *langData) written(w, text string) bool {
+	acc, ok := d.accNeg[w]
+	return !ok || strings.Contains(strings.ToLower(text), acc)
 }
 
 // negatedBefore reports whether a negator comes before toks[i] in its

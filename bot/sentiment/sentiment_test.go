@@ -376,6 +376,7 @@ func TestFinnishRules(t *testing.T) {
 		{"Röyhkeä asiakaspalvelija.", []string{Negative}},
 		{"Kaikki toimii nyt hyvin.", []string{Positive}}, // hyvin "well", boosting nothing
 		{"Sovellus ei toimi hyvin.", []string{Negative}},
+		{"Milloin alennusmyynti alkaa?", []string{Neutral}}, // without accents alkaa may be "begins": no prohibition
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
