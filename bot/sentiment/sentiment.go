@@ -8,8 +8,11 @@
 // (complaint words, waiting times such as "drei Wochen", negated
 // expectations, complaint idioms) make a text a complaint, in which praise
 // is read as sarcasm and thanks are not positive. Finnish inflected forms
-// are matched by the root of their base form (pettyneitä, pettynyt), and a
-// Finnish negator negates the first sentiment word after it.
+// are matched by the root of their base form (pettyneitä, pettynyt) or by
+// their plural stem (hyviä, kauniita), a Finnish negator negates the first
+// sentiment word after it, and a prohibition or an excess that negates or
+// boosts nothing is negative alone ("älkää soittako enää"), as "hyvin"
+// (well) is positive.
 //
 // A trained linear model (model.go, fitted by train.go on train splits
 // only and embedded as model.bin) labels the texts the rules do not decide
