@@ -85,6 +85,26 @@ type rules struct {
 	// negator and are not reversed by it: Finnish -kaan/-kään, "ei
 	// paskaakaan" (not a damn thing) is not praise.
 	polarityEndings string
+	// alone are rule words (negators, boosters) with a valence of their
+	// own when no sentiment word follows in their scope, "word=valence"
+	// items: a prohibition ("älkää soittako minulle enää"), an excess
+	// ("liian hidas" is scored by hidas, "liian pitkään" by liian), Finnish
+	// hyvin "very" or "well" ("toimii hyvin"). A positive one after a
+	// negator in its clause does not count ("ei toimi hyvin"). An idiom
+	// ("älä huoli") reads as itself.
+	alone string
+	// accentedNegators are negators that fold to another word (Finnish
+	// älkää "don't" and alkaa "begins", älä and ala): in a text that is
+	// written with accents but not with the negator's, the word is the
+	// other one ("alkaa ärsyttää" is not negated).
+	accentedNegators string
+	// pluralStems are "base:stem" items: a lexicon word ending in base
+	// has the plural (and -is/-us word's) stem that ends in stem instead
+	// (Finnish hyvä -> hyviä, surkea -> surkeita, kaunis -> kauniita),
+	// followed by one of pluralEndings.
+	pluralStems string
+	// pluralEndings are the case endings read after a plural stem.
+	pluralEndings string
 }
 
 // languageRules are the rules per language.
@@ -184,23 +204,31 @@ var languageRules = map[string]rules{
 			"hyvä jumala=-1.4, hyvä luoja=-1.4, voi jumala=-1.4, voi luoja=-1.4, herran tähden=-1.6, jumalan tähden=-1.6, taivaan tähden=-1.6, luojan tähden=-1.6, voi ei=-1.4," +
 			"ole hiljaa=-2, olkaa hiljaa=-2, turpa kiinni=-3, suu kiinni=-2.4, pidä turpasi kiinni=-3, haista paska=-3.6, haista vittu=-3.8," +
 			"hyvä on=0, no hyvä on=0, hyvää päivää=0, hyvää huomenta=0, hyvää iltaa=0, hyvää yötä=0," +
-			"jo viikkoja=-1.6, jo päiviä=-1.4, jo kuukausia=-1.8, viikkokausia=-1.6, kuukausikaupalla=-1.8, viikkotolkulla=-1.6",
+			"liian kauan=-1.6, liian myöhään=-1.8, liian myöhä=-1.8, liian kallis=-1.8, liian kallista=-1.8, liian paljon=-1.2, liian vähän=-1.2," +
+			"ei huolta=1.2, älä huoli=1.2, älkää huoliko=1.2, älä huolehdi=1.2, ei mitään hätää=1.2," +
+			"ulos täältä=-2.2, pois täältä=-2, mene pois=-1.8, menkää pois=-1.8, päästä irti=-1.6, pysy poissa=-1.8, pysykää poissa=-1.8, anna olla=-1, jätä minut rauhaan=-2.2, jätä rauhaan=-2," +
+			"ole kiltti=0, olkaa kiltti=0, olkaa kilttejä=0, olisitko kiltti=0, tai muuten=-1.8, mikä sinua riivaa=-1.8, irti minusta=-2.2, lähde täältä=-2, lähtekää täältä=-2, pidä huolta=1.4, pitäkää huolta=1.4, pidämme huolen=1.2, pidän huolen=1.2, jo vuosia=-1.6, jo tunteja=-1.4, jo viikkoja=-1.6, jo päiviä=-1.4, jo kuukausia=-1.8, viikkokausia=-1.6, kuukausikaupalla=-1.8, viikkotolkulla=-1.6",
 		expectations: "toimi toimii toimia toiminut tule tullut tullu saapunut saapui vastaa vastannut vastaus vastata auta auttanut auttaa " +
 			"onnistu onnistunut korjattu korjaa palauta palautettu soittanut soita näy lataudu kerro kertonut kerrota ilmoita ilmoittanut ilmoiteta " +
-			"lataa toimitettu toimita saanut saa saatu palauttaneet pääse päässyt päivittynyt lämmitä",
-		complaints:      "myöhässä myöhästynyt myöhästyi viivästynyt viivästyy viivästys viive odotusaika kadonnut kadoksissa hukassa hukkasitte väärä väärän väärää rikki vaurioitunut vaurioituneena halkeama puuttuu puuttuvat kahdesti kastui kaatui veloititte veloitettiin",
-		numbers:         "kaksi kahden kolme kolmen neljä neljän viisi viiden kuusi kuuden seitsemän kahdeksan yhdeksän kymmenen muutama muutaman monta useita usean",
-		units:           "minuutti minuuttia minuutin tunti tuntia tunnin päivä päivää päivän päivään viikko viikkoa viikon viikkoon kuukausi kuukautta kuukauden vuosi vuotta vuoden",
-		negators:        "ei en et emme ette eivät älä älkää ilman eikä enkä etkä emmekä ettekä eivätkä emmä",
-		boosters:        "todella tosi erittäin aivan ihan täysin hyvin niin liian aika tosissaan kauhean hirveän superi super älyttömän järjettömän uskomattoman äärimmäisen ollenkaan yhtään lainkaan senkin",
-		dampeners:       "melko hieman vähän jonkin verran hiukan lähes",
-		contrast:        "mutta kuitenkin silti vaikka",
-		compounds:       true,
-		reversing:       "ton tön",
-		lemmaEndings:    "nen nut nyt ta tä da dä a ä i e o u y ö",
-		negScope:        5,
-		negFirst:        true,
-		polarityEndings: "kaan kään",
+			"lataa toimitettu toimita saanut saa saatu palauttaneet pääse päässyt päivittynyt lämmitä " +
+			"ymmärrä ymmärrät ymmärtänyt ymmärretä kuuntele kuuntelet kuunnellut kuunnella välitä välität välittänyt välitetä jaksa jaksanut kestä kestänyt luota luotan luottaa pysty pystynyt",
+		complaints:       "myöhässä myöhästynyt myöhästyi viivästynyt viivästyy viivästys viive odotusaika kadonnut kadoksissa hukassa hukkasitte väärä väärän väärää rikki vaurioitunut vaurioituneena halkeama puuttuu puuttuvat kahdesti kastui kaatui veloititte veloitettiin",
+		numbers:          "kaksi kahden kolme kolmen neljä neljän viisi viiden kuusi kuuden seitsemän kahdeksan yhdeksän kymmenen muutama muutaman monta useita usean",
+		units:            "minuutti minuuttia minuutin tunti tuntia tunnin päivä päivää päivän päivään viikko viikkoa viikon viikkoon kuukausi kuukautta kuukauden vuosi vuotta vuoden",
+		negators:         "ei en et emme ette eivät älä älkää ilman eikä enkä etkä emmekä ettekä eivätkä emmä etten ettet ettei ettemme ettette etteivät ellen ellet ellei ellemme ellette elleivät mikset miksei miksen miksemme miksette",
+		boosters:         "todella tosi erittäin aivan ihan täysin hyvin niin liian aika tosissaan kauhean hirveän superi super älyttömän järjettömän uskomattoman äärimmäisen ollenkaan yhtään lainkaan",
+		dampeners:        "melko hieman vähän jonkin verran hiukan lähes",
+		contrast:         "mutta kuitenkin silti vaikka",
+		compounds:        true,
+		reversing:        "ton tön",
+		lemmaEndings:     "nen nut nyt ta tä da dä a ä i e o u y ö",
+		negScope:         5,
+		negFirst:         true,
+		polarityEndings:  "kaan kään",
+		pluralStems:      "a:i ä:i is:ii",
+		alone:            "älä=-0.8, älkää=-0.8, liian=-0.8, hyvin=1.2",
+		accentedNegators: "älä älkää",
+		pluralEndings:    "n a ä ta tä en den tten in hin ssa ssä sta stä lla llä lta ltä lle ksi na nä ne nsa nsä",
 	},
 	"fr": {
 		courtesy: "merci",

@@ -8,8 +8,11 @@
 // (complaint words, waiting times such as "drei Wochen", negated
 // expectations, complaint idioms) make a text a complaint, in which praise
 // is read as sarcasm and thanks are not positive. Finnish inflected forms
-// are matched by the root of their base form (pettyneitä, pettynyt), and a
-// Finnish negator negates the first sentiment word after it.
+// are matched by the root of their base form (pettyneitä, pettynyt) or by
+// their plural stem (hyviä, kauniita), a Finnish negator negates the first
+// sentiment word after it, and a prohibition or an excess that negates or
+// boosts nothing is negative alone ("älkää soittako enää"), as "hyvin"
+// (well) is positive.
 //
 // A trained linear model (model.go, fitted by train.go on train splits
 // only and embedded as model.bin) labels the texts the rules do not decide
@@ -60,6 +63,7 @@ const (
 	minCompound   = 5 // shortest lexicon word matched inside a compound
 	minCompoundW  = 8 // shortest word searched for compound parts
 	minRoot       = 5 // shortest root of a base form (rules.lemmaEndings)
+	minPlural     = 4 // shortest plural stem (rules.pluralStems)
 	maxInflection = 6 // longest ending after a root
 	// complaintIdiom is the valence at or below which an idiom is a
 	// complaint cue ("still waiting", "danke für gar nichts").
@@ -67,6 +71,9 @@ const (
 	// expectScope is how far back in its clause a negator negates an
 	// expectation word.
 	expectScope = 6
+	// notNegator marks a word that folds to a negator but is written
+	// without its accents in a text with accents (rules.accentedNegators).
+	notNegator = "#"
 )
 
 //go:embed lexicons/*.tsv
@@ -97,6 +104,11 @@ type langData struct {
 	words     map[string]float64 // folded word -> valence (-4..4)
 	stems     map[string]float64 // stem of a lexicon word -> mean valence
 	roots     map[string]float64 // root of a lexicon word's base form -> mean valence (rules.lemmaEndings)
+	plurals   map[string]float64 // plural stem of a lexicon word -> mean valence (rules.pluralStems)
+	plEnds    map[string]bool    // folded endings after a plural stem (rules.pluralEndings)
+	alone     map[string]float64 // folded rule word -> its valence alone (rules.alone)
+	accNeg    map[string]string  // folded accented negator -> its lower-case form (rules.accentedNegators)
+	accents   string             // the letters of accNeg's forms that fold away
 	roles     map[string]uint8
 	negPrefix []string
 	idioms    map[string][]idiom // first token -> idioms, longest first
@@ -182,6 +194,33 @@ func newScorer(p params) *Scorer {
 			d.reversing = append(d.reversing, language.Fold(e))
 		}
 		d.addRoots(r.lemmaEndings)
+		d.addPlurals(r.pluralStems, r.pluralEndings)
+		for _, w := range strings.Fields(r.accentedNegators) {
+			if d.accNeg == nil {
+				d.accNeg = map[string]string{}
+			}
+			w = strings.ToLower(w)
+			d.accNeg[language.Fold(w)] = w
+			for _, c := range w {
+				if s := string(c); language.Fold(s) != s && !strings.Contains(d.accents, s) {
+					d.accents += s + strings.ToUpper(s)
+				}
+			}
+		}
+		for _, item := range strings.Split(r.alone, ",") {
+			w, v, ok := strings.Cut(strings.TrimSpace(item), "=")
+			if !ok {
+				continue
+			}
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				panic("sentiment: rules.alone: " + item) // the table above: caught by every test
+			}
+			if d.alone == nil {
+				d.alone = map[string]float64{}
+			}
+			d.alone[language.Fold(w)] = f
+		}
 		d.negFirst = r.negFirst
 		for _, e := range strings.Fields(r.polarityEndings) {
 			d.npi = append(d.npi, language.Fold(e))
@@ -273,6 +312,57 @@ func (d *langData) addRoots(endings string) {
 	for r, v := range sum {
 		d.roots[r] = v / float64(n[r])
 	}
+}
+
+// addPlurals fills plurals with the plural stems of the lexicon's words
+// (rules.pluralStems) that are at least minPlural letters long and are not
+// lexicon words themselves.
+func (d *langData) addPlurals(stems, endings string) {
+	if stems == "" {
+		return
+	}
+	d.plEnds = map[string]bool{}
+	for _, e := range strings.Fields(endings) {
+		d.plEnds[language.Fold(e)] = true
+	}
+	sum := map[string]float64{}
+	n := map[string]int{}
+	for _, item := range strings.Fields(stems) {
+		base, stem, _ := strings.Cut(item, ":")
+		base, stem = language.Fold(base), language.Fold(stem)
+		for w, v := range d.words {
+			if v == 0 || !strings.HasSuffix(w, base) || strings.Contains(w, " ") {
+				continue
+			}
+			pl := w[:len(w)-len(base)] + stem
+			if len(pl) < minPlural || pl == w {
+				continue
+			}
+			if _, ok := d.words[pl]; ok {
+				continue
+			}
+			sum[pl] += v
+			n[pl]++
+		}
+	}
+	d.plurals = map[string]float64{}
+	for st, v := range sum {
+		d.plurals[st] = v / float64(n[st])
+	}
+}
+
+// plural returns the valence of w read as a plural stem and a case ending
+// (hyviä, kauniita).
+func (d *langData) plural(w string) (float64, bool) {
+	for e := range d.plEnds {
+		if len(w)-len(e) < minPlural || !strings.HasSuffix(w, e) {
+			continue
+		}
+		if v, ok := d.plurals[w[:len(w)-len(e)]]; ok {
+			return v, true
+		}
+	}
+	return 0, false
 }
 
 // root returns the valence of the longest root in roots that w starts
@@ -502,6 +592,9 @@ func (d *langData) valence(lang, w string) float64 {
 	}
 	if v, ok := d.root(w); ok {
 		return v // pettyneitä: the root of pettynyt
+	}
+	if v, ok := d.plural(w); ok {
+		return v // hyviä: the plural stem of hyvä
 	}
 	if d.compounds && len(w) >= minCompoundW {
 		// The word, then its shorter forms (Zugausfälle -> zugausfall): the
@@ -754,6 +847,25 @@ func (s *Scorer) read(toks []language.Token, text, lang string) reading {
 		}
 	}
 	capsDiffer := r.caps > 0 && r.caps < r.words
+	if d.accNeg != nil && strings.ContainsAny(text, d.accents) {
+		lower := ""
+		for i, t := range toks {
+			acc, ok := d.accNeg[t.Text]
+			if !ok {
+				continue
+			}
+			if lower == "" {
+				lower = strings.ToLower(text)
+			}
+			if !strings.Contains(lower, acc) {
+				if elongated == nil {
+					elongated = make([]bool, len(toks))
+					toks = append([]language.Token(nil), toks...)
+				}
+				toks[i].Text += notNegator // alkaa "begins", not älkää
+			}
+		}
+	}
 
 	// The last contrast word splits the text into a weaker and a stronger part.
 	but := -1
@@ -788,6 +900,14 @@ func (s *Scorer) read(toks []language.Token, text, lang string) reading {
 			continue
 		}
 		if d.roles[t.Text]&^roleCourtesy != 0 || d.isNegator(t.Text) {
+			if v, ok := d.alone[t.Text]; ok && d.written(t.Text, text) && !d.sentimentBetween(lang, toks, i+1, d.clauseEnd(toks, i+1, d.negScope)) {
+				switch v = p.contrastWeight(v, i, but); {
+				case v < 0:
+					r.neg += v // "älkää soittako enää"
+				case !d.negatedBefore(toks, i):
+					praise += v * p.posScale // "toimii hyvin"
+				}
+			}
 			continue
 		}
 		v := d.valence(lang, t.Text)
@@ -923,6 +1043,36 @@ func (s *Scorer) read(toks []language.Token, text, lang string) reading {
 	r.value = sum / math.Sqrt(sum*sum+p.normAlpha)
 	r.question = isQuestion(text)
 	return r
+}
+
+// written reports whether the folded word w is in text as itself: an
+// accented negator (rules.accentedNegators) only when the text has its
+// accents. Without them, "alkaa" may be "begins" as well as "don't": it
+// stays a negator, but has no valence alone (rules.alone).
+func (d *langData) written(w, text string) bool {
+	acc, ok := d.accNeg[w]
+	return !ok || strings.Contains(strings.ToLower(text), acc)
+}
+
+// negatedBefore reports whether a negator comes before toks[i] in its
+// clause, within the language's negation scope.
+func (d *langData) negatedBefore(toks []language.Token, i int) bool {
+	for k := 1; k <= d.negScope && i-k >= 0 && !toks[i-k+1].Break; k++ {
+		if d.isNegator(toks[i-k].Text) {
+			return true
+		}
+	}
+	return false
+}
+
+// clauseEnd returns the end of the at most n tokens from toks[from] that
+// stay in its clause.
+func (d *langData) clauseEnd(toks []language.Token, from, n int) int {
+	end := from
+	for end < len(toks) && end-from < n && !toks[end].Break {
+		end++
+	}
+	return end
 }
 
 // negatedAfter reports whether a negator closes the clause of toks[i]

@@ -123,8 +123,14 @@ func TestFinnishForms(t *testing.T) {
 			t.Errorf("Valence(%q, fi) = %.2f, %v: want negative", w, v, ok)
 		}
 	}
+	// Plural stems of short words (hyvä -> hyviä, kaunis -> kauniita).
+	for _, w := range []string{"hyviä", "hyvien", "kauniita", "kauniin", "ihania"} {
+		if v, ok := s.Valence(language.Fold(w), "fi"); !ok || v <= 0 {
+			t.Errorf("Valence(%q, fi) = %.2f, %v: want positive", w, v, ok)
+		}
+	}
 	// AFINN-fi words whose sense in customer text is another (fi-calmbot.tsv).
-	for _, w := range []string{"missä", "kuten", "asia", "varasin", "vahvistaa", "apua"} {
+	for _, w := range []string{"missä", "kuten", "asia", "varasin", "vahvistaa", "apua", "voitteko"} {
 		if v, ok := s.Valence(language.Fold(w), "fi"); ok {
 			t.Errorf("Valence(%q, fi) = %.2f: want none", w, v)
 		}
@@ -360,6 +366,17 @@ func TestFinnishRules(t *testing.T) {
 		{"Hyvä on, odotan.", []string{Neutral}},
 		{"Voisitteko tarkistaa tilaukseni?", []string{Neutral}},
 		{"Hienoa palvelua, olen odottanut jo viikkoja.", []string{Negative}},
+		{"Älkää soittako minulle enää.", []string{Negative}}, // a prohibition
+		{"Ette ymmärrä mitään.", []string{Negative}},         // a negated expectation
+		{"Ette edes kuuntele.", []string{Negative}},
+		{"Älä huoli, kaikki on kunnossa.", []string{Positive}},
+		{"Mikset vastaa?", []string{Negative}},             // miksi + et: a negator
+		{"Tämä alkaa ärsyttää minua.", []string{Negative}}, // alkaa "begins", not älkää
+		{"Liian hidas toimitus.", []string{Negative}},      // an excess
+		{"Röyhkeä asiakaspalvelija.", []string{Negative}},
+		{"Kaikki toimii nyt hyvin.", []string{Positive}}, // hyvin "well", boosting nothing
+		{"Sovellus ei toimi hyvin.", []string{Negative}},
+		{"Milloin alennusmyynti alkaa?", []string{Neutral}}, // without accents alkaa may be "begins": no prohibition
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
