@@ -452,14 +452,22 @@ func (a *Adapter) decode(w http.ResponseWriter, r *http.Request, v any, optional
 			err = errTrailing
 		}
 	}
+	if err == nil {
+		return nil
+	}
+	return decodeError(err, optional)
+}
+
+// decodeError turns a failed decode's error into the answer for the
+// client. It is apart from decode so that the targets of errors.As, which
+// escape, are allocated only when a body is bad, not on every request.
+func decodeError(err error, optional bool) error {
 	var (
 		tooBig *http.MaxBytesError
 		syntax *json.SyntaxError
 		typ    *json.UnmarshalTypeError
 	)
 	switch {
-	case err == nil:
-		return nil
 	case errors.As(err, &tooBig):
 		return &httpError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("body is larger than %d bytes", tooBig.Limit)}
 	case errors.Is(err, os.ErrDeadlineExceeded):
