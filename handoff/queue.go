@@ -127,8 +127,8 @@ func (s *queue) claimOnce(ctx context.Context, agent string, id int64) (*Ticket,
 // for agent (s.claiming): the copy takes t's place once the store has
 // taken the claim (claimed). Until then nobody sees the claim, and the
 // agent cannot act on it: another instance's agent may hold the ticket
-// already, or the store may be away. pending reports the second case.
-// s.mu is held.
+// already, or the store may be away. pending reports that the claim waits
+// on the store. s.mu is held.
 func (s *queue) takeLocked(agent string, t *Ticket) (c *Ticket, pending bool, err error) {
 	if err := s.mayTakeLocked(agent, t); err != nil {
 		return nil, false, err
@@ -155,11 +155,10 @@ func (s *queue) takeLocked(agent string, t *Ticket) (c *Ticket, pending bool, er
 // it was, in the queue rather than held by a claim nobody stored. Other
 // stores hold nothing against it.
 func (s *queue) claimed(ctx context.Context, c *Ticket, pending bool) error {
-	cs, ok := s.store.(ClaimStore)
-	if !ok || !pending {
+	if !pending {
 		return nil
 	}
-	won, err := cs.ClaimTicket(ctx, c)
+	won, err := s.store.(ClaimStore).ClaimTicket(ctx, c)
 	if err == nil && won {
 		s.mu.Lock()
 		s.settleLocked(c)

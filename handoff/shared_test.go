@@ -247,6 +247,24 @@ func (a *awayStore) Ticket(ctx context.Context, id int64) (*handoff.Ticket, erro
 	return a.Store.Ticket(ctx, id)
 }
 
+// queuedTicket starts an instance on store with agent, hands a customer
+// off and returns the service and the one queued ticket's id.
+func queuedTicket(t *testing.T, ctx context.Context, store handoff.Store, agent string) (*handoff.Service, int64) {
+	t.Helper()
+	createAgent(t, ctx, store, agent)
+	svc, eng := startInstance(t, ctx, instance{store: store, botStore: bottest.NewStore(), flows: defaultFlows(t),
+		sender: bottest.NewSender()})
+	addr := bot.Address{Channel: bottest.Channel, Conversation: "c1"}
+	if err := eng.Handle(ctx, bot.Message{Address: addr, ID: "1", Text: "I want to talk to a human", Locale: "en"}); err != nil {
+		t.Fatal(err)
+	}
+	q, err := svc.Queue(agent)
+	if err != nil || len(q) != 1 {
+		t.Fatalf("queue: %+v, %v; want the one ticket", q, err)
+	}
+	return svc, q[0].ID
+}
+
 // TestClaimWhileStoreAway: a claim (or Next) the shared store could not
 // take nor tell about fails and leaves the ticket in the queue, so that
 // it can be claimed once the store is back; it was left held in memory by
@@ -260,18 +278,7 @@ func TestClaimWhileStoreAway(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			store := &awayStore{Store: handofftest.NewStore()}
-			createAgent(t, ctx, store, "ada")
-			svc, eng := startInstance(t, ctx, instance{store: store, botStore: bottest.NewStore(), flows: defaultFlows(t),
-				sender: bottest.NewSender()})
-			addr := bot.Address{Channel: bottest.Channel, Conversation: "c1"}
-			if err := eng.Handle(ctx, bot.Message{Address: addr, ID: "1", Text: "I want to talk to a human", Locale: "en"}); err != nil {
-				t.Fatal(err)
-			}
-			q, err := svc.Queue("ada")
-			if err != nil || len(q) != 1 {
-				t.Fatalf("queue: %+v, %v; want the one ticket", q, err)
-			}
-			id := q[0].ID
+			svc, id := queuedTicket(t, ctx, store, "ada")
 			claim := func() error {
 				if next {
 					_, err := svc.Next(ctx, "ada")
@@ -465,18 +472,7 @@ func TestClaimInvisibleUntilStored(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			store := &stalledClaims{Store: handofftest.NewStore(), entered: make(chan struct{}), answer: make(chan error)}
-			createAgent(t, ctx, store, "bob")
-			svc, eng := startInstance(t, ctx, instance{store: store, botStore: bottest.NewStore(), flows: defaultFlows(t),
-				sender: bottest.NewSender()})
-			addr := bot.Address{Channel: bottest.Channel, Conversation: "c1"}
-			if err := eng.Handle(ctx, bot.Message{Address: addr, ID: "1", Text: "I want to talk to a human", Locale: "en"}); err != nil {
-				t.Fatal(err)
-			}
-			q, err := svc.Queue("bob")
-			if err != nil || len(q) != 1 {
-				t.Fatalf("queue: %+v, %v; want the one ticket", q, err)
-			}
-			id := q[0].ID
+			svc, id := queuedTicket(t, ctx, store, "bob")
 			claimed := make(chan error, 1)
 			go func() {
 				_, err := svc.Claim(ctx, "bob", id)
@@ -499,7 +495,7 @@ func TestClaimInvisibleUntilStored(t *testing.T) {
 			} else {
 				store.answer <- nil
 			}
-			err = <-claimed
+			err := <-claimed
 			mine := svc.Mine("bob")
 			switch {
 			case fail && !errors.Is(err, errAway):
