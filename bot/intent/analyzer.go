@@ -70,9 +70,24 @@ type Analyzer struct {
 	scratch     scratchPool          // the turns' working memory
 }
 
+// Option configures New.
+type Option func(*Analyzer)
+
+// WithScorer makes the Analyzer score sentiment with s instead of a
+// sentiment scorer of its own: a server that rebuilds its Analyzer on every
+// flow reload, and scores elsewhere too, keeps one scorer's lexicons in
+// memory.
+func WithScorer(s *sentiment.Scorer) Option {
+	return func(a *Analyzer) {
+		if s != nil {
+			a.scorer = s
+		}
+	}
+}
+
 // New builds an Analyzer for f: its languages, intents' and answers' examples, choices'
 // labels and aliases, and policy.intent_threshold.
-func New(f *flows.File) (*Analyzer, error) {
+func New(f *flows.File, opts ...Option) (*Analyzer, error) {
 	if f == nil {
 		return nil, fmt.Errorf("intent: no flow file")
 	}
@@ -83,8 +98,13 @@ func New(f *flows.File) (*Analyzer, error) {
 		threshold: f.Policy.IntentThreshold,
 		declared:  map[string]bool{},
 		detector:  language.NewDetector(f.Languages),
-		scorer:    sentiment.New(),
 		tables:    map[string]*tables{},
+	}
+	for _, o := range opts {
+		o(a)
+	}
+	if a.scorer == nil {
+		a.scorer = sentiment.New()
 	}
 	for _, l := range f.Languages {
 		l = strings.ToLower(l)

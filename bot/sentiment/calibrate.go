@@ -64,7 +64,7 @@ func crossValidate(exs []Example, cfg trainConfig, p *params) ([]heldOut, error)
 			if r.decisive(p) {
 				h.rule = slices.Index(classLabels[:], p.label(r.value, ex.Lang))
 			}
-			h.full = m.logits(toks, ex.Text, ex.Lang, rules.langs[ex.Lang], &r)
+			h.full = m.logits(toks, ex.Text, ex.Lang, rules.data(ex.Lang), &r)
 			var x [nDense]float32
 			dense(&x, ex.Text, &r)
 			h.lex = m.lexLogits(&x)

@@ -33,6 +33,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/calmbot/calmbot/bot/language"
 )
@@ -139,7 +140,7 @@ type langData struct {
 
 // Scorer scores the sentiment of texts. It is safe for concurrent use.
 type Scorer struct {
-	langs map[string]*langData
+	langs map[string]*lazyLang // fixed at construction; each built on first use
 	p     params
 	model *model // nil: the rules alone
 }
@@ -158,30 +159,73 @@ func New() *Scorer {
 	return s
 }
 
-// newScorer returns a Scorer with the rule weights p.
+// newScorer returns a Scorer with the rule weights p. A language's
+// lexicons and rules are read the first time a text in it is scored (see
+// lazyLang): a server keeps in memory only the languages its flows use.
 func newScorer(p params) *Scorer {
-	s := &Scorer{langs: map[string]*langData{}, p: p}
+	s := &Scorer{langs: map[string]*lazyLang{}, p: p}
 	entries, err := lexiconFS.ReadDir("lexicons")
 	if err != nil {
 		panic("sentiment: embedded lexicons: " + err.Error()) // cannot happen: go:embed
 	}
-	// Base lexicons first (en.tsv), then the additions that override them (en-calmbot.tsv).
-	for _, pass := range []bool{false, true} {
-		for _, e := range entries {
-			name := strings.TrimSuffix(e.Name(), ".tsv")
-			lang, _, extra := strings.Cut(name, "-")
-			if extra != pass {
-				continue
-			}
-			data, err := lexiconFS.ReadFile(path.Join("lexicons", e.Name()))
+	for _, e := range entries {
+		name := strings.TrimSuffix(e.Name(), ".tsv")
+		lang, _, extra := strings.Cut(name, "-")
+		l := s.lazy(lang)
+		// Base lexicons first (en.tsv), then the additions that override them (en-calmbot.tsv).
+		if extra {
+			l.extra = append(l.extra, e.Name())
+		} else {
+			l.base = append(l.base, e.Name())
+		}
+	}
+	for lang := range languageRules {
+		s.lazy(lang)
+	}
+	return s
+}
+
+// lazyLang is one language's data, built on first use.
+type lazyLang struct {
+	base, extra []string // lexicon files, base ones first
+	once        sync.Once
+	d           *langData
+}
+
+// lazy returns lang's entry, adding it.
+func (s *Scorer) lazy(lang string) *lazyLang {
+	l := s.langs[lang]
+	if l == nil {
+		l = &lazyLang{}
+		s.langs[lang] = l
+	}
+	return l
+}
+
+// data returns lang's lexicons and rules, reading them on the first call;
+// nil for a language with neither.
+func (s *Scorer) data(lang string) *langData {
+	l := s.langs[lang]
+	if l == nil {
+		return nil
+	}
+	l.once.Do(func() { l.d = buildLang(lang, l.base, l.extra) })
+	return l.d
+}
+
+// buildLang reads lang's lexicon files and applies its rules.
+func buildLang(lang string, files ...[]string) *langData {
+	d := newLangData()
+	for _, names := range files {
+		for _, name := range names {
+			data, err := lexiconFS.ReadFile(path.Join("lexicons", name))
 			if err != nil {
 				panic("sentiment: embedded lexicons: " + err.Error())
 			}
-			s.lang(lang).load(data)
+			d.load(data)
 		}
 	}
-	for lang, r := range languageRules {
-		d := s.lang(lang)
+	if r, ok := languageRules[lang]; ok {
 		d.compounds = r.compounds
 		for _, w := range strings.Fields(r.boundPrefixes) {
 			if d.bound == nil {
@@ -262,24 +306,22 @@ func newScorer(p params) *Scorer {
 		d.addIdioms(r.idioms)
 		d.addAccented(r.accented)
 	}
-	for lang, d := range s.langs {
-		sum := map[string]float64{}
-		n := map[string]int{}
-		for w, v := range d.words {
-			// Only inflectional endings: a derivational one (-lich, -mente)
-			// changes the word too much to share its valence.
-			st := language.Stem(lang, w)
-			if len(st) < minStem || len(w)-len(st) > maxStrip || d.reverses(w) {
-				continue
-			}
-			sum[st] += v
-			n[st]++
+	sum := map[string]float64{}
+	n := map[string]int{}
+	for w, v := range d.words {
+		// Only inflectional endings: a derivational one (-lich, -mente)
+		// changes the word too much to share its valence.
+		st := language.Stem(lang, w)
+		if len(st) < minStem || len(w)-len(st) > maxStrip || d.reverses(w) {
+			continue
 		}
-		for st, v := range sum {
-			d.stems[st] = v / float64(n[st])
-		}
+		sum[st] += v
+		n[st]++
 	}
-	return s
+	for st, v := range sum {
+		d.stems[st] = v / float64(n[st])
+	}
+	return d
 }
 
 // addRoots fills roots with the roots of the lexicon's base forms: each
@@ -503,15 +545,11 @@ func (d *langData) idiomAt(toks []language.Token, i int) (idiom, bool) {
 	return idiom{}, false
 }
 
-func (s *Scorer) lang(l string) *langData {
-	d, ok := s.langs[l]
-	if !ok {
-		d = &langData{negScope: negScope, words: map[string]float64{}, stems: map[string]float64{}, roles: map[string]uint8{}, expect: map[string]bool{},
-			complain: map[string]bool{}, numbers: map[string]bool{}, units: map[string]bool{},
-			since: map[string]bool{}, articles: map[string]bool{}, ahead: map[string]bool{}}
-		s.langs[l] = d
-	}
-	return d
+// newLangData returns empty data for one language.
+func newLangData() *langData {
+	return &langData{negScope: negScope, words: map[string]float64{}, stems: map[string]float64{}, roles: map[string]uint8{}, expect: map[string]bool{},
+		complain: map[string]bool{}, numbers: map[string]bool{}, units: map[string]bool{},
+		since: map[string]bool{}, articles: map[string]bool{}, ahead: map[string]bool{}}
 }
 
 // load reads word<TAB>valence lines; # starts a comment, on its own line
@@ -533,15 +571,15 @@ func (d *langData) load(data []byte) {
 		if err != nil {
 			continue
 		}
-		d.words[language.Fold(w)] = v
+		d.words[strings.Clone(language.Fold(w))] = v // not a slice of the whole line
 	}
 }
 
 // Languages returns the languages the Scorer has a lexicon for.
 func (s *Scorer) Languages() []string {
 	out := make([]string, 0, len(s.langs))
-	for l, d := range s.langs {
-		if len(d.words) > 0 {
+	for l := range s.langs {
+		if d := s.data(l); len(d.words) > 0 {
 			out = append(out, l)
 		}
 	}
@@ -552,7 +590,7 @@ func (s *Scorer) Languages() []string {
 // matching inflected forms and compounds as Score does; ok is false when the
 // word carries no sentiment.
 func (s *Scorer) Valence(w, lang string) (v float64, ok bool) {
-	d := s.langs[lang]
+	d := s.data(lang)
 	if d == nil {
 		return 0, false
 	}
@@ -726,7 +764,7 @@ func (s *Scorer) ScoreTokens(toks []language.Token, text, lang string) (value fl
 	if s.model == nil || r.decisive(&s.p) {
 		return r.value, s.p.label(r.value, lang)
 	}
-	best := s.p.choose(&r, s.model.probs(toks, text, lang, s.langs[lang], &r), lang)
+	best := s.p.choose(&r, s.model.probs(toks, text, lang, s.data(lang), &r), lang)
 	// The value stays the rules' (continuous, and what the policy's
 	// thresholds were set on), moved to the edge of the label's band when
 	// the model's label differs, so that value and label agree in sign.
@@ -821,7 +859,7 @@ type reading struct {
 
 // read applies the rules to toks.
 func (s *Scorer) read(toks []language.Token, text, lang string) reading {
-	d := s.langs[lang]
+	d := s.data(lang)
 	if d == nil {
 		d = &langData{negScope: negScope}
 	}

@@ -159,7 +159,7 @@ func train(exs []Example, cfg trainConfig) (*model, error) {
 		r := rules.read(toks, ex.Text, ex.Lang)
 		sm := sample{lang: ex.Lang, class: c}
 		dense(&sm.x, ex.Text, &r)
-		sm.hashed = m.hashFeatures(make([]uint32, 0, maxHashed), toks, li, ex.Lang, rules.langs[ex.Lang])
+		sm.hashed = m.hashFeatures(make([]uint32, 0, maxHashed), toks, li, ex.Lang, rules.data(ex.Lang))
 		samples = append(samples, sm)
 	}
 	m.bias = make([][nClasses]float32, len(m.langs))

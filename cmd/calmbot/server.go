@@ -22,6 +22,7 @@ import (
 
 	"github.com/calmbot/calmbot/adapters"
 	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/bot/intent"
 	"github.com/calmbot/calmbot/bot/sentiment"
 	"github.com/calmbot/calmbot/flows"
 	"github.com/calmbot/calmbot/handoff"
@@ -109,7 +110,10 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 		return nil, err
 	}
 	s := &server{log: cfg.log, store: cfg.store, flowsPath: cfg.flowsPath, http: cfg.http}
-	hopts := []handoff.Option{handoff.WithLogger(cfg.log), handoff.WithHandoffs(cfg.store), handoff.WithScorer(sentiment.New())}
+	// One sentiment scorer serves the handoff desk and every version of
+	// the flows' analyzer.
+	scorer := sentiment.New()
+	hopts := []handoff.Option{handoff.WithLogger(cfg.log), handoff.WithHandoffs(cfg.store), handoff.WithScorer(scorer)}
 	var botOpts []bot.Option
 	var shared bot.Bus
 	var elect func(job string) handoff.Leader
@@ -145,7 +149,7 @@ func newServer(ctx context.Context, cfg serverConfig) (*server, error) {
 	// Every version of the flows loaded makes its answers' series, at zero.
 	known := func(f *flows.File) (bot.Analyzer, error) {
 		s.metrics.KnowAnswers(f.AnswerNames())
-		return analyzer(f)
+		return intent.New(f, intent.WithScorer(scorer))
 	}
 	s.engine, err = bot.New(ctx, cfg.store, cfg.flows, known, opts...)
 	if err != nil {
