@@ -128,8 +128,10 @@ func (d *dstmt) QueryInt64s(ctx context.Context, vals ...any) ([]int64, error) {
 }
 
 // maxKnown bounds the writer's map of conversation ids; past it the map
-// starts afresh.
-const maxKnown = 1 << 17
+// starts afresh. Ended conversations leave it at once, so it holds the
+// open ones (and those abandoned without an end): 16,384 ids are ~1.5 MiB;
+// a conversation not in it is written by address, one indexed lookup more.
+const maxKnown = 1 << 14
 
 // maxRows is the most rows one INSERT of a turn's messages holds; a turn
 // with more is written in several.
@@ -354,6 +356,9 @@ func (s *Store) loop(ctx context.Context, w *writer) {
 			h(len(batch))
 		}
 		s.writeBatch(ctx, w, batch)
+		if h := s.cfg.hooks.afterBatch; h != nil {
+			h(len(w.known))
+		}
 		last = len(batch)
 		clear(batch)
 	}
@@ -760,11 +765,13 @@ func conversation(ctx context.Context, w *writer, r *request) (id int64, ok bool
 			return 0, false, fmt.Errorf("conversation: %w", err)
 		}
 		if n, err := res.RowsAffected(); err == nil && n == 1 {
+			if ended(sn) {
+				w.forget(t.Address)
+			}
 			return id, true, nil
 		}
 		// Stale, or not there any more: look it up by address.
-		delete(w.known, t.Address)
-		delete(w.added, t.Address)
+		w.forget(t.Address)
 	}
 	switch {
 	case sn == nil:
@@ -784,8 +791,21 @@ func conversation(ctx context.Context, w *writer, r *request) (id int64, ok bool
 	if err != nil {
 		return 0, false, fmt.Errorf("conversation: %w", err)
 	}
-	w.turnID = id
+	if !ended(sn) {
+		w.turnID = id
+	}
 	return id, true, nil
+}
+
+// ended reports whether a turn's snapshot ends its conversation: the
+// writer forgets its id, so that finished conversations do not pile up in
+// its map (a conversation that starts again is found by address).
+func ended(sn *bot.Snapshot) bool { return sn != nil && sn.Status == bot.StatusEnded }
+
+// forget drops a conversation from the writer's ids.
+func (w *writer) forget(a bot.Address) {
+	delete(w.known, a)
+	delete(w.added, a)
 }
 
 // nanos stores a time as Unix nanoseconds, the zero time as NULL.

@@ -34,6 +34,9 @@ type hooks struct {
 	// inTurn runs after a turn's rows are written, inside the batch's
 	// transaction; an error fails the turn.
 	inTurn func(t *bot.Turn) error
+	// afterBatch runs in the writer goroutine after each batch is written,
+	// with the number of conversation ids the writer keeps.
+	afterBatch func(known int)
 }
 
 func defaultConfig() config {
