@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -85,9 +86,22 @@ func (l *Leader) backend() uint32 {
 	return l.conn.PgConn().PID()
 }
 
-// resign lets another instance lead.
+// resignTimeout bounds the unlock a leader sends as it resigns.
+const resignTimeout = 2 * time.Second
+
+// resign lets another instance lead. A leader unlocks before it closes its
+// connection: PostgreSQL drops a closed session's locks only once its
+// backend has ended, which the client does not wait for, so another
+// instance asking right after the close could still find the lock held.
 func (l *Leader) resign() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.conn != nil && l.leads {
+		ctx, cancel := context.WithTimeout(context.Background(), resignTimeout)
+		if _, err := l.conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, l.key); err != nil {
+			l.s.log.Warn("postgres: leader could not unlock; its lock goes with its connection", slog.String("job", l.job), slog.Any("err", err))
+		}
+		cancel()
+	}
 	l.dropLocked(context.Background())
 }
