@@ -9,7 +9,8 @@ import (
 	"github.com/calmbot/calmbot/flows"
 )
 
-func newTestAnalyzer(t testing.TB) *Analyzer {
+// testFlows parses testdata/flows.yaml.
+func testFlows(t testing.TB) *flows.File {
 	t.Helper()
 	data, err := os.ReadFile("testdata/flows.yaml")
 	if err != nil {
@@ -19,7 +20,12 @@ func newTestAnalyzer(t testing.TB) *Analyzer {
 	if err != nil {
 		t.Fatalf("parse: %v", err)
 	}
-	a, err := New(f)
+	return f
+}
+
+func newTestAnalyzer(t testing.TB) *Analyzer {
+	t.Helper()
+	a, err := New(testFlows(t))
 	if err != nil {
 		t.Fatal(err)
 	}

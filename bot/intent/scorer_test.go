@@ -1,25 +1,16 @@
 package intent
 
 import (
-	"os"
 	"testing"
 
 	"github.com/calmbot/calmbot/bot/sentiment"
-	"github.com/calmbot/calmbot/flows"
 )
 
 // TestWithScorer checks that analyzers built WithScorer share the one
 // scorer (a flow reload keeps one copy of the lexicons) and read
 // sentiment as an analyzer with a scorer of its own does.
 func TestWithScorer(t *testing.T) {
-	data, err := os.ReadFile("testdata/flows.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := flows.Parse("testdata/flows.yaml", data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := testFlows(t)
 	s := sentiment.New()
 	a1, err := New(f, WithScorer(s))
 	if err != nil {
