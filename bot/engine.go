@@ -14,8 +14,6 @@ import (
 	"unicode/utf8"
 	"weak"
 
-	"github.com/looplab/fsm"
-
 	"github.com/calmbot/calmbot/flows"
 )
 
@@ -276,7 +274,6 @@ type conv struct {
 	loaded     bool
 	snap       *Snapshot
 	prog       *program
-	m          *fsm.FSM
 	burst      []Entry // stored inbound messages not answered yet
 	burstStart time.Time
 	locale     string
@@ -861,12 +858,10 @@ func (e *Engine) commitTurn(ctx context.Context, c *conv, s *session, t *Turn) (
 
 	res, err := e.store.Commit(ctx, t)
 	if err != nil || res.Duplicate {
-		// Nothing was written: forget what the turn did to the machine.
-		c.m = nil
 		return res, err
 	}
 	before := c.snap
-	c.snap, c.prog, c.m = snap, s.prog, s.m
+	c.snap, c.prog = snap, s.prog
 	if snap.Processed == snap.Seq {
 		c.burst = nil
 	}
@@ -921,15 +916,11 @@ func (e *Engine) load(ctx context.Context, c *conv) error {
 			}
 		}
 		c.prog = e.version(ctx, snap)
-		c.m = nil
 		c.loaded = true
 	}
 	// Move to the newest flows when the conversation's place exists there.
 	if cur := e.prog.Load(); c.prog != cur && cur.has(c.snap.Flow, c.snap.State) {
-		c.prog, c.m = cur, nil
-	}
-	if c.m == nil && c.snap.Flow != "" && c.snap.Status == StatusBot {
-		c.m = c.prog.newMachine(c.snap.Flow, c.snap.State)
+		c.prog = cur
 	}
 	return nil
 }

@@ -173,7 +173,6 @@ func (e *Engine) release(ctx context.Context, c *conv, flow, state string) (*ses
 		s.enter(ctx, flows.TargetRestart)
 	} else {
 		snap.Flow, snap.State = flow, state
-		s.m = c.prog.newMachine(flow, state)
 		s.leaving = nil
 		s.enter(ctx, state)
 	}
@@ -203,7 +202,6 @@ func (e *Engine) Finish(ctx context.Context, addr Address, rate bool) error {
 			s.say(s.file().Texts.Farewell, nil)
 			s.snap.Status = StatusEnded
 		}
-		s.m = nil
 		return e.commit(ctx, c, s, &Turn{Address: c.addr})
 	})
 }

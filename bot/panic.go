@@ -33,7 +33,7 @@ func (e *Engine) processGuarded(ctx context.Context, c *conv, batch []*pending, 
 			return
 		}
 		err := e.panicked("conversation turn", r, "addr", c.addr.String())
-		c.loaded, c.m = false, nil
+		c.loaded = false
 		for _, p := range batch {
 			// done holds one answer; a message already answered keeps it.
 			select {

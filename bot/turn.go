@@ -36,7 +36,6 @@ const maxSteps = 64
 type session struct {
 	prog     *program
 	snap     *Snapshot
-	m        *fsm.FSM
 	channel  string
 	locale   string
 	now      time.Time
@@ -56,7 +55,7 @@ type session struct {
 }
 
 func (e *Engine) session(c *conv, snap *Snapshot, now time.Time) *session {
-	return &session{prog: c.prog, snap: snap, m: c.m, channel: c.addr.Channel, locale: c.locale, now: now, log: e.log}
+	return &session{prog: c.prog, snap: snap, channel: c.addr.Channel, locale: c.locale, now: now, log: e.log}
 }
 
 func (s *session) file() *flows.File { return s.prog.file }
@@ -294,7 +293,8 @@ func (s *session) handle(ctx context.Context, st *flows.State, ev string) {
 // fire moves the state machine on ev and enters where it lands.
 func (s *session) fire(ctx context.Context, ev string) {
 	s.leaving = s.prog.state(s.snap.Flow, s.snap.State)
-	if err := s.m.Event(ctx, ev); err != nil {
+	target, err := s.prog.fire(s.snap.Flow, s.snap.State, ev)
+	if err != nil {
 		var nt fsm.NoTransitionError
 		if !errors.As(err, &nt) {
 			// Validated flows have a transition for every event the engine
@@ -303,7 +303,7 @@ func (s *session) fire(ctx context.Context, ev string) {
 			return
 		}
 	}
-	s.enter(ctx, s.m.Current())
+	s.enter(ctx, target)
 }
 
 // pick starts the flow of the turn's intent, hands off a human-only
@@ -327,7 +327,7 @@ func (s *session) pick(ctx context.Context, a Analysis, text string) {
 		}
 	}
 	if s.snap.Flow != "" {
-		s.snap.Flow, s.snap.State, s.m = "", "", nil
+		s.snap.Flow, s.snap.State = "", ""
 	}
 	if s.firstContact() && len(strings.Fields(text)) <= 4 {
 		s.say(f.Texts.Welcome, nil)
@@ -361,7 +361,6 @@ func (s *session) startAt(ctx context.Context, name, start string) {
 	s.snap.Flow, s.snap.State = name, start
 	s.snap.Attempts, s.snap.Unclear = 0, 0
 	s.snap.Offered, s.snap.Chosen, s.snap.Visited, s.snap.Moods = nil, "", nil, nil
-	s.m = s.prog.newMachine(name, start)
 	s.leaving = nil
 	s.enter(ctx, start)
 }
@@ -369,7 +368,7 @@ func (s *session) startAt(ctx context.Context, name, start string) {
 // startOver turns an ended conversation into a fresh one on the same address.
 func (s *session) startOver() {
 	s.snap.Status = StatusBot
-	s.snap.Flow, s.snap.State, s.m = "", "", nil
+	s.snap.Flow, s.snap.State = "", ""
 	s.snap.Attempts, s.snap.Unclear = 0, 0
 	s.snap.Offered, s.snap.Chosen, s.snap.Visited, s.snap.Handoff, s.snap.HandedOff = nil, "", nil, nil, false
 	s.snap.RatingStep, s.snap.Score, s.snap.RatedAt, s.snap.RatingOffered = 0, 0, time.Time{}, false
@@ -390,7 +389,6 @@ func (s *session) enter(ctx context.Context, target string) {
 			s.say(farewell, nil)
 			s.snap.Status = StatusEnded
 			s.snap.State = target
-			s.m = nil
 			// A person helped in this conversation: the customer may rate it.
 			if s.snap.HandedOff {
 				s.askRating()
@@ -398,7 +396,7 @@ func (s *session) enter(ctx context.Context, target string) {
 			return
 		case flows.TargetRestart:
 			s.say(f.Texts.Restart, nil)
-			s.snap.Flow, s.snap.State, s.m = "", "", nil
+			s.snap.Flow, s.snap.State = "", ""
 			s.snap.Attempts, s.snap.Unclear, s.snap.Offered, s.snap.Visited = 0, 0, nil, nil
 			return
 		case flows.TargetHandoff:
@@ -441,11 +439,12 @@ func (s *session) enter(ctx context.Context, target string) {
 			return
 		}
 		s.leaving = st
-		if err := s.m.Event(ctx, eventNext); err != nil {
+		next, err := s.prog.fire(s.snap.Flow, target, eventNext)
+		if err != nil {
 			s.handOff(ReasonFlowHandoff, nil)
 			return
 		}
-		target = s.m.Current()
+		target = next
 	}
 	s.handOff(ReasonFlowHandoff, nil)
 }
@@ -608,5 +607,4 @@ func (s *session) handOffQuiet(reason flows.Reason, h *flows.Handoff) {
 	s.snap.Status = StatusHuman
 	s.snap.Handoff, s.snap.HandedOff = rec, true
 	s.handoff = rec
-	s.m = nil
 }
