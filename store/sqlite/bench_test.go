@@ -17,7 +17,9 @@ import (
 // turn (one inbound message, one reply, a new snapshot), each goroutine
 // playing one conversation, with PRAGMA synchronous=FULL on the real disk.
 //
-//	go test -run '^$' -bench CommitParallel -benchmem ./store/sqlite/
+//	go test -run '^$' -bench 'Commit(Parallel|Floor)' -benchtime 20000x ./store/sqlite/
+//
+// BenchmarkCommitFloor, in the same run, is the floor to read it against.
 func BenchmarkCommitParallel(b *testing.B) {
 	for _, conv := range []int{1, 64, 1024} {
 		b.Run(fmt.Sprintf("conversations=%d", conv), func(b *testing.B) {
@@ -40,6 +42,7 @@ func benchCommit(b *testing.B, conversations, replies int) {
 	var next atomic.Int64
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	b.ReportAllocs()
+	cpu0, cpuOK := cpuTime()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		n := next.Add(1)
@@ -48,10 +51,12 @@ func benchCommit(b *testing.B, conversations, replies int) {
 			Flow: "late_delivery", State: "confirm", Visited: map[string]int{"acknowledge": 1}, Started: start}
 		seq := int64(0)
 		for pb.Next() {
+			base := seq
 			seq++
 			in := seq
 			t := &bot.Turn{
 				Address: addr,
+				Base:    base,
 				Inbound: []bot.Entry{{Seq: in, PlatformID: addr.Conversation + "-" + strconv.FormatInt(in, 10),
 					Text: "my order hasn't arrived", At: start,
 					Analysis: &bot.Analysis{Lang: "en", Sentiment: -0.4, Label: "negative", Intent: "late_delivery", IntentScore: 0.8, InScope: true}}},
@@ -76,4 +81,7 @@ func benchCommit(b *testing.B, conversations, replies int) {
 	})
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "commits/s")
+	if cpu1, ok := cpuTime(); ok && cpuOK {
+		b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+	}
 }
