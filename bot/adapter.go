@@ -12,6 +12,21 @@ type Sender interface {
 	Send(ctx context.Context, r Reply) error
 }
 
+// InstantSender is a Sender whose Send only hands the reply to memory in
+// this process (the web chat's: its customers read replies from the
+// store, and Send wakes their streams): it returns at once, and no retry
+// would change its answer. The engine calls it on the goroutine that
+// committed the turn, right after the commit, instead of on a delivery
+// goroutine of its own; the reply is in the store's outbox before, and
+// marked sent after, as with any Sender. A conversation with replies
+// still queued for delivery keeps its order: its new replies queue
+// behind them.
+type InstantSender interface {
+	Sender
+	// SendsInstantly marks the Sender; it is never called.
+	SendsInstantly()
+}
+
 // RetryAfterError is implemented by send errors that say when to try again
 // (an HTTP 429 with Retry-After, say).
 type RetryAfterError interface {

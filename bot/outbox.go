@@ -94,25 +94,39 @@ func (o *outbox) channels() []string {
 }
 
 // enqueue adds a turn's new replies to their conversation's queue; the
-// replies of a paused conversation wait in the store for the resend.
-func (o *outbox) enqueue(addr Address, rs []Reply) { o.add(addr, rs, false) }
+// replies of a paused conversation wait in the store for the resend. When
+// the channel's Sender is an InstantSender and nothing of the
+// conversation was queued, the caller delivers them before enqueue
+// returns.
+func (o *outbox) enqueue(addr Address, rs []Reply) {
+	if o.add(addr, rs, false) {
+		o.deliver(addr)
+	}
+}
 
 // requeue adds replies read back from the store's outbox, in their order,
 // and resumes a paused conversation with them.
-func (o *outbox) requeue(addr Address, rs []Reply) { o.add(addr, rs, true) }
+func (o *outbox) requeue(addr Address, rs []Reply) {
+	if o.add(addr, rs, true) {
+		o.deliver(addr)
+	}
+}
 
-func (o *outbox) add(addr Address, rs []Reply, resent bool) {
+// add queues rs. It reports whether the caller must drain the queue
+// itself: it is a new one and the channel's Sender is instant. Otherwise a
+// delivery goroutine drains it (started here when there was none).
+func (o *outbox) add(addr Address, rs []Reply, resent bool) (inline bool) {
 	if len(rs) == 0 {
-		return
+		return false
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.stopped {
-		return
+		return false
 	}
 	if o.paused[addr] {
 		if !resent {
-			return
+			return false
 		}
 		delete(o.paused, addr)
 	}
@@ -127,10 +141,15 @@ func (o *outbox) add(addr Address, rs []Reply, resent bool) {
 		q = append(q, outItem{reply: r})
 	}
 	o.queues[addr] = q
-	if !running {
-		o.wg.Add(1)
-		go o.deliver(addr)
+	if running {
+		return false
 	}
+	o.wg.Add(1)
+	if _, instant := o.senders[addr.Channel].(InstantSender); instant {
+		return true
+	}
+	go o.deliver(addr)
+	return false
 }
 
 // flush waits until everything queued for addr so far was handled.

@@ -135,6 +135,9 @@ func (a *Adapter) greetingFor(lang string) *greeting {
 	return &greeting{Lang: lang, Text: text, ReplyWithinSeconds: int((within + time.Second - 1) / time.Second)}
 }
 
+// SendsInstantly implements bot.InstantSender: Send only wakes streams.
+func (a *Adapter) SendsInstantly() {}
+
 // Send implements bot.Sender: it wakes the conversation's event streams,
 // which send what the transcript holds that they have not sent yet. It
 // never blocks; with nobody listening the reply waits in the transcript.
