@@ -290,8 +290,12 @@ func (o *outbox) send(s Sender, r Reply) bool {
 
 // call makes one send attempt; a Sender that panics failed this attempt.
 func (o *outbox) call(s Sender, r Reply) (err error) {
-	ctx, cancel := context.WithTimeout(o.e.base, sendTimeout)
-	defer cancel()
+	ctx := o.e.base
+	if _, instant := s.(InstantSender); !instant {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, sendTimeout)
+		defer cancel()
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			err = o.e.panicked("send reply", p, "addr", r.Address.String(), "outbox_id", r.OutboxID)

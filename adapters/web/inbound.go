@@ -179,25 +179,23 @@ func (a *Adapter) handleFailed(w http.ResponseWriter, r *http.Request, c convers
 // returns the messages written after it. Complete is false when d passed
 // first; what had come by then is returned.
 func (a *Adapter) await(ctx context.Context, c conversation, msgID string, s *sub, d time.Duration) postResponse {
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
 	replies := []message{}
 	complete := false
 	res := postResponse{Replies: &replies, Complete: &complete}
+	// The usual case, tried before a timer is set: the turn ran in Handle,
+	// and the engine sent its replies (Send is instant) before Handle
+	// returned, so the Flush has nothing to wait for.
+	if a.engine.Flush(ctx, c.addr) == nil && a.held(s, msgID, &res) {
+		return res
+	}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
 	for {
 		// Flush first: what the transcript then shows was delivered too.
 		if err := a.engine.Flush(ctx, c.addr); err != nil {
 			return res
 		}
-		// The usual case: the replies to this message came through Send.
-		// A reply without its time (resent from the outbox) is read from
-		// the transcript below, so at is always the stored one.
-		if got := a.hub.answers(s, msgID); len(got) > 0 && !slices.ContainsFunc(got, func(r bot.Reply) bool { return r.At.IsZero() }) {
-			for _, r := range got {
-				replies = append(replies, a.replyMessage(r))
-			}
-			complete = true
-			res.Status = string(got[len(got)-1].Status)
+		if a.held(s, msgID, &res) {
 			return res
 		}
 		// The state is read before the transcript: when it says the message
@@ -244,6 +242,23 @@ func (a *Adapter) await(ctx context.Context, c conversation, msgID string, s *su
 			return res
 		}
 	}
+}
+
+// held completes res with the replies to message msgID that came through
+// Send, and reports whether there were any. A reply without its time
+// (resent from the outbox) is read from the transcript instead (held
+// reports false), so at is always the stored one.
+func (a *Adapter) held(s *sub, msgID string, res *postResponse) bool {
+	got := a.hub.answers(s, msgID)
+	if len(got) == 0 || slices.ContainsFunc(got, func(r bot.Reply) bool { return r.At.IsZero() }) {
+		return false
+	}
+	for _, r := range got {
+		*res.Replies = append(*res.Replies, a.replyMessage(r))
+	}
+	*res.Complete = true
+	res.Status = string(got[len(got)-1].Status)
+	return true
 }
 
 // waitFor reads how long a post should wait for the replies: ?wait=1 (or
