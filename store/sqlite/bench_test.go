@@ -21,7 +21,7 @@ import (
 //
 // BenchmarkCommitFloor, in the same run, is the floor to read it against.
 func BenchmarkCommitParallel(b *testing.B) {
-	for _, conv := range []int{1, 64, 1024} {
+	for _, conv := range []int{1, 64, 100, 1024} {
 		b.Run(fmt.Sprintf("conversations=%d", conv), func(b *testing.B) {
 			benchCommit(b, conv, 1)
 		})

@@ -22,7 +22,7 @@ import (
 //
 //	go test -run '^$' -bench 'Commit(Parallel|Floor)' -benchtime 20000x ./store/sqlite/
 func BenchmarkCommitFloor(b *testing.B) {
-	for _, conv := range []int{64, 1024} {
+	for _, conv := range []int{64, 100, 1024} {
 		b.Run(fmt.Sprintf("conversations=%d", conv), func(b *testing.B) {
 			benchFloor(b, conv)
 		})
