@@ -95,8 +95,18 @@ func BenchmarkEngineSQLiteRate(b *testing.B) {
 	}
 }
 
-func sqliteStore(b *testing.B) bot.Store {
-	st, err := sqlite.Open(context.Background(), b.TempDir()+"/bench.db")
+// BenchmarkEngineSQLiteNormal is BenchmarkEngineSQLite at 100
+// conversations with PRAGMA synchronous=NORMAL, which calmbot does not use:
+// the WAL is synced at checkpoints, not at each commit, so a power loss
+// (not a crash of the process) can lose the last acknowledged turns. It
+// shows what the sync at each commit costs.
+func BenchmarkEngineSQLiteNormal(b *testing.B) {
+	e, scr := benchSetup(b, sqliteStore(b, sqlite.WithSynchronous("NORMAL")))
+	benchClosedLoop(b, e, scr, 100)
+}
+
+func sqliteStore(b *testing.B, opts ...sqlite.Option) bot.Store {
+	st, err := sqlite.Open(context.Background(), b.TempDir()+"/bench.db", opts...)
 	if err != nil {
 		b.Fatal(err)
 	}

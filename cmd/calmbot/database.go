@@ -121,7 +121,8 @@ func redact(dsn string) string {
 }
 
 // openStore opens the database dsn names, with a message that says what to do.
-func openStore(ctx context.Context, dsn string, log *slog.Logger) (database, error) {
+// SQLite options (opts) are for a SQLite database only.
+func openStore(ctx context.Context, dsn string, log *slog.Logger, opts ...sqlite.Option) (database, error) {
 	if isPostgres(dsn) {
 		st, err := postgres.Open(ctx, dsn, postgres.WithLogger(log))
 		if err != nil {
@@ -133,7 +134,7 @@ func openStore(ctx context.Context, dsn string, log *slog.Logger) (database, err
 	if err != nil {
 		return nil, &exitError{code: 2, msg: err.Error()}
 	}
-	st, err := sqlite.Open(ctx, path, sqlite.WithLogger(log))
+	st, err := sqlite.Open(ctx, path, append([]sqlite.Option{sqlite.WithLogger(log)}, opts...)...)
 	if err != nil {
 		hint := "check the path and its permissions, or name another file with --db"
 		if errors.Is(err, fs.ErrPermission) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/calmbot/calmbot/adapters/web"
 	"github.com/calmbot/calmbot/bot"
+	"github.com/calmbot/calmbot/store/sqlite"
 	"github.com/calmbot/calmbot/webserve"
 )
 
@@ -41,6 +42,7 @@ func (e *env) serveFlags(o *serveOptions) *flag.FlagSet {
 	o.messageRate = webserve.Rate{N: web.DefaultPostRate, Per: time.Minute}
 	fs.Var(&o.messageRate, "message-rate", "chat messages one client address may post, as `N/PERIOD`, then 429")
 	fs.DurationVar(&o.bodyTimeout, "body-timeout", defaultBodyTimeout, "longest a client may take to send a request body (`duration`; 0: no limit)")
+	fs.StringVar(&o.sqliteSync, "sqlite-synchronous", "full", "how a SQLite database makes each commit last: `full|normal` (full: synced at every commit, a power loss loses nothing acknowledged; normal: synced within about a second, a power loss or kernel crash can lose the last second's messages and replies, a crash of calmbot alone loses nothing)")
 	fs.Var(&o.memoryLimit, "memory-limit", "soft limit on the Go runtime's memory, as a `size` (64MiB, 1GiB; off): the garbage collector runs more often near it (default none, or GOMEMLIMIT)")
 	telegramFlags(fs, &o.telegramToken)
 	fs.Usage = func() {
@@ -110,7 +112,7 @@ func envName(name string) string {
 // environment.
 func (e *env) fromEnv(fs *flag.FlagSet) error {
 	envFlags := []string{"admin-addr", "trusted-proxies", "secure-cookies", "frame-ancestors", "max-conns",
-		"max-streams", "max-streams-per-addr", "conversation-rate", "message-rate", "body-timeout", "pprof", "memory-limit"}
+		"max-streams", "max-streams-per-addr", "conversation-rate", "message-rate", "body-timeout", "pprof", "memory-limit", "sqlite-synchronous"}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	for _, name := range envFlags {
@@ -147,6 +149,7 @@ type serveOptions struct {
 	conversationRate, messageRate             webserve.Rate
 	bodyTimeout                               time.Duration
 	memoryLimit                               memoryLimit
+	sqliteSync                                string
 }
 
 // httpOptions checks the HTTP flags.
@@ -168,6 +171,21 @@ func (o *serveOptions) httpOptions() (httpOptions, error) {
 		return h, fmt.Errorf("--max-streams %d must be set and at most 3/4 of --max-conns %d, so that health checks and the desk still get through", o.maxStreams, o.maxConns)
 	}
 	return h, nil
+}
+
+// sqliteSync checks --sqlite-synchronous for the database dsn and returns
+// it as SQLite's PRAGMA value.
+func sqliteSync(v, dsn string) (string, error) {
+	mode := strings.ToUpper(strings.TrimSpace(v))
+	switch mode {
+	case "FULL", "NORMAL":
+	default:
+		return "", fmt.Errorf("--sqlite-synchronous (CALMBOT_SQLITE_SYNCHRONOUS) %q: want full or normal", v)
+	}
+	if mode != "FULL" && isPostgres(dsn) {
+		return "", fmt.Errorf("--sqlite-synchronous %s is for a SQLite database; %s is PostgreSQL (see its synchronous_commit)", v, redact(dsn))
+	}
+	return mode, nil
 }
 
 func (e *env) serve(ctx context.Context, args []string) error {
@@ -207,12 +225,19 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	dbPath := e.dbPath(o.db)
+	syncMode, err := sqliteSync(o.sqliteSync, dbPath)
+	if err != nil {
+		return &exitError{code: 2, msg: err.Error()}
+	}
 	unlock, err := lockSQLite(dbPath)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	st, err := openStore(ctx, dbPath, log)
+	if syncMode == "NORMAL" {
+		log.Warn("sqlite synchronous=normal: a power loss or kernel crash can lose the messages and replies of about the last second (a crash of calmbot alone loses nothing)")
+	}
+	st, err := openStore(ctx, dbPath, log, sqlite.WithSynchronous(syncMode))
 	if err != nil {
 		return err
 	}

@@ -464,6 +464,7 @@ func (s *Store) tryTx(ctx context.Context, w *writer, live []*request) (int, err
 	if err := tx.Commit(); err != nil { // the driver rolls back a failed commit
 		return -1, fmt.Errorf("commit: %w", err)
 	}
+	s.unsynced.Store(true)
 	if len(w.known)+len(w.added) > maxKnown {
 		clear(w.known)
 	}

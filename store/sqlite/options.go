@@ -16,6 +16,9 @@ type config struct {
 	logger      *slog.Logger
 	maxBatch    int
 	synchronous string
+	// syncEvery is, with synchronous NORMAL, how long a write may wait
+	// for the checkpoint that syncs the WAL (FULL syncs at each commit).
+	syncEvery   time.Duration
 	readers     int
 	busyTimeout time.Duration
 	// cacheKiB and readCacheKiB are the page cache of the writer and of
@@ -37,6 +40,9 @@ type hooks struct {
 	// afterBatch runs in the writer goroutine after each batch is written,
 	// with the number of conversation ids the writer keeps.
 	afterBatch func(known int)
+	// checkpointed runs in the checkpointer after each checkpoint, with
+	// whether the sync interval (not the writer) asked for it.
+	checkpointed func(timed bool)
 }
 
 func defaultConfig() config {
@@ -44,6 +50,7 @@ func defaultConfig() config {
 		logger:       slog.New(slog.DiscardHandler),
 		maxBatch:     512,
 		synchronous:  "FULL",
+		syncEvery:    time.Second,
 		readers:      4,
 		busyTimeout:  5 * time.Second,
 		cacheKiB:     4 << 10,
@@ -91,9 +98,12 @@ func WithMaxBatch(n int) Option {
 // WithSynchronous sets PRAGMA synchronous: "FULL" (the default), "NORMAL" or
 // "EXTRA". With FULL, the WAL is synced at every commit, so every turn that
 // Commit acknowledged survives a power loss. NORMAL syncs only at
-// checkpoints: faster, still safe against a crash of the process, but the
-// last commits before a power loss or kernel crash can be lost, which breaks
-// calmbot's promise that an acknowledged message is never lost.
+// checkpoints, which the store then also runs once a second after writes:
+// faster, still safe against a crash of the process, but a power loss or
+// kernel crash can lose what was committed in the last second or so (the
+// turns since the last checkpoint), which breaks calmbot's promise that an
+// acknowledged message is never lost. It is what Redis's appendfsync
+// everysec promises.
 func WithSynchronous(mode string) Option {
 	return func(c *config) { c.synchronous = strings.ToUpper(mode) }
 }

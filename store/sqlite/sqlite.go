@@ -13,7 +13,9 @@
 //
 // Durability: with the default PRAGMA synchronous=FULL, Commit returns only
 // after the transaction holding the turn was synced to disk, so an
-// acknowledged message survives a crash or a power loss.
+// acknowledged message survives a crash or a power loss. With
+// WithSynchronous("NORMAL") it survives a crash of the process, and a power
+// loss can lose about the last second of commits (see WithSynchronous).
 package sqlite
 
 import (
@@ -27,6 +29,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/calmbot/calmbot/bot"
 	"github.com/calmbot/calmbot/store"
@@ -64,6 +68,10 @@ type Store struct {
 	ckpt     chan struct{}
 	ckptStop chan struct{}
 	ckptDone chan struct{}
+	// unsynced is set by the writer after each commit, and cleared by the
+	// checkpointer, which under synchronous NORMAL syncs the WAL once
+	// every cfg.syncEvery while it is set.
+	unsynced atomic.Bool
 
 	// cancel ends the writer's and the checkpointer's context: a Shutdown
 	// whose deadline passed interrupts their statements.
@@ -175,16 +183,38 @@ const (
 
 // checkpointer runs passive checkpoints on its own connection when the
 // writer asks, until Close.
+//
+// Under synchronous NORMAL a commit does not sync the WAL; a checkpoint
+// does, first. So that a power loss loses at most about cfg.syncEvery of
+// acknowledged writes, the checkpointer then also runs once every
+// cfg.syncEvery while something was committed since its last run.
 func (s *Store) checkpointer(ctx context.Context) {
 	defer close(s.ckptDone)
+	var tick <-chan time.Time
+	if s.cfg.synchronous == "NORMAL" {
+		t := time.NewTicker(s.cfg.syncEvery)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
+		timed := false
 		select {
 		case <-s.ckptStop:
 			return
 		case <-s.ckpt:
+		case <-tick:
+			if !s.unsynced.Load() {
+				continue
+			}
+			timed = true
 		}
+		s.unsynced.Store(false)
 		if _, err := s.cdb.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+			s.unsynced.Store(true)
 			s.cfg.logger.WarnContext(ctx, "sqlite checkpoint failed", slog.Any("error", err))
+		}
+		if h := s.cfg.hooks.checkpointed; h != nil {
+			h(timed)
 		}
 	}
 }
