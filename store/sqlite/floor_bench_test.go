@@ -38,16 +38,7 @@ type floorTurn struct {
 
 func benchFloor(b *testing.B, conversations int) {
 	ctx := context.Background()
-	path := filepath.Join(b.TempDir(), "floor.db")
-	wdsn, _, _, err := dsns(path, defaultConfig())
-	if err != nil {
-		b.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", wdsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := openWriterDB(b, filepath.Join(b.TempDir(), "floor.db"), defaultConfig())
 	db.SetMaxOpenConns(1)
 	for _, q := range []string{
 		`CREATE TABLE conv (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, state TEXT NOT NULL)`,

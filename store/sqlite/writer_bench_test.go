@@ -36,15 +36,7 @@ func benchWriteBatch(b *testing.B, conversations int) {
 	if err := s.Close(); err != nil {
 		b.Fatal(err)
 	}
-	wdsn, _, _, err := dsns(path, s.cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", wdsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := openWriterDB(b, path, s.cfg)
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		b.Fatal(err)
@@ -104,4 +96,20 @@ func benchWriteBatch(b *testing.B, conversations int) {
 	if err != nil {
 		b.Fatal(err)
 	}
+}
+
+// openWriterDB opens path with the writer's DSN for cfg (its PRAGMAs),
+// closed when the benchmark ends.
+func openWriterDB(b *testing.B, path string, cfg config) *sql.DB {
+	b.Helper()
+	wdsn, _, _, err := dsns(path, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", wdsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = db.Close() })
+	return db
 }
