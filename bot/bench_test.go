@@ -96,10 +96,11 @@ func BenchmarkEngineSQLiteRate(b *testing.B) {
 }
 
 // BenchmarkEngineSQLiteNormal is BenchmarkEngineSQLite at 100
-// conversations with PRAGMA synchronous=NORMAL, which calmbot does not use:
-// the WAL is synced at checkpoints, not at each commit, so a power loss
-// (not a crash of the process) can lose the last acknowledged turns. It
-// shows what the sync at each commit costs.
+// conversations with PRAGMA synchronous=NORMAL (serve's opt-in
+// --sqlite-synchronous normal): the WAL is synced by a checkpoint within
+// about a second, not at each commit, so a power loss (not a crash of the
+// process) can lose the last second's acknowledged turns. It shows what
+// the sync at each commit costs.
 func BenchmarkEngineSQLiteNormal(b *testing.B) {
 	e, scr := benchSetup(b, sqliteStore(b, sqlite.WithSynchronous("NORMAL")))
 	benchClosedLoop(b, e, scr, 100)

@@ -98,16 +98,15 @@ func (o *outbox) channels() []string {
 // the channel's Sender is an InstantSender and nothing of the
 // conversation was queued, the caller delivers them before enqueue
 // returns.
-func (o *outbox) enqueue(addr Address, rs []Reply) {
-	if o.add(addr, rs, false) {
-		o.deliver(addr)
-	}
-}
+func (o *outbox) enqueue(addr Address, rs []Reply) { o.queue(addr, rs, false) }
 
 // requeue adds replies read back from the store's outbox, in their order,
 // and resumes a paused conversation with them.
-func (o *outbox) requeue(addr Address, rs []Reply) {
-	if o.add(addr, rs, true) {
+func (o *outbox) requeue(addr Address, rs []Reply) { o.queue(addr, rs, true) }
+
+// queue adds rs to addr's queue and drains it here when add says so.
+func (o *outbox) queue(addr Address, rs []Reply, resent bool) {
+	if o.add(addr, rs, resent) {
 		o.deliver(addr)
 	}
 }

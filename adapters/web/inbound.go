@@ -182,14 +182,12 @@ func (a *Adapter) await(ctx context.Context, c conversation, msgID string, s *su
 	replies := []message{}
 	complete := false
 	res := postResponse{Replies: &replies, Complete: &complete}
-	// The usual case, tried before a timer is set: the turn ran in Handle,
-	// and the engine sent its replies (Send is instant) before Handle
-	// returned, so the Flush has nothing to wait for.
-	if a.engine.Flush(ctx, c.addr) == nil && a.held(s, msgID, &res) {
-		return res
-	}
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
+	// The timer is set only once the replies are not there at the first
+	// look: usually the turn ran in Handle, and the engine sent its replies
+	// (Send is instant) before Handle returned, so that Flush has nothing
+	// to wait for.
+	deadline := time.Now().Add(d)
+	timed := false
 	for {
 		// Flush first: what the transcript then shows was delivered too.
 		if err := a.engine.Flush(ctx, c.addr); err != nil {
@@ -197,6 +195,12 @@ func (a *Adapter) await(ctx context.Context, c conversation, msgID string, s *su
 		}
 		if a.held(s, msgID, &res) {
 			return res
+		}
+		if !timed {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, deadline)
+			defer cancel() // once: timed is set
+			timed = true
 		}
 		// The state is read before the transcript: when it says the message
 		// was answered, the transcript read after it holds the answer.
