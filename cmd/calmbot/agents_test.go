@@ -227,3 +227,30 @@ func TestLogoutSurvivesRestart(t *testing.T) {
 		t.Errorf("a session that did not log out, after a restart: status %d, want 200", got)
 	}
 }
+
+// TestFirstAgentLineNamesTheDesk: the first start's line with the admin
+// password is logged before "calmbot is running" (start-up is over when
+// that line is there), and points at the desk's address, which is
+// --admin-addr's when it is set, not the chat's.
+func TestFirstAgentLineNamesTheDesk(t *testing.T) {
+	_, stderr, stop := startServer(t, "--admin-addr", "127.0.0.1:0")
+	log := stderr.String()
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	desk := regexp.MustCompile(`desk=(http://127\.0\.0\.1:\d+)/desk/`).FindStringSubmatch(log)
+	if desk == nil {
+		t.Fatalf("no desk address in the log:\n%s", log)
+	}
+	first := strings.Index(log, "first agent created")
+	running := strings.Index(log, "calmbot is running")
+	switch {
+	case first < 0 || running < 0:
+		t.Fatalf("want both the first agent's line and the running line:\n%s", log)
+	case first > running:
+		t.Errorf("the first agent's line comes after the running line:\n%s", log)
+	}
+	if !strings.Contains(log, desk[1]+"/desk/account") {
+		t.Errorf("the first agent's line does not point at the desk's address %s:\n%s", desk[1], log)
+	}
+}

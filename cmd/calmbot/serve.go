@@ -285,12 +285,14 @@ func (e *env) serve(ctx context.Context, args []string) error {
 		}
 		adminBase = "http://" + adminLn.Addr().String()
 	}
-	log.Info("calmbot is running", "chat", base+"/", "desk", adminBase+"/desk/", "metrics", adminBase+"/metrics",
-		"flows", displayName(path), "db", redact(dbPath))
+	// The first agent's line comes before "calmbot is running", which
+	// says start-up is over (the tests, and people, wait for it).
 	if srv.firstAgent != "" {
-		log.Warn("first agent created: log in to the desk and change the password at "+base+"/desk/account",
+		log.Warn("first agent created: log in to the desk and change the password at "+adminBase+"/desk/account",
 			"name", srv.firstAgent, "password", srv.firstPassword)
 	}
+	log.Info("calmbot is running", "chat", base+"/", "desk", adminBase+"/desk/", "metrics", adminBase+"/metrics",
+		"flows", displayName(path), "db", redact(dbPath))
 	hupSig := make(chan os.Signal, 1)
 	signal.Notify(hupSig, syscall.SIGHUP)
 	defer signal.Stop(hupSig)
