@@ -117,6 +117,9 @@ func stripMention(text, botUser string) string {
 				break
 			}
 			j := strings.IndexByte(text[i:], '>')
+			if j < 0 {
+				break // never closed: not a mention Slack wrote, left as it is
+			}
 			text = text[:i] + text[i+j+1:]
 		}
 	}

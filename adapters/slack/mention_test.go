@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/calmbot/calmbot/adapters/adaptertest"
 	"github.com/calmbot/calmbot/bot"
@@ -108,4 +109,32 @@ func threadOf(f *fakeSlack, channel, ts string) []fakeMessage {
 		}
 	}
 	return out
+}
+
+// TestStripMention takes the app's mentions out of a text, and ends on a
+// mention that is never closed, leaving it as written (it looped for ever
+// on "<@U0BOT|name" without its '>', a text anyone can send).
+func TestStripMention(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"<@U0BOT> where is my order?", "where is my order?"},
+		{"hello <@U0BOT|calmbot> there", "hello there"},
+		{"<@U0BOT><@U0BOT> twice", "twice"},
+		{"<@U1> not the app", "<@U1> not the app"},
+		{"open <@U0BOT|calmbot", "open <@U0BOT|calmbot"},
+		{"open <@U0BOT", "open <@U0BOT"},
+		{"<@U0BOT|", "<@U0BOT|"},
+		{"a <@U0BOT|x> b <@U0BOT|y c", "a b <@U0BOT|y c"},
+		{"<@U0BOT|y <@U0BOT> c", "<@U0BOT|y c"},
+	} {
+		got := make(chan string, 1)
+		go func() { got <- stripMention(tc.in, fakeBotUser) }()
+		select {
+		case s := <-got:
+			if s != tc.want {
+				t.Errorf("stripMention(%q) = %q, want %q", tc.in, s, tc.want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("stripMention(%q) did not return", tc.in)
+		}
+	}
 }
