@@ -104,6 +104,9 @@ func WithMaxBatch(n int) Option {
 // turns since the last checkpoint), which breaks calmbot's promise that an
 // acknowledged message is never lost. It is what Redis's appendfsync
 // everysec promises.
+// The sync rides on a passive checkpoint, which SQLite skips (no frame
+// to copy back) while a read older than every unsynced write is still
+// open: a read held open longer than the interval stretches it.
 func WithSynchronous(mode string) Option {
 	return func(c *config) { c.synchronous = strings.ToUpper(mode) }
 }
