@@ -16,8 +16,8 @@ func TestCacheSize(t *testing.T) {
 		opts           []Option
 		writer, reader int
 	}{
-		{"default", nil, 4 << 10, 512},
-		{"set", []Option{WithCacheSize(1024, 256)}, 1024, 256},
+		{"default", nil, 1 << 10, 256},
+		{"set", []Option{WithCacheSize(4096, 128)}, 4096, 128},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, path := openStore(t, tc.opts...)
