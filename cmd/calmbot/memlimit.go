@@ -40,6 +40,17 @@ func (m *memoryLimit) Set(s string) error {
 		*m = 0
 		return nil
 	}
+	n, err := parseSize(s)
+	if err != nil {
+		return fmt.Errorf("memory limit %w, or off", err)
+	}
+	*m = memoryLimit(n)
+	return nil
+}
+
+// parseSize reads a size in bytes written as GOMEMLIMIT takes one: a
+// whole number with an optional unit of memoryUnits (64MiB, 1GiB, 1000).
+func parseSize(s string) (int64, error) {
 	num, scale := s, int64(1)
 	for _, u := range memoryUnits {
 		if strings.HasSuffix(s, u.suffix) {
@@ -49,13 +60,12 @@ func (m *memoryLimit) Set(s string) error {
 	}
 	n, err := strconv.ParseInt(num, 10, 64)
 	if err != nil || n < 0 {
-		return fmt.Errorf("memory limit %q: want a size such as 64MiB, 1GiB or bytes, or off", s)
+		return 0, fmt.Errorf("%q: want a size such as 64MiB, 1GiB or bytes", s)
 	}
 	if n > math.MaxInt64/scale {
-		return fmt.Errorf("memory limit %q: too large", s)
+		return 0, fmt.Errorf("%q: too large", s)
 	}
-	*m = memoryLimit(n * scale)
-	return nil
+	return n * scale, nil
 }
 
 // apply sets the limit on the Go runtime when there is one, and returns

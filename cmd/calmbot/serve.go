@@ -43,6 +43,7 @@ func (e *env) serveFlags(o *serveOptions) *flag.FlagSet {
 	fs.Var(&o.messageRate, "message-rate", "chat messages one client address may post, as `N/PERIOD`, then 429")
 	fs.DurationVar(&o.bodyTimeout, "body-timeout", defaultBodyTimeout, "longest a client may take to send a request body (`duration`; 0: no limit)")
 	fs.StringVar(&o.sqliteSync, "sqlite-synchronous", "full", "how a SQLite database makes each commit last: `full|normal` (full: synced at every commit, a power loss loses nothing acknowledged; normal: synced within about a second, a power loss or kernel crash can lose the last second's messages and replies, a crash of calmbot alone loses nothing)")
+	fs.Var(&o.sqliteCache, "sqlite-cache", "page caches of a SQLite database, as `WRITER[,READER]` sizes (4MiB, or 4MiB,512KiB): the writing connection's and each reading one's; more can help a database with many conversations open at once, and counts fully in memory once filled (default 1MiB,256KiB)")
 	fs.Var(&o.memoryLimit, "memory-limit", "soft limit on the Go runtime's memory, as a `size` (64MiB, 1GiB; off): the garbage collector runs more often near it (default none, or GOMEMLIMIT)")
 	telegramFlags(fs, &o.telegramToken)
 	fs.Usage = func() {
@@ -112,7 +113,7 @@ func envName(name string) string {
 // environment.
 func (e *env) fromEnv(fs *flag.FlagSet) error {
 	envFlags := []string{"admin-addr", "trusted-proxies", "secure-cookies", "frame-ancestors", "max-conns",
-		"max-streams", "max-streams-per-addr", "conversation-rate", "message-rate", "body-timeout", "pprof", "memory-limit", "sqlite-synchronous"}
+		"max-streams", "max-streams-per-addr", "conversation-rate", "message-rate", "body-timeout", "pprof", "memory-limit", "sqlite-synchronous", "sqlite-cache"}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	for _, name := range envFlags {
@@ -150,6 +151,7 @@ type serveOptions struct {
 	bodyTimeout                               time.Duration
 	memoryLimit                               memoryLimit
 	sqliteSync                                string
+	sqliteCache                               sqliteCache
 }
 
 // httpOptions checks the HTTP flags.
@@ -229,6 +231,9 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
 	}
+	if o.sqliteCache.set() && isPostgres(dbPath) {
+		return &exitError{code: 2, msg: fmt.Sprintf("--sqlite-cache is for a SQLite database; %s is PostgreSQL (see its shared_buffers)", redact(dbPath))}
+	}
 	unlock, err := lockSQLite(dbPath)
 	if err != nil {
 		return err
@@ -237,7 +242,7 @@ func (e *env) serve(ctx context.Context, args []string) error {
 	if syncMode == "NORMAL" {
 		log.Warn("sqlite synchronous=normal: a power loss or kernel crash can lose the messages and replies of about the last second (a crash of calmbot alone loses nothing)")
 	}
-	st, err := openStore(ctx, dbPath, log, sqlite.WithSynchronous(syncMode))
+	st, err := openStore(ctx, dbPath, log, sqlite.WithSynchronous(syncMode), o.sqliteCache.option())
 	if err != nil {
 		return err
 	}

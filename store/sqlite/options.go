@@ -53,8 +53,8 @@ func defaultConfig() config {
 		syncEvery:    time.Second,
 		readers:      4,
 		busyTimeout:  5 * time.Second,
-		cacheKiB:     1 << 10,
-		readCacheKiB: 256,
+		cacheKiB:     DefaultCacheKiB,
+		readCacheKiB: DefaultReadCacheKiB,
 	}
 }
 
@@ -116,6 +116,13 @@ func WithSynchronous(mode string) Option {
 func WithReaders(n int) Option {
 	return func(c *config) { c.readers = n }
 }
+
+// The page caches WithCacheSize sets by default, in KiB: the writer's, and
+// each other connection's.
+const (
+	DefaultCacheKiB     = 1 << 10
+	DefaultReadCacheKiB = 256
+)
 
 // WithCacheSize sets SQLite's page cache (PRAGMA cache_size) in KiB: writer
 // for the writer's connection, reader for each other one (every reader of

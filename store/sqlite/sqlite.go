@@ -128,7 +128,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	go s.checkpointer(wctx)
-	cfg.logger.InfoContext(ctx, "sqlite store opened", slog.String("path", path))
+	cfg.logger.InfoContext(ctx, "sqlite store opened", slog.String("path", path),
+		slog.String("synchronous", strings.ToLower(cfg.synchronous)),
+		slog.Int("cache_kib", cfg.cacheKiB), slog.Int("reader_cache_kib", cfg.readCacheKiB))
 	return s, nil
 }
 
