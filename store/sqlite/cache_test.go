@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -45,5 +46,24 @@ func TestCacheSize(t *testing.T) {
 	}
 	if _, err := Open(context.Background(), t.TempDir()+"/x.db", WithCacheSize(-1, 0)); err == nil {
 		t.Error("Open with a negative cache size: no error")
+	}
+}
+
+// TestWriterDSN: the DSN handed to measurements is the writer's own, with
+// its options.
+func TestWriterDSN(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.db")
+	got, err := WriterDSN(path, WithSynchronous("normal"), WithCacheSize(2048, 128))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := defaultConfig()
+	cfg.synchronous, cfg.cacheKiB, cfg.readCacheKiB = "NORMAL", 2048, 128
+	want, _, _, err := dsns(path, cfg)
+	if err != nil || got != want || !strings.Contains(got, "synchronous(NORMAL)") || !strings.Contains(got, "cache_size(-2048)") {
+		t.Errorf("WriterDSN = %q, want %q (%v)", got, want, err)
+	}
+	if _, err := WriterDSN(path, WithCacheSize(-1, 0)); err == nil {
+		t.Error("a bad option: no error")
 	}
 }

@@ -246,6 +246,22 @@ func dsns(path string, cfg config) (write, ckpt, read string, err error) {
 	return write, ckpt, read, nil
 }
 
+// WriterDSN returns the DSN the store's writing connection opens path
+// with, for opts (the driver is modernc.org/sqlite's, registered as
+// "sqlite"): the PRAGMAs a measurement of the driver alone must share to
+// be read against the store's (cmd/httpfloor).
+func WriterDSN(path string, opts ...Option) (string, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if err := cfg.validate(); err != nil {
+		return "", err
+	}
+	w, _, _, err := dsns(path, cfg)
+	return w, err
+}
+
 // Close stops accepting writes, lets the writer finish what was queued,
 // and closes the database. Writes after Close return ErrClosed. It is
 // Shutdown without a deadline.
