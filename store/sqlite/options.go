@@ -132,7 +132,7 @@ const (
 // inner pages of the indexes); the rest comes from the operating system's
 // file cache, one pread a page. A writer's cache of 4 MiB made the engine
 // no faster at 100 or 1,000 conversations (BenchmarkEngineSQLite) and
-// cost 4-5 MiB of memory. The caches live outside the Go heap and count
+// cost 4-6 MiB of memory. The caches live outside the Go heap and count
 // fully in the process's memory once filled.
 func WithCacheSize(writer, reader int) Option {
 	return func(c *config) { c.cacheKiB, c.readCacheKiB = writer, reader }
