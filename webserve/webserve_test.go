@@ -2,6 +2,7 @@ package webserve_test
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -291,5 +292,31 @@ func TestBodyTimeout(t *testing.T) {
 		if got := !w.deadline.IsZero(); got != tt.want {
 			t.Errorf("%s: deadline set %v, want %v", tt.name, got, tt.want)
 		}
+	}
+}
+
+func TestListenLoopback(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:0", "localhost:0", "[::1]:0"} {
+		ln, err := webserve.ListenLoopback(addr)
+		if err != nil {
+			if addr == "[::1]:0" && !errors.Is(err, webserve.ErrNotLoopback) {
+				continue // a machine without IPv6 loopback
+			}
+			t.Errorf("webserve.ListenLoopback(%q): %v", addr, err)
+			continue
+		}
+		ln.Close()
+	}
+	for _, addr := range []string{"0.0.0.0:0", ":0", "[::]:0", "192.0.2.1:0", "example.com:0"} {
+		ln, err := webserve.ListenLoopback(addr)
+		if !errors.Is(err, webserve.ErrNotLoopback) {
+			if ln != nil {
+				ln.Close()
+			}
+			t.Errorf("webserve.ListenLoopback(%q): %v, want ErrNotLoopback", addr, err)
+		}
+	}
+	if _, err := webserve.ListenLoopback("nonsense"); err == nil || errors.Is(err, webserve.ErrNotLoopback) {
+		t.Errorf("webserve.ListenLoopback(%q): %v, want an address error", "nonsense", err)
 	}
 }

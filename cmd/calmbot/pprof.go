@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"time"
+
+	"github.com/calmbot/calmbot/webserve"
 )
 
 // profileListen opens serve's --pprof listener: Go's runtime profiles
@@ -16,17 +18,12 @@ import (
 // debugging aid, off by default, and only binds a loopback address: the
 // profiles show what the process holds.
 func profileListen(addr string) (net.Listener, error) {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, fmt.Errorf("--pprof %q: %w", addr, err)
-	}
-	ip := net.ParseIP(host)
-	if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	ln, err := webserve.ListenLoopback(addr)
+	switch {
+	case errors.Is(err, webserve.ErrNotLoopback):
 		return nil, fmt.Errorf("--pprof %q: the profiles may only be served on a loopback address (127.0.0.1:6060)", addr)
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("--pprof: %w", err)
+	case err != nil:
+		return nil, fmt.Errorf("--pprof %q: %w", addr, err)
 	}
 	return ln, nil
 }

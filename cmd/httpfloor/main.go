@@ -19,7 +19,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -28,6 +27,7 @@ import (
 
 	"github.com/calmbot/calmbot/internal/floor"
 	"github.com/calmbot/calmbot/store/sqlite"
+	"github.com/calmbot/calmbot/webserve"
 )
 
 // reply holds the words the peer bench's load generator looks for in
@@ -52,10 +52,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	host, _, err := net.SplitHostPort(*addr)
-	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("--addr %q: only a loopback address such as 127.0.0.1:18081", *addr)
+	ln, err := webserve.ListenLoopback(*addr) // before the database: a refused address creates nothing
+	if err != nil {
+		return fmt.Errorf("--addr: %w (only a loopback address such as 127.0.0.1:18081)", err)
 	}
+	defer ln.Close() // Serve closes it too; this one is for a start that fails
 	dsn, err := sqlite.WriterDSN(*path)
 	if err != nil {
 		return err
@@ -74,10 +75,6 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
 	srv := &http.Server{Handler: floor.Handler(w, key, reply), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stderr, "httpfloor: serving http://%s (the web chat's /api/conversations), writing %s\n", ln.Addr(), *path)
 	errc := make(chan error, 1)
