@@ -28,28 +28,32 @@ func (c *sqliteCache) String() string {
 // Set reads WRITER[,READER], each a size such as 4MiB or 512KiB: the
 // writer's page cache and, when given, each reader's.
 func (c *sqliteCache) Set(s string) error {
-	w, r, two := strings.Cut(strings.TrimSpace(s), ",")
-	var out sqliteCache
-	for i, part := range []string{w, r} {
-		if i == 1 && !two {
-			break
-		}
-		n, err := parseSize(strings.TrimSpace(part))
-		if err != nil {
-			return fmt.Errorf("sqlite cache %w", err)
-		}
-		if n < minCacheKiB<<10 {
-			return fmt.Errorf("sqlite cache %q: at least %s for each connection", strings.TrimSpace(part), kibString(minCacheKiB))
-		}
-		kib := int(min(n>>10, 1<<30)) // SQLite's cache_size is an int of KiB
-		if i == 0 {
-			out.writer = kib
-		} else {
-			out.reader = kib
+	w, r, two := strings.Cut(s, ",")
+	writer, err := cacheKiB(w)
+	if err != nil {
+		return err
+	}
+	reader := 0 // the store's default
+	if two {
+		if reader, err = cacheKiB(r); err != nil {
+			return err
 		}
 	}
-	*c = out
+	*c = sqliteCache{writer: writer, reader: reader}
 	return nil
+}
+
+// cacheKiB reads one connection's cache size, in KiB.
+func cacheKiB(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	n, err := parseSize(s)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite cache %w", err)
+	}
+	if n < minCacheKiB<<10 {
+		return 0, fmt.Errorf("sqlite cache %q: at least %s for each connection", s, kibString(minCacheKiB))
+	}
+	return int(min(n>>10, 1<<30)), nil // SQLite's cache_size is an int of KiB
 }
 
 // set reports whether the flag was given a value.

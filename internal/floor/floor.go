@@ -15,8 +15,8 @@ import (
 	"sync"
 )
 
-// Schema creates the floor's two tables.
-var Schema = []string{
+// schema creates the floor's two tables.
+var schema = []string{
 	`CREATE TABLE IF NOT EXISTS conv (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, state TEXT NOT NULL)`,
 	`CREATE TABLE IF NOT EXISTS msg (conv INTEGER NOT NULL, seq INTEGER NOT NULL, dir INTEGER NOT NULL,
 		text TEXT NOT NULL, PRIMARY KEY (conv, seq))`,
@@ -51,7 +51,7 @@ type job struct {
 // NewWriter creates the schema in db, which must hold one connection to a
 // SQLite database, and starts the writer; batch bounds a commit's jobs.
 func NewWriter(ctx context.Context, db *sql.DB, batch int) (*Writer, error) {
-	for _, q := range Schema {
+	for _, q := range schema {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			return nil, fmt.Errorf("floor: schema: %w", err)
 		}
